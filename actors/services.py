@@ -1,0 +1,616 @@
+"""Every write on actors: one function per use case, a transaction inside, domain errors out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from shapely.geometry import mapping, shape
+from shapely.ops import unary_union
+
+from actors import geocoding
+from actors.models import (
+    EPCI,
+    ApiKey,
+    Commune,
+    FarmProfile,
+    Invitation,
+    Membership,
+    Notification,
+    Organization,
+    StructureProfile,
+    Territory,
+    TerritoryRole,
+    User,
+)
+from actors.permissions import (
+    as_user,
+    require_edit_organization,
+    require_manage_territory,
+    require_write,
+)
+from miam.errors import DomainError, NotAllowed
+
+logger = logging.getLogger(__name__)
+
+ORG_FIELDS = ("name", "siret", "address", "email", "phone", "website", "description", "is_active")
+FARM_FIELDS = (
+    "labels",
+    "delivery_radius_km",
+    "vehicle",
+    "accepts_donation",
+    "accepts_solidarity_price",
+    "accepts_market_price",
+)
+STRUCTURE_FIELDS = (
+    "structure_type",
+    "people_served_per_week",
+    "distribution_days",
+    "distribution_hours",
+    "has_dry_storage",
+    "dry_capacity_kg",
+    "has_fridge",
+    "chilled_capacity_kg",
+    "has_freezer",
+    "frozen_capacity_kg",
+    "vehicle",
+    "pickup_radius_km",
+    "monthly_budget_eur",
+    "gleaning_volunteers",
+)
+FARM_LABELS = {
+    "AB": "Agriculture biologique",
+    "HVE": "Haute valeur environnementale",
+    "NP": "Nature & Progrès",
+    "DEMETER": "Demeter",
+    "BBC": "Bio Cohérence",
+    "LR": "Label Rouge",
+    "AOP": "AOP / AOC",
+    "IGP": "IGP",
+    "BF": "Bienvenue à la ferme",
+}
+
+
+def _invalid(field: str, message: str, code: str = "invalid") -> DomainError:
+    return DomainError(code, _("Certaines données sont invalides."), fields={field: [message]})
+
+
+def _full_clean(instance, exclude=None) -> None:
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as error:
+        from miam.errors import validation_error_fields
+
+        raise DomainError(
+            "invalid", _("Certaines données sont invalides."), fields=validation_error_fields(error)
+        ) from error
+
+
+# --- Reference geography -------------------------------------------------------------
+
+
+def commune_get(code) -> Commune:
+    if isinstance(code, Commune):
+        return code
+    try:
+        return Commune.objects.select_related("departement").get(insee_code=str(code).strip())
+    except Commune.DoesNotExist:
+        raise _invalid("commune", _("Commune inconnue : « %(code)s ».") % {"code": code}, "unknown_commune") from None
+
+
+def _check_coordinates(latitude, longitude) -> tuple[float, float]:
+    try:
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        raise _invalid("latitude", _("Coordonnées invalides."), "invalid_coordinates") from None
+    if not -90 <= lat <= 90:
+        raise _invalid("latitude", _("La latitude doit être comprise entre -90 et 90."), "latitude_out_of_range")
+    if not -180 <= lon <= 180:
+        raise _invalid("longitude", _("La longitude doit être comprise entre -180 et 180."), "longitude_out_of_range")
+    return lat, lon
+
+
+def _check_radius(field: str, value) -> Decimal:
+    try:
+        radius = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _invalid(field, _("Nombre invalide.")) from None
+    if radius < 0:
+        raise _invalid(field, _("Le rayon ne peut pas être négatif."), "negative_radius")
+    return radius
+
+
+# --- Organizations -------------------------------------------------------------------
+
+
+def _apply_profile(organization: Organization, farm: dict | None, structure: dict | None) -> None:
+    if farm is not None and organization.kind != Organization.Kind.FARM:
+        raise _invalid("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
+    if structure is not None and organization.kind != Organization.Kind.FOOD_AID:
+        raise _invalid("structure_profile", _("Seule une structure d'aide alimentaire a ce profil."), "wrong_kind")
+    if organization.kind == Organization.Kind.FARM:
+        profile, _created = FarmProfile.objects.get_or_create(organization=organization)
+        farm = dict(farm or {})
+        productions = farm.pop("productions", None)
+        for field, value in farm.items():
+            if field not in FARM_FIELDS:
+                raise _invalid(f"farm_profile.{field}", _("Champ inconnu."))
+            if field == "delivery_radius_km":
+                value = _check_radius(f"farm_profile.{field}", value)
+            if field == "labels":
+                unknown = [label for label in value if label not in FARM_LABELS]
+                if unknown:
+                    raise _invalid("farm_profile.labels", _("Label inconnu : %(l)s.") % {"l": ", ".join(unknown)})
+            setattr(profile, field, value)
+        _full_clean(profile, exclude=["organization"])
+        profile.save()
+        if productions is not None:
+            profile.productions.set(productions)
+    elif organization.kind == Organization.Kind.FOOD_AID:
+        structure = dict(structure or {})
+        profile = StructureProfile.objects.filter(organization=organization).first()
+        if profile is None:
+            profile = StructureProfile(
+                organization=organization, structure_type=structure.get("structure_type", "other")
+            )
+        for field, value in structure.items():
+            if field not in STRUCTURE_FIELDS:
+                raise _invalid(f"structure_profile.{field}", _("Champ inconnu."))
+            if field == "pickup_radius_km":
+                value = _check_radius(f"structure_profile.{field}", value)
+            if field == "monthly_budget_eur" and Decimal(str(value)) < 0:
+                raise _invalid(f"structure_profile.{field}", _("Le budget ne peut pas être négatif."))
+            setattr(profile, field, value)
+        _full_clean(profile, exclude=["organization"])
+        profile.save()
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    by,
+    kind: str,
+    name: str,
+    commune,
+    address: str = "",
+    latitude=None,
+    longitude=None,
+    farm_profile: dict | None = None,
+    structure_profile: dict | None = None,
+    members: list | None = None,
+    **fields,
+) -> Organization:
+    """Register an organization. Officers register in their territory; staff anywhere;
+    anyone signed in may register their own organization (they become its admin)."""
+    require_write(by)
+    if kind not in Organization.Kind.values:
+        raise _invalid("kind", _("Type d'acteur inconnu."), "unknown_kind")
+    commune = commune_get(commune)
+    unknown = set(fields) - set(ORG_FIELDS)
+    if unknown:
+        raise _invalid(sorted(unknown)[0], _("Champ inconnu."))
+    if latitude is not None or longitude is not None:
+        lat, lon = _check_coordinates(latitude, longitude)
+        precision = Organization.Precision.ADDRESS
+    else:
+        point = geocoding.locate(address=address, commune=commune)
+        lat, lon, precision = point.latitude, point.longitude, point.precision
+    organization = Organization(
+        kind=kind,
+        name=name,
+        commune=commune,
+        address=address,
+        latitude=lat,
+        longitude=lon,
+        location_precision=precision,
+        **fields,
+    )
+    organization.siret = (organization.siret or "").replace(" ", "")
+    _full_clean(organization)
+    user = as_user(by)
+    from actors.permissions import api_key_of, officer_territory_ids
+
+    key = api_key_of(by)
+    in_managed_territory = commune.territories.filter(id__in=officer_territory_ids(by)).exists()
+    if key and not in_managed_territory:
+        raise NotAllowed(_("Cette clé ne peut enregistrer des acteurs que dans son territoire."))
+    organization.save()
+    _apply_profile(organization, farm_profile, structure_profile)
+    if user and not user.is_staff and not in_managed_territory:
+        Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
+    for member in members or []:
+        Membership.objects.get_or_create(user=member, organization=organization)
+    logger.debug("organization %s created by %s", organization.pk, by)
+    return organization
+
+
+@transaction.atomic
+def organization_update(
+    *, organization: Organization, by, farm_profile: dict | None = None, structure_profile: dict | None = None, **fields
+) -> Organization:
+    require_edit_organization(by, organization)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if "kind" in fields and fields["kind"] != organization.kind:
+        raise _invalid("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
+    fields.pop("kind", None)
+    relocate = False
+    if "commune" in fields:
+        organization.commune = commune_get(fields.pop("commune"))
+        relocate = True
+    if "address" in fields:
+        relocate = relocate or fields["address"] != organization.address
+    latitude, longitude = fields.pop("latitude", None), fields.pop("longitude", None)
+    for field, value in fields.items():
+        if field not in ORG_FIELDS + ("address",):
+            raise _invalid(field, _("Champ inconnu."))
+        setattr(organization, field, value)
+    if latitude is not None or longitude is not None:
+        organization.latitude, organization.longitude = _check_coordinates(latitude, longitude)
+        organization.location_precision = Organization.Precision.ADDRESS
+    elif relocate:
+        point = geocoding.locate(address=organization.address, commune=organization.commune)
+        organization.latitude, organization.longitude = point.latitude, point.longitude
+        organization.location_precision = point.precision
+    organization.siret = (organization.siret or "").replace(" ", "")
+    _full_clean(organization)
+    organization.save()
+    _apply_profile(organization, farm_profile, structure_profile)
+    return organization
+
+
+@transaction.atomic
+def membership_set(*, by, organization: Organization, user: User, role: str = Membership.Role.MEMBER) -> Membership:
+    require_edit_organization(by, organization)
+    if role not in Membership.Role.values:
+        raise _invalid("role", _("Rôle inconnu."))
+    membership, _created = Membership.objects.update_or_create(
+        user=user, organization=organization, defaults={"role": role}
+    )
+    return membership
+
+
+# --- Territories ---------------------------------------------------------------------
+
+
+def _require_staff(by) -> None:
+    user = as_user(by)
+    if not (user and user.is_staff):
+        raise NotAllowed(_("Réservé à l'équipe MIAM."))
+
+
+def _simplified_outline(communes) -> dict | None:
+    shapes = [shape(c.outline) for c in communes if c.outline]
+    if not shapes:
+        return None
+    merged = unary_union([s.buffer(0) for s in shapes]).simplify(0.002, preserve_topology=True)
+    return json.loads(json.dumps(mapping(merged)))
+
+
+@transaction.atomic
+def territory_create(*, by, name: str, slug: str = "", epci_codes: list[str] | None = None, carrier=None, **fields):
+    _require_staff(by)
+    territory = Territory(name=name, slug=slug or slugify(name)[:80], **fields)
+    if carrier is not None:
+        _check_carrier(carrier)
+        territory.carrier = carrier
+    _full_clean(territory)
+    territory.save()
+    if epci_codes:
+        territory_set_perimeter(territory=territory, by=by, epci_codes=epci_codes)
+    return territory
+
+
+def _check_carrier(carrier: Organization) -> None:
+    if carrier.kind != Organization.Kind.COLLECTIVITE:
+        raise _invalid("carrier", _("La structure porteuse d'un PAT doit être une collectivité."), "wrong_kind")
+
+
+@transaction.atomic
+def territory_update(*, territory: Territory, by, carrier=None, **fields) -> Territory:
+    require_manage_territory(by, territory)
+    territory = Territory.objects.select_for_update().get(pk=territory.pk)
+    for field, value in fields.items():
+        if field in {"id", "pk", "population", "outline", "communes"}:
+            raise _invalid(field, _("Ce champ est calculé."))
+        setattr(territory, field, value)
+    if carrier is not None:
+        _check_carrier(carrier)
+        territory.carrier = carrier
+    _full_clean(territory)
+    territory.save()
+    return territory
+
+
+@transaction.atomic
+def territory_set_perimeter(
+    *, territory: Territory, by, epci_codes: list[str] | None = None, commune_codes: list[str] | None = None
+) -> Territory:
+    """Set the perimeter from whole EPCI and/or single communes; recompute population and outline."""
+    require_manage_territory(by, territory)
+    epci_codes = [str(c).strip() for c in (epci_codes or []) if str(c).strip()]
+    commune_codes = [str(c).strip() for c in (commune_codes or []) if str(c).strip()]
+    known_epci = set(EPCI.objects.filter(code__in=epci_codes).values_list("code", flat=True))
+    missing = [c for c in epci_codes if c not in known_epci]
+    if missing:
+        raise _invalid("epci_codes", _("EPCI inconnu : %(codes)s.") % {"codes": ", ".join(missing)}, "unknown_epci")
+    communes = list(Commune.objects.filter(epci__code__in=epci_codes)) + list(
+        Commune.objects.filter(insee_code__in=commune_codes)
+    )
+    found = {c.insee_code for c in communes}
+    missing = [c for c in commune_codes if c not in found]
+    if missing:
+        raise _invalid(
+            "commune_codes", _("Commune inconnue : %(codes)s.") % {"codes": ", ".join(missing)}, "unknown_commune"
+        )
+    if not communes:
+        raise _invalid("epci_codes", _("Le périmètre ne peut pas être vide."), "empty_perimeter")
+    territory.communes.set(communes)
+    territory.epci_codes = ",".join(epci_codes)
+    territory.population = sum(c.population for c in {c.pk: c for c in communes}.values())
+    territory.outline = _simplified_outline({c.pk: c for c in communes}.values())
+    territory.save(update_fields=["epci_codes", "population", "outline", "updated_at"])
+    return territory
+
+
+@transaction.atomic
+def territory_role_set(*, by, territory: Territory, user: User, role: str) -> TerritoryRole:
+    require_manage_territory(by, territory)
+    if role not in TerritoryRole.Role.values:
+        raise _invalid("role", _("Rôle inconnu."))
+    territory_role, _created = TerritoryRole.objects.update_or_create(
+        user=user, territory=territory, defaults={"role": role}
+    )
+    return territory_role
+
+
+# --- Invitations ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    by,
+    email: str,
+    organization: Organization | None = None,
+    organization_role: str = Membership.Role.ADMIN,
+    territory: Territory | None = None,
+    territory_role: str = "",
+) -> tuple[Invitation, str]:
+    """Invite someone by e-mail to an organization and/or a territory role. Returns the
+    invitation and the raw token (only ever in the e-mail's link)."""
+    email = (email or "").strip().lower()
+    try:
+        from django.core.validators import validate_email
+
+        validate_email(email)
+    except ValidationError:
+        raise _invalid("email", _("Adresse e-mail invalide."), "invalid_email") from None
+    if organization is None and territory is None:
+        raise _invalid("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
+    if organization is not None:
+        require_edit_organization(by, organization)
+        if organization_role not in Membership.Role.values:
+            raise _invalid("organization_role", _("Rôle inconnu."))
+    if territory is not None:
+        require_manage_territory(by, territory)
+        if territory_role not in TerritoryRole.Role.values:
+            raise _invalid("territory_role", _("Rôle inconnu."))
+    raw = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        email=email,
+        token_hash=Invitation.hash_token(raw),
+        organization=organization,
+        organization_role=organization_role,
+        territory=territory,
+        territory_role=territory_role,
+        invited_by=as_user(by),
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    link = f"{settings.SITE_URL}/invitation/{raw}/"
+    context = {"invitation": invitation, "link": link, "inviter": as_user(by)}
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("Invitation à rejoindre MIAM"),
+            message=render_to_string("actors/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return invitation, raw
+
+
+def invitation_get(*, token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("organization", "territory")
+        .filter(token_hash=Invitation.hash_token(token or ""))
+        .first()
+    )
+    if invitation is None:
+        raise DomainError("invitation_unknown", _("Ce lien d'invitation n'est pas valide."), status_code=404)
+    if invitation.accepted_at:
+        raise DomainError("invitation_used", _("Cette invitation a déjà été acceptée."))
+    if invitation.is_expired:
+        raise DomainError("invitation_expired", _("Cette invitation a expiré. Demandez-en une nouvelle."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, token: str, user: User | None = None, password: str = "", first_name: str = "", last_name: str = ""
+) -> User:
+    """Accept an invitation, creating the account if needed. Idempotent on the token."""
+    invitation = invitation_get(token=token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise DomainError("invitation_used", _("Cette invitation a déjà été acceptée."))
+    if user is None or not user.is_authenticated:
+        user = User.objects.filter(email=invitation.email).first()
+        if user is None:
+            try:
+                validate_password(password)
+            except ValidationError as error:
+                raise DomainError(
+                    "invalid", _("Mot de passe trop faible."), fields={"password": error.messages}
+                ) from error
+            user = User.objects.create_user(
+                email=invitation.email, password=password, first_name=first_name, last_name=last_name
+            )
+        else:
+            raise DomainError("login_required", _("Un compte existe déjà pour cette adresse : connectez-vous d'abord."))
+    if invitation.organization_id:
+        Membership.objects.update_or_create(
+            user=user, organization=invitation.organization, defaults={"role": invitation.organization_role}
+        )
+    if invitation.territory_id and invitation.territory_role:
+        TerritoryRole.objects.update_or_create(
+            user=user, territory=invitation.territory, defaults={"role": invitation.territory_role}
+        )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+    return user
+
+
+# --- API keys ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apikey_create(
+    *, by, name: str, organization: Organization | None = None, territory: Territory | None = None, can_write=False
+) -> tuple[ApiKey, str]:
+    """Create a key scoped to one organization or one territory; the raw key is shown once."""
+    if (organization is None) == (territory is None):
+        raise _invalid("organization", _("Une clé vise exactement une organisation ou un territoire."), "scope")
+    if organization is not None:
+        require_edit_organization(by, organization)
+    else:
+        require_manage_territory(by, territory)
+    if not (name or "").strip():
+        raise _invalid("name", _("Donnez un nom à la clé."))
+    raw, prefix, key_hash = ApiKey.generate()
+    key = ApiKey.objects.create(
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=key_hash,
+        organization=organization,
+        territory=territory,
+        can_write=can_write,
+        created_by=as_user(by),
+    )
+    return key, raw
+
+
+@transaction.atomic
+def apikey_revoke(*, by, key: ApiKey) -> ApiKey:
+    if key.organization_id:
+        require_edit_organization(by, key.organization)
+    else:
+        require_manage_territory(by, key.territory)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+# --- Notifications -------------------------------------------------------------------
+
+
+def notify(*, users, kind: str, title: str, body: str = "", url: str = "") -> list[Notification]:
+    """In-app notification, e-mailed at once unless the person chose the daily digest."""
+    created = []
+    for user in {u.pk: u for u in users if u is not None}.values():
+        notification = Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url)
+        created.append(notification)
+        if user.wants_email_notifications and not user.wants_daily_digest:
+            transaction.on_commit(lambda n=notification: notification_email(notification=n))
+    return created
+
+
+def notification_email(*, notification: Notification) -> None:
+    context = {"notification": notification, "site_url": settings.SITE_URL}
+    send_mail(
+        subject=f"[MIAM] {notification.title}",
+        message=render_to_string("actors/email/notification.txt", context),
+        from_email=None,
+        recipient_list=[notification.user.email],
+    )
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+
+
+def notifications_send_digest() -> int:
+    """One e-mail per person who chose the digest, with what they have not had yet."""
+    sent = 0
+    pending = Notification.objects.filter(emailed_at__isnull=True, read_at__isnull=True, user__wants_daily_digest=True)
+    by_user: dict[int, list[Notification]] = {}
+    for notification in pending.select_related("user").order_by("created_at"):
+        by_user.setdefault(notification.user_id, []).append(notification)
+    for items in by_user.values():
+        user = items[0].user
+        send_mail(
+            subject=_("[MIAM] Votre récapitulatif du jour"),
+            message=render_to_string(
+                "actors/email/digest.txt", {"notifications": items, "site_url": settings.SITE_URL}
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
+        sent += 1
+    return sent
+
+
+def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# --- Personal data (RGPD) ------------------------------------------------------------
+
+
+def user_export_data(*, user: User) -> dict:
+    """Everything MIAM holds about a person, as portable JSON."""
+    return {
+        "account": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "phone": user.phone,
+            "language": user.language,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "memberships": [
+            {"organization": m.organization.name, "role": m.role}
+            for m in user.memberships.select_related("organization")
+        ],
+        "territory_roles": [
+            {"territory": r.territory.name, "role": r.role} for r in user.territory_roles.select_related("territory")
+        ],
+        "notifications": [
+            {"title": n.title, "body": n.body, "created_at": n.created_at.isoformat()} for n in user.notifications.all()
+        ],
+    }
+
+
+@transaction.atomic
+def user_delete(*, user: User, by) -> None:
+    """Erase a person: the account goes; what organizations did stays, no longer linked to them."""
+    actor = as_user(by)
+    if not actor or (actor.pk != user.pk and not actor.is_staff):
+        raise NotAllowed()
+    Invitation.objects.filter(email=user.email).delete()
+    user.delete()

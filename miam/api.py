@@ -1,0 +1,24 @@
+"""The v1 API: one router, each app registering its own viewsets and extra paths."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from actors import api as actors_api
+from initiatives import api as initiatives_api
+from meetings import api as meetings_api
+from offers import api as offers_api
+
+APPS = (actors_api, offers_api, meetings_api, initiatives_api)
+
+router = DefaultRouter()
+for module in APPS:
+    module.register(router)
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *[p for module in APPS for p in module.urlpatterns],
+    path("", include(router.urls)),
+]

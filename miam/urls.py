@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from miam import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("miam.api")),
+    path("", include("actors.urls")),
+    path("", include("offers.urls")),
+    path("reunions/", include("meetings.urls")),
+    path("initiatives/", include("initiatives.urls")),
+]
+if settings.DEBUG or not settings.DATABASE_URL:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

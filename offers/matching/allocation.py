@@ -1,0 +1,195 @@
+"""Stage 3: split limited quantities among competing needs.
+
+LP mode solves a transportation problem with HiGHS on a sparse matrix. With
+x_p the quantity of pair p (offer o, need n), it maximises
+
+    Σ_p score_p · x_p  +  Σ_n b_n · y_n
+
+subject to Σ_{p∈o} x_p ≤ quantity_o, Σ_{p∈n} x_p ≤ quantity_n, 0 ≤ x_p ≤ cap_p,
+0 ≤ y_n ≤ Σ_{p∈n} x_p and y_n ≤ first_share · quantity_n, where
+b_n = 100 · fairness_strength · fairness_n. y_n is the "first share" of the
+need's coverage: it earns an extra b_n per unit, so the objective is concave
+in each need's coverage and an under-served structure (fairness_n near 1)
+gets its first share before a well-served one gets its last units. The whole
+problem stays linear.
+
+Minimum quantities make the problem combinatorial (semi-continuous x_p). The
+LP ignores them, then every pair allocated below its offer's minimum is closed
+(upper bound 0) and the LP re-solved, up to `Params.min_quantity_rounds`
+times; whatever still falls short is dropped and the freed quantity handed out
+greedily by score to pairs that can take at least their minimum.
+
+Greedy mode, kept to compare against, takes pairs by decreasing score and gives
+each as much as possible (at least its minimum). Both modes round pieces and
+dozens down to whole numbers, and both are deterministic: ties go to the lower
+need id, then the lower offer id.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, sparse
+
+from .arrays import MASS_UNITS
+from .candidates import CandidatePairs
+from .scoring import Scores
+from .types import Params
+
+TOLERANCE = 1e-9
+
+
+def _limits(c: CandidatePairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair: offer quantity, need quantity, offer minimum."""
+    return (
+        c.offers.quantity[c.offer_idx],
+        c.needs.quantity[c.need_idx],
+        c.offers.min_quantity[c.offer_idx],
+    )
+
+
+def _score_order(c: CandidatePairs, s: Scores) -> np.ndarray:
+    return np.lexsort((c.offers.id[c.offer_idx], c.needs.id[c.need_idx], -s.score))
+
+
+def _fill_greedily(c: CandidatePairs, s: Scores, x: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """Top up `x` by decreasing score on pairs in `open_`, each getting ≥ its minimum."""
+    x = x.copy()
+    offer_left = c.offers.quantity.copy()
+    need_left = c.needs.quantity.copy()
+    np.subtract.at(offer_left, c.offer_idx, x)
+    np.subtract.at(need_left, c.need_idx, x)
+    whole = ~np.isin(c.offers.unit[c.offer_idx], list(MASS_UNITS))
+    oi, ni = c.offer_idx.tolist(), c.need_idx.tolist()
+    cap, min_q, is_whole = c.cap.tolist(), c.offers.min_quantity[c.offer_idx].tolist(), whole.tolist()
+    offer_left_l, need_left_l = offer_left.tolist(), need_left.tolist()
+    x_l = x.tolist()
+    for p in _score_order(c, s).tolist():
+        if not open_[p]:
+            continue
+        o, n = oi[p], ni[p]
+        amount = min(offer_left_l[o], need_left_l[n], cap[p] - x_l[p])
+        if is_whole[p]:
+            amount = math.floor(amount + TOLERANCE)
+        if amount <= TOLERANCE or x_l[p] + amount < min_q[p] - TOLERANCE:
+            continue
+        x_l[p] += amount
+        offer_left_l[o] -= amount
+        need_left_l[n] -= amount
+    return np.asarray(x_l, dtype=float)
+
+
+def allocate_greedy(c: CandidatePairs, s: Scores) -> np.ndarray:
+    return _fill_greedily(c, s, np.zeros(len(c)), np.ones(len(c), dtype=bool))
+
+
+def _solve_lp(c: CandidatePairs, s: Scores, params: Params, upper: np.ndarray) -> np.ndarray:
+    n_pairs = len(c)
+    offers, o_row = np.unique(c.offer_idx, return_inverse=True)
+    needs, n_row = np.unique(c.need_idx, return_inverse=True)
+    bonus = 100 * params.fairness_strength * s.need_fairness[needs]
+    share_cap = params.fairness_first_share * c.needs.quantity[needs]
+    fair = np.flatnonzero((bonus > 0) & (share_cap > 0))
+    fair_row_of_need = np.full(len(needs), -1)
+    fair_row_of_need[fair] = np.arange(len(fair))
+
+    base = len(offers) + len(needs)
+    pairs = np.arange(n_pairs)
+    paired_fair = fair_row_of_need[n_row]
+    with_fair = paired_fair >= 0
+    rows = np.concatenate(
+        [o_row, len(offers) + n_row, base + paired_fair[with_fair], base + np.arange(len(fair))]
+    )
+    cols = np.concatenate([pairs, pairs, pairs[with_fair], n_pairs + np.arange(len(fair))])
+    vals = np.concatenate(
+        [np.ones(2 * n_pairs), -np.ones(int(with_fair.sum())), np.ones(len(fair))]
+    )
+    a_ub = sparse.csr_array(
+        (vals, (rows, cols)), shape=(base + len(fair), n_pairs + len(fair))
+    )
+    b_ub = np.concatenate(
+        [c.offers.quantity[offers], c.needs.quantity[needs], np.zeros(len(fair))]
+    )
+    objective = -np.concatenate([s.score, bonus[fair]])
+    bounds = np.column_stack(
+        [np.zeros(n_pairs + len(fair)), np.concatenate([upper, share_cap[fair]])]
+    )
+    result = optimize.linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"allocation LP failed: {result.message}")
+    return np.asarray(result.x[:n_pairs])
+
+
+def _tidy(c: CandidatePairs, x: np.ndarray) -> np.ndarray:
+    """Clip solver noise so no cap or quantity is ever exceeded; whole units for pieces."""
+    x = np.clip(x, 0.0, c.cap)
+    whole = ~np.isin(c.offers.unit[c.offer_idx], list(MASS_UNITS))
+    x = np.minimum(np.where(whole, np.floor(x + 1e-6), x), c.cap)
+    for idx, limit in ((c.offer_idx, c.offers.quantity), (c.need_idx, c.needs.quantity)):
+        total = np.bincount(idx, weights=x, minlength=len(limit))
+        over = total > limit
+        if over.any():
+            factor = np.ones(len(limit))
+            factor[over] = limit[over] / total[over]
+            x = x * factor[idx]
+            x = np.where(whole, np.floor(x), x)
+    return np.where(x > TOLERANCE, x, 0.0)
+
+
+def _below_minimum(c: CandidatePairs, x: np.ndarray) -> np.ndarray:
+    min_q = c.offers.min_quantity[c.offer_idx]
+    return (x > 0) & (x < min_q * (1 - TOLERANCE) - TOLERANCE)
+
+
+def allocate_lp(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
+    if not len(c):
+        return np.zeros(0)
+    upper = c.cap.copy()
+    for _ in range(params.min_quantity_rounds + 1):
+        x = _tidy(c, _solve_lp(c, s, params, upper))
+        short = _below_minimum(c, x)
+        if not short.any():
+            return x
+        upper[short] = 0.0
+    x[short] = 0.0
+    return _tidy(c, _fill_greedily(c, s, x, upper > 0))
+
+
+def allocate(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
+    """Quantity per pair (same order as `c`)."""
+    if params.mode == "greedy":
+        return _tidy(c, allocate_greedy(c, s))
+    return allocate_lp(c, s, params)
+
+
+def objective_value(
+    c: CandidatePairs, s: Scores, x: np.ndarray, params: Params, *, with_fairness: bool = True
+) -> float:
+    """Σ score × quantity, plus the fairness bonus the LP maximises when asked."""
+    value = float(s.score @ x)
+    if with_fairness and len(c):
+        given = np.bincount(c.need_idx, weights=x, minlength=len(c.needs))
+        first = np.minimum(given, params.fairness_first_share * c.needs.quantity)
+        value += float(100 * params.fairness_strength * (s.need_fairness @ first))
+    return value
+
+
+def served_ratio(c: CandidatePairs, x: np.ndarray, params: Params) -> np.ndarray:
+    """Per need: (received recently + allocated now) / (people served × reference).
+
+    NaN for needs without any candidate pair or without people served: nothing the
+    allocation can change.
+    """
+    n = c.needs
+    given = np.bincount(c.need_idx, weights=x, minlength=len(n))
+    reachable = np.bincount(c.need_idx, minlength=len(n)) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (n.received_recent + given) / (n.people_served * params.fairness_reference_per_person)
+    return np.where(reachable & (n.people_served > 0), ratio, np.nan)
+
+
+def least_served_coverage(c: CandidatePairs, x: np.ndarray, params: Params) -> float:
+    """Coverage of the least-served structure relative to people served (NaN if none)."""
+    ratio = served_ratio(c, x, params)
+    return float(np.nanmin(ratio)) if np.isfinite(ratio).any() else math.nan

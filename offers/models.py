@@ -1,0 +1,346 @@
+"""What: product categories, offers, needs, matches and deliveries, and matching runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import Organization, Territory, TimeStamped
+
+
+class Storage(models.TextChoices):
+    AMBIENT = "ambient", _("ambiant")
+    CHILLED = "chilled", _("réfrigéré (0 à 4 °C)")
+    FROZEN = "frozen", _("congelé (≤ −18 °C)")
+
+
+STORAGE_RANK = {Storage.AMBIENT: 0, Storage.CHILLED: 1, Storage.FROZEN: 2}
+
+
+class Unit(models.TextChoices):
+    KG = "kg", _("kg")
+    LITRE = "l", _("litre")
+    PIECE = "piece", _("pièce")
+    DOZEN = "dozen", _("douzaine")
+    CRATE = "crate", _("cagette")
+
+
+class Pricing(models.TextChoices):
+    DONATION = "donation", _("don")
+    SOLIDARITY = "solidarity", _("prix solidaire")
+    MARKET = "market", _("prix du marché")
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", _("ponctuelle")
+    WEEKLY = "weekly", _("chaque semaine")
+    MONTHLY = "monthly", _("chaque mois")
+    SEASON = "season", _("toute la saison")
+
+
+class Logistics(models.TextChoices):
+    DELIVERY = "delivery", _("la ferme livre")
+    PICKUP = "pickup", _("enlèvement à la ferme")
+    GLEANING = "gleaning", _("récolte ou glanage sur place par des bénévoles")
+    PARTNER = "partner", _("via un partenaire logistique")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("brouillon")
+    PUBLISHED = "published", _("publiée")
+    PARTLY_MATCHED = "partly_matched", _("en partie pourvue")
+    FULLY_MATCHED = "fully_matched", _("entièrement pourvue")
+    EXPIRED = "expired", _("expirée")
+    WITHDRAWN = "withdrawn", _("retirée")
+
+
+OPEN_STATUSES = (Status.PUBLISHED, Status.PARTLY_MATCHED)
+
+QTY = {"max_digits": 12, "decimal_places": 3}
+PRICE = {"max_digits": 9, "decimal_places": 2}
+
+
+class ProductCategory(models.Model):
+    """Two-level taxonomy (e.g. Légumes › Pommes de terre), loaded by a data migration."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("nom"), max_length=100)
+    name_en = models.CharField(_("nom (anglais)"), max_length=100)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children")
+    storage = models.CharField(_("conservation"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT)
+    default_unit = models.CharField(_("unité par défaut"), max_length=10, choices=Unit.choices, default=Unit.KG)
+    shelf_life_days = models.PositiveIntegerField(_("durée de conservation typique (jours)"), null=True, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("catégorie de produits")
+        verbose_name_plural = _("catégories de produits")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+
+
+class Offer(TimeStamped):
+    """What a farm (or processor) can give or sell, over an availability window."""
+
+    organization = models.ForeignKey(Organization, models.PROTECT, related_name="offers", verbose_name=_("producteur"))
+    category = models.ForeignKey(ProductCategory, models.PROTECT, related_name="offers", verbose_name=_("catégorie"))
+    product_name = models.CharField(_("produit"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    quantity = models.DecimalField(_("quantité"), **QTY, validators=[MinValueValidator(Decimal("0.001"))])
+    unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.KG)
+    crate_kg = models.DecimalField(_("poids d'une cagette (kg)"), **QTY, null=True, blank=True)
+    min_quantity = models.DecimalField(_("quantité minimale par enlèvement"), **QTY, default=0)
+    # Sum of confirmed matches, kept by services under row locks; never typed.
+    quantity_reserved = models.DecimalField(_("quantité réservée"), **QTY, default=0, editable=False)
+    window_start = models.DateField(_("disponible à partir du"))
+    window_end = models.DateField(_("disponible jusqu'au"))
+    recurrence = models.CharField(_("récurrence"), max_length=10, choices=Recurrence.choices, default=Recurrence.ONCE)
+    pricing = models.CharField(_("conditions"), max_length=12, choices=Pricing.choices, default=Pricing.DONATION)
+    price_per_unit = models.DecimalField(_("prix par unité (€)"), **PRICE, null=True, blank=True)
+    usual_price_per_unit = models.DecimalField(_("prix habituel par unité (€)"), **PRICE, null=True, blank=True)
+    labels = models.JSONField(_("labels"), default=list, blank=True)
+    storage = models.CharField(_("conservation"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT)
+    logistics = models.JSONField(_("logistique"), default=list, blank=True)
+    delivery_radius_km = models.DecimalField(
+        _("livraison jusqu'à (km)"), max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    )
+    logistics_partner = models.ForeignKey(
+        Organization,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="carried_offers",
+        verbose_name=_("partenaire logistique"),
+    )
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    lot_number = models.CharField(_("numéro de lot"), max_length=60, blank=True)
+    use_by = models.DateField(_("date limite de consommation"), null=True, blank=True)
+    photo = models.ImageField(_("photo"), upload_to="offers/%Y/%m/", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("offre")
+        verbose_name_plural = _("offres")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "category"], name="offer_status_cat_idx"),
+            models.Index(fields=["updated_at", "id"], name="offer_sync_idx"),
+            models.Index(fields=["window_end"], name="offer_window_end_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="offer_quantity_positive"),
+            models.CheckConstraint(condition=Q(min_quantity__gte=0), name="offer_min_quantity_not_negative"),
+            models.CheckConstraint(condition=Q(quantity_reserved__gte=0), name="offer_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_reserved__lte=F("quantity")), name="offer_reserved_within_quantity"
+            ),
+            models.CheckConstraint(condition=Q(window_end__gte=F("window_start")), name="offer_window_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} – {self.organization}"
+
+    @property
+    def quantity_available(self) -> Decimal:
+        return self.quantity - self.quantity_reserved
+
+    @property
+    def effective_end(self):
+        """A use-by date before the window's end shortens the window."""
+        if self.use_by and self.use_by < self.window_end:
+            return self.use_by
+        return self.window_end
+
+    @property
+    def discount_percent(self) -> int | None:
+        if self.pricing == Pricing.SOLIDARITY and self.price_per_unit and self.usual_price_per_unit:
+            return round(100 * (1 - self.price_per_unit / self.usual_price_per_unit))
+        return None
+
+
+class Need(TimeStamped):
+    """What a food-aid structure needs, over a window."""
+
+    class Urgency(models.IntegerChoices):
+        LOW = 1, _("peu urgent")
+        NORMAL = 2, _("normal")
+        HIGH = 3, _("urgent")
+
+    class AcceptedPricing(models.TextChoices):
+        DONATION_ONLY = "donation_only", _("dons uniquement")
+        PURCHASE = "purchase", _("achat possible")
+
+    organization = models.ForeignKey(Organization, models.PROTECT, related_name="needs", verbose_name=_("structure"))
+    categories = models.ManyToManyField(ProductCategory, related_name="needs", verbose_name=_("catégories"))
+    title = models.CharField(_("intitulé"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    quantity = models.DecimalField(_("quantité"), **QTY, validators=[MinValueValidator(Decimal("0.001"))])
+    unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.KG)
+    # Sum of confirmed matches, kept by services; never typed.
+    quantity_covered = models.DecimalField(_("quantité pourvue"), **QTY, default=0, editable=False)
+    frequency = models.CharField(_("fréquence"), max_length=10, choices=Recurrence.choices, default=Recurrence.ONCE)
+    window_start = models.DateField(_("à partir du"))
+    window_end = models.DateField(_("jusqu'au"))
+    accepted_pricing = models.CharField(
+        _("conditions acceptées"), max_length=15, choices=AcceptedPricing.choices, default=AcceptedPricing.DONATION_ONLY
+    )
+    max_price_per_unit = models.DecimalField(_("prix maximum par unité (€)"), **PRICE, null=True, blank=True)
+    budget_eur = models.DecimalField(_("budget (€)"), **PRICE, null=True, blank=True)
+    # Storage and pick-up capacity, prefilled from the structure's profile.
+    has_fridge = models.BooleanField(_("froid positif disponible"), default=False)
+    chilled_capacity_kg = models.PositiveIntegerField(_("capacité réfrigérée (kg)"), default=0)
+    has_freezer = models.BooleanField(_("congélateur disponible"), default=False)
+    frozen_capacity_kg = models.PositiveIntegerField(_("capacité congelée (kg)"), default=0)
+    pickup_radius_km = models.DecimalField(
+        _("rayon d'enlèvement (km)"), max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    )
+    has_vehicle = models.BooleanField(_("véhicule disponible"), default=False)
+    preferred_labels = models.JSONField(_("labels souhaités"), default=list, blank=True)
+    urgency = models.PositiveSmallIntegerField(_("urgence"), choices=Urgency.choices, default=Urgency.NORMAL)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("besoin")
+        verbose_name_plural = _("besoins")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="need_sync_idx"),
+            models.Index(fields=["window_end"], name="need_window_end_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="need_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity_covered__gte=0), name="need_covered_not_negative"),
+            models.CheckConstraint(condition=Q(window_end__gte=F("window_start")), name="need_window_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} – {self.organization}"
+
+    @property
+    def quantity_open(self) -> Decimal:
+        return max(Decimal(0), self.quantity - self.quantity_covered)
+
+
+class MatchingRun(models.Model):
+    class Trigger(models.TextChoices):
+        CHANGE = "change", _("modification d'une offre ou d'un besoin")
+        NIGHTLY = "nightly", _("recalcul nocturne")
+        MANUAL = "manual", _("demande manuelle")
+        CASCADE = "cascade", _("remise en jeu d'une quantité")
+
+    class RunStatus(models.TextChoices):
+        PENDING = "pending", _("en attente")
+        RUNNING = "running", _("en cours")
+        SUCCESS = "success", _("terminé")
+        FAILED = "failed", _("échec")
+
+    territory = models.ForeignKey(Territory, models.CASCADE, related_name="matching_runs")
+    trigger = models.CharField(_("déclencheur"), max_length=10, choices=Trigger.choices)
+    status = models.CharField(_("statut"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progression (%)"), default=0, validators=[MaxValueValidator(100)])
+    stage = models.CharField(_("étape"), max_length=40, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("demandé le"), auto_now_add=True)
+    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    duration_s = models.FloatField(_("durée (s)"), null=True, blank=True)
+    counts = models.JSONField(_("compteurs"), default=dict, blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("calcul de rapprochements")
+        verbose_name_plural = _("calculs de rapprochements")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.territory} – {self.get_trigger_display()} ({self.status})"
+
+
+class Match(TimeStamped):
+    """A proposed pairing of an offer and a need, followed to delivery."""
+
+    class MatchStatus(models.TextChoices):
+        PROPOSED = "proposed", _("proposée")
+        ACCEPTED_FARM = "accepted_farm", _("acceptée par le producteur")
+        ACCEPTED_STRUCTURE = "accepted_structure", _("acceptée par la structure")
+        CONFIRMED = "confirmed", _("confirmée")
+        SCHEDULED = "scheduled", _("planifiée")
+        DELIVERED = "delivered", _("livrée")
+        CLOSED = "closed", _("clôturée")
+        DECLINED = "declined", _("refusée")
+        CANCELLED = "cancelled", _("annulée")
+        EXPIRED = "expired", _("expirée")
+
+    class Origin(models.TextChoices):
+        ENGINE = "engine", _("calcul automatique")
+        MANUAL = "manual", _("proposée par un·e chargé·e de mission")
+
+    offer = models.ForeignKey(Offer, models.PROTECT, related_name="matches")
+    need = models.ForeignKey(Need, models.PROTECT, related_name="matches")
+    quantity = models.DecimalField(_("quantité"), **QTY, validators=[MinValueValidator(Decimal("0.001"))])
+    unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.KG)
+    score = models.PositiveSmallIntegerField(_("score"), default=0, validators=[MaxValueValidator(100)])
+    distance_km = models.DecimalField(_("distance (km)"), max_digits=7, decimal_places=1, null=True, blank=True)
+    mode = models.CharField(_("acheminement"), max_length=10, choices=Logistics.choices, default=Logistics.DELIVERY)
+    explanation = models.TextField(_("pourquoi cette proposition"), blank=True)
+    components = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("statut"), max_length=20, choices=MatchStatus.choices, default=MatchStatus.PROPOSED, db_index=True
+    )
+    origin = models.CharField(_("origine"), max_length=10, choices=Origin.choices, default=Origin.ENGINE)
+    run = models.ForeignKey(MatchingRun, models.SET_NULL, null=True, blank=True, related_name="matches")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    price_per_unit = models.DecimalField(_("prix par unité (€)"), **PRICE, null=True, blank=True)
+    farm_accepted_at = models.DateTimeField(null=True, blank=True)
+    structure_accepted_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    scheduled_for = models.DateField(_("date prévue"), null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    quantity_received = models.DecimalField(_("quantité reçue"), **QTY, null=True, blank=True)
+    declined_reason = models.CharField(_("motif du refus ou de l'annulation"), max_length=300, blank=True)
+    declined_by_side = models.CharField(max_length=10, blank=True)
+    acted_by_person = models.BooleanField(
+        default=False, help_text="Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite."
+    )
+
+    class Meta:
+        verbose_name = _("mise en relation")
+        verbose_name_plural = _("mises en relation")
+        ordering = ["-score", "id"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="match_sync_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "need"], name="match_one_per_pair"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="match_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer} → {self.need}"
+
+
+class Delivery(TimeStamped):
+    """What was actually received: the figures indicators are built on."""
+
+    match = models.OneToOneField(Match, models.PROTECT, related_name="delivery")
+    delivered_on = models.DateField(_("livré le"))
+    mode = models.CharField(_("acheminement"), max_length=10, choices=Logistics.choices)
+    quantity_received = models.DecimalField(_("quantité reçue"), **QTY, validators=[MinValueValidator(0)])
+    unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices)
+    quantity_kg = models.DecimalField(_("équivalent kg"), **QTY, null=True, blank=True)
+    amount_paid_eur = models.DecimalField(_("montant payé au producteur (€)"), **PRICE, default=0)
+    distance_km = models.DecimalField(_("distance (km)"), max_digits=7, decimal_places=1, null=True, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(_("remarque"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("livraison")
+        verbose_name_plural = _("livraisons")
+        ordering = ["-delivered_on", "-id"]

@@ -1,0 +1,80 @@
+"""Shared fixtures. Tests run on PostgreSQL in CI (DATABASE_URL), on SQLite elsewhere.
+
+In CI (CI=true) a skipped test is a failure: a test that needs PostgreSQL, Redis or
+Chromium must really run there.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.factories import *  # noqa: F403  (factories are fixtures' building blocks)
+
+TEST_DEPARTEMENTS = ["21", "25", "39", "71"]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config):
+    os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"Skipped in CI (CI=true forbids skips): {report.longrepr}"
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and not settings.IS_POSTGRES:
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/…")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run inline unless a test starts a real worker (marker ``redis``)."""
+    from miam.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _locmem_email(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.GEOCODER = "none"
+
+
+def _ensure_reference():
+    from actors.models import Commune
+    from actors.reference import load_reference
+
+    if not Commune.objects.filter(insee_code="25462").exists():
+        load_reference(departements=TEST_DEPARTEMENTS)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Reference geography of four départements, loaded once for the session."""
+    with django_db_blocker.unblock():
+        _ensure_reference()
+
+
+@pytest.fixture
+def geo(db):
+    """Reference geography (reloaded after a transactional test flushed it)."""
+    _ensure_reference()
+
+
+@pytest.fixture
+def transactional_geo(transactional_db):
+    _ensure_reference()
