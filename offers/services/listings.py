@@ -1,0 +1,3 @@
+"""Offers and needs: create, update, publish, withdraw, expire."""
+
+__all__: list[str] = []
