@@ -1,10 +1,648 @@
-"""REST API of the actors app: serializers and viewsets, thin; rules live in services."""
+"""REST API of the actors app: territories, communes, organizations, ``me`` and API keys.
 
-from django.urls import path  # noqa: F401
+Thin: reads go through selectors, writes through ``actors.services``; contacts and exact
+places are shown only to those allowed to see them (``can_see_private_fields``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from actors import selectors as actor_selectors
+from actors import services
+from actors.models import ApiKey, Commune, FarmProfile, Organization, StructureProfile, Territory
+from actors.permissions import (
+    api_key_of,
+    as_user,
+    editable_organizations,
+    is_staff,
+    officer_territory_ids,
+)
+from miam.pagination import PageOrSyncPagination
+from offers.api import ERRORS_READ, ERRORS_WRITE, ErrorSerializer, PointMixin
+from offers.filters import OrganizationFilter, SafeOrderingFilter, _clean_text
+from offers.models import ProductCategory
+from offers.selectors import annotate_public_point
+
+# --- Territories -------------------------------------------------------------------------
+
+
+class TerritorySerializer(serializers.ModelSerializer):
+    epci_codes = serializers.SerializerMethodField()
+    communes_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Territory
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "level",
+            "recognized_year",
+            "carrier",
+            "epci_codes",
+            "communes_count",
+            "population",
+            "has_social_justice_axis",
+            "description",
+            "farms_count",
+            "farms_count_year",
+            "food_aid_count",
+            "poverty_rate",
+            "departement_poverty_rate",
+            "diagnostic_source",
+            "diagnostic_year",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_epci_codes(self, obj) -> list[str]:
+        return [code for code in obj.epci_codes.split(",") if code]
+
+
+OUTLINE_SCHEMA = {
+    "type": "object",
+    "description": "GeoJSON Feature (geometry null when the perimeter has no outline yet).",
+    "required": ["type", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"type": "integer"},
+        "geometry": {"type": "object", "nullable": True, "additionalProperties": True},
+        "properties": {"type": "object", "additionalProperties": True},
+    },
+}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: TerritorySerializer(many=True)}),
+    retrieve=extend_schema(responses={200: TerritorySerializer, 404: ErrorSerializer}),
+)
+class TerritoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """PAT territories: their perimeter (communes, EPCI) and diagnostic figures."""
+
+    serializer_class = TerritorySerializer
+    queryset = Territory.objects.annotate(communes_count=Count("communes")).order_by("name", "id")
+    filter_backends = [SafeOrderingFilter]
+    ordering = ("name", "id")
+    ordering_fields = ["name", "population", "updated_at"]
+
+    @extend_schema(responses={200: OUTLINE_SCHEMA, 404: ErrorSerializer})
+    @action(detail=True, methods=["get"])
+    def outline(self, request, pk=None):
+        """The perimeter's outline as a GeoJSON Feature, for maps."""
+        territory = self.get_object()
+        return Response(
+            {
+                "type": "Feature",
+                "id": territory.pk,
+                "geometry": territory.outline,
+                "properties": {"name": territory.name, "slug": territory.slug, "population": territory.population},
+            }
+        )
+
+
+# --- Communes ----------------------------------------------------------------------------
+
+
+class CommuneSerializer(serializers.ModelSerializer):
+    postal_codes = serializers.ListField(child=serializers.CharField(), source="postal_code_list", read_only=True)
+    departement = serializers.CharField(source="departement.code", read_only=True)
+    departement_name = serializers.CharField(source="departement.name", read_only=True)
+
+    class Meta:
+        model = Commune
+        fields = [
+            "insee_code",
+            "name",
+            "postal_codes",
+            "population",
+            "latitude",
+            "longitude",
+            "departement",
+            "departement_name",
+        ]
+        read_only_fields = fields
+
+
+Q_PARAM = OpenApiParameter(
+    "q",
+    str,
+    description=_("Nom (sans accents, « st » = saint) ou code postal ; 20 résultats au plus."),
+    required=False,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[Q_PARAM], responses={200: CommuneSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: CommuneSerializer, 404: ErrorSerializer}),
+)
+class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reference communes: search them by name or postal code; read one by INSEE code."""
+
+    serializer_class = CommuneSerializer
+    lookup_field = "insee_code"
+    lookup_value_regex = "[0-9AB]{5}"
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.action == "list":
+            results = actor_selectors.commune_search(q=_clean_text(self.request.query_params.get("q", "")))
+            return list(results)
+        return Commune.objects.select_related("departement")
+
+
+# --- Organizations -----------------------------------------------------------------------
+
+
+class FarmProfileSerializer(serializers.ModelSerializer):
+    productions = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = FarmProfile
+        fields = [
+            "labels",
+            "delivery_radius_km",
+            "vehicle",
+            "accepts_donation",
+            "accepts_solidarity_price",
+            "accepts_market_price",
+            "productions",
+        ]
+        read_only_fields = fields
+
+
+STRUCTURE_PUBLIC = ("structure_type", "people_served_per_week", "distribution_days", "distribution_hours")
+
+
+class StructureProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StructureProfile
+        fields = [
+            *STRUCTURE_PUBLIC,
+            "has_dry_storage",
+            "dry_capacity_kg",
+            "has_fridge",
+            "chilled_capacity_kg",
+            "has_freezer",
+            "frozen_capacity_kg",
+            "vehicle",
+            "pickup_radius_km",
+            "monthly_budget_eur",
+            "gleaning_volunteers",
+        ]
+        read_only_fields = fields
+
+
+PRIVATE_FIELDS = ("address", "email", "phone", "location_precision")
+
+
+class OrganizationSerializer(PointMixin, serializers.ModelSerializer):
+    """Public fields for everybody; contacts, address, exact place and a structure's
+    capacities only for those allowed to see them (then ``location_is_exact`` is true)."""
+
+    point_prefix = ""
+    commune = serializers.CharField(source="commune.insee_code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+    departement = serializers.CharField(source="commune.departement.code", read_only=True)
+    farm_profile = serializers.SerializerMethodField()
+    structure_profile = serializers.SerializerMethodField()
+    address = serializers.CharField(read_only=True, required=False)
+    email = serializers.CharField(read_only=True, required=False)
+    phone = serializers.CharField(read_only=True, required=False)
+    location_precision = serializers.CharField(read_only=True, required=False)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "siret",
+            "commune",
+            "commune_name",
+            "departement",
+            "website",
+            "description",
+            "is_active",
+            "latitude",
+            "longitude",
+            "location_is_exact",
+            *PRIVATE_FIELDS,
+            "farm_profile",
+            "structure_profile",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(FarmProfileSerializer(allow_null=True))
+    def get_farm_profile(self, obj):
+        profile = getattr(obj, "farm_profile", None) if obj.kind == Organization.Kind.FARM else None
+        return FarmProfileSerializer(profile).data if profile else None
+
+    @extend_schema_field(StructureProfileSerializer(allow_null=True))
+    def get_structure_profile(self, obj):
+        profile = getattr(obj, "structure_profile", None) if obj.kind == Organization.Kind.FOOD_AID else None
+        if profile is None:
+            return None
+        data = StructureProfileSerializer(profile).data
+        if not self._point(obj)[2]:
+            data = {key: value for key, value in data.items() if key in STRUCTURE_PUBLIC}
+        return data
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not data["location_is_exact"]:
+            for field in PRIVATE_FIELDS:
+                data.pop(field, None)
+        return data
+
+
+class FarmProfileWriteSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=list(services.FARM_LABELS)), required=False)
+    delivery_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
+    vehicle = serializers.ChoiceField(choices=FarmProfile.Vehicle.choices, required=False)
+    accepts_donation = serializers.BooleanField(required=False)
+    accepts_solidarity_price = serializers.BooleanField(required=False)
+    accepts_market_price = serializers.BooleanField(required=False)
+    productions = serializers.SlugRelatedField(
+        slug_field="code", many=True, queryset=ProductCategory.objects.all(), required=False
+    )
+
+
+class StructureProfileWriteSerializer(serializers.Serializer):
+    structure_type = serializers.ChoiceField(choices=StructureProfile.StructureType.choices, required=False)
+    people_served_per_week = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    distribution_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), required=False, max_length=7
+    )
+    distribution_hours = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    has_dry_storage = serializers.BooleanField(required=False)
+    dry_capacity_kg = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    has_fridge = serializers.BooleanField(required=False)
+    chilled_capacity_kg = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    has_freezer = serializers.BooleanField(required=False)
+    frozen_capacity_kg = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    vehicle = serializers.ChoiceField(choices=FarmProfile.Vehicle.choices, required=False)
+    pickup_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
+    monthly_budget_eur = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=0, required=False)
+    gleaning_volunteers = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+
+
+class OrganizationWriteSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Organization.Kind.choices)
+    name = serializers.CharField(max_length=200)
+    commune = serializers.CharField(max_length=5, help_text=_("Code INSEE de la commune."))
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    siret = serializers.CharField(max_length=17, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    farm_profile = FarmProfileWriteSerializer(required=False, allow_null=True)
+    structure_profile = StructureProfileWriteSerializer(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if (attrs.get("latitude") is None) != (attrs.get("longitude") is None):
+            raise serializers.ValidationError({"longitude": [_("Donnez la latitude et la longitude, ou aucune.")]})
+        return attrs
+
+
+class OrganizationUpdateSerializer(OrganizationWriteSerializer):
+    is_active = serializers.BooleanField(required=False)
+
+
+def _profile_values(data: dict | None) -> dict | None:
+    if data is None:
+        return None
+    values = dict(data)
+    if "productions" in values:
+        values["productions"] = [category.pk for category in values["productions"]]
+    return values
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: OrganizationSerializer(many=True), **ERRORS_READ}),
+    retrieve=extend_schema(responses={200: OrganizationSerializer, 404: ErrorSerializer}),
+)
+class OrganizationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Farms, food-aid structures and other actors. Anyone may list them with their
+    commune; contacts and exact places are for the organization, its territory's team
+    and staff."""
+
+    serializer_class = OrganizationSerializer
+    filterset_class = OrganizationFilter
+    filter_backends = [DjangoFilterBackend, SafeOrderingFilter]
+    pagination_class = PageOrSyncPagination
+    ordering = ("name", "id")
+    ordering_fields = ["name", "created_at", "updated_at", "distance_km"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        principal = self.request.user
+        qs = Organization.objects.all()
+        if not is_staff(principal):
+            visible = Q(is_active=True)
+            if getattr(principal, "is_authenticated", False):
+                visible |= Q(id__in=editable_organizations(principal).values("id"))
+            qs = qs.filter(visible)
+        qs = qs.select_related("commune", "commune__departement", "farm_profile", "structure_profile").prefetch_related(
+            "farm_profile__productions"
+        )
+        return annotate_public_point(qs, principal, prefix="")
+
+    def _respond(self, organization, code=200):
+        fresh = self.get_queryset().get(pk=organization.pk)
+        return Response(OrganizationSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(request=OrganizationWriteSerializer, responses={201: OrganizationSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        data = OrganizationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["farm_profile"] = _profile_values(values.get("farm_profile"))
+        values["structure_profile"] = _profile_values(values.get("structure_profile"))
+        organization = services.organization_create(by=request.user, **values)
+        return self._respond(organization, 201)
+
+    @extend_schema(request=OrganizationUpdateSerializer, responses={200: OrganizationSerializer, **ERRORS_WRITE})
+    def partial_update(self, request, *args, **kwargs):
+        organization = self.get_object()
+        data = OrganizationUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        for key in ("farm_profile", "structure_profile"):
+            if key in values:
+                values[key] = _profile_values(values[key])
+        if values.get("latitude") is None:
+            values.pop("latitude", None)
+            values.pop("longitude", None)
+        organization = services.organization_update(organization=organization, by=request.user, **values)
+        return self._respond(organization)
+
+
+# --- Me ----------------------------------------------------------------------------------
+
+
+ME_SCHEMA = inline_serializer(
+    "Me",
+    {
+        "type": serializers.ChoiceField(choices=["user", "api_key"]),
+        "user": inline_serializer(
+            "MeUser",
+            {
+                "id": serializers.IntegerField(),
+                "email": serializers.EmailField(),
+                "first_name": serializers.CharField(),
+                "last_name": serializers.CharField(),
+                "language": serializers.CharField(),
+                "is_staff": serializers.BooleanField(),
+            },
+            allow_null=True,
+        ),
+        "api_key": inline_serializer(
+            "MeApiKey",
+            {
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "prefix": serializers.CharField(),
+                "organization": serializers.IntegerField(allow_null=True),
+                "territory": serializers.IntegerField(allow_null=True),
+                "can_write": serializers.BooleanField(),
+            },
+            allow_null=True,
+        ),
+        "memberships": inline_serializer(
+            "MeMembership",
+            {
+                "organization": serializers.IntegerField(),
+                "organization_name": serializers.CharField(),
+                "kind": serializers.CharField(),
+                "role": serializers.CharField(),
+            },
+            many=True,
+        ),
+        "territory_roles": inline_serializer(
+            "MeTerritoryRole",
+            {
+                "territory": serializers.IntegerField(),
+                "territory_name": serializers.CharField(),
+                "slug": serializers.CharField(),
+                "role": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class MeView(generics.GenericAPIView):
+    """Who is calling: the signed-in person (memberships, territory roles) or the API key."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = None
+
+    @extend_schema(responses={200: ME_SCHEMA, 401: ErrorSerializer})
+    def get(self, request):
+        key = api_key_of(request.user)
+        if key:
+            return Response(
+                {
+                    "type": "api_key",
+                    "user": None,
+                    "api_key": {
+                        "id": key.pk,
+                        "name": key.name,
+                        "prefix": key.prefix,
+                        "organization": key.organization_id,
+                        "territory": key.territory_id,
+                        "can_write": key.can_write,
+                    },
+                    "memberships": (
+                        [
+                            {
+                                "organization": key.organization_id,
+                                "organization_name": key.organization.name,
+                                "kind": key.organization.kind,
+                                "role": "api_key",
+                            }
+                        ]
+                        if key.organization_id
+                        else []
+                    ),
+                    "territory_roles": (
+                        [
+                            {
+                                "territory": key.territory_id,
+                                "territory_name": key.territory.name,
+                                "slug": key.territory.slug,
+                                "role": "api_key",
+                            }
+                        ]
+                        if key.territory_id
+                        else []
+                    ),
+                }
+            )
+        user = request.user
+        memberships = user.memberships.select_related("organization").order_by("organization__name")
+        roles = user.territory_roles.select_related("territory").order_by("territory__name")
+        return Response(
+            {
+                "type": "user",
+                "user": {
+                    "id": user.pk,
+                    "email": user.email,
+                    "first_name": user.first_name,
+                    "last_name": user.last_name,
+                    "language": user.language,
+                    "is_staff": user.is_staff,
+                },
+                "api_key": None,
+                "memberships": [
+                    {
+                        "organization": m.organization_id,
+                        "organization_name": m.organization.name,
+                        "kind": m.organization.kind,
+                        "role": m.role,
+                    }
+                    for m in memberships
+                ],
+                "territory_roles": [
+                    {
+                        "territory": r.territory_id,
+                        "territory_name": r.territory.name,
+                        "slug": r.territory.slug,
+                        "role": r.role,
+                    }
+                    for r in roles
+                ],
+            }
+        )
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+class IsPerson(permissions.BasePermission):
+    """Keys are managed by people signed in, never by another key."""
+
+    message = _("Les clés d'API se gèrent depuis un compte personnel, pas avec une clé.")
+
+    def has_permission(self, request, view):
+        return as_user(request.user) is not None
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "organization",
+            "territory",
+            "can_write",
+            "is_active",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text=_("La clé complète, affichée une seule fois."))
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class ApiKeyWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True
+    )
+    territory = serializers.PrimaryKeyRelatedField(queryset=Territory.objects.all(), required=False, allow_null=True)
+    can_write = serializers.BooleanField(required=False, default=False)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: ApiKeySerializer(many=True), 401: ErrorSerializer, 403: ErrorSerializer}),
+    retrieve=extend_schema(responses={200: ApiKeySerializer, 401: ErrorSerializer, 404: ErrorSerializer}),
+)
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Keys of the organizations you act for and of the territories you manage."""
+
+    serializer_class = ApiKeySerializer
+    permission_classes = [permissions.IsAuthenticated, IsPerson]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = ApiKey.objects.all()
+        if not is_staff(user):
+            qs = qs.filter(
+                Q(organization_id__in=editable_organizations(user).values("id"))
+                | Q(territory_id__in=sorted(officer_territory_ids(user)))
+            )
+        return qs.order_by("-created_at", "-id")
+
+    @extend_schema(request=ApiKeyWriteSerializer, responses={201: ApiKeyCreatedSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        data = ApiKeyWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, raw = services.apikey_create(by=request.user, **data.validated_data)
+        key.key = raw
+        return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ApiKeySerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Revoke the key at once; it can never be used again."""
+        key = services.apikey_revoke(by=request.user, key=self.get_object())
+        return Response(ApiKeySerializer(key).data)
 
 
 def register(router) -> None:
     """Add this app's viewsets to the v1 router."""
+    router.register("territories", TerritoryViewSet, basename="territory")
+    router.register("communes", CommuneViewSet, basename="commune")
+    router.register("organizations", OrganizationViewSet, basename="organization")
+    router.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("me/", MeView.as_view(), name="api-me"),
+]
+
+__all__ = [
+    "ApiKeySerializer",
+    "CommuneSerializer",
+    "OrganizationSerializer",
+    "TerritorySerializer",
+]

@@ -14,3 +14,160 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone", "language", "wants_email_notifications", "wants_daily_digest"]
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(label=_("Nom ou commune"), required=False, max_length=100)
+    kind = forms.ChoiceField(label=_("Type d'acteur"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from actors.models import Organization
+
+        self.fields["kind"].choices = [("", _("Tous"))] + list(Organization.Kind.choices)
+
+
+class OrganizationForm(forms.Form):
+    """The organization's profile. Farm and structure profile fields appear for those kinds only."""
+
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    commune = forms.ChoiceField(label=_("Commune"))
+    address = forms.CharField(label=_("Adresse"), max_length=300, required=False, help_text=_("Jamais publiée."))
+    email = forms.EmailField(label=_("E-mail de contact"), required=False, help_text=_("Visible par l'équipe du PAT."))
+    phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
+    website = forms.URLField(label=_("Site web"), required=False, assume_scheme="https")
+    siret = forms.CharField(label=_("SIRET"), max_length=20, required=False)
+    description = forms.CharField(label=_("Présentation"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    FARM_FIELDS = ("delivery_radius_km", "vehicle", "labels", "accepts_donation", "accepts_solidarity_price", "accepts_market_price")
+    STRUCTURE_FIELDS = (
+        "structure_type",
+        "people_served_per_week",
+        "distribution_hours",
+        "has_fridge",
+        "chilled_capacity_kg",
+        "has_freezer",
+        "frozen_capacity_kg",
+        "vehicle",
+        "pickup_radius_km",
+        "monthly_budget_eur",
+        "gleaning_volunteers",
+    )
+    ORG_FIELDS = ("name", "address", "email", "phone", "website", "siret", "description")
+
+    def __init__(self, *args, organization, communes, **kwargs):
+        super().__init__(*args, **kwargs)
+        from actors.models import FarmProfile, Organization, StructureProfile
+        from actors.services import FARM_LABELS
+
+        self.organization = organization
+        self.fields["commune"].choices = [(c.insee_code, f"{c.name} ({c.insee_code})") for c in communes]
+        for name in self.ORG_FIELDS:
+            self.initial.setdefault(name, getattr(organization, name))
+        self.initial.setdefault("commune", organization.commune.insee_code)
+        self.profile_kind = ""
+        decimal = {"inputmode": "decimal", "min": "0", "step": "any"}
+        if organization.kind == Organization.Kind.FARM:
+            self.profile_kind = "farm"
+            profile = getattr(organization, "farm_profile", None) or FarmProfile(organization=organization)
+            self.fields["delivery_radius_km"] = forms.DecimalField(
+                label=_("Je livre jusqu'à (km)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
+            )
+            self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
+            self.fields["labels"] = forms.MultipleChoiceField(
+                label=_("Labels"),
+                choices=list(FARM_LABELS.items()),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.fields["accepts_donation"] = forms.BooleanField(label=_("Ouvert au don"), required=False)
+            self.fields["accepts_solidarity_price"] = forms.BooleanField(label=_("Ouvert au prix solidaire"), required=False)
+            self.fields["accepts_market_price"] = forms.BooleanField(label=_("Vend au prix du marché"), required=False)
+            for name in self.FARM_FIELDS:
+                self.initial.setdefault(name, getattr(profile, name))
+        elif organization.kind == Organization.Kind.FOOD_AID:
+            self.profile_kind = "structure"
+            profile = getattr(organization, "structure_profile", None) or StructureProfile(
+                organization=organization, structure_type="other"
+            )
+            self.fields["structure_type"] = forms.ChoiceField(
+                label=_("Type de structure"), choices=StructureProfile.StructureType.choices
+            )
+            self.fields["people_served_per_week"] = forms.IntegerField(label=_("Personnes accueillies par semaine"), min_value=0)
+            self.fields["distribution_hours"] = forms.CharField(label=_("Horaires de distribution"), max_length=200, required=False)
+            self.fields["has_fridge"] = forms.BooleanField(label=_("Chambre froide ou frigo"), required=False)
+            self.fields["chilled_capacity_kg"] = forms.IntegerField(label=_("Capacité réfrigérée (kg)"), min_value=0)
+            self.fields["has_freezer"] = forms.BooleanField(label=_("Congélateur"), required=False)
+            self.fields["frozen_capacity_kg"] = forms.IntegerField(label=_("Capacité congelée (kg)"), min_value=0)
+            self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
+            self.fields["pickup_radius_km"] = forms.DecimalField(
+                label=_("Nous pouvons venir chercher jusqu'à (km)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
+            )
+            self.fields["monthly_budget_eur"] = forms.DecimalField(
+                label=_("Budget d'achat mensuel (€, 0 = dons uniquement)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
+            )
+            self.fields["gleaning_volunteers"] = forms.IntegerField(label=_("Bénévoles pour le glanage"), min_value=0)
+            for name in self.STRUCTURE_FIELDS:
+                self.initial.setdefault(name, getattr(profile, name))
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs = {name: data.get(name) or "" for name in self.ORG_FIELDS}
+        kwargs["name"] = data["name"]
+        kwargs["commune"] = data["commune"]
+        if self.profile_kind == "farm":
+            kwargs["farm_profile"] = {name: data.get(name) for name in self.FARM_FIELDS}
+            kwargs["farm_profile"]["labels"] = list(data.get("labels") or [])
+        elif self.profile_kind == "structure":
+            kwargs["structure_profile"] = {
+                name: (data.get(name) if data.get(name) is not None else "") for name in self.STRUCTURE_FIELDS
+            }
+        return kwargs
+
+
+class RegisterAndInviteForm(forms.Form):
+    """An officer registers a farm or a structure of the territory and invites its contact at once."""
+
+    kind = forms.ChoiceField(label=_("Type d'acteur"))
+    name = forms.CharField(label=_("Nom de l'organisation"), max_length=200)
+    commune = forms.ChoiceField(label=_("Commune"))
+    email = forms.EmailField(label=_("E-mail de la personne à inviter"))
+
+    def __init__(self, *args, communes, **kwargs):
+        super().__init__(*args, **kwargs)
+        from actors.models import Organization
+
+        self.fields["kind"].choices = [("", _("Choisissez"))] + list(Organization.Kind.choices)
+        self.fields["commune"].choices = [("", _("Choisissez une commune du territoire"))] + [
+            (c.insee_code, f"{c.name} ({c.insee_code})") for c in communes
+        ]
+
+
+class InviteToOrganizationForm(forms.Form):
+    organization = forms.ChoiceField(label=_("Organisation"))
+    email = forms.EmailField(label=_("E-mail de la personne à inviter"))
+    organization_role = forms.ChoiceField(label=_("Rôle"))
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        from actors.models import Membership
+
+        self.organizations = {str(o.pk): o for o in organizations}
+        self.fields["organization"].choices = [("", _("Choisissez"))] + [
+            (pk, f"{o.name} ({o.commune.name})") for pk, o in self.organizations.items()
+        ]
+        self.fields["organization_role"].choices = Membership.Role.choices
+
+    def clean_organization(self):
+        return self.organizations[self.cleaned_data["organization"]]
+
+
+class InviteToTerritoryForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail de la personne à inviter"))
+    territory_role = forms.ChoiceField(label=_("Rôle sur le territoire"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from actors.models import TerritoryRole
+
+        self.fields["territory_role"].choices = TerritoryRole.Role.choices

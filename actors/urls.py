@@ -37,6 +37,10 @@ app_urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("donnees-personnelles/", views.privacy, name="privacy"),
     path("territoires/<slug:slug>/", views.territory_detail, name="territory_detail"),
+    path("territoires/<slug:slug>/invitations/", views.invitations, name="invitations"),
+    path("acteurs/", views.directory, name="directory"),
+    path("acteurs/<int:pk>/", views.organization_detail, name="organization_detail"),
+    path("acteurs/<int:pk>/modifier/", views.organization_edit, name="organization_edit"),
 ]
 
 urlpatterns += [path("", include((app_urlpatterns, "actors")))]

@@ -1,18 +1,42 @@
+"""Pages of actors: invitations, profile, notifications, directory, organizations, territories.
+
+Thin: every write goes through ``actors.services``; visitors see public fields only (an
+organization's commune, never a person's e-mail nor an address).
+"""
+
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from actors import selectors, services
-from actors.forms import InvitationAcceptForm, ProfileForm
-from actors.models import Territory
-from actors.permissions import can_manage_territory
+from actors.forms import (
+    DirectoryFilterForm,
+    InvitationAcceptForm,
+    InviteToOrganizationForm,
+    InviteToTerritoryForm,
+    OrganizationForm,
+    ProfileForm,
+    RegisterAndInviteForm,
+)
+from actors.models import Commune, Invitation, Membership, Organization, Territory
+from actors.permissions import (
+    can_edit_organization,
+    can_manage_territory,
+    can_see_private_fields,
+)
+from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
 
@@ -38,9 +62,12 @@ def invitation_accept(request, token):
             if not request.user.is_authenticated:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Bienvenue sur MIAM !"))
-            return redirect("home")
+            return redirect("offers:my_space")
     return render(
-        request, "actors/invitation_accept.html", {"invitation": invitation, "form": form, "title": _("Invitation")}
+        request,
+        "actors/invitation_accept.html",
+        {"invitation": invitation, "form": form, "title": _("Invitation")},
+        status=400 if form.errors else 200,
     )
 
 
@@ -85,13 +112,195 @@ def privacy(request):
     return render(request, "actors/privacy.html", {"title": _("Données personnelles")})
 
 
+def _crumbs(current, *links):
+    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
+
+
 def territory_detail(request, slug):
     territory = get_object_or_404(Territory.objects.select_related("carrier"), slug=slug)
+    current_territory(request, override=str(territory.pk))
+    kind_labels = dict(Organization.Kind.choices)
+    counts = selectors.territory_actor_counts(territory=territory)
     context = {
         "territory": territory,
         "title": territory.name,
-        "actor_counts": selectors.territory_actor_counts(territory=territory),
+        "actor_counts": [(kind_labels[k], n) for k, n in counts.items() if n],
         "is_officer": can_manage_territory(request.user, territory),
         "communes_count": territory.communes.count(),
+        "data_url": f"{reverse('offers:map_data')}?{urlencode({'territory': territory.pk})}",
+        "breadcrumb": _crumbs(territory.name),
     }
     return render(request, "actors/territory_detail.html", context)
+
+
+PAGE_SIZE = 30
+
+
+def directory(request):
+    """Organizations of the current territory, filtered by kind and name (htmx updates the list)."""
+    territory = current_territory(request)
+    form = DirectoryFilterForm(request.GET or None)
+    q, kind = "", ""
+    if form.is_valid():
+        q, kind = form.cleaned_data["q"], form.cleaned_data["kind"]
+    qs = selectors.organization_list(territory=territory, kind=kind or None, q=q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    editable = set()
+    if request.user.is_authenticated and territory is not None and can_manage_territory(request.user, territory):
+        editable = {o.pk for o in page.object_list}
+    context = {
+        "form": form,
+        "page": page,
+        "territory": territory,
+        "editable": editable,
+        "querystring": urlencode({k: v for k, v in {"q": q, "kind": kind}.items() if v}),
+        "title": _("Annuaire des acteurs"),
+        "breadcrumb": _crumbs(_("Acteurs")),
+    }
+    if request.htmx:
+        return render(request, "actors/_directory_results.html", context)
+    return render(request, "actors/directory.html", context)
+
+
+def organization_detail(request, pk):
+    organization = get_object_or_404(
+        Organization.objects.select_related("commune", "commune__departement"), pk=pk, is_active=True
+    )
+    from offers.models import OPEN_STATUSES
+
+    private = can_see_private_fields(request.user, organization)
+    can_edit = request.user.is_authenticated and can_edit_organization(request.user, organization)
+    members = []
+    if can_edit:
+        members = list(organization.memberships.select_related("user").order_by("user__last_name"))
+    context = {
+        "organization": organization,
+        "private": private,
+        "can_edit": can_edit,
+        "members": members,
+        "farm_profile": getattr(organization, "farm_profile", None) if organization.kind == "farm" else None,
+        "structure_profile": getattr(organization, "structure_profile", None)
+        if organization.kind == "food_aid"
+        else None,
+        "offers": list(organization.offers.filter(status__in=OPEN_STATUSES).select_related("category")[:50]),
+        "needs": list(organization.needs.filter(status__in=OPEN_STATUSES)[:50]),
+        "title": organization.name,
+        "breadcrumb": _crumbs(organization.name, (reverse("actors:directory"), _("Acteurs"))),
+    }
+    return render(request, "actors/organization_detail.html", context)
+
+
+def _commune_choices(organization: Organization):
+    communes = Commune.objects.filter(territories__communes=organization.commune).distinct().order_by("name")
+    communes = list(communes.only("insee_code", "name"))
+    if not communes:
+        communes = list(
+            Commune.objects.filter(departement_id=organization.commune.departement_id)
+            .order_by("name")
+            .only("insee_code", "name")
+        )
+    if organization.commune not in communes:
+        communes.insert(0, organization.commune)
+    return communes
+
+
+@login_required
+def organization_edit(request, pk):
+    organization = get_object_or_404(Organization.objects.select_related("commune"), pk=pk)
+    if not can_edit_organization(request.user, organization):
+        raise PermissionDenied
+    form = OrganizationForm(request.POST or None, organization=organization, communes=_commune_choices(organization))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(organization=organization, by=request.user, **form.service_kwargs())
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Fiche enregistrée."))
+            return redirect("actors:organization_detail", pk=organization.pk)
+    context = {
+        "form": form,
+        "organization": organization,
+        "title": _("Modifier %(name)s") % {"name": organization.name},
+        "breadcrumb": _crumbs(
+            _("Modifier"),
+            (reverse("actors:directory"), _("Acteurs")),
+            (reverse("actors:organization_detail", args=[organization.pk]), organization.name),
+        ),
+    }
+    return render(request, "actors/organization_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def invitations(request, slug):
+    """Officers register farms and structures of their territory and invite people."""
+    territory = get_object_or_404(Territory, slug=slug)
+    if not can_manage_territory(request.user, territory):
+        raise PermissionDenied
+    communes = list(territory.communes.order_by("name").only("insee_code", "name"))
+    organizations = list(selectors.organization_list(territory=territory))
+    action = request.POST.get("action") if request.method == "POST" else None
+    new_form = RegisterAndInviteForm(request.POST if action == "new" else None, communes=communes, prefix="new")
+    org_form = InviteToOrganizationForm(
+        request.POST if action == "organization" else None, organizations=organizations, prefix="org"
+    )
+    team_form = InviteToTerritoryForm(request.POST if action == "team" else None, prefix="team")
+    if action == "new" and new_form.is_valid():
+        data = new_form.cleaned_data
+        try:
+            # Two use cases chained in one transaction: no organization without its invitation.
+            with transaction.atomic():
+                organization = services.organization_create(
+                    by=request.user, kind=data["kind"], name=data["name"], commune=data["commune"]
+                )
+                services.invitation_create(
+                    by=request.user,
+                    email=data["email"],
+                    organization=organization,
+                    organization_role=Membership.Role.ADMIN,
+                )
+        except DomainError as error:
+            apply_domain_error(error, form=new_form, request=request)
+        else:
+            messages.success(
+                request,
+                _("L'organisation « %(org)s » est inscrite ; une invitation est partie vers %(email)s.")
+                % {"org": organization.name, "email": data["email"]},
+            )
+            return redirect("actors:invitations", slug=territory.slug)
+    elif action == "organization" and org_form.is_valid():
+        data = org_form.cleaned_data
+        try:
+            services.invitation_create(by=request.user, **data)
+        except DomainError as error:
+            apply_domain_error(error, form=org_form, request=request)
+        else:
+            messages.success(request, _("Invitation envoyée à %(email)s.") % {"email": data["email"]})
+            return redirect("actors:invitations", slug=territory.slug)
+    elif action == "team" and team_form.is_valid():
+        data = team_form.cleaned_data
+        try:
+            services.invitation_create(by=request.user, territory=territory, **data)
+        except DomainError as error:
+            apply_domain_error(error, form=team_form, request=request)
+        else:
+            messages.success(request, _("Invitation envoyée à %(email)s.") % {"email": data["email"]})
+            return redirect("actors:invitations", slug=territory.slug)
+    sent = (
+        Invitation.objects.filter(Q(territory=territory) | Q(organization__commune__territories=territory))
+        .select_related("organization")
+        .distinct()
+        .order_by("-created_at")[:50]
+    )
+    context = {
+        "territory": territory,
+        "new_form": new_form,
+        "org_form": org_form,
+        "team_form": team_form,
+        "sent": sent,
+        "title": _("Inscrire et inviter"),
+        "breadcrumb": _crumbs(
+            _("Invitations"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
+        ),
+    }
+    return render(request, "actors/invitations.html", context, status=400 if action and request.method == "POST" else 200)

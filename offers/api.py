@@ -1,10 +1,755 @@
-"""REST API of the offers app: serializers and viewsets, thin; rules live in services."""
+"""REST API of the offers app: categories, offers, needs, matches (read) and map layers.
 
-from django.urls import path  # noqa: F401
+Serializers shape input and output; every write calls a service in ``offers.services``,
+so that the API, the pages and the jobs apply the same rules and permissions.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from actors.models import Organization
+from actors.permissions import can_see_private_fields
+from actors.services import FARM_LABELS
+from miam.pagination import PageOrSyncPagination
+from offers import selectors, services
+from offers.filters import MatchFilter, NeedFilter, OfferFilter, OrganizationFilter, SafeOrderingFilter
+from offers.models import (
+    OPEN_STATUSES,
+    Logistics,
+    Match,
+    Need,
+    Offer,
+    Pricing,
+    ProductCategory,
+    Recurrence,
+    Storage,
+    Unit,
+)
+
+# --- Shared pieces -----------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error: an HTTP status, a code, a message (French by default) and field errors."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+ERRORS_READ = {
+    400: OpenApiResponse(ErrorSerializer, description=_("Filtre ou paramètre invalide.")),
+}
+ERRORS_WRITE = {
+    400: OpenApiResponse(ErrorSerializer, description=_("Données invalides (détail par champ).")),
+    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
+    403: OpenApiResponse(
+        ErrorSerializer, description=_("Action non autorisée (clé en lecture seule, hors périmètre).")
+    ),
+    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable.")),
+}
+WRITE_PARSERS = [JSONParser, MultiPartParser]
+
+
+def principal_of(request):
+    return getattr(request, "user", None)
+
+
+class PointMixin(serializers.Serializer):
+    """The place shown: exact for those allowed to see it, the commune's point otherwise."""
+
+    latitude = serializers.SerializerMethodField()
+    longitude = serializers.SerializerMethodField()
+    location_is_exact = serializers.SerializerMethodField()
+
+    point_prefix = "organization"
+
+    def _point(self, obj) -> tuple[float | None, float | None, bool]:
+        if hasattr(obj, "point_lat"):
+            return obj.point_lat, obj.point_lon, bool(obj.is_exact)
+        organization = getattr(obj, self.point_prefix) if self.point_prefix else obj
+        request = self.context.get("request")
+        if can_see_private_fields(principal_of(request), organization):
+            return organization.latitude, organization.longitude, True
+        return organization.commune.latitude, organization.commune.longitude, False
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_latitude(self, obj):
+        return self._point(obj)[0]
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_longitude(self, obj):
+        return self._point(obj)[1]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_location_is_exact(self, obj):
+        return self._point(obj)[2]
+
+
+class OrganizationBriefSerializer(serializers.ModelSerializer):
+    commune = serializers.CharField(source="commune.insee_code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind", "commune", "commune_name"]
+        read_only_fields = fields
+
+
+# --- Categories --------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    label = serializers.SerializerMethodField(help_text=_("Le nom dans la langue de la requête."))
+
+    class Meta:
+        model = ProductCategory
+        fields = ["id", "code", "name", "name_en", "label", "parent", "storage", "default_unit", "shelf_life_days"]
+        read_only_fields = fields
+
+    def get_label(self, obj) -> str:
+        return obj.name_en if (get_language() or "fr").startswith("en") else obj.name
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The two-level product taxonomy. A filter on a family (``vegetables``) includes its
+    sub-categories everywhere in the API."""
+
+    serializer_class = CategorySerializer
+    queryset = ProductCategory.objects.select_related("parent").order_by("sort_order", "name")
+    lookup_field = "code"
+    pagination_class = None
+    filter_backends: list = []
+
+
+# --- Offers ------------------------------------------------------------------------------
+
+
+class OfferSerializer(PointMixin, serializers.ModelSerializer):
+    organization = OrganizationBriefSerializer(read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    category_parent = serializers.CharField(source="category.parent.code", read_only=True, allow_null=True)
+    quantity_available = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    effective_end = serializers.DateField(read_only=True)
+    discount_percent = serializers.IntegerField(read_only=True, allow_null=True)
+    labels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    logistics = serializers.ListField(child=serializers.CharField(), read_only=True)
+    distance_km = serializers.FloatField(read_only=True, allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "organization",
+            "category",
+            "category_name",
+            "category_parent",
+            "product_name",
+            "description",
+            "quantity",
+            "unit",
+            "crate_kg",
+            "min_quantity",
+            "quantity_reserved",
+            "quantity_available",
+            "window_start",
+            "window_end",
+            "use_by",
+            "effective_end",
+            "recurrence",
+            "pricing",
+            "price_per_unit",
+            "usual_price_per_unit",
+            "discount_percent",
+            "labels",
+            "storage",
+            "logistics",
+            "delivery_radius_km",
+            "logistics_partner",
+            "lot_number",
+            "photo",
+            "status",
+            "latitude",
+            "longitude",
+            "location_is_exact",
+            "distance_km",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OfferWriteSerializer(serializers.Serializer):
+    """What a client sends to post an offer; the service checks the rules."""
+
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    category = serializers.CharField(max_length=50, help_text=_("Code (ex. « potatoes ») ou identifiant."))
+    product_name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    crate_kg = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
+    min_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    use_by = serializers.DateField(required=False, allow_null=True)
+    recurrence = serializers.ChoiceField(choices=Recurrence.choices, required=False)
+    pricing = serializers.ChoiceField(choices=Pricing.choices)
+    price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2, required=False, allow_null=True)
+    usual_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2, required=False, allow_null=True)
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=list(FARM_LABELS)), required=False)
+    storage = serializers.ChoiceField(choices=Storage.choices, required=False, allow_null=True)
+    logistics = serializers.ListField(child=serializers.ChoiceField(choices=Logistics.choices), required=False)
+    delivery_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True)
+    logistics_partner = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True
+    )
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    photo = serializers.FileField(required=False, allow_null=True, help_text=_("JPEG, PNG, WebP ou GIF."))
+    publish = serializers.BooleanField(required=False, default=True, help_text=_("Faux : enregistrer en brouillon."))
+
+
+class OfferUpdateSerializer(OfferWriteSerializer):
+    organization = None
+    publish = None
+
+
+class ListingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shared behaviour of offers and needs: filters, ordering, pagination, writes."""
+
+    pagination_class = PageOrSyncPagination
+    filter_backends = [DjangoFilterBackend, SafeOrderingFilter]
+    ordering = ("-created_at", "-id")
+    parser_classes = WRITE_PARSERS
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def _fresh(self, instance):
+        """The instance as the list shows it (annotated), for write responses."""
+        return self.get_queryset().get(pk=instance.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: OfferSerializer(many=True), **ERRORS_READ}),
+    retrieve=extend_schema(responses={200: OfferSerializer, 404: ErrorSerializer}),
+)
+class OfferViewSet(ListingViewSet):
+    """Offers of farms and processors. Anyone may read published offers; drafts are seen by
+    those who may act for the organization. ``within=lat,lon,km`` adds ``distance_km``."""
+
+    serializer_class = OfferSerializer
+    filterset_class = OfferFilter
+    ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "distance_km"]
+
+    def get_queryset(self):
+        return selectors.offer_list(principal=principal_of(self.request))
+
+    @extend_schema(request=OfferWriteSerializer, responses={201: OfferSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        data = OfferWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = services.offer_create(by=request.user, **data.validated_data)
+        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=OfferUpdateSerializer, responses={200: OfferSerializer, **ERRORS_WRITE})
+    def partial_update(self, request, *args, **kwargs):
+        offer = self.get_object()
+        data = OfferUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        offer = services.offer_update(offer=offer, by=request.user, **data.validated_data)
+        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description=_("Supprimée, ou retirée si elle a déjà des mises en relation."))}
+        | ERRORS_WRITE,
+    )
+    def destroy(self, request, *args, **kwargs):
+        services.offer_delete(offer=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: OfferSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        offer = services.offer_publish(offer=self.get_object(), by=request.user)
+        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: OfferSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        offer = services.offer_withdraw(offer=self.get_object(), by=request.user)
+        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("OfferPhoto", {"photo": serializers.FileField()})},
+        responses={200: OfferSerializer, **ERRORS_WRITE},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def photo(self, request, pk=None):
+        """Attach or replace the photo (JPEG, PNG, WebP or GIF, size limited)."""
+        offer = self.get_object()
+        upload = request.FILES.get("photo")
+        if upload is None:
+            from miam.errors import DomainError
+
+            raise DomainError("required", _("Joignez une photo."), fields={"photo": [_("Ce champ est obligatoire.")]})
+        offer = services.offer_update(offer=offer, by=request.user, photo=upload)
+        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
+
+
+# --- Needs -------------------------------------------------------------------------------
+
+
+class NeedSerializer(PointMixin, serializers.ModelSerializer):
+    organization = OrganizationBriefSerializer(read_only=True)
+    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    quantity_open = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
+    preferred_labels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    distance_km = serializers.FloatField(read_only=True, allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = Need
+        fields = [
+            "id",
+            "organization",
+            "categories",
+            "title",
+            "description",
+            "quantity",
+            "unit",
+            "quantity_covered",
+            "quantity_open",
+            "frequency",
+            "window_start",
+            "window_end",
+            "accepted_pricing",
+            "max_price_per_unit",
+            "budget_eur",
+            "has_fridge",
+            "chilled_capacity_kg",
+            "has_freezer",
+            "frozen_capacity_kg",
+            "pickup_radius_km",
+            "has_vehicle",
+            "preferred_labels",
+            "urgency",
+            "status",
+            "latitude",
+            "longitude",
+            "location_is_exact",
+            "distance_km",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class NeedWriteSerializer(serializers.Serializer):
+    """What a client sends to post a need. Storage and pick-up fields left out are taken
+    from the structure's profile."""
+
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    categories = serializers.ListField(
+        child=serializers.CharField(max_length=50), min_length=1, help_text=_("Codes ou identifiants de catégories.")
+    )
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit = serializers.ChoiceField(choices=[c for c in Unit.choices if c[0] != Unit.CRATE])
+    frequency = serializers.ChoiceField(
+        choices=[c for c in Recurrence.choices if c[0] != Recurrence.SEASON], required=False
+    )
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    accepted_pricing = serializers.ChoiceField(choices=Need.AcceptedPricing.choices, required=False)
+    max_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2, required=False, allow_null=True)
+    budget_eur = serializers.DecimalField(max_digits=9, decimal_places=2, required=False, allow_null=True)
+    urgency = serializers.ChoiceField(choices=Need.Urgency.choices, required=False)
+    preferred_labels = serializers.ListField(child=serializers.ChoiceField(choices=list(FARM_LABELS)), required=False)
+    has_fridge = serializers.BooleanField(required=False, allow_null=True, default=None)
+    chilled_capacity_kg = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2_147_483_647
+    )
+    has_freezer = serializers.BooleanField(required=False, allow_null=True, default=None)
+    frozen_capacity_kg = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2_147_483_647)
+    pickup_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True)
+    has_vehicle = serializers.BooleanField(required=False, allow_null=True, default=None)
+    publish = serializers.BooleanField(required=False, default=True, help_text=_("Faux : enregistrer en brouillon."))
+
+
+class NeedUpdateSerializer(NeedWriteSerializer):
+    organization = None
+    publish = None
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: NeedSerializer(many=True), **ERRORS_READ}),
+    retrieve=extend_schema(responses={200: NeedSerializer, 404: ErrorSerializer}),
+)
+class NeedViewSet(ListingViewSet):
+    """Needs of food-aid structures. ``category=vegetables`` finds needs for vegetables or
+    any kind of vegetable."""
+
+    serializer_class = NeedSerializer
+    filterset_class = NeedFilter
+    parser_classes = [JSONParser]
+    ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "urgency", "distance_km"]
+
+    def get_queryset(self):
+        return selectors.need_list(principal=principal_of(self.request))
+
+    @extend_schema(request=NeedWriteSerializer, responses={201: NeedSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        data = NeedWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        need = services.need_create(by=request.user, **data.validated_data)
+        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=NeedUpdateSerializer, responses={200: NeedSerializer, **ERRORS_WRITE})
+    def partial_update(self, request, *args, **kwargs):
+        need = self.get_object()
+        data = NeedUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        need = services.need_update(need=need, by=request.user, **data.validated_data)
+        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description=_("Supprimé, ou retiré s'il a déjà des mises en relation."))}
+        | ERRORS_WRITE,
+    )
+    def destroy(self, request, *args, **kwargs):
+        services.need_delete(need=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: NeedSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        need = services.need_publish(need=self.get_object(), by=request.user)
+        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: NeedSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        need = services.need_withdraw(need=self.get_object(), by=request.user)
+        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data)
+
+
+# --- Matches (read; actions live in offers/api_matches.py) --------------------------------
+
+
+class MatchSideSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = serializers.IntegerField(source="organization_id")
+    organization_name = serializers.CharField(source="organization.name")
+
+
+class MatchOfferSideSerializer(MatchSideSerializer):
+    product_name = serializers.CharField()
+    category = serializers.CharField(source="category.code")
+
+
+class MatchNeedSideSerializer(MatchSideSerializer):
+    title = serializers.CharField()
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    """A proposed pairing of an offer and a need, and where it stands."""
+
+    offer = MatchOfferSideSerializer(read_only=True)
+    need = MatchNeedSideSerializer(read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "offer",
+            "need",
+            "quantity",
+            "unit",
+            "score",
+            "distance_km",
+            "mode",
+            "explanation",
+            "status",
+            "origin",
+            "price_per_unit",
+            "farm_accepted_at",
+            "structure_accepted_at",
+            "confirmed_at",
+            "scheduled_for",
+            "delivered_at",
+            "quantity_received",
+            "declined_reason",
+            "declined_by_side",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: MatchSerializer(many=True), **ERRORS_READ, 401: ErrorSerializer}),
+    retrieve=extend_schema(responses={200: MatchSerializer, 401: ErrorSerializer, 404: ErrorSerializer}),
+)
+class MatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Matches the principal is concerned by: its organizations' or its territories'."""
+
+    serializer_class = MatchSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageOrSyncPagination
+    filter_backends = [DjangoFilterBackend, SafeOrderingFilter]
+    filterset_class = MatchFilter
+    ordering = ("-score", "id")
+    ordering_fields = ["score", "created_at", "updated_at", "distance_km", "quantity"]
+
+    def get_queryset(self):
+        return selectors.match_list(principal=principal_of(self.request))
+
+
+# --- GeoJSON layers for maps -------------------------------------------------------------
+
+GEOJSON_MAX_FEATURES = 20_000
+
+
+@extend_schema_serializer(many=False)
+class FeatureCollectionSerializer(serializers.Serializer):
+    """A GeoJSON FeatureCollection of points (longitude, latitude), properties per layer."""
+
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    features = serializers.ListField(
+        child=inline_serializer(
+            "PointFeature",
+            {
+                "type": serializers.ChoiceField(choices=["Feature"]),
+                "id": serializers.IntegerField(),
+                "geometry": inline_serializer(
+                    "Point",
+                    {
+                        "type": serializers.ChoiceField(choices=["Point"]),
+                        "coordinates": serializers.ListField(child=serializers.FloatField(), min_length=2),
+                    },
+                ),
+                "properties": serializers.DictField(),
+            },
+        )
+    )
+    truncated = serializers.BooleanField(help_text=_("Vrai si la couche dépasse le nombre maximal d'objets."))
+
+
+LIMIT_PARAM = OpenApiParameter("limit", int, description=_("Nombre maximal d'objets (20 000 au plus)."), required=False)
+
+
+class GeoLayerView(generics.ListAPIView):
+    """Base of the map layers: filtered like the lists, one ``values()`` query, no paging."""
+
+    pagination_class = None
+    filter_backends = [DjangoFilterBackend]
+    serializer_class = FeatureCollectionSerializer
+    fields: tuple[str, ...] = ()
+
+    def properties(self, row: dict) -> dict:
+        raise NotImplementedError
+
+    def limit(self) -> int:
+        raw = self.request.query_params.get("limit", "")
+        try:
+            value = int(raw) if raw else GEOJSON_MAX_FEATURES
+        except ValueError:
+            from miam.errors import DomainError
+
+            raise DomainError(
+                "invalid", _("Certaines données sont invalides."), fields={"limit": [_("Nombre entier attendu.")]}
+            ) from None
+        return max(1, min(value, GEOJSON_MAX_FEATURES))
+
+    def list(self, request, *args, **kwargs):
+        qs = self.filter_queryset(self.get_queryset())
+        limit = self.limit()
+        rows = list(qs.values("id", "point_lat", "point_lon", "is_exact", *self.fields)[: limit + 1])
+        truncated = len(rows) > limit
+        features = [
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": {"type": "Point", "coordinates": [row["point_lon"], row["point_lat"]]},
+                "properties": self.properties(row),
+            }
+            for row in rows[:limit]
+            if row["point_lat"] is not None and row["point_lon"] is not None
+        ]
+        return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
+
+
+def _number(value):
+    return float(value) if value is not None else None
+
+
+class OrganizationLayerView(GeoLayerView):
+    filterset_class = OrganizationFilter
+    kinds: tuple[str, ...] = ()
+    fields = ("name", "kind", "commune__name", "commune__insee_code")
+
+    def get_queryset(self):
+        qs = Organization.objects.filter(is_active=True, kind__in=self.kinds).order_by("name", "id")
+        return selectors.annotate_public_point(qs, principal_of(self.request), prefix="")
+
+    def properties(self, row):
+        return {
+            "name": row["name"],
+            "kind": row["kind"],
+            "commune": row["commune__insee_code"],
+            "commune_name": row["commune__name"],
+            "exact": row["is_exact"],
+        }
+
+
+@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
+class FarmLayerView(OrganizationLayerView):
+    """Farms and processors, at their commune's point unless you may see the exact place."""
+
+    kinds = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
+
+
+@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
+class StructureLayerView(OrganizationLayerView):
+    """Food-aid structures, at their commune's point unless you may see the exact place."""
+
+    kinds = (Organization.Kind.FOOD_AID,)
+
+
+def _open_unless_status_asked(request, qs):
+    params = request.query_params
+    if "status" in params or "is_open" in params:
+        return qs
+    return qs.filter(status__in=OPEN_STATUSES)
+
+
+@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
+class OfferLayerView(GeoLayerView):
+    """Open offers (unless ``status`` says otherwise), same filters as ``/offers/``."""
+
+    filterset_class = OfferFilter
+    fields = (
+        "product_name",
+        "category__code",
+        "quantity",
+        "quantity_reserved",
+        "unit",
+        "pricing",
+        "status",
+        "window_end",
+        "use_by",
+        "organization_id",
+        "organization__name",
+    )
+
+    def get_queryset(self):
+        qs = selectors.offers_visible_to(principal_of(self.request)).order_by("-created_at", "-id")
+        qs = selectors.annotate_public_point(qs, principal_of(self.request))
+        return _open_unless_status_asked(self.request, qs)
+
+    def properties(self, row):
+        end = row["window_end"]
+        if row["use_by"] and row["use_by"] < end:
+            end = row["use_by"]
+        return {
+            "product_name": row["product_name"],
+            "category": row["category__code"],
+            "quantity_available": _number(row["quantity"] - row["quantity_reserved"]),
+            "unit": row["unit"],
+            "pricing": row["pricing"],
+            "status": row["status"],
+            "effective_end": end.isoformat(),
+            "organization": row["organization_id"],
+            "organization_name": row["organization__name"],
+            "exact": row["is_exact"],
+        }
+
+
+@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
+class NeedLayerView(GeoLayerView):
+    """Open needs (unless ``status`` says otherwise), same filters as ``/needs/``."""
+
+    filterset_class = NeedFilter
+    fields = (
+        "title",
+        "quantity",
+        "quantity_covered",
+        "unit",
+        "urgency",
+        "accepted_pricing",
+        "status",
+        "window_end",
+        "organization_id",
+        "organization__name",
+    )
+
+    def get_queryset(self):
+        qs = selectors.needs_visible_to(principal_of(self.request)).order_by("-created_at", "-id")
+        qs = selectors.annotate_public_point(qs, principal_of(self.request))
+        return _open_unless_status_asked(self.request, qs)
+
+    def properties(self, row):
+        return {
+            "title": row["title"],
+            "quantity_open": _number(max(row["quantity"] - row["quantity_covered"], 0)),
+            "unit": row["unit"],
+            "urgency": row["urgency"],
+            "accepted_pricing": row["accepted_pricing"],
+            "status": row["status"],
+            "window_end": row["window_end"].isoformat(),
+            "organization": row["organization_id"],
+            "organization_name": row["organization__name"],
+            "exact": row["is_exact"],
+        }
 
 
 def register(router) -> None:
     """Add this app's viewsets to the v1 router."""
+    router.register("categories", CategoryViewSet, basename="category")
+    router.register("offers", OfferViewSet, basename="offer")
+    router.register("needs", NeedViewSet, basename="need")
+    router.register("matches", MatchViewSet, basename="match")
 
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("geo/farms/", FarmLayerView.as_view(), name="geo-farms"),
+    path("geo/structures/", StructureLayerView.as_view(), name="geo-structures"),
+    path("geo/offers/", OfferLayerView.as_view(), name="geo-offers"),
+    path("geo/needs/", NeedLayerView.as_view(), name="geo-needs"),
+]
+
+__all__ = [
+    "CategorySerializer",
+    "ErrorSerializer",
+    "MatchSerializer",
+    "MatchViewSet",
+    "NeedSerializer",
+    "OfferSerializer",
+    "OrganizationBriefSerializer",
+    "PointMixin",
+]

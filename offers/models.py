@@ -260,6 +260,7 @@ class MatchingRun(models.Model):
         verbose_name = _("calcul de rapprochements")
         verbose_name_plural = _("calculs de rapprochements")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["territory", "status"], name="matchingrun_territory_status")]
 
     def __str__(self) -> str:
         return f"{self.territory} – {self.get_trigger_display()} ({self.status})"
@@ -279,6 +280,8 @@ class Match(TimeStamped):
         DECLINED = "declined", _("refusée")
         CANCELLED = "cancelled", _("annulée")
         EXPIRED = "expired", _("expirée")
+        # An untouched proposal that a later run no longer proposes; a run may bring it back.
+        WITHDRAWN = "withdrawn", _("retirée par le calcul")
 
     class Origin(models.TextChoices):
         ENGINE = "engine", _("calcul automatique")
@@ -311,12 +314,16 @@ class Match(TimeStamped):
     acted_by_person = models.BooleanField(
         default=False, help_text="Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite."
     )
+    reminded_at = models.DateTimeField(_("rappel de livraison envoyé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mise en relation")
         verbose_name_plural = _("mises en relation")
         ordering = ["-score", "id"]
-        indexes = [models.Index(fields=["updated_at", "id"], name="match_sync_idx")]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="match_sync_idx"),
+            models.Index(fields=["status", "scheduled_for"], name="match_status_date_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["offer", "need"], name="match_one_per_pair"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="match_quantity_positive"),

@@ -1,0 +1,107 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import Organization
+from initiatives import typology
+from initiatives.models import ActionPlan, Initiative, PlannedAction
+
+
+class CatalogFilterForm(forms.Form):
+    q = forms.CharField(label=_("Rechercher"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("glanage, épicerie solidaire…")}))
+    domain = forms.ChoiceField(label=_("Domaine"), required=False)
+    type = forms.ChoiceField(label=_("Type d'initiative"), required=False)
+    region = forms.ChoiceField(label=_("Région"), required=False)
+    departement = forms.ChoiceField(label=_("Département"), required=False)
+    beneficiary = forms.ChoiceField(label=_("Public bénéficiaire"), required=False)
+
+    def __init__(self, *args, facets: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        every = [("", _("Tous"))]
+        self.fields["domain"].choices = every + facets["domains"]
+        self.fields["type"].choices = every + [
+            (typology.DOMAIN_LABELS[d], [(code, label) for code, dom, label in facets["types"] if dom == d])
+            for d in typology.DOMAIN_CODES
+        ]
+        self.fields["region"].choices = every + [(r, r) for r in facets["regions"]]
+        self.fields["departement"].choices = every + [(c, f"{c} – {n}" if n != c else c) for c, n in facets["departements"]]
+        self.fields["beneficiary"].choices = every + facets["beneficiaries"]
+
+
+class ShortlistForm(forms.Form):
+    """Add a candidate action to the plan: from the catalog or written from scratch."""
+
+    initiative = forms.ModelChoiceField(
+        label=_("Initiative du catalogue"), queryset=Initiative.objects.filter(is_published=True), required=False,
+        to_field_name="slug",
+    )
+    title = forms.CharField(label=_("Ou une action nouvelle : titre"), required=False, max_length=300)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = ActionPlan
+        fields = ["title", "status", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class PlannedActionForm(forms.ModelForm):
+    class Meta:
+        model = PlannedAction
+        fields = [
+            "title",
+            "description",
+            "status",
+            "owner_organization",
+            "owner_name",
+            "partner_organizations",
+            "other_partners",
+            "budget_eur",
+            "funding",
+            "start_date",
+            "end_date",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "partner_organizations": forms.SelectMultiple(attrs={"size": 6}),
+        }
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        organizations = organizations if organizations is not None else Organization.objects.none()
+        self.fields["owner_organization"].queryset = organizations
+        self.fields["partner_organizations"].queryset = organizations
+        self.fields["partner_organizations"].required = False
+
+
+class StepForm(forms.Form):
+    title = forms.CharField(label=_("Nouvelle étape"), max_length=300)
+    due_date = forms.DateField(label=_("Échéance"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class IndicatorForm(forms.Form):
+    name = forms.CharField(label=_("Indicateur"), max_length=200)
+    # Required by the service (clear domain error); left optional here so that error is the one shown.
+    unit = forms.CharField(label=_("Unité (kg, paniers, foyers, €…)"), max_length=60, required=False)
+    baseline_value = forms.DecimalField(label=_("Valeur de départ"), required=False, max_digits=14, decimal_places=2)
+    target_value = forms.DecimalField(label=_("Valeur cible"), required=False, max_digits=14, decimal_places=2)
+
+
+class IndicatorValuesForm(forms.Form):
+    """One period, one field per indicator of the action."""
+
+    period_label = forms.CharField(label=_("Période (2024, 2025-T1, 2025-S2, 2025-03)"), max_length=40)
+
+    def __init__(self, *args, indicators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = list(indicators)
+        for indicator in self.indicators:
+            self.fields[f"indicator_{indicator.pk}"] = forms.DecimalField(
+                label=f"{indicator.name} ({indicator.unit})", required=False, max_digits=14, decimal_places=2
+            )
+
+    def values(self) -> dict[int, object]:
+        return {i.pk: self.cleaned_data.get(f"indicator_{i.pk}") for i in self.indicators}

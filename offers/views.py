@@ -1,0 +1,658 @@
+"""Pages of offers, needs and matches: thin. Every write goes through ``offers.services``.
+
+Each role has its workflow: farmers (« Je propose », my offers, my proposals, my deliveries),
+food-aid structures (« J'ai besoin », my needs, proposals, deliveries), PAT officers (the
+territory dashboard, matching runs, pairing by hand); everyone sees the map.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from actors import selectors as actor_selectors
+from actors.models import Organization, Territory
+from actors.permissions import (
+    can_edit_organization,
+    can_manage_territory,
+    editable_organizations,
+    member_organization_ids,
+    viewer_territory_ids,
+)
+from miam.context_processors import current_territory
+from miam.errors import DomainError
+from miam.pages import apply_domain_error
+from offers import indicators, map_layers
+from offers.forms import (
+    DeclineForm,
+    DeliveryConfirmForm,
+    ManualMatchForm,
+    MapFilterForm,
+    NeedForm,
+    OfferForm,
+    ScheduleForm,
+)
+from offers.models import OPEN_STATUSES, Match, MatchingRun, Need, Offer
+
+OFFER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
+NEED_KINDS = (Organization.Kind.FOOD_AID,)
+PROPOSAL_STATUSES = (
+    Match.MatchStatus.PROPOSED,
+    Match.MatchStatus.ACCEPTED_FARM,
+    Match.MatchStatus.ACCEPTED_STRUCTURE,
+)
+DELIVERY_STATUSES = (
+    Match.MatchStatus.CONFIRMED,
+    Match.MatchStatus.SCHEDULED,
+    Match.MatchStatus.DELIVERED,
+    Match.MatchStatus.CLOSED,
+)
+PAGE_SIZE = 25
+
+
+def _services():
+    # Imported at call time: the services package grows while pages are built.
+    from offers import services
+
+    return services
+
+
+def _crumbs(current: str, *links: tuple[str, str]) -> dict:
+    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _acting_organizations(user, kinds) -> list[Organization]:
+    """Organizations the person posts for: their own first; officers and staff may act for others."""
+    base = Organization.objects.filter(kind__in=kinds, is_active=True).select_related(
+        "commune", "farm_profile", "structure_profile"
+    )
+    mine = list(base.filter(id__in=member_organization_ids(user)).order_by("name"))
+    if mine:
+        return mine
+    return list(base.filter(id__in=editable_organizations(user).values("id")).order_by("name")[:500])
+
+
+def _match_queryset():
+    return Match.objects.select_related(
+        "offer",
+        "offer__category",
+        "offer__organization",
+        "offer__organization__commune",
+        "need",
+        "need__organization",
+        "need__organization__commune",
+        "delivery",
+    )
+
+
+def _side(match: Match, org_ids: set[int]) -> str:
+    if match.offer.organization_id in org_ids:
+        return "farm"
+    if match.need.organization_id in org_ids:
+        return "structure"
+    return ""
+
+
+def _my_org_ids(user) -> set[int]:
+    return set(member_organization_ids(user))
+
+
+# --- Territory switcher ------------------------------------------------------------------
+
+
+@require_POST
+def territory_switch(request):
+    territory = current_territory(request, override=request.POST.get("territory") or "")
+    if territory is not None:
+        messages.info(request, _("Territoire affiché : %(name)s.") % {"name": territory.name})
+    target = _safe_next(request, reverse("offers:map"))
+    # A ?territory= left in the address would switch back: drop it.
+    if "territory=" in target:
+        path, _sep, query = target.partition("?")
+        kept = [part for part in query.split("&") if part and not part.startswith("territory=")]
+        target = path + ("?" + "&".join(kept) if kept else "")
+    return redirect(target)
+
+
+# --- Map ---------------------------------------------------------------------------------
+
+
+def _map_querystring(territory: Territory, filters: dict) -> str:
+    return urlencode({"territory": territory.pk, **filters})
+
+
+def map_page(request, territory: Territory | None = None):
+    territory = territory or current_territory(request)
+    if territory is None:
+        return render(request, "offers/map.html", {"title": _("Carte"), "territory": None})
+    form = MapFilterForm(request.GET or None)
+    filters = form.filters()
+    listing = request.GET.get("liste", "offers")
+    if listing not in map_layers.LAYERS:
+        listing = "offers"
+    if listing == "offers":
+        qs = map_layers.offers(territory=territory, **filters)
+    elif listing == "needs":
+        qs = map_layers.needs(territory=territory, **filters)
+    elif listing == "farms":
+        qs = map_layers.organizations(territory=territory, kinds=OFFER_KINDS)
+    elif listing == "structures":
+        qs = map_layers.organizations(territory=territory, kinds=NEED_KINDS)
+    else:
+        qs = map_layers.initiatives(territory=territory)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    base_qs = _map_querystring(territory, filters)
+    context = {
+        "title": _("Carte du territoire"),
+        "territory": territory,
+        "form": form,
+        "page": page,
+        "listing": listing,
+        "layers": MapFilterForm.LAYERS,
+        "data_url": f"{reverse('offers:map_data')}?{base_qs}",
+        "querystring": urlencode({**filters, "territory": territory.pk, "liste": listing}),
+        "filter_querystring": base_qs,
+        "breadcrumb": _crumbs(_("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
+    }
+    return render(request, "offers/map.html", context)
+
+
+def map_data(request):
+    territory = current_territory(request)
+    if territory is None:
+        return JsonResponse({"error": _("Aucun territoire.")}, status=404)
+    form = MapFilterForm(request.GET or None)
+    data = map_layers.map_layers(territory=territory, user=request.user, filters=form.filters())
+    data["urls"] = {
+        "farms": reverse("actors:organization_detail", args=[0]).replace("/0/", "/{id}/"),
+        "structures": reverse("actors:organization_detail", args=[0]).replace("/0/", "/{id}/"),
+        "offers": reverse("offers:offer_detail", args=[0]).replace("/0/", "/{id}/"),
+        "needs": reverse("offers:need_detail", args=[0]).replace("/0/", "/{id}/"),
+        "initiatives": _initiative_url_template(),
+    }
+    response = JsonResponse(data)
+    response["Cache-Control"] = "private, max-age=30"
+    return response
+
+
+def _initiative_url_template() -> str:
+    try:
+        return reverse("initiatives:detail", args=["slug-placeholder"]).replace("slug-placeholder", "{id}")
+    except Exception:  # noqa: BLE001 - the initiatives pages may not exist yet
+        return ""
+
+
+# --- Detail pages ------------------------------------------------------------------------
+
+
+def offer_detail(request, pk):
+    offer = get_object_or_404(
+        Offer.objects.select_related("organization", "organization__commune", "category", "logistics_partner"), pk=pk
+    )
+    can_edit = request.user.is_authenticated and can_edit_organization(request.user, offer.organization)
+    if offer.status not in OPEN_STATUSES and not can_edit:
+        raise PermissionDenied
+    context = {
+        "offer": offer,
+        "can_edit": can_edit,
+        "title": offer.product_name,
+        "matches": list(_match_queryset().filter(offer=offer)) if can_edit else [],
+        "breadcrumb": _crumbs(offer.product_name, (reverse("offers:map"), _("Carte"))),
+    }
+    return render(request, "offers/offer_detail.html", context)
+
+
+def need_detail(request, pk):
+    need = get_object_or_404(Need.objects.select_related("organization", "organization__commune"), pk=pk)
+    can_edit = request.user.is_authenticated and can_edit_organization(request.user, need.organization)
+    if need.status not in OPEN_STATUSES and not can_edit:
+        raise PermissionDenied
+    context = {
+        "need": need,
+        "categories": list(need.categories.all()),
+        "can_edit": can_edit,
+        "title": need.title,
+        "matches": list(_match_queryset().filter(need=need)) if can_edit else [],
+        "breadcrumb": _crumbs(need.title, (reverse("offers:map"), _("Carte"))),
+    }
+    return render(request, "offers/need_detail.html", context)
+
+
+# --- My space ------------------------------------------------------------------------------
+
+
+@login_required
+def my_space(request):
+    org_ids = _my_org_ids(request.user)
+    organizations = list(Organization.objects.filter(id__in=org_ids).select_related("commune").order_by("name"))
+    mine = Q(offer__organization_id__in=org_ids) | Q(need__organization_id__in=org_ids)
+    context = {
+        "title": _("Mon espace"),
+        "organizations": organizations,
+        "is_farm": any(o.kind in OFFER_KINDS for o in organizations),
+        "is_structure": any(o.kind in NEED_KINDS for o in organizations),
+        "is_officer": bool(viewer_territory_ids(request.user)),
+        "open_offers": Offer.objects.filter(organization_id__in=org_ids, status__in=OPEN_STATUSES).count(),
+        "open_needs": Need.objects.filter(organization_id__in=org_ids, status__in=OPEN_STATUSES).count(),
+        "proposals": Match.objects.filter(mine, status__in=PROPOSAL_STATUSES).count(),
+        "deliveries": Match.objects.filter(
+            mine, status__in=[Match.MatchStatus.CONFIRMED, Match.MatchStatus.SCHEDULED]
+        ).count(),
+    }
+    return render(request, "offers/my_space.html", context)
+
+
+def _listing_form_page(request, *, kind: str, instance=None):
+    """« Je propose » / « J'ai besoin » and their edit pages: one flow for both."""
+    is_offer = kind == "offer"
+    organizations = (
+        [instance.organization]
+        if instance is not None
+        else _acting_organizations(request.user, OFFER_KINDS if is_offer else NEED_KINDS)
+    )
+    template = "offers/offer_form.html" if is_offer else "offers/need_form.html"
+    if not organizations:
+        return render(request, template, {"no_organization": True, "title": _("Je propose") if is_offer else _("J'ai besoin")})
+    form_class = OfferForm if is_offer else NeedForm
+    initial = {}
+    if request.method == "GET" and request.GET.get("organization"):
+        initial["organization"] = request.GET["organization"]
+    form = form_class(
+        request.POST or None,
+        request.FILES or None,
+        organizations=organizations,
+        instance=instance,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        services = _services()
+        kwargs = form.service_kwargs()
+        try:
+            if instance is None:
+                (services.offer_create if is_offer else services.need_create)(by=request.user, **kwargs)
+            else:
+                kwargs.pop("organization", None)
+                if is_offer:
+                    services.offer_update(offer=instance, by=request.user, **kwargs)
+                else:
+                    services.need_update(need=instance, by=request.user, **kwargs)
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            if is_offer:
+                messages.success(request, _("Votre offre est publiée. Nous cherchons les structures intéressées."))
+                return redirect("offers:my_offers")
+            messages.success(request, _("Votre besoin est publié. Nous cherchons les producteurs qui peuvent y répondre."))
+            return redirect("offers:my_needs")
+    if is_offer:
+        title = _("Je propose") if instance is None else _("Modifier l'offre")
+        crumbs = _crumbs(title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_offers"), _("Mes offres")))
+    else:
+        title = _("J'ai besoin") if instance is None else _("Modifier le besoin")
+        crumbs = _crumbs(title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_needs"), _("Mes besoins")))
+    context = {"form": form, "title": title, "instance": instance, "breadcrumb": crumbs}
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, context, status=status)
+
+
+@login_required
+def offer_create(request):
+    return _listing_form_page(request, kind="offer")
+
+
+@login_required
+def offer_edit(request, pk):
+    offer = get_object_or_404(Offer.objects.select_related("organization", "category"), pk=pk)
+    if not can_edit_organization(request.user, offer.organization):
+        raise PermissionDenied
+    return _listing_form_page(request, kind="offer", instance=offer)
+
+
+@login_required
+@require_POST
+def offer_withdraw(request, pk):
+    offer = get_object_or_404(Offer, pk=pk)
+    try:
+        _services().offer_withdraw(offer=offer, by=request.user)
+    except DomainError as error:
+        apply_domain_error(error, request=request)
+    else:
+        messages.success(request, _("L'offre est retirée."))
+    return redirect(_safe_next(request, reverse("offers:my_offers")))
+
+
+@login_required
+def need_create(request):
+    return _listing_form_page(request, kind="need")
+
+
+@login_required
+def need_edit(request, pk):
+    need = get_object_or_404(Need.objects.select_related("organization"), pk=pk)
+    if not can_edit_organization(request.user, need.organization):
+        raise PermissionDenied
+    return _listing_form_page(request, kind="need", instance=need)
+
+
+@login_required
+@require_POST
+def need_withdraw(request, pk):
+    need = get_object_or_404(Need, pk=pk)
+    try:
+        _services().need_withdraw(need=need, by=request.user)
+    except DomainError as error:
+        apply_domain_error(error, request=request)
+    else:
+        messages.success(request, _("Le besoin est retiré."))
+    return redirect(_safe_next(request, reverse("offers:my_needs")))
+
+
+@login_required
+def my_offers(request):
+    org_ids = _my_org_ids(request.user)
+    qs = Offer.objects.filter(organization_id__in=org_ids).select_related("organization", "category")
+    show = request.GET.get("voir", "open")
+    if show == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "show": show,
+        "title": _("Mes offres"),
+        "querystring": urlencode({"voir": show}),
+        "breadcrumb": _crumbs(_("Mes offres"), (reverse("offers:my_space"), _("Mon espace"))),
+    }
+    return render(request, "offers/my_offers.html", context)
+
+
+@login_required
+def my_needs(request):
+    org_ids = _my_org_ids(request.user)
+    qs = Need.objects.filter(organization_id__in=org_ids).select_related("organization")
+    show = request.GET.get("voir", "open")
+    if show == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "show": show,
+        "title": _("Mes besoins"),
+        "querystring": urlencode({"voir": show}),
+        "breadcrumb": _crumbs(_("Mes besoins"), (reverse("offers:my_space"), _("Mon espace"))),
+    }
+    return render(request, "offers/my_needs.html", context)
+
+
+# --- Proposals and deliveries ----------------------------------------------------------------
+
+
+def _with_sides(matches, org_ids: set[int]) -> list[dict]:
+    return [{"match": m, "side": _side(m, org_ids)} for m in matches]
+
+
+@login_required
+def proposals(request):
+    org_ids = _my_org_ids(request.user)
+    qs = (
+        _match_queryset()
+        .filter(Q(offer__organization_id__in=org_ids) | Q(need__organization_id__in=org_ids))
+        .filter(status__in=PROPOSAL_STATUSES)
+        .order_by("-score", "id")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "items": _with_sides(page.object_list, org_ids),
+        "decline_form": DeclineForm(),
+        "title": _("Mes propositions"),
+        "breadcrumb": _crumbs(_("Mes propositions"), (reverse("offers:my_space"), _("Mon espace"))),
+    }
+    return render(request, "offers/proposals.html", context)
+
+
+def _match_for_user(request, pk) -> tuple[Match, str]:
+    match = get_object_or_404(_match_queryset(), pk=pk)
+    side = _side(match, _my_org_ids(request.user))
+    if not side and not (
+        can_edit_organization(request.user, match.offer.organization)
+        or can_edit_organization(request.user, match.need.organization)
+    ):
+        raise PermissionDenied
+    return match, side
+
+
+def _proposal_response(request, match: Match, side: str, *, error: str = "", success: str = ""):
+    if request.htmx:
+        match = _match_queryset().get(pk=match.pk)
+        return render(
+            request,
+            "offers/_proposal.html",
+            {"item": {"match": match, "side": side}, "decline_form": DeclineForm(), "error": error, "success": success},
+        )
+    if error:
+        messages.error(request, error)
+    elif success:
+        messages.success(request, success)
+    return redirect(_safe_next(request, reverse("offers:proposals")))
+
+
+@login_required
+@require_POST
+def match_accept(request, pk):
+    match, side = _match_for_user(request, pk)
+    try:
+        match = _services().match_accept(match=match, by=request.user)
+    except DomainError as error:
+        return _proposal_response(request, match, side, error=error.message)
+    if match.status == Match.MatchStatus.CONFIRMED:
+        success = _("Les deux parties ont accepté : la mise en relation est confirmée.")
+    else:
+        success = _("Vous avez accepté. Nous attendons la réponse de l'autre partie.")
+    return _proposal_response(request, match, side, success=success)
+
+
+@login_required
+@require_POST
+def match_decline(request, pk):
+    match, side = _match_for_user(request, pk)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _proposal_response(request, match, side, error=_("Indiquez le motif du refus."))
+    try:
+        match = _services().match_decline(match=match, by=request.user, reason=form.reason_text())
+    except DomainError as error:
+        return _proposal_response(request, match, side, error=error.message)
+    return _proposal_response(request, match, side, success=_("Proposition refusée. Elle ne vous sera plus proposée."))
+
+
+@login_required
+def deliveries(request):
+    org_ids = _my_org_ids(request.user)
+    qs = (
+        _match_queryset()
+        .filter(Q(offer__organization_id__in=org_ids) | Q(need__organization_id__in=org_ids))
+        .filter(status__in=DELIVERY_STATUSES)
+        .order_by("status", "scheduled_for", "-updated_at", "id")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    items = []
+    for item in _with_sides(page.object_list, org_ids):
+        match = item["match"]
+        if match.status in (Match.MatchStatus.CONFIRMED, Match.MatchStatus.SCHEDULED):
+            item["schedule_form"] = ScheduleForm(match=match)
+            if item["side"] == "structure":
+                item["delivery_form"] = DeliveryConfirmForm(match=match)
+        items.append(item)
+    context = {
+        "page": page,
+        "items": items,
+        "title": _("Mes livraisons"),
+        "breadcrumb": _crumbs(_("Mes livraisons"), (reverse("offers:my_space"), _("Mon espace"))),
+    }
+    return render(request, "offers/deliveries.html", context)
+
+
+@login_required
+@require_POST
+def match_schedule(request, pk):
+    match, _side_name = _match_for_user(request, pk)
+    form = ScheduleForm(request.POST, match=match)
+    if form.is_valid():
+        try:
+            _services().match_schedule(match=match, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            apply_domain_error(error, request=request)
+        else:
+            messages.success(request, _("La date est enregistrée."))
+    else:
+        messages.error(request, _("Indiquez une date valide."))
+    return redirect(_safe_next(request, reverse("offers:deliveries")))
+
+
+@login_required
+@require_POST
+def match_confirm_delivery(request, pk):
+    match, _side_name = _match_for_user(request, pk)
+    form = DeliveryConfirmForm(request.POST, match=match)
+    if form.is_valid():
+        try:
+            _services().match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            for messages_list in error.fields.values():
+                for text in messages_list:
+                    messages.error(request, text)
+            if not error.fields:
+                messages.error(request, error.message)
+        else:
+            messages.success(request, _("Réception enregistrée. Merci !"))
+    else:
+        for field_errors in form.errors.values():
+            for text in field_errors:
+                messages.error(request, text)
+    return redirect(_safe_next(request, reverse("offers:deliveries")))
+
+
+# --- Officer dashboard -----------------------------------------------------------------------
+
+
+def _dashboard_territory(request) -> Territory:
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    allowed = viewer_territory_ids(request.user)
+    if not allowed:
+        raise PermissionDenied
+    territory = current_territory(request)
+    if territory is None or territory.pk not in allowed:
+        territory = Territory.objects.filter(pk__in=allowed).order_by("name").first()
+        current_territory(request, override=str(territory.pk))
+    return territory
+
+
+def _runs_context(territory: Territory) -> dict:
+    runs = indicators.recent_runs(territory=territory)
+    busy = any(r.status in (MatchingRun.RunStatus.PENDING, MatchingRun.RunStatus.RUNNING) for r in runs)
+    return {"runs": runs, "runs_busy": busy, "territory": territory}
+
+
+@login_required
+def dashboard(request):
+    territory = _dashboard_territory(request)
+    kind_labels = dict(Organization.Kind.choices)
+    actor_counts = actor_selectors.territory_actor_counts(territory=territory)
+    data = indicators.territory_indicators(territory=territory)
+    status_labels = dict(Match.MatchStatus.choices)
+    recent_matches = list(
+        _match_queryset().filter(need__organization__commune__territories=territory).order_by("-updated_at", "-id")[:10]
+    )
+    context = {
+        "title": _("Tableau de bord du territoire"),
+        "territory": territory,
+        "can_manage": can_manage_territory(request.user, territory),
+        "actors": [(kind_labels[k], n) for k, n in actor_counts.items()],
+        "listings": indicators.open_listing_counts(territory=territory),
+        "indicators": data,
+        "matches_by_status": [(status_labels[s], n, s) for s, n in data["matches"].items()],
+        "recent_matches": recent_matches,
+        **_runs_context(territory),
+        "breadcrumb": _crumbs(_("Tableau de bord"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
+    }
+    return render(request, "offers/dashboard.html", context)
+
+
+@login_required
+def dashboard_runs(request):
+    territory = _dashboard_territory(request)
+    return render(request, "offers/_runs.html", _runs_context(territory))
+
+
+@login_required
+@require_POST
+def matching_request(request):
+    territory = _dashboard_territory(request)
+    try:
+        run = _services().matching_request(territory=territory, by=request.user, trigger="manual")
+    except DomainError as error:
+        apply_domain_error(error, request=request)
+    else:
+        run.refresh_from_db()
+        if run.status == MatchingRun.RunStatus.SUCCESS:
+            messages.success(request, _("Calcul terminé."))
+        elif run.status == MatchingRun.RunStatus.FAILED:
+            messages.error(request, _("Le calcul a échoué : %(error)s") % {"error": run.error})
+        else:
+            messages.info(request, _("Calcul lancé : sa progression s'affiche ci-dessous."))
+    if request.htmx:
+        return render(request, "offers/_runs.html", _runs_context(territory))
+    return redirect("offers:dashboard")
+
+
+@login_required
+def match_propose(request):
+    territory = _dashboard_territory(request)
+    if not can_manage_territory(request.user, territory):
+        raise PermissionDenied
+    open_offers = map_layers.offers(territory=territory)[:300]
+    open_needs = map_layers.needs(territory=territory)[:300]
+    form = ManualMatchForm(request.POST or None, offers=open_offers, needs=open_needs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _services().match_propose_manual(by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Mise en relation proposée aux deux parties."))
+            return redirect("offers:dashboard")
+    context = {
+        "form": form,
+        "territory": territory,
+        "title": _("Proposer une mise en relation"),
+        "breadcrumb": _crumbs(_("Proposer une mise en relation"), (reverse("offers:dashboard"), _("Tableau de bord"))),
+    }
+    return render(request, "offers/match_propose.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def indicators_csv(request):
+    territory = _dashboard_territory(request)
+    body = indicators.indicators_csv(territory=territory)
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="indicateurs-{territory.slug}.csv"'
+    return response
