@@ -16,7 +16,8 @@ problem stays linear.
 Minimum quantities make the problem combinatorial (semi-continuous x_p). The
 LP ignores them, then every pair allocated below its offer's minimum is closed
 (upper bound 0) and the LP re-solved, up to `Params.min_quantity_rounds`
-times; whatever still falls short is dropped and the freed quantity handed out
+times, for the connected components of the offer–need graph that had such pairs
+(components are independent problems, solved separately); whatever still falls short is dropped and the freed quantity handed out
 greedily by score to pairs that can take at least their minimum.
 
 Greedy mode, kept to compare against, takes pairs by decreasing score and gives
@@ -31,6 +32,7 @@ import math
 
 import numpy as np
 from scipy import optimize, sparse
+from scipy.sparse.csgraph import connected_components
 
 from .arrays import MASS_UNITS
 from .candidates import CandidatePairs
@@ -38,6 +40,7 @@ from .scoring import Scores
 from .types import Params
 
 TOLERANCE = 1e-9
+BATCH_PAIRS = 20_000
 
 
 def _limits(c: CandidatePairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,16 +145,55 @@ def _below_minimum(c: CandidatePairs, x: np.ndarray) -> np.ndarray:
     return (x > 0) & (x < min_q * (1 - TOLERANCE) - TOLERANCE)
 
 
+def pair_components(c: CandidatePairs) -> np.ndarray:
+    """Connected component of each pair in the offer–need graph: independent sub-problems."""
+    n_offers = len(c.offers)
+    size = n_offers + len(c.needs)
+    graph = sparse.coo_array(
+        (np.ones(len(c), dtype=np.int8), (c.offer_idx, n_offers + c.need_idx)), shape=(size, size)
+    )
+    _, label = connected_components(graph, directed=False)
+    return label[c.offer_idx]
+
+
+def _batches(component: np.ndarray, chosen: np.ndarray) -> list[np.ndarray]:
+    """Pair indices of the chosen components, packed into LPs of about BATCH_PAIRS pairs.
+
+    Components are independent, so each is solved exactly; packing small ones together
+    saves the per-call overhead, keeping big ones apart keeps each simplex small.
+    """
+    pairs = np.flatnonzero(np.isin(component, chosen))
+    pairs = pairs[np.argsort(component[pairs], kind="stable")]
+    comp = component[pairs]
+    starts = np.r_[0, np.flatnonzero(np.diff(comp)) + 1]
+    ends = np.r_[starts[1:], len(pairs)]
+    batches, first, filled = [], 0, 0
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if filled and filled + end - start > BATCH_PAIRS:
+            batches.append(pairs[first:start])
+            first, filled = start, 0
+        filled += end - start
+    if filled:
+        batches.append(pairs[first:])
+    return batches
+
+
 def allocate_lp(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
     if not len(c):
         return np.zeros(0)
+    component = pair_components(c)
+    todo = np.unique(component)
     upper = c.cap.copy()
+    x = np.zeros(len(c))
     for _ in range(params.min_quantity_rounds + 1):
-        x = _tidy(c, _solve_lp(c, s, params, upper))
+        for batch in _batches(component, todo):
+            x[batch] = _solve_lp(c.subset(batch), s.subset(batch), params, upper[batch])
+        x = _tidy(c, x)
         short = _below_minimum(c, x)
         if not short.any():
             return x
         upper[short] = 0.0
+        todo = np.unique(component[short])
     x[short] = 0.0
     return _tidy(c, _fill_greedily(c, s, x, upper > 0))
 

@@ -56,6 +56,9 @@ class Scores:
     score: np.ndarray  # 0–100 floats
     need_fairness: np.ndarray  # fairness component per need (all needs), for allocation
 
+    def subset(self, keep: np.ndarray) -> Scores:
+        return Scores(self.components[keep], self.score[keep], self.need_fairness)
+
 
 def need_fairness(c: CandidatePairs, params: Params) -> np.ndarray:
     n = c.needs
@@ -136,7 +139,7 @@ def top_per_need(c: CandidatePairs, s: Scores, limit: int) -> tuple[CandidatePai
     starts = np.r_[0, np.flatnonzero(np.diff(ni)) + 1] if len(ni) else np.empty(0, dtype=np.intp)
     rank = np.arange(len(ni)) - np.repeat(starts, np.diff(np.r_[starts, len(ni)]))
     keep = order[rank < limit]
-    return c.subset(keep), Scores(s.components[keep], s.score[keep], s.need_fairness)
+    return c.subset(keep), s.subset(keep)
 
 
 # ---------------------------------------------------------------- explanations

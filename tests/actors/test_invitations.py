@@ -20,13 +20,17 @@ def _token(message) -> str:
     return message.body.split("/invitation/")[1].split("/")[0]
 
 
-def test_an_invitation_emails_a_link_that_creates_the_account_and_membership(setting, django_capture_on_commit_callbacks):
+def test_an_invitation_emails_a_link_that_creates_the_account_and_membership(
+    setting, django_capture_on_commit_callbacks
+):
     _territory, officer, farm = setting
     with django_capture_on_commit_callbacks(execute=True):
         services.invitation_create(by=officer, email="Fermiere@Example.org", organization=farm)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["fermiere@example.org"]
     assert farm.name in mail.outbox[0].body
-    user = services.invitation_accept(token=_token(mail.outbox[0]), password="un-mot-de-passe-solide-2026", first_name="Line")
+    user = services.invitation_accept(
+        token=_token(mail.outbox[0]), password="un-mot-de-passe-solide-2026", first_name="Line"
+    )
     assert user.email == "fermiere@example.org" and user.check_password("un-mot-de-passe-solide-2026")
     assert Membership.objects.get(user=user, organization=farm).role == "admin"
 
@@ -62,7 +66,9 @@ def test_a_weak_password_is_refused_and_nothing_is_written(setting):
 
 def test_an_officer_invites_a_colleague_as_officer(setting):
     territory, officer, _farm = setting
-    _invitation, raw = services.invitation_create(by=officer, email="collegue@example.org", territory=territory, territory_role="officer")
+    _invitation, raw = services.invitation_create(
+        by=officer, email="collegue@example.org", territory=territory, territory_role="officer"
+    )
     user = services.invitation_accept(token=raw, password="un-mot-de-passe-solide-2026")
     assert TerritoryRole.objects.get(user=user, territory=territory).role == "officer"
 
@@ -78,7 +84,9 @@ def test_an_invalid_email_is_refused(setting):
 def test_the_invitation_page_accepts_and_signs_in(setting, client):
     _territory, officer, farm = setting
     _invitation, raw = services.invitation_create(by=officer, email="page@example.org", organization=farm)
-    response = client.post(f"/invitation/{raw}/", {"first_name": "Paul", "last_name": "Page", "password": "un-mot-de-passe-solide-2026"})
+    response = client.post(
+        f"/invitation/{raw}/", {"first_name": "Paul", "last_name": "Page", "password": "un-mot-de-passe-solide-2026"}
+    )
     assert response.status_code == 302
     assert client.get("/profil/").status_code == 200
 

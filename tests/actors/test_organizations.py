@@ -15,7 +15,11 @@ def officer(geo):
 
 def test_officer_registers_a_farm_located_at_the_town_hall_without_geocoder(officer):
     farm = services.organization_create(
-        by=officer, kind="farm", name="GAEC des Prés", commune="71137", address="1 route des Prés",
+        by=officer,
+        kind="farm",
+        name="GAEC des Prés",
+        commune="71137",
+        address="1 route des Prés",
         farm_profile={"labels": ["AB"], "delivery_radius_km": 15, "vehicle": "van"},
     )
     assert farm.location_precision == "commune"
@@ -28,7 +32,10 @@ def test_officer_registers_a_farm_located_at_the_town_hall_without_geocoder(offi
 def test_a_person_registering_their_own_structure_becomes_its_admin(geo):
     user = UserFactory()
     org = services.organization_create(
-        by=user, kind="food_aid", name="Épicerie du bourg", commune="25462",
+        by=user,
+        kind="food_aid",
+        name="Épicerie du bourg",
+        commune="25462",
         structure_profile={"structure_type": "epicerie", "people_served_per_week": 40},
     )
     assert Membership.objects.get(organization=org).user == user
@@ -74,7 +81,9 @@ def test_bad_input_gets_a_french_field_error_and_writes_nothing(officer, overrid
 
 
 def test_a_valid_siret_is_accepted_and_spaces_are_removed(officer):
-    org = services.organization_create(by=officer, kind="farm", name="Ferme", commune="71137", siret="732 829 320 00074")
+    org = services.organization_create(
+        by=officer, kind="farm", name="Ferme", commune="71137", siret="732 829 320 00074"
+    )
     assert org.siret == "73282932000074"
 
 
@@ -86,7 +95,9 @@ def test_the_la_poste_siret_rule_is_accepted(officer):
 def test_a_member_edits_their_organization(geo):
     farm = FarmFactory()
     member = make_member(farm)
-    services.organization_update(organization=farm, by=member, description="Maraîchage bio", farm_profile={"delivery_radius_km": 12})
+    services.organization_update(
+        organization=farm, by=member, description="Maraîchage bio", farm_profile={"delivery_radius_km": 12}
+    )
     farm.refresh_from_db()
     assert farm.description == "Maraîchage bio"
     assert farm.farm_profile.delivery_radius_km == 12

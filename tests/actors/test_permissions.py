@@ -7,7 +7,15 @@ from django.contrib.auth.models import AnonymousUser
 from actors import permissions, services
 from actors.models import TerritoryRole
 from miam.errors import NotAllowed
-from tests.factories import FarmFactory, StructureFactory, TerritoryFactory, UserFactory, commune, make_member, make_officer
+from tests.factories import (
+    FarmFactory,
+    StructureFactory,
+    TerritoryFactory,
+    UserFactory,
+    commune,
+    make_member,
+    make_officer,
+)
 
 
 @pytest.fixture
@@ -87,7 +95,9 @@ def test_a_read_only_api_key_cannot_write(world):
 
 def test_an_organization_api_key_acts_for_that_organization_only(world):
     _territory, farm, structure, _ = world
-    key, _raw = services.apikey_create(by=make_member(farm), name="Logiciel de la ferme", organization=farm, can_write=True)
+    key, _raw = services.apikey_create(
+        by=make_member(farm), name="Logiciel de la ferme", organization=farm, can_write=True
+    )
     principal = permissions.ApiKeyPrincipal(api_key=key)
     permissions.require_edit_organization(principal, farm)
     with pytest.raises(NotAllowed):
@@ -96,7 +106,9 @@ def test_an_organization_api_key_acts_for_that_organization_only(world):
 
 def test_a_territory_api_key_acts_within_its_territory_only(world):
     territory, farm, _structure, far_away = world
-    key, _raw = services.apikey_create(by=make_officer(territory), name="Plateforme régionale", territory=territory, can_write=True)
+    key, _raw = services.apikey_create(
+        by=make_officer(territory), name="Plateforme régionale", territory=territory, can_write=True
+    )
     principal = permissions.ApiKeyPrincipal(api_key=key)
     permissions.require_edit_organization(principal, farm)
     with pytest.raises(NotAllowed):
