@@ -32,7 +32,7 @@ from shapely import wkb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from offers.matching import (  # noqa: E402
+from offers.matching import (
     NeedInput,
     OfferInput,
     Params,
@@ -47,7 +47,7 @@ from offers.matching import (  # noqa: E402
     score_candidates,
     top_per_need,
 )
-from offers.matching.allocation import served_ratio  # noqa: E402
+from offers.matching.allocation import served_ratio
 
 TODAY = date(2025, 5, 12)
 CLUNY = "71137"
@@ -116,7 +116,9 @@ def _places(
     return lat[chosen] + jitter[:, 0], lon[chosen] + jitter[:, 1]
 
 
-def make_offers(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int):
+def make_offers(
+    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int
+):
     cats = categories()
     olat, olon = _places(rng, lat, lon, np.sqrt(pop), count)
     offers = []
@@ -133,11 +135,18 @@ def make_offers(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop:
             price = round(usual * rng.uniform(0.95, 1.1), 2)
         logistics = {
             m
-            for m, share in (("delivery", 0.5), ("pickup", 0.6), ("gleaning", 0.15), ("partner", 0.15))
+            for m, share in (
+                ("delivery", 0.5),
+                ("pickup", 0.6),
+                ("gleaning", 0.15),
+                ("partner", 0.15),
+            )
             if rng.random() < share
         } or {"pickup"}
         whole = cat.unit in ("piece", "dozen")
-        quantity = float(np.ceil(rng.lognormal(3.5, 1.0))) if whole else round(rng.lognormal(3.5, 1.0), 1)
+        quantity = (
+            float(np.ceil(rng.lognormal(3.5, 1.0))) if whole else round(rng.lognormal(3.5, 1.0), 1)
+        )
         offers.append(
             OfferInput(
                 id=i + 1,
@@ -151,22 +160,30 @@ def make_offers(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop:
                 min_quantity=float(rng.choice([0, 0, 1, 5, 10])),
                 window_start=start,
                 window_end=end,
-                use_by=start + timedelta(days=int(rng.integers(2, 10))) if rng.random() < 0.2 else None,
+                use_by=start + timedelta(days=int(rng.integers(2, 10)))
+                if rng.random() < 0.2
+                else None,
                 storage=cat.storage,
                 pricing=str(pricing),
                 price_per_unit=price,
                 usual_price_per_unit=usual,
                 logistics=frozenset(logistics),
                 delivery_radius_km=float(rng.integers(5, 41)),
-                labels=frozenset(rng.choice(LABELS, size=rng.integers(0, 3), replace=False).tolist()),
-                recurrence=str(rng.choice(["once", "weekly", "monthly", "season"], p=[0.5, 0.25, 0.1, 0.15])),
+                labels=frozenset(
+                    rng.choice(LABELS, size=rng.integers(0, 3), replace=False).tolist()
+                ),
+                recurrence=str(
+                    rng.choice(["once", "weekly", "monthly", "season"], p=[0.5, 0.25, 0.1, 0.15])
+                ),
                 shelf_life_days=int(rng.integers(2, 60)) if rng.random() < 0.5 else None,
             )
         )
     return offers
 
 
-def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int):
+def make_needs(
+    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int
+):
     cats = categories()
     parents = sorted({c.parent_id for c in cats})
     nlat, nlon = _places(rng, lat, lon, pop, count)
@@ -194,7 +211,9 @@ def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: 
                 window_start=start,
                 window_end=start + timedelta(days=int(rng.integers(7, 31))),
                 accepts_purchase=bool(rng.random() < 0.4),
-                max_price_per_unit=round(float(rng.uniform(1, 15)), 2) if rng.random() < 0.8 else None,
+                max_price_per_unit=round(float(rng.uniform(1, 15)), 2)
+                if rng.random() < 0.8
+                else None,
                 has_fridge=bool(rng.random() < 0.7),
                 chilled_capacity_kg=float(rng.integers(20, 500)),
                 has_freezer=bool(rng.random() < 0.4),
@@ -279,7 +298,9 @@ def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str
     return row
 
 
-def bench_index(offers: list, needs: list, params: Params, n_offers: int, n_needs: int) -> dict[str, Any]:
+def bench_index(
+    offers: list, needs: list, params: Params, n_offers: int, n_needs: int
+) -> dict[str, Any]:
     sub_offers, sub_needs = offers[:n_offers], needs[:n_needs]
     start = time.perf_counter()
     indexed = find_candidates(sub_offers, sub_needs, params=params)
@@ -328,7 +349,8 @@ def main() -> None:
 
     start = time.perf_counter()
     codes, lat, lon, pop = load_communes()
-    print(f"{len(codes):,} communes with a town-hall point loaded in {time.perf_counter() - start:.1f} s")
+    elapsed = time.perf_counter() - start
+    print(f"{len(codes):,} communes with a town-hall point loaded in {elapsed:.1f} s")
     params = Params(today=TODAY, mode=args.mode)
     rng = np.random.default_rng(args.seed)
 

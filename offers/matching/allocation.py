@@ -17,8 +17,9 @@ Minimum quantities make the problem combinatorial (semi-continuous x_p). The
 LP ignores them, then every pair allocated below its offer's minimum is closed
 (upper bound 0) and the LP re-solved, up to `Params.min_quantity_rounds`
 times, for the connected components of the offer–need graph that had such pairs
-(components are independent problems, solved separately); whatever still falls short is dropped and the freed quantity handed out
-greedily by score to pairs that can take at least their minimum.
+(components are independent problems, solved separately); whatever still falls
+short is dropped and the freed quantity handed out greedily by score to pairs
+that can take at least their minimum.
 
 Greedy mode, kept to compare against, takes pairs by decreasing score and gives
 each as much as possible (at least its minimum). Both modes round pieces and
@@ -65,7 +66,11 @@ def _fill_greedily(c: CandidatePairs, s: Scores, x: np.ndarray, open_: np.ndarra
     np.subtract.at(need_left, c.need_idx, x)
     whole = ~np.isin(c.offers.unit[c.offer_idx], list(MASS_UNITS))
     oi, ni = c.offer_idx.tolist(), c.need_idx.tolist()
-    cap, min_q, is_whole = c.cap.tolist(), c.offers.min_quantity[c.offer_idx].tolist(), whole.tolist()
+    cap, min_q, is_whole = (
+        c.cap.tolist(),
+        c.offers.min_quantity[c.offer_idx].tolist(),
+        whole.tolist(),
+    )
     offer_left_l, need_left_l = offer_left.tolist(), need_left.tolist()
     x_l = x.tolist()
     for p in _score_order(c, s).tolist():
@@ -108,12 +113,8 @@ def _solve_lp(c: CandidatePairs, s: Scores, params: Params, upper: np.ndarray) -
     vals = np.concatenate(
         [np.ones(2 * n_pairs), -np.ones(int(with_fair.sum())), np.ones(len(fair))]
     )
-    a_ub = sparse.csr_array(
-        (vals, (rows, cols)), shape=(base + len(fair), n_pairs + len(fair))
-    )
-    b_ub = np.concatenate(
-        [c.offers.quantity[offers], c.needs.quantity[needs], np.zeros(len(fair))]
-    )
+    a_ub = sparse.csr_array((vals, (rows, cols)), shape=(base + len(fair), n_pairs + len(fair)))
+    b_ub = np.concatenate([c.offers.quantity[offers], c.needs.quantity[needs], np.zeros(len(fair))])
     objective = -np.concatenate([s.score, bonus[fair]])
     bounds = np.column_stack(
         [np.zeros(n_pairs + len(fair)), np.concatenate([upper, share_cap[fair]])]
@@ -227,7 +228,9 @@ def served_ratio(c: CandidatePairs, x: np.ndarray, params: Params) -> np.ndarray
     given = np.bincount(c.need_idx, weights=x, minlength=len(n))
     reachable = np.bincount(c.need_idx, minlength=len(n)) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (n.received_recent + given) / (n.people_served * params.fairness_reference_per_person)
+        ratio = (n.received_recent + given) / (
+            n.people_served * params.fairness_reference_per_person
+        )
     return np.where(reachable & (n.people_served > 0), ratio, np.nan)
 
 

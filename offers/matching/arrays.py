@@ -40,7 +40,10 @@ def haversine_km(
     lat1_deg: np.ndarray, lon1_deg: np.ndarray, lat2_deg: np.ndarray, lon2_deg: np.ndarray
 ) -> np.ndarray:
     lat1, lon1, lat2, lon2 = (np.radians(a) for a in (lat1_deg, lon1_deg, lat2_deg, lon2_deg))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -181,7 +184,8 @@ def build_arrays(
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate {kind} ids")
     categories = Vocabulary(
-        [c for o in offers for c in o.category_ancestors] + [c for n in needs for c in n.category_ids]
+        [c for o in offers for c in o.category_ancestors]
+        + [c for n in needs for c in n.category_ids]
     )
     labels = Vocabulary([lab for n in needs for lab in n.preferred_labels])
 
@@ -190,7 +194,9 @@ def build_arrays(
 
     def code(items: Sequence[object], attr: str, choices: tuple[str, ...]) -> np.ndarray:
         index = {c: i for i, c in enumerate(choices)}
-        return np.fromiter((index[getattr(x, attr)] for x in items), dtype=np.int8, count=len(items))
+        return np.fromiter(
+            (index[getattr(x, attr)] for x in items), dtype=np.int8, count=len(items)
+        )
 
     def days(values: Iterable[object]) -> np.ndarray:
         return np.fromiter((d.toordinal() for d in values), dtype=np.int64)  # type: ignore[attr-defined]

@@ -121,7 +121,9 @@ def pair_cap(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> n
 def price_ok(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> np.ndarray:
     price, max_price = o.price[oi], n.max_price[ni]
     with np.errstate(invalid="ignore"):
-        sale_ok = n.accepts_purchase[ni] & ~np.isnan(price) & (np.isnan(max_price) | (price <= max_price))
+        sale_ok = (
+            n.accepts_purchase[ni] & ~np.isnan(price) & (np.isnan(max_price) | (price <= max_price))
+        )
     return (o.pricing[oi] == DONATION) | sale_ok
 
 
@@ -142,7 +144,9 @@ def _evaluate(
     oi, ni, d, mode = oi[keep], ni[keep], d[keep], mode[keep]
 
     storage = o.storage[oi]
-    earliest = np.maximum(np.maximum(o.window_start[oi], n.window_start[ni]), params.today.toordinal())
+    earliest = np.maximum(
+        np.maximum(o.window_start[oi], n.window_start[ni]), params.today.toordinal()
+    )
     last = np.minimum(o.good_until[oi], n.window_end[ni])
     cap = pair_cap(o, n, oi, ni)
     keep = (
@@ -167,7 +171,10 @@ def _assemble(
     if parts:
         cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     else:
-        cols = [np.empty(0, dtype=t) for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64)]
+        cols = [
+            np.empty(0, dtype=t)
+            for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64)
+        ]
     order = np.lexsort((cols[0], cols[1]))
     oi, ni, d, mode, cap, earliest, last = (c[order] for c in cols)
     return CandidatePairs(o, n, oi, ni, d, mode, cap, earliest, last, n_raw)

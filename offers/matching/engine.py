@@ -180,7 +180,7 @@ def check_pair(
                 f"{fr_number(plain, 1)} {offer.unit} possibles, minimum "
                 f"{fr_number(offer.min_quantity, 1)}",
             )
-        else:
+        elif not any(r.startswith(("no_fridge", "no_freezer")) for r in reasons):
             fail(
                 "cold_storage_too_small",
                 f"capacité froid de la structure insuffisante ({fr_number(cap, 1)} kg)",
@@ -210,4 +210,3 @@ def _unreachable(offer: OfferInput, need: NeedInput, distance_km: float, params:
     if not offer.logistics:
         why.append("aucune logistique indiquée")
     return f"{fr_km(distance_km)} ; " + " ; ".join(why)
-

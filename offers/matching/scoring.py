@@ -199,4 +199,3 @@ def explain(c: CandidatePairs, pair: int, quantity: float) -> str:
     if labels:
         parts.append("label" + ("s " if len(labels) > 1 else " ") + ", ".join(labels))
     return " · ".join(parts)
-

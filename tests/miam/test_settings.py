@@ -1,0 +1,72 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_reports_nothing_with_production_values():
+    result = _run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": "x7" * 30,
+            "ALLOWED_HOSTS": "miam.example.org",
+            "SECURE_SSL_REDIRECT": "1",
+            "SECURE_COOKIES": "1",
+            "SECURE_HSTS_SECONDS": "31536000",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_complains_about_the_embedded_defaults():
+    result = _run_manage("check", "--deploy", "--fail-level", "WARNING", env={})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr or "security.W009" in result.stderr
+
+
+def test_without_database_url_and_redis_url_the_embedded_defaults_apply():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='miam.settings'; django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["django.db.backends.sqlite3", "True", "memory://"]
+
+
+def test_with_database_url_and_redis_url_postgres_and_a_real_broker_are_used():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='miam.settings'; django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
+    )
+    env = {**os.environ, "DATABASE_URL": "postgres://u@db:5432/miamprod", "REDIS_URL": "redis://cache:6379/2"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["django.db.backends.postgresql", "miamprod", "False", "redis://cache:6379/2"]
+
+
+def test_french_is_the_default_language_with_english_available():
+    assert settings.LANGUAGE_CODE == "fr"
+    assert [code for code, _name in settings.LANGUAGES] == ["fr", "en"]
