@@ -213,6 +213,7 @@ class PlannedActionSerializer(serializers.ModelSerializer):
             "indicators",
         ]
         read_only_fields = ["state", "priority"]
+        extra_kwargs = {"title": {"required": False}}
         validators: list = []
 
     def get_owner(self, obj) -> str:

@@ -80,12 +80,16 @@ class MeetingForm(forms.Form):
         super().__init__(*args, **kwargs)
         if territory is not None:
             del self.fields["territory"]
-        else:
-            self.fields["territory"].queryset = territories if territories is not None else Territory.objects.none()
-            if territories is not None and len(territories) == 1:
-                self.fields["territory"].initial = territories[0].pk
-        scope = territory or (territories[0] if territories is not None and len(territories) == 1 else None)
-        self.fields["host_organization"].queryset = territory_organizations(scope)
+            self.fields["host_organization"].queryset = territory_organizations(territory)
+            return
+        territories = territories if territories is not None else Territory.objects.none()
+        self.fields["territory"].queryset = territories
+        if len(territories) == 1:
+            self.fields["territory"].initial = territories[0].pk
+        # Organizations of every territory the officer manages; the service checks the rest.
+        self.fields["host_organization"].queryset = (
+            territory_organizations(None).filter(commune__territories__in=territories).distinct()
+        )
 
     @classmethod
     def initial_from(cls, meeting: Meeting) -> dict:

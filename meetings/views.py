@@ -85,7 +85,7 @@ def _list_crumb() -> tuple[str, str]:
 
 
 def _officer_territories(request):
-    return list(Territory.objects.filter(id__in=officer_territory_ids(request.user)).order_by("name"))
+    return Territory.objects.filter(id__in=officer_territory_ids(request.user)).order_by("name")
 
 
 # --- Lists and calendar --------------------------------------------------------------

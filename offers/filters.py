@@ -5,6 +5,7 @@ A malformed filter value is a 400 with a field error, never a 500.
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import django_filters as filters
@@ -12,7 +13,6 @@ from django import forms
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
@@ -21,6 +21,9 @@ from offers.models import Logistics, Match, Need, Offer, Pricing, ProductCategor
 from offers.selectors import category_ids_with_descendants, filter_bbox, filter_within, territory_commune_ids
 
 MAX_RADIUS_KM = 1000.0
+
+# In the schema, list filters are one comma-separated string ("vegetables,fruits").
+Csv = str
 
 
 def _clean_text(value: str) -> str:
@@ -97,7 +100,13 @@ class CodeListField(forms.CharField):
         return codes or None
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "À moins de N km d'un point : `latitude,longitude,km` (ex. `46.43,4.66,30`). "
+        "Ajoute `distance_km` aux résultats, utilisable dans `ordering`.",
+    }
+)
 class WithinFilter(filters.Filter):
     field_class = WithinField
 
@@ -108,7 +117,9 @@ class WithinFilter(filters.Filter):
         return filter_within(qs, latitude=lat, longitude=lon, radius_km=km)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {"type": "string", "description": "Dans un rectangle : `lon_min,lat_min,lon_max,lat_max` (ordre GeoJSON)."}
+)
 class BBoxFilter(filters.Filter):
     field_class = BBoxField
 
@@ -119,7 +130,6 @@ class BBoxFilter(filters.Filter):
         return filter_bbox(qs, min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class CodeListFilter(filters.Filter):
     field_class = CodeListField
 
@@ -149,7 +159,7 @@ class LocatedFilterSet(filters.FilterSet):
         field_name="updated_at", lookup_expr="gte", label=_("modifiés depuis (date et heure ISO 8601)")
     )
 
-    def filter_territory(self, qs, name, value):
+    def filter_territory(self, qs, name, value: Csv):
         ids = [int(v) for v in value if v.isdigit()]
         slugs = [v for v in value if not v.isdigit()]
         territories = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", "slug"))
@@ -159,13 +169,13 @@ class LocatedFilterSet(filters.FilterSet):
             raise forms.ValidationError({"territory": _("Territoire inconnu : %(v)s.") % {"v": ", ".join(unknown)}})
         return qs.filter(**{f"{self.org}commune_id__in": territory_commune_ids([i for i, _slug in territories])})
 
-    def filter_commune(self, qs, name, value):
+    def filter_commune(self, qs, name, value: Csv):
         communes = list(Commune.objects.filter(insee_code__in=value).values_list("id", flat=True))
         if not communes:
             raise forms.ValidationError({"commune": _("Commune inconnue : %(v)s.") % {"v": ", ".join(value)}})
         return qs.filter(**{f"{self.org}commune_id__in": communes})
 
-    def filter_departement(self, qs, name, value):
+    def filter_departement(self, qs, name, value: Csv):
         known = set(Departement.objects.filter(code__in=value).values_list("code", flat=True))
         unknown = [v for v in value if v not in known]
         if unknown:
@@ -185,16 +195,16 @@ class ListingFilterSet(LocatedFilterSet):
     starts_before = filters.DateFilter(field_name="window_start", lookup_expr="lte", label=_("commence au plus tard"))
     ends_after = filters.DateFilter(field_name="window_end", lookup_expr="gte", label=_("se termine au plus tôt"))
 
-    def filter_status(self, qs, name, value):
+    def filter_status(self, qs, name, value: Csv):
         return qs.filter(status__in=value)
 
-    def filter_open(self, qs, name, value):
+    def filter_open(self, qs, name, value: bool):
         if value is None:
             return qs
         open_statuses = [Status.PUBLISHED, Status.PARTLY_MATCHED]
         return qs.filter(status__in=open_statuses) if value else qs.exclude(status__in=open_statuses)
 
-    def filter_available_on(self, qs, name, value):
+    def filter_available_on(self, qs, name, value: datetime.date):
         return qs.filter(window_start__lte=value, window_end__gte=value)
 
     @staticmethod
@@ -237,23 +247,23 @@ class OfferFilter(ListingFilterSet):
         model = Offer
         fields: list[str] = []
 
-    def filter_category(self, qs, name, value):
+    def filter_category(self, qs, name, value: Csv):
         return qs.filter(category_id__in=category_ids_with_descendants(_categories(value)))
 
-    def filter_pricing(self, qs, name, value):
+    def filter_pricing(self, qs, name, value: Csv):
         return qs.filter(pricing__in=value)
 
-    def filter_labels(self, qs, name, value):
+    def filter_labels(self, qs, name, value: Csv):
         return self.filter_labels_on(qs, "labels", value)
 
-    def filter_logistics(self, qs, name, value):
+    def filter_logistics(self, qs, name, value: Csv):
         qs = qs.annotate(logistics_text=Cast("logistics", TextField()))
         condition = Q(pk__in=[])
         for mode in value:
             condition |= Q(logistics_text__contains=f'"{mode}"')
         return qs.filter(condition)
 
-    def filter_available_on(self, qs, name, value):
+    def filter_available_on(self, qs, name, value: datetime.date):
         # An offer is available until its effective end: a use-by date shortens the window.
         qs = super().filter_available_on(qs, name, value)
         return qs.filter(Q(use_by__isnull=True) | Q(use_by__gte=value))
@@ -273,7 +283,7 @@ class NeedFilter(ListingFilterSet):
         model = Need
         fields: list[str] = []
 
-    def filter_category(self, qs, name, value):
+    def filter_category(self, qs, name, value: Csv):
         ids = category_ids_with_descendants(_categories(value))
         # A need for "vegetables" also answers a search for "potatoes": include the parents.
         parents = ProductCategory.objects.filter(pk__in=ids, parent__isnull=False).values_list("parent_id", flat=True)
@@ -281,7 +291,7 @@ class NeedFilter(ListingFilterSet):
         through = Need.categories.through.objects.filter(productcategory_id__in=wanted).values("need_id")
         return qs.filter(id__in=through)
 
-    def filter_labels(self, qs, name, value):
+    def filter_labels(self, qs, name, value: Csv):
         return self.filter_labels_on(qs, "preferred_labels", value)
 
 
@@ -295,10 +305,10 @@ class OrganizationFilter(LocatedFilterSet):
         model = Organization
         fields: list[str] = []
 
-    def filter_kind(self, qs, name, value):
+    def filter_kind(self, qs, name, value: Csv):
         return qs.filter(kind__in=value)
 
-    def filter_q(self, qs, name, value):
+    def filter_q(self, qs, name, value: Csv):
         value = _clean_text(value)
         if not value:
             return qs
@@ -319,13 +329,13 @@ class MatchFilter(filters.FilterSet):
         model = Match
         fields: list[str] = []
 
-    def filter_status(self, qs, name, value):
+    def filter_status(self, qs, name, value: Csv):
         return qs.filter(status__in=value)
 
-    def filter_organization(self, qs, name, value):
+    def filter_organization(self, qs, name, value: int):
         return qs.filter(Q(offer__organization_id=value) | Q(need__organization_id=value))
 
-    def filter_territory(self, qs, name, value):
+    def filter_territory(self, qs, name, value: Csv):
         ids = [int(v) for v in value if v.isdigit()]
         slugs = [v for v in value if not v.isdigit()]
         territory_ids = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", flat=True))

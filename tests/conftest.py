@@ -52,6 +52,8 @@ def _eager_celery(settings):
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.GEOCODER = "none"
+    # Hashing passwords the real way costs a third of a second each: not what tests test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _ensure_reference():

@@ -317,3 +317,21 @@ class ActionPlanFactory(factory.django.DjangoModelFactory):
 
 
 __all__ += ["InitiativeFactory", "ActionPlanFactory"]  # noqa: PLE0605
+
+
+# --- web ---
+
+
+def web_match(offer=None, need=None, **fields):
+    """A proposed match between ``offer`` and ``need`` (new ones in Cluny by default), ORM only."""
+    from offers.models import Match
+
+    offer = offer or OfferFactory()
+    need = need or NeedFactory()
+    values = {"quantity": _Decimal("50"), "unit": "kg", "score": 80, "distance_km": _Decimal("4.2")}
+    values["explanation"] = "4 km · la ferme livre jusqu'à 20 km · couvre 100 % du besoin"
+    values.update(fields)
+    return Match.objects.create(offer=offer, need=need, **values)
+
+
+__all__ += ["web_match"]  # noqa: PLE0605
