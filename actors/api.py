@@ -219,6 +219,7 @@ class OrganizationSerializer(PointMixin, serializers.ModelSerializer):
     commune = serializers.CharField(source="commune.insee_code", read_only=True)
     commune_name = serializers.CharField(source="commune.name", read_only=True)
     departement = serializers.CharField(source="commune.departement.code", read_only=True)
+    website = serializers.CharField(read_only=True)
     farm_profile = serializers.SerializerMethodField()
     structure_profile = serializers.SerializerMethodField()
     address = serializers.CharField(read_only=True, required=False)

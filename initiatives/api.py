@@ -7,7 +7,6 @@ officers (or a territory-scoped API key with write access), checked in ``initiat
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -123,8 +122,11 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return InitiativeListSerializer if self.action == "list" else InitiativeSerializer
 
-    @extend_schema(summary="Couche GeoJSON des initiatives placées", parameters=CATALOG_PARAMETERS,
-                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Couche GeoJSON des initiatives placées",
+        parameters=CATALOG_PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT},
+    )
     @action(detail=False, pagination_class=None)
     def geojson(self, request):
         qs = selectors.initiative_list(filters=selectors.CatalogFilters.from_data(request.query_params))
@@ -240,6 +242,10 @@ class ActionPlanSerializer(serializers.ModelSerializer):
         return sum(1 for a in obj.actions.all() if a.state == PlannedAction.State.SELECTED)
 
 
+class _SelectSerializer(serializers.Serializer):
+    priority = serializers.IntegerField(required=False, min_value=1)
+
+
 class _TeamContext:
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -252,7 +258,10 @@ class _TeamContext:
     create=extend_schema(summary="Créer le plan d'action d'un territoire (chargé·e de mission)"),
 )
 class ActionPlanViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = ActionPlanSerializer
@@ -275,14 +284,19 @@ class ActionPlanViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         plan = services.action_plan_update(
-            plan=plan, by=request.user, title=data.get("title"), status=data.get("status"),
+            plan=plan,
+            by=request.user,
+            title=data.get("title"),
+            status=data.get("status"),
             description=data.get("description"),
         )
         return Response(self.get_serializer(plan).data)
 
     @extend_schema(
         summary="Réordonner les actions retenues",
-        request=inline_serializer("ReorderRequest", {"ordered_ids": serializers.ListField(child=serializers.IntegerField())}),
+        request=inline_serializer(
+            "ReorderRequest", {"ordered_ids": serializers.ListField(child=serializers.IntegerField())}
+        ),
         responses={200: PlannedActionSerializer(many=True)},
     )
     @action(detail=True, methods=["post"])
@@ -292,8 +306,10 @@ class ActionPlanViewSet(
         )
         return Response(PlannedActionSerializer(actions, many=True, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="Export CSV du plan (actions, indicateurs, valeurs par période)",
-                   responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        summary="Export CSV du plan (actions, indicateurs, valeurs par période)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         plan = self.get_object()
@@ -303,26 +319,6 @@ class ActionPlanViewSet(
         )
         response["Content-Disposition"] = f'attachment; filename="plan-action-{plan.territory.slug}.csv"'
         return response
-
-
-def _post_action(name: str, summary: str):
-    @extend_schema(summary=summary, request=None, responses={200: PlannedActionSerializer})
-    @action(detail=True, methods=["post"], url_path=name.replace("_", "-"))
-    def handler(self, request, pk=None):
-        service = getattr(services, f"planned_action_{name}")
-        kwargs = {}
-        if name == "select" and request.data.get("priority") not in (None, ""):
-            try:
-                kwargs["priority"] = int(request.data["priority"])
-            except (TypeError, ValueError):
-                from miam.errors import DomainError
-
-                raise DomainError("invalid_priority", _("La priorité doit être un nombre entier.")) from None
-        updated = service(action=self.get_object(), by=request.user, **kwargs)
-        return Response(self.get_serializer(self._reload(updated)).data)
-
-    handler.__name__ = name
-    return handler
 
 
 @extend_schema_view(
@@ -373,10 +369,37 @@ class PlannedActionViewSet(
         action = services.planned_action_update(action=action, by=request.user, **changes)
         return Response(self.get_serializer(self._reload(action)).data)
 
-    select = _post_action("select", "Retenir l'action (priorité facultative)")
-    unselect = _post_action("unselect", "Remettre l'action dans la présélection")
-    drop = _post_action("drop", "Écarter l'action")
-    restore = _post_action("restore", "Remettre une action écartée dans la présélection")
+    def _transition(self, service, **kwargs):
+        updated = service(action=self.get_object(), by=self.request.user, **kwargs)
+        return Response(self.get_serializer(self._reload(updated)).data)
+
+    @extend_schema(
+        summary="Retenir l'action (priorité facultative : les suivantes sont décalées)",
+        request=inline_serializer("SelectRequest", {"priority": serializers.IntegerField(required=False, min_value=1)}),
+        responses={200: PlannedActionSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def select(self, request, pk=None):
+        data = _SelectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._transition(services.planned_action_select, priority=data.validated_data.get("priority"))
+
+    @extend_schema(
+        summary="Remettre l'action dans la présélection", request=None, responses={200: PlannedActionSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def unselect(self, request, pk=None):
+        return self._transition(services.planned_action_unselect)
+
+    @extend_schema(summary="Écarter l'action", request=None, responses={200: PlannedActionSerializer})
+    @action(detail=True, methods=["post"])
+    def drop(self, request, pk=None):
+        return self._transition(services.planned_action_drop)
+
+    @extend_schema(summary="Reconsidérer une action écartée", request=None, responses={200: PlannedActionSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        return self._transition(services.planned_action_restore)
 
     @extend_schema(summary="Ajouter une étape", request=ActionStepSerializer, responses={201: ActionStepSerializer})
     @action(detail=True, methods=["post"])
@@ -384,7 +407,9 @@ class PlannedActionViewSet(
         serializer = ActionStepSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         step = services.action_step_add(
-            action=self.get_object(), by=request.user, title=serializer.validated_data["title"],
+            action=self.get_object(),
+            by=request.user,
+            title=serializer.validated_data["title"],
             due_date=serializer.validated_data.get("due_date"),
         )
         return Response(ActionStepSerializer(step).data, status=status.HTTP_201_CREATED)
@@ -396,15 +421,21 @@ class ActionIndicatorViewSet(
 ):
     serializer_class = ActionIndicatorSerializer
     filterset_fields = ["action", "action__plan"]
-    queryset = ActionIndicator.objects.select_related("action").prefetch_related("values").order_by("action", "position")
+    queryset = (
+        ActionIndicator.objects.select_related("action").prefetch_related("values").order_by("action", "position")
+    )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         indicator = services.action_indicator_add(
-            action=data["action"], by=request.user, name=data["name"], unit=data.get("unit", ""),
-            target_value=data.get("target_value"), baseline_value=data.get("baseline_value"),
+            action=data["action"],
+            by=request.user,
+            name=data["name"],
+            unit=data.get("unit", ""),
+            target_value=data.get("target_value"),
+            baseline_value=data.get("baseline_value"),
         )
         return Response(self.get_serializer(indicator).data, status=status.HTTP_201_CREATED)
 
@@ -420,8 +451,12 @@ class IndicatorValueViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, view
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         value = services.indicator_value_record(
-            indicator=data["indicator"], by=request.user, period_label=data["period_label"], value=data["value"],
-            period_date=data.get("period_date"), note=data.get("note", ""),
+            indicator=data["indicator"],
+            by=request.user,
+            period_label=data["period_label"],
+            value=data["value"],
+            period_date=data.get("period_date"),
+            note=data.get("note", ""),
         )
         return Response(self.get_serializer(value).data, status=status.HTTP_201_CREATED)
 

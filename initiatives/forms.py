@@ -7,8 +7,12 @@ from initiatives.models import ActionPlan, Initiative, PlannedAction
 
 
 class CatalogFilterForm(forms.Form):
-    q = forms.CharField(label=_("Rechercher"), required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("glanage, épicerie solidaire…")}))
+    q = forms.CharField(
+        label=_("Rechercher"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("glanage, épicerie solidaire…")}),
+    )
     domain = forms.ChoiceField(label=_("Domaine"), required=False)
     type = forms.ChoiceField(label=_("Type d'initiative"), required=False)
     region = forms.ChoiceField(label=_("Région"), required=False)
@@ -24,7 +28,9 @@ class CatalogFilterForm(forms.Form):
             for d in typology.DOMAIN_CODES
         ]
         self.fields["region"].choices = every + [(r, r) for r in facets["regions"]]
-        self.fields["departement"].choices = every + [(c, f"{c} – {n}" if n != c else c) for c, n in facets["departements"]]
+        self.fields["departement"].choices = every + [
+            (c, f"{c} – {n}" if n != c else c) for c, n in facets["departements"]
+        ]
         self.fields["beneficiary"].choices = every + facets["beneficiaries"]
 
 
@@ -32,7 +38,9 @@ class ShortlistForm(forms.Form):
     """Add a candidate action to the plan: from the catalog or written from scratch."""
 
     initiative = forms.ModelChoiceField(
-        label=_("Initiative du catalogue"), queryset=Initiative.objects.filter(is_published=True), required=False,
+        label=_("Initiative du catalogue"),
+        queryset=Initiative.objects.filter(is_published=True),
+        required=False,
         to_field_name="slug",
     )
     title = forms.CharField(label=_("Ou une action nouvelle : titre"), required=False, max_length=300)

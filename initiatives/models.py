@@ -27,9 +27,7 @@ def validate_not_future_year(value) -> None:
     from django.core.exceptions import ValidationError
 
     if value is not None and value > timezone.localdate().year:
-        raise ValidationError(
-            _("L'année %(year)s est dans le futur."), code="future_year", params={"year": value}
-        )
+        raise ValidationError(_("L'année %(year)s est dans le futur."), code="future_year", params={"year": value})
 
 
 DOMAIN_CHOICES = [(code, fr) for code, fr, _en in typology.DOMAINS]
@@ -316,8 +314,11 @@ class PlannedAction(TimeStamped):
                 name="planned_action_selected_has_priority",
             ),
             models.CheckConstraint(
-                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
                 name="planned_action_dates_in_order",
+                violation_error_message=_("La date de fin doit suivre la date de début."),
             ),
             models.CheckConstraint(
                 condition=Q(budget_eur__isnull=True) | Q(budget_eur__gte=0), name="planned_action_budget_not_negative"
@@ -351,9 +352,7 @@ class ActionIndicator(models.Model):
     name = models.CharField(_("indicateur"), max_length=200)
     unit = models.CharField(_("unité"), max_length=60)
     target_value = models.DecimalField(_("valeur cible"), max_digits=14, decimal_places=2, null=True, blank=True)
-    baseline_value = models.DecimalField(
-        _("valeur de départ"), max_digits=14, decimal_places=2, null=True, blank=True
-    )
+    baseline_value = models.DecimalField(_("valeur de départ"), max_digits=14, decimal_places=2, null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

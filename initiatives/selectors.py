@@ -17,20 +17,47 @@ from django.utils.translation import gettext as _
 from actors.models import Territory
 from initiatives import typology
 from initiatives.models import (
-    search_normalize,
     COUNTRY_LABELS,
     ActionIndicator,
     ActionPlan,
     IndicatorValue,
     Initiative,
     PlannedAction,
+    search_normalize,
 )
 from miam.geo import haversine_km
 from miam.text import normalize
 
 # Words that carry no meaning in a French search.
 STOP_WORDS = frozenset(
-    "a au aux avec ce ces d dans de des du en et l la le les ou par pour qu que qui sur un une".split()
+    [
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "d",
+        "dans",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "l",
+        "la",
+        "le",
+        "les",
+        "ou",
+        "par",
+        "pour",
+        "qu",
+        "que",
+        "qui",
+        "sur",
+        "un",
+        "une",
+    ]
 )
 # Light French suffix stripping, longest first, for the SQLite search (PostgreSQL has a real stemmer).
 _SUFFIXES = (
@@ -274,6 +301,10 @@ def plan_actions(plan: ActionPlan, *, states: list[str] | None = None) -> QueryS
             ),
         )
     )
+    # The meetings app links meetings to planned actions (never the other way round): use that
+    # link when it is installed, without importing it.
+    if hasattr(PlannedAction, "discussed_in_meetings"):
+        qs = qs.prefetch_related("discussed_in_meetings")
     if states:
         qs = qs.filter(state__in=states)
     state_order = Case(

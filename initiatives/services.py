@@ -337,9 +337,7 @@ def initiatives_load(*, records: list[dict] | None = None, path: str | Path | No
         try:
             records = json.loads(file_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise DomainError(
-                "unreadable_file", _("Fichier illisible : %(error)s") % {"error": error}
-            ) from error
+            raise DomainError("unreadable_file", _("Fichier illisible : %(error)s") % {"error": error}) from error
     if not isinstance(records, list):
         raise DomainError("invalid_file", _("Le fichier doit contenir une liste d'initiatives."))
     cleaned = [initiative_record_clean(record, index=i) for i, record in enumerate(records)]
@@ -356,9 +354,7 @@ def initiatives_load(*, records: list[dict] | None = None, path: str | Path | No
         {c["commune_insee"] for c in cleaned if c["commune_insee"]},
         {c["departement_code"] for c in cleaned if c["departement_code"]},
     )
-    existing = {
-        i.slug: i for i in Initiative.objects.filter(slug__in=seen).prefetch_related("key_figures")
-    }
+    existing = {i.slug: i for i in Initiative.objects.filter(slug__in=seen).prefetch_related("key_figures")}
     report = LoadReport()
     for item in cleaned:
         figures = item.pop("key_figures")
@@ -417,12 +413,15 @@ def action_plan_get_or_create(*, territory: Territory, by, title: str = "") -> A
 
 
 @transaction.atomic
-def action_plan_update(*, plan: ActionPlan, by, title: str | None = None, status: str | None = None,
-                       description: str | None = None) -> ActionPlan:
+def action_plan_update(
+    *, plan: ActionPlan, by, title: str | None = None, status: str | None = None, description: str | None = None
+) -> ActionPlan:
     _check_officer(by, plan.territory)
     if title is not None:
         if not title.strip():
-            raise DomainError("invalid", _("Le titre est obligatoire."), fields={"title": _("Le titre est obligatoire.")})
+            raise DomainError(
+                "invalid", _("Le titre est obligatoire."), fields={"title": _("Le titre est obligatoire.")}
+            )
         plan.title = title.strip()[:200]
     if status is not None:
         if status not in ActionPlan.Status.values:

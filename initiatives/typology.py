@@ -38,7 +38,12 @@ TYPES = [
     ("community_food_garden", "production", "Jardin nourricier", "Community food garden"),
     ("food_self_production", "production", "Autoproduction alimentaire", "Food self-production"),
     # transformation
-    ("shared_processing_workshop", "transformation", "Atelier de transformation mutualisable", "Shared processing workshop"),
+    (
+        "shared_processing_workshop",
+        "transformation",
+        "Atelier de transformation mutualisable",
+        "Shared processing workshop",
+    ),
     ("solidarity_canteen", "transformation", "Cantine solidaire", "Solidarity canteen"),
     ("mobile_kitchen", "transformation", "Cuisine itinérante", "Mobile kitchen"),
     ("solidarity_food_truck", "transformation", "Food-truck solidaire", "Solidarity food truck"),

@@ -114,9 +114,7 @@ def detail(request, slug):
             "initiative": initiative,
             "similar": selectors.initiative_similar(initiative),
             "plans": _plans_for_shortlist(request.user, initiative),
-            "beneficiary_labels": [
-                BENEFICIARY_LABELS.get(code, code) for code in initiative.beneficiaries or []
-            ],
+            "beneficiary_labels": [BENEFICIARY_LABELS.get(code, code) for code in initiative.beneficiaries or []],
             "breadcrumb": _crumbs(initiative.name, (reverse("initiatives:list"), _("Initiatives"))),
         },
     )
@@ -371,4 +369,3 @@ def action_edit(request, territory_slug, pk):
             ),
         },
     )
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 
 from actors.models import Commune, Organization, Territory, User
 from actors.permissions import officer_territory_ids
+from initiatives.models import Initiative, PlannedAction
 from meetings import ics, selectors, services
 from meetings.models import Action, ActionNote, Decision, DiagnosticInterview, Meeting, Minutes, Registration
 from meetings.templatetags.meetings_tags import render_markdown
@@ -35,6 +37,9 @@ class MeetingSerializer(serializers.ModelSerializer):
     )
     organizers = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), many=True, required=False
+    )
+    discussed_actions = serializers.PrimaryKeyRelatedField(
+        queryset=PlannedAction.objects.select_related("plan"), many=True, required=False
     )
     place = serializers.SerializerMethodField()
     is_cancelled = serializers.BooleanField(read_only=True)
@@ -60,6 +65,7 @@ class MeetingSerializer(serializers.ModelSerializer):
             "capacity",
             "seats_taken",
             "visibility",
+            "discussed_actions",
             "is_cancelled",
             "ical_uid",
             "url",
@@ -182,29 +188,20 @@ class MinutesSerializer(serializers.ModelSerializer):
         return render_markdown(obj.body)
 
 
-def _has_initiative_links() -> bool:
-    return hasattr(Decision, "planned_action_id")
-
-
 class DecisionSerializer(serializers.ModelSerializer):
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all())
+    initiative = serializers.PrimaryKeyRelatedField(queryset=Initiative.objects.all(), required=False, allow_null=True)
+    planned_action = serializers.PrimaryKeyRelatedField(
+        queryset=PlannedAction.objects.select_related("plan"), required=False, allow_null=True
+    )
 
     class Meta:
         model = Decision
-        fields = ["id", "meeting", "text", "created_at", "updated_at"]
+        fields = ["id", "meeting", "text", "initiative", "planned_action", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def get_fields(self):
         fields = super().get_fields()
-        if _has_initiative_links():
-            from initiatives.models import Initiative, PlannedAction
-
-            fields["initiative"] = serializers.PrimaryKeyRelatedField(
-                queryset=Initiative.objects.all(), required=False, allow_null=True
-            )
-            fields["planned_action"] = serializers.PrimaryKeyRelatedField(
-                queryset=PlannedAction.objects.all(), required=False, allow_null=True
-            )
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             fields["meeting"].read_only = True
         return fields
@@ -368,20 +365,31 @@ class MeetingViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.meeting_list(principal=self.request.user).prefetch_related(
-            Prefetch("organizers", queryset=User.objects.only("id"))
+            Prefetch("organizers", queryset=User.objects.only("id")),
+            Prefetch("discussed_actions", queryset=PlannedAction.objects.only("id")),
         )
 
+    @transaction.atomic
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         territory = data.pop("territory")
-        serializer.instance = services.meeting_create(by=self.request.user, territory=territory, **data)
+        discussed = data.pop("discussed_actions", None)
+        meeting = services.meeting_create(by=self.request.user, territory=territory, **data)
+        if discussed is not None:
+            services.meeting_discussed_actions_set(by=self.request.user, meeting=meeting, planned_actions=discussed)
+        serializer.instance = meeting
 
+    @transaction.atomic
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         organizers = data.pop("organizers", None)
-        serializer.instance = services.meeting_update(
-            by=self.request.user, meeting=serializer.instance, organizers=organizers, **data
-        )
+        discussed = data.pop("discussed_actions", None)
+        meeting = serializer.instance
+        if data or organizers is not None:
+            meeting = services.meeting_update(by=self.request.user, meeting=meeting, organizers=organizers, **data)
+        if discussed is not None:
+            services.meeting_discussed_actions_set(by=self.request.user, meeting=meeting, planned_actions=discussed)
+        serializer.instance = meeting
 
     @extend_schema(request=RegisterSerializer, responses={201: RegistrationSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization, Territory, User
+from initiatives.models import PlannedAction
 from meetings.models import Action, Meeting, Registration
 
 
@@ -207,20 +208,15 @@ class MinutesForm(forms.Form):
 class DecisionForm(forms.Form):
     text = forms.CharField(label=_("Décision"), widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, territory: Territory | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        try:
-            from initiatives.models import PlannedAction
-        except ImportError:  # pragma: no cover - the initiatives app is always installed
-            return
-        from meetings.models import Decision
+    planned_action = forms.ModelChoiceField(
+        label=_("Action du plan d'action liée (facultatif)"), queryset=PlannedAction.objects.none(), required=False
+    )
 
-        if territory is not None and hasattr(Decision, "planned_action_id"):
-            self.fields["planned_action"] = forms.ModelChoiceField(
-                label=_("Action du plan d'action liée"),
-                queryset=PlannedAction.objects.filter(plan__territory=territory).order_by("title"),
-                required=False,
-            )
+    def __init__(self, *args, territory: Territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["planned_action"].queryset = (
+            PlannedAction.objects.filter(plan__territory=territory).select_related("plan").order_by("title")
+        )
 
 
 class ActionForm(forms.Form):
@@ -276,3 +272,18 @@ class InterviewForm(forms.Form):
     def __init__(self, *args, territory: Territory, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = territory_organizations(territory)
+
+
+class DiscussedActionsForm(forms.Form):
+    discussed_actions = forms.ModelMultipleChoiceField(
+        label=_("Actions du plan d'action discutées pendant la réunion"),
+        queryset=PlannedAction.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, territory: Territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["discussed_actions"].queryset = (
+            PlannedAction.objects.filter(plan__territory=territory).select_related("plan").order_by("title")
+        )

@@ -72,6 +72,13 @@ class Meeting(TimeStamped):
     )
     ical_uid = models.CharField(max_length=100, unique=True, default=new_ical_uid, editable=False)
     ical_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # Shortlisted actions of the territory's plan discussed here (meetings -> initiatives only).
+    discussed_actions = models.ManyToManyField(
+        "initiatives.PlannedAction",
+        blank=True,
+        related_name="discussed_in_meetings",
+        verbose_name=_("actions du plan discutées"),
+    )
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -295,6 +302,22 @@ class Minutes(models.Model):
 class Decision(TimeStamped):
     meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="decisions", verbose_name=_("réunion"))
     text = models.TextField(_("décision"))
+    initiative = models.ForeignKey(
+        "initiatives.Initiative",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="meeting_decisions",
+        verbose_name=_("initiative inspirante"),
+    )
+    planned_action = models.ForeignKey(
+        "initiatives.PlannedAction",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="meeting_decisions",
+        verbose_name=_("action du plan d'action"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )

@@ -19,6 +19,7 @@ from actors.permissions import (
 )
 from meetings.models import (
     Action,
+    Decision,
     DiagnosticInterview,
     Meeting,
     MeetingInvitation,
@@ -314,6 +315,7 @@ def territory_diagnostic(*, territory: Territory) -> dict:
 def prefetch_meeting_detail(qs: QuerySet[Meeting]) -> QuerySet[Meeting]:
     return qs.select_related("territory", "host_organization__commune", "commune", "minutes").prefetch_related(
         "organizers",
-        Prefetch("decisions"),
+        "discussed_actions",
+        Prefetch("decisions", queryset=Decision.objects.select_related("planned_action", "initiative")),
         Prefetch("actions", queryset=Action.objects.select_related("owner_organization", "owner_user")),
     )

@@ -805,14 +805,12 @@ def minutes_save(*, by, meeting: Meeting, body: str, is_published: bool | None =
 
 
 def _check_decision_links(meeting: Meeting, initiative, planned_action) -> None:
-    if planned_action is not None:
-        plan_territory = getattr(getattr(planned_action, "plan", None), "territory_id", None)
-        if plan_territory is not None and plan_territory != meeting.territory_id:
-            raise _invalid(
-                "planned_action",
-                _("Cette action appartient au plan d'action d'un autre territoire."),
-                "outside_territory",
-            )
+    if planned_action is not None and planned_action.plan.territory_id != meeting.territory_id:
+        raise _invalid(
+            "planned_action",
+            _("Cette action appartient au plan d'action d'un autre territoire."),
+            "outside_territory",
+        )
 
 
 @transaction.atomic
@@ -829,11 +827,10 @@ def decision_create(*, by, meeting: Meeting, text: str, initiative=None, planned
 
 
 def _set_decision_links(decision: Decision, initiative, planned_action) -> None:
-    if hasattr(Decision, "initiative_id"):
-        decision.initiative = initiative
-        decision.planned_action = planned_action
-        if planned_action is not None and initiative is None and planned_action.initiative_id:
-            decision.initiative_id = planned_action.initiative_id
+    decision.initiative = initiative
+    decision.planned_action = planned_action
+    if planned_action is not None and initiative is None and planned_action.initiative_id:
+        decision.initiative_id = planned_action.initiative_id
 
 
 _UNSET = object()
@@ -849,11 +846,10 @@ def decision_update(
         if not text:
             raise _invalid("text", _("Écrivez la décision."), "empty_decision")
         decision.text = text
-    if hasattr(Decision, "initiative_id"):
-        initiative = decision.initiative if initiative is _UNSET else initiative
-        planned_action = decision.planned_action if planned_action is _UNSET else planned_action
-        _check_decision_links(decision.meeting, initiative, planned_action)
-        _set_decision_links(decision, initiative, planned_action)
+    initiative = decision.initiative if initiative is _UNSET else initiative
+    planned_action = decision.planned_action if planned_action is _UNSET else planned_action
+    _check_decision_links(decision.meeting, initiative, planned_action)
+    _set_decision_links(decision, initiative, planned_action)
     decision.save()
     return decision
 
@@ -991,6 +987,22 @@ def action_note_add(*, by, action: Action, text: str, status: str | None = None)
     if status:
         action_update(by=by, action=action, status=status)
     return ActionNote.objects.create(action=action, author=as_user(by), text=text)
+
+
+@transaction.atomic
+def meeting_discussed_actions_set(*, by, meeting: Meeting, planned_actions: Iterable) -> Meeting:
+    """Link the shortlisted actions of the territory's plan to the meeting where they were discussed."""
+    require_manage_meeting(by, meeting)
+    planned_actions = list(planned_actions)
+    foreign = [a.title for a in planned_actions if a.plan.territory_id != meeting.territory_id]
+    if foreign:
+        raise _invalid(
+            "discussed_actions",
+            _("Ces actions appartiennent au plan d'un autre territoire : %(t)s.") % {"t": ", ".join(foreign)},
+            "outside_territory",
+        )
+    meeting.discussed_actions.set(planned_actions)
+    return meeting
 
 
 # --- Jobs: reminders -----------------------------------------------------------------

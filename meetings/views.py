@@ -29,6 +29,7 @@ from meetings.forms import (
     ActionForm,
     ActionNoteForm,
     DecisionForm,
+    DiscussedActionsForm,
     GuestRegistrationForm,
     InterviewForm,
     InvitationAnswerForm,
@@ -342,7 +343,9 @@ def invitation_answer(request, token):
     try:
         invitation = services.invitation_get(token=token)
     except DomainError as error:
-        return render(request, "meetings/invitation_invalid.html", {"error": error, "title": _("Invitation")}, 404)
+        return render(
+            request, "meetings/invitation_invalid.html", {"error": error, "title": _("Invitation")}, status=404
+        )
     meeting = invitation.meeting
     form_class = InvitationGuestAnswerForm if invitation.email else InvitationAnswerForm
     form = form_class(request.POST or None)
@@ -472,7 +475,17 @@ def followup(request, pk):
     )
     decision_form = DecisionForm(request.POST if which == "decision" else None, territory=meeting.territory)
     action_form = ActionForm(request.POST if which == "action" else None, territory=meeting.territory)
-    forms_by_name = {"minutes": minutes_form, "decision": decision_form, "action": action_form}
+    discussed_form = DiscussedActionsForm(
+        request.POST if which == "discussed" else None,
+        territory=meeting.territory,
+        initial={"discussed_actions": list(meeting.discussed_actions.values_list("pk", flat=True))},
+    )
+    forms_by_name = {
+        "minutes": minutes_form,
+        "decision": decision_form,
+        "action": action_form,
+        "discussed": discussed_form,
+    }
     if which == "delete_decision":
         decision = get_object_or_404(Decision, pk=request.POST.get("decision"), meeting=meeting)
         services.decision_delete(by=request.user, decision=decision)
@@ -487,6 +500,11 @@ def followup(request, pk):
                     by=request.user, meeting=meeting, body=data["body"], is_published=data["is_published"]
                 )
                 messages.success(request, _("Compte rendu enregistré."))
+            elif which == "discussed":
+                services.meeting_discussed_actions_set(
+                    by=request.user, meeting=meeting, planned_actions=data["discussed_actions"]
+                )
+                messages.success(request, _("Actions discutées enregistrées."))
             elif which == "decision":
                 services.decision_create(
                     by=request.user, meeting=meeting, text=data["text"], planned_action=data.get("planned_action")
@@ -505,6 +523,7 @@ def followup(request, pk):
         "minutes_form": minutes_form,
         "decision_form": decision_form,
         "action_form": action_form,
+        "discussed_form": discussed_form,
         "title": _("Compte rendu, décisions et actions"),
         "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Suivi")),
     }

@@ -5,6 +5,7 @@ Everything a deployment changes is read here, once, with a typed default. With n
 tasks eagerly in the web process (the embedded default for newcomers and demos).
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -176,8 +177,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# How long an unacknowledged (acks_late) task stays invisible before Redis redelivers it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Redis transport options as JSON, e.g. how long an unacknowledged (acks_late) task stays
+# invisible before it is redelivered: {"visibility_timeout": 3600} (tests use a few seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(env_str("CELERY_BROKER_TRANSPORT_OPTIONS", "{}") or "{}")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its own entries in miam/beat.py
 CACHES = {

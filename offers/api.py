@@ -118,7 +118,7 @@ class OrganizationBriefSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     label = serializers.SerializerMethodField(help_text=_("Le nom dans la langue de la requête."))
 
     class Meta:

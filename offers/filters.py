@@ -56,8 +56,9 @@ class WithinField(forms.CharField):
             raise forms.ValidationError(_("Point hors des coordonnées possibles."), code="out_of_range")
         if not 0 < km <= MAX_RADIUS_KM:
             raise forms.ValidationError(
-                _("Le rayon doit être compris entre 0 et %(max)s km.") % {"max": int(MAX_RADIUS_KM)},
+                _("Le rayon doit être compris entre 0 et %(max)s km."),
                 code="out_of_range",
+                params={"max": int(MAX_RADIUS_KM)},
             )
         return lat, lon, km
 
@@ -92,10 +93,11 @@ class CodeListField(forms.CharField):
             allowed = self.allowed() if callable(self.allowed) else self.allowed
             unknown = [c for c in codes if c not in allowed]
             if unknown:
+                # Params, not interpolation: django-filter formats the message once more.
                 raise forms.ValidationError(
-                    _("Valeur inconnue : %(value)s. Valeurs possibles : %(allowed)s.")
-                    % {"value": ", ".join(unknown), "allowed": ", ".join(allowed)},
+                    _("Valeur inconnue : %(value)s. Valeurs possibles : %(allowed)s."),
                     code="invalid_choice",
+                    params={"value": ", ".join(unknown), "allowed": ", ".join(allowed)},
                 )
         return codes or None
 

@@ -62,6 +62,16 @@ def _ensure_reference():
 
     if not Commune.objects.filter(insee_code="25462").exists():
         load_reference(departements=TEST_DEPARTEMENTS)
+    _ensure_categories()
+
+
+def _ensure_categories():
+    """The product taxonomy comes from a data migration: a transactional test's flush empties it."""
+    from offers.categories import sync_categories
+    from offers.models import ProductCategory
+
+    if not ProductCategory.objects.exists():
+        sync_categories(ProductCategory)
 
 
 @pytest.fixture(scope="session")

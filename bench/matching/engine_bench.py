@@ -17,6 +17,7 @@ import csv
 import gc
 import importlib.resources
 import lzma
+import os
 import resource
 import sys
 import time
@@ -39,7 +40,6 @@ from offers.matching import (
     Weights,
     allocate_greedy,
     allocate_lp,
-    candidates_bruteforce,
     find_candidates,
     least_served_coverage,
     objective_value,
@@ -48,6 +48,8 @@ from offers.matching import (
     top_per_need,
 )
 from offers.matching.allocation import served_ratio
+from offers.matching.arrays import build_arrays
+from offers.matching.candidates import bruteforce_arrays, find_candidates_arrays
 
 TODAY = date(2025, 5, 12)
 CLUNY = "71137"
@@ -251,7 +253,9 @@ def traced_peak_mb(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str, Any]:
     weights = Weights()
+    cpu = time.process_time()
     result = run(offers, needs, params=params, weights=weights)
+    cpu = time.process_time() - cpu
     t = result.stats.timings_s
     row: dict[str, Any] = {
         "case": name,
@@ -265,6 +269,8 @@ def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str
         "allocation s": t["allocation"],
         "output s": t["output"],
         "engine s": sum(t.values()),
+        "engine CPU s": cpu,
+        "load average": os.getloadavg()[0],
     }
     # Memory, stage by stage, in a second traced pass (tracing slows things down).
     cands, row["candidates MB"] = traced_peak_mb(
@@ -298,22 +304,24 @@ def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str
     return row
 
 
-def bench_index(
-    offers: list, needs: list, params: Params, n_offers: int, n_needs: int
-) -> dict[str, Any]:
-    sub_offers, sub_needs = offers[:n_offers], needs[:n_needs]
+def bench_index(offers: list, needs: list, params: Params, n_offers: int, n_needs: int) -> dict:
+    """Search time of the k-d tree against checking every pair, on the same columnar arrays."""
+    o, n = build_arrays(offers[:n_offers], needs[:n_needs])
+    excluded = np.empty(0, dtype=np.int64)
     start = time.perf_counter()
-    indexed = find_candidates(sub_offers, sub_needs, params=params)
+    indexed = find_candidates_arrays(o, n, params, excluded)
     kd_s = time.perf_counter() - start
     start = time.perf_counter()
-    brute = candidates_bruteforce(sub_offers, sub_needs, params=params)
+    brute = bruteforce_arrays(o, n, params, excluded)
     brute_s = time.perf_counter() - start
     assert indexed.id_pairs() == brute.id_pairs(), "k-d tree and brute force disagree"
     return {
-        "subsample": f"{len(sub_offers)} × {len(sub_needs)}",
-        "pairs": len(indexed),
-        "kd s": kd_s,
-        "brute s": brute_s,
+        "subsample": f"{len(o):,} × {len(n):,}",
+        "feasible pairs": len(indexed),
+        "pairs examined kd": indexed.n_raw_pairs,
+        "pairs examined brute": brute.n_raw_pairs,
+        "kd-tree s": kd_s,
+        "brute force s": brute_s,
         "speed-up": brute_s / kd_s,
     }
 
@@ -345,13 +353,14 @@ def main() -> None:
     parser.add_argument("--pat-needs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--mode", choices=["lp", "greedy"], default="lp")
+    parser.add_argument("--max-candidates", type=int, default=50, help="kept per need")
     args = parser.parse_args()
 
     start = time.perf_counter()
     codes, lat, lon, pop = load_communes()
     elapsed = time.perf_counter() - start
     print(f"{len(codes):,} communes with a town-hall point loaded in {elapsed:.1f} s")
-    params = Params(today=TODAY, mode=args.mode)
+    params = Params(today=TODAY, mode=args.mode, max_candidates_per_need=args.max_candidates)
     rng = np.random.default_rng(args.seed)
 
     n_offers, n_needs = args.offers or 100_000, args.needs or 20_000
@@ -378,7 +387,8 @@ def main() -> None:
     print(markdown(rows))
     print()
     index_rows = [
-        bench_index(offers, needs, params, min(5000, n_offers), min(1000, n_needs)),
+        bench_index(offers, needs, params, min(5_000, n_offers), min(1_000, n_needs)),
+        bench_index(offers, needs, params, min(20_000, n_offers), min(4_000, n_needs)),
         bench_index(pat_offers, pat_needs, params, len(pat_offers), len(pat_needs)),
     ]
     print(markdown([{"case": r.pop("subsample"), **r} for r in index_rows]))

@@ -247,17 +247,13 @@ def find_candidates(
     return find_candidates_arrays(o, n, params, excluded_keys(o, n, excluded_pairs))
 
 
-def candidates_bruteforce(
-    offers: Sequence[OfferInput],
-    needs: Sequence[NeedInput],
-    *,
+def bruteforce_arrays(
+    o: OfferArrays,
+    n: NeedArrays,
     params: Params,
-    excluded_pairs: Collection[tuple[int, int]] = frozenset(),
+    excluded: np.ndarray,
     chunk_pairs: int = 2_000_000,
 ) -> CandidatePairs:
-    """Every feasible pair by checking all offers against all needs (reference and bench)."""
-    o, n = build_arrays(offers, needs)
-    excluded = excluded_keys(o, n, excluded_pairs)
     parts = []
     if len(o):
         step = max(1, chunk_pairs // len(o))
@@ -266,3 +262,15 @@ def candidates_bruteforce(
             oi = np.tile(np.arange(len(o)), len(ni) // len(o))
             parts.append(_evaluate(o, n, oi, ni, params, excluded))
     return _assemble(o, n, parts, len(o) * len(n))
+
+
+def candidates_bruteforce(
+    offers: Sequence[OfferInput],
+    needs: Sequence[NeedInput],
+    *,
+    params: Params,
+    excluded_pairs: Collection[tuple[int, int]] = frozenset(),
+) -> CandidatePairs:
+    """Every feasible pair by checking all offers against all needs (reference and bench)."""
+    o, n = build_arrays(offers, needs)
+    return bruteforce_arrays(o, n, params, excluded_keys(o, n, excluded_pairs))

@@ -95,6 +95,7 @@
     el.setAttribute("data-ready", "true");
     window.miamMapCounts = counts;
     window.miamMarkerCount = total;
+    window.miamMapReadyAt = performance.now();
     window.miamMapReady = true;
     if (status) {
       status.textContent = label("ready").replace("%s", String(total));

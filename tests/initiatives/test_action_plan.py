@@ -51,8 +51,14 @@ def test_a_plan_built_from_eight_shortlisted_initiatives_with_six_selected_expor
     actions = _build_plan(plan, officer, initiatives)
     structure = StructureFactory(name="Épicerie solidaire de Cluny")
     services.planned_action_update(
-        action=actions[0], by=officer, owner_organization=structure, owner_name="Claire P.", budget_eur="2500",
-        start_date=date(2024, 9, 1), end_date=date(2026, 6, 30), status="in_progress",
+        action=actions[0],
+        by=officer,
+        owner_organization=structure,
+        owner_name="Claire P.",
+        budget_eur="2500",
+        start_date=date(2024, 9, 1),
+        end_date=date(2026, 6, 30),
+        status="in_progress",
     )
     services.action_step_add(action=actions[0], by=officer, title="Signer la convention")
     indicators = [

@@ -46,6 +46,16 @@ def volunteer(structure):
 
 
 @pytest.fixture
+def elected_user(territory):
+    from actors.models import TerritoryRole
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="elu@example.org")
+    TerritoryRole.objects.create(user=user, territory=territory, role=TerritoryRole.Role.ELECTED)
+    return user
+
+
+@pytest.fixture
 def outsider_org(geo):
     """An organization in Pontarlier, outside the Clunisois."""
     return OrganizationFactory(name="Association de Pontarlier", commune=commune("25462"))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from meetings import services
 from meetings.models import Action, Meeting, MeetingInvitation, Registration
 from miam.errors import DomainError, NotAllowed
-from tests.factories import MeetingFactory, UserFactory, make_member
+from tests.factories import UserFactory, make_member
 
 
 def test_a_meeting_ending_before_it_starts_is_refused_and_not_created(territory, officer):
@@ -78,7 +78,9 @@ def test_the_api_says_not_invited_clearly_and_writes_nothing(client, meeting, fa
     Meeting.objects.filter(pk=meeting.pk).update(visibility=Meeting.Visibility.INVITED)
     client.force_login(farmer)
     response = client.post(
-        "/api/v1/meeting-registrations/", {"meeting": meeting.pk, "organization": farm.pk}, content_type="application/json"
+        "/api/v1/meeting-registrations/",
+        {"meeting": meeting.pk, "organization": farm.pk},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert response.json()["code"] == "not_invited"

@@ -72,7 +72,9 @@ def test_a_meeting_goes_from_invitations_to_a_reminded_overdue_action(
     assert stats["farms_present"] + stats["food_aid_present"] == 7
 
     # 5. Minutes, two decisions, three actions with their owners.
-    services.minutes_save(by=officer, meeting=meeting, body="## Tour de table\n- besoins en **frais**", is_published=True)
+    services.minutes_save(
+        by=officer, meeting=meeting, body="## Tour de table\n- besoins en **frais**", is_published=True
+    )
     first = services.decision_create(by=officer, meeting=meeting, text="Organiser une journée de glanage en juin.")
     services.decision_create(by=officer, meeting=meeting, text="Regrouper les commandes des épiceries.")
     today = timezone.localdate()
@@ -144,7 +146,11 @@ def test_moving_a_meeting_makes_the_reminder_due_again(meeting, officer):
 
 def test_an_overdue_action_is_reminded_again_after_a_week_not_the_next_day(meeting, officer, farm, farmer):
     action = services.action_create(
-        by=officer, meeting=meeting, title="Action", owner_organization=farm, due_date=timezone.localdate() - timedelta(days=1)
+        by=officer,
+        meeting=meeting,
+        title="Action",
+        owner_organization=farm,
+        due_date=timezone.localdate() - timedelta(days=1),
     )
     now = timezone.now()
     assert services.actions_remind_overdue(now=now) == 1

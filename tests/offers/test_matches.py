@@ -186,7 +186,7 @@ def test_cancelling_a_confirmed_match_returns_the_quantity_and_proposes_the_next
 ):
     match, farmer, _ = pair
     confirmed(pair)
-    later_need = matching_need(quantity=40)
+    later_need = matching_need(quantity=40, accepted_pricing="purchase")
     with django_capture_on_commit_callbacks(execute=True):
         services.match_cancel(match=match, by=farmer, reason="Grêle : récolte perdue en partie")
     match.refresh_from_db()
@@ -215,7 +215,7 @@ def test_a_scheduled_match_not_collected_in_time_expires_and_cascades(
     match, _, volunteer = pair
     confirmed(pair)
     services.match_schedule(match=match, by=volunteer, date=TODAY(), mode="delivery")
-    other = matching_need(quantity=30)
+    other = matching_need(quantity=30, accepted_pricing="purchase")
     with django_capture_on_commit_callbacks(execute=True):
         assert services.matches_expire_uncollected(today=TODAY() + dt.timedelta(days=2)) == 1
         assert services.matches_expire_uncollected(today=TODAY() + dt.timedelta(days=2)) == 0
@@ -241,7 +241,7 @@ def test_the_day_before_a_delivery_both_sides_get_one_reminder(pair, django_capt
 
 def test_stale_proposals_of_a_withdrawn_offer_are_withdrawn_or_expired(pair, territory):
     match, farmer, _ = pair
-    other_need = matching_need(quantity=10)
+    other_need = matching_need(quantity=10, accepted_pricing="purchase")
     services.matching_run(territory_id=territory.pk, trigger="manual")
     services.match_accept(match=match, by=farmer)
     match.offer.status = Status.WITHDRAWN

@@ -18,7 +18,9 @@ class Command(BaseCommand):
             report = services.initiatives_load(path=options.get("file"))
         except DomainError as error:
             details = "; ".join(f"{k} : {', '.join(v)}" for k, v in error.fields.items())
-            raise CommandError(f"{error.message}{' (' + details + ')' if details else ''} — rien n'a été écrit.") from error
+            raise CommandError(
+                f"{error.message}{' (' + details + ')' if details else ''} — rien n'a été écrit."
+            ) from error
         self.stdout.write(self.style.SUCCESS(report.summary()))
         if options["verbosity"] > 1:
             for label, slugs in (("créées", report.created), ("mises à jour", report.updated)):

@@ -1,0 +1,353 @@
+"""API under load: 100,000 offers and 20,000 needs in PostgreSQL, gunicorn, 20 clients.
+
+    python bench/api/run.py                      # fill (once), serve, load, print a table
+    python bench/api/run.py --workers 2 --duration 20 --clients 20
+
+It uses its own database (``miam_bench`` by default, created if missing), loads the
+reference communes of Bourgogne-Franche-Comté, makes one territory per EPCI, fills
+farms, structures, offers and needs with ``bulk_create`` (skipped when already filled),
+starts ``gunicorn miam.wsgi`` with DEBUG off on loopback, and measures with N concurrent
+clients (threads, ``http.client``, a new connection per request as gunicorn's sync
+workers close them):
+
+  (a) ``/api/v1/offers/?territory=…&category=vegetables`` (a page of 50);
+  (b) ``/api/v1/geo/offers/?territory=…`` (the map layer of one territory).
+
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPARTEMENTS = "21,25,39,58,70,71,89,90"  # Bourgogne-Franche-Comté
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/miam_bench")
+    parser.add_argument("--offers", type=int, default=100_000)
+    parser.add_argument("--needs", type=int, default=20_000)
+    parser.add_argument("--farms", type=int, default=10_000)
+    parser.add_argument("--structures", type=int, default=2_500)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per scenario")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread if > 1)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--refill", action="store_true", help="drop the listings and fill again")
+    return parser.parse_args()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def fill(args) -> None:
+    """Territories per EPCI, organizations, offers and needs, written in bulk."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from actors.models import Commune, Organization, Territory
+    from offers.models import Need, Offer, ProductCategory
+
+    rng = random.Random(42)  # noqa: S311 - reproducible synthetic data
+    if args.refill:
+        with transaction.atomic():
+            Need.categories.through.objects.all().delete()
+            Need.objects.all().delete()
+            Offer.objects.all().delete()
+    if Offer.objects.count() >= args.offers and Need.objects.count() >= args.needs:
+        print(f"already filled: {Offer.objects.count()} offers, {Need.objects.count()} needs")
+        return
+    started = time.perf_counter()
+    communes = list(Commune.objects.exclude(latitude=None).values("id", "epci_id", "latitude", "longitude"))
+    if not Territory.objects.filter(slug__startswith="bench-").exists():
+        by_epci: dict[int, list[int]] = {}
+        for c in communes:
+            if c["epci_id"]:
+                by_epci.setdefault(c["epci_id"], []).append(c["id"])
+        territories = Territory.objects.bulk_create(
+            [Territory(name=f"PAT bench {i}", slug=f"bench-{epci}") for i, epci in enumerate(sorted(by_epci))]
+        )
+        through = Territory.communes.through
+        rows = [
+            through(territory_id=t.pk, commune_id=cid)
+            for t, epci in zip(territories, sorted(by_epci), strict=True)
+            for cid in by_epci[epci]
+        ]
+        through.objects.bulk_create(rows, batch_size=5000)
+        print(f"{len(territories)} territories (one per EPCI), {len(rows)} commune links")
+
+    def organizations(kind: str, count: int) -> list[int]:
+        existing = list(Organization.objects.filter(kind=kind, name__startswith="bench").values_list("id", flat=True))
+        if len(existing) >= count:
+            return existing
+        objs = []
+        for i in range(count - len(existing)):
+            c = rng.choice(communes)
+            objs.append(
+                Organization(
+                    kind=kind,
+                    name=f"bench {kind} {i}",
+                    commune_id=c["id"],
+                    latitude=c["latitude"] + rng.uniform(-0.02, 0.02),
+                    longitude=c["longitude"] + rng.uniform(-0.02, 0.02),
+                    email=f"{kind}{i}@bench.example",
+                )
+            )
+        Organization.objects.bulk_create(objs, batch_size=5000)
+        return list(Organization.objects.filter(kind=kind, name__startswith="bench").values_list("id", flat=True))
+
+    farms = organizations(Organization.Kind.FARM, args.farms)
+    structures = organizations(Organization.Kind.FOOD_AID, args.structures)
+    leaves = list(ProductCategory.objects.filter(parent__isnull=False).values("id", "storage", "code"))
+    parents = list(ProductCategory.objects.filter(parent__isnull=True).values_list("id", flat=True))
+    today = timezone.localdate()
+    statuses = ["published"] * 7 + ["partly_matched", "fully_matched", "expired", "withdrawn", "draft"]
+
+    offers = []
+    for i in range(args.offers - Offer.objects.count()):
+        category = rng.choice(leaves)
+        start = today + timedelta(days=rng.randint(-20, 20))
+        quantity = Decimal(rng.randint(5, 2000))
+        pricing = rng.choice(["donation", "donation", "solidarity", "market"])
+        price = Decimal(rng.randint(20, 500)) / 100 if pricing != "donation" else None
+        offers.append(
+            Offer(
+                organization_id=rng.choice(farms),
+                category_id=category["id"],
+                product_name=f"{category['code']} lot {i}",
+                quantity=quantity,
+                quantity_reserved=quantity / 2 if rng.random() < 0.1 else 0,
+                unit="kg",
+                window_start=start,
+                window_end=start + timedelta(days=rng.randint(1, 30)),
+                pricing=pricing,
+                price_per_unit=price,
+                usual_price_per_unit=price * 2 if pricing == "solidarity" else None,
+                labels=rng.choice([[], [], ["AB"], ["HVE"], ["AB", "BF"]]),
+                storage=category["storage"],
+                logistics=rng.choice([["pickup"], ["delivery", "pickup"], ["gleaning"]]),
+                delivery_radius_km=20,
+                status=rng.choice(statuses),
+            )
+        )
+    Offer.objects.bulk_create(offers, batch_size=5000)
+    print(f"{len(offers)} offers in {time.perf_counter() - started:.1f} s")
+
+    needs = []
+    for i in range(args.needs - Need.objects.count()):
+        start = today + timedelta(days=rng.randint(-20, 20))
+        needs.append(
+            Need(
+                organization_id=rng.choice(structures),
+                title=f"besoin {i}",
+                quantity=Decimal(rng.randint(5, 500)),
+                unit="kg",
+                window_start=start,
+                window_end=start + timedelta(days=rng.randint(1, 30)),
+                urgency=rng.randint(1, 3),
+                status=rng.choice(statuses),
+            )
+        )
+    created = Need.objects.bulk_create(needs, batch_size=5000)
+    through = Need.categories.through
+    links = []
+    for need in created:
+        for category_id in rng.sample(parents, rng.randint(1, 3)):
+            links.append(through(need_id=need.pk, productcategory_id=category_id))
+    through.objects.bulk_create(links, batch_size=10000)
+    print(f"{len(created)} needs in {time.perf_counter() - started:.1f} s total")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def pick_territory() -> tuple[str, int]:
+    """A big territory: the one at the 90th percentile of offers (a fair, busy case)."""
+    from django.db.models import Count
+
+    from actors.models import Organization, Territory
+
+    counts = []
+    for territory in Territory.objects.filter(slug__startswith="bench-").only("id", "slug"):
+        communes = territory.communes.values("id")
+        n = Organization.objects.filter(commune_id__in=communes).aggregate(n=Count("offers"))["n"]
+        counts.append((n, territory.slug))
+    counts.sort()
+    n, slug = counts[int(len(counts) * 0.9)]
+    return slug, n
+
+
+def serve(args, env: dict) -> subprocess.Popen:
+    worker = ["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "miam.wsgi",
+            "-w",
+            str(args.workers),
+            *worker,
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def load(port: int, path: str, clients: int, duration: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+
+    def client():
+        nonlocal errors
+        mine, failed = [], 0
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", path, headers={"Accept": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+            if ok:
+                mine.append(time.perf_counter() - started)
+            else:
+                failed += 1
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return 1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else float("nan")
+
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50": 1000 * statistics.median(latencies) if latencies else float("nan"),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-not-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "THROTTLE_ANON": "1000000/min",
+        "THROTTLE_USER": "1000000/min",
+        "THROTTLE_APIKEY": "1000000/min",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "miam.settings",
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    ensure_database(args.database_url)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "load_communes", "--departements", DEPARTEMENTS, "-v", "0")
+    fill(args)
+    slug, territory_offers = pick_territory()
+    list_path = f"/api/v1/offers/?territory={slug}&category=vegetables&page_size=50"
+    geo_path = f"/api/v1/geo/offers/?territory={slug}"
+    server = serve(args, env)
+    try:
+        for path in (list_path, geo_path):  # warm up the workers and their connections
+            for _ in range(10):
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+                conn.request("GET", path)
+                body = conn.getresponse().read()
+        features = body.count(b'"Feature"')
+        results = [
+            (
+                "offers list, page of 50 (territory + category)",
+                list_path,
+                load(args.port, list_path, args.clients, args.duration),
+            ),
+            (
+                f"GeoJSON offers layer, one territory ({features} features)",
+                geo_path,
+                load(args.port, geo_path, args.clients, args.duration),
+            ),
+        ]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    print()
+    print(
+        f"PostgreSQL, {args.offers:,} offers, {args.needs:,} needs; territory `{slug}` ({territory_offers:,} offers); "
+        f"gunicorn -w {args.workers}"
+        + (f" --threads {args.threads}" if args.threads > 1 else "")
+        + f"; {args.clients} concurrent clients, {args.duration:.0f} s each; {os.cpu_count()} CPU"
+    )
+    print()
+    print("| endpoint | requests | errors | req/s | p50 (ms) | p95 (ms) | p99 (ms) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, _path, r in results:
+        print(
+            f"| {name} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

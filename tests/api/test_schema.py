@@ -1,0 +1,99 @@
+"""The OpenAPI schema is valid, and the API keeps to it whatever a client sends.
+
+Schemathesis generates requests for every operation of the schema (bounded, with a fixed
+seed), authenticated with a read-write territory API key, straight against the WSGI app.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from hypothesis import HealthCheck, Phase, given, settings
+from openapi_spec_validator import validate
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from actors import services as actor_services
+from miam.wsgi import application
+from offers.models import Match
+from tests.factories import (
+    FarmFactory,
+    NeedFactory,
+    OfferFactory,
+    StructureFactory,
+    TerritoryFactory,
+    make_member,
+    make_officer,
+)
+
+
+def test_the_schema_is_valid_openapi_3(geo):
+    response = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    spec = response.json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/offers/", "/api/v1/needs/", "/api/v1/matches/", "/api/v1/geo/offers/", "/api/v1/me/"):
+        assert path in spec["paths"], path
+    within = [p for p in spec["paths"]["/api/v1/offers/"]["get"]["parameters"] if p["name"] == "within"]
+    assert within and "km" in within[0]["description"]
+
+
+def test_the_docs_page_is_served(geo):
+    assert APIClient().get("/api/v1/docs/").status_code == 200
+
+
+@pytest.fixture
+def api_key(geo, monkeypatch):
+    """Seed a territory with actors, listings and a match; return a read-write key for it."""
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"apikey": None, "user": None, "anon": None})
+    cache.clear()
+    territory = TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
+    officer = make_officer(territory)
+    farm, structure = FarmFactory(), StructureFactory()
+    make_member(farm)
+    offer = OfferFactory(organization=farm, labels=["AB"])
+    need = NeedFactory(organization=structure)
+    NeedFactory(organization=structure, status="draft", categories=["fruits", "eggs"])
+    Match.objects.create(offer=offer, need=need, quantity=10, score=80, explanation="Proche, même catégorie.")
+    _key, raw = actor_services.apikey_create(by=officer, name="Schemathesis", territory=territory, can_write=True)
+    return raw
+
+
+SETTINGS = settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    print_blob=False,
+)
+
+
+def _exercise(operation, headers) -> None:
+    @SETTINGS
+    @given(case=operation.as_strategy())
+    def run(case):
+        case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
+
+    run()
+
+
+@pytest.mark.slow
+def test_the_api_never_fails_and_keeps_to_its_schema(api_key):
+    """Every operation, a few generated requests each: no 5xx, every response as documented."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+    headers = {"Authorization": f"Api-Key {api_key}"}
+    failures, count = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        count += 1
+        try:
+            _exercise(operation, headers)
+        except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001  (collect every failure, then report)
+            failures.append(f"{operation.label}: {error}")
+    assert count >= 20
+    assert not failures, "\n\n".join(failures)

@@ -1,0 +1,137 @@
+"""The officer's dashboard: figures, matching runs, recompute now, pairing by hand, CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from offers import indicators
+from offers.models import Delivery, Match, MatchingRun
+from tests.factories import NeedFactory, OfferFactory, UserFactory, web_match
+
+pytestmark = pytest.mark.usefixtures("geo")
+
+
+def delivered(farm, structure, *, kg: str, eur: str = "0", km: str = "4", on=dt.date(2026, 3, 10)):
+    match = web_match(OfferFactory(organization=farm), NeedFactory(organization=structure), status="delivered")
+    Delivery.objects.create(
+        match=match,
+        delivered_on=on,
+        mode="delivery",
+        quantity_received=Decimal(kg),
+        unit="kg",
+        quantity_kg=Decimal(kg),
+        amount_paid_eur=Decimal(eur),
+        distance_km=Decimal(km),
+    )
+    return match
+
+
+def test_indicators_add_up_deliveries_by_month(territory, farm, structure):
+    delivered(farm, structure, kg="40", eur="12.50", km="5", on=dt.date(2026, 3, 10))
+    delivered(farm, structure, kg="10", eur="0", km="7", on=dt.date(2026, 4, 2))
+    data = indicators.territory_indicators(territory=territory)
+    assert data["totals"] == {"deliveries": 2, "kg": Decimal("50"), "eur": Decimal("12.50"), "km": Decimal("12")}
+    assert [row["deliveries"] for row in data["by_month"]] == [1, 1]
+    assert data["matches"]["delivered"] == 2
+
+
+def test_needs_covered_is_the_covered_share_of_what_was_asked(territory, structure):
+    NeedFactory(organization=structure, quantity=100).__class__.objects.filter().update(quantity_covered=Decimal("25"))
+    NeedFactory(organization=structure, quantity=100)
+    assert indicators.needs_coverage(territory=territory)["percent"] == 12  # 25 of 200
+
+
+def test_another_territory_deliveries_are_not_counted(territory, farm, structure):
+    from tests.factories import FarmFactory, StructureFactory, commune
+
+    far_farm, far_structure = FarmFactory(commune=commune("25462")), StructureFactory(commune=commune("25462"))
+    delivered(far_farm, far_structure, kg="99")
+    assert indicators.delivery_totals(territory=territory)["deliveries"] == 0
+
+
+def test_the_csv_export_has_the_same_figures(client, territory, officer, farm, structure):
+    delivered(farm, structure, kg="40", eur="12.50")
+    client.force_login(officer)
+    response = client.get(reverse("offers:indicators_csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    body = response.content.decode("utf-8-sig")
+    assert "Kilos livrés;40.00" in body and "Euros payés aux producteurs;12.50" in body and "2026-03;1;40.00" in body
+
+
+def test_the_dashboard_shows_actors_listings_matches_and_indicators(client, territory, officer, farm, structure):
+    delivered(farm, structure, kg="40")
+    OfferFactory(organization=farm)
+    client.force_login(officer)
+    response = client.get(reverse("offers:dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="indicator-kg">40<' in html
+    assert response.context["listings"]["offers"] >= 1
+    assert ("Ferme", 1) in response.context["actors"]
+    assert "Recalculer maintenant" in html
+
+
+def test_only_the_territory_team_sees_the_dashboard(client, territory, farmer):
+    client.force_login(farmer)
+    assert client.get(reverse("offers:dashboard")).status_code == 403
+    client.logout()
+    assert client.get(reverse("offers:dashboard")).status_code == 302  # to the sign-in page
+
+
+def test_recompute_now_runs_matching_and_shows_the_run(
+    client, territory, officer, farm, structure, django_capture_on_commit_callbacks
+):
+    OfferFactory(organization=farm, logistics=["delivery"], delivery_radius_km=20)
+    NeedFactory(organization=structure)
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("offers:matching_request"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert 'id="matching-runs"' in response.content.decode()
+    run = MatchingRun.objects.get(territory=territory, trigger="manual")
+    assert run.status == MatchingRun.RunStatus.SUCCESS
+    assert Match.objects.filter(offer__organization=farm).exists()
+
+
+def test_a_running_run_is_polled_until_it_ends(client, territory, officer):
+    MatchingRun.objects.create(territory=territory, trigger="manual", status="running", progress=40, stage="scores")
+    client.force_login(officer)
+    html = client.get(reverse("offers:dashboard_runs")).content.decode()
+    assert 'hx-trigger="every 1s"' in html and 'value="40"' in html
+    MatchingRun.objects.update(status="success", progress=100)
+    assert "every 1s" not in client.get(reverse("offers:dashboard_runs")).content.decode()
+
+
+def test_an_officer_proposes_a_pairing_by_hand(client, territory, officer, farm, structure):
+    offer = OfferFactory(organization=farm, quantity=100, logistics=["delivery"], delivery_radius_km=20)
+    need = NeedFactory(organization=structure, quantity=30)
+    client.force_login(officer)
+    response = client.post(
+        reverse("offers:match_propose"), {"offer": offer.pk, "need": need.pk, "quantity": "30"}, follow=True
+    )
+    assert response.status_code == 200
+    match = Match.objects.get(offer=offer, need=need)
+    assert match.origin == Match.Origin.MANUAL and match.quantity == 30
+
+
+def test_pairing_by_hand_is_for_officers_only(client, territory, farmer):
+    client.force_login(farmer)
+    assert client.get(reverse("offers:match_propose")).status_code == 403
+
+
+def test_the_dashboard_query_count_is_pinned(client, territory, officer, farm, structure, django_assert_max_num_queries):
+    for _ in range(10):
+        delivered(farm, structure, kg="3")
+    client.force_login(officer)
+    client.get(reverse("offers:dashboard"))
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("offers:dashboard")).status_code == 200
+
+
+def test_strangers_cannot_export(client, territory):
+    client.force_login(UserFactory())
+    assert client.get(reverse("offers:indicators_csv")).status_code == 403
