@@ -18,8 +18,7 @@ from miam.text import normalize
 
 
 def search_normalize(text: str) -> str:
-    """``miam.text.normalize`` that also spells out the ligatures (« cœur » → « coeur »)."""
-    text = (text or "").replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
+    """Kept as the catalog's name for ``miam.text.normalize`` (which spells out « œ »)."""
     return normalize(text)
 
 

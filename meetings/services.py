@@ -942,7 +942,7 @@ def can_follow_up_action(principal, action: Action) -> bool:
 def action_update(*, by, action: Action, **fields) -> Action:
     """The team changes anything; the owner may change the status."""
     require_write(by)
-    action = Action.objects.select_for_update().select_related("meeting__territory").get(pk=action.pk)
+    action = Action.objects.select_for_update(of=("self",)).select_related("meeting__territory").get(pk=action.pk)
     manager = selectors.can_manage_meeting(by, action.meeting)
     if not manager:
         if not is_action_owner(by, action):
@@ -1059,7 +1059,7 @@ def actions_remind_overdue(*, now: datetime | None = None) -> int:
     for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
             action = (
-                Action.objects.select_for_update(skip_locked=True)
+                Action.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("meeting", "owner_organization", "owner_user")
                 .filter(pk=pk)
                 .filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lt=quiet_since))

@@ -7,6 +7,7 @@ so that the API, the pages and the jobs apply the same rules and permissions.
 from __future__ import annotations
 
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -144,6 +145,23 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Offers ------------------------------------------------------------------------------
 
 
+def _decimal(value, places: int) -> str | None:
+    """As DRF's DecimalField writes it (a string with ``places`` decimals)."""
+    return None if value is None else f"{value:.{places}f}"
+
+
+def _date(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _datetime(value) -> str | None:
+    """As DRF's DateTimeField writes it (local time, ISO 8601, ``Z`` for UTC)."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class OfferSerializer(PointMixin, serializers.ModelSerializer):
     organization = OrganizationBriefSerializer(read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -197,6 +215,61 @@ class OfferSerializer(PointMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, offer):
+        # Written out by hand: the generic field machinery costs ten times more on a page of
+        # 50 (see bench/api). tests/offers/test_api_offers.py checks both give the same.
+        organization, category = offer.organization, offer.category
+        commune = organization.commune
+        latitude, longitude, exact = self._point(offer)
+        photo = None
+        if offer.photo:
+            request = self.context.get("request")
+            photo = request.build_absolute_uri(offer.photo.url) if request else offer.photo.url
+        return {
+            "id": offer.pk,
+            "organization": {
+                "id": organization.pk,
+                "name": organization.name,
+                "kind": organization.kind,
+                "commune": commune.insee_code,
+                "commune_name": commune.name,
+            },
+            "category": category.code,
+            "category_name": category.name,
+            "category_parent": category.parent.code if category.parent_id else None,
+            "product_name": offer.product_name,
+            "description": offer.description,
+            "quantity": _decimal(offer.quantity, 3),
+            "unit": offer.unit,
+            "crate_kg": _decimal(offer.crate_kg, 3),
+            "min_quantity": _decimal(offer.min_quantity, 3),
+            "quantity_reserved": _decimal(offer.quantity_reserved, 3),
+            "quantity_available": _decimal(offer.quantity_available, 3),
+            "window_start": _date(offer.window_start),
+            "window_end": _date(offer.window_end),
+            "use_by": _date(offer.use_by),
+            "effective_end": _date(offer.effective_end),
+            "recurrence": offer.recurrence,
+            "pricing": offer.pricing,
+            "price_per_unit": _decimal(offer.price_per_unit, 2),
+            "usual_price_per_unit": _decimal(offer.usual_price_per_unit, 2),
+            "discount_percent": offer.discount_percent,
+            "labels": list(offer.labels or []),
+            "storage": offer.storage,
+            "logistics": list(offer.logistics or []),
+            "delivery_radius_km": _decimal(offer.delivery_radius_km, 1),
+            "logistics_partner": offer.logistics_partner_id,
+            "lot_number": offer.lot_number,
+            "photo": photo,
+            "status": offer.status,
+            "latitude": latitude,
+            "longitude": longitude,
+            "location_is_exact": exact,
+            "distance_km": getattr(offer, "distance_km", None),
+            "created_at": _datetime(offer.created_at),
+            "updated_at": _datetime(offer.updated_at),
+        }
 
 
 class OfferWriteSerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from rest_framework.filters import OrderingFilter
 
 from actors.models import Commune, Departement, Organization, Territory
 from offers.models import Logistics, Match, Need, Offer, Pricing, ProductCategory, Status
-from offers.selectors import category_ids_with_descendants, filter_bbox, filter_within, territory_commune_ids
+from offers.selectors import filter_bbox, filter_within, territory_commune_ids
 
 MAX_RADIUS_KM = 1000.0
 
@@ -222,14 +222,19 @@ class ListingFilterSet(LocatedFilterSet):
         return qs.filter(self._labels_q(field, value))
 
 
-def _categories(value) -> list[ProductCategory]:
-    categories = list(ProductCategory.objects.filter(code__in=[v for v in value if not v.isdigit()]))
-    categories += list(ProductCategory.objects.filter(pk__in=[int(v) for v in value if v.isdigit()]))
-    known = {c.code for c in categories} | {str(c.pk) for c in categories}
-    unknown = [v for v in value if v not in known]
+def _category_ids(value: list[str], *, with_parents: bool = False) -> list[int]:
+    """Ids of the given categories (codes or ids) and their sub-categories, in one query;
+    with their parent families too when asked."""
+    rows = list(ProductCategory.objects.values_list("id", "code", "parent_id"))
+    by_key = {code: (pk, parent) for pk, code, parent in rows} | {str(pk): (pk, parent) for pk, _c, parent in rows}
+    unknown = [v for v in value if v not in by_key]
     if unknown:
         raise forms.ValidationError({"category": _("Catégorie inconnue : %(v)s.") % {"v": ", ".join(unknown)}})
-    return categories
+    chosen = {by_key[v][0] for v in value}
+    ids = chosen | {pk for pk, _code, parent in rows if parent in chosen}
+    if with_parents:
+        ids |= {by_key[v][1] for v in value if by_key[v][1]}
+    return sorted(ids)
 
 
 class OfferFilter(ListingFilterSet):
@@ -250,7 +255,7 @@ class OfferFilter(ListingFilterSet):
         fields: list[str] = []
 
     def filter_category(self, qs, name, value: Csv):
-        return qs.filter(category_id__in=category_ids_with_descendants(_categories(value)))
+        return qs.filter(category_id__in=_category_ids(value))
 
     def filter_pricing(self, qs, name, value: Csv):
         return qs.filter(pricing__in=value)
@@ -286,10 +291,8 @@ class NeedFilter(ListingFilterSet):
         fields: list[str] = []
 
     def filter_category(self, qs, name, value: Csv):
-        ids = category_ids_with_descendants(_categories(value))
         # A need for "vegetables" also answers a search for "potatoes": include the parents.
-        parents = ProductCategory.objects.filter(pk__in=ids, parent__isnull=False).values_list("parent_id", flat=True)
-        wanted = sorted(set(ids) | set(parents))
+        wanted = _category_ids(value, with_parents=True)
         through = Need.categories.through.objects.filter(productcategory_id__in=wanted).values("need_id")
         return qs.filter(id__in=through)
 

@@ -134,16 +134,23 @@ def matches_visible_to(principal) -> QuerySet[Match]:
     return qs.filter(condition)
 
 
+# A commune's outline is a polygon: never load it (nor long texts) just to name a commune.
+HEAVY_ORGANIZATION_FIELDS = ("organization__commune__outline", "organization__description")
+
+
 def offer_list(*, principal) -> QuerySet[Offer]:
     """The offers list as the API and pages show it: one query, no per-row lookups."""
-    qs = offers_visible_to(principal).select_related(
-        "organization", "organization__commune", "category", "category__parent"
+    qs = (
+        offers_visible_to(principal)
+        .select_related("organization", "organization__commune", "category", "category__parent")
+        .defer(*HEAVY_ORGANIZATION_FIELDS)
     )
     return annotate_public_point(qs, principal)
 
 
 def need_list(*, principal) -> QuerySet[Need]:
     qs = needs_visible_to(principal).select_related("organization", "organization__commune")
+    qs = qs.defer(*HEAVY_ORGANIZATION_FIELDS)
     return annotate_public_point(qs, principal).prefetch_related("categories")
 
 

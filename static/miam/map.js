@@ -18,11 +18,14 @@
     { code: "initiatives", css: "miam-initiative" }
   ];
 
-  var map = L.map(el, { preferCanvas: true, zoomControl: true }).setView([46.6, 4.7], 9);
+  var timings = (window.miamMapTimings = { script: performance.now() });
+  // A territory is seen from zoom 7 (a département) to 17 (a farmyard): clustering builds
+  // one level per zoom, so bounding the range keeps 5,000 markers fast.
+  var map = L.map(el, { preferCanvas: true, zoomControl: true, minZoom: 7, maxZoom: 17 }).setView([46.6, 4.7], 9);
   var tilesFailed = false;
   var tiles = L.tileLayer(el.getAttribute("data-tiles"), {
     attribution: el.getAttribute("data-attribution"),
-    maxZoom: 18
+    maxZoom: 17
   });
   tiles.on("tileerror", function () {
     if (!tilesFailed) {
@@ -38,11 +41,16 @@
     });
   }
 
-  function popup(layer, props, url) {
+  function quantity(value, unit, labels) {
+    var text = (Math.round(value * 1000) / 1000).toLocaleString("fr-FR");
+    return text + " " + ((labels.units && labels.units[unit]) || unit);
+  }
+
+  function popup(props, url, labels) {
     var html = "<strong>" + escapeHtml(props.name) + "</strong>";
     if (props.category) { html += "<br>" + escapeHtml(props.category); }
-    if (props.quantity) { html += "<br>" + escapeHtml(props.quantity); }
-    if (props.pricing) { html += " · " + escapeHtml(props.pricing); }
+    if (props.quantity !== undefined) { html += "<br>" + escapeHtml(quantity(props.quantity, props.unit, labels)); }
+    if (props.pricing) { html += " · " + escapeHtml((labels.pricing && labels.pricing[props.pricing]) || props.pricing); }
     if (props.until) { html += "<br>" + escapeHtml(label("until")) + " " + escapeHtml(props.until); }
     if (props.by) { html += "<br>" + escapeHtml(props.by); }
     if (props.commune) { html += "<br>" + escapeHtml(props.commune); }
@@ -54,43 +62,7 @@
     return L.divIcon({ className: "miam-pin " + css, iconSize: [14, 14] });
   }
 
-  function build(data) {
-    var control = L.control.layers(null, null, { collapsed: window.innerWidth < 600 }).addTo(map);
-    var bounds = L.latLngBounds([]);
-    var total = 0;
-    var counts = {};
-    if (data.outline) {
-      var outline = L.geoJSON(data.outline, {
-        style: { color: "#000091", weight: 2, fill: true, fillOpacity: 0.04 },
-        interactive: false
-      }).addTo(map);
-      control.addOverlay(outline, label("outline"));
-      bounds.extend(outline.getBounds());
-    }
-    LAYERS.forEach(function (spec) {
-      var collection = data[spec.code];
-      if (!collection) { return; }
-      var template = (data.urls && data.urls[spec.code]) || "";
-      var group = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
-      var markers = [];
-      var ic = icon(spec.css);
-      collection.features.forEach(function (f) {
-        var c = f.geometry.coordinates;
-        var marker = L.marker([c[1], c[0]], { icon: ic, title: f.properties.name, keyboard: false });
-        var url = template ? template.replace("{id}", encodeURIComponent(f.properties.id)) : "";
-        marker.bindPopup(function () { return popup(marker, f.properties, url); });
-        markers.push(marker);
-        bounds.extend([c[1], c[0]]);
-      });
-      group.addLayers(markers);
-      group.addTo(map);
-      control.addOverlay(group, '<span class="miam-legend-dot ' + spec.css + '"></span>' + escapeHtml(label(spec.code)) + " (" + markers.length + ")");
-      counts[spec.code] = markers.length;
-      total += markers.length;
-    });
-    if (bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 13 });
-    }
+  function ready(total, counts) {
     el.setAttribute("data-markers", String(total));
     el.setAttribute("data-ready", "true");
     window.miamMapCounts = counts;
@@ -103,11 +75,79 @@
     el.dispatchEvent(new CustomEvent("miam:map-ready", { bubbles: true, detail: { total: total, counts: counts } }));
   }
 
-  fetch(el.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
-      return r.json();
-    })
+  function build(data) {
+    timings.data = performance.now();
+    var control = L.control.layers(null, null, { collapsed: window.innerWidth < 600 }).addTo(map);
+    var bounds = L.latLngBounds([]);
+    var labels = data.labels || {};
+    var total = 0;
+    var counts = {};
+    var pending = 0;
+    if (data.outline) {
+      var outline = L.geoJSON(data.outline, {
+        style: { color: "#000091", weight: 2, fill: true, fillOpacity: 0.04 },
+        interactive: false
+      }).addTo(map);
+      control.addOverlay(outline, label("outline"));
+      bounds.extend(outline.getBounds());
+    }
+    var groups = [];
+    LAYERS.forEach(function (spec) {
+      var layer = data.layers && data.layers[spec.code];
+      if (!layer) { return; }
+      var columns = layer.columns;
+      var template = (data.urls && data.urls[spec.code]) || "";
+      var markers = [];
+      var ic = icon(spec.css);
+      layer.rows.forEach(function (row) {
+        var marker = L.marker([row[0], row[1]], { icon: ic, title: String(row[3]), keyboard: false });
+        marker.bindPopup(function () {
+          var props = {};
+          for (var i = 2; i < columns.length; i++) { props[columns[i]] = row[i]; }
+          var url = template ? template.replace("{id}", encodeURIComponent(props.id)) : "";
+          return popup(props, url, labels);
+        });
+        markers.push(marker);
+        bounds.extend([row[0], row[1]]);
+      });
+      counts[spec.code] = markers.length;
+      total += markers.length;
+      groups.push({ spec: spec, markers: markers });
+    });
+    if (bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 13 });
+    }
+    timings.markers = performance.now();
+    pending = groups.length;
+    if (!pending) { ready(0, counts); return; }
+    groups.forEach(function (item) {
+      var done = false;
+      var finish = function () {
+        if (done) { return; }
+        done = true;
+        pending -= 1;
+        if (pending === 0) { ready(total, counts); }
+      };
+      // Clustering is done in chunks so that the page stays responsive; the map is ready
+      // when every group has placed all its markers.
+      var group = L.markerClusterGroup({
+        chunkedLoading: true,
+        showCoverageOnHover: false,
+        maxClusterRadius: 50,
+        chunkInterval: 150,
+        chunkDelay: 10,
+        chunkProgress: function (processed, count) { if (processed >= count) { finish(); } }
+      });
+      group.addTo(map);
+      group.addLayers(item.markers);
+      if (!item.markers.length) { finish(); }
+      control.addOverlay(group, '<span class="miam-legend-dot ' + item.spec.css + '"></span>' + escapeHtml(label(item.spec.code)) + " (" + item.markers.length + ")");
+    });
+  }
+
+  // The page starts this request early (inline, before the scripts load); else start it now.
+  var request = window.miamMapData || window.miamFetchMapData(el.getAttribute("data-src"));
+  request
     .then(build)
     .catch(function (err) {
       el.setAttribute("data-error", String(err));

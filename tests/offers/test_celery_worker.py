@@ -91,10 +91,10 @@ class Worker:
 @pytest.fixture
 def world(transactional_db, settings):
     """Just enough geography (Cluny and its PAT) and the categories, committed for the worker."""
+    import redis
+
     from offers.categories import sync_categories
     from offers.models import ProductCategory
-
-    import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     app.conf.task_always_eager = False

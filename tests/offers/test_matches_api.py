@@ -46,7 +46,9 @@ def test_schedule_then_confirm_delivery_through_the_api(proposal, territory):
     volunteer = client_for(make_member(proposal.need.organization))
     client_for(make_officer(territory)).post(f"/api/v1/matches/{proposal.pk}/accept/")
     day = proposal.offer.window_end.isoformat()
-    scheduled = volunteer.post(f"/api/v1/matches/{proposal.pk}/schedule/", {"date": day, "mode": "pickup"}, format="json")
+    scheduled = volunteer.post(
+        f"/api/v1/matches/{proposal.pk}/schedule/", {"date": day, "mode": "pickup"}, format="json"
+    )
     assert scheduled.status_code == 200, scheduled.json()
     assert (scheduled.json()["scheduled_for"], scheduled.json()["mode"]) == (day, "pickup")
     delivered = volunteer.post(

@@ -100,9 +100,7 @@ def codes(reasons: list[str]) -> list[str]:
 def assert_only_excluded_by(offer: OfferInput, need: NeedInput, code: str, **kwargs) -> list[str]:
     """The pair is not proposed, and `code` is the one reason given."""
     excluded = kwargs.get("excluded_pairs", frozenset())
-    assert (
-        find_candidates([offer], [need], params=PARAMS, excluded_pairs=excluded).id_pairs() == set()
-    )
+    assert find_candidates([offer], [need], params=PARAMS, excluded_pairs=excluded).id_pairs() == set()
     assert run([offer], [need], params=PARAMS, excluded_pairs=excluded).proposals == ()
     reasons = check_pair(offer, need, params=PARAMS, excluded_pairs=excluded)
     assert codes(reasons) == [code]
@@ -127,9 +125,7 @@ def test_the_baseline_pair_is_proposed_by_delivery():
 
 
 def test_an_offer_outside_the_accepted_categories_is_excluded():
-    assert_only_excluded_by(
-        make_offer(), make_need(category_ids=frozenset({2})), "category_mismatch"
-    )
+    assert_only_excluded_by(make_offer(), make_need(category_ids=frozenset({2})), "category_mismatch")
 
 
 def test_a_need_accepting_the_exact_leaf_category_matches():
@@ -142,15 +138,11 @@ def test_chilled_goods_are_not_sent_to_a_structure_without_fridge():
 
 def test_chilled_goods_beyond_the_fridge_capacity_are_capped_then_excluded_below_minimum():
     assert proposed(make_offer(), make_need(chilled_capacity_kg=40.0)).quantity == 40.0
-    assert_only_excluded_by(
-        make_offer(), make_need(chilled_capacity_kg=5.0), "cold_storage_too_small"
-    )
+    assert_only_excluded_by(make_offer(), make_need(chilled_capacity_kg=5.0), "cold_storage_too_small")
 
 
 def test_frozen_goods_are_not_sent_to_a_structure_without_freezer():
-    assert_only_excluded_by(
-        make_offer(storage="frozen"), make_need(has_freezer=False), "no_freezer"
-    )
+    assert_only_excluded_by(make_offer(storage="frozen"), make_need(has_freezer=False), "no_freezer")
     proposed(make_offer(storage="frozen"), make_need(has_freezer=True, frozen_capacity_kg=100.0))
 
 
@@ -192,12 +184,8 @@ def test_pickup_needs_a_vehicle_and_a_radius_covering_the_distance():
     offer = make_offer(logistics=frozenset({"pickup"}))
     can_collect = {"pickup_radius_km": 30.0, "has_vehicle": True}
     assert proposed(offer, make_need(**can_collect)).mode == "pickup"
-    assert_only_excluded_by(
-        offer, make_need(**{**can_collect, "pickup_radius_km": 8.0}), "out_of_reach"
-    )
-    assert_only_excluded_by(
-        offer, make_need(**{**can_collect, "has_vehicle": False}), "out_of_reach"
-    )
+    assert_only_excluded_by(offer, make_need(**{**can_collect, "pickup_radius_km": 8.0}), "out_of_reach")
+    assert_only_excluded_by(offer, make_need(**{**can_collect, "has_vehicle": False}), "out_of_reach")
 
 
 def test_gleaning_without_volunteers_is_excluded():
@@ -255,8 +243,7 @@ def test_the_explanation_reads_as_a_short_french_sentence():
     offer = make_offer(price_per_unit=10.80, usual_price_per_unit=11.74, quantity=50.0)
     need = make_need(road_km=12.0, quantity=83.3, max_price_per_unit=12.0)
     assert proposed(offer, need).explanation == (
-        "12 km · la ferme livre jusqu'à 20 km · frigo disponible · 10,80 €/kg (−8 %) · "
-        "couvre 60 % du besoin"
+        "12 km · la ferme livre jusqu'à 20 km · frigo disponible · 10,80 €/kg (−8 %) · couvre 60 % du besoin"
     )
 
 
@@ -285,9 +272,7 @@ def test_the_explanation_names_who_carries_the_goods(offer_changes, need_changes
 
 
 def test_every_component_lies_between_zero_and_one_and_the_score_is_their_weighted_sum():
-    proposal = proposed(
-        make_offer(labels=frozenset({"bio"})), make_need(preferred_labels=frozenset({"bio", "hve"}))
-    )
+    proposal = proposed(make_offer(labels=frozenset({"bio"})), make_need(preferred_labels=frozenset({"bio", "hve"})))
     weights = Weights()
     assert all(0 <= v <= 1 for v in proposal.components.values())
     assert proposal.components["labels"] == 0.5
@@ -300,9 +285,7 @@ def test_a_fair_solidarity_price_is_not_penalised_like_a_market_price():
     fair = proposed(at_usual, make_need()).components["price"]
     market = proposed(replace(at_usual, pricing="market"), make_need()).components["price"]
     deep = proposed(make_offer(price_per_unit=1.0), make_need()).components["price"]
-    donation = proposed(
-        make_offer(pricing="donation", price_per_unit=None), make_need()
-    ).components["price"]
+    donation = proposed(make_offer(pricing="donation", price_per_unit=None), make_need()).components["price"]
     assert market < fair == 0.7 < deep == 1.0 == donation
 
 
@@ -322,9 +305,7 @@ def test_a_structure_that_received_little_per_person_scores_higher_on_fairness()
 
 
 def test_territory_weights_are_normalised_and_validated():
-    weights = Weights(
-        distance=2, coverage=2, urgency=0, price=0, labels=0, recurrence=0, history=0, fairness=0
-    )
+    weights = Weights(distance=2, coverage=2, urgency=0, price=0, labels=0, recurrence=0, history=0, fairness=0)
     assert (weights.distance, weights.coverage, sum(weights.as_tuple())) == (0.5, 0.5, 1.0)
     assert sum(Weights().as_tuple()) == pytest.approx(1.0)
     with pytest.raises(ValueError):
@@ -370,13 +351,9 @@ def random_instance(
                 use_by=start + timedelta(days=rng.randint(0, 8)) if rng.random() < 0.3 else None,
                 storage=rng.choice(["ambient", "ambient", "chilled", "frozen"]),
                 pricing=pricing,
-                price_per_unit=None
-                if pricing == "donation"
-                else round(usual * rng.uniform(0.6, 1.1), 2),
+                price_per_unit=None if pricing == "donation" else round(usual * rng.uniform(0.6, 1.1), 2),
                 usual_price_per_unit=usual,
-                logistics=frozenset(
-                    rng.sample(["delivery", "pickup", "gleaning", "partner"], rng.randint(1, 2))
-                ),
+                logistics=frozenset(rng.sample(["delivery", "pickup", "gleaning", "partner"], rng.randint(1, 2))),
                 delivery_radius_km=float(rng.randint(0, 40)),
                 labels=frozenset(rng.sample(["bio", "hve", "local"], rng.randint(0, 2))),
                 recurrence=rng.choice(["once", "weekly", "monthly", "season"]),
@@ -390,9 +367,7 @@ def random_instance(
             NeedInput(
                 id=5000 + i,
                 organization_id=100 + rng.randint(1, max(1, n_needs // 2)),
-                category_ids=frozenset(
-                    rng.sample([1, 2, 11, 12, 13, 14, 15, 16], rng.randint(1, 3))
-                ),
+                category_ids=frozenset(rng.sample([1, 2, 11, 12, 13, 14, 15, 16], rng.randint(1, 3))),
                 lat=46.0 + rng.uniform(0, 0.6),
                 lon=4.3 + rng.uniform(0, 0.8),
                 quantity=float(rng.randint(1, 150)),
@@ -423,9 +398,7 @@ seeds = st.integers(0, 2**32 - 1)
 
 @FAST
 @given(seeds, st.integers(0, 60), st.integers(0, 30), st.sampled_from([1.0, 1.3, 2.0]))
-def test_the_spatial_index_finds_exactly_the_pairs_brute_force_finds(
-    seed, n_offers, n_needs, detour
-):
+def test_the_spatial_index_finds_exactly_the_pairs_brute_force_finds(seed, n_offers, n_needs, detour):
     offers, needs = random_instance(seed, n_offers, n_needs)
     params = replace(PARAMS, road_detour_factor=detour)
     indexed = find_candidates(offers, needs, params=params)
@@ -492,24 +465,16 @@ def test_the_lp_objective_is_at_least_the_greedy_one(seed, n_offers, n_needs, fa
 
 
 def test_the_lp_serves_the_least_served_structure_better_than_greedy():
-    offer = make_offer(
-        quantity=100.0, min_quantity=0.0, storage="ambient", logistics=frozenset({"partner"})
-    )
-    well_fed = make_need(
-        id=1, organization_id=1, road_km=2.0, quantity=100.0, received_quantity_recent=500.0
-    )
-    starved = make_need(
-        id=2, organization_id=2, road_km=60.0, quantity=100.0, received_quantity_recent=0.0
-    )
+    offer = make_offer(quantity=100.0, min_quantity=0.0, storage="ambient", logistics=frozenset({"partner"}))
+    well_fed = make_need(id=1, organization_id=1, road_km=2.0, quantity=100.0, received_quantity_recent=500.0)
+    starved = make_need(id=2, organization_id=2, road_km=60.0, quantity=100.0, received_quantity_recent=0.0)
     c, s = _scored([offer], [well_fed, starved], PARAMS)
     scores = dict(zip(c.needs.id[c.need_idx].tolist(), s.score.tolist(), strict=True))
     assert scores[1] > scores[2]  # greedy alone would give everything to the well-fed one
 
     lp, greedy = allocate_lp(c, s, PARAMS), allocate_greedy(c, s)
     assert least_served_coverage(c, lp, PARAMS) > least_served_coverage(c, greedy, PARAMS) == 0.0
-    assert dict(zip(c.needs.id[c.need_idx].tolist(), lp.tolist(), strict=True))[2] == pytest.approx(
-        30.0
-    )
+    assert dict(zip(c.needs.id[c.need_idx].tolist(), lp.tolist(), strict=True))[2] == pytest.approx(30.0)
 
 
 def test_the_lp_closes_allocations_below_the_offer_minimum_and_reallocates():

@@ -139,7 +139,7 @@ def test_withdrawing_an_offer_takes_it_off_the_map(client, farm, farmer, territo
     offer.refresh_from_db()
     assert offer.status == "withdrawn"
     data = client.get(reverse("offers:map_data"), {"territory": territory.pk}).json()
-    assert data["offers"]["features"] == []
+    assert data["layers"]["offers"]["rows"] == []
 
 
 def test_a_withdrawn_offer_is_hidden_from_visitors_but_not_from_its_farm(client, farm, farmer):

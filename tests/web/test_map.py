@@ -30,17 +30,21 @@ def test_the_table_lists_needs_farms_and_structures_on_demand(client, territory,
     assert farm.name in farms and structure.name not in farms
 
 
-def test_map_data_gives_every_layer_as_geojson_with_the_outline(client, territory, farm, structure):
-    OfferFactory(organization=farm)
+def rows(data, layer) -> list[dict]:
+    columns = data["layers"][layer]["columns"]
+    return [dict(zip(columns, row, strict=True)) for row in data["layers"][layer]["rows"]]
+
+
+def test_map_data_gives_every_layer_with_the_outline(client, territory, farm, structure):
+    OfferFactory(organization=farm, quantity=100)
     NeedFactory(organization=structure)
     data = client.get(reverse("offers:map_data"), {"territory": territory.pk}).json()
-    assert {"farms", "structures", "offers", "needs", "initiatives", "outline", "urls"} <= set(data)
-    assert len(data["farms"]["features"]) == 1
-    assert len(data["offers"]["features"]) == 1
-    assert len(data["needs"]["features"]) == 1
-    feature = data["offers"]["features"][0]
-    assert feature["geometry"]["type"] == "Point"
-    assert feature["properties"]["commune"] == "Cluny"
+    assert set(data["layers"]) == {"farms", "structures", "offers", "needs", "initiatives"}
+    assert data["outline"]["type"] in {"Polygon", "MultiPolygon"} or data["outline"] is None
+    assert [len(data["layers"][k]["rows"]) for k in ("farms", "structures", "offers", "needs")] == [1, 1, 1, 1]
+    offer = rows(data, "offers")[0]
+    assert offer["commune"] == "Cluny" and offer["quantity"] == 100 and offer["unit"] == "kg"
+    assert data["labels"]["pricing"]["donation"] == "don"
     assert "{id}" in data["urls"]["offers"]
 
 
@@ -48,11 +52,11 @@ def test_visitors_see_organizations_at_their_commune_never_at_their_address(clie
     cluny = commune("71137")
     farm = FarmFactory(latitude=cluny.latitude + 0.02, longitude=cluny.longitude + 0.02, location_precision="address")
     public = client.get(reverse("offers:map_data"), {"territory": territory.pk}).json()
-    lon, lat = public["farms"]["features"][0]["geometry"]["coordinates"]
+    lat, lon = public["layers"]["farms"]["rows"][0][:2]
     assert (round(lat, 4), round(lon, 4)) == (round(cluny.latitude, 4), round(cluny.longitude, 4))
     client.force_login(officer)
     team = client.get(reverse("offers:map_data"), {"territory": territory.pk}).json()
-    lon, lat = team["farms"]["features"][0]["geometry"]["coordinates"]
+    lat, lon = team["layers"]["farms"]["rows"][0][:2]
     assert round(lat, 4) == round(farm.latitude, 4)
 
 
@@ -61,9 +65,9 @@ def test_filters_by_category_include_sub_categories_and_by_pricing(client, terri
     OfferFactory(organization=farm, product_name="Pommes", category=category("apples-pears"), pricing="donation")
     vegetables = category("vegetables")
     data = client.get(reverse("offers:map_data"), {"territory": territory.pk, "category": vegetables.pk}).json()
-    assert [f["properties"]["name"] for f in data["offers"]["features"]] == ["Patates"]
+    assert [o["name"] for o in rows(data, "offers")] == ["Patates"]
     data = client.get(reverse("offers:map_data"), {"territory": territory.pk, "pricing": "market"}).json()
-    assert data["offers"]["features"] == []
+    assert data["layers"]["offers"]["rows"] == []
 
 
 def test_the_map_page_query_count_does_not_grow_with_the_listing(client, territory, farm, django_assert_max_num_queries):
