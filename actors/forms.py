@@ -39,7 +39,14 @@ class OrganizationForm(forms.Form):
     siret = forms.CharField(label=_("SIRET"), max_length=20, required=False)
     description = forms.CharField(label=_("Présentation"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    FARM_FIELDS = ("delivery_radius_km", "vehicle", "labels", "accepts_donation", "accepts_solidarity_price", "accepts_market_price")
+    FARM_FIELDS = (
+        "delivery_radius_km",
+        "vehicle",
+        "labels",
+        "accepts_donation",
+        "accepts_solidarity_price",
+        "accepts_market_price",
+    )
     STRUCTURE_FIELDS = (
         "structure_type",
         "people_served_per_week",
@@ -81,7 +88,9 @@ class OrganizationForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
             )
             self.fields["accepts_donation"] = forms.BooleanField(label=_("Ouvert au don"), required=False)
-            self.fields["accepts_solidarity_price"] = forms.BooleanField(label=_("Ouvert au prix solidaire"), required=False)
+            self.fields["accepts_solidarity_price"] = forms.BooleanField(
+                label=_("Ouvert au prix solidaire"), required=False
+            )
             self.fields["accepts_market_price"] = forms.BooleanField(label=_("Vend au prix du marché"), required=False)
             for name in self.FARM_FIELDS:
                 self.initial.setdefault(name, getattr(profile, name))
@@ -93,18 +102,26 @@ class OrganizationForm(forms.Form):
             self.fields["structure_type"] = forms.ChoiceField(
                 label=_("Type de structure"), choices=StructureProfile.StructureType.choices
             )
-            self.fields["people_served_per_week"] = forms.IntegerField(label=_("Personnes accueillies par semaine"), min_value=0)
-            self.fields["distribution_hours"] = forms.CharField(label=_("Horaires de distribution"), max_length=200, required=False)
+            self.fields["people_served_per_week"] = forms.IntegerField(
+                label=_("Personnes accueillies par semaine"), min_value=0
+            )
+            self.fields["distribution_hours"] = forms.CharField(
+                label=_("Horaires de distribution"), max_length=200, required=False
+            )
             self.fields["has_fridge"] = forms.BooleanField(label=_("Chambre froide ou frigo"), required=False)
             self.fields["chilled_capacity_kg"] = forms.IntegerField(label=_("Capacité réfrigérée (kg)"), min_value=0)
             self.fields["has_freezer"] = forms.BooleanField(label=_("Congélateur"), required=False)
             self.fields["frozen_capacity_kg"] = forms.IntegerField(label=_("Capacité congelée (kg)"), min_value=0)
             self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
             self.fields["pickup_radius_km"] = forms.DecimalField(
-                label=_("Nous pouvons venir chercher jusqu'à (km)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
+                label=_("Nous pouvons venir chercher jusqu'à (km)"),
+                min_value=0,
+                widget=forms.NumberInput(attrs=decimal),
             )
             self.fields["monthly_budget_eur"] = forms.DecimalField(
-                label=_("Budget d'achat mensuel (€, 0 = dons uniquement)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
+                label=_("Budget d'achat mensuel (€, 0 = dons uniquement)"),
+                min_value=0,
+                widget=forms.NumberInput(attrs=decimal),
             )
             self.fields["gleaning_volunteers"] = forms.IntegerField(label=_("Bénévoles pour le glanage"), min_value=0)
             for name in self.STRUCTURE_FIELDS:

@@ -303,4 +303,6 @@ def invitations(request, slug):
             _("Invitations"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
         ),
     }
-    return render(request, "actors/invitations.html", context, status=400 if action and request.method == "POST" else 200)
+    return render(
+        request, "actors/invitations.html", context, status=400 if action and request.method == "POST" else 200
+    )

@@ -347,6 +347,8 @@ def invitation_answer(request, token):
             request, "meetings/invitation_invalid.html", {"error": error, "title": _("Invitation")}, status=404
         )
     meeting = invitation.meeting
+    if request.GET.get("format") == "ics":  # the link holder may add it to their calendar
+        return _ics_response(ics.meeting_ics(meeting), f"reunion-{meeting.pk}.ics")
     form_class = InvitationGuestAnswerForm if invitation.email else InvitationAnswerForm
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -6,6 +6,11 @@ so that the API, the pages and the jobs apply the same rules and permissions.
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -24,6 +29,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from actors.models import Organization
@@ -44,6 +50,7 @@ from offers.models import (
     Storage,
     Unit,
 )
+from offers.services.listings import listings_bulk_changed
 
 # --- Shared pieces -----------------------------------------------------------------------
 
@@ -68,6 +75,51 @@ ERRORS_WRITE = {
     404: OpenApiResponse(ErrorSerializer, description=_("Introuvable.")),
 }
 WRITE_PARSERS = [JSONParser, MultiPartParser]
+
+# --- A short cache of what visitors read -----------------------------------------------------
+# Anonymous reads (map pages, public widgets) are the same for everybody: their JSON is kept
+# ANON_CACHE_SECONDS, and any saved or deleted offer, need, organization or match drops it
+# at once in this process (and everywhere when the cache is Redis). Signed-in people and
+# API keys always read fresh data.
+ANON_CACHE_SECONDS = 15
+_VERSION_KEY = "api:v1:anon-version"
+
+
+def _bump_anonymous_cache(**kwargs) -> None:
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:
+        cache.set(_VERSION_KEY, 1, None)
+
+
+def anonymous_cache_key(request) -> str | None:
+    if getattr(request.user, "is_authenticated", False) or request.method != "GET":
+        return None
+    version = cache.get_or_set(_VERSION_KEY, 1, None)
+    raw = f"{version}|{get_language()}|{request.get_full_path()}"
+    return "api:v1:anon:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+class AnonymousCacheMixin:
+    """Serve a visitor's list from the cache (rendered JSON) when the same request was
+    answered recently."""
+
+    def list(self, request, *args, **kwargs):
+        key = anonymous_cache_key(request)
+        if key is not None:
+            body = cache.get(key)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
+        response = super().list(request, *args, **kwargs)
+        if key is not None and response.status_code == 200 and request.accepted_renderer.format == "json":
+            cache.set(key, JSONRenderer().render(response.data), ANON_CACHE_SECONDS)
+        return response
+
+
+for _model in (Offer, Need, Match, Organization):
+    post_save.connect(_bump_anonymous_cache, sender=_model, dispatch_uid=f"api-anon-cache-save-{_model.__name__}")
+    post_delete.connect(_bump_anonymous_cache, sender=_model, dispatch_uid=f"api-anon-cache-del-{_model.__name__}")
+listings_bulk_changed.connect(_bump_anonymous_cache, dispatch_uid="api-anon-cache-bulk")
 
 
 def principal_of(request):
@@ -308,6 +360,7 @@ class OfferUpdateSerializer(OfferWriteSerializer):
 
 
 class ListingViewSet(
+    AnonymousCacheMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -636,7 +689,7 @@ class FeatureCollectionSerializer(serializers.Serializer):
 LIMIT_PARAM = OpenApiParameter("limit", int, description=_("Nombre maximal d'objets (20 000 au plus)."), required=False)
 
 
-class GeoLayerView(generics.ListAPIView):
+class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
     """Base of the map layers: filtered like the lists, one ``values()`` query, no paging."""
 
     pagination_class = None

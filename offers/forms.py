@@ -226,7 +226,11 @@ class NeedForm(OrganizationChoiceMixin, forms.Form):
     window_end = forms.DateField(label=_("Jusqu'au"), widget=DATE_WIDGET)
     frequency = forms.ChoiceField(
         label=_("Chaque semaine, chaque mois ?"),
-        choices=[(Recurrence.ONCE, _("une fois")), (Recurrence.WEEKLY, _("chaque semaine")), (Recurrence.MONTHLY, _("chaque mois"))],
+        choices=[
+            (Recurrence.ONCE, _("une fois")),
+            (Recurrence.WEEKLY, _("chaque semaine")),
+            (Recurrence.MONTHLY, _("chaque mois")),
+        ],
         widget=forms.RadioSelect,
         initial=Recurrence.ONCE,
     )
@@ -247,7 +251,9 @@ class NeedForm(OrganizationChoiceMixin, forms.Form):
     )
     has_fridge = forms.BooleanField(label=_("Nous avons un frigo ou une chambre froide"), required=False)
     # --- more details (folded) ---
-    budget_eur = forms.DecimalField(label=_("Budget (€)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS))
+    budget_eur = forms.DecimalField(
+        label=_("Budget (€)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    )
     has_freezer = forms.BooleanField(label=_("Nous avons un congélateur"), required=False)
     has_vehicle = forms.BooleanField(label=_("Nous pouvons venir chercher"), required=False)
     pickup_radius_km = forms.DecimalField(
@@ -357,9 +363,7 @@ class ScheduleForm(forms.Form):
 
 
 class DeliveryConfirmForm(forms.Form):
-    quantity_received = forms.DecimalField(
-        label=_("Quantité reçue"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
+    quantity_received = forms.DecimalField(label=_("Quantité reçue"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS))
     delivered_on = forms.DateField(label=_("Reçu le"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Remarque (facultatif)"), max_length=300, required=False)
 

@@ -130,7 +130,9 @@ def map_layers(*, territory: Territory, user, filters: dict | None = None) -> di
         point = _point(row, exact, 0)
         if point:
             available = float(row[7] - row[8])
-            rows.append([*point, row[4], row[5], row[6], available, row[9], row[10], row[11].isoformat(), row[12], row[13]])
+            rows.append(
+                [*point, row[4], row[5], row[6], available, row[9], row[10], row[11].isoformat(), row[12], row[13]]
+            )
     layers["offers"] = {"columns": OFFER_COLUMNS, "rows": rows}
 
     rows = []
@@ -155,7 +157,9 @@ def map_layers(*, territory: Territory, user, filters: dict | None = None) -> di
     rows = []
     qs = initiatives(territory=territory)
     if not isinstance(qs, list):
-        for lat, lon, slug, name, commune_name in qs.values_list("latitude", "longitude", "slug", "name", "commune__name"):
+        for lat, lon, slug, name, commune_name in qs.values_list(
+            "latitude", "longitude", "slug", "name", "commune__name"
+        ):
             rows.append([round(lat, 5), round(lon, 5), slug, name, commune_name or ""])
     layers["initiatives"] = {"columns": INITIATIVE_COLUMNS, "rows": rows}
     return {

@@ -270,7 +270,9 @@ def _listing_form_page(request, *, kind: str, instance=None):
     )
     template = "offers/offer_form.html" if is_offer else "offers/need_form.html"
     if not organizations:
-        return render(request, template, {"no_organization": True, "title": _("Je propose") if is_offer else _("J'ai besoin")})
+        return render(
+            request, template, {"no_organization": True, "title": _("Je propose") if is_offer else _("J'ai besoin")}
+        )
     form_class = OfferForm if is_offer else NeedForm
     initial = {}
     if request.method == "GET" and request.GET.get("organization"):
@@ -300,14 +302,20 @@ def _listing_form_page(request, *, kind: str, instance=None):
             if is_offer:
                 messages.success(request, _("Votre offre est publiée. Nous cherchons les structures intéressées."))
                 return redirect("offers:my_offers")
-            messages.success(request, _("Votre besoin est publié. Nous cherchons les producteurs qui peuvent y répondre."))
+            messages.success(
+                request, _("Votre besoin est publié. Nous cherchons les producteurs qui peuvent y répondre.")
+            )
             return redirect("offers:my_needs")
     if is_offer:
         title = _("Je propose") if instance is None else _("Modifier l'offre")
-        crumbs = _crumbs(title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_offers"), _("Mes offres")))
+        crumbs = _crumbs(
+            title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_offers"), _("Mes offres"))
+        )
     else:
         title = _("J'ai besoin") if instance is None else _("Modifier le besoin")
-        crumbs = _crumbs(title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_needs"), _("Mes besoins")))
+        crumbs = _crumbs(
+            title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_needs"), _("Mes besoins"))
+        )
     context = {"form": form, "title": title, "instance": instance, "breadcrumb": crumbs}
     status = 400 if request.method == "POST" else 200
     return render(request, template, context, status=status)
@@ -592,7 +600,9 @@ def dashboard(request):
         "matches_by_status": [(status_labels[s], n, s) for s, n in data["matches"].items()],
         "recent_matches": recent_matches,
         **_runs_context(territory),
-        "breadcrumb": _crumbs(_("Tableau de bord"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
+        "breadcrumb": _crumbs(
+            _("Tableau de bord"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
+        ),
     }
     return render(request, "offers/dashboard.html", context)
 

@@ -22,8 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "miam-bench-2026"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "miam-bench-2026"  # noqa: S105 - a throw-away local site
 
 
 def prepare_environment(workdir: Path) -> dict:
@@ -59,7 +65,16 @@ def setup_django():
 def seed(*, farms: int, structures: int, offers: int, needs: int, rng_seed: int = 7) -> dict:
     """The PAT du Clunisois with people and as many markers as asked, jittered around its town halls."""
     from actors import services
-    from actors.models import Commune, FarmProfile, Membership, Organization, StructureProfile, Territory, TerritoryRole, User
+    from actors.models import (
+        Commune,
+        FarmProfile,
+        Membership,
+        Organization,
+        StructureProfile,
+        Territory,
+        TerritoryRole,
+        User,
+    )
     from actors.reference import load_reference
     from offers.models import Need, Offer, ProductCategory
 
@@ -84,22 +99,32 @@ def seed(*, farms: int, structures: int, offers: int, needs: int, rng_seed: int 
             lat, lon = place(commune)
             rows.append(
                 Organization(
-                    kind=kind, name=f"{label} {i + 1}", commune=commune, latitude=lat, longitude=lon, location_precision="address"
+                    kind=kind,
+                    name=f"{label} {i + 1}",
+                    commune=commune,
+                    latitude=lat,
+                    longitude=lon,
+                    location_precision="address",
                 )
             )
         return Organization.objects.bulk_create(rows, batch_size=1000)
 
     farm_rows = orgs("farm", farms, "Ferme")
-    FarmProfile.objects.bulk_create([FarmProfile(organization=o, delivery_radius_km=20) for o in farm_rows], batch_size=1000)
+    FarmProfile.objects.bulk_create(
+        [FarmProfile(organization=o, delivery_radius_km=20) for o in farm_rows], batch_size=1000
+    )
     structure_rows = orgs("food_aid", structures, "Épicerie solidaire")
     StructureProfile.objects.bulk_create(
-        [StructureProfile(organization=o, structure_type="epicerie", has_fridge=True, pickup_radius_km=15) for o in structure_rows],
+        [
+            StructureProfile(organization=o, structure_type="epicerie", has_fridge=True, pickup_radius_km=15)
+            for o in structure_rows
+        ],
         batch_size=1000,
     )
     categories = list(ProductCategory.objects.filter(parent__isnull=False))
     today = dt.date.today()
     offer_rows = []
-    for i in range(offers):
+    for _i in range(offers):
         category = rng.choice(categories)
         offer_rows.append(
             Offer(
@@ -137,7 +162,9 @@ def seed(*, farms: int, structures: int, offers: int, needs: int, rng_seed: int 
     Need.objects.bulk_create(need_rows, batch_size=1000)
     Through = Need.categories.through
     saved = list(Need.objects.filter(organization__in=structure_rows).values_list("id", flat=True))
-    Through.objects.bulk_create([Through(need_id=pk, productcategory_id=rng.choice(families).pk) for pk in saved], batch_size=1000)
+    Through.objects.bulk_create(
+        [Through(need_id=pk, productcategory_id=rng.choice(families).pk) for pk in saved], batch_size=1000
+    )
 
     officer = User.objects.filter(email="claire.pat@miam.local").first()
     if officer is None:
@@ -147,7 +174,13 @@ def seed(*, farms: int, structures: int, offers: int, needs: int, rng_seed: int 
     if farmer is None:
         farmer = User.objects.create_user("paul.ferme@miam.local", PASSWORD, first_name="Paul", last_name="Martin")
         Membership.objects.create(user=farmer, organization=farm_rows[0], role="admin")
-    return {"territory": territory, "farm": farm_rows[0], "structure": structure_rows[0], "officer": officer, "farmer": farmer}
+    return {
+        "territory": territory,
+        "farm": farm_rows[0],
+        "structure": structure_rows[0],
+        "officer": officer,
+        "farmer": farmer,
+    }
 
 
 def _free_port() -> int:
@@ -157,12 +190,21 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(env: dict, *, workers: int = 2):
-    """gunicorn on a free loopback port, stopped on exit."""
+def serve(env: dict, *, workers: int = 3):
+    """gunicorn on a free loopback port (as the Dockerfile runs it: 3 workers), stopped on exit."""
     port = _free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "miam.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
+        [
+            str(gunicorn),
+            "miam.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
     )

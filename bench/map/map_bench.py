@@ -82,7 +82,10 @@ def main() -> None:
                 assert markers == expected, (markers, expected)
                 results.append({"wall_s": wall, "navigation_to_ready_s": in_page, "zoom_click_s": zoom, "steps": steps})
                 detail = ", ".join(f"{k} {v / 1000:.2f}" for k, v in steps.items())
-                print(f"run {i}: ready after {in_page:.3f} s ({wall:.3f} s wall clock), {markers} markers; {detail}", flush=True)
+                print(
+                    f"run {i}: ready after {in_page:.3f} s ({wall:.3f} s wall clock), {markers} markers; {detail}",
+                    flush=True,
+                )
             browser.close()
 
     summary = {

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,9 +59,13 @@ __all__ = [
     "need_delete",
     "need_refresh_status",
     "listings_expire",
+    "listings_bulk_changed",
 ]
 
 logger = logging.getLogger(__name__)
+
+# Sent after writes that bypass model signals (``QuerySet.update``): caches listen to it.
+listings_bulk_changed = Signal()
 
 OFFER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
 NEED_KINDS = (Organization.Kind.FOOD_AID,)
@@ -938,6 +943,8 @@ def listings_expire(*, today: dt.date) -> dict[str, int]:
     expired_needs = needs.update(status=Status.EXPIRED, updated_at=now)
     for organization_id in sorted(organization_ids):
         _changed(organization_id)
+    if expired_offers or expired_needs:
+        transaction.on_commit(lambda: listings_bulk_changed.send(sender=Offer))
     if expired_offers or expired_needs:
         logger.info("expired %s offers and %s needs", expired_offers, expired_needs)
     return {"offers": expired_offers, "needs": expired_needs}

@@ -76,7 +76,11 @@ def test_an_offer_goes_from_invitation_to_a_counted_delivery(live_server, open_c
         officer_page, kind="farm", name="Ferme du Bois Joli", commune="71137", email="paul@boisjoli.example"
     )
     register_and_invite(
-        officer_page, kind="food_aid", name="Épicerie solidaire du Clunisois", commune="71137", email="lea@epicerie.example"
+        officer_page,
+        kind="food_aid",
+        name="Épicerie solidaire du Clunisois",
+        commune="71137",
+        email="lea@epicerie.example",
     )
     shot(officer_page, artifacts, "01-officer-invitations")
     assert Organization.objects.filter(name="Ferme du Bois Joli", kind="farm").exists()

@@ -255,3 +255,63 @@ def test_the_interview_form_keeps_answers_when_the_organization_is_outside(clien
     )
     assert response.status_code == 200
     assert "au moins une des quatre questions" in response.content.decode()
+
+
+def test_every_officer_page_renders(client, territory, meeting, officer, farm, farmer):
+    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    action = services.action_create(by=officer, meeting=meeting, title="Lister", owner_organization=farm)
+    interview = services.interview_create(
+        by=officer, territory=territory, organization=farm, held_on=date(2024, 2, 1), current_actions="x"
+    )
+    client.force_login(officer)
+    urls = [
+        reverse("meetings:list"),
+        reverse("meetings:list") + "?passees=1&territoire=" + territory.slug,
+        reverse("meetings:calendar"),
+        reverse("meetings:create"),
+        reverse("meetings:detail", args=[meeting.pk]),
+        reverse("meetings:edit", args=[meeting.pk]),
+        reverse("meetings:invitations", args=[meeting.pk]),
+        reverse("meetings:attendance", args=[meeting.pk]),
+        reverse("meetings:followup", args=[meeting.pk]),
+        reverse("meetings:actions"),
+        reverse("meetings:action_detail", args=[action.pk]),
+        reverse("meetings:calendars"),
+        reverse("meetings:diagnostic", args=[territory.slug]),
+        reverse("meetings:interview_create", args=[territory.slug]),
+        reverse("meetings:interview_edit", args=[interview.pk]),
+        reverse("meetings:organization_interviews", args=[farm.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert reg.pk
+
+
+def test_the_officer_edits_and_cancels_a_meeting(client, meeting, officer, farm, farmer):
+    services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    client.force_login(officer)
+    local = timezone.localtime(meeting.starts_at)
+    response = client.post(
+        reverse("meetings:edit", args=[meeting.pk]),
+        {
+            "title": "Nouveau titre",
+            "kind": "collective",
+            "starts_at": local.strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (local + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "visibility": "territory",
+        },
+    )
+    assert response.status_code == 302
+    client.post(reverse("meetings:cancel", args=[meeting.pk]))
+    meeting.refresh_from_db()
+    assert meeting.title == "Nouveau titre" and meeting.is_cancelled
+    from actors.models import Notification
+
+    assert Notification.objects.filter(user=farmer, kind="meeting_cancelled").exists()
+
+
+def test_members_cannot_open_officer_pages(client, meeting, farmer):
+    client.force_login(farmer)
+    for name in ("edit", "invitations", "attendance", "followup"):
+        assert client.get(reverse(f"meetings:{name}", args=[meeting.pk])).status_code == 403, name
+    assert client.get(reverse("meetings:create")).status_code == 403

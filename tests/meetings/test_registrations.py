@@ -130,6 +130,7 @@ def test_the_invitation_link_lets_an_invited_address_answer_and_change_its_answe
     token = link.group(1)
     url = reverse("meetings:invitation_answer", args=[token])
     assert client.get(url).status_code == 200
+    assert client.get(url, {"format": "ics"})["Content-Type"].startswith("text/calendar")
     client.post(url, {"answer": "yes", "guest_name": "Voisine", "guest_consent": "on", "note": ""})
     reg = Registration.objects.get()
     assert (reg.guest_name, reg.guest_email, reg.answer) == ("Voisine", "voisine@example.org", "yes")

@@ -192,8 +192,10 @@ def test_the_offers_list_makes_a_fixed_number_of_queries(geo, django_assert_max_
     for _ in range(20):
         OfferFactory(organization=farm)
     client = logged_in(make_member(farm))
+    territory = TerritoryFactory()
+    # session, user, memberships, territory roles (2), territory, categories, count, page
     with django_assert_max_num_queries(9):
-        response = client.get("/api/v1/offers/", {"category": "vegetables", "territory": TerritoryFactory().slug})
+        response = client.get("/api/v1/offers/", {"category": "vegetables", "territory": territory.slug})
     assert len(response.json()["results"]) == 20
 
 
@@ -339,3 +341,18 @@ def test_throttling_answers_429_in_the_common_error_format(geo, monkeypatch):
     statuses = [client.get("/api/v1/categories/").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert client.get("/api/v1/categories/").json()["code"] == "throttled"
+
+
+def test_visitors_get_a_cached_list_that_any_change_refreshes(geo, anonymous, django_assert_max_num_queries):
+    OfferFactory()
+    assert len(ids(anonymous.get("/api/v1/offers/"))) == 1
+    with django_assert_max_num_queries(0):
+        assert len(ids(anonymous.get("/api/v1/offers/"))) == 1
+    OfferFactory()
+    assert len(ids(anonymous.get("/api/v1/offers/"))) == 2
+    withdrawn = Offer.objects.first()
+    Offer.objects.filter(pk=withdrawn.pk).update(status="expired")  # bulk writes go through listings_expire
+    from offers.services.listings import listings_bulk_changed
+
+    listings_bulk_changed.send(sender=Offer)
+    assert len(ids(anonymous.get("/api/v1/offers/", {"is_open": "true"}))) == 1

@@ -19,7 +19,9 @@ def farm(territory):
 
 @pytest.fixture
 def structure(territory):
-    return StructureFactory(name="Épicerie solidaire de Cluny", address="3 rue du Merle", email="epicerie@cluny.example")
+    return StructureFactory(
+        name="Épicerie solidaire de Cluny", address="3 rue du Merle", email="epicerie@cluny.example"
+    )
 
 
 @pytest.fixture

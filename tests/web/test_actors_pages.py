@@ -84,7 +84,13 @@ def test_an_officer_registers_a_farm_and_invites_its_farmer_in_one_step(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("actors:invitations", args=[territory.slug]),
-            {"action": "new", "new-kind": "farm", "new-name": "Ferme du Bois Joli", "new-commune": "71137", "new-email": "paul@bois.example"},
+            {
+                "action": "new",
+                "new-kind": "farm",
+                "new-name": "Ferme du Bois Joli",
+                "new-commune": "71137",
+                "new-email": "paul@bois.example",
+            },
         )
     assert response.status_code == 302
     organization = Organization.objects.get(name="Ferme du Bois Joli")
@@ -98,7 +104,13 @@ def test_a_bad_invitation_keeps_what_was_typed(client, territory, officer):
     client.force_login(officer)
     response = client.post(
         reverse("actors:invitations", args=[territory.slug]),
-        {"action": "new", "new-kind": "farm", "new-name": "Ferme du Bois Joli", "new-commune": "71137", "new-email": "pas-un-email"},
+        {
+            "action": "new",
+            "new-kind": "farm",
+            "new-name": "Ferme du Bois Joli",
+            "new-commune": "71137",
+            "new-email": "pas-un-email",
+        },
     )
     assert response.status_code == 400
     assert "new-email" in response.content.decode() and 'value="Ferme du Bois Joli"' in response.content.decode()
@@ -109,7 +121,12 @@ def test_an_officer_invites_someone_into_an_existing_structure(client, territory
     client.force_login(officer)
     client.post(
         reverse("actors:invitations", args=[territory.slug]),
-        {"action": "organization", "org-organization": structure.pk, "org-email": "nouveau@example.org", "org-organization_role": "member"},
+        {
+            "action": "organization",
+            "org-organization": structure.pk,
+            "org-email": "nouveau@example.org",
+            "org-organization_role": "member",
+        },
     )
     assert Invitation.objects.get(email="nouveau@example.org").organization == structure
 

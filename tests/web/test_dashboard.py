@@ -123,7 +123,9 @@ def test_pairing_by_hand_is_for_officers_only(client, territory, farmer):
     assert client.get(reverse("offers:match_propose")).status_code == 403
 
 
-def test_the_dashboard_query_count_is_pinned(client, territory, officer, farm, structure, django_assert_max_num_queries):
+def test_the_dashboard_query_count_is_pinned(
+    client, territory, officer, farm, structure, django_assert_max_num_queries
+):
     for _ in range(10):
         delivered(farm, structure, kg="3")
     client.force_login(officer)
