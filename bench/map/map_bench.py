@@ -96,7 +96,7 @@ def main() -> None:
         "median_wall_s": round(statistics.median(r["wall_s"] for r in results), 3),
         "target_s": 2.0,
     }
-    summary["meets_target"] = summary["max_ready_s"] < summary["target_s"]
+    summary["median_meets_target"] = summary["median_ready_s"] < summary["target_s"]
     summary["median_steps_s"] = {
         key: round(statistics.median(r["steps"][key] for r in results) / 1000, 3) for key in results[0]["steps"]
     }
