@@ -362,8 +362,17 @@ def _other_side_orgs(match: Match, sides: set[str]) -> list[int]:
 
 def match_sides(principal, match: Match) -> set[str]:
     """The sides a principal may act for: "farm" (the offer's organization), "structure"
-    (the need's), both for the territory's officers and staff."""
-    sides = set()
+    (the need's). A member acts for their own organization's side only; an officer, staff
+    or a territory key, who belong to neither, may record a side's answer on its behalf
+    (agreed by phone, say) for the organizations they manage."""
+    own = permissions.member_organization_ids(principal)
+    sides = {
+        side
+        for side, organization_id in ((FARM, match.offer.organization_id), (STRUCTURE, match.need.organization_id))
+        if organization_id in own
+    }
+    if sides:
+        return sides
     if permissions.can_edit_organization(principal, match.offer.organization):
         sides.add(FARM)
     if permissions.can_edit_organization(principal, match.need.organization):
