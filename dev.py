@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """MIAM's two front-door commands, needing nothing but Python ≥ 3.11.
 
-    python3 dev.py demo   # venv, install, migrate, reference data, demo data, server on :8000
-    python3 dev.py test   # venv, install, the whole test suite (extra args go to pytest)
+python3 dev.py demo   # venv, install, migrate, reference data, demo data, server on :8000
+python3 dev.py test   # venv, install, the whole test suite (extra args go to pytest)
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ DEMO_DEPARTEMENTS = "21,25,39,71"  # the four MIAM pilot PATs (Bourgogne-Franche
 
 def run(*args: str, env: dict | None = None) -> None:
     print("+", " ".join(args), flush=True)
-    subprocess.run(args, cwd=ROOT, check=True, env={**os.environ, **(env or {})})
+    subprocess.run(args, cwd=ROOT, check=True, env={**os.environ, **(env or {})})  # noqa: S603 (our own commands)
 
 
 def ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older Python)
         sys.exit("MIAM needs Python 3.11 or newer.")
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)

@@ -118,9 +118,7 @@ def _places(
     return lat[chosen] + jitter[:, 0], lon[chosen] + jitter[:, 1]
 
 
-def make_offers(
-    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int
-):
+def make_offers(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int):
     cats = categories()
     olat, olon = _places(rng, lat, lon, np.sqrt(pop), count)
     offers = []
@@ -146,9 +144,7 @@ def make_offers(
             if rng.random() < share
         } or {"pickup"}
         whole = cat.unit in ("piece", "dozen")
-        quantity = (
-            float(np.ceil(rng.lognormal(3.5, 1.0))) if whole else round(rng.lognormal(3.5, 1.0), 1)
-        )
+        quantity = float(np.ceil(rng.lognormal(3.5, 1.0))) if whole else round(rng.lognormal(3.5, 1.0), 1)
         offers.append(
             OfferInput(
                 id=i + 1,
@@ -162,30 +158,22 @@ def make_offers(
                 min_quantity=float(rng.choice([0, 0, 1, 5, 10])),
                 window_start=start,
                 window_end=end,
-                use_by=start + timedelta(days=int(rng.integers(2, 10)))
-                if rng.random() < 0.2
-                else None,
+                use_by=start + timedelta(days=int(rng.integers(2, 10))) if rng.random() < 0.2 else None,
                 storage=cat.storage,
                 pricing=str(pricing),
                 price_per_unit=price,
                 usual_price_per_unit=usual,
                 logistics=frozenset(logistics),
                 delivery_radius_km=float(rng.integers(5, 41)),
-                labels=frozenset(
-                    rng.choice(LABELS, size=rng.integers(0, 3), replace=False).tolist()
-                ),
-                recurrence=str(
-                    rng.choice(["once", "weekly", "monthly", "season"], p=[0.5, 0.25, 0.1, 0.15])
-                ),
+                labels=frozenset(rng.choice(LABELS, size=rng.integers(0, 3), replace=False).tolist()),
+                recurrence=str(rng.choice(["once", "weekly", "monthly", "season"], p=[0.5, 0.25, 0.1, 0.15])),
                 shelf_life_days=int(rng.integers(2, 60)) if rng.random() < 0.5 else None,
             )
         )
     return offers
 
 
-def make_needs(
-    rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int
-):
+def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int):
     cats = categories()
     parents = sorted({c.parent_id for c in cats})
     nlat, nlon = _places(rng, lat, lon, pop, count)
@@ -213,9 +201,7 @@ def make_needs(
                 window_start=start,
                 window_end=start + timedelta(days=int(rng.integers(7, 31))),
                 accepts_purchase=bool(rng.random() < 0.4),
-                max_price_per_unit=round(float(rng.uniform(1, 15)), 2)
-                if rng.random() < 0.8
-                else None,
+                max_price_per_unit=round(float(rng.uniform(1, 15)), 2) if rng.random() < 0.8 else None,
                 has_fridge=bool(rng.random() < 0.7),
                 chilled_capacity_kg=float(rng.integers(20, 500)),
                 has_freezer=bool(rng.random() < 0.4),
@@ -223,9 +209,7 @@ def make_needs(
                 pickup_radius_km=float(rng.integers(5, 41)) if can_collect else 0.0,
                 has_vehicle=bool(can_collect and rng.random() < 0.8),
                 gleaning_volunteers=int(rng.integers(1, 12)) if rng.random() < 0.3 else 0,
-                preferred_labels=frozenset(
-                    rng.choice(LABELS, size=rng.integers(0, 2), replace=False).tolist()
-                ),
+                preferred_labels=frozenset(rng.choice(LABELS, size=rng.integers(0, 2), replace=False).tolist()),
                 urgency=int(rng.integers(1, 4)),
                 frequency=str(rng.choice(["once", "weekly", "monthly"], p=[0.3, 0.5, 0.2])),
                 people_served_per_week=people,
@@ -273,9 +257,7 @@ def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str
         "load average": os.getloadavg()[0],
     }
     # Memory, stage by stage, in a second traced pass (tracing slows things down).
-    cands, row["candidates MB"] = traced_peak_mb(
-        lambda: find_candidates(offers, needs, params=params)
-    )
+    cands, row["candidates MB"] = traced_peak_mb(lambda: find_candidates(offers, needs, params=params))
 
     def scored():
         s = score_candidates(cands, weights=weights, params=params)

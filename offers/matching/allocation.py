@@ -106,19 +106,13 @@ def _solve_lp(c: CandidatePairs, s: Scores, params: Params, upper: np.ndarray) -
     pairs = np.arange(n_pairs)
     paired_fair = fair_row_of_need[n_row]
     with_fair = paired_fair >= 0
-    rows = np.concatenate(
-        [o_row, len(offers) + n_row, base + paired_fair[with_fair], base + np.arange(len(fair))]
-    )
+    rows = np.concatenate([o_row, len(offers) + n_row, base + paired_fair[with_fair], base + np.arange(len(fair))])
     cols = np.concatenate([pairs, pairs, pairs[with_fair], n_pairs + np.arange(len(fair))])
-    vals = np.concatenate(
-        [np.ones(2 * n_pairs), -np.ones(int(with_fair.sum())), np.ones(len(fair))]
-    )
+    vals = np.concatenate([np.ones(2 * n_pairs), -np.ones(int(with_fair.sum())), np.ones(len(fair))])
     a_ub = sparse.csr_array((vals, (rows, cols)), shape=(base + len(fair), n_pairs + len(fair)))
     b_ub = np.concatenate([c.offers.quantity[offers], c.needs.quantity[needs], np.zeros(len(fair))])
     objective = -np.concatenate([s.score, bonus[fair]])
-    bounds = np.column_stack(
-        [np.zeros(n_pairs + len(fair)), np.concatenate([upper, share_cap[fair]])]
-    )
+    bounds = np.column_stack([np.zeros(n_pairs + len(fair)), np.concatenate([upper, share_cap[fair]])])
     result = optimize.linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
     if result.status != 0:
         raise RuntimeError(f"allocation LP failed: {result.message}")
@@ -150,9 +144,7 @@ def pair_components(c: CandidatePairs) -> np.ndarray:
     """Connected component of each pair in the offer–need graph: independent sub-problems."""
     n_offers = len(c.offers)
     size = n_offers + len(c.needs)
-    graph = sparse.coo_array(
-        (np.ones(len(c), dtype=np.int8), (c.offer_idx, n_offers + c.need_idx)), shape=(size, size)
-    )
+    graph = sparse.coo_array((np.ones(len(c), dtype=np.int8), (c.offer_idx, n_offers + c.need_idx)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
     return label[c.offer_idx]
 
@@ -228,9 +220,7 @@ def served_ratio(c: CandidatePairs, x: np.ndarray, params: Params) -> np.ndarray
     given = np.bincount(c.need_idx, weights=x, minlength=len(n))
     reachable = np.bincount(c.need_idx, minlength=len(n)) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (n.received_recent + given) / (
-            n.people_served * params.fairness_reference_per_person
-        )
+        ratio = (n.received_recent + given) / (n.people_served * params.fairness_reference_per_person)
     return np.where(reachable & (n.people_served > 0), ratio, np.nan)
 
 

@@ -36,14 +36,9 @@ def unit_vectors(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
 
 
-def haversine_km(
-    lat1_deg: np.ndarray, lon1_deg: np.ndarray, lat2_deg: np.ndarray, lon2_deg: np.ndarray
-) -> np.ndarray:
+def haversine_km(lat1_deg: np.ndarray, lon1_deg: np.ndarray, lat2_deg: np.ndarray, lon2_deg: np.ndarray) -> np.ndarray:
     lat1, lon1, lat2, lon2 = (np.radians(a) for a in (lat1_deg, lon1_deg, lat2_deg, lon2_deg))
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -173,9 +168,7 @@ def offer_good_until(offer: OfferInput) -> int:
     return end
 
 
-def build_arrays(
-    offers: Sequence[OfferInput], needs: Sequence[NeedInput]
-) -> tuple[OfferArrays, NeedArrays]:
+def build_arrays(offers: Sequence[OfferInput], needs: Sequence[NeedInput]) -> tuple[OfferArrays, NeedArrays]:
     """Columnar views, each sorted by id so that results do not depend on input order."""
     offers = tuple(sorted(offers, key=lambda o: o.id))
     needs = tuple(sorted(needs, key=lambda n: n.id))
@@ -184,8 +177,7 @@ def build_arrays(
         if len(set(ids)) != len(ids):
             raise ValueError(f"duplicate {kind} ids")
     categories = Vocabulary(
-        [c for o in offers for c in o.category_ancestors]
-        + [c for n in needs for c in n.category_ids]
+        [c for o in offers for c in o.category_ancestors] + [c for n in needs for c in n.category_ids]
     )
     labels = Vocabulary([lab for n in needs for lab in n.preferred_labels])
 
@@ -194,9 +186,7 @@ def build_arrays(
 
     def code(items: Sequence[object], attr: str, choices: tuple[str, ...]) -> np.ndarray:
         index = {c: i for i, c in enumerate(choices)}
-        return np.fromiter(
-            (index[getattr(x, attr)] for x in items), dtype=np.int8, count=len(items)
-        )
+        return np.fromiter((index[getattr(x, attr)] for x in items), dtype=np.int8, count=len(items))
 
     def days(values: Iterable[object]) -> np.ndarray:
         return np.fromiter((d.toordinal() for d in values), dtype=np.int64)  # type: ignore[attr-defined]

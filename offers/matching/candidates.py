@@ -74,25 +74,19 @@ class CandidatePairs:
         )
 
 
-def excluded_keys(
-    o: OfferArrays, n: NeedArrays, excluded_pairs: Collection[tuple[int, int]]
-) -> np.ndarray:
+def excluded_keys(o: OfferArrays, n: NeedArrays, excluded_pairs: Collection[tuple[int, int]]) -> np.ndarray:
     """Excluded (offer_id, need_id) pairs as sorted `offer_idx * len(needs) + need_idx`."""
     if not excluded_pairs:
         return np.empty(0, dtype=np.int64)
     offer_pos = {int(i): k for k, i in enumerate(o.id)}
     need_pos = {int(i): k for k, i in enumerate(n.id)}
     keys = [
-        offer_pos[oid] * len(n) + need_pos[nid]
-        for oid, nid in excluded_pairs
-        if oid in offer_pos and nid in need_pos
+        offer_pos[oid] * len(n) + need_pos[nid] for oid, nid in excluded_pairs if oid in offer_pos and nid in need_pos
     ]
     return np.unique(np.asarray(keys, dtype=np.int64))
 
 
-def pair_distance_km(
-    o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params
-) -> np.ndarray:
+def pair_distance_km(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params) -> np.ndarray:
     return haversine_km(o.lat[oi], o.lon[oi], n.lat[ni], n.lon[ni]) * params.road_detour_factor
 
 
@@ -121,9 +115,7 @@ def pair_cap(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> n
 def price_ok(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> np.ndarray:
     price, max_price = o.price[oi], n.max_price[ni]
     with np.errstate(invalid="ignore"):
-        sale_ok = (
-            n.accepts_purchase[ni] & ~np.isnan(price) & (np.isnan(max_price) | (price <= max_price))
-        )
+        sale_ok = n.accepts_purchase[ni] & ~np.isnan(price) & (np.isnan(max_price) | (price <= max_price))
     return (o.pricing[oi] == DONATION) | sale_ok
 
 
@@ -144,9 +136,7 @@ def _evaluate(
     oi, ni, d, mode = oi[keep], ni[keep], d[keep], mode[keep]
 
     storage = o.storage[oi]
-    earliest = np.maximum(
-        np.maximum(o.window_start[oi], n.window_start[ni]), params.today.toordinal()
-    )
+    earliest = np.maximum(np.maximum(o.window_start[oi], n.window_start[ni]), params.today.toordinal())
     last = np.minimum(o.good_until[oi], n.window_end[ni])
     cap = pair_cap(o, n, oi, ni)
     keep = (
@@ -171,10 +161,7 @@ def _assemble(
     if parts:
         cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     else:
-        cols = [
-            np.empty(0, dtype=t)
-            for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64)
-        ]
+        cols = [np.empty(0, dtype=t) for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64)]
     order = np.lexsort((cols[0], cols[1]))
     oi, ni, d, mode, cap, earliest, last = (c[order] for c in cols)
     return CandidatePairs(o, n, oi, ni, d, mode, cap, earliest, last, n_raw)
@@ -184,9 +171,7 @@ def _offer_groups(o: OfferArrays) -> list[np.ndarray]:
     """Offers sharing unit, category path and partner logistics (same reach bound)."""
     if not len(o):
         return []
-    keys = np.column_stack(
-        (o.unit.astype(np.uint64), o.has_partner.astype(np.uint64), o.categories)
-    )
+    keys = np.column_stack((o.unit.astype(np.uint64), o.has_partner.astype(np.uint64), o.categories))
     _, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     order = np.argsort(inverse, kind="stable")
@@ -194,16 +179,12 @@ def _offer_groups(o: OfferArrays) -> list[np.ndarray]:
     return np.split(order, bounds)
 
 
-def find_candidates_arrays(
-    o: OfferArrays, n: NeedArrays, params: Params, excluded: np.ndarray
-) -> CandidatePairs:
+def find_candidates_arrays(o: OfferArrays, n: NeedArrays, params: Params, excluded: np.ndarray) -> CandidatePairs:
     parts = []
     n_raw = 0
     for group in _offer_groups(o):
         first = group[0]
-        needs = np.flatnonzero(
-            (n.unit == o.unit[first]) & intersects(n.categories, o.categories[first : first + 1])
-        )
+        needs = np.flatnonzero((n.unit == o.unit[first]) & intersects(n.categories, o.categories[first : first + 1]))
         if not len(needs):
             continue
         # Upper bound of each need's reach to any offer of the group, in road km.

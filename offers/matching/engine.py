@@ -95,9 +95,7 @@ def run(
                 distance_km=round(float(kept.distance_km[p]), 1),
                 mode=MODES[kept.mode[p]],  # type: ignore[arg-type]
                 explanation=explain(kept, p, quantity),
-                components=dict(
-                    zip(COMPONENTS, np.round(kept_scores.components[p], 4).tolist(), strict=True)
-                ),
+                components=dict(zip(COMPONENTS, np.round(kept_scores.components[p], 4).tolist(), strict=True)),
             )
         )
     proposals.sort(key=lambda pr: (pr.need_id, -pr.score, pr.offer_id))
@@ -177,8 +175,7 @@ def check_pair(
         if plain <= 0 or plain < offer.min_quantity:
             fail(
                 "quantity_below_minimum",
-                f"{fr_number(plain, 1)} {offer.unit} possibles, minimum "
-                f"{fr_number(offer.min_quantity, 1)}",
+                f"{fr_number(plain, 1)} {offer.unit} possibles, minimum {fr_number(offer.min_quantity, 1)}",
             )
         elif not any(r.startswith(("no_fridge", "no_freezer")) for r in reasons):
             fail(

@@ -73,10 +73,7 @@ def _history(c: CandidatePairs, history: History | None, params: Params) -> np.n
     offer_org = c.offers.organization_id[c.offer_idx]
     need_org = c.needs.organization_id[c.need_idx]
     counts = np.fromiter(
-        (
-            history.get((a, b), 0)
-            for a, b in zip(offer_org.tolist(), need_org.tolist(), strict=True)
-        ),
+        (history.get((a, b), 0) for a, b in zip(offer_org.tolist(), need_org.tolist(), strict=True)),
         dtype=float,
         count=len(c),
     )
@@ -84,9 +81,7 @@ def _history(c: CandidatePairs, history: History | None, params: Params) -> np.n
     return counts / (counts + params.history_half_saturation)
 
 
-def score_candidates(
-    c: CandidatePairs, *, weights: Weights, params: Params, history: History | None = None
-) -> Scores:
+def score_candidates(c: CandidatePairs, *, weights: Weights, params: Params, history: History | None = None) -> Scores:
     o, n, oi, ni = c.offers, c.needs, c.offer_idx, c.need_idx
     mode = c.mode
     reach = np.select(

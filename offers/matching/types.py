@@ -190,9 +190,7 @@ class Params:
         if not 0 <= self.fairness_first_share <= 1:
             raise ValueError("fairness_first_share must be within [0, 1]")
         if self.fairness_reference_per_person <= 0 or self.history_half_saturation <= 0:
-            raise ValueError(
-                "fairness_reference_per_person and history_half_saturation must be > 0"
-            )
+            raise ValueError("fairness_reference_per_person and history_half_saturation must be > 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +217,7 @@ class EngineStats:
     objective: float  # Σ score × quantity of the proposals
     objective_with_fairness: float  # the value the LP maximises
     least_served_coverage: float  # see allocation.least_served_coverage
-    timings_s: dict[str, float] = field(
-        default_factory=dict
-    )  # candidates, scores, allocation, output
+    timings_s: dict[str, float] = field(default_factory=dict)  # candidates, scores, allocation, output
 
 
 @dataclass(frozen=True, slots=True)
