@@ -185,6 +185,8 @@ class Organization(TimeStamped):
     website = models.URLField(_("site web"), blank=True)
     description = models.TextField(_("présentation"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Name and commune, normalised (see miam.text.normalize): what the directory searches.
+    search_text = models.CharField(max_length=400, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("organisation")
@@ -200,6 +202,14 @@ class Organization(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from miam.text import normalize
+
+        self.search_text = normalize(f"{self.name} {self.commune.name if self.commune_id else ''}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
 
 
 class FarmProfile(models.Model):

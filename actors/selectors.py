@@ -50,7 +50,7 @@ def organization_list(*, territory: Territory | None = None, kind: str | None = 
     if kind:
         qs = qs.filter(kind=kind)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(commune__name__icontains=q))
+        qs = qs.filter(search_text__contains=normalize(q))
     return qs.order_by("name", "id")
 
 

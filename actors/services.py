@@ -237,6 +237,16 @@ def organization_create(
 
 
 @transaction.atomic
+def organization_register_and_invite(*, by, email: str, kind: str, name: str, commune, **fields):
+    """An officer registers an actor and invites its contact as its admin: both or neither."""
+    organization = organization_create(by=by, kind=kind, name=name, commune=commune, **fields)
+    invitation, _raw = invitation_create(
+        by=by, email=email, organization=organization, organization_role=Membership.Role.ADMIN
+    )
+    return organization, invitation
+
+
+@transaction.atomic
 def organization_update(
     *, organization: Organization, by, farm_profile: dict | None = None, structure_profile: dict | None = None, **fields
 ) -> Organization:

@@ -12,7 +12,6 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +29,7 @@ from actors.forms import (
     ProfileForm,
     RegisterAndInviteForm,
 )
-from actors.models import Commune, Invitation, Membership, Organization, Territory
+from actors.models import Commune, Invitation, Organization, Territory
 from actors.permissions import (
     can_edit_organization,
     can_manage_territory,
@@ -248,17 +247,9 @@ def invitations(request, slug):
     if action == "new" and new_form.is_valid():
         data = new_form.cleaned_data
         try:
-            # Two use cases chained in one transaction: no organization without its invitation.
-            with transaction.atomic():
-                organization = services.organization_create(
-                    by=request.user, kind=data["kind"], name=data["name"], commune=data["commune"]
-                )
-                services.invitation_create(
-                    by=request.user,
-                    email=data["email"],
-                    organization=organization,
-                    organization_role=Membership.Role.ADMIN,
-                )
+            organization, _invitation = services.organization_register_and_invite(
+                by=request.user, kind=data["kind"], name=data["name"], commune=data["commune"], email=data["email"]
+            )
         except DomainError as error:
             apply_domain_error(error, form=new_form, request=request)
         else:

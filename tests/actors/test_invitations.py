@@ -95,6 +95,27 @@ def test_the_invitation_page_keeps_what_was_typed_on_error(setting, client):
     _territory, officer, farm = setting
     _invitation, raw = services.invitation_create(by=officer, email="typo@example.org", organization=farm)
     response = client.post(f"/invitation/{raw}/", {"first_name": "Zoé", "last_name": "Martin", "password": "123"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'value="Zoé"' in response.content.decode()
     assert "fr-error-text" in response.content.decode()
+
+
+def test_registering_an_actor_with_a_bad_contact_email_registers_nothing(setting):
+    from actors.models import Organization
+
+    _territory, officer, _farm = setting
+    before = Organization.objects.count()
+    with pytest.raises(DomainError) as error:
+        services.organization_register_and_invite(
+            by=officer, kind="food_aid", name="Épicerie du Bourg", commune="71137", email="pas-un-email"
+        )
+    assert "email" in error.value.fields
+    assert Organization.objects.count() == before
+
+
+def test_registering_an_actor_invites_its_contact_as_admin(setting):
+    _territory, officer, _farm = setting
+    organization, invitation = services.organization_register_and_invite(
+        by=officer, kind="farm", name="Ferme du Pré", commune="71137", email="contact@example.org"
+    )
+    assert invitation.organization == organization and invitation.organization_role == "admin"

@@ -137,3 +137,12 @@ def test_moving_an_organization_relocates_it_to_the_new_commune(geo):
     farm.refresh_from_db()
     assert farm.commune.name == "Arbois"
     assert farm.latitude == farm.commune.latitude
+
+
+def test_the_directory_search_ignores_accents_and_case(geo):
+    from actors.selectors import organization_list
+
+    structure = StructureFactory(name="Épicerie solidaire du Bourg")
+    assert list(organization_list(q="epicerie")) == [structure]
+    assert list(organization_list(q="ÉPICERIE SOLIDAIRE")) == [structure]
+    assert structure in organization_list(q="cluny")  # its commune
