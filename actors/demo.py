@@ -252,7 +252,7 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
     # in Arbois at a solidarity price (10,80 €/kg instead of 11,80 €/kg).
     jura = next(t for t in territories if t.slug == "coeur-du-jura")
     arbois = jura.communes.filter(name="Arbois").first() or jura.communes.order_by("-population").first()
-    farm_commune = jura.communes.filter(name="Port-Lesney").first() or arbois
+    farm_commune = jura.communes.filter(name__in=["Port-Lesney", "Salins-les-Bains"]).order_by("name").first() or arbois
     germigney = _org(
         admin,
         kind="farm",

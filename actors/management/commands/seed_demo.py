@@ -1,6 +1,7 @@
 import importlib
 
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from actors import demo
 
@@ -15,6 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2024)
 
     def handle(self, *args, **options):
+        # The demo notifies nobody: its e-mails would only clutter the console.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            self._seed(options)
+
+    def _seed(self, options):
         try:
             context = demo.seed(seed_value=options["seed"])
         except RuntimeError as error:
