@@ -119,13 +119,13 @@ def _germigney_case(admin: User, today: dt.date) -> None:
         labels=["AB"], logistics=["delivery"], delivery_radius_km=Decimal(25), recurrence="monthly",
         lot_number="GER-2026-11", use_by=today + dt.timedelta(days=9),
     )
-    services.need_create(
+    need = services.need_create(
         by=admin, organization=grocery, categories=[ProductCategory.objects.get(code="meat")],
         title="Viande locale pour les distributions du mardi et du jeudi", quantity=Decimal(25), unit="kg",
         window_start=today, window_end=today + dt.timedelta(days=14), accepted_pricing="purchase",
         max_price_per_unit=Decimal("11.00"), budget_eur=Decimal(400), frequency="monthly", urgency=2,
     )
-    return offer
+    return offer, need
 
 
 @transaction.atomic
@@ -149,16 +149,22 @@ def seed(context: dict) -> str:
             for _ in range(2):
                 _need_for(structure, admin, rng, today)
                 needs += 1
-    _germigney_case(admin, today)
+    beef, grocery_need = _germigney_case(admin, today)
     delivered = 0
     for territory in territories:
         services.matching_run(territory_id=territory.id, trigger="manual", today=today)
-        # Carry the two best proposals of each territory to delivery, so dashboards have figures.
-        best = Match.objects.filter(need__organization__commune__territories=territory, status="proposed")
+        # Carry the two best proposals of each territory to delivery, so dashboards have figures
+        # (but leave the booklet's case for the demo logins to play).
+        best = Match.objects.filter(need__organization__commune__territories=territory, status="proposed").exclude(
+            need__organization=grocery_need.organization
+        ).exclude(offer__organization=beef.organization)
         for match in list(best.order_by("-score", "id")[:2]):
             match = services.match_accept(match=match, by=admin)
             services.match_confirm_delivery(match=match, by=admin, quantity_received=match.quantity, delivered_on=today)
             delivered += 1
+    if not Match.objects.filter(offer=beef, need=grocery_need).exists():
+        # What the PAT officer of Cœur du Jura did by hand in the booklet's story.
+        services.match_propose_manual(by=admin, offer=beef, need=grocery_need, quantity=Decimal(25))
     proposals = Match.objects.filter(need__organization__commune__territories__in=territories).count()
     return (
         f"Offres et besoins de démonstration : {offers + 1} offres, {needs + 1} besoins, "
