@@ -81,6 +81,7 @@ FARM_LABELS = {
     "IGP": "IGP",
     "BF": "Bienvenue à la ferme",
 }
+FARM_LABEL_CODES = list(FARM_LABELS)
 
 
 def _invalid(field: str, message: str, code: str = "invalid") -> DomainError:

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "miam.middleware.RejectNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -221,7 +222,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "miam.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "miam.throttling.ApiKeyRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "miam.throttling.PersonRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -240,6 +241,20 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set, so partner apps get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "OfferStatusEnum": "offers.models.Status",
+        "UnitEnum": "offers.models.Unit",
+        "NeedUnitEnum": "offers.models.NEED_UNIT_CHOICES",
+        "RecurrenceEnum": "offers.models.Recurrence",
+        "NeedFrequencyEnum": "offers.models.NEED_FREQUENCY_CHOICES",
+        "LogisticsEnum": "offers.models.Logistics",
+        "LabelsEnum": "actors.services.FARM_LABEL_CODES",
+        "OrganizationKindEnum": "actors.models.Organization.Kind",
+        "ActionStatusEnum": "meetings.models.Action.Status",
+        "InitiativeStatusEnum": "initiatives.models.STATUS_CHOICES",
+        "InitiativeTypeEnum": "initiatives.models.TYPE_CHOICES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,4 +1,4 @@
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
@@ -12,3 +12,13 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if key_id is None or type(api_key).__name__ != "ApiKey":
             return None
         return self.cache_format % {"scope": self.scope, "ident": key_id}
+
+
+class PersonRateThrottle(UserRateThrottle):
+    """Per signed-in person (or per address when anonymous); API keys have their own bucket,
+    so requests by keys must not all share the bucket of "user None"."""
+
+    def get_cache_key(self, request, view):
+        if type(getattr(request, "auth", None)).__name__ == "ApiKey":
+            return None
+        return super().get_cache_key(request, view)

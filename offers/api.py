@@ -39,6 +39,8 @@ from miam.pagination import PageOrSyncPagination
 from offers import selectors, services
 from offers.filters import MatchFilter, NeedFilter, OfferFilter, OrganizationFilter, SafeOrderingFilter
 from offers.models import (
+    NEED_FREQUENCY_CHOICES,
+    NEED_UNIT_CHOICES,
     OPEN_STATUSES,
     Logistics,
     Match,
@@ -504,10 +506,8 @@ class NeedWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit = serializers.ChoiceField(choices=[c for c in Unit.choices if c[0] != Unit.CRATE])
-    frequency = serializers.ChoiceField(
-        choices=[c for c in Recurrence.choices if c[0] != Recurrence.SEASON], required=False
-    )
+    unit = serializers.ChoiceField(choices=NEED_UNIT_CHOICES)
+    frequency = serializers.ChoiceField(choices=NEED_FREQUENCY_CHOICES, required=False)
     window_start = serializers.DateField()
     window_end = serializers.DateField()
     accepted_pricing = serializers.ChoiceField(choices=Need.AcceptedPricing.choices, required=False)

@@ -68,8 +68,15 @@ def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | 
     (low, high), usual = PRODUCE[code]
     category = ProductCategory.objects.get(code=code)
     quantity = Decimal(rng.randrange(low, high))
-    options = [p for p, ok in (("donation", profile.accepts_donation), ("solidarity", profile.accepts_solidarity_price),
-                               ("market", profile.accepts_market_price)) if ok] or ["solidarity"]
+    options = [
+        p
+        for p, ok in (
+            ("donation", profile.accepts_donation),
+            ("solidarity", profile.accepts_solidarity_price),
+            ("market", profile.accepts_market_price),
+        )
+        if ok
+    ] or ["solidarity"]
     pricing = rng.choice(options)
     usual_price = Decimal(usual)
     price = None
@@ -84,10 +91,19 @@ def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | 
         logistics.append("gleaning")
     start = today + dt.timedelta(days=rng.randrange(0, 5))
     return services.offer_create(
-        by=admin, organization=farm, category=category, product_name=category.name, quantity=quantity,
-        unit=category.default_unit, window_start=start, window_end=start + dt.timedelta(days=rng.choice([7, 14, 21])),
-        pricing=pricing, price_per_unit=price, usual_price_per_unit=usual_price if pricing == "solidarity" else None,
-        labels=profile.labels, logistics=logistics,
+        by=admin,
+        organization=farm,
+        category=category,
+        product_name=category.name,
+        quantity=quantity,
+        unit=category.default_unit,
+        window_start=start,
+        window_end=start + dt.timedelta(days=rng.choice([7, 14, 21])),
+        pricing=pricing,
+        price_per_unit=price,
+        usual_price_per_unit=usual_price if pricing == "solidarity" else None,
+        labels=profile.labels,
+        logistics=logistics,
         delivery_radius_km=profile.delivery_radius_km if "delivery" in logistics else None,
         recurrence=rng.choice(["once", "once", "weekly"]),
     )
@@ -99,11 +115,18 @@ def _need_for(structure: Organization, admin: User, rng, today: dt.date):
     buys = profile.monthly_budget_eur > 0
     start = today + dt.timedelta(days=rng.randrange(0, 4))
     return services.need_create(
-        by=admin, organization=structure, categories=list(ProductCategory.objects.filter(code__in=families)),
-        title=title, quantity=Decimal(rng.randrange(low, high)), unit=unit, window_start=start,
+        by=admin,
+        organization=structure,
+        categories=list(ProductCategory.objects.filter(code__in=families)),
+        title=title,
+        quantity=Decimal(rng.randrange(low, high)),
+        unit=unit,
+        window_start=start,
         window_end=start + dt.timedelta(days=rng.choice([14, 21, 28])),
-        accepted_pricing="purchase" if buys else "donation_only", budget_eur=profile.monthly_budget_eur if buys else None,
-        frequency=rng.choice(["once", "weekly"]), urgency=rng.choice([1, 2, 2, 3]),
+        accepted_pricing="purchase" if buys else "donation_only",
+        budget_eur=profile.monthly_budget_eur if buys else None,
+        frequency=rng.choice(["once", "weekly"]),
+        urgency=rng.choice([1, 2, 2, 3]),
     )
 
 
@@ -113,17 +136,38 @@ def _germigney_case(admin: User, today: dt.date) -> None:
     grocery = Organization.objects.get(name="Croix-Rouge – épicerie solidaire d'Arbois")
     beef = ProductCategory.objects.get(code="beef")
     offer = services.offer_create(
-        by=admin, organization=farm, category=beef, product_name="Viande de génisse en colis de 500 g et 1 kg",
-        quantity=Decimal(40), unit="kg", window_start=today, window_end=today + dt.timedelta(days=10),
-        pricing="solidarity", price_per_unit=Decimal("10.80"), usual_price_per_unit=Decimal("11.80"),
-        labels=["AB"], logistics=["delivery"], delivery_radius_km=Decimal(25), recurrence="monthly",
-        lot_number="GER-2026-11", use_by=today + dt.timedelta(days=9),
+        by=admin,
+        organization=farm,
+        category=beef,
+        product_name="Viande de génisse en colis de 500 g et 1 kg",
+        quantity=Decimal(40),
+        unit="kg",
+        window_start=today,
+        window_end=today + dt.timedelta(days=10),
+        pricing="solidarity",
+        price_per_unit=Decimal("10.80"),
+        usual_price_per_unit=Decimal("11.80"),
+        labels=["AB"],
+        logistics=["delivery"],
+        delivery_radius_km=Decimal(25),
+        recurrence="monthly",
+        lot_number="GER-2026-11",
+        use_by=today + dt.timedelta(days=9),
     )
     need = services.need_create(
-        by=admin, organization=grocery, categories=[ProductCategory.objects.get(code="meat")],
-        title="Viande locale pour les distributions du mardi et du jeudi", quantity=Decimal(25), unit="kg",
-        window_start=today, window_end=today + dt.timedelta(days=14), accepted_pricing="purchase",
-        max_price_per_unit=Decimal("11.00"), budget_eur=Decimal(400), frequency="monthly", urgency=2,
+        by=admin,
+        organization=grocery,
+        categories=[ProductCategory.objects.get(code="meat")],
+        title="Viande locale pour les distributions du mardi et du jeudi",
+        quantity=Decimal(25),
+        unit="kg",
+        window_start=today,
+        window_end=today + dt.timedelta(days=14),
+        accepted_pricing="purchase",
+        max_price_per_unit=Decimal("11.00"),
+        budget_eur=Decimal(400),
+        frequency="monthly",
+        urgency=2,
     )
     return offer, need
 
@@ -155,9 +199,11 @@ def seed(context: dict) -> str:
         services.matching_run(territory_id=territory.id, trigger="manual", today=today)
         # Carry the two best proposals of each territory to delivery, so dashboards have figures
         # (but leave the booklet's case for the demo logins to play).
-        best = Match.objects.filter(need__organization__commune__territories=territory, status="proposed").exclude(
-            need__organization=grocery_need.organization
-        ).exclude(offer__organization=beef.organization)
+        best = (
+            Match.objects.filter(need__organization__commune__territories=territory, status="proposed")
+            .exclude(need__organization=grocery_need.organization)
+            .exclude(offer__organization=beef.organization)
+        )
         for match in list(best.order_by("-score", "id")[:2]):
             match = services.match_accept(match=match, by=admin)
             services.match_confirm_delivery(match=match, by=admin, quantity_received=match.quantity, delivered_on=today)

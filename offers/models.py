@@ -60,6 +60,9 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.PUBLISHED, Status.PARTLY_MATCHED)
+# Needs are counted in plain units (no crates) and recur at most monthly.
+NEED_UNIT_CHOICES = [c for c in Unit.choices if c[0] != Unit.CRATE]
+NEED_FREQUENCY_CHOICES = [c for c in Recurrence.choices if c[0] != Recurrence.SEASON]
 
 QTY = {"max_digits": 12, "decimal_places": 3}
 PRICE = {"max_digits": 9, "decimal_places": 2}

@@ -1,7 +1,6 @@
 """Stage 3: split limited quantities among competing needs.
 
-LP mode solves a transportation problem with HiGHS on a sparse matrix. With
-x_p the quantity of pair p (offer o, need n), it maximises
+With x_p the quantity of pair p (offer o, need n), every mode aims at
 
     Σ_p score_p · x_p  +  Σ_n b_n · y_n
 
@@ -10,21 +9,36 @@ subject to Σ_{p∈o} x_p ≤ quantity_o, Σ_{p∈n} x_p ≤ quantity_n, 0 ≤ x
 b_n = 100 · fairness_strength · fairness_n. y_n is the "first share" of the
 need's coverage: it earns an extra b_n per unit, so the objective is concave
 in each need's coverage and an under-served structure (fairness_n near 1)
-gets its first share before a well-served one gets its last units. The whole
-problem stays linear.
+gets its first share before a well-served one gets its last units
+(`objective_value` computes it for any allocation).
 
-Minimum quantities make the problem combinatorial (semi-continuous x_p). The
-LP ignores them, then every pair allocated below its offer's minimum is closed
-(upper bound 0) and the LP re-solved, up to `Params.min_quantity_rounds`
-times, for the connected components of the offer–need graph that had such pairs
-(components are independent problems, solved separately); whatever still falls
-short is dropped and the freed quantity handed out greedily by score to pairs
-that can take at least their minimum.
+Flow mode (the default) solves it exactly as a min-cost flow with OR-Tools:
+source → offer (capacity quantity_o), offer → need for each pair (capacity
+cap_p, cost −score_p), need → sink by two arcs (the first share, cost −b_n,
+then the rest at no cost) and a free source → sink bypass, so that supply may
+stay unused. The constraint matrix is totally unimodular, so with integer
+quantities the flow optimum is the LP optimum. Quantities are counted in steps
+of `QUANTITY_STEPS` (10 g or 10 ml, whole pieces and dozens; anything finer is
+rounded down) and values per step in hundredths of a score point
+(`COST_SCALE`): the flow optimum is within 0.01 point per unit of the LP's.
+
+LP mode solves the same problem with HiGHS on a sparse matrix (components of
+the offer–need graph solved separately, pieces rounded down afterwards); it is
+kept to compare against and used when OR-Tools is not installed.
+
+Minimum quantities make the problem combinatorial (semi-continuous x_p); both
+exact modes ignore them, then close every pair allocated below its offer's
+minimum. Flow mode re-optimises only around the closed pairs — the pairs of
+their offers and needs, every other allocation fixed — up to
+`Params.min_quantity_rounds` times; LP mode re-solves the whole connected
+components that had such pairs. Whatever still falls short is dropped and the
+freed quantity handed out greedily by score to pairs that can take at least
+their minimum.
 
 Greedy mode, kept to compare against, takes pairs by decreasing score and gives
-each as much as possible (at least its minimum). Both modes round pieces and
-dozens down to whole numbers, and both are deterministic: ties go to the lower
-need id, then the lower offer id.
+each as much as possible (at least its minimum). Every mode rounds pieces and
+dozens down to whole numbers and is deterministic: ties go to the lower need
+id, then the lower offer id.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def test_check_deploy_reports_nothing_with_production_values():
         "WARNING",
         env={
             "DEBUG": "0",
-            "SECRET_KEY": "x7" * 30,
+            "SECRET_KEY": "k3y-F0r-T3st1ng-0nly-9f8e7d6c5b4a39281706f5e4d3c2b1a0zZ",
             "ALLOWED_HOSTS": "miam.example.org",
             "SECURE_SSL_REDIRECT": "1",
             "SECURE_COOKIES": "1",

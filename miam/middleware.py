@@ -1,0 +1,32 @@
+"""Request hygiene shared by pages and the API."""
+
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RejectNulCharactersMiddleware:
+    """A NUL character can be stored by no database we run on (PostgreSQL refuses it in
+    text): refuse such a query string or form up front with a clear 400, instead of letting
+    every filter and form discover it as a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in query or "%00" in query or self._form_has_nul(request):
+            return self._refuse()
+        return self.get_response(request)
+
+    @staticmethod
+    def _form_has_nul(request) -> bool:
+        if request.method != "POST" or request.content_type not in FORM_TYPES:
+            return False
+        return any("\x00" in value for _name, values in request.POST.lists() for value in values)
+
+    @staticmethod
+    def _refuse():
+        message = _("La requête contient un caractère nul, refusé.")
+        return JsonResponse({"code": "nul_character", "message": message, "fields": {}}, status=400)
