@@ -380,56 +380,85 @@ class ListingViewSet(
         return self.get_queryset().get(pk=instance.pk)
 
 
+class ListingWriteMixin:
+    """create / partial_update / destroy / publish / withdraw of a listing, shared by offers
+    and needs. A subclass names its serializers and ``listing_name`` (``"offer"`` or
+    ``"need"``), which selects the services ``<listing_name>_<verb>`` and their keyword; it
+    documents each action with ``extend_schema_view``. The methods carry no docstring on
+    purpose: the schema describes them with the view's."""
+
+    listing_name: str
+    write_serializer_class: type[serializers.Serializer]
+    update_serializer_class: type[serializers.Serializer]
+
+    def _service(self, verb: str):
+        # Looked up at call time, like the ``services.<name>`` calls it replaces.
+        return getattr(services, f"{self.listing_name}_{verb}")
+
+    def _respond(self, instance, **kwargs) -> Response:
+        return Response(
+            self.serializer_class(self._fresh(instance), context=self.get_serializer_context()).data, **kwargs
+        )
+
+    def create(self, request, *args, **kwargs):
+        data = self.write_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._respond(self._service("create")(by=request.user, **data.validated_data), status=201)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self.update_serializer_class(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        instance = self._service("update")(**{self.listing_name: instance}, by=request.user, **data.validated_data)
+        return self._respond(instance)
+
+    def destroy(self, request, *args, **kwargs):
+        self._service("delete")(**{self.listing_name: self.get_object()}, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return self._respond(self._service("publish")(**{self.listing_name: self.get_object()}, by=request.user))
+
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._respond(self._service("withdraw")(**{self.listing_name: self.get_object()}, by=request.user))
+
+
+def listing_write_schemas(*, read, write, update, deleted: str) -> dict:
+    """The ``extend_schema_view`` arguments documenting ``ListingWriteMixin``'s actions."""
+    return {
+        "create": extend_schema(request=write, responses={201: read, **ERRORS_WRITE}),
+        "partial_update": extend_schema(request=update, responses={200: read, **ERRORS_WRITE}),
+        "destroy": extend_schema(request=None, responses={204: OpenApiResponse(description=deleted)} | ERRORS_WRITE),
+        "publish": extend_schema(request=None, responses={200: read, **ERRORS_WRITE}),
+        "withdraw": extend_schema(request=None, responses={200: read, **ERRORS_WRITE}),
+    }
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: OfferSerializer(many=True), **ERRORS_READ}),
     retrieve=extend_schema(responses={200: OfferSerializer, 404: ErrorSerializer}),
+    **listing_write_schemas(
+        read=OfferSerializer,
+        write=OfferWriteSerializer,
+        update=OfferUpdateSerializer,
+        deleted=_("Supprimée, ou retirée si elle a déjà des mises en relation."),
+    ),
 )
-class OfferViewSet(ListingViewSet):
+class OfferViewSet(ListingWriteMixin, ListingViewSet):
     """Offers of farms and processors. Anyone may read published offers; drafts are seen by
     those who may act for the organization. ``within=lat,lon,km`` adds ``distance_km``."""
 
     serializer_class = OfferSerializer
+    write_serializer_class = OfferWriteSerializer
+    update_serializer_class = OfferUpdateSerializer
+    listing_name = "offer"
     filterset_class = OfferFilter
     ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "distance_km"]
 
     def get_queryset(self):
         return selectors.offer_list(principal=principal_of(self.request))
-
-    @extend_schema(request=OfferWriteSerializer, responses={201: OfferSerializer, **ERRORS_WRITE})
-    def create(self, request, *args, **kwargs):
-        data = OfferWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        offer = services.offer_create(by=request.user, **data.validated_data)
-        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data, status=201)
-
-    @extend_schema(request=OfferUpdateSerializer, responses={200: OfferSerializer, **ERRORS_WRITE})
-    def partial_update(self, request, *args, **kwargs):
-        offer = self.get_object()
-        data = OfferUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        offer = services.offer_update(offer=offer, by=request.user, **data.validated_data)
-        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
-
-    @extend_schema(
-        request=None,
-        responses={204: OpenApiResponse(description=_("Supprimée, ou retirée si elle a déjà des mises en relation."))}
-        | ERRORS_WRITE,
-    )
-    def destroy(self, request, *args, **kwargs):
-        services.offer_delete(offer=self.get_object(), by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(request=None, responses={200: OfferSerializer, **ERRORS_WRITE})
-    @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
-        offer = services.offer_publish(offer=self.get_object(), by=request.user)
-        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
-
-    @extend_schema(request=None, responses={200: OfferSerializer, **ERRORS_WRITE})
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        offer = services.offer_withdraw(offer=self.get_object(), by=request.user)
-        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("OfferPhoto", {"photo": serializers.FileField()})},
@@ -445,7 +474,7 @@ class OfferViewSet(ListingViewSet):
 
             raise DomainError("required", _("Joignez une photo."), fields={"photo": [_("Ce champ est obligatoire.")]})
         offer = services.offer_update(offer=offer, by=request.user, photo=upload)
-        return Response(OfferSerializer(self._fresh(offer), context=self.get_serializer_context()).data)
+        return self._respond(offer)
 
 
 # --- Needs -------------------------------------------------------------------------------
@@ -534,54 +563,27 @@ class NeedUpdateSerializer(NeedWriteSerializer):
 @extend_schema_view(
     list=extend_schema(responses={200: NeedSerializer(many=True), **ERRORS_READ}),
     retrieve=extend_schema(responses={200: NeedSerializer, 404: ErrorSerializer}),
+    **listing_write_schemas(
+        read=NeedSerializer,
+        write=NeedWriteSerializer,
+        update=NeedUpdateSerializer,
+        deleted=_("Supprimé, ou retiré s'il a déjà des mises en relation."),
+    ),
 )
-class NeedViewSet(ListingViewSet):
+class NeedViewSet(ListingWriteMixin, ListingViewSet):
     """Needs of food-aid structures. ``category=vegetables`` finds needs for vegetables or
     any kind of vegetable."""
 
     serializer_class = NeedSerializer
+    write_serializer_class = NeedWriteSerializer
+    update_serializer_class = NeedUpdateSerializer
+    listing_name = "need"
     filterset_class = NeedFilter
     parser_classes = [JSONParser]
     ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "urgency", "distance_km"]
 
     def get_queryset(self):
         return selectors.need_list(principal=principal_of(self.request))
-
-    @extend_schema(request=NeedWriteSerializer, responses={201: NeedSerializer, **ERRORS_WRITE})
-    def create(self, request, *args, **kwargs):
-        data = NeedWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        need = services.need_create(by=request.user, **data.validated_data)
-        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data, status=201)
-
-    @extend_schema(request=NeedUpdateSerializer, responses={200: NeedSerializer, **ERRORS_WRITE})
-    def partial_update(self, request, *args, **kwargs):
-        need = self.get_object()
-        data = NeedUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        need = services.need_update(need=need, by=request.user, **data.validated_data)
-        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data)
-
-    @extend_schema(
-        request=None,
-        responses={204: OpenApiResponse(description=_("Supprimé, ou retiré s'il a déjà des mises en relation."))}
-        | ERRORS_WRITE,
-    )
-    def destroy(self, request, *args, **kwargs):
-        services.need_delete(need=self.get_object(), by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(request=None, responses={200: NeedSerializer, **ERRORS_WRITE})
-    @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
-        need = services.need_publish(need=self.get_object(), by=request.user)
-        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data)
-
-    @extend_schema(request=None, responses={200: NeedSerializer, **ERRORS_WRITE})
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        need = services.need_withdraw(need=self.get_object(), by=request.user)
-        return Response(NeedSerializer(self._fresh(need), context=self.get_serializer_context()).data)
 
 
 # --- Matches (read; actions live in offers/api_matches.py) --------------------------------

@@ -61,7 +61,58 @@ class OrganizationChoiceMixin:
         raise forms.ValidationError(_("Choisissez une de vos organisations."))
 
 
-class OfferForm(OrganizationChoiceMixin, forms.Form):
+class ListingFormMixin(OrganizationChoiceMixin):
+    """What the offer and need forms share: default dates, prefilling from the profile (new
+    listing) or from the instance (edit), and the essential / folded split of the fields."""
+
+    window_days: int
+    essential_fields: tuple[str, ...]
+
+    def __init__(self, *args, organizations, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self._set_category_choices()
+        self._set_organizations(organizations)
+        today = timezone.localdate()
+        self.initial.setdefault("window_start", today)
+        self.initial.setdefault("window_end", today + dt.timedelta(days=self.window_days))
+        if instance is None and self.organizations:
+            self._prefill_from_profile(self._profile_organization())
+        if instance is not None:
+            self._prefill_from_instance(instance)
+
+    def _set_category_choices(self) -> None:
+        raise NotImplementedError
+
+    def _prefill_from_profile(self, organization: Organization) -> None:
+        raise NotImplementedError
+
+    def _prefill_from_instance(self, instance) -> None:
+        self.fields["organization"].widget = forms.HiddenInput()
+        for name, field in self.fields.items():
+            if name == "organization":
+                self.initial[name] = str(instance.organization_id)
+            elif not isinstance(field, forms.FileField):  # a file input is never prefilled
+                self.initial[name] = self._instance_initial(instance, name)
+
+    def _instance_initial(self, instance, name: str):
+        return getattr(instance, name)
+
+    def _profile_organization(self) -> Organization:
+        wanted = self.data.get("organization") or self.initial.get("organization")
+        for organization in self.organizations:
+            if str(organization.pk) == str(wanted):
+                return organization
+        return self.organizations[0]
+
+    def essential(self):
+        return [self[name] for name in self.essential_fields if not self[name].is_hidden]
+
+    def more(self):
+        return [self[name] for name in self.fields if name not in self.essential_fields]
+
+
+class OfferForm(ListingFormMixin, forms.Form):
     organization = forms.ChoiceField(label=_("Pour"))
     category = forms.ChoiceField(label=_("Quoi ?"), help_text=_("Choisissez la famille ou le produit précis."))
     product_name = forms.CharField(
@@ -141,35 +192,15 @@ class OfferForm(OrganizationChoiceMixin, forms.Form):
         "delivery_radius_km",
         "recurrence",
     )
+    window_days = 7
 
-    def __init__(self, *args, organizations, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
+    def _set_category_choices(self) -> None:
         self.fields["category"].choices = category_choices()
-        self._set_organizations(organizations)
-        today = timezone.localdate()
-        self.initial.setdefault("window_start", today)
-        self.initial.setdefault("window_end", today + dt.timedelta(days=7))
-        if instance is None and len(self.organizations) >= 1:
-            self._prefill_from_profile(self._profile_organization())
-        if instance is not None:
-            self.fields["organization"].widget = forms.HiddenInput()
-            for name in self.fields:
-                if name == "organization":
-                    self.initial[name] = str(instance.organization_id)
-                elif name == "category":
-                    self.initial[name] = str(instance.category_id)
-                elif name == "photo":
-                    continue
-                else:
-                    self.initial[name] = getattr(instance, name)
 
-    def _profile_organization(self) -> Organization:
-        wanted = self.data.get("organization") or self.initial.get("organization")
-        for organization in self.organizations:
-            if str(organization.pk) == str(wanted):
-                return organization
-        return self.organizations[0]
+    def _instance_initial(self, instance, name: str):
+        if name == "category":
+            return str(instance.category_id)
+        return super()._instance_initial(instance, name)
 
     def _prefill_from_profile(self, organization: Organization) -> None:
         profile = getattr(organization, "farm_profile", None)
@@ -187,12 +218,6 @@ class OfferForm(OrganizationChoiceMixin, forms.Form):
         else:
             self.initial.setdefault("pricing", Pricing.MARKET)
 
-    def essential(self):
-        return [self[name] for name in self.essential_fields if not self[name].is_hidden]
-
-    def more(self):
-        return [self[name] for name in self.fields if name not in self.essential_fields]
-
     def service_kwargs(self) -> dict:
         """What the service needs, from the cleaned data (empty optional fields left out)."""
         data = dict(self.cleaned_data)
@@ -209,7 +234,7 @@ class OfferForm(OrganizationChoiceMixin, forms.Form):
         return kwargs
 
 
-class NeedForm(OrganizationChoiceMixin, forms.Form):
+class NeedForm(ListingFormMixin, forms.Form):
     organization = forms.ChoiceField(label=_("Pour"))
     categories = forms.MultipleChoiceField(
         label=_("De quoi avez-vous besoin ?"), widget=forms.CheckboxSelectMultiple, help_text=_("Une ou plusieurs.")
@@ -278,42 +303,29 @@ class NeedForm(OrganizationChoiceMixin, forms.Form):
         "urgency",
         "has_fridge",
     )
+    window_days = 14
 
-    def __init__(self, *args, organizations, instance=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance = instance
+    def _set_category_choices(self) -> None:
         self.fields["categories"].choices = family_choices()
-        self._set_organizations(organizations)
-        today = timezone.localdate()
-        self.initial.setdefault("window_start", today)
-        self.initial.setdefault("window_end", today + dt.timedelta(days=14))
-        if instance is None and self.organizations:
-            profile = getattr(self._profile_organization(), "structure_profile", None)
-            if profile is not None:
-                self.initial.setdefault("has_fridge", profile.has_fridge)
-                self.initial.setdefault("has_freezer", profile.has_freezer)
-                self.initial.setdefault("has_vehicle", profile.vehicle != "none")
-                self.initial.setdefault("pickup_radius_km", profile.pickup_radius_km)
-                if profile.monthly_budget_eur:
-                    self.initial.setdefault("accepted_pricing", Need.AcceptedPricing.PURCHASE)
-        if instance is not None:
-            self.fields["organization"].widget = forms.HiddenInput()
-            self.fields["categories"].choices = category_choices(blank=False)
-            for name in self.fields:
-                if name == "organization":
-                    self.initial[name] = str(instance.organization_id)
-                elif name == "categories":
-                    self.initial[name] = [str(c.pk) for c in instance.categories.all()]
-                else:
-                    self.initial[name] = getattr(instance, name)
 
-    _profile_organization = OfferForm._profile_organization
+    def _prefill_from_profile(self, organization: Organization) -> None:
+        profile = getattr(organization, "structure_profile", None)
+        if profile is not None:
+            self.initial.setdefault("has_fridge", profile.has_fridge)
+            self.initial.setdefault("has_freezer", profile.has_freezer)
+            self.initial.setdefault("has_vehicle", profile.vehicle != "none")
+            self.initial.setdefault("pickup_radius_km", profile.pickup_radius_km)
+            if profile.monthly_budget_eur:
+                self.initial.setdefault("accepted_pricing", Need.AcceptedPricing.PURCHASE)
 
-    def essential(self):
-        return [self[name] for name in self.essential_fields if not self[name].is_hidden]
+    def _prefill_from_instance(self, instance) -> None:
+        self.fields["categories"].choices = category_choices(blank=False)
+        super()._prefill_from_instance(instance)
 
-    def more(self):
-        return [self[name] for name in self.fields if name not in self.essential_fields]
+    def _instance_initial(self, instance, name: str):
+        if name == "categories":
+            return [str(c.pk) for c in instance.categories.all()]
+        return super()._instance_initial(instance, name)
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)

@@ -289,13 +289,10 @@ def _listing_form_page(request, *, kind: str, instance=None):
         kwargs = form.service_kwargs()
         try:
             if instance is None:
-                (services.offer_create if is_offer else services.need_create)(by=request.user, **kwargs)
+                getattr(services, f"{kind}_create")(by=request.user, **kwargs)
             else:
                 kwargs.pop("organization", None)
-                if is_offer:
-                    services.offer_update(offer=instance, by=request.user, **kwargs)
-                else:
-                    services.need_update(need=instance, by=request.user, **kwargs)
+                getattr(services, f"{kind}_update")(**{kind: instance}, by=request.user, **kwargs)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -326,25 +323,38 @@ def offer_create(request):
     return _listing_form_page(request, kind="offer")
 
 
+def _listing_edit_page(request, *, kind: str, queryset, pk):
+    """The edit page of an offer or a need, for those who may act for its organization."""
+    listing = get_object_or_404(queryset, pk=pk)
+    if not can_edit_organization(request.user, listing.organization):
+        raise PermissionDenied
+    return _listing_form_page(request, kind=kind, instance=listing)
+
+
+def _listing_withdraw(request, *, kind: str, model, pk, done: str, back: str):
+    """Withdraw an offer or a need (POST), then go back to ``next`` or to ``back``."""
+    listing = get_object_or_404(model, pk=pk)
+    try:
+        getattr(_services(), f"{kind}_withdraw")(**{kind: listing}, by=request.user)
+    except DomainError as error:
+        apply_domain_error(error, request=request)
+    else:
+        messages.success(request, done)
+    return redirect(_safe_next(request, reverse(back)))
+
+
 @login_required
 def offer_edit(request, pk):
-    offer = get_object_or_404(Offer.objects.select_related("organization", "category"), pk=pk)
-    if not can_edit_organization(request.user, offer.organization):
-        raise PermissionDenied
-    return _listing_form_page(request, kind="offer", instance=offer)
+    queryset = Offer.objects.select_related("organization", "category")
+    return _listing_edit_page(request, kind="offer", queryset=queryset, pk=pk)
 
 
 @login_required
 @require_POST
 def offer_withdraw(request, pk):
-    offer = get_object_or_404(Offer, pk=pk)
-    try:
-        _services().offer_withdraw(offer=offer, by=request.user)
-    except DomainError as error:
-        apply_domain_error(error, request=request)
-    else:
-        messages.success(request, _("L'offre est retirée."))
-    return redirect(_safe_next(request, reverse("offers:my_offers")))
+    return _listing_withdraw(
+        request, kind="offer", model=Offer, pk=pk, done=_("L'offre est retirée."), back="offers:my_offers"
+    )
 
 
 @login_required
@@ -354,23 +364,16 @@ def need_create(request):
 
 @login_required
 def need_edit(request, pk):
-    need = get_object_or_404(Need.objects.select_related("organization"), pk=pk)
-    if not can_edit_organization(request.user, need.organization):
-        raise PermissionDenied
-    return _listing_form_page(request, kind="need", instance=need)
+    queryset = Need.objects.select_related("organization")
+    return _listing_edit_page(request, kind="need", queryset=queryset, pk=pk)
 
 
 @login_required
 @require_POST
 def need_withdraw(request, pk):
-    need = get_object_or_404(Need, pk=pk)
-    try:
-        _services().need_withdraw(need=need, by=request.user)
-    except DomainError as error:
-        apply_domain_error(error, request=request)
-    else:
-        messages.success(request, _("Le besoin est retiré."))
-    return redirect(_safe_next(request, reverse("offers:my_needs")))
+    return _listing_withdraw(
+        request, kind="need", model=Need, pk=pk, done=_("Le besoin est retiré."), back="offers:my_needs"
+    )
 
 
 @login_required

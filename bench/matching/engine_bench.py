@@ -23,7 +23,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from offers.matching import (
     OfferInput,
     Params,
     Weights,
+    allocate,
     allocate_greedy,
     allocate_lp,
     find_candidates,
@@ -235,7 +236,7 @@ def traced_peak_mb(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, peak / 2**20
 
 
-def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str, Any]:
+def bench_case(name: str, offers: list, needs: list, params: Params, *, lp_max_pairs: int) -> dict[str, Any]:
     weights = Weights()
     cpu = time.process_time()
     result = run(offers, needs, params=params, weights=weights)
@@ -243,6 +244,7 @@ def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str
     t = result.stats.timings_s
     row: dict[str, Any] = {
         "case": name,
+        "mode": params.mode,
         "offers": len(offers),
         "needs": len(needs),
         "candidate pairs": result.stats.n_candidate_pairs,
@@ -264,24 +266,38 @@ def bench_case(name: str, offers: list, needs: list, params: Params) -> dict[str
         return top_per_need(cands, s, params.max_candidates_per_need)
 
     (kept, ks), row["scores MB"] = traced_peak_mb(scored)
-    x_lp, row["allocation MB"] = traced_peak_mb(lambda: allocate_lp(kept, ks, params))
+    x, row["allocation MB"] = traced_peak_mb(lambda: allocate(kept, ks, params))
     row["maxrss MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     x_greedy = allocate_greedy(kept, ks)
-    row["greedy s"] = time.perf_counter() - start
-    lp_obj = objective_value(kept, ks, x_lp, params)
+    row["greedy s"], row["greedy CPU s"] = time.perf_counter() - start, time.process_time() - cpu
+    obj = objective_value(kept, ks, x, params)
     greedy_obj = objective_value(kept, ks, x_greedy, params)
-    row["greedy objective % of LP"] = 100 * greedy_obj / lp_obj if lp_obj else float("nan")
-    row["greedy score×qty % of LP"] = (
+    row["objective"] = obj
+    if len(kept) <= lp_max_pairs:
+        start, cpu = time.perf_counter(), time.process_time()
+        x_lp = allocate_lp(kept, ks, params)
+        row["LP s"], row["LP CPU s"] = time.perf_counter() - start, time.process_time() - cpu
+        lp_obj = objective_value(kept, ks, x_lp, params)
+        row[f"{params.mode} objective % of LP"] = 100 * obj / lp_obj if lp_obj else float("nan")
+        row["greedy objective % of LP"] = 100 * greedy_obj / lp_obj if lp_obj else float("nan")
+        row["least-served LP"] = least_served_coverage(kept, x_lp, params)
+        # Without minimum quantities both are exact: only the flow's integer rounding differs.
+        free = replace(kept, offers=replace(kept.offers, min_quantity=np.zeros(len(kept.offers))))
+        exact_lp = objective_value(free, ks, allocate_lp(free, ks, params), params)
+        exact = objective_value(free, ks, allocate(free, ks, params), params)
+        row[f"{params.mode} % of LP, no minimums"] = 100 * exact / exact_lp if exact_lp else float("nan")
+    row[f"greedy objective % of {params.mode}"] = 100 * greedy_obj / obj if obj else float("nan")
+    row[f"greedy score×qty % of {params.mode}"] = (
         100
         * objective_value(kept, ks, x_greedy, params, with_fairness=False)
-        / objective_value(kept, ks, x_lp, params, with_fairness=False)
+        / objective_value(kept, ks, x, params, with_fairness=False)
     )
-    row["least-served LP"] = least_served_coverage(kept, x_lp, params)
+    row[f"least-served {params.mode}"] = least_served_coverage(kept, x, params)
     row["least-served greedy"] = least_served_coverage(kept, x_greedy, params)
-    lp_ratio, greedy_ratio = served_ratio(kept, x_lp, params), served_ratio(kept, x_greedy, params)
-    row["10th pct served LP"] = float(np.nanpercentile(lp_ratio, 10))
+    ratio, greedy_ratio = served_ratio(kept, x, params), served_ratio(kept, x_greedy, params)
+    row[f"10th pct served {params.mode}"] = float(np.nanpercentile(ratio, 10))
     row["10th pct served greedy"] = float(np.nanpercentile(greedy_ratio, 10))
     return row
 
@@ -290,12 +306,12 @@ def bench_index(offers: list, needs: list, params: Params, n_offers: int, n_need
     """Search time of the k-d tree against checking every pair, on the same columnar arrays."""
     o, n = build_arrays(offers[:n_offers], needs[:n_needs])
     excluded = np.empty(0, dtype=np.int64)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     indexed = find_candidates_arrays(o, n, params, excluded)
-    kd_s = time.perf_counter() - start
-    start = time.perf_counter()
+    kd_s, kd_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     brute = bruteforce_arrays(o, n, params, excluded)
-    brute_s = time.perf_counter() - start
+    brute_s, brute_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert indexed.id_pairs() == brute.id_pairs(), "k-d tree and brute force disagree"
     return {
         "subsample": f"{len(o):,} × {len(n):,}",
@@ -305,21 +321,26 @@ def bench_index(offers: list, needs: list, params: Params, n_offers: int, n_need
         "kd-tree s": kd_s,
         "brute force s": brute_s,
         "speed-up": brute_s / kd_s,
+        "kd-tree CPU s": kd_cpu,
+        "brute force CPU s": brute_cpu,
+        "CPU speed-up": brute_cpu / kd_cpu,
     }
 
 
 def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
     if isinstance(value, float):
         if value != value:
             return "–"
-        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+        return f"{value:,.4f}" if abs(value) < 100 else f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for r in rows for k in r))
     lines = ["| metric | " + " | ".join(str(r[keys[0]]) for r in rows) + " |"]
     lines.append("| --- |" + " ---: |" * len(rows))
     for key in keys[1:]:
@@ -334,7 +355,12 @@ def main() -> None:
     parser.add_argument("--pat-offers", type=int, default=2000)
     parser.add_argument("--pat-needs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--mode", choices=["lp", "greedy"], default="lp")
+    parser.add_argument("--mode", choices=["flow", "lp", "greedy"], default="flow")
+    parser.add_argument(
+        "--lp-max-pairs", type=int, default=200_000, help="compare with the HiGHS LP up to this many pairs"
+    )
+    parser.add_argument("--subsample-offers", type=int, default=20_000, help="national subsample compared with the LP")
+    parser.add_argument("--subsample-needs", type=int, default=4_000)
     parser.add_argument("--max-candidates", type=int, default=50, help="kept per need")
     args = parser.parse_args()
 
@@ -356,13 +382,23 @@ def main() -> None:
     pat_offers = make_offers(rng, lat[near], lon[near], pop[near], args.pat_offers)
     pat_needs = make_needs(rng, lat[near], lon[near], pop[near], args.pat_needs)
 
+    lp_max = args.lp_max_pairs
+    sub_offers, sub_needs = offers[: args.subsample_offers], needs[: args.subsample_needs]
     rows = [
-        bench_case(f"national {n_offers:,}×{n_needs:,}", offers, needs, params),
+        bench_case(f"national {n_offers:,}×{n_needs:,}", offers, needs, params, lp_max_pairs=lp_max),
+        bench_case(
+            f"national subsample {len(sub_offers):,}×{len(sub_needs):,}",
+            sub_offers,
+            sub_needs,
+            params,
+            lp_max_pairs=lp_max,
+        ),
         bench_case(
             f"PAT Cluny {len(pat_offers):,}×{len(pat_needs):,} ({int(near.sum())} communes)",
             pat_offers,
             pat_needs,
             params,
+            lp_max_pairs=lp_max,
         ),
     ]
     print()

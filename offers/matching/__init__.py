@@ -12,7 +12,8 @@ Inputs (`types.py`, frozen dataclasses):
   capacity, how far it can collect, gleaning volunteers, preferred labels,
   urgency, frequency, people served, quantity received recently).
 - `Weights` of the eight score components (normalised to sum 1), `Params`
-  (today, road detour factor, 'lp' or 'greedy', top candidates kept per need,
+  (today, road detour factor, allocation mode 'flow' — default —, 'lp' or
+  'greedy', top candidates kept per need,
   fairness strength, partner radius...), `history` {(offer org, need org):
   successful deliveries} and `excluded_pairs` {(offer id, need id)} never to
   propose again.
@@ -25,12 +26,14 @@ least-served coverage and per-stage timings in seconds).
 
 Stages, usable on their own: `find_candidates` (hard constraints through a
 k-d tree; `candidates_bruteforce` checks all pairs), `score_candidates`,
-`allocate` (sparse LP with a fairness term, or greedy). `check_pair` says in
+`allocate` (exact min-cost flow with a fairness term — OR-Tools —, the same
+problem as a sparse LP with HiGHS, or greedy). `check_pair` says in
 French why an officer's hand-made pairing is not feasible.
 """
 
 from .allocation import (
     allocate,
+    allocate_flow,
     allocate_greedy,
     allocate_lp,
     least_served_coverage,
@@ -65,6 +68,7 @@ __all__ = [
     "Scores",
     "Weights",
     "allocate",
+    "allocate_flow",
     "allocate_greedy",
     "allocate_lp",
     "candidates_bruteforce",

@@ -52,10 +52,19 @@ from scipy.sparse.csgraph import connected_components
 from .arrays import MASS_UNITS
 from .candidates import CandidatePairs
 from .scoring import Scores
-from .types import Params
+from .types import UNITS, Params
+
+try:  # OR-Tools is a dependency; without it flow mode falls back to the LP.
+    from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
+except ImportError:  # pragma: no cover - exercised only where OR-Tools is missing
+    SimpleMinCostFlow = None
 
 TOLERANCE = 1e-9
 BATCH_PAIRS = 20_000
+#: Flow units per unit of quantity, by unit code: 10 g / 10 ml, whole pieces and dozens.
+QUANTITY_STEPS = np.array([{"kg": 100, "l": 100}.get(u, 1) for u in UNITS], dtype=np.int64)
+#: Integer flow costs are values per flow unit in hundredths of a score point.
+COST_SCALE = 100
 
 
 def _limits(c: CandidatePairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -205,11 +214,146 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
     return _tidy(c, _fill_greedily(c, s, x, upper > 0))
 
 
+# ---------------------------------------------------------------- min-cost flow
+
+
+def flow_available() -> bool:
+    return SimpleMinCostFlow is not None
+
+
+def _steps(c: CandidatePairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flow units per unit of quantity: per offer, per need, per pair."""
+    per_offer = QUANTITY_STEPS[c.offers.unit]
+    return per_offer, QUANTITY_STEPS[c.needs.unit], per_offer[c.offer_idx]
+
+
+def _units(quantity: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Whole flow units in `quantity`, rounded down (beyond float noise)."""
+    return np.floor(quantity * steps + 1e-6).astype(np.int64)
+
+
+def _solve_flow(
+    c: CandidatePairs,
+    s: Scores,
+    params: Params,
+    pairs: np.ndarray,
+    offer_cap: np.ndarray,
+    need_cap: np.ndarray,
+    share_cap: np.ndarray,
+    pair_cap: np.ndarray,
+) -> np.ndarray:
+    """Optimal integer flow (units) on `pairs` (same order), given capacities in flow units.
+
+    `offer_cap`, `need_cap` and `share_cap` (the first share of each need) are
+    indexed by offer / need; `pair_cap` by pair.
+    """
+    out = np.zeros(len(pairs), dtype=np.int64)
+    usable = pair_cap[pairs] > 0
+    pairs = pairs[usable]
+    if not len(pairs):
+        return out
+    offers, o_node = np.unique(c.offer_idx[pairs], return_inverse=True)
+    needs, n_node = np.unique(c.need_idx[pairs], return_inverse=True)
+    n_offers, n_needs = len(offers), len(needs)
+    o_node, n_node = o_node.ravel() + 2, n_node.ravel() + 2 + n_offers  # 0 source, 1 sink
+    need_nodes = np.arange(n_needs) + 2 + n_offers
+    bonus = np.rint(COST_SCALE * 100 * params.fairness_strength * s.need_fairness[needs]).astype(np.int64)
+    q_need = need_cap[needs]
+    first = np.where(bonus > 0, np.minimum(share_cap[needs], q_need), 0)
+    supply = offer_cap[offers]
+    total = int(supply.sum())
+    zeros = np.zeros(n_needs, dtype=np.int64)
+    tails = np.concatenate([o_node, np.zeros(n_offers, np.int64), need_nodes, need_nodes, [0]])
+    heads = np.concatenate([n_node, np.arange(n_offers) + 2, np.ones(2 * n_needs, np.int64), [1]])
+    capacities = np.concatenate([pair_cap[pairs], supply, first, q_need - first, [total]])
+    costs = np.concatenate(
+        [-np.rint(COST_SCALE * s.score[pairs]).astype(np.int64), np.zeros(n_offers, np.int64), -bonus, zeros, [0]]
+    )
+    flow = SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
+    )
+    flow.set_nodes_supplies(np.array([0, 1], dtype=np.int32), np.array([total, -total], dtype=np.int64))
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"allocation min-cost flow failed: {status}")
+    out[usable] = flow.flows(arcs[: len(pairs)])
+    return out
+
+
+def _greedy_units(
+    c: CandidatePairs,
+    s: Scores,
+    pairs: np.ndarray,
+    f: np.ndarray,
+    offer_left: np.ndarray,
+    need_left: np.ndarray,
+    pair_cap: np.ndarray,
+    min_units: np.ndarray,
+) -> None:
+    """Top up `f` (flow units, in place) on `pairs` by decreasing score, each reaching its minimum."""
+    order = pairs[_score_order(c.subset(pairs), s.subset(pairs))]
+    oi, ni = c.offer_idx.tolist(), c.need_idx.tolist()
+    for p in order.tolist():
+        o, n = oi[p], ni[p]
+        amount = min(int(offer_left[o]), int(need_left[n]), int(pair_cap[p] - f[p]))
+        if amount <= 0 or f[p] + amount < min_units[p]:
+            continue
+        f[p] += amount
+        offer_left[o] -= amount
+        need_left[n] -= amount
+
+
+def allocate_flow(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
+    """Exact min-cost flow allocation, then the minimum-quantity repair (module docstring)."""
+    if not len(c):
+        return np.zeros(0)
+    if not flow_available():
+        return allocate_lp(c, s, params)
+    offer_steps, need_steps, pair_steps = _steps(c)
+    offer_q = _units(c.offers.quantity, offer_steps)
+    need_q = _units(c.needs.quantity, need_steps)
+    share = _units(params.fairness_first_share * c.needs.quantity, need_steps)
+    cap = _units(c.cap, pair_steps)
+    min_units = np.ceil(c.offers.min_quantity[c.offer_idx] * pair_steps - 1e-6).astype(np.int64)
+    f = _solve_flow(c, s, params, np.arange(len(c)), offer_q, need_q, share, cap)
+    touched = np.zeros(len(c), dtype=bool)
+    for round_ in range(params.min_quantity_rounds + 1):
+        short = (f > 0) & (f < min_units)
+        if not short.any():
+            break
+        cap[short] = 0
+        f[short] = 0
+        # The pairs sharing an offer or a need with a closed pair are re-optimised,
+        # every other allocation staying as it is (its quantities taken out first).
+        near = np.isin(c.offer_idx, c.offer_idx[short]) | np.isin(c.need_idx, c.need_idx[short])
+        touched |= near
+        if round_ == params.min_quantity_rounds:
+            break
+        fixed = np.where(near, 0, f)
+        given_offer = np.bincount(c.offer_idx, weights=fixed, minlength=len(c.offers)).astype(np.int64)
+        given_need = np.bincount(c.need_idx, weights=fixed, minlength=len(c.needs)).astype(np.int64)
+        local = np.flatnonzero(near)
+        f[local] = _solve_flow(
+            c, s, params, local, offer_q - given_offer, need_q - given_need, np.maximum(share - given_need, 0), cap
+        )
+    short = (f > 0) & (f < min_units)
+    if short.any() or touched.any():
+        f[short] = 0
+        cap[short] = 0
+        offer_left = offer_q - np.bincount(c.offer_idx, weights=f, minlength=len(c.offers)).astype(np.int64)
+        need_left = need_q - np.bincount(c.need_idx, weights=f, minlength=len(c.needs)).astype(np.int64)
+        _greedy_units(c, s, np.flatnonzero(touched), f, offer_left, need_left, cap, min_units)
+    return f / pair_steps
+
+
 def allocate(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
     """Quantity per pair (same order as `c`)."""
     if params.mode == "greedy":
         return _tidy(c, allocate_greedy(c, s))
-    return allocate_lp(c, s, params)
+    if params.mode == "lp":
+        return allocate_lp(c, s, params)
+    return allocate_flow(c, s, params)
 
 
 def objective_value(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Sequence
 from time import perf_counter
 
@@ -50,11 +49,6 @@ REASON_CODES = (
 )
 
 
-def _quantity_floor(x: float) -> float:
-    """Thousandths, never more than allocated (beyond float noise)."""
-    return math.floor(x * 1000 + 1e-6) / 1000
-
-
 def run(
     offers: Sequence[OfferInput],
     needs: Sequence[NeedInput],
@@ -81,23 +75,34 @@ def run(
     timings["allocation"] = perf_counter() - start
 
     start = perf_counter()
-    proposals = []
-    for p in np.flatnonzero(x > 0).tolist():
-        quantity = _quantity_floor(float(x[p]))
-        if quantity <= 0:
-            continue
-        proposals.append(
-            Proposal(
-                offer_id=int(o.id[kept.offer_idx[p]]),
-                need_id=int(n.id[kept.need_idx[p]]),
-                quantity=quantity,
-                score=round(float(kept_scores.score[p])),
-                distance_km=round(float(kept.distance_km[p]), 1),
-                mode=MODES[kept.mode[p]],  # type: ignore[arg-type]
-                explanation=explain(kept, p, quantity),
-                components=dict(zip(COMPONENTS, np.round(kept_scores.components[p], 4).tolist(), strict=True)),
-            )
+    # Thousandths, never more than allocated (beyond float noise); columns built once.
+    chosen = np.flatnonzero(x > 0)
+    quantities = np.floor(x[chosen] * 1000 + 1e-6) / 1000
+    chosen, quantities = chosen[quantities > 0], quantities[quantities > 0]
+    columns = zip(
+        chosen.tolist(),
+        quantities.tolist(),
+        o.id[kept.offer_idx[chosen]].tolist(),
+        n.id[kept.need_idx[chosen]].tolist(),
+        np.rint(kept_scores.score[chosen]).astype(int).tolist(),
+        kept.distance_km[chosen].tolist(),
+        kept.mode[chosen].tolist(),
+        np.round(kept_scores.components[chosen], 4).tolist(),
+        strict=True,
+    )
+    proposals = [
+        Proposal(
+            offer_id=offer_id,
+            need_id=need_id,
+            quantity=quantity,
+            score=score,
+            distance_km=round(distance, 1),
+            mode=MODES[mode],  # type: ignore[arg-type]
+            explanation=explain(kept, p, quantity),
+            components=dict(zip(COMPONENTS, components, strict=True)),
         )
+        for p, quantity, offer_id, need_id, score, distance, mode, components in columns
+    ]
     proposals.sort(key=lambda pr: (pr.need_id, -pr.score, pr.offer_id))
     timings["output"] = perf_counter() - start
 

@@ -160,7 +160,7 @@ class Params:
 
     today: date
     road_detour_factor: float = 1.3
-    mode: Literal["lp", "greedy"] = "lp"
+    mode: Literal["flow", "lp", "greedy"] = "flow"
     max_candidates_per_need: int = 50
     #: Extra value per unit, as a share of the 0–100 score scale, for the first
     #: `fairness_first_share` of an under-served structure's need (see allocation.py).
@@ -172,11 +172,12 @@ class Params:
     partner_radius_km: float = 80.0
     #: Past deliveries giving a history component of 0.5 (it saturates towards 1).
     history_half_saturation: float = 2.0
-    #: Re-solves of the LP when allocations fall below an offer's minimum quantity.
+    #: Local re-solves (flow) or component re-solves (LP) when allocations fall below an
+    #: offer's minimum quantity.
     min_quantity_rounds: int = 1
 
     def __post_init__(self) -> None:
-        _check_choice("mode", self.mode, ("lp", "greedy"))
+        _check_choice("mode", self.mode, ("flow", "lp", "greedy"))
         if self.road_detour_factor < 1:
             raise ValueError("road_detour_factor must be >= 1")
         if self.max_candidates_per_need < 1:

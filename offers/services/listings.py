@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -302,6 +304,117 @@ def _check_unknown(fields: dict, allowed: tuple[str, ...]) -> None:
         )
 
 
+# --- Steps shared by offers and needs ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between an offer and a need in the steps they share."""
+
+    name: str  # "offer" or "need", for the log
+    fields: tuple[str, ...]  # what an update may change
+    lock: Callable[[Any], Any]  # the listing again, row locked
+    apply: Callable[..., list[ProductCategory] | None]  # parse and validate; new categories, if any
+    taken: str  # the quantity already promised by matches
+    last_day: Callable[[Any], dt.date]  # past it, the listing cannot be published
+    photo_field: str | None = None  # a file deleted with the listing
+
+
+def _status_from_quantities(listing, kind: _Kind) -> str:
+    taken = getattr(listing, kind.taken)
+    if taken <= 0:
+        return Status.PUBLISHED
+    if taken < listing.quantity:
+        return Status.PARTLY_MATCHED
+    return Status.FULLY_MATCHED
+
+
+def _save_new(listing, *, kind: _Kind, categories, publish: bool, by):
+    listing.status = Status.PUBLISHED if publish else Status.DRAFT
+    listing.save()
+    if categories is not None:
+        listing.categories.set(categories)
+    if publish:
+        _changed(listing.organization_id)
+    logger.info("%s %s created for organization %s by %s", kind.name, listing.pk, listing.organization_id, by)
+    return listing
+
+
+def _update(listing, *, kind: _Kind, by, fields: dict):
+    require_edit_organization(by, listing.organization)
+    _check_unknown(fields, kind.fields)
+    listing = kind.lock(listing)
+    was_open = listing.status in OPEN_STATUSES
+    categories = kind.apply(listing, fields, creating=False, today=timezone.localdate())
+    if was_open:
+        listing.status = _status_from_quantities(listing, kind)
+    listing.save()
+    if categories is not None:
+        listing.categories.set(categories)
+    if was_open:
+        _changed(listing.organization_id)
+    return listing
+
+
+def _publish(listing, *, kind: _Kind, by):
+    require_edit_organization(by, listing.organization)
+    listing = kind.lock(listing)
+    if listing.status not in REOPENABLE:
+        return listing
+    if kind.last_day(listing) < timezone.localdate():
+        raise DomainError(
+            "window_past",
+            _("Cette période est déjà passée : changez les dates avant de publier."),
+            fields={"window_end": [_("Cette période est déjà passée.")]},
+        )
+    listing.status = _status_from_quantities(listing, kind)
+    listing.save(update_fields=["status", "updated_at"])
+    _changed(listing.organization_id)
+    return listing
+
+
+def _withdraw(listing, *, kind: _Kind, by):
+    require_edit_organization(by, listing.organization)
+    listing = kind.lock(listing)
+    if listing.status == Status.WITHDRAWN:
+        return listing
+    was_open = listing.status in OPEN_STATUSES
+    listing.status = Status.WITHDRAWN
+    listing.save(update_fields=["status", "updated_at"])
+    if was_open:
+        _changed(listing.organization_id)
+    return listing
+
+
+def _delete(listing, *, kind: _Kind, by) -> bool:
+    require_edit_organization(by, listing.organization)
+    listing = kind.lock(listing)
+    if listing.matches.exists():
+        with transaction.atomic():  # as the public ``<kind>_withdraw`` would
+            _withdraw(listing, kind=kind, by=by)
+        return False
+    was_open = listing.status in OPEN_STATUSES
+    organization_id = listing.organization_id
+    photo = getattr(listing, kind.photo_field) if kind.photo_field else None
+    photo_name = photo.name if photo else ""
+    listing.delete()
+    if photo_name:
+        storage = type(listing)._meta.get_field(kind.photo_field).storage
+        transaction.on_commit(lambda: storage.delete(photo_name))
+    if was_open:
+        _changed(organization_id)
+    return True
+
+
+def _refresh_status(listing, *, kind: _Kind):
+    if listing.status in (*OPEN_STATUSES, Status.FULLY_MATCHED):
+        status = _status_from_quantities(listing, kind)
+        if status != listing.status:
+            listing.status = status
+            listing.save(update_fields=["status", "updated_at"])
+    return listing
+
+
 # --- Offers ------------------------------------------------------------------------------
 
 
@@ -474,14 +587,6 @@ def _apply_offer(offer: Offer, changes: dict, *, creating: bool, today: dt.date)
     errors.raise_if_any()
 
 
-def _offer_status_from_quantities(offer: Offer) -> str:
-    if offer.quantity_reserved <= 0:
-        return Status.PUBLISHED
-    if offer.quantity_reserved < offer.quantity:
-        return Status.PARTLY_MATCHED
-    return Status.FULLY_MATCHED
-
-
 @transaction.atomic
 def offer_create(
     *,
@@ -539,12 +644,7 @@ def offer_create(
         "crate_kg": crate_kg,
     }
     _apply_offer(offer, changes, creating=True, today=timezone.localdate())
-    offer.status = Status.PUBLISHED if publish else Status.DRAFT
-    offer.save()
-    if publish:
-        _changed(organization.pk)
-    logger.info("offer %s created for organization %s by %s", offer.pk, organization.pk, by)
-    return offer
+    return _save_new(offer, kind=_OFFER, categories=None, publish=publish, by=by)
 
 
 def _lock_offer(offer: Offer) -> Offer:
@@ -554,50 +654,18 @@ def _lock_offer(offer: Offer) -> Offer:
 @transaction.atomic
 def offer_update(*, offer: Offer, by, **fields) -> Offer:
     """Change some fields; the offer is validated again as a whole."""
-    require_edit_organization(by, offer.organization)
-    _check_unknown(fields, OFFER_FIELDS)
-    offer = _lock_offer(offer)
-    was_open = offer.status in OPEN_STATUSES
-    _apply_offer(offer, fields, creating=False, today=timezone.localdate())
-    if was_open:
-        offer.status = _offer_status_from_quantities(offer)
-    offer.save()
-    if was_open:
-        _changed(offer.organization_id)
-    return offer
+    return _update(offer, kind=_OFFER, by=by, fields=fields)
 
 
 @transaction.atomic
 def offer_publish(*, offer: Offer, by) -> Offer:
     """Publish a draft, or put back a withdrawn or expired offer whose window is still ahead."""
-    require_edit_organization(by, offer.organization)
-    offer = _lock_offer(offer)
-    if offer.status not in REOPENABLE:
-        return offer
-    if offer.effective_end < timezone.localdate():
-        raise DomainError(
-            "window_past",
-            _("Cette période est déjà passée : changez les dates avant de publier."),
-            fields={"window_end": [_("Cette période est déjà passée.")]},
-        )
-    offer.status = _offer_status_from_quantities(offer)
-    offer.save(update_fields=["status", "updated_at"])
-    _changed(offer.organization_id)
-    return offer
+    return _publish(offer, kind=_OFFER, by=by)
 
 
 @transaction.atomic
 def offer_withdraw(*, offer: Offer, by) -> Offer:
-    require_edit_organization(by, offer.organization)
-    offer = _lock_offer(offer)
-    if offer.status == Status.WITHDRAWN:
-        return offer
-    was_open = offer.status in OPEN_STATUSES
-    offer.status = Status.WITHDRAWN
-    offer.save(update_fields=["status", "updated_at"])
-    if was_open:
-        _changed(offer.organization_id)
-    return offer
+    return _withdraw(offer, kind=_OFFER, by=by)
 
 
 @transaction.atomic
@@ -605,21 +673,7 @@ def offer_delete(*, offer: Offer, by) -> bool:
     """Delete an offer that never had a match; one with matches is withdrawn instead.
 
     Returns True when the offer is gone, False when it was withdrawn."""
-    require_edit_organization(by, offer.organization)
-    offer = _lock_offer(offer)
-    if offer.matches.exists():
-        offer_withdraw(offer=offer, by=by)
-        return False
-    was_open = offer.status in OPEN_STATUSES
-    organization_id = offer.organization_id
-    photo = offer.photo.name if offer.photo else ""
-    offer.delete()
-    if photo:
-        storage = Offer._meta.get_field("photo").storage
-        transaction.on_commit(lambda: storage.delete(photo))
-    if was_open:
-        _changed(organization_id)
-    return True
+    return _delete(offer, kind=_OFFER, by=by)
 
 
 def offer_refresh_status(offer: Offer) -> Offer:
@@ -628,12 +682,18 @@ def offer_refresh_status(offer: Offer) -> Offer:
     Called by the matching services after they reserved or released quantity (inside
     their transaction, with the row locked). Drafts, withdrawn and expired offers keep
     their status. Does not signal ``listing_changed``: matching itself caused the change."""
-    if offer.status in (*OPEN_STATUSES, Status.FULLY_MATCHED):
-        status = _offer_status_from_quantities(offer)
-        if status != offer.status:
-            offer.status = status
-            offer.save(update_fields=["status", "updated_at"])
-    return offer
+    return _refresh_status(offer, kind=_OFFER)
+
+
+_OFFER = _Kind(
+    name="offer",
+    fields=OFFER_FIELDS,
+    lock=_lock_offer,
+    apply=_apply_offer,
+    taken="quantity_reserved",
+    last_day=lambda offer: offer.effective_end,
+    photo_field="photo",
+)
 
 
 # --- Needs -------------------------------------------------------------------------------
@@ -775,14 +835,6 @@ def _apply_need(need: Need, changes: dict, *, creating: bool, today: dt.date) ->
     return categories
 
 
-def _need_status_from_quantities(need: Need) -> str:
-    if need.quantity_covered <= 0:
-        return Status.PUBLISHED
-    if need.quantity_covered < need.quantity:
-        return Status.PARTLY_MATCHED
-    return Status.FULLY_MATCHED
-
-
 @transaction.atomic
 def need_create(
     *,
@@ -836,13 +888,7 @@ def need_create(
         "has_vehicle": has_vehicle,
     }
     new_categories = _apply_need(need, changes, creating=True, today=timezone.localdate())
-    need.status = Status.PUBLISHED if publish else Status.DRAFT
-    need.save()
-    need.categories.set(new_categories or [])
-    if publish:
-        _changed(organization.pk)
-    logger.info("need %s created for organization %s by %s", need.pk, organization.pk, by)
-    return need
+    return _save_new(need, kind=_NEED, categories=new_categories or [], publish=publish, by=by)
 
 
 def _lock_need(need: Need) -> Need:
@@ -851,78 +897,39 @@ def _lock_need(need: Need) -> Need:
 
 @transaction.atomic
 def need_update(*, need: Need, by, **fields) -> Need:
-    require_edit_organization(by, need.organization)
-    _check_unknown(fields, NEED_FIELDS)
-    need = _lock_need(need)
-    was_open = need.status in OPEN_STATUSES
-    new_categories = _apply_need(need, fields, creating=False, today=timezone.localdate())
-    if was_open:
-        need.status = _need_status_from_quantities(need)
-    need.save()
-    if new_categories is not None:
-        need.categories.set(new_categories)
-    if was_open:
-        _changed(need.organization_id)
-    return need
+    return _update(need, kind=_NEED, by=by, fields=fields)
 
 
 @transaction.atomic
 def need_publish(*, need: Need, by) -> Need:
-    require_edit_organization(by, need.organization)
-    need = _lock_need(need)
-    if need.status not in REOPENABLE:
-        return need
-    if need.window_end < timezone.localdate():
-        raise DomainError(
-            "window_past",
-            _("Cette période est déjà passée : changez les dates avant de publier."),
-            fields={"window_end": [_("Cette période est déjà passée.")]},
-        )
-    need.status = _need_status_from_quantities(need)
-    need.save(update_fields=["status", "updated_at"])
-    _changed(need.organization_id)
-    return need
+    return _publish(need, kind=_NEED, by=by)
 
 
 @transaction.atomic
 def need_withdraw(*, need: Need, by) -> Need:
-    require_edit_organization(by, need.organization)
-    need = _lock_need(need)
-    if need.status == Status.WITHDRAWN:
-        return need
-    was_open = need.status in OPEN_STATUSES
-    need.status = Status.WITHDRAWN
-    need.save(update_fields=["status", "updated_at"])
-    if was_open:
-        _changed(need.organization_id)
-    return need
+    return _withdraw(need, kind=_NEED, by=by)
 
 
 @transaction.atomic
 def need_delete(*, need: Need, by) -> bool:
     """Delete a need that never had a match; one with matches is withdrawn instead."""
-    require_edit_organization(by, need.organization)
-    need = _lock_need(need)
-    if need.matches.exists():
-        need_withdraw(need=need, by=by)
-        return False
-    was_open = need.status in OPEN_STATUSES
-    organization_id = need.organization_id
-    need.delete()
-    if was_open:
-        _changed(organization_id)
-    return True
+    return _delete(need, kind=_NEED, by=by)
 
 
 def need_refresh_status(need: Need) -> Need:
     """Recompute published / partly / fully matched from ``quantity_covered`` (see
     ``offer_refresh_status``)."""
-    if need.status in (*OPEN_STATUSES, Status.FULLY_MATCHED):
-        status = _need_status_from_quantities(need)
-        if status != need.status:
-            need.status = status
-            need.save(update_fields=["status", "updated_at"])
-    return need
+    return _refresh_status(need, kind=_NEED)
+
+
+_NEED = _Kind(
+    name="need",
+    fields=NEED_FIELDS,
+    lock=_lock_need,
+    apply=_apply_need,
+    taken="quantity_covered",
+    last_day=lambda need: need.window_end,
+)
 
 
 # --- Expiry ------------------------------------------------------------------------------

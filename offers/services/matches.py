@@ -76,7 +76,7 @@ def matching_params(*, today: date) -> Params:
     return Params(
         today=today,
         road_detour_factor=float(getattr(settings, "ROAD_DETOUR_FACTOR", 1.3)),
-        mode=getattr(settings, "MATCHING_MODE", "lp"),
+        mode=getattr(settings, "MATCHING_MODE", "flow"),
     )
 
 

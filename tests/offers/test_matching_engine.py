@@ -20,6 +20,7 @@ from offers.matching import (
     OfferInput,
     Params,
     Weights,
+    allocate_flow,
     allocate_greedy,
     allocate_lp,
     candidates_bruteforce,
@@ -422,7 +423,7 @@ def test_check_pair_finds_no_reason_exactly_for_the_candidate_pairs(seed, n_offe
 
 
 @FAST
-@given(seeds, st.integers(1, 50), st.integers(1, 25), st.sampled_from(["lp", "greedy"]))
+@given(seeds, st.integers(1, 50), st.integers(1, 25), st.sampled_from(["flow", "lp", "greedy"]))
 def test_allocations_never_exceed_offer_need_or_pair_quantities(seed, n_offers, n_needs, mode):
     offers, needs = random_instance(seed, n_offers, n_needs)
     params = replace(PARAMS, mode=mode)
@@ -464,6 +465,41 @@ def test_the_lp_objective_is_at_least_the_greedy_one(seed, n_offers, n_needs, fa
     assert lp >= greedy - 1e-6 * max(1.0, abs(greedy))
 
 
+@FAST
+@given(
+    seeds,
+    st.integers(1, 60),
+    st.integers(1, 30),
+    st.sampled_from([0.0, 0.3, 1.0]),
+    st.sampled_from([0.0, 0.3, 0.55]),
+)
+def test_the_min_cost_flow_reaches_the_lp_optimum_and_beats_greedy(seed, n_offers, n_needs, fairness, first_share):
+    # Integer flow units of 10 g and costs in hundredths of a point: the flow optimum is the
+    # LP optimum up to 0.01 point per unit for the score and as much for the fairness bonus.
+    offers, needs = random_instance(seed, n_offers, n_needs, kg_only=True, minimums=False)
+    params = replace(PARAMS, fairness_strength=fairness, fairness_first_share=first_share)
+    c, s = _scored(offers, needs, params)
+    x = allocate_flow(c, s, params)
+    flow = objective_value(c, s, x, params)
+    lp = objective_value(c, s, allocate_lp(c, s, params), params)
+    greedy = objective_value(c, s, allocate_greedy(c, s), params)
+    slack = 0.01 * float(x.sum()) + 1e-6 * max(1.0, abs(lp))
+    assert lp - slack <= flow <= lp + 1e-6 * max(1.0, abs(lp))
+    assert flow >= greedy - slack
+
+
+def test_the_flow_counts_pieces_in_whole_units_and_kilograms_in_ten_grams():
+    pieces = make_offer(id=1, unit="piece", quantity=7.0, min_quantity=0.0, storage="ambient")
+    kilos = make_offer(id=2, quantity=3.456, min_quantity=0.0, storage="ambient")
+    needs = [
+        make_need(id=1, unit="piece", quantity=10.0, received_quantity_recent=500.0),
+        make_need(id=2, quantity=50.0, received_quantity_recent=500.0),
+    ]
+    c, s = _scored([pieces, kilos], needs, PARAMS)
+    given = dict(zip(c.offers.id[c.offer_idx].tolist(), allocate_flow(c, s, PARAMS).tolist(), strict=True))
+    assert given == {1: 7.0, 2: 3.45}
+
+
 def test_the_lp_serves_the_least_served_structure_better_than_greedy():
     offer = make_offer(quantity=100.0, min_quantity=0.0, storage="ambient", logistics=frozenset({"partner"}))
     well_fed = make_need(id=1, organization_id=1, road_km=2.0, quantity=100.0, received_quantity_recent=500.0)
@@ -472,21 +508,35 @@ def test_the_lp_serves_the_least_served_structure_better_than_greedy():
     scores = dict(zip(c.needs.id[c.need_idx].tolist(), s.score.tolist(), strict=True))
     assert scores[1] > scores[2]  # greedy alone would give everything to the well-fed one
 
-    lp, greedy = allocate_lp(c, s, PARAMS), allocate_greedy(c, s)
-    assert least_served_coverage(c, lp, PARAMS) > least_served_coverage(c, greedy, PARAMS) == 0.0
-    assert dict(zip(c.needs.id[c.need_idx].tolist(), lp.tolist(), strict=True))[2] == pytest.approx(30.0)
+    greedy = allocate_greedy(c, s)
+    for exact in (allocate_flow(c, s, PARAMS), allocate_lp(c, s, PARAMS)):
+        assert least_served_coverage(c, exact, PARAMS) > least_served_coverage(c, greedy, PARAMS) == 0.0
+        assert dict(zip(c.needs.id[c.need_idx].tolist(), exact.tolist(), strict=True))[2] == pytest.approx(30.0)
 
 
-def test_the_lp_closes_allocations_below_the_offer_minimum_and_reallocates():
+@pytest.mark.parametrize("mode", ["flow", "lp"])
+def test_allocations_below_the_offer_minimum_are_closed_and_reallocated(mode):
     # 25 kg for two needs of 20 kg with a 10 kg minimum: a 20 + 5 split is not allowed.
     offer = make_offer(quantity=25.0, min_quantity=10.0)
     needs = [make_need(id=i, organization_id=i, quantity=20.0, road_km=3.0 * i) for i in (1, 2)]
-    result = run([offer], needs, params=PARAMS)
+    result = run([offer], needs, params=replace(PARAMS, mode=mode))
     assert [(p.need_id, p.quantity) for p in result.proposals] in (
         [(1, 20.0)],
         [(1, 15.0), (2, 10.0)],
     )
     assert all(p.quantity >= 10.0 for p in result.proposals)
+
+
+def test_a_short_allocation_frees_quantity_for_a_pair_that_reaches_the_minimum():
+    # Unconstrained, the flow sends offer 1's last 4 kg to need 2, below its 5 kg minimum;
+    # that pair is closed and the flow re-solved around it, every proposal reaching its minimum.
+    offers = [
+        make_offer(id=1, quantity=24.0, min_quantity=5.0, storage="ambient"),
+        make_offer(id=2, quantity=5.0, min_quantity=5.0, storage="ambient", lat=north_of_cluny(4.0)[0]),
+    ]
+    needs = [make_need(id=1, quantity=20.0, road_km=1.0), make_need(id=2, quantity=9.0, road_km=6.0)]
+    result = run(offers, needs, params=PARAMS)
+    assert [(p.offer_id, p.need_id, p.quantity) for p in result.proposals] == [(1, 1, 20.0), (2, 2, 5.0)]
 
 
 @FAST
@@ -514,3 +564,7 @@ def test_invalid_inputs_are_refused_with_a_clear_error():
         make_need(window_start=days(3), window_end=days(1))
     with pytest.raises(ValueError, match="mode"):
         Params(today=TODAY, mode="random")  # type: ignore[arg-type]
+
+
+def test_the_exact_min_cost_flow_is_the_default_allocation():
+    assert Params(today=TODAY).mode == "flow"
