@@ -26,7 +26,8 @@ least-served coverage and per-stage timings in seconds).
 
 Stages, usable on their own: `find_candidates` (hard constraints through a
 k-d tree; `candidates_bruteforce` checks all pairs), `score_candidates`,
-`allocate` (exact min-cost flow with a fairness term — OR-Tools —, the same
+`allocate` (exact min-cost flow with a fairness term — LEMON network simplex
+through pylmcf —, the same
 problem as a sparse LP with HiGHS, or greedy). `check_pair` says in
 French why an officer's hand-made pairing is not feasible.
 """

@@ -12,7 +12,8 @@ in each need's coverage and an under-served structure (fairness_n near 1)
 gets its first share before a well-served one gets its last units
 (`objective_value` computes it for any allocation).
 
-Flow mode (the default) solves it exactly as a min-cost flow with OR-Tools:
+Flow mode (the default) solves it exactly as a min-cost flow with LEMON's
+network simplex (the `pylmcf` package):
 source → offer (capacity quantity_o), offer → need for each pair (capacity
 cap_p, cost −score_p), need → sink by two arcs (the first share, cost −b_n,
 then the rest at no cost) and a free source → sink bypass, so that supply may
@@ -24,7 +25,7 @@ rounded down) and values per step in hundredths of a score point
 
 LP mode solves the same problem with HiGHS on a sparse matrix (components of
 the offer–need graph solved separately, pieces rounded down afterwards); it is
-kept to compare against and used when OR-Tools is not installed.
+kept to compare against and used when pylmcf is not installed.
 
 Minimum quantities make the problem combinatorial (semi-continuous x_p); both
 exact modes ignore them, then close every pair allocated below its offer's
@@ -54,10 +55,10 @@ from .candidates import CandidatePairs
 from .scoring import Scores
 from .types import UNITS, Params
 
-try:  # OR-Tools is a dependency; without it flow mode falls back to the LP.
-    from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
-except ImportError:  # pragma: no cover - exercised only where OR-Tools is missing
-    SimpleMinCostFlow = None
+try:  # pylmcf (LEMON's network simplex) is a dependency; without it flow mode falls back to the LP.
+    from pylmcf import Graph as FlowGraph
+except ImportError:  # pragma: no cover - exercised only where pylmcf is missing
+    FlowGraph = None
 
 TOLERANCE = 1e-9
 BATCH_PAIRS = 20_000
@@ -218,7 +219,7 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params) -> np.ndarray:
 
 
 def flow_available() -> bool:
-    return SimpleMinCostFlow is not None
+    return FlowGraph is not None
 
 
 def _steps(c: CandidatePairs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -262,22 +263,39 @@ def _solve_flow(
     first = np.where(bonus > 0, np.minimum(share_cap[needs], q_need), 0)
     supply = offer_cap[offers]
     total = int(supply.sum())
-    zeros = np.zeros(n_needs, dtype=np.int64)
+    score_cost = np.rint(COST_SCALE * s.score[pairs]).astype(np.int64)
+    # LEMON wants non-negative costs. Node potentials π(source) = π(offer) = k_pair + k_need,
+    # π(need) = k_need, π(sink) = 0 turn every arc cost c(u, v) into c + π(u) − π(v) ≥ 0: pair
+    # arcs k_pair − score, first-share arcs k_need − bonus, the rest k_need, the bypass
+    # k_pair + k_need, source → offer 0. Every cycle keeps its cost and any flow's total cost
+    # moves by (k_pair + k_need) · total, a constant as the supplies are fixed: same optimum.
+    k_pair, k_need = max(int(score_cost.max()), 0), max(int(bonus.max()), 0)
     tails = np.concatenate([o_node, np.zeros(n_offers, np.int64), need_nodes, need_nodes, [0]])
     heads = np.concatenate([n_node, np.arange(n_offers) + 2, np.ones(2 * n_needs, np.int64), [1]])
     capacities = np.concatenate([pair_cap[pairs], supply, first, q_need - first, [total]])
     costs = np.concatenate(
-        [-np.rint(COST_SCALE * s.score[pairs]).astype(np.int64), np.zeros(n_offers, np.int64), -bonus, zeros, [0]]
+        [
+            k_pair - score_cost,
+            np.zeros(n_offers, np.int64),
+            k_need - bonus,
+            np.full(n_needs, k_need, np.int64),
+            [k_pair + k_need],
+        ]
     )
-    flow = SimpleMinCostFlow()
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
-    )
-    flow.set_nodes_supplies(np.array([0, 1], dtype=np.int32), np.array([total, -total], dtype=np.int64))
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"allocation min-cost flow failed: {status}")
-    out[usable] = flow.flows(arcs[: len(pairs)])
+    order = np.lexsort((heads, tails))  # LEMON wants arcs sorted by tail then head; stable for the parallel ones
+    flow = FlowGraph(2 + n_offers + n_needs, tails[order].astype(np.int64), heads[order].astype(np.int64))
+    supplies = np.zeros(2 + n_offers + n_needs, dtype=np.int64)
+    supplies[0], supplies[1] = total, -total
+    flow.set_node_supply(supplies)
+    flow.set_edge_capacities(np.ascontiguousarray(capacities[order], dtype=np.int64))
+    flow.set_edge_costs(np.ascontiguousarray(costs[order], dtype=np.int64))
+    try:
+        flow.solve()
+    except RuntimeError as error:  # pragma: no cover - the bypass keeps the network feasible
+        raise RuntimeError(f"allocation min-cost flow failed: {error}") from error
+    arc_flow = np.empty(len(order), dtype=np.int64)
+    arc_flow[order] = flow.result()
+    out[usable] = arc_flow[: len(pairs)]
     return out
 
 
