@@ -592,6 +592,24 @@ def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
 # --- Personal data (RGPD) ------------------------------------------------------------
 
 
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "language", "wants_email_notifications", "wants_daily_digest")
+
+
+@transaction.atomic
+def user_update(*, user: User, by, **fields) -> User:
+    """A person edits their own profile (staff may edit anyone's)."""
+    actor = as_user(by)
+    if not actor or (actor.pk != user.pk and not actor.is_staff):
+        raise NotAllowed()
+    for field, value in fields.items():
+        if field not in PROFILE_FIELDS:
+            raise _invalid(field, _("Champ inconnu."))
+        setattr(user, field, value)
+    _full_clean(user, exclude=["password"])
+    user.save(update_fields=list(fields))
+    return user
+
+
 def user_export_data(*, user: User) -> dict:
     """Everything MIAM holds about a person, as portable JSON."""
     return {

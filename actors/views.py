@@ -74,7 +74,7 @@ def invitation_accept(request, token):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.user_update(user=request.user, by=request.user, **form.cleaned_data)
         messages.success(request, _("Profil enregistré."))
         return redirect("actors:profile")
     return render(request, "actors/profile.html", {"form": form, "title": _("Mon profil")})

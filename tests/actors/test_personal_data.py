@@ -41,3 +41,17 @@ def test_notifications_are_emailed_unless_the_person_chose_the_digest(geo, djang
     assert services.notifications_send_digest() == 1
     assert mail.outbox[-1].to == ["digest@example.org"]
     assert services.notifications_send_digest() == 0
+
+
+def test_a_person_edits_their_profile_but_not_someone_elses(geo):
+    import pytest
+
+    from miam.errors import NotAllowed
+
+    me = make_member(FarmFactory(), email="me@example.org")
+    other = make_member(FarmFactory(), email="other@example.org")
+    services.user_update(user=me, by=me, first_name="Lou", wants_daily_digest=True)
+    me.refresh_from_db()
+    assert (me.first_name, me.wants_daily_digest) == ("Lou", True)
+    with pytest.raises(NotAllowed):
+        services.user_update(user=other, by=me, first_name="Pirate")
