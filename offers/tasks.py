@@ -63,14 +63,13 @@ def matching_nightly() -> int:
 @shared_task(**RETRY)
 def listings_expire() -> int:
     """Offers and needs past their window expire; proposals on them are withdrawn."""
-    from offers.services import listings
+    from offers.services.listings import listings_expire as expire
     from offers.services.matches import matches_expire_stale
 
     today = timezone.localdate()
-    expire = getattr(listings, "listings_expire", None)
-    count = expire(today=today) if expire else 0
+    counts = expire(today=today)
     matches_expire_stale(today=today)
-    return count or 0
+    return sum(counts.values())
 
 
 @shared_task(**RETRY)
