@@ -76,3 +76,12 @@ def test_a_recognition_year_out_of_range_is_refused(geo):
     with pytest.raises(DomainError) as error:
         services.territory_update(territory=territory, by=officer, recognized_year=1990)
     assert "recognized_year" in error.value.fields
+
+
+def test_the_outline_of_a_pat_has_no_slivers_between_its_communes(staff):
+    from shapely.geometry import shape
+
+    territory = services.territory_create(by=staff, name="PAT du Clunisois", epci_codes=["200040293"])
+    outline = shape(territory.outline)
+    assert outline.geom_type == "Polygon"
+    assert len(outline.interiors) <= 1  # one real enclave at most, not one hole per border
