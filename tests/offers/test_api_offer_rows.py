@@ -1,0 +1,87 @@
+"""The offers list reads rows, not model instances: it must give the serializer's JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from rest_framework.test import APIClient, APIRequestFactory
+
+from offers import selectors
+from offers.api import OfferSerializer
+from offers.models import Offer
+from tests.factories import FarmFactory, OfferFactory, category, make_member
+
+TODAY = timezone.localdate()
+
+
+def _serialized(principal, pks, path):
+    request = APIRequestFactory().get(path)
+    serializer = OfferSerializer(context={"request": request})
+    offers = {o.pk: o for o in selectors.offer_list(principal=principal).filter(pk__in=pks)}
+    return [serializer.to_representation(offers[pk]) for pk in pks]
+
+
+def _varied_offers(farm) -> list[Offer]:
+    solidarity = OfferFactory(
+        organization=farm,
+        pricing="solidarity",
+        price_per_unit="0.80",
+        usual_price_per_unit="1.60",
+        labels=["AB", "HVE"],
+        logistics=["pickup", "delivery"],
+        use_by=TODAY + dt.timedelta(days=2),
+        unit="crate",
+        crate_kg="7.5",
+        lot_number="L-42",
+    )
+    family = OfferFactory(organization=farm, category=category("vegetables"), description="Des légumes")
+    photo = OfferFactory(organization=farm, quantity_reserved="1.500")
+    Offer.objects.filter(pk=photo.pk).update(photo="offers/2026/01/cagette.jpg")
+    draft = OfferFactory(organization=farm, status="draft")
+    return [solidarity, family, photo, draft]
+
+
+def test_the_list_rows_give_the_serializer_json_to_a_visitor(geo):
+    farm = FarmFactory()
+    _varied_offers(farm)
+    body = APIClient().get("/api/v1/offers/").json()
+    pks = [r["id"] for r in body["results"]]
+    assert body["count"] == 3 and len(pks) == 3
+    assert body["results"] == _serialized(AnonymousUser(), pks, "/api/v1/offers/")
+    assert {r["location_is_exact"] for r in body["results"]} == {False}
+
+
+def test_the_list_rows_give_the_serializer_json_to_a_member_with_distances(geo):
+    farm = FarmFactory()
+    _varied_offers(farm)
+    member = make_member(farm)
+    client = APIClient()
+    client.force_login(member)
+    path = "/api/v1/offers/?within=46.43,4.66,50&ordering=distance_km"
+    body = client.get(path).json()
+    pks = [r["id"] for r in body["results"]]
+    assert body["count"] == 4
+    expected = _serialized(member, pks, path)
+    for row, serialized in zip(body["results"], expected, strict=True):
+        assert row["distance_km"] is not None
+        assert row | {"distance_km": None} == serialized
+    assert {r["location_is_exact"] for r in body["results"]} == {True}
+    assert any(r["photo"] == "http://testserver/media/offers/2026/01/cagette.jpg" for r in body["results"])
+
+
+def test_a_page_reads_its_total_with_its_rows_and_keeps_the_page_errors(geo, django_assert_max_num_queries):
+    for _ in range(5):
+        OfferFactory()
+    client = APIClient()
+    with django_assert_max_num_queries(1):
+        body = client.get("/api/v1/offers/", {"page_size": 2, "page": 3}).json()
+    assert body["count"] == 5 and len(body["results"]) == 1 and body["next"] is None and body["previous"]
+    assert client.get("/api/v1/offers/", {"page_size": 2, "page": 4}).status_code == 404
+    assert client.get("/api/v1/offers/", {"page_size": 2, "page": "x"}).status_code == 404
+    last = client.get("/api/v1/offers/", {"page_size": 2, "page": "last"}).json()
+    assert last["count"] == 5 and len(last["results"]) == 1
+    Offer.objects.all().delete()
+    empty = client.get("/api/v1/offers/").json()
+    assert empty == {"count": 0, "next": None, "previous": None, "results": []}
