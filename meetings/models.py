@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from actors.models import TimeStamped
+from actors.models import Organization, TimeStamped
 
 
 def new_ical_uid() -> str:
@@ -195,16 +195,13 @@ class Registration(TimeStamped):
         WAITLISTED = "waitlisted", _("en liste d'attente")
         CANCELLED = "cancelled", _("annulée")
 
-    class ActorKind(models.TextChoices):
-        FARM = "farm", _("Ferme")
-        FOOD_AID = "food_aid", _("Structure d'aide alimentaire")
-        PROCESSOR = "processor", _("Transformateur")
-        LOGISTICS = "logistics", _("Logistique")
-        COLLECTIVITE = "collectivite", _("Collectivité")
-        ASSOCIATION = "association", _("Association")
-        OTHER = "other", _("Autre organisation")
-        PERSON = "person", _("Personne")
-        RESIDENT = "resident", _("Habitant·e")
+    # The kinds of organization, plus people with and without an account: derived from
+    # Organization.Kind so that a new kind of actor shows in attendance without a second list.
+    ActorKind = models.TextChoices(
+        "ActorKind",
+        [(value.upper(), (value, label)) for value, label in Organization.Kind.choices]
+        + [("PERSON", ("person", _("Personne"))), ("RESIDENT", ("resident", _("Habitant·e")))],
+    )
 
     meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="registrations", verbose_name=_("réunion"))
     organization = models.ForeignKey(
