@@ -34,8 +34,9 @@ from actors.permissions import (
 from miam.pagination import PageOrSyncPagination
 from offers.api import ERRORS_READ, ERRORS_WRITE, ErrorSerializer, PointMixin
 from offers.filters import OrganizationFilter, SafeOrderingFilter, _clean_text
-from offers.models import ProductCategory
 from offers.selectors import annotate_public_point
+from products.labels import FARM_LABELS
+from products.models import ProductCategory
 
 # --- Territories -------------------------------------------------------------------------
 
@@ -275,7 +276,7 @@ class OrganizationSerializer(PointMixin, serializers.ModelSerializer):
 
 
 class FarmProfileWriteSerializer(serializers.Serializer):
-    labels = serializers.ListField(child=serializers.ChoiceField(choices=list(services.FARM_LABELS)), required=False)
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=list(FARM_LABELS)), required=False)
     delivery_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
     vehicle = serializers.ChoiceField(choices=FarmProfile.Vehicle.choices, required=False)
     accepts_donation = serializers.BooleanField(required=False)

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from actors import services
 from actors.models import Commune, Membership, Organization, Territory, TerritoryRole, User
-from offers.models import ProductCategory
+from products.models import ProductCategory
 
 DEMO_PASSWORD = "miam-demo-2026"
 SOURCE = "Chambre d'agriculture, INSEE 2021 — livret MIAM phase 1 (000_7229e82bde55593c)"

@@ -220,7 +220,7 @@ class FarmProfile(models.Model):
 
     organization = models.OneToOneField(Organization, models.CASCADE, related_name="farm_profile")
     productions = models.ManyToManyField(
-        "offers.ProductCategory", blank=True, related_name="farms", verbose_name=_("productions")
+        "products.ProductCategory", blank=True, related_name="farms", verbose_name=_("productions")
     )
     labels = models.JSONField(_("labels"), default=list, blank=True)
     delivery_radius_km = models.DecimalField(

@@ -42,6 +42,7 @@ from actors.permissions import (
     require_write,
 )
 from miam.errors import DomainError, NotAllowed
+from products.labels import FARM_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -70,18 +71,6 @@ STRUCTURE_FIELDS = (
     "monthly_budget_eur",
     "gleaning_volunteers",
 )
-FARM_LABELS = {
-    "AB": "Agriculture biologique",
-    "HVE": "Haute valeur environnementale",
-    "NP": "Nature & Progrès",
-    "DEMETER": "Demeter",
-    "BBC": "Bio Cohérence",
-    "LR": "Label Rouge",
-    "AOP": "AOP / AOC",
-    "IGP": "IGP",
-    "BF": "Bienvenue à la ferme",
-}
-FARM_LABEL_CODES = list(FARM_LABELS)
 
 
 def _invalid(field: str, message: str, code: str = "invalid") -> DomainError:

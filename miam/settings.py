@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dsfr",
     "django_htmx",
     "widget_tweaks",
+    "products",
     "actors",
     "offers",
     "meetings",
@@ -244,12 +245,12 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set, so partner apps get stable enum names.
     "ENUM_NAME_OVERRIDES": {
         "OfferStatusEnum": "offers.models.Status",
-        "UnitEnum": "offers.models.Unit",
+        "UnitEnum": "products.models.Unit",
         "NeedUnitEnum": "offers.models.NEED_UNIT_CHOICES",
         "RecurrenceEnum": "offers.models.Recurrence",
         "NeedFrequencyEnum": "offers.models.NEED_FREQUENCY_CHOICES",
         "LogisticsEnum": "offers.models.Logistics",
-        "LabelsEnum": "actors.services.FARM_LABEL_CODES",
+        "LabelsEnum": "products.labels.FARM_LABEL_CODES",
         "OrganizationKindEnum": "actors.models.Organization.Kind",
         "ActionStatusEnum": "meetings.models.Action.Status",
         "InitiativeStatusEnum": "initiatives.models.STATUS_CHOICES",

@@ -34,7 +34,6 @@ from rest_framework.response import Response
 
 from actors.models import Organization
 from actors.permissions import can_see_private_fields
-from actors.services import FARM_LABELS
 from miam.pagination import PageOrSyncPagination
 from offers import selectors, services
 from offers.filters import MatchFilter, NeedFilter, OfferFilter, OrganizationFilter, SafeOrderingFilter
@@ -47,12 +46,11 @@ from offers.models import (
     Need,
     Offer,
     Pricing,
-    ProductCategory,
     Recurrence,
-    Storage,
-    Unit,
 )
 from offers.services.listings import listings_bulk_changed
+from products.labels import FARM_LABELS
+from products.models import Storage, Unit
 
 # --- Shared pieces -----------------------------------------------------------------------
 
@@ -180,33 +178,6 @@ class OrganizationBriefSerializer(serializers.ModelSerializer):
         model = Organization
         fields = ["id", "name", "kind", "commune", "commune_name"]
         read_only_fields = fields
-
-
-# --- Categories --------------------------------------------------------------------------
-
-
-class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    label = serializers.SerializerMethodField(help_text=_("Le nom dans la langue de la requête."))
-
-    class Meta:
-        model = ProductCategory
-        fields = ["id", "code", "name", "name_en", "label", "parent", "storage", "default_unit", "shelf_life_days"]
-        read_only_fields = fields
-
-    def get_label(self, obj) -> str:
-        return obj.name_en if (get_language() or "fr").startswith("en") else obj.name
-
-
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
-    """The two-level product taxonomy. A filter on a family (``vegetables``) includes its
-    sub-categories everywhere in the API."""
-
-    serializer_class = CategorySerializer
-    queryset = ProductCategory.objects.select_related("parent").order_by("sort_order", "name")
-    lookup_field = "code"
-    pagination_class = None
-    filter_backends: list = []
 
 
 # --- Offers ------------------------------------------------------------------------------
@@ -1017,7 +988,6 @@ class NeedLayerView(GeoLayerView):
 
 def register(router) -> None:
     """Add this app's viewsets to the v1 router."""
-    router.register("categories", CategoryViewSet, basename="category")
     router.register("offers", OfferViewSet, basename="offer")
     router.register("needs", NeedViewSet, basename="need")
     router.register("matches", MatchViewSet, basename="match")
@@ -1031,7 +1001,6 @@ urlpatterns: list = [
 ]
 
 __all__ = [
-    "CategorySerializer",
     "ErrorSerializer",
     "MatchSerializer",
     "MatchViewSet",

@@ -16,7 +16,8 @@ from django.db import transaction
 
 from actors.models import Organization, User
 from offers import services
-from offers.models import Match, Offer, ProductCategory
+from offers.models import Match, Offer
+from products.models import ProductCategory
 
 # category code → (quantity range, usual price € per unit)
 PRODUCE = {

@@ -19,8 +19,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
 from actors.models import Commune, Departement, Organization, Territory
-from offers.models import Logistics, Match, Need, Offer, Pricing, ProductCategory, Status
+from offers.models import Logistics, Match, Need, Offer, Pricing, Status
 from offers.selectors import filter_bbox, filter_within, territory_commune_ids
+from products.models import ProductCategory
 
 MAX_RADIUS_KM = 1000.0
 
@@ -139,7 +140,7 @@ class CodeListFilter(filters.Filter):
 
 
 def _farm_labels():
-    from actors.services import FARM_LABELS
+    from products.labels import FARM_LABELS
 
     return list(FARM_LABELS)
 

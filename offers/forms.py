@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
-from actors.services import FARM_LABELS
-from offers.models import Logistics, Match, Need, Pricing, ProductCategory, Recurrence, Unit
+from offers.models import Logistics, Match, Need, Pricing, Recurrence
+from products.labels import FARM_LABELS
+from products.models import ProductCategory, Unit
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any", "min": "0"}

@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 
 from actors.models import Organization, Territory
 from actors.permissions import viewer_territory_ids
-from offers.models import OPEN_STATUSES, Need, Offer, Pricing, ProductCategory
+from offers.models import OPEN_STATUSES, Need, Offer, Pricing
+from products.models import ProductCategory
 
 LAYERS = ("farms", "structures", "offers", "needs", "initiatives")
 FARM_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)

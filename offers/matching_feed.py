@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from offers.matching import NeedInput, OfferInput, Proposal
-from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer, ProductCategory, Unit
+from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer
+from products.models import ProductCategory, Unit
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from actors.permissions import (
     viewer_territory_ids,
 )
 from miam.geo import EARTH_RADIUS_KM, bounding_box
-from offers.models import Match, Need, Offer, ProductCategory, Status
+from offers.models import Match, Need, Offer, Status
+from products.models import ProductCategory
 
 
 def private_organizations_q(principal, field: str = "organization_id") -> Q | None:

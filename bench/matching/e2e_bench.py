@@ -46,8 +46,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from actors.models import Commune, Organization, StructureProfile, Territory  # noqa: E402
-from offers.models import Delivery, Match, MatchingRun, Need, Offer, ProductCategory  # noqa: E402
+from offers.models import Delivery, Match, MatchingRun, Need, Offer  # noqa: E402
 from offers.services import matches as match_services  # noqa: E402
+from products.models import ProductCategory  # noqa: E402
 
 CLUNY = "71137"
 PAT_RADIUS_KM = 30.0

@@ -24,23 +24,12 @@ from django.utils.translation import gettext as _
 
 from actors.models import FarmProfile, Organization, StructureProfile
 from actors.permissions import as_user, require_edit_organization
-from actors.services import FARM_LABELS
 from miam.errors import DomainError
 from offers import events
-from offers.models import (
-    OPEN_STATUSES,
-    STORAGE_RANK,
-    Logistics,
-    Need,
-    Offer,
-    Pricing,
-    ProductCategory,
-    Recurrence,
-    Status,
-    Storage,
-    Unit,
-)
+from offers.models import OPEN_STATUSES, Logistics, Need, Offer, Pricing, Recurrence, Status
 from offers.validators import validate_image_upload
+from products.labels import FARM_LABELS
+from products.models import STORAGE_RANK, ProductCategory, Storage, Unit
 
 __all__ = [
     "OFFER_KINDS",

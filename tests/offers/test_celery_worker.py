@@ -93,13 +93,13 @@ def world(transactional_db, settings):
     """Just enough geography (Cluny and its PAT) and the categories, committed for the worker."""
     import redis
 
-    from offers.categories import sync_categories
-    from offers.models import ProductCategory
+    from products.models import ProductCategory
+    from products.taxonomy import taxonomy_load
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     app.conf.task_always_eager = False
     settings.MATCHING_DEBOUNCE_SECONDS = 1
-    sync_categories(ProductCategory)
+    taxonomy_load(ProductCategory)
     region = Region.objects.get_or_create(code="27", defaults={"name": "Bourgogne-Franche-Comté"})[0]
     dep = Departement.objects.get_or_create(code="71", defaults={"name": "Saône-et-Loire", "region": region})[0]
     cluny = Commune.objects.get_or_create(
