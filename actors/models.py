@@ -212,6 +212,12 @@ class Organization(TimeStamped):
         super().save(*args, **kwargs)
 
 
+#: Organizations that produce food: they post offers, they are the map's farms.
+PRODUCER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
+#: Organizations that receive food: they post needs.
+RECIPIENT_KINDS = (Organization.Kind.FOOD_AID,)
+
+
 class FarmProfile(models.Model):
     class Vehicle(models.TextChoices):
         NONE = "none", _("aucun")

@@ -6,37 +6,31 @@ so that the API, the pages and the jobs apply the same rules and permissions.
 
 from __future__ import annotations
 
-import hashlib
-
-from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
-from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
-    extend_schema_serializer,
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from actors.api import OrganizationBriefSerializer, PointMixin, principal_of
 from actors.models import Organization
-from actors.permissions import can_see_private_fields
+from actors.selectors import annotate_public_point
+from miam.api_cache import AnonymousCacheMixin
+from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
+from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView, number_or_none
+from miam.filters import SafeOrderingFilter
 from miam.pagination import PageOrSyncPagination
 from offers import selectors, services
-from offers.filters import MatchFilter, NeedFilter, OfferFilter, OrganizationFilter, SafeOrderingFilter
+from offers.filters import MatchFilter, NeedFilter, OfferFilter
 from offers.models import (
     NEED_FREQUENCY_CHOICES,
     NEED_UNIT_CHOICES,
@@ -48,137 +42,13 @@ from offers.models import (
     Pricing,
     Recurrence,
 )
-from offers.services.listings import listings_bulk_changed
 from products.labels import FARM_LABELS
 from products.models import Storage, Unit
 
 # --- Shared pieces -----------------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    """Every API error: an HTTP status, a code, a message (French by default) and field errors."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-ERRORS_READ = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Filtre ou paramètre invalide.")),
-}
-ERRORS_WRITE = {
-    400: OpenApiResponse(ErrorSerializer, description=_("Données invalides (détail par champ).")),
-    401: OpenApiResponse(ErrorSerializer, description=_("Authentification requise.")),
-    403: OpenApiResponse(
-        ErrorSerializer, description=_("Action non autorisée (clé en lecture seule, hors périmètre).")
-    ),
-    404: OpenApiResponse(ErrorSerializer, description=_("Introuvable.")),
-}
 WRITE_PARSERS = [JSONParser, MultiPartParser]
-
-# --- A short cache of what visitors read -----------------------------------------------------
-# Anonymous reads (map pages, public widgets) are the same for everybody: their JSON is kept
-# ANON_CACHE_SECONDS, and any saved or deleted offer, need, organization or match drops it
-# at once in this process (and everywhere when the cache is Redis). Signed-in people and
-# API keys always read fresh data.
-ANON_CACHE_SECONDS = 15
-_VERSION_KEY = "api:v1:anon-version"
-
-
-def _bump_anonymous_cache(**kwargs) -> None:
-    try:
-        cache.incr(_VERSION_KEY)
-    except ValueError:
-        cache.set(_VERSION_KEY, 1, None)
-
-
-def anonymous_cache_key(request) -> str | None:
-    if getattr(request.user, "is_authenticated", False) or request.method != "GET":
-        return None
-    version = cache.get_or_set(_VERSION_KEY, 1, None)
-    raw = f"{version}|{get_language()}|{request.get_full_path()}"
-    return "api:v1:anon:" + hashlib.sha256(raw.encode()).hexdigest()
-
-
-class AnonymousCacheMixin:
-    """Serve a visitor's list from the cache (rendered JSON) when the same request was
-    answered recently."""
-
-    def list(self, request, *args, **kwargs):
-        key = anonymous_cache_key(request)
-        if key is not None:
-            body = cache.get(key)
-            if body is not None:
-                return HttpResponse(body, content_type="application/json")
-        response = super().list(request, *args, **kwargs)
-        if key is not None and response.status_code == 200 and request.accepted_renderer.format == "json":
-            if _renders_as_cached(request):
-                # The response's own JSON is the cached body: render it once, not twice.
-                response.add_post_render_callback(lambda rendered: cache.set(key, rendered.content, ANON_CACHE_SECONDS))
-            else:
-                cache.set(key, JSONRenderer().render(response.data), ANON_CACHE_SECONDS)
-        return response
-
-
-def _renders_as_cached(request) -> bool:
-    """Whether the response body is byte for byte ``JSONRenderer().render(data)``: the plain
-    JSON renderer, without an ``indent`` asked in the Accept header."""
-    if type(request.accepted_renderer) is not JSONRenderer:
-        return False
-    _media, _sep, params = (request.accepted_media_type or "").partition(";")
-    return not params.strip()
-
-
-for _model in (Offer, Need, Match, Organization):
-    post_save.connect(_bump_anonymous_cache, sender=_model, dispatch_uid=f"api-anon-cache-save-{_model.__name__}")
-    post_delete.connect(_bump_anonymous_cache, sender=_model, dispatch_uid=f"api-anon-cache-del-{_model.__name__}")
-listings_bulk_changed.connect(_bump_anonymous_cache, dispatch_uid="api-anon-cache-bulk")
-
-
-def principal_of(request):
-    return getattr(request, "user", None)
-
-
-class PointMixin(serializers.Serializer):
-    """The place shown: exact for those allowed to see it, the commune's point otherwise."""
-
-    latitude = serializers.SerializerMethodField()
-    longitude = serializers.SerializerMethodField()
-    location_is_exact = serializers.SerializerMethodField()
-
-    point_prefix = "organization"
-
-    def _point(self, obj) -> tuple[float | None, float | None, bool]:
-        if hasattr(obj, "point_lat"):
-            return obj.point_lat, obj.point_lon, bool(obj.is_exact)
-        organization = getattr(obj, self.point_prefix) if self.point_prefix else obj
-        request = self.context.get("request")
-        if can_see_private_fields(principal_of(request), organization):
-            return organization.latitude, organization.longitude, True
-        return organization.commune.latitude, organization.commune.longitude, False
-
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_latitude(self, obj):
-        return self._point(obj)[0]
-
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_longitude(self, obj):
-        return self._point(obj)[1]
-
-    @extend_schema_field(OpenApiTypes.BOOL)
-    def get_location_is_exact(self, obj):
-        return self._point(obj)[2]
-
-
-class OrganizationBriefSerializer(serializers.ModelSerializer):
-    commune = serializers.CharField(source="commune.insee_code", read_only=True)
-    commune_name = serializers.CharField(source="commune.name", read_only=True)
-
-    class Meta:
-        model = Organization
-        fields = ["id", "name", "kind", "commune", "commune_name"]
-        read_only_fields = fields
-
 
 # --- Offers ------------------------------------------------------------------------------
 
@@ -790,115 +660,6 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
 
 # --- GeoJSON layers for maps -------------------------------------------------------------
 
-GEOJSON_MAX_FEATURES = 20_000
-
-
-@extend_schema_serializer(many=False)
-class FeatureCollectionSerializer(serializers.Serializer):
-    """A GeoJSON FeatureCollection of points (longitude, latitude), properties per layer."""
-
-    type = serializers.ChoiceField(choices=["FeatureCollection"])
-    features = serializers.ListField(
-        child=inline_serializer(
-            "PointFeature",
-            {
-                "type": serializers.ChoiceField(choices=["Feature"]),
-                "id": serializers.IntegerField(),
-                "geometry": inline_serializer(
-                    "Point",
-                    {
-                        "type": serializers.ChoiceField(choices=["Point"]),
-                        "coordinates": serializers.ListField(child=serializers.FloatField(), min_length=2),
-                    },
-                ),
-                "properties": serializers.DictField(),
-            },
-        )
-    )
-    truncated = serializers.BooleanField(help_text=_("Vrai si la couche dépasse le nombre maximal d'objets."))
-
-
-LIMIT_PARAM = OpenApiParameter("limit", int, description=_("Nombre maximal d'objets (20 000 au plus)."), required=False)
-
-
-class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
-    """Base of the map layers: filtered like the lists, one ``values()`` query, no paging."""
-
-    pagination_class = None
-    filter_backends = [DjangoFilterBackend]
-    serializer_class = FeatureCollectionSerializer
-    fields: tuple[str, ...] = ()
-
-    def properties(self, row: dict) -> dict:
-        raise NotImplementedError
-
-    def limit(self) -> int:
-        raw = self.request.query_params.get("limit", "")
-        try:
-            value = int(raw) if raw else GEOJSON_MAX_FEATURES
-        except ValueError:
-            from miam.errors import DomainError
-
-            raise DomainError(
-                "invalid", _("Certaines données sont invalides."), fields={"limit": [_("Nombre entier attendu.")]}
-            ) from None
-        return max(1, min(value, GEOJSON_MAX_FEATURES))
-
-    def list(self, request, *args, **kwargs):
-        qs = self.filter_queryset(self.get_queryset())
-        limit = self.limit()
-        rows = list(qs.values("id", "point_lat", "point_lon", "is_exact", *self.fields)[: limit + 1])
-        truncated = len(rows) > limit
-        features = [
-            {
-                "type": "Feature",
-                "id": row["id"],
-                "geometry": {"type": "Point", "coordinates": [row["point_lon"], row["point_lat"]]},
-                "properties": self.properties(row),
-            }
-            for row in rows[:limit]
-            if row["point_lat"] is not None and row["point_lon"] is not None
-        ]
-        return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
-
-
-def _number(value):
-    return float(value) if value is not None else None
-
-
-class OrganizationLayerView(GeoLayerView):
-    filterset_class = OrganizationFilter
-    kinds: tuple[str, ...] = ()
-    fields = ("name", "kind", "commune__name", "commune__insee_code")
-
-    def get_queryset(self):
-        qs = Organization.objects.filter(is_active=True, kind__in=self.kinds).order_by("name", "id")
-        return selectors.annotate_public_point(qs, principal_of(self.request), prefix="")
-
-    def properties(self, row):
-        return {
-            "name": row["name"],
-            "kind": row["kind"],
-            "commune": row["commune__insee_code"],
-            "commune_name": row["commune__name"],
-            "exact": row["is_exact"],
-        }
-
-
-@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
-class FarmLayerView(OrganizationLayerView):
-    """Farms and processors, at their commune's point unless you may see the exact place."""
-
-    kinds = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
-
-
-@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
-class StructureLayerView(OrganizationLayerView):
-    """Food-aid structures, at their commune's point unless you may see the exact place."""
-
-    kinds = (Organization.Kind.FOOD_AID,)
-
-
 def _open_unless_status_asked(request, qs):
     params = request.query_params
     if "status" in params or "is_open" in params:
@@ -927,7 +688,7 @@ class OfferLayerView(GeoLayerView):
 
     def get_queryset(self):
         qs = selectors.offers_visible_to(principal_of(self.request)).order_by("-created_at", "-id")
-        qs = selectors.annotate_public_point(qs, principal_of(self.request))
+        qs = annotate_public_point(qs, principal_of(self.request))
         return _open_unless_status_asked(self.request, qs)
 
     def properties(self, row):
@@ -937,7 +698,7 @@ class OfferLayerView(GeoLayerView):
         return {
             "product_name": row["product_name"],
             "category": row["category__code"],
-            "quantity_available": _number(row["quantity"] - row["quantity_reserved"]),
+            "quantity_available": number_or_none(row["quantity"] - row["quantity_reserved"]),
             "unit": row["unit"],
             "pricing": row["pricing"],
             "status": row["status"],
@@ -968,13 +729,13 @@ class NeedLayerView(GeoLayerView):
 
     def get_queryset(self):
         qs = selectors.needs_visible_to(principal_of(self.request)).order_by("-created_at", "-id")
-        qs = selectors.annotate_public_point(qs, principal_of(self.request))
+        qs = annotate_public_point(qs, principal_of(self.request))
         return _open_unless_status_asked(self.request, qs)
 
     def properties(self, row):
         return {
             "title": row["title"],
-            "quantity_open": _number(max(row["quantity"] - row["quantity_covered"], 0)),
+            "quantity_open": number_or_none(max(row["quantity"] - row["quantity_covered"], 0)),
             "unit": row["unit"],
             "urgency": row["urgency"],
             "accepted_pricing": row["accepted_pricing"],
@@ -994,18 +755,13 @@ def register(router) -> None:
 
 
 urlpatterns: list = [
-    path("geo/farms/", FarmLayerView.as_view(), name="geo-farms"),
-    path("geo/structures/", StructureLayerView.as_view(), name="geo-structures"),
     path("geo/offers/", OfferLayerView.as_view(), name="geo-offers"),
     path("geo/needs/", NeedLayerView.as_view(), name="geo-needs"),
 ]
 
 __all__ = [
-    "ErrorSerializer",
     "MatchSerializer",
     "MatchViewSet",
     "NeedSerializer",
     "OfferSerializer",
-    "OrganizationBriefSerializer",
-    "PointMixin",
 ]

@@ -17,9 +17,10 @@ from rest_framework.response import Response
 
 from actors import permissions as perms
 from actors.models import Territory
+from miam.api_errors import ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
 from offers import selectors
-from offers.api import ERRORS_WRITE, ErrorSerializer, MatchSerializer, principal_of
+from offers.api import MatchSerializer, principal_of
 from offers.models import Logistics, MatchingRun, Need, Offer
 from offers.services import matches as services
 

@@ -425,13 +425,6 @@ class ManualMatchForm(forms.Form):
 class MapFilterForm(forms.Form):
     """Filters of the map and its table (GET)."""
 
-    LAYERS = [
-        ("farms", _("Fermes")),
-        ("structures", _("Structures d'aide alimentaire")),
-        ("offers", _("Offres ouvertes")),
-        ("needs", _("Besoins ouverts")),
-        ("initiatives", _("Initiatives")),
-    ]
     category = forms.ChoiceField(label=_("Catégorie"), required=False)
     status = forms.ChoiceField(
         label=_("Statut"),

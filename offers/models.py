@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from actors.models import Organization, Territory, TimeStamped
+from actors.models import PRODUCER_KINDS, RECIPIENT_KINDS, Organization, Territory, TimeStamped
 from products.models import ProductCategory, Storage, Unit
 
 
@@ -44,6 +44,9 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.PUBLISHED, Status.PARTLY_MATCHED)
+#: Who may post: offers come from farms and processors, needs from food-aid structures.
+OFFER_KINDS = PRODUCER_KINDS
+NEED_KINDS = RECIPIENT_KINDS
 # Needs are counted in plain units (no crates) and recur at most monthly.
 NEED_UNIT_CHOICES = [c for c in Unit.choices if c[0] != Unit.CRATE]
 NEED_FREQUENCY_CHOICES = [c for c in Recurrence.choices if c[0] != Recurrence.SEASON]

@@ -30,6 +30,7 @@ from actors.permissions import (
     member_organization_ids,
     viewer_territory_ids,
 )
+from miam import maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -43,10 +44,8 @@ from offers.forms import (
     OfferForm,
     ScheduleForm,
 )
-from offers.models import OPEN_STATUSES, Match, MatchingRun, Need, Offer
+from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Match, MatchingRun, Need, Offer
 
-OFFER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
-NEED_KINDS = (Organization.Kind.FOOD_AID,)
 PROPOSAL_STATUSES = (
     Match.MatchStatus.PROPOSED,
     Match.MatchStatus.ACCEPTED_FARM,
@@ -145,19 +144,8 @@ def map_page(request, territory: Territory | None = None):
         return render(request, "offers/map.html", {"title": _("Carte"), "territory": None})
     form = MapFilterForm(request.GET or None)
     filters = form.filters()
-    listing = request.GET.get("liste", "offers")
-    if listing not in map_layers.LAYERS:
-        listing = "offers"
-    if listing == "offers":
-        qs = map_layers.offers(territory=territory, **filters)
-    elif listing == "needs":
-        qs = map_layers.needs(territory=territory, **filters)
-    elif listing == "farms":
-        qs = map_layers.organizations(territory=territory, kinds=OFFER_KINDS)
-    elif listing == "structures":
-        qs = map_layers.organizations(territory=territory, kinds=NEED_KINDS)
-    else:
-        qs = map_layers.initiatives(territory=territory)
+    layer = maps.layer(request.GET.get("liste", "offers")) or maps.layer("offers")
+    qs = layer.listing(territory=territory, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     base_qs = _map_querystring(territory, filters)
     context = {
@@ -165,10 +153,10 @@ def map_page(request, territory: Territory | None = None):
         "territory": territory,
         "form": form,
         "page": page,
-        "listing": listing,
-        "layers": MapFilterForm.LAYERS,
+        "listing": layer.code,
+        "layers": [(each.code, each.label) for each in maps.layers()],
         "data_url": f"{reverse('offers:map_data')}?{base_qs}",
-        "querystring": urlencode({**filters, "territory": territory.pk, "liste": listing}),
+        "querystring": urlencode({**filters, "territory": territory.pk, "liste": layer.code}),
         "filter_querystring": base_qs,
         "breadcrumb": _crumbs(_("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
     }
@@ -180,24 +168,10 @@ def map_data(request):
     if territory is None:
         return JsonResponse({"error": _("Aucun territoire.")}, status=404)
     form = MapFilterForm(request.GET or None)
-    data = map_layers.map_layers(territory=territory, user=request.user, filters=form.filters())
-    data["urls"] = {
-        "farms": reverse("actors:organization_detail", args=[0]).replace("/0/", "/{id}/"),
-        "structures": reverse("actors:organization_detail", args=[0]).replace("/0/", "/{id}/"),
-        "offers": reverse("offers:offer_detail", args=[0]).replace("/0/", "/{id}/"),
-        "needs": reverse("offers:need_detail", args=[0]).replace("/0/", "/{id}/"),
-        "initiatives": _initiative_url_template(),
-    }
+    data = map_layers.map_data(territory=territory, user=request.user, filters=form.filters())
     response = JsonResponse(data)
     response["Cache-Control"] = "private, max-age=30"
     return response
-
-
-def _initiative_url_template() -> str:
-    try:
-        return reverse("initiatives:detail", args=["slug-placeholder"]).replace("slug-placeholder", "{id}")
-    except Exception:  # noqa: BLE001 - the initiatives pages may not exist yet
-        return ""
 
 
 # --- Detail pages ------------------------------------------------------------------------

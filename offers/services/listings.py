@@ -18,7 +18,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,14 +25,13 @@ from actors.models import FarmProfile, Organization, StructureProfile
 from actors.permissions import as_user, require_edit_organization
 from miam.errors import DomainError
 from offers import events
-from offers.models import OPEN_STATUSES, Logistics, Need, Offer, Pricing, Recurrence, Status
+from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Logistics, Need, Offer, Pricing, Recurrence, Status
+from offers.signals import listings_bulk_changed
 from offers.validators import validate_image_upload
 from products.labels import FARM_LABELS
 from products.models import STORAGE_RANK, ProductCategory, Storage, Unit
 
 __all__ = [
-    "OFFER_KINDS",
-    "NEED_KINDS",
     "OFFER_FIELDS",
     "NEED_FIELDS",
     "category_resolve",
@@ -55,11 +53,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Sent after writes that bypass model signals (``QuerySet.update``): caches listen to it.
-listings_bulk_changed = Signal()
-
-OFFER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
-NEED_KINDS = (Organization.Kind.FOOD_AID,)
 NEED_FREQUENCIES = (Recurrence.ONCE, Recurrence.WEEKLY, Recurrence.MONTHLY)
 REOPENABLE = (Status.DRAFT, Status.WITHDRAWN, Status.EXPIRED)
 
