@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dsfr",
     "django_htmx",
     "widget_tweaks",
+    "miam",
     "products",
     "actors",
     "offers",
@@ -205,6 +206,16 @@ GEOCODER = env_str("GEOCODER", "none")
 GEOCODER_BAN_URL = env_str("GEOCODER_BAN_URL", "https://api-adresse.data.gouv.fr/search/")
 ROAD_DETOUR_FACTOR = env_float("ROAD_DETOUR_FACTOR", 1.3)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
+
+# --- Matching -------------------------------------------------------------------------
+# Allocation of limited quantities: "flow" (exact min-cost flow), "lp" (HiGHS) or "greedy".
+MATCHING_MODE = env_str("MATCHING_MODE", "flow")
+# A change waits this long before its territory is recomputed; changes meanwhile join it.
+MATCHING_DEBOUNCE_SECONDS = env_float("MATCHING_DEBOUNCE_SECONDS", 20.0)
+# Weight of a crate whose offer does not say it, when the engine compares in kg.
+MATCHING_DEFAULT_CRATE_KG = env_float("MATCHING_DEFAULT_CRATE_KG", 10.0)
+# Days after the scheduled date before an uncollected match expires.
+MATCHING_COLLECT_GRACE_DAYS = env_int("MATCHING_COLLECT_GRACE_DAYS", 1)
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -29,7 +29,7 @@ from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView, number_or_none
 from miam.filters import SafeOrderingFilter
 from miam.pagination import PageOrSyncPagination
-from offers import selectors, services
+from offers import selectors
 from offers.filters import MatchFilter, NeedFilter, OfferFilter
 from offers.models import (
     NEED_FREQUENCY_CHOICES,
@@ -42,6 +42,7 @@ from offers.models import (
     Pricing,
     Recurrence,
 )
+from offers.services import listings
 from products.labels import FARM_LABELS
 from products.models import Storage, Unit
 
@@ -379,8 +380,7 @@ class ListingWriteMixin:
     update_serializer_class: type[serializers.Serializer]
 
     def _service(self, verb: str):
-        # Looked up at call time, like the ``services.<name>`` calls it replaces.
-        return getattr(services, f"{self.listing_name}_{verb}")
+        return getattr(listings, f"{self.listing_name}_{verb}")
 
     def _respond(self, instance, **kwargs) -> Response:
         return Response(
@@ -473,7 +473,7 @@ class OfferViewSet(ListingWriteMixin, ListingViewSet):
             from miam.errors import DomainError
 
             raise DomainError("required", _("Joignez une photo."), fields={"photo": [_("Ce champ est obligatoire.")]})
-        offer = services.offer_update(offer=offer, by=request.user, photo=upload)
+        offer = listings.offer_update(offer=offer, by=request.user, photo=upload)
         return self._respond(offer)
 
 

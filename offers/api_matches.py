@@ -22,7 +22,7 @@ from miam.errors import DomainError
 from offers import selectors
 from offers.api import MatchSerializer, principal_of
 from offers.models import Logistics, MatchingRun, Need, Offer
-from offers.services import matches as services
+from offers.services import matches, runs
 
 
 def _match_response(request, match, *, code: int = 200) -> Response:
@@ -76,7 +76,7 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """Accept for your side; when both sides have, the quantity is reserved (confirmed)."""
-        return _match_response(request, services.match_accept(match=self.get_object(), by=request.user))
+        return _match_response(request, matches.match_accept(match=self.get_object(), by=request.user))
 
     @extend_schema(request=DeclineSerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
@@ -84,14 +84,14 @@ class MatchActionViewSet(viewsets.GenericViewSet):
         """Decline with a reason: this pair is never proposed again."""
         data = _valid(DeclineSerializer, request)
         return _match_response(
-            request, services.match_decline(match=self.get_object(), by=request.user, reason=data["reason"])
+            request, matches.match_decline(match=self.get_object(), by=request.user, reason=data["reason"])
         )
 
     @extend_schema(request=ScheduleSerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
         data = _valid(ScheduleSerializer, request)
-        match = services.match_schedule(match=self.get_object(), by=request.user, date=data["date"], mode=data["mode"])
+        match = matches.match_schedule(match=self.get_object(), by=request.user, date=data["date"], mode=data["mode"])
         return _match_response(request, match)
 
     @extend_schema(request=DeliverySerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
@@ -99,7 +99,7 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     def confirm_delivery(self, request, pk=None):
         """The structure records the quantity actually received."""
         data = _valid(DeliverySerializer, request)
-        match = services.match_confirm_delivery(match=self.get_object(), by=request.user, **data)
+        match = matches.match_confirm_delivery(match=self.get_object(), by=request.user, **data)
         return _match_response(request, match)
 
     @extend_schema(request=CancelSerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
@@ -108,13 +108,13 @@ class MatchActionViewSet(viewsets.GenericViewSet):
         """Cancel: a reserved quantity returns to the offer and is proposed again at once."""
         data = _valid(CancelSerializer, request)
         return _match_response(
-            request, services.match_cancel(match=self.get_object(), by=request.user, reason=data["reason"])
+            request, matches.match_cancel(match=self.get_object(), by=request.user, reason=data["reason"])
         )
 
     @extend_schema(request=None, responses={200: MatchSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return _match_response(request, services.match_close(match=self.get_object(), by=request.user))
+        return _match_response(request, matches.match_close(match=self.get_object(), by=request.user))
 
 
 class MatchProposeView(generics.GenericAPIView):
@@ -133,7 +133,7 @@ class MatchProposeView(generics.GenericAPIView):
             if need is None:
                 missing["need"] = _("Besoin introuvable.")
             raise DomainError("not_found", _("Offre ou besoin introuvable."), fields=missing)
-        match = services.match_propose_manual(by=request.user, offer=offer, need=need, quantity=data["quantity"])
+        match = matches.match_propose_manual(by=request.user, offer=offer, need=need, quantity=data["quantity"])
         return _match_response(request, match, code=201)
 
 
@@ -204,7 +204,7 @@ class MatchingRunViewSet(
             raise DomainError(
                 "not_found", _("Territoire introuvable."), fields={"territory": _("Territoire introuvable.")}
             )
-        run = services.matching_request(territory=territory, by=request.user)
+        run = runs.matching_request(territory=territory, by=request.user)
         return Response(MatchingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

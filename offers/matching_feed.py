@@ -37,7 +37,7 @@ THOUSANDTH = Decimal("0.001")
 
 
 def default_crate_kg() -> Decimal:
-    return Decimal(str(getattr(settings, "MATCHING_DEFAULT_CRATE_KG", 10)))
+    return Decimal(str(settings.MATCHING_DEFAULT_CRATE_KG))
 
 
 # --- Units ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from offers.forms import (
     ScheduleForm,
 )
 from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Match, MatchingRun, Need, Offer
+from offers.services import listings, matches, runs
 
 PROPOSAL_STATUSES = (
     Match.MatchStatus.PROPOSED,
@@ -58,13 +59,6 @@ DELIVERY_STATUSES = (
     Match.MatchStatus.CLOSED,
 )
 PAGE_SIZE = 25
-
-
-def _services():
-    # Imported at call time: the services package grows while pages are built.
-    from offers import services
-
-    return services
 
 
 def _crumbs(current: str, *links: tuple[str, str]) -> dict:
@@ -259,14 +253,16 @@ def _listing_form_page(request, *, kind: str, instance=None):
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        services = _services()
         kwargs = form.service_kwargs()
         try:
             if instance is None:
-                getattr(services, f"{kind}_create")(by=request.user, **kwargs)
+                (listings.offer_create if is_offer else listings.need_create)(by=request.user, **kwargs)
             else:
                 kwargs.pop("organization", None)
-                getattr(services, f"{kind}_update")(**{kind: instance}, by=request.user, **kwargs)
+                if is_offer:
+                    listings.offer_update(offer=instance, by=request.user, **kwargs)
+                else:
+                    listings.need_update(need=instance, by=request.user, **kwargs)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -305,11 +301,12 @@ def _listing_edit_page(request, *, kind: str, queryset, pk):
     return _listing_form_page(request, kind=kind, instance=listing)
 
 
-def _listing_withdraw(request, *, kind: str, model, pk, done: str, back: str):
-    """Withdraw an offer or a need (POST), then go back to ``next`` or to ``back``."""
+def _listing_withdraw(request, *, withdraw, model, pk, done: str, back: str):
+    """Withdraw an offer or a need (POST) with ``withdraw(listing, by)``, then go back to
+    ``next`` or to ``back``."""
     listing = get_object_or_404(model, pk=pk)
     try:
-        getattr(_services(), f"{kind}_withdraw")(**{kind: listing}, by=request.user)
+        withdraw(listing, request.user)
     except DomainError as error:
         apply_domain_error(error, request=request)
     else:
@@ -327,7 +324,12 @@ def offer_edit(request, pk):
 @require_POST
 def offer_withdraw(request, pk):
     return _listing_withdraw(
-        request, kind="offer", model=Offer, pk=pk, done=_("L'offre est retirée."), back="offers:my_offers"
+        request,
+        withdraw=lambda offer, by: listings.offer_withdraw(offer=offer, by=by),
+        model=Offer,
+        pk=pk,
+        done=_("L'offre est retirée."),
+        back="offers:my_offers",
     )
 
 
@@ -346,7 +348,12 @@ def need_edit(request, pk):
 @require_POST
 def need_withdraw(request, pk):
     return _listing_withdraw(
-        request, kind="need", model=Need, pk=pk, done=_("Le besoin est retiré."), back="offers:my_needs"
+        request,
+        withdraw=lambda need, by: listings.need_withdraw(need=need, by=by),
+        model=Need,
+        pk=pk,
+        done=_("Le besoin est retiré."),
+        back="offers:my_needs",
     )
 
 
@@ -444,7 +451,7 @@ def _proposal_response(request, match: Match, side: str, *, error: str = "", suc
 def match_accept(request, pk):
     match, side = _match_for_user(request, pk)
     try:
-        match = _services().match_accept(match=match, by=request.user)
+        match = matches.match_accept(match=match, by=request.user)
     except DomainError as error:
         return _proposal_response(request, match, side, error=error.message)
     if match.status == Match.MatchStatus.CONFIRMED:
@@ -462,7 +469,7 @@ def match_decline(request, pk):
     if not form.is_valid():
         return _proposal_response(request, match, side, error=_("Indiquez le motif du refus."))
     try:
-        match = _services().match_decline(match=match, by=request.user, reason=form.reason_text())
+        match = matches.match_decline(match=match, by=request.user, reason=form.reason_text())
     except DomainError as error:
         return _proposal_response(request, match, side, error=error.message)
     return _proposal_response(request, match, side, success=_("Proposition refusée. Elle ne vous sera plus proposée."))
@@ -502,7 +509,7 @@ def match_schedule(request, pk):
     form = ScheduleForm(request.POST, match=match)
     if form.is_valid():
         try:
-            _services().match_schedule(match=match, by=request.user, **form.cleaned_data)
+            matches.match_schedule(match=match, by=request.user, **form.cleaned_data)
         except DomainError as error:
             apply_domain_error(error, request=request)
         else:
@@ -519,7 +526,7 @@ def match_confirm_delivery(request, pk):
     form = DeliveryConfirmForm(request.POST, match=match)
     if form.is_valid():
         try:
-            _services().match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
+            matches.match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
         except DomainError as error:
             for messages_list in error.fields.values():
                 for text in messages_list:
@@ -595,7 +602,7 @@ def dashboard_runs(request):
 def matching_request(request):
     territory = _dashboard_territory(request)
     try:
-        run = _services().matching_request(territory=territory, by=request.user, trigger="manual")
+        run = runs.matching_request(territory=territory, by=request.user, trigger="manual")
     except DomainError as error:
         apply_domain_error(error, request=request)
     else:
@@ -621,7 +628,7 @@ def match_propose(request):
     form = ManualMatchForm(request.POST or None, offers=open_offers, needs=open_needs)
     if request.method == "POST" and form.is_valid():
         try:
-            _services().match_propose_manual(by=request.user, **form.cleaned_data)
+            matches.match_propose_manual(by=request.user, **form.cleaned_data)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:

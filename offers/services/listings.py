@@ -2,8 +2,8 @@
 
 Every function checks who acts (``actors.permissions``), validates the whole resulting
 state and raises one ``DomainError`` carrying every field error at once, before anything
-is written. After a change that matters to matching, ``offers.events.listing_changed`` is
-called once the transaction has committed.
+is written. After a change that matters to matching, ``runs.matching_listing_changed``
+schedules a (debounced) recompute, queued once the transaction commits.
 """
 
 from __future__ import annotations
@@ -24,32 +24,12 @@ from django.utils.translation import gettext as _
 from actors.models import FarmProfile, Organization, StructureProfile
 from actors.permissions import as_user, require_edit_organization
 from miam.errors import DomainError
-from offers import events
 from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Logistics, Need, Offer, Pricing, Recurrence, Status
+from offers.services import runs
 from offers.signals import listings_bulk_changed
 from offers.validators import validate_image_upload
 from products.labels import FARM_LABELS
 from products.models import STORAGE_RANK, ProductCategory, Storage, Unit
-
-__all__ = [
-    "OFFER_FIELDS",
-    "NEED_FIELDS",
-    "category_resolve",
-    "offer_create",
-    "offer_update",
-    "offer_publish",
-    "offer_withdraw",
-    "offer_delete",
-    "offer_refresh_status",
-    "need_create",
-    "need_update",
-    "need_publish",
-    "need_withdraw",
-    "need_delete",
-    "need_refresh_status",
-    "listings_expire",
-    "listings_bulk_changed",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -267,8 +247,9 @@ def _organization(value) -> Organization | None:
 
 
 def _changed(organization_id: int) -> None:
-    """Tell matching, once committed, that an open listing of this organization changed."""
-    transaction.on_commit(lambda: events.listing_changed(organization_id=organization_id))
+    """Tell matching that an open listing of this organization changed (in this transaction:
+    the run it schedules is queued once it commits, and not at all if it rolls back)."""
+    runs.matching_listing_changed(organization_id=organization_id)
 
 
 def _require_kind(organization: Organization, kinds, message: str) -> None:

@@ -99,7 +99,7 @@ def test_a_meeting_goes_from_invitations_to_a_reminded_overdue_action(
     # 6. The beat job reminds the owner of the overdue action, once.
     outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.remind_overdue_actions.delay().get() == 1
+        assert tasks.actions_remind_overdue.delay().get() == 1
     owner = members[structures[0].pk]
     reminders = Notification.objects.filter(user=owner, kind="meeting_action_overdue")
     assert reminders.count() == 1
@@ -107,7 +107,7 @@ def test_a_meeting_goes_from_invitations_to_a_reminded_overdue_action(
     overdue.refresh_from_db()
     assert overdue.last_reminded_at is not None
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.remind_overdue_actions.delay().get() == 0
+        assert tasks.actions_remind_overdue.delay().get() == 0
     assert reminders.count() == 1
 
 
@@ -164,7 +164,7 @@ def test_beat_schedule_runs_both_meeting_jobs():
     from django.conf import settings
 
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"meetings.tasks.send_meeting_reminders", "meetings.tasks.remind_overdue_actions"} <= tasks_scheduled
+    assert {"meetings.tasks.meetings_remind", "meetings.tasks.actions_remind_overdue"} <= tasks_scheduled
 
 
 def test_starts_at_is_stored_in_utc_and_shown_in_paris(meeting):

@@ -22,8 +22,8 @@ from django.utils import timezone
 from actors.models import Commune, Departement, Region, Territory
 from miam.celery import app
 from offers.models import Match, MatchingRun
-from offers.services import listings, matching_run
-from offers.services.matches import STAGE_DELAY_ENV, _enqueue_run
+from offers.services import listings
+from offers.services.runs import STAGE_DELAY_ENV, _enqueue_run, matching_run
 from tests.factories import FarmFactory, make_member, matching_need, matching_offer
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]

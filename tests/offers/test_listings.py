@@ -14,8 +14,9 @@ from PIL import Image
 from actors.models import ApiKey
 from actors.permissions import ApiKeyPrincipal
 from miam.errors import DomainError, NotAllowed
-from offers import events, services
 from offers.models import Match, Need, Offer, Status
+from offers.services import listings as services
+from offers.services import runs
 from tests.factories import (
     FarmFactory,
     NeedFactory,
@@ -37,7 +38,7 @@ IN_A_WEEK = TODAY + dt.timedelta(days=7)
 def changed(monkeypatch):
     """Records the organizations whose open listings changed (the matching hook)."""
     calls: list[int] = []
-    monkeypatch.setattr(events, "listing_changed", lambda *, organization_id: calls.append(organization_id))
+    monkeypatch.setattr(runs, "matching_listing_changed", lambda *, organization_id: calls.append(organization_id))
     return calls
 
 
