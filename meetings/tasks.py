@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from meetings import services
+from meetings.services import actions as action_services
+from meetings.services import meetings as meeting_services
 
 RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True}
 
@@ -11,13 +12,13 @@ RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff
 @shared_task(**RETRY)
 def meetings_remind() -> int:
     """Registrants hear about a meeting two days before (once)."""
-    return services.meetings_send_reminders()
+    return meeting_services.meetings_send_reminders()
 
 
 @shared_task(**RETRY)
 def actions_remind_overdue() -> int:
     """Owners of overdue follow-up actions are reminded (never twice the same day)."""
-    return services.actions_remind_overdue()
+    return action_services.actions_remind_overdue()
 
 
 # The jobs' former names, for messages queued before they were renamed (drop after a release).

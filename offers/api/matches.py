@@ -1,28 +1,98 @@
-"""REST API for acting on matches and for matching runs (thin: every rule is in a service).
+"""The matches endpoints: read the matches you are concerned by, act on them, propose one
+by hand. Thin: every rule is in ``offers.services.matches``.
 
-- ``POST /api/v1/matches/{id}/accept|decline|schedule|confirm-delivery|cancel|close/``
+- ``GET /api/v1/matches/`` and ``/matches/{id}/``;
+- ``POST /api/v1/matches/{id}/accept|decline|schedule|confirm-delivery|cancel|close/``;
 - ``POST /api/v1/matches/propose/``: an officer pairs an offer and a need by hand.
-- ``GET|POST /api/v1/matching-runs/``: list runs, ask for a recompute now; ``GET
-  /api/v1/matching-runs/{id}/`` follows its progress.
 """
 
 from __future__ import annotations
 
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from actors import permissions as perms
-from actors.models import Territory
-from miam.api_errors import ERRORS_WRITE, ErrorSerializer
+from actors.api import principal_of
+from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
+from miam.filters import SafeOrderingFilter
+from miam.pagination import PageOrSyncPagination
 from offers import selectors
-from offers.api import MatchSerializer, principal_of
-from offers.models import Logistics, MatchingRun, Need, Offer
-from offers.services import matches, runs
+from offers.filters import MatchFilter
+from offers.models import Logistics, Match, Need, Offer
+from offers.services import matches
+
+
+class MatchSideSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = serializers.IntegerField(source="organization_id")
+    organization_name = serializers.CharField(source="organization.name")
+
+
+class MatchOfferSideSerializer(MatchSideSerializer):
+    product_name = serializers.CharField()
+    category = serializers.CharField(source="category.code")
+
+
+class MatchNeedSideSerializer(MatchSideSerializer):
+    title = serializers.CharField()
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    """A proposed pairing of an offer and a need, and where it stands."""
+
+    offer = MatchOfferSideSerializer(read_only=True)
+    need = MatchNeedSideSerializer(read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "offer",
+            "need",
+            "quantity",
+            "unit",
+            "score",
+            "distance_km",
+            "mode",
+            "explanation",
+            "status",
+            "origin",
+            "price_per_unit",
+            "farm_accepted_at",
+            "structure_accepted_at",
+            "confirmed_at",
+            "scheduled_for",
+            "delivered_at",
+            "quantity_received",
+            "declined_reason",
+            "declined_by_side",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: MatchSerializer(many=True), **ERRORS_READ, 401: ErrorSerializer}),
+    retrieve=extend_schema(responses={200: MatchSerializer, 401: ErrorSerializer, 404: ErrorSerializer}),
+)
+class MatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Matches the principal is concerned by: its organizations' or its territories'."""
+
+    serializer_class = MatchSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageOrSyncPagination
+    filter_backends = [DjangoFilterBackend, SafeOrderingFilter]
+    filterset_class = MatchFilter
+    ordering = ("-score", "id")
+    ordering_fields = ["score", "created_at", "updated_at", "distance_km", "quantity"]
+
+    def get_queryset(self):
+        return selectors.match_list(principal=principal_of(self.request))
 
 
 def _match_response(request, match, *, code: int = 200) -> Response:
@@ -135,84 +205,3 @@ class MatchProposeView(generics.GenericAPIView):
             raise DomainError("not_found", _("Offre ou besoin introuvable."), fields=missing)
         match = matches.match_propose_manual(by=request.user, offer=offer, need=need, quantity=data["quantity"])
         return _match_response(request, match, code=201)
-
-
-class MatchingRunSerializer(serializers.ModelSerializer):
-    territory_name = serializers.CharField(source="territory.name", read_only=True)
-
-    class Meta:
-        model = MatchingRun
-        fields = [
-            "id",
-            "territory",
-            "territory_name",
-            "trigger",
-            "status",
-            "stage",
-            "progress",
-            "created_at",
-            "started_at",
-            "finished_at",
-            "duration_s",
-            "counts",
-            "error",
-        ]
-        read_only_fields = fields
-
-
-class MatchingRunRequestSerializer(serializers.Serializer):
-    territory = serializers.IntegerField(help_text=_("Territoire (PAT) à recalculer."))
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("territory", int, required=False),
-            OpenApiParameter("status", str, required=False, enum=MatchingRun.RunStatus.values),
-        ]
-    )
-)
-class MatchingRunViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
-    """Matching runs of the territories you follow; ask for a recompute and follow it."""
-
-    permission_classes = [permissions.IsAuthenticated]
-    serializer_class = MatchingRunSerializer
-
-    def get_queryset(self):
-        principal = principal_of(self.request)
-        qs = MatchingRun.objects.select_related("territory").order_by("-created_at", "-id")
-        if not perms.is_staff(principal):
-            qs = qs.filter(territory_id__in=sorted(perms.viewer_territory_ids(principal)))
-        params = self.request.query_params
-        if params.get("territory", "").isdigit():
-            qs = qs.filter(territory_id=int(params["territory"]))
-        if params.get("status") in MatchingRun.RunStatus.values:
-            qs = qs.filter(status=params["status"])
-        return qs
-
-    @extend_schema(
-        request=MatchingRunRequestSerializer,
-        responses={202: MatchingRunSerializer, **ERRORS_WRITE, 401: ErrorSerializer},
-    )
-    def create(self, request, *args, **kwargs):
-        """Recompute now: the run is queued; follow it at ``/matching-runs/{id}/``."""
-        data = _valid(MatchingRunRequestSerializer, request)
-        territory = Territory.objects.filter(pk=data["territory"]).first()
-        if territory is None:
-            raise DomainError(
-                "not_found", _("Territoire introuvable."), fields={"territory": _("Territoire introuvable.")}
-            )
-        run = runs.matching_request(territory=territory, by=request.user)
-        return Response(MatchingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
-
-
-def register(router) -> None:
-    """Add match actions and matching runs to the v1 router."""
-    router.register("matches", MatchActionViewSet, basename="match-action")
-    router.register("matching-runs", MatchingRunViewSet, basename="matching-run")
-
-
-# Before the router's ``matches/{pk}/`` so that "propose" is not taken for an id.
-urlpatterns: list = [path("matches/propose/", MatchProposeView.as_view(), name="match-propose")]
