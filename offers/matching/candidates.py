@@ -1,10 +1,15 @@
 """Stage 1: the (offer, need) pairs that pass every hard constraint.
 
-Pairs are found with a k-d tree per group of offers sharing a unit, a category
-path and partner logistics, queried with each compatible need's reach; every
-raw pair is then checked with the vectorised rules of `_evaluate`, the same
-rules `candidates_bruteforce` applies to all pairs and `engine.check_pair`
-explains for one pair.
+Pairs are found with a k-d tree per group of offers sharing a dimension, a category
+path and partner logistics, queried with each compatible need's reach; every raw
+pair is then checked with the vectorised rules of `_evaluate`, the same rules
+`candidates_bruteforce` applies to all pairs and `pair_checks` spells out, one
+constraint at a time, for `engine.check_pair` and the near-misses.
+
+Hard constraints, in the order they are reported: same dimension (units that convert
+safely), category, cold chain, dates (windows, use-by, a distribution day of the
+structure in the common window), reach (who carries the goods), price, quantity
+(minimum, cold capacity, budget left), and pairs never to propose again.
 """
 
 from __future__ import annotations
@@ -16,20 +21,23 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .arrays import (
+    CAPPED_DIMENSIONS,
     CHILLED,
     DONATION,
     FROZEN,
-    MASS_UNITS,
     NeedArrays,
     OfferArrays,
+    StructureArrays,
     build_arrays,
     chord_for_great_circle_km,
     haversine_km,
     intersects,
 )
-from .types import MODES, NeedInput, OfferInput, Params
+from .types import MODES, NeedInput, OfferInput, Params, StructureInput
 
 DELIVERY, PARTNER, PICKUP, GLEANING = range(len(MODES))
+#: Float noise allowed when a quantity is compared with a minimum or a grain.
+EPSILON = 1e-9
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -38,13 +46,15 @@ class CandidatePairs:
 
     offers: OfferArrays
     needs: NeedArrays
+    structures: StructureArrays
     offer_idx: np.ndarray
     need_idx: np.ndarray
     distance_km: np.ndarray  # road estimate
     mode: np.ndarray  # index in MODES
-    cap: np.ndarray  # most that can go from this offer to this need (quantity, storage)
+    cap: np.ndarray  # most that can go from this offer to this need, base units (grain multiple)
     earliest_day: np.ndarray  # first common pick-up day (ordinal)
     last_day: np.ndarray  # last day the goods can reach the need (ordinal)
+    delivery_day: np.ndarray  # first of those days that is a distribution day of the structure
     n_raw_pairs: int  # pairs examined before the exact checks
 
     def __len__(self) -> int:
@@ -63,6 +73,7 @@ class CandidatePairs:
         return CandidatePairs(
             offers=self.offers,
             needs=self.needs,
+            structures=self.structures,
             offer_idx=self.offer_idx[keep],
             need_idx=self.need_idx[keep],
             distance_km=self.distance_km[keep],
@@ -70,8 +81,13 @@ class CandidatePairs:
             cap=self.cap[keep],
             earliest_day=self.earliest_day[keep],
             last_day=self.last_day[keep],
+            delivery_day=self.delivery_day[keep],
             n_raw_pairs=self.n_raw_pairs,
         )
+
+    def price(self) -> np.ndarray:
+        """€ per base unit of each pair (0 for donations)."""
+        return np.nan_to_num(self.offers.price[self.offer_idx], nan=0.0)
 
 
 def excluded_keys(o: OfferArrays, n: NeedArrays, excluded_pairs: Collection[tuple[int, int]]) -> np.ndarray:
@@ -103,32 +119,74 @@ def reach_modes(
     return np.select(by_mode, [DELIVERY, PARTNER, PICKUP, GLEANING], default=-1).astype(np.int8)
 
 
-def pair_cap(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> np.ndarray:
-    """min(offer quantity, need quantity, cold-storage capacity for mass units)."""
-    cap = np.minimum(o.quantity[oi], n.quantity[ni])
-    mass = np.isin(o.unit[oi], list(MASS_UNITS))
-    storage = o.storage[oi]
-    cap = np.where(mass & (storage == CHILLED), np.minimum(cap, n.chilled_capacity[ni]), cap)
-    return np.where(mass & (storage == FROZEN), np.minimum(cap, n.frozen_capacity[ni]), cap)
+def days_window(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params):
+    """(earliest, last) common days (ordinals): from today, until use-by and the need's end."""
+    earliest = np.maximum(np.maximum(o.window_start[oi], n.window_start[ni]), params.today.toordinal())
+    last = np.minimum(o.good_until[oi], n.window_end[ni])
+    return earliest, last
+
+
+def first_distribution_day(earliest: np.ndarray, last: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """First day in [earliest, last] whose weekday is in `mask` (any day when 0); -1 if none."""
+    out = np.full(len(earliest), -1, dtype=np.int64)
+    span = last - earliest
+    out[(mask == 0) & (span >= 0)] = earliest[(mask == 0) & (span >= 0)]
+    weekday = (earliest - 1) % 7  # date.fromordinal(1) is a Monday
+    for k in range(7):
+        hit = (out < 0) & (mask != 0) & (k <= span) & (((mask >> ((weekday + k) % 7)) & 1) == 1)
+        out[hit] = earliest[hit] + k
+    return out
 
 
 def price_ok(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> np.ndarray:
     price, max_price = o.price[oi], n.max_price[ni]
     with np.errstate(invalid="ignore"):
-        sale_ok = n.accepts_purchase[ni] & ~np.isnan(price) & (np.isnan(max_price) | (price <= max_price))
+        within = np.isnan(max_price) | (price <= max_price * (1 + EPSILON))
+        sale_ok = n.accepts_purchase[ni] & ~np.isnan(o.price_per_unit[oi]) & within
     return (o.pricing[oi] == DONATION) | sale_ok
+
+
+def _floor_to_grain(quantity: np.ndarray, grain: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        whole = np.floor(quantity / grain + EPSILON) * grain
+    return np.where(grain > 0, whole, quantity)
+
+
+def pair_caps(
+    o: OfferArrays, n: NeedArrays, s: StructureArrays, oi: np.ndarray, ni: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair, in base units: (plain cap: min of both quantities, after cold capacity,
+    after the budget left), each a multiple of the offer's grain."""
+    plain = np.minimum(o.quantity[oi], n.quantity[ni])
+    capped = np.isin(o.dimension[oi], CAPPED_DIMENSIONS)
+    storage = o.storage[oi]
+    cold = np.where(capped & (storage == CHILLED), np.minimum(plain, n.chilled_capacity[ni]), plain)
+    cold = np.where(capped & (storage == FROZEN), np.minimum(cold, n.frozen_capacity[ni]), cold)
+    money = np.fmin(n.budget[ni], s.spend_limit(n.structure[ni]))  # NaN: no limit
+    price = o.price[oi]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        affordable = np.where(price > 0, money / price, np.inf)
+    affordable = np.where(np.isnan(money) | np.isnan(price), np.inf, affordable)
+    budget = np.minimum(cold, affordable)
+    grain = o.grain[oi]
+    return _floor_to_grain(plain, grain), _floor_to_grain(cold, grain), _floor_to_grain(budget, grain)
+
+
+def _enough(cap: np.ndarray, o: OfferArrays, oi: np.ndarray) -> np.ndarray:
+    return (cap > EPSILON) & (cap >= o.min_quantity[oi] * (1 - EPSILON) - EPSILON)
 
 
 def _evaluate(
     o: OfferArrays,
     n: NeedArrays,
+    s: StructureArrays,
     oi: np.ndarray,
     ni: np.ndarray,
     params: Params,
     excluded: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Apply every hard constraint to raw pairs; returns the feasible ones and their data."""
-    keep = (o.unit[oi] == n.unit[ni]) & intersects(o.categories[oi], n.categories[ni])
+    keep = (o.dimension[oi] == n.dimension[ni]) & intersects(o.categories[oi], n.categories[ni])
     oi, ni = oi[keep], ni[keep]
     d = pair_distance_km(o, n, oi, ni, params)
     mode = reach_modes(o, n, oi, ni, d, params)
@@ -136,42 +194,111 @@ def _evaluate(
     oi, ni, d, mode = oi[keep], ni[keep], d[keep], mode[keep]
 
     storage = o.storage[oi]
-    earliest = np.maximum(np.maximum(o.window_start[oi], n.window_start[ni]), params.today.toordinal())
-    last = np.minimum(o.good_until[oi], n.window_end[ni])
-    cap = pair_cap(o, n, oi, ni)
+    earliest, last = days_window(o, n, oi, ni, params)
     keep = (
         ((storage != CHILLED) | n.has_fridge[ni])
         & ((storage != FROZEN) | n.has_freezer[ni])
         & (earliest <= last)
         & price_ok(o, n, oi, ni)
-        & (cap > 0)
-        & (cap >= o.min_quantity[oi])
     )
+    oi, ni, d, mode, earliest, last = oi[keep], ni[keep], d[keep], mode[keep], earliest[keep], last[keep]
+    day = first_distribution_day(earliest, last, n.distribution_mask[ni])
+    cap = pair_caps(o, n, s, oi, ni)[2]
+    keep = (day >= 0) & _enough(cap, o, oi)
     if len(excluded):
         keep &= ~np.isin(oi.astype(np.int64) * len(n) + ni, excluded)
-    return oi[keep], ni[keep], d[keep], mode[keep], cap[keep], earliest[keep], last[keep]
+    return oi[keep], ni[keep], d[keep], mode[keep], cap[keep], earliest[keep], last[keep], day[keep]
+
+
+def pair_checks(
+    o: OfferArrays,
+    n: NeedArrays,
+    s: StructureArrays,
+    oi: np.ndarray,
+    ni: np.ndarray,
+    params: Params,
+    excluded: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Every hard constraint on its own, in report order: code → pairs that break it.
+
+    A pair breaks none exactly when `_evaluate` keeps it (a property test checks it).
+    "cold_storage_too_small" and "budget_exhausted" are reported only when the plain
+    quantities would have been enough; "expired" and "no_distribution_day" only when
+    the windows meet.
+    """
+    d = pair_distance_km(o, n, oi, ni, params)
+    storage = o.storage[oi]
+    earliest, last = days_window(o, n, oi, ni, params)
+    common_start = np.maximum(o.window_start[oi], n.window_start[ni])
+    common_end = np.minimum(o.window_end[oi], n.window_end[ni])
+    disjoint = common_start > common_end
+    past = ~disjoint & (np.maximum(common_start, params.today.toordinal()) > common_end)
+    expired = ~disjoint & ~past & (earliest > last)
+    no_day = (earliest <= last) & (first_distribution_day(earliest, last, n.distribution_mask[ni]) < 0)
+    plain, cold, budget = pair_caps(o, n, s, oi, ni)
+    short = ~_enough(plain, o, oi)
+    no_fridge = (storage == CHILLED) & ~n.has_fridge[ni]
+    no_freezer = (storage == FROZEN) & ~n.has_freezer[ni]
+    cold_short = ~short & ~no_fridge & ~no_freezer & ~_enough(cold, o, oi)
+    checks = {
+        "unit_mismatch": o.dimension[oi] != n.dimension[ni],
+        "category_mismatch": ~intersects(o.categories[oi], n.categories[ni]),
+        "no_fridge": no_fridge,
+        "no_freezer": no_freezer,
+        "windows_disjoint": disjoint,
+        "window_past": past,
+        "expired": expired,
+        "no_distribution_day": no_day,
+        "out_of_reach": reach_modes(o, n, oi, ni, d, params) < 0,
+        **_price_checks(o, n, oi, ni),
+        "quantity_below_minimum": short,
+        "cold_storage_too_small": cold_short,
+        "budget_exhausted": ~short
+        & ~cold_short
+        & ~no_fridge
+        & ~no_freezer
+        & _enough(cold, o, oi)
+        & ~_enough(budget, o, oi),
+        "excluded_pair": np.isin(oi.astype(np.int64) * len(n) + ni, excluded)
+        if len(excluded)
+        else np.zeros(len(oi), dtype=bool),
+    }
+    return checks
+
+
+def _price_checks(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray) -> dict[str, np.ndarray]:
+    sale = o.pricing[oi] != DONATION
+    refused = ~price_ok(o, n, oi, ni)
+    accepts = n.accepts_purchase[ni]
+    missing = np.isnan(o.price_per_unit[oi])
+    return {
+        "purchase_not_accepted": refused & sale & ~accepts,
+        "price_missing": refused & sale & accepts & missing,
+        "price_too_high": refused & sale & accepts & ~missing,
+    }
 
 
 def _assemble(
     o: OfferArrays,
     n: NeedArrays,
+    s: StructureArrays,
     parts: list[tuple[np.ndarray, ...]],
     n_raw: int,
 ) -> CandidatePairs:
     if parts:
         cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     else:
-        cols = [np.empty(0, dtype=t) for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64)]
+        cols = [np.empty(0, dtype=t) for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64, np.int64)]
     order = np.lexsort((cols[0], cols[1]))
-    oi, ni, d, mode, cap, earliest, last = (c[order] for c in cols)
-    return CandidatePairs(o, n, oi, ni, d, mode, cap, earliest, last, n_raw)
+    oi, ni, d, mode, cap, earliest, last, day = (c[order] for c in cols)
+    return CandidatePairs(o, n, s, oi, ni, d, mode, cap, earliest, last, day, n_raw)
 
 
 def _offer_groups(o: OfferArrays) -> list[np.ndarray]:
-    """Offers sharing unit, category path and partner logistics (same reach bound)."""
+    """Offers sharing dimension, category path and partner logistics (same reach bound)."""
     if not len(o):
         return []
-    keys = np.column_stack((o.unit.astype(np.uint64), o.has_partner.astype(np.uint64), o.categories))
+    keys = np.column_stack((o.dimension.astype(np.uint64), o.has_partner.astype(np.uint64), o.categories))
     _, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     order = np.argsort(inverse, kind="stable")
@@ -179,12 +306,16 @@ def _offer_groups(o: OfferArrays) -> list[np.ndarray]:
     return np.split(order, bounds)
 
 
-def find_candidates_arrays(o: OfferArrays, n: NeedArrays, params: Params, excluded: np.ndarray) -> CandidatePairs:
+def find_candidates_arrays(
+    o: OfferArrays, n: NeedArrays, s: StructureArrays, params: Params, excluded: np.ndarray
+) -> CandidatePairs:
     parts = []
     n_raw = 0
     for group in _offer_groups(o):
         first = group[0]
-        needs = np.flatnonzero((n.unit == o.unit[first]) & intersects(n.categories, o.categories[first : first + 1]))
+        needs = np.flatnonzero(
+            (n.dimension == o.dimension[first]) & intersects(n.categories, o.categories[first : first + 1])
+        )
         if not len(needs):
             continue
         # Upper bound of each need's reach to any offer of the group, in road km.
@@ -212,8 +343,8 @@ def find_candidates_arrays(o: OfferArrays, n: NeedArrays, params: Params, exclud
             continue
         n_raw += total
         local = np.concatenate([np.asarray(h, dtype=np.intp) for h in hits if h])
-        parts.append(_evaluate(o, n, group[local], np.repeat(needs, counts), params, excluded))
-    return _assemble(o, n, parts, n_raw)
+        parts.append(_evaluate(o, n, s, group[local], np.repeat(needs, counts), params, excluded))
+    return _assemble(o, n, s, parts, n_raw)
 
 
 def find_candidates(
@@ -221,16 +352,18 @@ def find_candidates(
     needs: Sequence[NeedInput],
     *,
     params: Params,
+    structures: Sequence[StructureInput] = (),
     excluded_pairs: Collection[tuple[int, int]] = frozenset(),
 ) -> CandidatePairs:
     """Every feasible pair, found through a spatial index (never all pairs)."""
-    o, n = build_arrays(offers, needs)
-    return find_candidates_arrays(o, n, params, excluded_keys(o, n, excluded_pairs))
+    o, n, s = build_arrays(offers, needs, structures)
+    return find_candidates_arrays(o, n, s, params, excluded_keys(o, n, excluded_pairs))
 
 
 def bruteforce_arrays(
     o: OfferArrays,
     n: NeedArrays,
+    s: StructureArrays,
     params: Params,
     excluded: np.ndarray,
     chunk_pairs: int = 2_000_000,
@@ -241,8 +374,8 @@ def bruteforce_arrays(
         for start in range(0, len(n), step):
             ni = np.repeat(np.arange(start, min(start + step, len(n))), len(o))
             oi = np.tile(np.arange(len(o)), len(ni) // len(o))
-            parts.append(_evaluate(o, n, oi, ni, params, excluded))
-    return _assemble(o, n, parts, len(o) * len(n))
+            parts.append(_evaluate(o, n, s, oi, ni, params, excluded))
+    return _assemble(o, n, s, parts, len(o) * len(n))
 
 
 def candidates_bruteforce(
@@ -250,8 +383,9 @@ def candidates_bruteforce(
     needs: Sequence[NeedInput],
     *,
     params: Params,
+    structures: Sequence[StructureInput] = (),
     excluded_pairs: Collection[tuple[int, int]] = frozenset(),
 ) -> CandidatePairs:
     """Every feasible pair by checking all offers against all needs (reference and bench)."""
-    o, n = build_arrays(offers, needs)
-    return bruteforce_arrays(o, n, params, excluded_keys(o, n, excluded_pairs))
+    o, n, s = build_arrays(offers, needs, structures)
+    return bruteforce_arrays(o, n, s, params, excluded_keys(o, n, excluded_pairs))

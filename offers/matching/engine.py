@@ -1,52 +1,56 @@
-"""Stage 4: the whole run, and the explanation of why one pair is not feasible."""
+"""Stage 4: the whole run; why one pair is not feasible; why a need got nothing."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Sequence
+from datetime import date
 from time import perf_counter
 
 import numpy as np
 
-from .allocation import allocate, least_served_coverage, objective_value
-from .arrays import CHILLED, FROZEN, build_arrays
+from .allocation import allocate, objective_value, spending
+from .arrays import MASS, build_arrays
 from .candidates import (
     excluded_keys,
     find_candidates_arrays,
-    pair_cap,
+    pair_caps,
+    pair_checks,
     pair_distance_km,
-    price_ok,
-    reach_modes,
 )
-from .scoring import COMPONENTS, explain, fr_km, fr_number, score_candidates, top_per_need
+from .fairness import fairness_model, least_served
+from .reasons import (
+    NEAR_MISS_CODES,
+    constraint_reasons,
+    near_miss_reason,
+    proposal_reasons,
+)
+from .scoring import COMPONENTS, score_candidates, top_per_need
 from .types import (
     MODES,
     EngineResult,
     EngineStats,
-    History,
     NeedInput,
     OfferInput,
     Params,
     Proposal,
+    Reason,
+    StructureInput,
     Weights,
 )
 
-#: Codes `check_pair` may return, each message starting with its code.
-REASON_CODES = (
-    "unit_mismatch",
-    "category_mismatch",
-    "no_fridge",
-    "no_freezer",
-    "cold_storage_too_small",
-    "windows_disjoint",
-    "window_past",
-    "expired",
-    "out_of_reach",
-    "purchase_not_accepted",
-    "price_missing",
-    "price_too_high",
-    "quantity_below_minimum",
-    "excluded_pair",
-)
+#: Quantities proposed are given to the thousandth of a unit, never more than allocated.
+THOUSANDTHS = 1000
+
+
+def _in_unit(base: np.ndarray, per_unit: np.ndarray, pack: np.ndarray) -> np.ndarray:
+    """Base quantities back in a listing's unit: whole packs when it has a grain, else
+    thousandths rounded down."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quantity = base / per_unit
+        packs = np.rint(quantity / pack) * pack
+    thousandths = np.floor(quantity * THOUSANDTHS + 1e-6) / THOUSANDTHS
+    return np.where(pack > 0, packs, thousandths)
 
 
 def run(
@@ -55,69 +59,133 @@ def run(
     *,
     params: Params,
     weights: Weights = Weights(),  # noqa: B008 - immutable
-    history: History | None = None,
+    structures: Sequence[StructureInput] = (),
     excluded_pairs: Collection[tuple[int, int]] = frozenset(),
 ) -> EngineResult:
     """Candidates, scores, allocation; proposals sorted by (need_id, -score, offer_id)."""
     timings: dict[str, float] = {}
     start = perf_counter()
-    o, n = build_arrays(offers, needs)
-    candidates = find_candidates_arrays(o, n, params, excluded_keys(o, n, excluded_pairs))
+    o, n, s = build_arrays(offers, needs, structures)
+    candidates = find_candidates_arrays(o, n, s, params, excluded_keys(o, n, excluded_pairs))
     timings["candidates"] = perf_counter() - start
 
     start = perf_counter()
-    scores = score_candidates(candidates, weights=weights, params=params, history=history)
+    scores = score_candidates(candidates, weights=weights, params=params)
     kept, kept_scores = top_per_need(candidates, scores, params.max_candidates_per_need)
     timings["scores"] = perf_counter() - start
 
     start = perf_counter()
-    x = allocate(kept, kept_scores, params)
+    fm = fairness_model(kept, params)
+    x = allocate(kept, kept_scores, params, fm)
     timings["allocation"] = perf_counter() - start
+    decided = np.zeros(len(kept), dtype=bool)
+    if params.explain_fairness and fm.active and len(kept):
+        decided = fairness_decided(kept, kept_scores, x, fm)
 
     start = perf_counter()
-    # Thousandths, never more than allocated (beyond float noise); columns built once.
-    chosen = np.flatnonzero(x > 0)
-    quantities = np.floor(x[chosen] * 1000 + 1e-6) / 1000
-    chosen, quantities = chosen[quantities > 0], quantities[quantities > 0]
+    oi, ni = kept.offer_idx, kept.need_idx
+    pack = np.where(o.grain[oi] > 0, o.grain[oi] / o.base_per_unit[oi], 0.0)
+    quantity = _in_unit(x, o.base_per_unit[oi], pack)
+    chosen = np.flatnonzero((x > 0) & (quantity > 0))
+    need_quantity = np.floor(x / n.base_per_unit[ni] * THOUSANDTHS + 1e-6) / THOUSANDTHS
+    pair_struct = fm.pair_structure(kept)
     columns = zip(
         chosen.tolist(),
-        quantities.tolist(),
-        o.id[kept.offer_idx[chosen]].tolist(),
-        n.id[kept.need_idx[chosen]].tolist(),
+        quantity[chosen].tolist(),
+        need_quantity[chosen].tolist(),
+        x[chosen].tolist(),
+        o.id[oi[chosen]].tolist(),
+        n.id[ni[chosen]].tolist(),
+        oi[chosen].tolist(),
+        ni[chosen].tolist(),
         np.rint(kept_scores.score[chosen]).astype(int).tolist(),
         kept.distance_km[chosen].tolist(),
         kept.mode[chosen].tolist(),
+        kept.delivery_day[chosen].tolist(),
         np.round(kept_scores.components[chosen], 4).tolist(),
         strict=True,
     )
-    proposals = [
-        Proposal(
-            offer_id=offer_id,
-            need_id=need_id,
-            quantity=quantity,
-            score=score,
-            distance_km=round(distance, 1),
-            mode=MODES[mode],  # type: ignore[arg-type]
-            explanation=explain(kept, p, quantity),
-            components=dict(zip(COMPONENTS, components, strict=True)),
+    proposals = []
+    for p, q, q_need, base, offer_id, need_id, o_i, n_i, score, distance, mode, day, comps in columns:
+        fairness = None
+        if decided[p]:
+            t = int(pair_struct[p])
+            fairness = (float(s.received_kg[t]), int(s.people[t]))
+        proposals.append(
+            Proposal(
+                offer_id=offer_id,
+                need_id=need_id,
+                quantity=q,
+                need_quantity=q_need,
+                quantity_kg=round(base, 3) if o.dimension[o_i] == MASS else None,
+                score=score,
+                distance_km=round(distance, 1),
+                mode=MODES[mode],  # type: ignore[arg-type]
+                delivery_date=date.fromordinal(day),
+                reasons=proposal_reasons(
+                    offer_index=o_i,
+                    need_index=n_i,
+                    o=o,
+                    n=n,
+                    s=s,
+                    distance_km=distance,
+                    mode=mode,
+                    quantity_base=base,
+                    delivery_day=day,
+                    params=params,
+                    fairness=fairness,
+                ),
+                components=dict(zip(COMPONENTS, comps, strict=True)),
+                fairness_decided=bool(decided[p]),
+            )
         )
-        for p, quantity, offer_id, need_id, score, distance, mode, components in columns
-    ]
     proposals.sort(key=lambda pr: (pr.need_id, -pr.score, pr.offer_id))
     timings["output"] = perf_counter() - start
 
+    allocated = fm.allocated(kept, x)
+    rates = np.where(fm.taking_part(kept), fm.fill_rates(allocated), np.nan)
+    lowest, decile = least_served(rates)
+    fill = {}
+    for t in np.flatnonzero(np.isfinite(rates)).tolist():
+        fill[int(s.id[t])] = {
+            "people": int(s.people[t]),
+            "entitlement_kg": float(fm.entitlement[t]),
+            "received_kg": float(s.received_kg[t]),
+            "allocated_kg": float(allocated[t]),
+            "fill_rate": float(rates[t]),
+        }
     stats = EngineStats(
         n_offers=len(o),
         n_needs=len(n),
         n_candidate_pairs=len(candidates),
         n_scored_pairs=len(kept),
         n_proposals=len(proposals),
-        objective=objective_value(kept, kept_scores, x, params, with_fairness=False),
-        objective_with_fairness=objective_value(kept, kept_scores, x, params),
-        least_served_coverage=least_served_coverage(kept, x, params),
+        objective=objective_value(kept, kept_scores, x, params, with_fairness=False, fm=fm),
+        objective_with_fairness=objective_value(kept, kept_scores, x, params, fm=fm),
+        least_served_fill_rate=lowest,
+        least_served_decile=decile,
         timings_s=timings,
     )
-    return EngineResult(tuple(proposals), stats)
+    return EngineResult(tuple(proposals), stats, fill)
+
+
+def fairness_decided(c, s, x: np.ndarray, fm) -> np.ndarray:
+    """Pairs the fairness objective decided: the structure got quantity of an offer that a
+    better-scoring pair of the same offer could still have taken (its need had room, its
+    budget too), so priority, not the score, gave it."""
+    o = c.offers
+    step = np.where(o.grain[c.offer_idx] > 0, o.grain[c.offer_idx], 0.01)
+    need_left = c.needs.quantity - np.bincount(c.need_idx, weights=x, minlength=len(c.needs))
+    per_need, per_struct = spending(c, x)
+    price = c.price()
+    money = np.where(np.isnan(c.needs.budget), np.inf, c.needs.budget - per_need)[c.need_idx]
+    t = c.needs.structure[c.need_idx]
+    struct_left = np.where(np.isnan(c.structures.budget), np.inf, c.structures.budget - per_struct)
+    money[t >= 0] = np.minimum(money[t >= 0], struct_left[t[t >= 0]])
+    room = (c.cap - x > step) & (need_left[c.need_idx] > step) & ((price <= 0) | (money > price * step))
+    best = np.full(len(o), -np.inf)
+    np.maximum.at(best, c.offer_idx[room], s.score[room])
+    return (x > 0) & (fm.pair_structure(c) >= 0) & (s.score < best[c.offer_idx] - 0.5)
 
 
 def check_pair(
@@ -125,90 +193,66 @@ def check_pair(
     need: NeedInput,
     *,
     params: Params,
+    structures: Sequence[StructureInput] = (),
     excluded_pairs: Collection[tuple[int, int]] = frozenset(),
-) -> list[str]:
-    """Why this pair breaks hard constraints, as « code : message en français ».
+) -> list[Reason]:
+    """Why this pair breaks hard constraints: the reasons, in report order.
 
     An empty list means the pair is feasible: exactly the pairs `find_candidates`
     returns, since both use the same vectorised rules.
     """
-    o, n = build_arrays([offer], [need])
+    structures = [x for x in structures if x.id == need.organization_id]
+    o, n, s = build_arrays([offer], [need], structures)
     one = np.zeros(1, dtype=np.intp)
-    reasons: list[str] = []
-
-    def fail(code: str, message: str) -> None:
-        reasons.append(f"{code} : {message}")
-
-    if offer.unit != need.unit:
-        fail("unit_mismatch", f"unités différentes ({offer.unit} / {need.unit})")
-    if not set(offer.category_ancestors) & need.category_ids:
-        fail("category_mismatch", "la catégorie du produit ne fait pas partie des besoins")
-    if o.storage[0] == CHILLED and not need.has_fridge:
-        fail("no_fridge", "produit frais et la structure n'a pas de frigo")
-    if o.storage[0] == FROZEN and not need.has_freezer:
-        fail("no_freezer", "produit surgelé et la structure n'a pas de congélateur")
-
-    common_start = max(offer.window_start, need.window_start)
-    common_end = min(offer.window_end, need.window_end)
-    earliest = max(common_start.toordinal(), params.today.toordinal())
-    if common_start > common_end:
-        fail("windows_disjoint", "les périodes de l'offre et du besoin ne se recouvrent pas")
-    elif earliest > common_end.toordinal():
-        fail("window_past", "la période commune est déjà passée")
-    elif earliest > min(int(o.good_until[0]), int(n.window_end[0])):
-        fail("expired", "le produit ne sera plus bon au premier jour d'enlèvement possible")
-
-    distance = pair_distance_km(o, n, one, one, params)
-    if reach_modes(o, n, one, one, distance, params)[0] < 0:
-        fail("out_of_reach", _unreachable(offer, need, float(distance[0]), params))
-
-    if not price_ok(o, n, one, one)[0]:
-        if not need.accepts_purchase:
-            fail("purchase_not_accepted", "la structure n'accepte que les dons")
-        elif offer.price_per_unit is None:
-            fail("price_missing", "vente sans prix indiqué")
-        else:
-            fail(
-                "price_too_high",
-                f"{fr_number(offer.price_per_unit, 2)} € au-dessus du maximum de "
-                f"{fr_number(need.max_price_per_unit or 0, 2)} €",
-            )
-
-    cap = float(pair_cap(o, n, one, one)[0])
-    if cap <= 0 or cap < offer.min_quantity:
-        plain = min(offer.quantity, need.quantity)
-        if plain <= 0 or plain < offer.min_quantity:
-            fail(
-                "quantity_below_minimum",
-                f"{fr_number(plain, 1)} {offer.unit} possibles, minimum {fr_number(offer.min_quantity, 1)}",
-            )
-        elif not any(r.startswith(("no_fridge", "no_freezer")) for r in reasons):
-            fail(
-                "cold_storage_too_small",
-                f"capacité froid de la structure insuffisante ({fr_number(cap, 1)} kg)",
-            )
-
-    if len(excluded_keys(o, n, excluded_pairs)):
-        fail("excluded_pair", "déjà proposé puis refusé ou traité")
-    return reasons
+    checks = pair_checks(o, n, s, one, one, params, excluded_keys(o, n, excluded_pairs))
+    distance = float(pair_distance_km(o, n, one, one, params)[0])
+    caps = tuple(float(c[0]) for c in pair_caps(o, n, s, one, one))
+    return constraint_reasons(checks, 0, o=o, n=n, s=s, oi=0, ni=0, distance_km=distance, caps=caps, params=params)
 
 
-def _unreachable(offer: OfferInput, need: NeedInput, distance_km: float, params: Params) -> str:
-    why = []
-    if "delivery" in offer.logistics:
-        why.append(f"la ferme livre jusqu'à {fr_number(offer.delivery_radius_km)} km")
-    if "partner" in offer.logistics:
-        why.append(f"le partenaire logistique va jusqu'à {fr_number(params.partner_radius_km)} km")
-    if "pickup" in offer.logistics:
-        if not need.has_vehicle or need.pickup_radius_km <= 0:
-            why.append("la structure ne peut pas venir chercher")
-        else:
-            why.append(f"la structure vient jusqu'à {fr_number(need.pickup_radius_km)} km")
-    if "gleaning" in offer.logistics:
-        if need.gleaning_volunteers <= 0 or need.pickup_radius_km <= 0:
-            why.append("pas de bénévoles pour le glanage")
-        else:
-            why.append(f"les glaneurs vont jusqu'à {fr_number(need.pickup_radius_km)} km")
-    if not offer.logistics:
-        why.append("aucune logistique indiquée")
-    return f"{fr_km(distance_km)} ; " + " ; ".join(why)
+def near_misses(
+    offers: Sequence[OfferInput],
+    need: NeedInput,
+    *,
+    params: Params,
+    structures: Sequence[StructureInput] = (),
+    excluded_pairs: Collection[tuple[int, int]] = frozenset(),
+    limit: int = 5,
+) -> tuple[int, list[Reason]]:
+    """(feasible offers, near-misses) of one need among `offers`.
+
+    A near-miss is an offer of an accepted category that exactly one hard constraint
+    keeps out; they are grouped by constraint and product family, nearest groups first,
+    at most `limit` groups.
+    """
+    structures = [x for x in structures if x.id == need.organization_id]
+    o, n, s = build_arrays(offers, [need], structures)
+    if not len(o):
+        return 0, []
+    oi = np.arange(len(o))
+    ni = np.zeros(len(o), dtype=np.intp)
+    checks = pair_checks(o, n, s, oi, ni, params, excluded_keys(o, n, excluded_pairs))
+    broken = np.column_stack([checks[c] for c in NEAR_MISS_CODES])
+    count = broken.sum(axis=1)
+    right_category = ~checks["category_mismatch"] & ~checks["excluded_pair"]
+    feasible = int((right_category & (count == 0)).sum())
+    near = np.flatnonzero(right_category & (count == 1))
+    distance = pair_distance_km(o, n, oi, ni, params)
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for k in near[np.argsort(distance[near], kind="stable")].tolist():
+        code = NEAR_MISS_CODES[int(np.flatnonzero(broken[k])[0])]
+        family = o.items[k].category_ancestors[-1]
+        groups[(code, family)].append(k)
+    ranked = sorted(groups.items(), key=lambda item: (float(distance[item[1][0]]), item[0][0], item[0][1]))
+    reasons = [
+        near_miss_reason(
+            code,
+            family,
+            [float(distance[k]) for k in members],
+            need,
+            [o.items[k] for k in members],
+            params,
+        )
+        for (code, family), members in ranked[:limit]
+    ]
+    return feasible, reasons

@@ -1,4 +1,4 @@
-"""Stage 2: a 0–100 score per feasible pair, and its French explanation.
+"""Stage 2: a 0–100 score per feasible pair (its explanation is in reasons.py).
 
 score = 100 × Σ weightᵢ × componentᵢ, every component in [0, 1]:
 
@@ -15,11 +15,11 @@ score = 100 × Σ weightᵢ × componentᵢ, every component in [0, 1]:
   never pushes farmers below a fair price;
 - labels: share of the structure's preferred labels the offer carries (1 when
   it prefers none);
-- recurrence: fit of the offer's rhythm to the need's (table below);
-- history: n / (n + h) past successful deliveries between the two
-  organisations, h = `Params.history_half_saturation`;
-- fairness: 1 − received / (people served × `Params.fairness_reference_per_person`),
-  clamped to [0, 1]; 0.5 when the structure declares nobody served.
+- recurrence: fit of the offer's rhythm to the need's (table below).
+
+Nothing in the score depends on what a structure received before, nor on past
+deliveries between the two organisations: who is least served is the allocation's own
+objective (fairness.py), and having received before must never raise a priority.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import CHILLED, DONATION, FROZEN, SOLIDARITY, popcount
+from .arrays import DONATION, SOLIDARITY, popcount
 from .candidates import DELIVERY, PARTNER, CandidatePairs
-from .types import FREQUENCIES, MODES, RECURRENCES, History, Params, Weights
+from .types import FREQUENCIES, RECURRENCES, Params, Weights
 
 COMPONENTS = Weights.names()
 
@@ -53,35 +53,13 @@ FULL_DISCOUNT = 0.30
 @dataclass(frozen=True, slots=True, eq=False)
 class Scores:
     components: np.ndarray  # (pairs, len(COMPONENTS)) in [0, 1]
-    score: np.ndarray  # 0–100 floats
-    need_fairness: np.ndarray  # fairness component per need (all needs), for allocation
+    score: np.ndarray  # 0–100 floats, per base unit (kilogram-equivalent) allocated
 
     def subset(self, keep: np.ndarray) -> Scores:
-        return Scores(self.components[keep], self.score[keep], self.need_fairness)
+        return Scores(self.components[keep], self.score[keep])
 
 
-def need_fairness(c: CandidatePairs, params: Params) -> np.ndarray:
-    n = c.needs
-    with np.errstate(divide="ignore", invalid="ignore"):
-        served = n.received_recent / (n.people_served * params.fairness_reference_per_person)
-    return np.where(n.people_served > 0, np.clip(1 - served, 0.0, 1.0), 0.5)
-
-
-def _history(c: CandidatePairs, history: History | None, params: Params) -> np.ndarray:
-    if not history or not len(c):
-        return np.zeros(len(c))
-    offer_org = c.offers.organization_id[c.offer_idx]
-    need_org = c.needs.organization_id[c.need_idx]
-    counts = np.fromiter(
-        (history.get((a, b), 0) for a, b in zip(offer_org.tolist(), need_org.tolist(), strict=True)),
-        dtype=float,
-        count=len(c),
-    )
-    counts = np.maximum(counts, 0)
-    return counts / (counts + params.history_half_saturation)
-
-
-def score_candidates(c: CandidatePairs, *, weights: Weights, params: Params, history: History | None = None) -> Scores:
+def score_candidates(c: CandidatePairs, *, weights: Weights, params: Params) -> Scores:
     o, n, oi, ni = c.offers, c.needs, c.offer_idx, c.need_idx
     mode = c.mode
     reach = np.select(
@@ -99,7 +77,7 @@ def score_candidates(c: CandidatePairs, *, weights: Weights, params: Params, his
         perishability = 1 - days_left / PERISHABLE_HORIZON_DAYS
         urgency = 0.5 * np.clip(perishability, 0, 1) + 0.5 * (n.urgency[ni] - 1) / 2
 
-        discount = np.clip(np.nan_to_num(1 - o.price[oi] / o.usual_price[oi], nan=0.0), 0, None)
+        discount = np.clip(np.nan_to_num(1 - o.price_per_unit[oi] / o.usual_price[oi], nan=0.0), 0, None)
         sale_base = np.where(o.pricing[oi] == SOLIDARITY, 0.7, 0.4)
         sale = sale_base + 0.3 * np.minimum(discount, FULL_DISCOUNT) / FULL_DISCOUNT
         price = np.where(o.pricing[oi] == DONATION, 1.0, sale)
@@ -109,22 +87,10 @@ def score_candidates(c: CandidatePairs, *, weights: Weights, params: Params, his
         labels = np.where(wanted > 0, present / wanted, 1.0)
 
     recurrence = RECURRENCE_FIT[o.recurrence[oi], n.frequency[ni]]
-    fairness_by_need = need_fairness(c, params)
-    components = np.column_stack(
-        [
-            distance,
-            coverage,
-            urgency,
-            price,
-            labels,
-            recurrence,
-            _history(c, history, params),
-            fairness_by_need[ni],
-        ]
-    )
+    components = np.column_stack([distance, coverage, urgency, price, labels, recurrence])
     components = np.clip(components, 0.0, 1.0).reshape(len(c), len(COMPONENTS))
     score = 100 * components @ np.asarray(weights.as_tuple())
-    return Scores(components, score, fairness_by_need)
+    return Scores(components, score)
 
 
 def top_per_need(c: CandidatePairs, s: Scores, limit: int) -> tuple[CandidatePairs, Scores]:
@@ -135,62 +101,3 @@ def top_per_need(c: CandidatePairs, s: Scores, limit: int) -> tuple[CandidatePai
     rank = np.arange(len(ni)) - np.repeat(starts, np.diff(np.r_[starts, len(ni)]))
     keep = order[rank < limit]
     return c.subset(keep), s.subset(keep)
-
-
-# ---------------------------------------------------------------- explanations
-
-UNIT_LABELS = {"kg": "kg", "l": "l", "piece": "pièce", "dozen": "douzaine"}
-
-
-def fr_number(value: float, decimals: int = 0) -> str:
-    """French format: comma decimals, narrow no-break space between thousands."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
-
-
-def fr_km(km: float) -> str:
-    return f"{fr_number(km, 1 if km < 10 else 0)} km"
-
-
-def _radius(km: float) -> str:
-    return fr_number(km, 0 if float(km).is_integer() else 1)
-
-
-def explain(c: CandidatePairs, pair: int, quantity: float) -> str:
-    """One short French line saying why this pair is proposed."""
-    offer = c.offers.items[c.offer_idx[pair]]
-    need = c.needs.items[c.need_idx[pair]]
-    mode = MODES[c.mode[pair]]
-    parts = [fr_km(float(c.distance_km[pair]))]
-    if mode == "delivery":
-        parts.append(f"la ferme livre jusqu'à {_radius(offer.delivery_radius_km)} km")
-    elif mode == "partner":
-        parts.append("transport par un partenaire logistique")
-    elif mode == "pickup":
-        parts.append(f"enlèvement par la structure (rayon {_radius(need.pickup_radius_km)} km)")
-    else:
-        volunteers = need.gleaning_volunteers
-        parts.append(f"glanage par {volunteers} bénévole{'s' if volunteers > 1 else ''}")
-    storage = c.offers.storage[c.offer_idx[pair]]
-    if storage == CHILLED:
-        parts.append("frigo disponible")
-    elif storage == FROZEN:
-        parts.append("congélateur disponible")
-    if offer.pricing == "donation" or offer.price_per_unit is None:
-        parts.append("don")
-    else:
-        price = f"{fr_number(offer.price_per_unit, 2)} €/{UNIT_LABELS[offer.unit]}"
-        usual = offer.usual_price_per_unit
-        if usual:
-            change = round(100 * (offer.price_per_unit / usual - 1))
-            if change:
-                price += f" ({'−' if change < 0 else '+'}{abs(change)} %)"
-        parts.append(price)
-    share = min(1.0, quantity / need.quantity) if need.quantity else 0.0
-    parts.append(f"couvre {fr_number(100 * share)} % du besoin")
-    if offer.use_by is not None:
-        parts.append(f"à consommer avant le {offer.use_by:%d/%m}")
-    labels = sorted(offer.labels & need.preferred_labels)
-    if labels:
-        parts.append("label" + ("s " if len(labels) > 1 else " ") + ", ".join(labels))
-    return " · ".join(parts)

@@ -6,9 +6,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-UNITS = ("kg", "l", "piece", "dozen")
+UNITS = ("kg", "l", "piece", "dozen", "crate")
+#: Units counted in whole items unless the offer says its pack size.
+WHOLE_UNITS = frozenset({"piece", "dozen"})
 STORAGES = ("ambient", "chilled", "frozen")
 PRICINGS = ("donation", "solidarity", "market")
 LOGISTICS = ("delivery", "pickup", "gleaning", "partner")
@@ -18,7 +20,6 @@ FREQUENCIES = ("once", "weekly", "monthly")
 MODES = ("delivery", "partner", "pickup", "gleaning")
 
 Mode = Literal["delivery", "partner", "pickup", "gleaning"]
-History = Mapping[tuple[int, int], int]
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -33,9 +34,30 @@ def _check_non_negative(owner: object, *names: str) -> None:
             raise ValueError(f"{type(owner).__name__}.{name} must be a finite number >= 0")
 
 
+def _check_optional_non_negative(owner: object, *names: str) -> None:
+    for name in names:
+        value = getattr(owner, name)
+        if value is not None and not (value >= 0 and math.isfinite(value)):
+            raise ValueError(f"{type(owner).__name__}.{name} must be None or a finite number >= 0")
+
+
+def _check_mass(owner: object) -> None:
+    unit, kg = owner.unit, owner.kg_per_unit  # type: ignore[attr-defined]
+    if unit == "kg" and kg not in (None, 1, 1.0):
+        raise ValueError(f"{type(owner).__name__}: a kilogram weighs 1 kg")
+    if kg is not None and not (kg > 0 and math.isfinite(kg)):
+        raise ValueError(f"{type(owner).__name__}.kg_per_unit must be None or > 0")
+
+
 @dataclass(frozen=True, slots=True)
 class OfferInput:
-    """A farmer's offer as the engine sees it; `quantity` is what is still available."""
+    """A farmer's offer as the engine sees it; `quantity` is what is still available.
+
+    Quantities and prices are in the offer's `unit`. `kg_per_unit` is the mass of one
+    unit when a documented factor gives it (a dozen eggs, a litre of milk, the offer's
+    crate), None otherwise: the engine then never converts it. Proposed quantities are
+    multiples of `pack_size` when it is set, whole numbers for pieces and dozens.
+    """
 
     id: int
     organization_id: int
@@ -58,15 +80,18 @@ class OfferInput:
     labels: frozenset[str] = frozenset()
     recurrence: str = "once"
     shelf_life_days: int | None = None
+    kg_per_unit: float | None = None  # 1 for kg whatever is given
+    pack_size: float = 0.0  # 0: any quantity (whole units for pieces and dozens)
 
     def __post_init__(self) -> None:
         _check_choice("unit", self.unit, UNITS)
         _check_choice("storage", self.storage, STORAGES)
         _check_choice("pricing", self.pricing, PRICINGS)
         _check_choice("recurrence", self.recurrence, RECURRENCES)
+        _check_mass(self)
         if not self.logistics <= frozenset(LOGISTICS):
             raise ValueError(f"logistics={set(self.logistics)!r} not within {LOGISTICS}")
-        _check_non_negative(self, "quantity", "min_quantity", "delivery_radius_km")
+        _check_non_negative(self, "quantity", "min_quantity", "delivery_radius_km", "pack_size")
         if self.window_start > self.window_end:
             raise ValueError(f"offer {self.id}: window_start is after window_end")
         if self.category_id not in self.category_ancestors:
@@ -75,7 +100,12 @@ class OfferInput:
 
 @dataclass(frozen=True, slots=True)
 class NeedInput:
-    """A food-aid structure's need; `quantity` is what is still open."""
+    """A food-aid structure's need; `quantity` is what is still open, in `unit`.
+
+    `budget_eur` is what is left of this need's own budget (None: no limit of its own);
+    the structure's monthly budget is on its `StructureInput`. `distribution_days` are
+    the weekdays (0 = Monday) the structure receives goods; empty means any day.
+    """
 
     id: int
     organization_id: int
@@ -98,12 +128,15 @@ class NeedInput:
     preferred_labels: frozenset[str] = frozenset()
     urgency: int = 2  # 1 low, 2 normal, 3 high
     frequency: str = "once"
-    people_served_per_week: int = 0
-    received_quantity_recent: float = 0.0  # over the last period, for fairness
+    kg_per_unit: float | None = None  # 1 for kg whatever is given
+    budget_eur: float | None = None
+    distribution_days: frozenset[int] = frozenset()
+    distribution_hours: str = ""  # shown in the explanation only
 
     def __post_init__(self) -> None:
         _check_choice("unit", self.unit, UNITS)
         _check_choice("frequency", self.frequency, FREQUENCIES)
+        _check_mass(self)
         if self.urgency not in (1, 2, 3):
             raise ValueError(f"need {self.id}: urgency must be 1, 2 or 3")
         _check_non_negative(
@@ -113,11 +146,32 @@ class NeedInput:
             "frozen_capacity_kg",
             "pickup_radius_km",
             "gleaning_volunteers",
-            "people_served_per_week",
-            "received_quantity_recent",
         )
+        _check_optional_non_negative(self, "budget_eur", "max_price_per_unit")
+        if not self.distribution_days <= frozenset(range(7)):
+            raise ValueError(f"need {self.id}: distribution_days are weekdays 0 (Monday) to 6")
         if self.window_start > self.window_end:
             raise ValueError(f"need {self.id}: window_start is after window_end")
+
+
+@dataclass(frozen=True, slots=True)
+class StructureInput:
+    """A food-aid structure, for fairness and its monthly budget.
+
+    `received_kg` is what it received over the territory's rolling window (delivered and
+    confirmed matches, in kilogram-equivalents); `budget_eur` what is left of this month's
+    purchase budget (None: no monthly limit known). A need whose structure has no
+    `StructureInput`, or declares nobody served, gets no fairness priority.
+    """
+
+    id: int  # the organization id, as on NeedInput.organization_id
+    people_served_per_week: int = 0
+    received_kg: float = 0.0
+    budget_eur: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_non_negative(self, "people_served_per_week", "received_kg")
+        _check_optional_non_negative(self, "budget_eur")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +179,15 @@ class Weights:
     """Weights of the score components; normalised to sum 1 on creation.
 
     A territory may override any of them; they must be non-negative and not all zero.
+    Fairness is not a score component: it is the allocation's own objective (Params).
     """
 
-    distance: float = 0.25
-    coverage: float = 0.15
-    urgency: float = 0.15
-    price: float = 0.10
-    labels: float = 0.05
-    recurrence: float = 0.05
-    history: float = 0.10
-    fairness: float = 0.15
+    distance: float = 0.30
+    coverage: float = 0.20
+    urgency: float = 0.20
+    price: float = 0.15
+    labels: float = 0.075
+    recurrence: float = 0.075
 
     def __post_init__(self) -> None:
         values = self.as_tuple()
@@ -154,6 +207,10 @@ class Weights:
         return tuple(getattr(self, f.name) for f in fields(self))
 
 
+#: Fill rates (received ÷ entitlement) where the fairness utility changes slope.
+FAIRNESS_BREAKPOINTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Params:
     """Run parameters. `today` is given, never read from a clock."""
@@ -162,18 +219,22 @@ class Params:
     road_detour_factor: float = 1.3
     mode: Literal["flow", "lp", "greedy"] = "flow"
     max_candidates_per_need: int = 50
-    #: Extra value per unit, as a share of the 0–100 score scale, for the first
-    #: `fairness_first_share` of an under-served structure's need (see allocation.py).
-    fairness_strength: float = 0.3
-    fairness_first_share: float = 0.3
-    #: Quantity per person served per week regarded as "well served" (fairness component).
-    fairness_reference_per_person: float = 1.0
+    #: Value of one kilogram-equivalent to a structure with nothing received, in score
+    #: points (0–100 per kg); 0 turns fairness off (score-only allocation). See fairness.py.
+    fairness_strength: float = 1.0
+    #: α of the α-fair utility the breakpoints approximate (1: proportional fairness,
+    #: larger: closer to max–min).
+    fairness_alpha: float = 3.0
+    fairness_breakpoints: tuple[float, ...] = FAIRNESS_BREAKPOINTS
+    #: The territory's rolling window, for explanations only (the receipts are given).
+    fairness_window_days: int = 30
+    #: Attach the fairness reason to proposals the fairness objective decided: quantity a
+    #: better-scoring pair of the same offer could still have taken (engine.fairness_decided).
+    explain_fairness: bool = True
     #: How far a logistics partner carries goods (road km).
     partner_radius_km: float = 80.0
-    #: Past deliveries giving a history component of 0.5 (it saturates towards 1).
-    history_half_saturation: float = 2.0
     #: Local re-solves (flow) or component re-solves (LP) when allocations fall below an
-    #: offer's minimum quantity.
+    #: offer's minimum quantity or a budget is overspent.
     min_quantity_rounds: int = 1
 
     def __post_init__(self) -> None:
@@ -182,16 +243,24 @@ class Params:
             raise ValueError("road_detour_factor must be >= 1")
         if self.max_candidates_per_need < 1:
             raise ValueError("max_candidates_per_need must be >= 1")
-        _check_non_negative(
-            self,
-            "fairness_strength",
-            "partner_radius_km",
-            "min_quantity_rounds",
-        )
-        if not 0 <= self.fairness_first_share <= 1:
-            raise ValueError("fairness_first_share must be within [0, 1]")
-        if self.fairness_reference_per_person <= 0 or self.history_half_saturation <= 0:
-            raise ValueError("fairness_reference_per_person and history_half_saturation must be > 0")
+        _check_non_negative(self, "fairness_strength", "partner_radius_km", "min_quantity_rounds", "fairness_alpha")
+        points = self.fairness_breakpoints
+        if not points or any(b <= a for a, b in zip((0.0, *points), points, strict=False)):
+            raise ValueError("fairness_breakpoints must be positive and increasing")
+        if self.fairness_window_days < 1:
+            raise ValueError("fairness_window_days must be >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why: a code and its parameters, plain data (numbers, strings, lists; dates as ISO
+    strings), rendered in the reader's language outside the engine."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": dict(self.params)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +269,16 @@ class Proposal:
 
     offer_id: int
     need_id: int
-    quantity: float
+    quantity: float  # in the offer's unit
+    need_quantity: float  # the same, in the need's unit
+    quantity_kg: float | None  # kilogram-equivalent, None when no factor gives a mass
     score: int  # 0–100
     distance_km: float  # road estimate, 1 decimal
     mode: Mode  # who carries the goods
-    explanation: str  # French, one line
+    delivery_date: date  # the first day both windows and the structure's distribution days allow
+    reasons: tuple[Reason, ...]  # why this proposal, most decisive first
     components: dict[str, float]  # unweighted components in [0, 1], keyed like Weights
+    fairness_decided: bool = False  # priority, not the score, gave this pair its quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +288,10 @@ class EngineStats:
     n_candidate_pairs: int  # pairs passing every hard constraint
     n_scored_pairs: int  # pairs kept for allocation (top `max_candidates_per_need` per need)
     n_proposals: int
-    objective: float  # Σ score × quantity of the proposals
-    objective_with_fairness: float  # the value the LP maximises
-    least_served_coverage: float  # see allocation.least_served_coverage
+    objective: float  # Σ score × kg-equivalent of the proposals
+    objective_with_fairness: float  # the value the allocation maximises
+    least_served_fill_rate: float  # lowest fill rate among structures the run could serve
+    least_served_decile: float  # mean fill rate of the least-served tenth of them
     timings_s: dict[str, float] = field(default_factory=dict)  # candidates, scores, allocation, output
 
 
@@ -225,3 +299,5 @@ class EngineStats:
 class EngineResult:
     proposals: tuple[Proposal, ...]  # sorted by (need_id, -score, offer_id)
     stats: EngineStats
+    #: Per structure id: entitlement, received before the run and allocated by it (kg-eq).
+    fill_rates: dict[int, dict[str, float]] = field(default_factory=dict)
