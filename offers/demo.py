@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from actors.models import Organization, User
+from offers import inputs
 from offers.models import Match, Offer
 from offers.services import listings, matches, runs
 from products.models import ProductCategory
@@ -60,6 +61,15 @@ NEED_FAMILIES = [
 ]
 
 
+def _offer_post(*, by, organization, **values):
+    """An offer posted as any door posts it: its input parsed, then the service."""
+    return listings.offer_create(by=by, organization=organization, data=inputs.offer_data(values))
+
+
+def _need_post(*, by, organization, **values):
+    return listings.need_create(by=by, organization=organization, data=inputs.need_data(values))
+
+
 def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | None:
     profile = farm.farm_profile
     codes = [c.code for c in profile.productions.all() if c.code in PRODUCE]
@@ -91,7 +101,7 @@ def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | 
     if category.parent.code == "vegetables" and rng.random() < 0.25:
         logistics.append("gleaning")
     start = today + dt.timedelta(days=rng.randrange(0, 5))
-    return listings.offer_create(
+    return _offer_post(
         by=admin,
         organization=farm,
         category=category,
@@ -115,7 +125,7 @@ def _need_for(structure: Organization, admin: User, rng, today: dt.date):
     profile = structure.structure_profile
     buys = profile.monthly_budget_eur > 0
     start = today + dt.timedelta(days=rng.randrange(0, 4))
-    return listings.need_create(
+    return _need_post(
         by=admin,
         organization=structure,
         categories=list(ProductCategory.objects.filter(code__in=families)),
@@ -136,7 +146,7 @@ def _germigney_case(admin: User, today: dt.date) -> None:
     farm = Organization.objects.get(name="Ferme de Germigney")
     grocery = Organization.objects.get(name="Croix-Rouge – épicerie solidaire d'Arbois")
     beef = ProductCategory.objects.get(code="beef")
-    offer = listings.offer_create(
+    offer = _offer_post(
         by=admin,
         organization=farm,
         category=beef,
@@ -155,7 +165,7 @@ def _germigney_case(admin: User, today: dt.date) -> None:
         lot_number="GER-2026-11",
         use_by=today + dt.timedelta(days=9),
     )
-    need = listings.need_create(
+    need = _need_post(
         by=admin,
         organization=grocery,
         categories=[ProductCategory.objects.get(code="meat")],
