@@ -224,7 +224,11 @@ def report(
         labels = [f"**{typology.TYPE_LABELS[kinds[0]]}**", *[str(typology.TYPE_LABELS[k]) for k in kinds[1:]]]
         w(f"- Types : {' ; '.join(labels)} — {record.get('type_basis') or '(justification absente)'}")
         for code in record.get("other_types") or []:
-            mark = "✓ compatible" if typology.other_type_compatible(code, kinds) else "≠ reclassé par le catalogue"
+            mark = (
+                "✓ concorde avec les types du catalogue"
+                if typology.other_type_compatible(code, kinds)
+                else "≠ ne concorde avec aucun type du catalogue"
+            )
             w(f"- Classement de la source : {typology.OTHER_TYPE_LABELS[code]} ({code}) — {mark}")
         place = record.get("place") or {}
         where = ", ".join(str(place.get(k)) for k in ("commune", "departement", "region", "country") if place.get(k))

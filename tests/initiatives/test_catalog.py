@@ -73,6 +73,22 @@ def test_a_claim_pointing_at_a_source_the_entry_does_not_cite_is_refused(geo):
         initiatives_load(records=records)
 
 
+def _used_refs(value) -> set[int]:
+    if isinstance(value, dict):
+        ref = value.get("ref", 0)
+        return set(ref if isinstance(ref, list) else [ref]) | set().union(*(_used_refs(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(set(), *(_used_refs(v) for v in value))
+    return set()
+
+
+@pytest.mark.parametrize("record", _records(), ids=lambda r: r["slug"])
+def test_every_cited_section_backs_at_least_one_claim_or_figure(record):
+    claims = {k: v for k, v in record.items() if k != "sources"}
+    used = _used_refs(claims) | {0}
+    assert used == set(range(len(record["sources"]))), sorted(set(range(len(record["sources"]))) - used)
+
+
 def test_the_data_file_names_no_source_file_no_e_mail_and_no_phone_number():
     text = DATA_FILE.read_text(encoding="utf-8")
     assert not re.search(r"\b\d{3}_[0-9a-f]{16}\.txt\b", text)

@@ -62,7 +62,7 @@ def test_the_report_lists_types_figures_and_claims_with_their_source_sections(db
     text = _run(tmp_path, [_record()])
     assert "## Marché test" in text and "`marche-test`" in text
     assert "**Vente en circuit court sans tarification solidaire** — Vente directe." in text
-    assert "Foires et marchés de plein vent (resolis:fairs_markets) — ✓ compatible" in text
+    assert "Foires et marchés de plein vent (resolis:fairs_markets) — ✓ concorde" in text
     assert "[0] RESOLIS, catalogue thématique" in text and "§ Fiches initiatives › Le marché test" in text
     assert "| 42 producteurs | présents | 2018 | [0] | — |" in text
     assert "- `results` [1] Un second document le confirme." in text
