@@ -299,7 +299,9 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
     departement_code = "39"
     region = "Bourgogne-Franche-Comté"
     sources = factory.LazyFunction(
-        lambda: [{"document": "miam-livret", "title": "Livret méthodologique MIAM, phase 1 (2023-2024)", "section": "test"}]
+        lambda: [
+            {"document": "miam-livret", "title": "Livret méthodologique MIAM, phase 1 (2023-2024)", "section": "test"}
+        ]
     )
 
     @factory.post_generation

@@ -169,3 +169,12 @@ def test_the_planned_actions_list_query_count_is_pinned(geo, client, territory, 
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/planned-actions/", {"plan": plan.pk})
     assert response.json()["count"] == 6
+
+
+def test_typology_labels_are_translated_for_an_english_client(catalog, client):
+    data = client.get("/api/v1/initiatives/typology/", HTTP_ACCEPT_LANGUAGE="en").json()
+    labels = {t["code"]: t["label"] for t in data["types"]}
+    assert labels["short_chain_sales"] == "Short-chain sales without solidarity pricing"
+    assert labels["gleaning"] == "Gleaning"
+    detail = client.get("/api/v1/initiatives/la-salamandre-cousance/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert detail["type_label"] == "Sales with solidarity pricing (solidarity baskets, markets...)"

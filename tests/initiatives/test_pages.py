@@ -221,3 +221,9 @@ def test_the_plan_page_query_count_does_not_grow_with_actions(
     with django_assert_max_num_queries(25):
         response = client.get(reverse("initiatives:plan", args=[territory.slug]))
     assert response.status_code == 200
+
+
+def test_every_initiative_page_renders_its_sources_by_title(catalog, client):
+    for initiative in catalog:
+        body = client.get(reverse("initiatives:detail", args=[initiative.slug])).content.decode()
+        assert initiative.sources[0]["title"].split(" (")[0][:30] in body.replace("&#x27;", "'"), initiative.slug

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from initiatives import checks
 from initiatives.services import DATA_FILE
@@ -18,10 +19,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--file", help="Autre fichier de données au même format.")
         parser.add_argument("--sources", help="Dossier des textes des documents sources (fichiers .txt).")
-        parser.add_argument("--previous", help="Version précédente du fichier de données, pour lister les reclassements.")
+        parser.add_argument(
+            "--previous", help="Version précédente du fichier de données, pour lister les reclassements."
+        )
         parser.add_argument("--output", help="Écrire le rapport dans ce fichier plutôt que sur la sortie standard.")
         parser.add_argument(
-            "--strict", action="store_true", help="Échouer si une section ou un chiffre est introuvable (avec --sources)."
+            "--strict",
+            action="store_true",
+            help="Échouer si une section ou un chiffre est introuvable (avec --sources).",
         )
 
     def _read(self, path) -> list:
@@ -40,7 +45,8 @@ class Command(BaseCommand):
                 raise CommandError(f"Dossier introuvable : {folder}")
             library = checks.Library.from_folder(folder)
         try:
-            text, problems = checks.report(records, library=library, previous=previous)
+            with translation.override("fr"):  # the catalog's language, whatever the caller's
+                text, problems = checks.report(records, library=library, previous=previous)
         except DomainError as error:
             raise CommandError(error.message) from error
         if options.get("output"):
