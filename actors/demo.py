@@ -343,7 +343,7 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
             "gleaning_volunteers": 4,
         },
     )
-    farmer = _user("producteur@demo.miam.fr", "Emmanuel", "Éleveur")
+    farmer = _user("producteur@demo.miam.fr", "Sacha", "Éleveur")  # not the real farmer's name
     Membership.objects.get_or_create(user=farmer, organization=germigney, defaults={"role": "admin"})
     volunteer = _user("structure@demo.miam.fr", "Dominique", "Bénévole")
     Membership.objects.get_or_create(user=volunteer, organization=croix_rouge, defaults={"role": "admin"})
