@@ -14,7 +14,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from actors.demo import CROIX_ROUGE_ARBOIS
 from actors.models import Organization, User
+from offers import inputs
 from offers.models import Match, Offer
 from offers.services import listings, matches, runs
 from products.models import ProductCategory
@@ -60,6 +62,15 @@ NEED_FAMILIES = [
 ]
 
 
+def _offer_post(*, by, organization, **values):
+    """An offer posted as any door posts it: its input parsed, then the service."""
+    return listings.offer_create(by=by, organization=organization, data=inputs.offer_data(values))
+
+
+def _need_post(*, by, organization, **values):
+    return listings.need_create(by=by, organization=organization, data=inputs.need_data(values))
+
+
 def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | None:
     profile = farm.farm_profile
     codes = [c.code for c in profile.productions.all() if c.code in PRODUCE]
@@ -91,7 +102,7 @@ def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | 
     if category.parent.code == "vegetables" and rng.random() < 0.25:
         logistics.append("gleaning")
     start = today + dt.timedelta(days=rng.randrange(0, 5))
-    return listings.offer_create(
+    return _offer_post(
         by=admin,
         organization=farm,
         category=category,
@@ -115,7 +126,7 @@ def _need_for(structure: Organization, admin: User, rng, today: dt.date):
     profile = structure.structure_profile
     buys = profile.monthly_budget_eur > 0
     start = today + dt.timedelta(days=rng.randrange(0, 4))
-    return listings.need_create(
+    return _need_post(
         by=admin,
         organization=structure,
         categories=list(ProductCategory.objects.filter(code__in=families)),
@@ -132,15 +143,19 @@ def _need_for(structure: Organization, admin: User, rng, today: dt.date):
 
 
 def _germigney_case(admin: User, today: dt.date) -> None:
-    """The booklet's case: beef at 10,80 €/kg instead of 11,80 €/kg for the Croix-Rouge grocery."""
+    """The booklet's case: beef at 10,80 €/kg instead of 11,80 €/kg for the Croix-Rouge in Arbois.
+
+    Price, portions and distribution days are the booklet's; quantities, dates, lot and reach are the
+    demo's. The booklet gives the farm no label, so the offer has none.
+    """
     farm = Organization.objects.get(name="Ferme de Germigney")
-    grocery = Organization.objects.get(name="Croix-Rouge – épicerie solidaire d'Arbois")
+    grocery = Organization.objects.get(name=CROIX_ROUGE_ARBOIS)
     beef = ProductCategory.objects.get(code="beef")
-    offer = listings.offer_create(
+    offer = _offer_post(
         by=admin,
         organization=farm,
         category=beef,
-        product_name="Viande de génisse en colis de 500 g et 1 kg",
+        product_name="Bœuf bourguignon de génisse, portions de 500 g et 1 kg",
         quantity=Decimal(40),
         unit="kg",
         window_start=today,
@@ -148,14 +163,14 @@ def _germigney_case(admin: User, today: dt.date) -> None:
         pricing="solidarity",
         price_per_unit=Decimal("10.80"),
         usual_price_per_unit=Decimal("11.80"),
-        labels=["AB"],
+        labels=[],
         logistics=["delivery"],
         delivery_radius_km=Decimal(25),
         recurrence="monthly",
         lot_number="GER-2026-11",
         use_by=today + dt.timedelta(days=9),
     )
-    need = listings.need_create(
+    need = _need_post(
         by=admin,
         organization=grocery,
         categories=[ProductCategory.objects.get(code="meat")],
@@ -189,7 +204,7 @@ def seed(context: dict) -> str:
             if farm.name != "Ferme de Germigney" and rng.random() < 0.7 and _offer_for(farm, admin, rng, today):
                 offers += 1
         for structure in structures.select_related("structure_profile"):
-            if structure.name.startswith("Croix-Rouge – épicerie solidaire d'Arbois"):
+            if structure.name == CROIX_ROUGE_ARBOIS:
                 continue
             for _ in range(2):
                 _need_for(structure, admin, rng, today)

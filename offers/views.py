@@ -253,16 +253,16 @@ def _listing_form_page(request, *, kind: str, instance=None):
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        kwargs = form.service_kwargs()
+        data = form.data_for_service()
         try:
-            if instance is None:
-                (listings.offer_create if is_offer else listings.need_create)(by=request.user, **kwargs)
+            if instance is None and is_offer:
+                listings.offer_create(by=request.user, organization=form.cleaned_data["organization"], data=data)
+            elif instance is None:
+                listings.need_create(by=request.user, organization=form.cleaned_data["organization"], data=data)
+            elif is_offer:
+                listings.offer_update(offer=instance, by=request.user, data=data)
             else:
-                kwargs.pop("organization", None)
-                if is_offer:
-                    listings.offer_update(offer=instance, by=request.user, **kwargs)
-                else:
-                    listings.need_update(need=instance, by=request.user, **kwargs)
+                listings.need_update(need=instance, by=request.user, data=data)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:

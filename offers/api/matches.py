@@ -20,7 +20,7 @@ from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
 from miam.filters import SafeOrderingFilter
 from miam.pagination import PageOrSyncPagination
-from offers import selectors
+from offers import inputs, selectors
 from offers.filters import MatchFilter
 from offers.models import Logistics, Match, Need, Offer
 from offers.services import matches
@@ -100,6 +100,7 @@ def _match_response(request, match, *, code: int = 200) -> Response:
     return Response(MatchSerializer(fresh, context={"request": request}).data, status=code)
 
 
+# The request bodies of the actions, for the schema only: ``offers.inputs`` validates them.
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, help_text=_("Pourquoi cette proposition ne convient pas."))
 
@@ -127,12 +128,6 @@ class ProposeSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
 
 
-def _valid(serializer_class, request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
 class MatchActionViewSet(viewsets.GenericViewSet):
     """Act on a match you are concerned by; the services check who may do what."""
 
@@ -152,7 +147,7 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """Decline with a reason: this pair is never proposed again."""
-        data = _valid(DeclineSerializer, request)
+        data = inputs.match_input(inputs.DeclineInput, request.data)
         return _match_response(
             request, matches.match_decline(match=self.get_object(), by=request.user, reason=data["reason"])
         )
@@ -160,7 +155,7 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ScheduleSerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
-        data = _valid(ScheduleSerializer, request)
+        data = inputs.match_input(inputs.ScheduleInput, request.data)
         match = matches.match_schedule(match=self.get_object(), by=request.user, date=data["date"], mode=data["mode"])
         return _match_response(request, match)
 
@@ -168,7 +163,7 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="confirm-delivery")
     def confirm_delivery(self, request, pk=None):
         """The structure records the quantity actually received."""
-        data = _valid(DeliverySerializer, request)
+        data = inputs.match_input(inputs.DeliveryInput, request.data)
         match = matches.match_confirm_delivery(match=self.get_object(), by=request.user, **data)
         return _match_response(request, match)
 
@@ -176,7 +171,7 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel: a reserved quantity returns to the offer and is proposed again at once."""
-        data = _valid(CancelSerializer, request)
+        data = inputs.match_input(inputs.CancelInput, request.data)
         return _match_response(
             request, matches.match_cancel(match=self.get_object(), by=request.user, reason=data["reason"])
         )
@@ -195,7 +190,7 @@ class MatchProposeView(generics.GenericAPIView):
 
     @extend_schema(request=ProposeSerializer, responses={201: MatchSerializer, **ERRORS_WRITE})
     def post(self, request):
-        data = _valid(ProposeSerializer, request)
+        data = inputs.match_input(inputs.ProposeInput, request.data)
         offer = Offer.objects.filter(pk=data["offer"]).first()
         need = Need.objects.filter(pk=data["need"]).first()
         if offer is None or need is None:

@@ -13,6 +13,7 @@ from actors.api import principal_of
 from actors.models import Territory
 from miam.api_errors import ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
+from offers import inputs
 from offers.models import MatchingRun
 from offers.services import runs
 
@@ -78,9 +79,7 @@ class MatchingRunViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Recompute now: the run is queued; follow it at ``/matching-runs/{id}/``."""
-        data = MatchingRunRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        data = data.validated_data
+        data = inputs.match_input(inputs.MatchingRunInput, request.data)
         territory = Territory.objects.filter(pk=data["territory"]).first()
         if territory is None:
             raise DomainError(

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("actors", "0004_productions_from_products"),
+        ("actors", "0005_productions_from_products"),
         ("offers", "0004_productcategory_table"),
         ("products", "0001_initial"),
     ]

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from actors.models import Commune, Departement, Region, Territory
 from miam.celery import app
+from offers.inputs import offer_data
 from offers.models import Match, MatchingRun
 from offers.services import listings
 from offers.services.runs import STAGE_DELAY_ENV, _enqueue_run, matching_run
@@ -122,15 +123,19 @@ def test_saving_an_offer_triggers_a_run_in_the_worker_that_produces_the_proposal
     offer = listings.offer_create(
         by=make_member(farm),
         organization=farm,
-        category="potatoes",
-        product_name="Pommes de terre",
-        quantity=Decimal(80),
-        unit="kg",
-        window_start=timezone.localdate(),
-        window_end=timezone.localdate() + dt.timedelta(days=7),
-        pricing="donation",
-        logistics=["delivery"],
-        delivery_radius_km=Decimal(15),
+        data=offer_data(
+            {
+                "category": "potatoes",
+                "product_name": "Pommes de terre",
+                "quantity": Decimal(80),
+                "unit": "kg",
+                "window_start": timezone.localdate(),
+                "window_end": timezone.localdate() + dt.timedelta(days=7),
+                "pricing": "donation",
+                "logistics": ["delivery"],
+                "delivery_radius_km": Decimal(15),
+            }
+        ),
     )
     run = wait_for(
         lambda: MatchingRun.objects.filter(territory=territory, status=RS.SUCCESS).first(), 30, "a successful run"

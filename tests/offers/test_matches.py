@@ -145,7 +145,7 @@ def test_a_proposal_cannot_be_scheduled_before_it_is_confirmed(pair):
 def test_the_structure_confirms_the_delivery_and_the_farmer_is_paid_for_what_was_received(pair):
     match, farmer, volunteer = pair
     confirmed(pair)
-    match = services.match_confirm_delivery(match=match, by=volunteer, quantity_received="55.5", note="Un cageot abîmé")
+    match = services.match_confirm_delivery(match=match, by=volunteer, quantity_received=Decimal("55.5"), note="Un cageot abîmé")
     assert match.status == MS.DELIVERED and match.quantity_received == Decimal("55.5")
     delivery = Delivery.objects.get(match=match)
     assert delivery.quantity_kg == Decimal("55.500")

@@ -13,6 +13,7 @@ from actors import tasks as actor_tasks
 from miam.beat import BEAT_SCHEDULE
 from miam.celery import app
 from offers import tasks
+from offers.inputs import offer_data
 from offers.models import Match, MatchingRun, Offer, Status
 from offers.services import listings
 from offers.services.runs import matching_listing_changed as listing_changed
@@ -85,15 +86,19 @@ def test_in_eager_mode_saving_an_offer_runs_matching_after_the_commit(territory,
         offer = listings.offer_create(
             by=make_member(farm),
             organization=farm,
-            category="potatoes",
-            product_name="Pommes de terre",
-            quantity=Decimal(80),
-            unit="kg",
-            window_start=timezone.localdate(),
-            window_end=timezone.localdate() + dt.timedelta(days=7),
-            pricing="donation",
-            logistics=["delivery"],
-            delivery_radius_km=Decimal(15),
+            data=offer_data(
+                {
+                    "category": "potatoes",
+                    "product_name": "Pommes de terre",
+                    "quantity": Decimal(80),
+                    "unit": "kg",
+                    "window_start": timezone.localdate(),
+                    "window_end": timezone.localdate() + dt.timedelta(days=7),
+                    "pricing": "donation",
+                    "logistics": ["delivery"],
+                    "delivery_radius_km": Decimal(15),
+                }
+            ),
         )
     run = MatchingRun.objects.get()
     assert (run.trigger, run.status) == ("change", RS.SUCCESS)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("actors", "0003_organization_search_text"),
+        ("actors", "0004_territory_figure_sources"),
         ("products", "0001_initial"),
     ]
 
