@@ -173,5 +173,3 @@ class MatchFilter(LightFilterSet):
         return qs.filter(
             Q(offer__organization__commune_id__in=communes) | Q(need__organization__commune_id__in=communes)
         )
-
-

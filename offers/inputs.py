@@ -169,7 +169,10 @@ class OrganizationField(forms.Field):
 
 def _labels(**kwargs) -> CodeListField:
     return CodeListField(
-        choices=FARM_LABELS.items(), unknown=gettext_lazy("Label inconnu : %(values)s."), unknown_code="unknown_label", **kwargs
+        choices=FARM_LABELS.items(),
+        unknown=gettext_lazy("Label inconnu : %(values)s."),
+        unknown_code="unknown_label",
+        **kwargs,
     )
 
 
@@ -194,7 +197,9 @@ class OfferInput(forms.Form):
     price_per_unit = NumberField(digits=PRICE_DIGITS, required=False)
     usual_price_per_unit = NumberField(digits=PRICE_DIGITS, required=False)
     labels = _labels()
-    storage = ChoiceInput(choices=Storage.choices, message=gettext_lazy("Mode de conservation inconnu."), required=False)
+    storage = ChoiceInput(
+        choices=Storage.choices, message=gettext_lazy("Mode de conservation inconnu."), required=False
+    )
     logistics = CodeListField(
         choices=Logistics.choices, unknown=gettext_lazy("Mode d'acheminement inconnu : %(values)s.")
     )
@@ -263,9 +268,7 @@ class NeedInput(forms.Form):
     unit = NeedUnitField(choices=Unit.choices, message=gettext_lazy("Unité inconnue."))
     window_start = DayField()
     window_end = DayField()
-    frequency = ChoiceInput(
-        choices=NEED_FREQUENCY_CHOICES, message=gettext_lazy("Fréquence inconnue."), required=False
-    )
+    frequency = ChoiceInput(choices=NEED_FREQUENCY_CHOICES, message=gettext_lazy("Fréquence inconnue."), required=False)
     accepted_pricing = ChoiceInput(
         choices=Need.AcceptedPricing.choices, message=gettext_lazy("Condition inconnue."), required=False
     )
@@ -354,10 +357,30 @@ class DeliveryInput(forms.Form):
     note = TextField(max_length=300, required=False)
 
 
+class AcceptInput(forms.Form):
+    """The side an acceptance is for: required when acting on a side's behalf."""
+
+    side = ChoiceInput(
+        choices=[("farm", gettext_lazy("producteur")), ("structure", gettext_lazy("structure"))],
+        message=gettext_lazy("« farm » ou « structure »."),
+        required=False,
+    )
+
+
 class ProposeInput(forms.Form):
     offer = CountField(required=True)
     need = CountField(required=True)
     quantity = NumberField(digits=QTY_DIGITS)
+
+
+class RequestInput(ProposeInput):
+    """« Je suis intéressé·e » : an offer, one of the structure's needs, the quantity asked."""
+
+
+class FillRatesInput(forms.Form):
+    territory = CountField(required=True)
+    date_from = DayField(required=False)
+    date_to = DayField(required=False)
 
 
 class MatchingRunInput(forms.Form):

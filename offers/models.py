@@ -255,6 +255,7 @@ class Match(TimeStamped):
     class Origin(models.TextChoices):
         ENGINE = "engine", _("calcul automatique")
         MANUAL = "manual", _("proposée par un·e chargé·e de mission")
+        REQUEST = "request", _("demandée par la structure")
 
     offer = models.ForeignKey(Offer, models.PROTECT, related_name="matches")
     need = models.ForeignKey(Need, models.PROTECT, related_name="matches")
@@ -263,8 +264,12 @@ class Match(TimeStamped):
     score = models.PositiveSmallIntegerField(_("score"), default=0, validators=[MaxValueValidator(100)])
     distance_km = models.DecimalField(_("distance (km)"), max_digits=7, decimal_places=1, null=True, blank=True)
     mode = models.CharField(_("acheminement"), max_length=10, choices=Logistics.choices, default=Logistics.DELIVERY)
-    explanation = models.TextField(_("pourquoi cette proposition"), blank=True)
+    # Why, as reason codes with their parameters (offers.matching.reasons); rendered in the
+    # reader's language by offers.reasons (``explanation``).
+    reasons = models.JSONField(_("pourquoi cette proposition"), default=list, blank=True)
     components = models.JSONField(default=dict, blank=True)
+    quantity_kg = models.DecimalField(_("équivalent kg"), **QTY, null=True, blank=True)
+    proposed_for = models.DateField(_("date de livraison proposée"), null=True, blank=True)
     status = models.CharField(
         _("statut"), max_length=20, choices=MatchStatus.choices, default=MatchStatus.PROPOSED, db_index=True
     )
@@ -300,6 +305,13 @@ class Match(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.offer} → {self.need}"
+
+    @property
+    def explanation(self) -> str:
+        """The reasons as one line, in the active language."""
+        from offers.reasons import reasons_text
+
+        return reasons_text(self.reasons)
 
 
 class Delivery(TimeStamped):

@@ -7,9 +7,14 @@ get the commune's town-hall point: ``actors.selectors.annotate_public_point``).
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 
-from actors.models import Organization
+from django.db.models import Q, QuerySet, Sum
+
+from actors.models import Organization, StructureProfile, Territory
 from actors.permissions import (
     editable_organizations,
     is_staff,
@@ -17,7 +22,7 @@ from actors.permissions import (
     viewer_territory_ids,
 )
 from actors.selectors import annotate_public_point
-from offers.models import OPEN_STATUSES, Match, Need, Offer, Status
+from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer, Status
 
 
 def _editable_ids(principal) -> QuerySet | None:
@@ -97,3 +102,98 @@ def organization_open_listings(*, organization, user=None, limit: int = 50) -> d
         "offers": list(organization.offers.filter(status__in=OPEN_STATUSES).select_related("category")[:limit]),
         "needs": list(organization.needs.filter(status__in=OPEN_STATUSES)[:limit]),
     }
+
+
+# --- What structures received, and their fair share -----------------------------------------
+
+MS = Match.MatchStatus
+
+
+def received_kg(*, organization_ids, since: dt.date, until: dt.date | None = None) -> dict[int, Decimal]:
+    """Kilogram-equivalents each structure received from `since` (to `until`, included):
+    deliveries on the day they were received, confirmed matches not yet delivered on the day
+    they were confirmed (their goods are on their way). Two queries."""
+    out: dict[int, Decimal] = defaultdict(Decimal)
+    deliveries = Delivery.objects.filter(match__need__organization_id__in=organization_ids, delivered_on__gte=since)
+    pending = Match.objects.filter(
+        need__organization_id__in=organization_ids,
+        status__in=(MS.CONFIRMED, MS.SCHEDULED),
+        confirmed_at__date__gte=since,
+    )
+    if until is not None:
+        deliveries = deliveries.filter(delivered_on__lte=until)
+        pending = pending.filter(confirmed_at__date__lte=until)
+    for org, total in (
+        deliveries.values("match__need__organization_id")
+        .annotate(total=Sum("quantity_kg"))
+        .values_list("match__need__organization_id", "total")
+    ):
+        out[org] += total or Decimal(0)
+    for org, total in (
+        pending.values("need__organization_id")
+        .annotate(total=Sum("quantity_kg"))
+        .values_list("need__organization_id", "total")
+    ):
+        out[org] += total or Decimal(0)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class FillRate:
+    """One structure over a period: what it received against its fair share."""
+
+    organization_id: int
+    name: str
+    commune: str
+    people_served_per_week: int
+    received_kg: Decimal
+    entitlement_kg: Decimal | None  # None when it declares nobody served
+    fill_rate: float | None  # received / entitlement
+
+    def as_dict(self) -> dict:
+        return {
+            "organization": self.organization_id,
+            "name": self.name,
+            "commune": self.commune,
+            "people_served_per_week": self.people_served_per_week,
+            "received_kg": str(self.received_kg),
+            "entitlement_kg": str(self.entitlement_kg) if self.entitlement_kg is not None else None,
+            "fill_rate": round(self.fill_rate, 4) if self.fill_rate is not None else None,
+        }
+
+
+def structure_fill_rates(*, territory: Territory, date_from: dt.date, date_to: dt.date) -> list[FillRate]:
+    """The food-aid structures of a territory over [date_from, date_to], least served first.
+
+    Received: kilogram-equivalents delivered, or confirmed and on their way (``received_kg``).
+    Entitlement: the structure's share of what all the territory's structures received, in
+    proportion to the people it serves per week. Fill rate: received ÷ entitlement, so 1 is
+    exactly its fair share (docs/fairness.md). Three queries."""
+    structures = list(
+        Organization.objects.filter(commune__territories=territory, kind=Organization.Kind.FOOD_AID, is_active=True)
+        .select_related("commune")
+        .only("id", "name", "commune__name")
+        .distinct()
+    )
+    ids = [o.pk for o in structures]
+    people = dict(
+        StructureProfile.objects.filter(organization_id__in=ids).values_list(
+            "organization_id", "people_served_per_week"
+        )
+    )
+    received = received_kg(organization_ids=ids, since=date_from, until=date_to)
+    total_kg = sum(received.values(), Decimal(0))
+    total_people = sum(people.get(org, 0) or 0 for org in ids)
+    rows = []
+    for org in structures:
+        served = people.get(org.pk) or 0
+        got = received.get(org.pk, Decimal(0)).quantize(Decimal("0.001"))
+        entitlement = None
+        rate = None
+        if served > 0 and total_people > 0:
+            entitlement = (total_kg * served / total_people).quantize(Decimal("0.001"))
+            rate = float(got / entitlement) if entitlement > 0 else None
+        rows.append(FillRate(org.pk, org.name, org.commune.name, served, got, entitlement, rate))
+    # Least served first: lowest fill rate, then more people; those without a share last.
+    rows.sort(key=lambda r: (r.fill_rate is None, r.fill_rate or 0.0, -r.people_served_per_week, r.name))
+    return rows

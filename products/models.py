@@ -43,6 +43,17 @@ class ProductCategory(models.Model):
     name = models.CharField(_("nom"), max_length=100)
     name_en = models.CharField(_("nom (anglais)"), max_length=100)
     parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children")
+    # A frozen or processed form of another category (UHT milk of milk, frozen fish of fresh
+    # fish): a need for that category accepts it too, when the structure can store it.
+    variant_of = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="variants",
+        verbose_name=_("variante de"),
+        help_text=_("Forme surgelée ou transformée d'une autre catégorie, acceptée par les besoins de celle-ci."),
+    )
     storage = models.CharField(_("conservation"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT)
     default_unit = models.CharField(_("unité par défaut"), max_length=10, choices=Unit.choices, default=Unit.KG)
     shelf_life_days = models.PositiveIntegerField(_("durée de conservation typique (jours)"), null=True, blank=True)

@@ -60,6 +60,7 @@ TAXONOMY = [
         14,
         [
             ("milk", "Lait", "Milk", "chilled", "l", 7),
+            ("long-life-milk", "Lait UHT (longue conservation)", "Long-life (UHT) milk", "ambient", "l", 90),
             ("cheese", "Fromages", "Cheese", "chilled", "kg", 30),
             ("yoghurt", "Yaourts et desserts lactés", "Yoghurt", "chilled", "piece", 21),
             ("butter-cream", "Beurre et crème", "Butter and cream", "chilled", "kg", 30),
@@ -218,6 +219,7 @@ UNIT_FACTORS = {
     "eggs": (["dozen", "piece", "kg"], EGG_KG, None, EGGS_SOURCE),
     "hen-eggs": (["dozen", "piece", "kg"], EGG_KG, None, EGGS_SOURCE),
     "milk": (["l", "kg"], None, MILK_KG_PER_L, "Lait de vache entier : masse volumique d'environ 1,03 kg/l à 20 °C."),
+    "long-life-milk": (["l", "kg"], None, MILK_KG_PER_L, "Lait UHT : masse volumique d'environ 1,03 kg/l à 20 °C."),
     "yoghurt": (["piece", "kg"], Decimal("0.125"), None, "Pot de yaourt standard du commerce : 125 g."),
     "juices": (["l", "kg"], None, JUICE_KG_PER_L, "Jus de fruits : environ 1,04 kg/l (eau et sucres, 10 à 12 %)."),
 }
@@ -236,7 +238,27 @@ def sync_unit_factors(ProductCategory) -> None:
         category.save(update_fields=["allowed_units", "kg_per_piece", "kg_per_litre", "units_source"])
 
 
+# --- Variants ---------------------------------------------------------------------------
+# code → the category it is a frozen or processed form of: a need for the latter accepts it,
+# when the structure can store it (the engine checks fridge and freezer).
+VARIANTS = {
+    "long-life-milk": "milk",
+    "frozen-fish": "fresh-fish",
+    "frozen-dishes": "chilled-dishes",
+}
+
+
+def sync_variants(ProductCategory) -> None:
+    """Set ``variant_of`` from ``VARIANTS`` (historical model too)."""
+    by_code = {c.code: c for c in ProductCategory.objects.filter(code__in={*VARIANTS, *VARIANTS.values()})}
+    ProductCategory.objects.exclude(code__in=list(VARIANTS)).exclude(variant_of=None).update(variant_of=None)
+    for code, of in VARIANTS.items():
+        if code in by_code and of in by_code:
+            ProductCategory.objects.filter(pk=by_code[code].pk).update(variant_of=by_code[of])
+
+
 def taxonomy_load(ProductCategory) -> None:
-    """Every category with its unit factors (the current model: what both migrations do)."""
+    """Every category with its unit factors and variants (the current model: what the migrations do)."""
     sync_categories(ProductCategory)
     sync_unit_factors(ProductCategory)
+    sync_variants(ProductCategory)

@@ -335,7 +335,11 @@ def web_match(offer=None, need=None, **fields):
     offer = offer or OfferFactory()
     need = need or NeedFactory()
     values = {"quantity": _Decimal("50"), "unit": "kg", "score": 80, "distance_km": _Decimal("4.2")}
-    values["explanation"] = "4 km · la ferme livre jusqu'à 20 km · couvre 100 % du besoin"
+    values["reasons"] = [
+        {"code": "distance", "params": {"km": 4.0}},
+        {"code": "delivery_by_farm", "params": {"radius_km": 20.0}},
+        {"code": "covers_need", "params": {"percent": 100}},
+    ]
     values.update(fields)
     return Match.objects.create(offer=offer, need=need, **values)
 

@@ -38,7 +38,11 @@ def add_deliveries(seeded: dict) -> None:
             score=70 + i,
             status=status,
             distance_km=Decimal(5 + i),
-            explanation="8 km · la ferme livre jusqu'à 20 km · couvre 60 % du besoin",
+            reasons=[
+                {"code": "distance", "params": {"km": 8.0}},
+                {"code": "delivery_by_farm", "params": {"radius_km": 20.0}},
+                {"code": "covers_need", "params": {"percent": 60}},
+            ],
         )
         if status == "delivered":
             Delivery.objects.create(

@@ -1,11 +1,12 @@
 """REST API of the offers app, one module per resource: ``offers``, ``needs``, ``matches``
-(read and act), ``runs`` (matching runs) and ``layers`` (GeoJSON). Every write calls a
+(read and act), ``runs`` (matching runs), ``fairness`` (fill rates, near-misses) and
+``layers`` (GeoJSON). Every write calls a
 service of ``offers.services``, so that the API, the pages and the jobs apply the same rules
 and permissions."""
 
 from django.urls import path
 
-from offers.api import layers, matches, needs, offers, runs
+from offers.api import fairness, layers, matches, needs, offers, runs
 
 
 def register(router) -> None:
@@ -22,4 +23,6 @@ urlpatterns: list = [
     path("geo/needs/", layers.NeedLayerView.as_view(), name="geo-needs"),
     # Before the router's ``matches/{pk}/`` so that "propose" is not taken for an id.
     path("matches/propose/", matches.MatchProposeView.as_view(), name="match-propose"),
+    path("matches/request/", matches.MatchRequestView.as_view(), name="match-request"),
+    path("fill-rates/", fairness.FillRatesView.as_view(), name="fill-rates"),
 ]

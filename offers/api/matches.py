@@ -3,14 +3,18 @@ by hand. Thin: every rule is in ``offers.services.matches``.
 
 - ``GET /api/v1/matches/`` and ``/matches/{id}/``;
 - ``POST /api/v1/matches/{id}/accept|decline|schedule|confirm-delivery|cancel|close/``;
-- ``POST /api/v1/matches/propose/``: an officer pairs an offer and a need by hand.
+- ``POST /api/v1/matches/propose/``: an officer pairs an offer and a need by hand;
+- ``POST /api/v1/matches/request/``: a structure asks for an offer (« Je suis intéressé·e »).
+
+Each match says why as reason codes with their parameters (``reasons``, each with its
+``text``) and as one line (``explanation``), in the request's language (``Accept-Language``).
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -23,6 +27,7 @@ from miam.pagination import PageOrSyncPagination
 from offers import inputs, selectors
 from offers.filters import MatchFilter
 from offers.models import Logistics, Match, Need, Offer
+from offers.reasons import reasons_rendered, reasons_text
 from offers.services import matches
 
 
@@ -41,11 +46,28 @@ class MatchNeedSideSerializer(MatchSideSerializer):
     title = serializers.CharField()
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Code de la raison (stable, pour les applications)."))
+    params = serializers.DictField(help_text=_("Ses paramètres : nombres, textes, listes, dates ISO."))
+    text = serializers.CharField(help_text=_("La raison rédigée dans la langue de la requête."))
+
+
 class MatchSerializer(serializers.ModelSerializer):
     """A proposed pairing of an offer and a need, and where it stands."""
 
     offer = MatchOfferSideSerializer(read_only=True)
     need = MatchNeedSideSerializer(read_only=True)
+    reasons = serializers.SerializerMethodField(help_text=_("Pourquoi cette proposition, raison par raison."))
+    explanation = serializers.SerializerMethodField(
+        help_text=_("Les raisons en une ligne, dans la langue de la requête.")
+    )
+
+    @extend_schema_field(ReasonSerializer(many=True))
+    def get_reasons(self, match: Match) -> list[dict]:
+        return reasons_rendered(match.reasons)
+
+    def get_explanation(self, match: Match) -> str:
+        return reasons_text(match.reasons)
 
     class Meta:
         model = Match
@@ -58,6 +80,9 @@ class MatchSerializer(serializers.ModelSerializer):
             "score",
             "distance_km",
             "mode",
+            "quantity_kg",
+            "proposed_for",
+            "reasons",
             "explanation",
             "status",
             "origin",
@@ -122,10 +147,24 @@ class DeliverySerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class AcceptSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(
+        choices=[("farm", "farm"), ("structure", "structure")],
+        required=False,
+        help_text=_(
+            "La partie au nom de laquelle vous acceptez ; obligatoire pour un·e chargé·e de mission ou une clé de territoire."
+        ),
+    )
+
+
 class ProposeSerializer(serializers.Serializer):
     offer = serializers.IntegerField()
     need = serializers.IntegerField()
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+
+class RequestSerializer(ProposeSerializer):
+    """An offer, one of your structure's needs, the quantity you ask for (offer's unit)."""
 
 
 class MatchActionViewSet(viewsets.GenericViewSet):
@@ -137,11 +176,15 @@ class MatchActionViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.match_list(principal=principal_of(self.request))
 
-    @extend_schema(request=None, responses={200: MatchSerializer, **ERRORS_WRITE})
+    @extend_schema(request=AcceptSerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        """Accept for your side; when both sides have, the quantity is reserved (confirmed)."""
-        return _match_response(request, matches.match_accept(match=self.get_object(), by=request.user))
+        """Accept for one side (yours, or the one you name when acting on its behalf); when both
+        sides have, the quantity is reserved (confirmed). If less than asked is left, the match
+        is resized to it, or withdrawn (its status says which)."""
+        data = inputs.match_input(inputs.AcceptInput, request.data)
+        match = matches.match_accept(match=self.get_object(), by=request.user, side=data["side"] or None)
+        return _match_response(request, match)
 
     @extend_schema(request=DeclineSerializer, responses={200: MatchSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
@@ -199,4 +242,30 @@ class MatchProposeView(generics.GenericAPIView):
                 missing["need"] = _("Besoin introuvable.")
             raise DomainError("not_found", _("Offre ou besoin introuvable."), fields=missing)
         match = matches.match_propose_manual(by=request.user, offer=offer, need=need, quantity=data["quantity"])
+        return _match_response(request, match, code=201)
+
+
+def _pair(data) -> tuple[Offer, Need]:
+    offer = Offer.objects.filter(pk=data["offer"]).first()
+    need = Need.objects.filter(pk=data["need"]).first()
+    if offer is None or need is None:
+        missing = {"offer": _("Offre introuvable.")} if offer is None else {}
+        if need is None:
+            missing["need"] = _("Besoin introuvable.")
+        raise DomainError("not_found", _("Offre ou besoin introuvable."), fields=missing)
+    return offer, need
+
+
+class MatchRequestView(generics.GenericAPIView):
+    """« Je suis intéressé·e » : your structure asks for an offer, for one of its needs. The
+    engine's hard constraints apply; the request waits for the farm's answer."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = RequestSerializer
+
+    @extend_schema(request=RequestSerializer, responses={201: MatchSerializer, **ERRORS_WRITE})
+    def post(self, request):
+        data = inputs.match_input(inputs.RequestInput, request.data)
+        offer, need = _pair(data)
+        match = matches.match_request(by=request.user, offer=offer, need=need, quantity=data["quantity"])
         return _match_response(request, match, code=201)

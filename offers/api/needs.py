@@ -13,10 +13,11 @@ from actors.api import OrganizationBriefSerializer, PointMixin, principal_of
 from actors.models import Organization
 from miam.api_errors import ERRORS_READ, ErrorSerializer
 from offers import inputs, selectors
+from offers.api.fairness import NearMissesSerializer, near_misses_response
 from offers.api.listings import ListingViewSet, listing_write_schemas
 from offers.filters import NeedFilter
 from offers.models import NEED_FREQUENCY_CHOICES, NEED_UNIT_CHOICES, Need
-from offers.services import listings
+from offers.services import explain, listings
 from products.labels import FARM_LABELS
 
 
@@ -153,3 +154,11 @@ class NeedViewSet(ListingViewSet):
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return self._respond_with(listings.need_withdraw(need=self.get_object(), by=request.user))
+
+    @extend_schema(request=None, responses={200: NearMissesSerializer, **ERRORS_READ})
+    @action(detail=True, methods=["get"], url_path="near-misses")
+    def near_misses(self, request, pk=None):
+        """Why this need has no proposal: the nearest offers one constraint kept out (« 3 offres
+        de fruits à 31–40 km, au-delà de votre rayon de 25 km »), or that the offers possible
+        went to other structures; reasons as codes with parameters and their text."""
+        return near_misses_response(explain.need_near_misses(need=self.get_object()))

@@ -180,7 +180,9 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
     _take(offer, data, errors, "labels")
     if "storage" in data.given and (data.storage is not None or errors.has("storage")):
         _take(offer, data, errors, "storage")
-    elif offer.category_id and (creating or ("category" in data.given and _warmer(offer.storage, offer.category.storage))):
+    elif offer.category_id and (
+        creating or ("category" in data.given and _warmer(offer.storage, offer.category.storage))
+    ):
         # The category's storage class, or the offer's own when it is already stricter.
         offer.storage = offer.category.storage
     if "logistics" in data.given and not errors.has("logistics"):
@@ -273,7 +275,6 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
         elif offer.delivery_radius_km is None or offer.delivery_radius_km < 0:
             errors.add("delivery_radius_km", _("Le rayon ne peut pas être négatif."), "negative")
     return errors
-
 
 
 @transaction.atomic
@@ -424,7 +425,6 @@ def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date) -
     if need.pickup_radius_km is not None and need.pickup_radius_km < 0 and not errors.has("pickup_radius_km"):
         errors.add("pickup_radius_km", _("Le rayon ne peut pas être négatif."), "negative")
     return errors
-
 
 
 @transaction.atomic

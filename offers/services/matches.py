@@ -22,13 +22,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from actors import permissions
-from actors.models import Territory
+from actors.models import Organization, StructureProfile, Territory
 from miam.errors import DomainError, NotAllowed
 from offers import matching_feed as feed_mod
+from offers import quantities
 from offers.matching import check_pair
 from offers.matching import run as engine_run
 from offers.models import OPEN_STATUSES, Delivery, Logistics, Match, Need, Offer, Pricing
-from offers.services import listings, runs
+from offers.reasons import reasons_text, weekdays
+from offers.services import budget, listings, runs
 from offers.services.notices import (
     FARM,
     STRUCTURE,
@@ -38,6 +40,7 @@ from offers.services.notices import (
     other_side_organizations,
     quantity_format,
 )
+from products.units import UnsafeConversion
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +73,13 @@ def match_sides(principal, match: Match) -> set[str]:
 
 
 def _lock(match: Match) -> Match:
+    """Lock the match's offer, then the match: every path that reserves or releases takes
+    the offer first, so that settling a confirmation's competitors never deadlocks."""
+    offer_id = match.offer_id if match.offer_id else Match.objects.values_list("offer_id", flat=True).get(pk=match.pk)
+    Offer.objects.select_for_update().filter(pk=offer_id).values_list("pk", flat=True).first()
     return (
         Match.objects.select_for_update(of=("self",))
-        .select_related("offer__organization", "need__organization")
+        .select_related("offer__organization", "offer__category", "need__organization")
         .get(pk=match.pk)
     )
 
@@ -108,16 +115,93 @@ def _refresh_listing_statuses(offer: Offer, need: Need) -> None:
     listings.need_refresh_status(need)
 
 
-def _need_quantity(match: Match, need: Need) -> Decimal:
-    """The match's quantity (offer's unit) in the need's unit."""
-    return feed_mod.convert(
-        match.quantity, from_unit=match.offer.unit, from_crate_kg=match.offer.crate_kg, to_unit=need.unit
+def _need_quantity(match: Match, need: Need, quantity: Decimal | None = None) -> Decimal:
+    """A quantity of the match (its own by default; offer's unit) in the need's unit."""
+    quantity = match.quantity if quantity is None else quantity
+    offer = match.offer
+    categories = feed_mod.Categories()
+    try:
+        return quantities.convert(
+            quantity,
+            from_unit=offer.unit,
+            from_kg=categories.offer_mass(offer.category_id, offer.unit, offer.crate_kg),
+            to_unit=need.unit,
+            to_kg=categories.need_mass(need.unit, need.categories.values_list("id", flat=True)),
+        )
+    except UnsafeConversion:
+        # A pairing made before units were checked: counted as it is, as it always was.
+        logger.warning("match %s: no safe conversion %s → %s, counted as is", match.pk, offer.unit, need.unit)
+        return Decimal(quantity)
+
+
+def match_kg(match: Match, quantity: Decimal | None = None) -> Decimal | None:
+    """Kilogram-equivalent of a quantity of the match (its own by default)."""
+    offer = match.offer
+    mass = quantities.offer_kg_per_unit(offer.category, offer.unit, offer.crate_kg)
+    return quantities.kg_of(match.quantity if quantity is None else quantity, mass)
+
+
+def _grain(offer: Offer) -> Decimal:
+    """What a quantity of the offer is a multiple of: whole pieces and dozens."""
+    return Decimal(1) if offer.unit in ("piece", "dozen") else Decimal("0.001")
+
+
+def _settle_competitors(offer: Offer, *, confirmed: Match) -> None:
+    """Quantity was just reserved on `offer` (its row locked): every live match on it that
+    asks for more than is left is resized to what is left, or withdrawn when that is below
+    the offer's minimum; both sides are told. No match is left accepted for goods that are gone."""
+    offer = Offer.objects.get(pk=offer.pk)
+    left = offer.quantity - offer.quantity_reserved
+    competitors = (
+        Match.objects.select_for_update(of=("self",))
+        .select_related("offer__organization", "offer__category", "need__organization")
+        .filter(offer_id=offer.pk, status__in=ACCEPTABLE_STATUSES, quantity__gt=left)
+        .exclude(pk=confirmed.pk)
     )
+    for match in competitors:
+        _resize_or_withdraw(match, left)
+
+
+def _resize_or_withdraw(match: Match, left: Decimal) -> Match:
+    offer = match.offer
+    grain = _grain(offer)
+    new_quantity = (left // grain) * grain if left > 0 else Decimal(0)
+    if new_quantity > 0 and new_quantity >= offer.min_quantity:
+        match.quantity = new_quantity
+        match.quantity_kg = match_kg(match)
+        resized = {"code": "resized", "params": {"quantity": float(new_quantity), "unit": offer.unit}}
+        match.reasons = [r for r in (match.reasons or []) if r.get("code") != "resized"] + [resized]
+        match.save(update_fields=["quantity", "quantity_kg", "reasons", "updated_at"])
+        kind, template = "match_resized", "offers/email/match_resized.txt"
+        title = _("Quantité réduite : %(quantity)s de %(product)s") % {
+            "quantity": quantity_format(new_quantity, match.get_unit_display()),
+            "product": offer.product_name,
+        }
+    else:
+        untouched = not match.acted_by_person and match.origin == Match.Origin.ENGINE
+        match.status = MS.WITHDRAWN if untouched else MS.EXPIRED
+        match.declined_reason = _("L'offre a été réservée pour une autre structure : il n'en reste plus assez.")
+        match.save(update_fields=["status", "declined_reason", "updated_at"])
+        kind, template = "match_exhausted", "offers/email/match_exhausted.txt"
+        title = _("Offre épuisée : %(product)s") % {"product": offer.product_name}
+        if untouched:
+            return match  # never shown to anyone yet as a decision to make
+    organizations_notify(
+        [offer.organization_id, match.need.organization_id],
+        kind=kind,
+        title=title,
+        template=template,
+        context=match_describe(match),
+        url=match_url(match.pk),
+    )
+    return match
 
 
 def _reserve(match: Match) -> None:
-    """Both sides agreed: take the quantity from the offer and count it on the need,
-    under row locks; the database constraint is the last line of defence."""
+    """Both sides agreed: take the quantity from the offer and count it on the need, within
+    the structure's budget, under row locks (offer, need, then the structure's budget); the
+    database constraint is the last line of defence. Matches on the same offer asking for
+    more than is left are resized or withdrawn."""
     offer = Offer.objects.select_for_update().get(pk=match.offer_id)
     need = Need.objects.select_for_update().get(pk=match.need_id)
     if match.quantity > offer.quantity - offer.quantity_reserved:
@@ -125,6 +209,7 @@ def _reserve(match: Match) -> None:
             "offer_exhausted",
             _("Cette offre n'a plus assez de quantité disponible : elle a déjà été réservée pour une autre structure."),
         )
+    budget.budget_reserve(match=match, today=timezone.localdate())
     need_quantity = _need_quantity(match, need)
     try:
         with transaction.atomic():
@@ -137,6 +222,7 @@ def _reserve(match: Match) -> None:
         quantity_covered=F("quantity_covered") + need_quantity, updated_at=timezone.now()
     )
     _refresh_listing_statuses(offer, need)
+    _settle_competitors(offer, confirmed=match)
 
 
 def _release(match: Match) -> None:
@@ -153,16 +239,43 @@ def _release(match: Match) -> None:
     _refresh_listing_statuses(offer, need)
 
 
-@transaction.atomic
-def match_accept(*, match: Match, by) -> Match:
-    """One side accepts; when both have, the match is confirmed and the quantity reserved."""
-    match = _lock(match)
+def _acting_side(by, match: Match, side: str | None) -> str:
+    """The one side this call accepts for. A member acts for their organization's side; who
+    acts on a side's behalf (an officer, a territory key) names it; no call accepts for both."""
     sides = _require_sides(by, match)
+    if side:
+        if side not in (FARM, STRUCTURE):
+            raise DomainError("invalid", _("Partie inconnue."), fields={"side": _("« farm » ou « structure ».")})
+        if side not in sides:
+            raise NotAllowed(_("Vous ne pouvez pas accepter au nom de cette partie."))
+        return side
+    if len(sides) > 1:
+        raise DomainError(
+            "side_required",
+            _("Indiquez au nom de quelle partie vous acceptez : le producteur ou la structure."),
+            fields={"side": _("Ce champ est obligatoire.")},
+        )
+    return next(iter(sides))
+
+
+@transaction.atomic
+def match_accept(*, match: Match, by, side: str | None = None) -> Match:
+    """One side accepts (``side``: "farm" or "structure", required when acting on a side's
+    behalf); when both have, the match is confirmed and the quantity reserved. What is left of
+    the offer may have shrunk meanwhile: the match is then resized to it, or withdrawn."""
+    match = _lock(match)
+    side = _acting_side(by, match, side)
+    sides = {side}
     _require_status(match, ACCEPTABLE_STATUSES, _("accepter"))
+    left = match.offer.quantity - match.offer.quantity_reserved
+    if match.quantity > left:
+        match = _resize_or_withdraw(match, left)
+        if match.status not in ACCEPTABLE_STATUSES:
+            return match
     now = timezone.now()
-    if FARM in sides and not match.farm_accepted_at:
+    if side == FARM and not match.farm_accepted_at:
         match.farm_accepted_at = now
-    if STRUCTURE in sides and not match.structure_accepted_at:
+    if side == STRUCTURE and not match.structure_accepted_at:
         match.structure_accepted_at = now
     match.acted_by_person = True
     context = match_describe(match)
@@ -232,6 +345,12 @@ def match_decline(*, match: Match, by, reason: str) -> Match:
     return match
 
 
+def distribution_days(need: Need) -> set[int]:
+    """The weekdays (0 = Monday) the need's structure receives goods; empty: any day."""
+    profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
+    return {int(d) for d in (profile.distribution_days if profile else []) or [] if str(d).isdigit() and int(d) < 7}
+
+
 @transaction.atomic
 def match_schedule(*, match: Match, by, date: date, mode: str, today: date | None = None) -> Match:  # noqa: A002
     """Either side sets the day and who carries the goods."""
@@ -250,6 +369,14 @@ def match_schedule(*, match: Match, by, date: date, mode: str, today: date | Non
             "date_after_window",
             _("La date doit être au plus tard le %(date)s.") % {"date": date_format(last, "SHORT_DATE_FORMAT")},
             fields={"date": _("Après la période de l'offre ou du besoin.")},
+        )
+    days = distribution_days(match.need)
+    if days and day.weekday() not in days:
+        raise DomainError(
+            "not_a_distribution_day",
+            _("La structure reçoit les produits le %(days)s : choisissez l'un de ces jours.")
+            % {"days": weekdays(days)},
+            fields={"date": _("Pas un jour de distribution de la structure.")},
         )
     match.scheduled_for, match.mode, match.status, match.acted_by_person = day, mode, MS.SCHEDULED, True
     match.reminded_at = None
@@ -302,7 +429,7 @@ def match_confirm_delivery(
         mode=match.mode,
         quantity_received=received,
         unit=match.unit,
-        quantity_kg=feed_mod.kg_equivalent(received, match.unit, match.offer.crate_kg),
+        quantity_kg=match_kg(match, received),
         amount_paid_eur=amount,
         distance_km=match.distance_km,
         received_by=permissions.as_user(by),
@@ -311,6 +438,17 @@ def match_confirm_delivery(
     match.status, match.delivered_at, match.quantity_received = MS.DELIVERED, timezone.now(), received
     match.acted_by_person = True
     match.save()
+    if received < match.quantity:
+        # What did not arrive is still needed: the need's covered quantity drops by it and the
+        # next run proposes the rest (22 kg received of 25 is not fully covered).
+        need = Need.objects.select_for_update().get(pk=match.need_id)
+        shortfall = _need_quantity(match, need, match.quantity - received)
+        Need.objects.filter(pk=need.pk).update(
+            quantity_covered=Greatest(F("quantity_covered") - shortfall, Decimal(0)), updated_at=timezone.now()
+        )
+        need.refresh_from_db()
+        listings.need_refresh_status(need)
+        runs.matching_listing_changed(organization_id=need.organization_id)
     organizations_notify(
         [match.offer.organization_id],
         kind="match_delivered",
@@ -393,38 +531,14 @@ def match_propose_manual(*, by, offer: Offer, need: Need, quantity: Decimal, tod
             _("Une mise en relation existe déjà entre cette offre et ce besoin (statut « %(status)s »).")
             % {"status": existing.get_status_display()},
         )
-    offer_input, need_input = feed_mod.pair_inputs(offer=offer, need=need)
-    params = runs.matching_params(today=today)
-    reasons = check_pair(offer_input, need_input, params=params)
-    problems = [r.split(" : ", 1)[-1] for r in reasons]
-    if quantity > offer.quantity_available:
-        problems.append(_("quantité demandée supérieure à ce qui reste de l'offre"))
-    if quantity < offer.min_quantity:
-        problems.append(_("quantité inférieure au minimum par enlèvement de l'offre"))
-    if problems:
-        raise DomainError(
-            "pair_not_feasible",
-            _("Cette mise en relation ne respecte pas les conditions : %(reasons)s.")
-            % {"reasons": " ; ".join(problems)},
-            fields={"constraints": reasons or problems},
-        )
-    proposals = engine_run([offer_input], [need_input], params=params).proposals
-    proposal = proposals[0] if proposals else None
-    values = {
-        "quantity": quantity,
-        "unit": offer.unit,
-        "score": proposal.score if proposal else 0,
-        "distance_km": Decimal(str(proposal.distance_km)) if proposal else None,
-        "mode": proposal.mode if proposal else Logistics.DELIVERY,
-        "explanation": proposal.explanation if proposal else "",
-        "components": proposal.components if proposal else {},
-        "price_per_unit": offer.price_per_unit,
-        "status": MS.PROPOSED,
-        "origin": Match.Origin.MANUAL,
-        "proposed_by": permissions.as_user(by),
-        "acted_by_person": True,
-        "run": None,
-    }
+    values = _pair_values(offer=offer, need=need, quantity=quantity, today=today)
+    values.update(
+        status=MS.PROPOSED,
+        origin=Match.Origin.MANUAL,
+        proposed_by=permissions.as_user(by),
+        acted_by_person=True,
+        run=None,
+    )
     if existing is not None:
         for key, value in values.items():
             setattr(existing, key, value)
@@ -438,6 +552,118 @@ def match_propose_manual(*, by, offer: Offer, need: Need, quantity: Decimal, tod
         kind="match_proposed",
         title=_("Nouvelle proposition de mise en relation : %(product)s") % {"product": offer.product_name},
         template="offers/email/match_proposed_manual.txt",
+        context=match_describe(match),
+        url=match_url(match.pk),
+    )
+    return match
+
+
+def _pair_values(*, offer: Offer, need: Need, quantity: Decimal, today: date) -> dict:
+    """A hand-made pairing's fields, after the engine's hard constraints on what is left
+    of both (``pair_not_feasible`` with every broken constraint otherwise)."""
+    territory = runs.territory_for_organization(need.organization_id)
+    params = runs.matching_params(today=today, territory=territory)
+    offer_input, need_input, structures = feed_mod.pair_inputs(
+        offer=offer, need=need, today=today, window_days=params.fairness_window_days
+    )
+    problems: list[str] = []
+    reasons = []
+    if offer_input is None:
+        problems.append(_("il ne reste rien de l'offre"))
+    if need_input is None:
+        problems.append(_("le besoin est déjà couvert"))
+    if offer_input is not None and need_input is not None:
+        reasons = check_pair(offer_input, need_input, params=params, structures=structures)
+        problems += [text for text in (reasons_text([r.as_dict()], "") for r in reasons) if text]
+    if quantity > offer.quantity_available:
+        problems.append(_("quantité demandée supérieure à ce qui reste de l'offre"))
+    if quantity < offer.min_quantity:
+        problems.append(_("quantité inférieure au minimum par enlèvement de l'offre"))
+    if offer.unit in ("piece", "dozen") and quantity != quantity.to_integral_value():
+        problems.append(_("les pièces et les douzaines se comptent entières"))
+    if problems:
+        raise DomainError(
+            "pair_not_feasible",
+            _("Cette mise en relation ne respecte pas les conditions : %(reasons)s.")
+            % {"reasons": " ; ".join(problems)},
+            fields={"constraints": [r.code for r in reasons] or problems},
+        )
+    proposals = engine_run([offer_input], [need_input], params=params, structures=structures).proposals
+    values = {
+        "quantity": quantity,
+        "unit": offer.unit,
+        "score": 0,
+        "distance_km": None,
+        "mode": Logistics.DELIVERY,
+        "reasons": [],
+        "components": {},
+        "price_per_unit": offer.price_per_unit,
+        "quantity_kg": None,
+        "proposed_for": None,
+    }
+    if proposals:
+        proposal = proposals[0]
+        values.update(feed_mod.proposal_values(proposal, unit=offer.unit, price=offer.price_per_unit))
+        values["quantity"] = quantity
+        # The engine's share for this pair alone says nothing of the quantity asked for.
+        values["reasons"] = [r for r in values["reasons"] if r["code"] != "covers_need"]
+    values["quantity_kg"] = quantities.kg_of(
+        quantity, quantities.offer_kg_per_unit(offer.category, offer.unit, offer.crate_kg)
+    )
+    return values
+
+
+@transaction.atomic
+def match_request(*, by, offer: Offer, need: Need, quantity: Decimal, today: date | None = None) -> Match:
+    """« Je suis intéressé·e » : a structure asks for an offer it saw on the map or in a list,
+    for one of its needs. The same hard constraints apply; the request stands as a proposal
+    the structure has accepted, and the farm answers as usual."""
+    permissions.require_write(by)
+    offer = Offer.objects.select_for_update().select_related("organization", "category").get(pk=offer.pk)
+    need = Need.objects.select_related("organization").get(pk=need.pk)
+    if need.organization.kind != Organization.Kind.FOOD_AID or STRUCTURE not in match_sides(
+        by, Match(offer=offer, need=need)
+    ):
+        raise NotAllowed(_("Seule la structure du besoin peut demander cette offre."))
+    today = today or timezone.localdate()
+    if quantity <= 0:
+        raise DomainError("invalid", _("Quantité invalide."), fields={"quantity": _("Indiquez une quantité positive.")})
+    if offer.status not in OPEN_STATUSES or need.status not in OPEN_STATUSES:
+        raise DomainError("not_open", _("L'offre et le besoin doivent être publiés."))
+    existing = Match.objects.select_for_update().filter(offer=offer, need=need).first()
+    untouched = (
+        existing is not None and existing.status in feed_mod.REWRITABLE_STATUSES and not existing.acted_by_person
+    )
+    if existing is not None and not untouched:
+        raise DomainError(
+            "pair_exists",
+            _("Une mise en relation existe déjà entre cette offre et ce besoin (statut « %(status)s »).")
+            % {"status": existing.get_status_display()},
+        )
+    values = _pair_values(offer=offer, need=need, quantity=quantity, today=today)
+    values["reasons"] = [{"code": "requested_by_structure", "params": {}}, *values["reasons"]]
+    values.update(
+        status=MS.ACCEPTED_STRUCTURE,
+        origin=Match.Origin.REQUEST,
+        proposed_by=permissions.as_user(by),
+        structure_accepted_at=timezone.now(),
+        acted_by_person=True,
+        run=None,
+    )
+    if existing is not None:
+        for key, value in values.items():
+            setattr(existing, key, value)
+        existing.save()
+        match = existing
+    else:
+        match = Match.objects.create(offer=offer, need=need, **values)
+    match = Match.objects.select_related("offer__organization", "need__organization").get(pk=match.pk)
+    organizations_notify(
+        [offer.organization_id],
+        kind="match_requested",
+        title=_("%(structure)s est intéressée par votre offre : %(product)s")
+        % {"structure": need.organization, "product": offer.product_name},
+        template="offers/email/match_requested.txt",
         context=match_describe(match),
         url=match_url(match.pk),
     )

@@ -37,12 +37,43 @@ STAGE_DELAY_ENV = "MIAM_MATCHING_STAGE_DELAY_S"
 PENDING_STALE_AFTER = timedelta(minutes=15)
 
 
-def matching_params(*, today: date) -> Params:
+#: Keys of ``Territory.matching_weights`` that set fairness rather than a score weight.
+FAIRNESS_STRENGTH, FAIRNESS_WINDOW = "fairness_strength", "fairness_window_days"
+FAIRNESS_WINDOW_RANGE = (7, 366)
+
+
+def fairness_settings(territory: Territory | None) -> tuple[float, int]:
+    """(strength, rolling window in days) of a territory: its matching weights' settings,
+    or the engine's defaults (docs/fairness.md)."""
+    defaults = Params(today=date.today())
+    strength, window = defaults.fairness_strength, defaults.fairness_window_days
+    custom = (territory.matching_weights or {}) if territory is not None else {}
+    try:
+        value = float(custom.get(FAIRNESS_STRENGTH, strength))
+        if 0 <= value <= 100:
+            strength = value
+        days = int(custom.get(FAIRNESS_WINDOW, window))
+        if FAIRNESS_WINDOW_RANGE[0] <= days <= FAIRNESS_WINDOW_RANGE[1]:
+            window = days
+    except (TypeError, ValueError):
+        logger.warning("territory %s: invalid fairness settings %r, defaults used", territory.pk, custom)
+    return strength, window
+
+
+def matching_params(*, today: date, territory: Territory | None = None) -> Params:
+    strength, window = fairness_settings(territory)
     return Params(
         today=today,
         road_detour_factor=float(settings.ROAD_DETOUR_FACTOR),
         mode=settings.MATCHING_MODE,
+        fairness_strength=strength,
+        fairness_window_days=window,
     )
+
+
+def territory_for_organization(organization_id: int) -> Territory | None:
+    """The first territory (by id) an organization's commune belongs to."""
+    return Territory.objects.filter(communes__organizations=organization_id).order_by("id").first()
 
 
 def _weights(territory: Territory) -> Weights:
@@ -102,7 +133,8 @@ def matching_run(
         scope = feed_mod.Scope(territory_id=territory.pk, offer_ids=tuple(offer_ids) if offer_ids else None)
         _progress(run, "load", 5)
         t = time.perf_counter()
-        feed = feed_mod.feed_load(scope=scope, today=today)
+        params = matching_params(today=today, territory=territory)
+        feed = feed_mod.feed_load(scope=scope, today=today, window_days=params.fairness_window_days)
         timings["load"] = time.perf_counter() - t
         _stage_pause("load")
 
@@ -110,9 +142,9 @@ def matching_run(
         result = engine_run(
             feed.offers,
             feed.needs,
-            params=matching_params(today=today),
+            params=params,
             weights=_weights(territory),
-            history=feed.history,
+            structures=feed.structures,
             excluded_pairs=feed.excluded_pairs,
         )
         timings.update(result.stats.timings_s)
@@ -134,7 +166,9 @@ def matching_run(
             updated=written.updated,
             unchanged=written.unchanged,
             withdrawn=written.withdrawn,
-            least_served_coverage=_finite(result.stats.least_served_coverage),
+            least_served_fill_rate=_finite(result.stats.least_served_fill_rate),
+            least_served_decile=_finite(result.stats.least_served_decile),
+            fairness_decided=sum(p.fairness_decided for p in result.proposals),
             timings_s={k: round(v, 3) for k, v in timings.items()},
         )
         proposals_notify(written.new_pairs_orgs, territory)

@@ -10,10 +10,12 @@ from rest_framework import serializers
 from miam.inputs import ChoiceInput, CodeListField, NumberField, TextField
 from offers import inputs
 from offers.api.matches import (
+    AcceptSerializer,
     CancelSerializer,
     DeclineSerializer,
     DeliverySerializer,
     ProposeSerializer,
+    RequestSerializer,
     ScheduleSerializer,
 )
 from offers.api.needs import NeedUpdateSerializer, NeedWriteSerializer
@@ -30,6 +32,8 @@ PAIRS = [
     (ScheduleSerializer, [inputs.ScheduleInput]),
     (DeliverySerializer, [inputs.DeliveryInput]),
     (ProposeSerializer, [inputs.ProposeInput]),
+    (AcceptSerializer, [inputs.AcceptInput]),
+    (RequestSerializer, [inputs.RequestInput]),
     (MatchingRunRequestSerializer, [inputs.MatchingRunInput]),
 ]
 #: Documented as required, checked by the service rather than by the input (its own message).

@@ -1,5 +1,6 @@
-"""Two confirmations at once on real PostgreSQL: row locks and the database constraint
-never let an offer be reserved beyond what it holds."""
+"""Confirmations at once on real PostgreSQL: row locks and the database constraint never let
+an offer be reserved beyond what it holds, nor a structure's month of purchases beyond its
+budget; what can no longer be reserved is resized or withdrawn, never left accepted."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from django.utils import timezone
 
 from miam.errors import DomainError
 from offers.models import Match, Offer
+from offers.services import budget
 from offers.services.matches import match_accept
-from tests.factories import make_member, matching_need, matching_offer
+from tests.factories import StructureFactory, make_member, matching_need, matching_offer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("transactional_geo")]
 
@@ -52,7 +54,7 @@ def run_at_once(*calls):
     return outcomes
 
 
-def test_two_confirmations_at_once_on_an_offer_that_can_serve_one_let_exactly_one_succeed():
+def test_two_confirmations_at_once_on_an_offer_that_can_serve_one_confirm_one_and_withdraw_the_other():
     offer = matching_offer(quantity=100)
     needs = [matching_need(quantity=100), matching_need(quantity=100)]
     matches = [accepted_by_farm(offer, need, Decimal(100)) for need in needs]
@@ -62,14 +64,12 @@ def test_two_confirmations_at_once_on_an_offer_that_can_serve_one_let_exactly_on
         *[lambda m=m, v=v: match_accept(match=m, by=v) for m, v in zip(matches, volunteers, strict=True)]
     )
 
-    successes = [o for o in outcomes if isinstance(o, Match)]
-    failures = [o for o in outcomes if isinstance(o, DomainError)]
-    assert len(successes) == 1 and len(failures) == 1, outcomes
-    assert failures[0].code == "offer_exhausted"
+    assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, DomainError)], outcomes
     offer.refresh_from_db()
     assert offer.quantity_reserved == Decimal(100) <= offer.quantity
     statuses = sorted(Match.objects.filter(offer=offer).values_list("status", flat=True))
-    assert statuses == sorted([Match.MatchStatus.CONFIRMED, Match.MatchStatus.ACCEPTED_FARM])
+    # The loser is not left "accepted" forever: nothing is left for it, so it expired (and was told).
+    assert statuses == sorted([Match.MatchStatus.CONFIRMED, Match.MatchStatus.EXPIRED])
 
 
 def test_many_confirmations_at_once_never_reserve_more_than_the_offer_holds():
@@ -78,14 +78,40 @@ def test_many_confirmations_at_once_never_reserve_more_than_the_offer_holds():
     matches = [accepted_by_farm(offer, need, Decimal(40)) for need in needs]
     volunteers = [make_member(need.organization) for need in needs]
 
-    outcomes = run_at_once(
-        *[lambda m=m, v=v: match_accept(match=m, by=v) for m, v in zip(matches, volunteers, strict=True)]
-    )
+    run_at_once(*[lambda m=m, v=v: match_accept(match=m, by=v) for m, v in zip(matches, volunteers, strict=True)])
 
-    assert sum(isinstance(o, Match) for o in outcomes) == 2  # 2 × 40 kg fit in 100 kg, a third does not
-    assert all(o.code == "offer_exhausted" for o in outcomes if isinstance(o, DomainError))
     offer.refresh_from_db()
-    assert offer.quantity_reserved == Decimal(80)
+    assert offer.quantity_reserved == Decimal(100)  # 40 + 40, then the third resized to the 20 kg left
+    rows = sorted(Match.objects.filter(offer=offer).values_list("status", "quantity"))
+    MS = Match.MatchStatus
+    assert sorted(s for s, _ in rows) == sorted([MS.CONFIRMED, MS.CONFIRMED, MS.CONFIRMED, MS.EXPIRED])
+    assert sum(q for s, q in rows if s == MS.CONFIRMED) == Decimal(100)
+
+
+def test_two_purchases_confirmed_at_once_never_spend_more_than_the_structures_monthly_budget():
+    structure = StructureFactory()  # 300 € a month
+    volunteer = make_member(structure)
+    offers = [
+        matching_offer(quantity=100, pricing="solidarity", price_per_unit=Decimal(2), usual_price_per_unit=Decimal(3))
+        for _ in range(2)
+    ]
+    needs = [
+        matching_need(structure, quantity=100, accepted_pricing="purchase", max_price_per_unit=3) for _ in range(2)
+    ]
+    matches = []
+    for offer, need in zip(offers, needs, strict=True):
+        match = accepted_by_farm(offer, need, Decimal(100))  # 200 € each: one fits, not both
+        Match.objects.filter(pk=match.pk).update(price_per_unit=Decimal(2))
+        matches.append(Match.objects.get(pk=match.pk))
+
+    outcomes = run_at_once(*[lambda m=m: match_accept(match=m, by=volunteer) for m in matches])
+
+    failures = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(failures) == 1 and failures[0].code == "budget_exceeded", outcomes
+    assert "300,00" in failures[0].message or "100,00" in failures[0].message
+    assert budget.budget_remaining(structure=structure, month=timezone.localdate()) == Decimal(100)
+    statuses = sorted(Match.objects.filter(need__organization=structure).values_list("status", flat=True))
+    assert statuses == sorted([Match.MatchStatus.CONFIRMED, Match.MatchStatus.ACCEPTED_FARM])
 
 
 def test_the_database_itself_refuses_a_reservation_beyond_the_quantity():

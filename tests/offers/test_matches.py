@@ -75,10 +75,22 @@ def test_both_sides_accepting_confirms_and_reserves_the_quantity(pair):
     assert match.need.status == Status.FULLY_MATCHED
 
 
-def test_an_officer_of_the_territory_may_accept_for_both_sides(pair, territory):
+def test_an_officer_accepting_on_a_sides_behalf_names_it_and_one_call_never_confirms_both(pair, territory):
     match, _, _ = pair
-    match = services.match_accept(match=match, by=make_officer(territory))
+    officer = make_officer(territory)
+    with pytest.raises(DomainError) as error:
+        services.match_accept(match=match, by=officer)
+    assert error.value.code == "side_required" and "side" in error.value.fields
+    match = services.match_accept(match=match, by=officer, side="farm")
+    assert match.status == MS.ACCEPTED_FARM
+    match = services.match_accept(match=match, by=officer, side="structure")
     assert match.status == MS.CONFIRMED
+
+
+def test_a_member_cannot_accept_in_the_name_of_the_other_side(pair):
+    match, farmer, _ = pair
+    with pytest.raises(NotAllowed):
+        services.match_accept(match=match, by=farmer, side="structure")
 
 
 def test_someone_from_another_organization_cannot_accept(pair):
@@ -87,16 +99,37 @@ def test_someone_from_another_organization_cannot_accept(pair):
         services.match_accept(match=match, by=make_member(StructureFactory()))
 
 
-def test_confirming_more_than_remains_on_the_offer_fails_with_offer_exhausted(pair):
+def test_a_match_asking_more_than_is_left_is_resized_to_what_is_left_and_both_sides_are_told(pair):
+    # Formerly this failed with offer_exhausted and left the match "accepted" forever.
     match, farmer, volunteer = pair
     services.match_accept(match=match, by=farmer)
-    match.offer.quantity_reserved = Decimal(50)
+    match.offer.quantity_reserved = Decimal(50)  # taken meanwhile by a competing confirmation
     match.offer.save()
-    with pytest.raises(DomainError) as error:
-        services.match_accept(match=match, by=volunteer)
-    assert error.value.code == "offer_exhausted"
-    match.refresh_from_db()
-    assert match.status == MS.ACCEPTED_FARM
+    match = services.match_accept(match=match, by=volunteer)
+    assert (match.status, match.quantity) == (MS.CONFIRMED, Decimal("50"))
+    assert match.reasons[-1] == {"code": "resized", "params": {"quantity": 50.0, "unit": "kg"}}
+    assert Notification.objects.filter(user=farmer, kind="match_resized").exists()
+    assert Notification.objects.filter(user=volunteer, kind="match_resized").exists()
+
+
+def test_a_competing_confirmation_resizes_or_withdraws_the_other_live_matches_of_the_offer(territory):
+    offer = matching_offer(quantity=100, min_quantity=20)
+    needs = [matching_need(quantity=q) for q in (70, 25, 50)]
+    big, small, middle = (
+        services.match_request(by=make_member(n.organization), offer=offer, need=n, quantity=n.quantity) for n in needs
+    )
+    farmer = make_member(offer.organization)
+    services.match_accept(match=big, by=farmer)  # 70 reserved, 30 left
+    small.refresh_from_db()
+    middle.refresh_from_db()
+    assert (small.status, small.quantity) == (MS.ACCEPTED_STRUCTURE, Decimal("25"))  # still fits
+    assert (middle.status, middle.quantity) == (MS.ACCEPTED_STRUCTURE, Decimal("30"))  # resized
+    services.match_accept(match=small, by=farmer)  # 5 left, below the 20 kg minimum
+    middle.refresh_from_db()
+    assert middle.status == MS.EXPIRED and "réservée" in middle.declined_reason
+    assert Notification.objects.filter(
+        user__memberships__organization=middle.need.organization, kind="match_exhausted"
+    ).exists()
 
 
 def test_declining_needs_a_reason(pair):
@@ -145,7 +178,9 @@ def test_a_proposal_cannot_be_scheduled_before_it_is_confirmed(pair):
 def test_the_structure_confirms_the_delivery_and_the_farmer_is_paid_for_what_was_received(pair):
     match, farmer, volunteer = pair
     confirmed(pair)
-    match = services.match_confirm_delivery(match=match, by=volunteer, quantity_received=Decimal("55.5"), note="Un cageot abîmé")
+    match = services.match_confirm_delivery(
+        match=match, by=volunteer, quantity_received=Decimal("55.5"), note="Un cageot abîmé"
+    )
     assert match.status == MS.DELIVERED and match.quantity_received == Decimal("55.5")
     delivery = Delivery.objects.get(match=match)
     assert delivery.quantity_kg == Decimal("55.500")
@@ -176,7 +211,9 @@ def test_a_donation_delivery_pays_nothing(territory):
     need = matching_need(quantity=10)
     runs.matching_run(territory_id=territory.pk, trigger="manual")
     match = Match.objects.get()
-    services.match_accept(match=match, by=make_officer(territory))
+    officer = make_officer(territory)
+    services.match_accept(match=match, by=officer, side="farm")
+    services.match_accept(match=match, by=officer, side="structure")
     services.match_confirm_delivery(match=match, by=make_member(need.organization), quantity_received=10)
     assert Delivery.objects.get().amount_paid_eur == 0
     assert offer.pk == match.offer_id

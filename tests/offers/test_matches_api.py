@@ -44,7 +44,9 @@ def test_both_sides_accept_through_the_api(proposal):
 
 def test_schedule_then_confirm_delivery_through_the_api(proposal, territory):
     volunteer = client_for(make_member(proposal.need.organization))
-    client_for(make_officer(territory)).post(f"/api/v1/matches/{proposal.pk}/accept/")
+    officer = client_for(make_officer(territory))
+    for side in ("farm", "structure"):
+        assert officer.post(f"/api/v1/matches/{proposal.pk}/accept/", {"side": side}, format="json").status_code == 200
     day = proposal.offer.window_end.isoformat()
     scheduled = volunteer.post(
         f"/api/v1/matches/{proposal.pk}/schedule/", {"date": day, "mode": "pickup"}, format="json"
@@ -74,7 +76,10 @@ def test_a_match_of_someone_else_is_not_found(proposal):
 
 def test_cancelling_a_confirmed_match_through_the_api(proposal, territory):
     officer = client_for(make_officer(territory))
-    officer.post(f"/api/v1/matches/{proposal.pk}/accept/")
+    refused = officer.post(f"/api/v1/matches/{proposal.pk}/accept/")
+    assert refused.status_code == 400 and refused.json()["code"] == "side_required"
+    for side in ("farm", "structure"):
+        officer.post(f"/api/v1/matches/{proposal.pk}/accept/", {"side": side}, format="json")
     response = officer.post(f"/api/v1/matches/{proposal.pk}/cancel/", {"reason": "Camion en panne"}, format="json")
     assert response.json()["status"] == MS.CANCELLED
 
@@ -90,7 +95,8 @@ def test_an_officer_proposes_by_hand_and_sees_why_a_pair_is_refused(territory):
     refused = officer.post("/api/v1/matches/propose/", {"offer": offer.pk, "need": fruit_need.pk, "quantity": "5"})
     assert refused.status_code == 400
     assert refused.json()["code"] == "pair_not_feasible"
-    assert refused.json()["fields"]["constraints"][0].startswith("category_mismatch")
+    assert refused.json()["fields"]["constraints"] == ["category_mismatch"]
+    assert "la catégorie du produit ne fait pas partie des besoins" in refused.json()["message"]
 
 
 def test_an_officer_runs_matching_and_follows_the_run(territory, django_capture_on_commit_callbacks):

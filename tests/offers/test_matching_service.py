@@ -1,5 +1,5 @@
 """Matching through the database: each hard constraint, read from its DB field, excludes
-the pair on its own; the feed converts units and carries fairness and history."""
+the pair on its own; the feed converts units and carries people served, receipts and budgets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from actors.models import StructureProfile
 from offers.matching_feed import Scope, feed_load
-from offers.models import Delivery, Match, MatchingRun, Status
+from offers.models import Delivery, Match, MatchingRun, Offer, Status
 from offers.services.runs import matching_run
 from tests.factories import FarmFactory, StructureFactory, TerritoryFactory, commune, matching_need, matching_offer
 
@@ -191,33 +191,81 @@ def test_reserved_quantity_is_not_offered_again(territory):
     assert proposed(territory)[(offer.pk, need.pk)].quantity == Decimal("20.000")
 
 
-def test_the_feed_reads_fairness_and_history_from_past_deliveries(territory):
+def test_the_feed_reads_people_served_receipts_over_the_window_and_the_budget_left(territory):
     today = timezone.localdate()
     farm = FarmFactory()
-    structure = structure_at("71137", people_served_per_week=10)
+    structure = structure_at("71137", people_served_per_week=10, monthly_budget_eur=300)
     past_offer = matching_offer(farm, status=Status.FULLY_MATCHED)
     past_need = matching_need(structure, status=Status.FULLY_MATCHED)
-    match = Match.objects.create(offer=past_offer, need=past_need, quantity=26, status=Match.MatchStatus.CLOSED)
-    Delivery.objects.create(
-        match=match, delivered_on=today - dt.timedelta(days=3), mode="delivery", quantity_received=26, unit="kg"
+
+    def delivered(days_ago: int, kg: int) -> None:
+        match = Match.objects.create(
+            offer=matching_offer(farm, status=Status.FULLY_MATCHED),
+            need=past_need,
+            quantity=kg,
+            status=Match.MatchStatus.CLOSED,
+        )
+        Delivery.objects.create(
+            match=match,
+            delivered_on=today - dt.timedelta(days=days_ago),
+            mode="delivery",
+            quantity_received=kg,
+            unit="kg",
+            quantity_kg=kg,
+        )
+
+    delivered(3, 26)
+    delivered(40, 500)  # outside the 30-day window
+    # Confirmed, not yet delivered: on its way, it counts; a purchase of 12 × 4 € this month.
+    Match.objects.create(
+        offer=past_offer,
+        need=past_need,
+        quantity=12,
+        quantity_kg=12,
+        price_per_unit=4,
+        status=Match.MatchStatus.CONFIRMED,
+        confirmed_at=timezone.now(),
     )
-    Delivery.objects.filter(match=match).update(quantity_kg=26)
+    Offer.objects.filter(pk=past_offer.pk).update(pricing="solidarity", price_per_unit=4, usual_price_per_unit=5)
     offer = matching_offer(farm)
     need = matching_need(structure)
     feed = feed_load(scope=Scope(territory_id=territory.pk), today=today)
     assert [o.id for o in feed.offers] == [offer.pk]
-    (need_input,) = feed.needs
-    assert need_input.id == need.pk
-    assert need_input.people_served_per_week == 10
-    assert need_input.received_quantity_recent == pytest.approx(26 / (90 / 7))
-    assert feed.history == {(farm.pk, structure.pk): 1}
-    assert (past_offer.pk, past_need.pk) not in feed.excluded_pairs  # closed listings are not loaded
+    assert [n.id for n in feed.needs] == [need.pk]
+    (entry,) = feed.structures
+    assert (entry.id, entry.people_served_per_week) == (structure.pk, 10)
+    assert entry.received_kg == pytest.approx(26 + 12)
+    assert entry.budget_eur == pytest.approx(300 - 48)
+    longer = feed_load(scope=Scope(territory_id=territory.pk), today=today, window_days=60)
+    assert longer.structures[0].received_kg == pytest.approx(26 + 500 + 12)
+
+
+def test_eggs_by_the_dozen_meet_a_need_counted_in_eggs_and_deliveries_count_their_kilograms(territory):
+    offer = matching_offer(category="hen-eggs", unit="dozen", quantity=10, storage="ambient")
+    need = matching_need(categories=("eggs",), unit="piece", quantity=30)
+    match = proposed(territory)[(offer.pk, need.pk)]
+    assert (match.quantity, match.unit) == (Decimal("2.000"), "dozen")  # whole dozens within 30 eggs
+    assert match.quantity_kg == Decimal("1.392")
+
+
+def test_a_need_for_a_category_accepts_its_frozen_and_long_life_variants_when_storage_allows(territory):
+    uht = matching_offer(category="long-life-milk", unit="l", quantity=40, storage="ambient")
+    fresh_milk_need = matching_need(categories=("milk",), unit="l", quantity=20, has_fridge=False)
+    frozen_beef = matching_offer(category="beef", storage="frozen", quantity=30)
+    beef_without_freezer = matching_need(
+        categories=("beef",), has_freezer=False, has_fridge=True, chilled_capacity_kg=100
+    )
+    pairs = proposed(territory)
+    assert (uht.pk, fresh_milk_need.pk) in pairs  # UHT milk is ambient: no fridge needed
+    assert (frozen_beef.pk, beef_without_freezer.pk) not in pairs
+    beef_with_freezer = matching_need(categories=("beef",), has_freezer=True, frozen_capacity_kg=100)
+    assert (frozen_beef.pk, beef_with_freezer.pk) in proposed(territory)
 
 
 def test_loading_a_territory_takes_a_fixed_number_of_queries(territory, django_assert_max_num_queries):
     for _ in range(5):
         matching_offer()
         matching_need()
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):
         feed = feed_load(scope=Scope(territory_id=territory.pk), today=timezone.localdate())
     assert len(feed.offers) == 5 and len(feed.needs) == 5
