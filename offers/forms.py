@@ -16,7 +16,16 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
 from miam.inputs import NumberField
-from offers.inputs import DeliveryInput, NeedData, NeedInput, OfferData, OfferInput, ProposeInput, ScheduleInput
+from offers.inputs import (
+    DeliveryInput,
+    NeedData,
+    NeedInput,
+    OfferData,
+    OfferInput,
+    ProposeInput,
+    RequestInput,
+    ScheduleInput,
+)
 from offers.models import Logistics, Match, Need, Pricing, Recurrence
 from products.models import ProductCategory, Unit
 
@@ -448,6 +457,30 @@ class ManualMatchForm(ProposeInput):
 
     def clean_offer(self):
         return self.offers[self.cleaned_data["offer"]]
+
+    def clean_need(self):
+        return self.needs[self.cleaned_data["need"]]
+
+
+class StructureRequestForm(RequestInput):
+    """« Je suis intéressé·e » : the need (among the structure's open ones) and the quantity."""
+
+    need = forms.ChoiceField(label=_("Pour quel besoin ?"))
+
+    def __init__(self, *args, offer, needs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer = offer
+        self.fields.pop("offer")
+        self.fields["quantity"].label = _("Quantité demandée (%(unit)s)") % {"unit": offer.get_unit_display()}
+        self.fields["quantity"].widget.attrs.update(DECIMAL_ATTRS)
+        self.needs = {str(n.pk): n for n in needs}
+        self.fields["need"].choices = [
+            (
+                pk,
+                f"{n.title} · {n.quantity_open.normalize():f} {n.get_unit_display()} · {n.organization.name}",
+            )
+            for pk, n in self.needs.items()
+        ]
 
     def clean_need(self):
         return self.needs[self.cleaned_data["need"]]

@@ -8,6 +8,7 @@ get the commune's town-hall point: ``actors.selectors.annotate_public_point``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +23,8 @@ from actors.permissions import (
     viewer_territory_ids,
 )
 from actors.selectors import annotate_public_point
+from miam.errors import DomainError
+from offers.matching import Params
 from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer, Status
 
 
@@ -70,6 +73,8 @@ def matches_visible_to(principal) -> QuerySet[Match]:
     return qs.filter(condition)
 
 
+logger = logging.getLogger(__name__)
+
 # A commune's outline is a polygon: never load it (nor long texts) just to name a commune.
 HEAVY_ORGANIZATION_FIELDS = ("organization__commune__outline", "organization__description")
 
@@ -105,6 +110,42 @@ def organization_open_listings(*, organization, user=None, limit: int = 50) -> d
 
 
 # --- What structures received, and their fair share -----------------------------------------
+
+#: Keys of ``Territory.matching_weights`` that set fairness rather than a score weight.
+FAIRNESS_STRENGTH, FAIRNESS_WINDOW = "fairness_strength", "fairness_window_days"
+FAIRNESS_WINDOW_RANGE = (7, 366)
+
+
+def fairness_settings(territory: Territory | None) -> tuple[float, int]:
+    """(strength, rolling window in days) of a territory: its matching weights' settings,
+    or the engine's defaults (docs/fairness.md)."""
+    defaults = Params(today=dt.date.today())
+    strength, window = defaults.fairness_strength, defaults.fairness_window_days
+    custom = (territory.matching_weights or {}) if territory is not None else {}
+    try:
+        value = float(custom.get(FAIRNESS_STRENGTH, strength))
+        if 0 <= value <= 100:
+            strength = value
+        days = int(custom.get(FAIRNESS_WINDOW, window))
+        if FAIRNESS_WINDOW_RANGE[0] <= days <= FAIRNESS_WINDOW_RANGE[1]:
+            window = days
+    except (TypeError, ValueError):
+        logger.warning("territory %s: invalid fairness settings %r, defaults used", territory.pk, custom)
+    return strength, window
+
+
+def fill_rates_period(territory: Territory, date_from: dt.date | None, date_to: dt.date | None):
+    """The period asked, or the territory's rolling window up to today."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    _strength, window = fairness_settings(territory)
+    date_to = date_to or timezone.localdate()
+    date_from = date_from or date_to - dt.timedelta(days=window)
+    if date_from > date_to:
+        raise DomainError("invalid", _("La période est à l'envers."), fields={"date_from": _("Après la date de fin.")})
+    return date_from, date_to
+
 
 MS = Match.MatchStatus
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("offres/<int:pk>/", views.offer_detail, name="offer_detail"),
     path("offres/<int:pk>/modifier/", views.offer_edit, name="offer_edit"),
     path("offres/<int:pk>/retirer/", views.offer_withdraw, name="offer_withdraw"),
+    path("offres/<int:pk>/je-suis-interesse/", views.offer_request, name="offer_request"),
     path("besoins/<int:pk>/", views.need_detail, name="need_detail"),
     path("besoins/<int:pk>/modifier/", views.need_edit, name="need_edit"),
     path("besoins/<int:pk>/retirer/", views.need_withdraw, name="need_withdraw"),

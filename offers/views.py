@@ -34,7 +34,7 @@ from miam import maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
-from offers import indicators, map_layers
+from offers import indicators, map_layers, selectors
 from offers.forms import (
     DeclineForm,
     DeliveryConfirmForm,
@@ -43,9 +43,11 @@ from offers.forms import (
     NeedForm,
     OfferForm,
     ScheduleForm,
+    StructureRequestForm,
 )
 from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Match, MatchingRun, Need, Offer
-from offers.services import listings, matches, runs
+from offers.reasons import reasons_rendered
+from offers.services import explain, listings, matches, runs
 
 PROPOSAL_STATUSES = (
     Match.MatchStatus.PROPOSED,
@@ -181,6 +183,7 @@ def offer_detail(request, pk):
     context = {
         "offer": offer,
         "can_edit": can_edit,
+        "can_request": offer.status in OPEN_STATUSES and bool(_requesting_needs(request.user)),
         "title": offer.product_name,
         "matches": list(_match_queryset().filter(offer=offer)) if can_edit else [],
         "breadcrumb": _crumbs(offer.product_name, (reverse("offers:map"), _("Carte"))),
@@ -188,17 +191,66 @@ def offer_detail(request, pk):
     return render(request, "offers/offer_detail.html", context)
 
 
+def _requesting_needs(user) -> list[Need]:
+    """The open needs a person may ask an offer for: their food-aid structures' own."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    org_ids = member_organization_ids(user)
+    return list(
+        Need.objects.filter(organization_id__in=org_ids, organization__kind__in=NEED_KINDS, status__in=OPEN_STATUSES)
+        .select_related("organization")
+        .order_by("window_end", "id")[:50]
+    )
+
+
+@login_required
+def offer_request(request, pk):
+    """« Je suis intéressé·e » : the structure asks for this offer, for one of its needs."""
+    offer = get_object_or_404(Offer.objects.select_related("organization", "organization__commune"), pk=pk)
+    needs = _requesting_needs(request.user)
+    if offer.status not in OPEN_STATUSES or not needs:
+        raise PermissionDenied
+    initial = {"quantity": min(offer.quantity_available, needs[0].quantity_open).normalize()}
+    form = StructureRequestForm(request.POST or None, offer=offer, needs=needs, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            matches.match_request(
+                by=request.user, offer=offer, need=form.cleaned_data["need"], quantity=form.cleaned_data["quantity"]
+            )
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(
+                request, _("Votre demande est envoyée au producteur : sa réponse arrivera dans vos propositions.")
+            )
+            return redirect("offers:proposals")
+    context = {
+        "form": form,
+        "offer": offer,
+        "title": _("Je suis intéressé·e"),
+        "breadcrumb": _crumbs(
+            _("Je suis intéressé·e"), (reverse("offers:offer_detail", args=[offer.pk]), offer.product_name)
+        ),
+    }
+    return render(request, "offers/offer_request.html", context, status=400 if form.errors else 200)
+
+
 def need_detail(request, pk):
     need = get_object_or_404(Need.objects.select_related("organization", "organization__commune"), pk=pk)
     can_edit = request.user.is_authenticated and can_edit_organization(request.user, need.organization)
     if need.status not in OPEN_STATUSES and not can_edit:
         raise PermissionDenied
+    live = [m for m in (_match_queryset().filter(need=need) if can_edit else []) if m.status in PROPOSAL_STATUSES]
+    near_misses = []
+    if can_edit and need.status in OPEN_STATUSES and not live:
+        near_misses = reasons_rendered(explain.need_near_misses(need=need)["reasons"])
     context = {
         "need": need,
         "categories": list(need.categories.all()),
         "can_edit": can_edit,
         "title": need.title,
         "matches": list(_match_queryset().filter(need=need)) if can_edit else [],
+        "near_misses": near_misses,
         "breadcrumb": _crumbs(need.title, (reverse("offers:map"), _("Carte"))),
     }
     return render(request, "offers/need_detail.html", context)
@@ -450,14 +502,22 @@ def _proposal_response(request, match: Match, side: str, *, error: str = "", suc
 @require_POST
 def match_accept(request, pk):
     match, side = _match_for_user(request, pk)
+    asked = match.quantity
     try:
-        match = matches.match_accept(match=match, by=request.user)
+        match = matches.match_accept(match=match, by=request.user, side=request.POST.get("side") or side or None)
     except DomainError as error:
         return _proposal_response(request, match, side, error=error.message)
+    if match.status not in (*PROPOSAL_STATUSES, Match.MatchStatus.CONFIRMED):
+        return _proposal_response(request, match, side, error=match.declined_reason)
     if match.status == Match.MatchStatus.CONFIRMED:
         success = _("Les deux parties ont accepté : la mise en relation est confirmée.")
     else:
         success = _("Vous avez accepté. Nous attendons la réponse de l'autre partie.")
+    if match.quantity < asked:
+        success += " " + _("Il ne restait que %(quantity)s %(unit)s de cette offre : la quantité a été réduite.") % {
+            "quantity": match.quantity.normalize(),
+            "unit": match.get_unit_display(),
+        }
     return _proposal_response(request, match, side, success=success)
 
 
@@ -574,7 +634,19 @@ def dashboard(request):
     recent_matches = list(
         _match_queryset().filter(need__organization__commune__territories=territory).order_by("-updated_at", "-id")[:10]
     )
+    strength, window = selectors.fairness_settings(territory)
+    try:
+        date_from, date_to = selectors.fill_rates_period(
+            territory, _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        date_from, date_to = selectors.fill_rates_period(territory, None, None)
     context = {
+        "fill_rates": selectors.structure_fill_rates(territory=territory, date_from=date_from, date_to=date_to),
+        "fill_period": (date_from, date_to),
+        "fairness_strength": strength,
+        "fairness_window": window,
         "title": _("Tableau de bord du territoire"),
         "territory": territory,
         "can_manage": can_manage_territory(request.user, territory),
@@ -589,6 +661,15 @@ def dashboard(request):
         ),
     }
     return render(request, "offers/dashboard.html", context)
+
+
+def _day(value):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required

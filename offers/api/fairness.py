@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers
@@ -20,7 +19,6 @@ from miam.errors import DomainError, NotAllowed
 from offers import inputs, selectors
 from offers.api.matches import ReasonSerializer
 from offers.reasons import reasons_rendered
-from offers.services import runs
 
 
 class FillRateSerializer(serializers.Serializer):
@@ -45,16 +43,6 @@ class FillRatesSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     structures = FillRateSerializer(many=True)
-
-
-def fill_rates_period(territory: Territory, date_from: dt.date | None, date_to: dt.date | None):
-    """The period asked, or the territory's rolling window up to today."""
-    _strength, window = runs.fairness_settings(territory)
-    date_to = date_to or timezone.localdate()
-    date_from = date_from or date_to - dt.timedelta(days=window)
-    if date_from > date_to:
-        raise DomainError("invalid", _("La période est à l'envers."), fields={"date_from": _("Après la date de fin.")})
-    return date_from, date_to
 
 
 class FillRatesView(generics.GenericAPIView):
@@ -83,7 +71,7 @@ class FillRatesView(generics.GenericAPIView):
             )
         if not (perms.is_staff(principal) or territory.pk in perms.viewer_territory_ids(principal)):
             raise NotAllowed(_("Réservé à l'équipe du territoire."))
-        date_from, date_to = fill_rates_period(territory, data["date_from"], data["date_to"])
+        date_from, date_to = selectors.fill_rates_period(territory, data["date_from"], data["date_to"])
         rows = selectors.structure_fill_rates(territory=territory, date_from=date_from, date_to=date_to)
         return Response(
             {

@@ -23,6 +23,7 @@ from offers import matching_feed as feed_mod
 from offers.matching import Params, Weights
 from offers.matching import run as engine_run
 from offers.models import OPEN_STATUSES, MatchingRun, Offer
+from offers.selectors import fairness_settings
 from offers.services.notices import proposals_notify
 
 logger = logging.getLogger(__name__)
@@ -35,29 +36,6 @@ CASCADE_TASK = "offers.tasks.matching_cascade"
 STAGE_DELAY_ENV = "MIAM_MATCHING_STAGE_DELAY_S"
 #: A pending run older than this is presumed lost (its task never ran) and no longer absorbs changes.
 PENDING_STALE_AFTER = timedelta(minutes=15)
-
-
-#: Keys of ``Territory.matching_weights`` that set fairness rather than a score weight.
-FAIRNESS_STRENGTH, FAIRNESS_WINDOW = "fairness_strength", "fairness_window_days"
-FAIRNESS_WINDOW_RANGE = (7, 366)
-
-
-def fairness_settings(territory: Territory | None) -> tuple[float, int]:
-    """(strength, rolling window in days) of a territory: its matching weights' settings,
-    or the engine's defaults (docs/fairness.md)."""
-    defaults = Params(today=date.today())
-    strength, window = defaults.fairness_strength, defaults.fairness_window_days
-    custom = (territory.matching_weights or {}) if territory is not None else {}
-    try:
-        value = float(custom.get(FAIRNESS_STRENGTH, strength))
-        if 0 <= value <= 100:
-            strength = value
-        days = int(custom.get(FAIRNESS_WINDOW, window))
-        if FAIRNESS_WINDOW_RANGE[0] <= days <= FAIRNESS_WINDOW_RANGE[1]:
-            window = days
-    except (TypeError, ValueError):
-        logger.warning("territory %s: invalid fairness settings %r, defaults used", territory.pk, custom)
-    return strength, window
 
 
 def matching_params(*, today: date, territory: Territory | None = None) -> Params:
