@@ -29,7 +29,6 @@ from offers.inputs import (
 from offers.models import Logistics, Match, Need, Pricing, Recurrence
 from products.models import ProductCategory, Unit
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any", "min": "0"}
 
 
