@@ -26,7 +26,7 @@ from offers.inputs import (
     RequestInput,
     ScheduleInput,
 )
-from offers.models import Logistics, Match, Need, Pricing, Recurrence
+from offers.models import MEANS_FIELDS, Logistics, Match, Need, Pricing, Recurrence
 from products.models import ProductCategory, Unit
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any", "min": "0"}
@@ -184,6 +184,7 @@ class OfferForm(ListingFormMixin, OfferInput):
         "recurrence",
         "min_quantity",
         "crate_kg",
+        "pack_size",
         "labels",
         "lot_number",
         "use_by",
@@ -206,6 +207,7 @@ class OfferForm(ListingFormMixin, OfferInput):
         "recurrence": _("Chaque semaine, chaque mois ?"),
         "min_quantity": _("Quantité minimale par enlèvement"),
         "crate_kg": _("Poids d'une cagette (kg)"),
+        "pack_size": _("Taille d'un colis ou d'une portion"),
         "labels": _("Labels"),
         "lot_number": _("Numéro de lot"),
         "use_by": _("Date limite de consommation"),
@@ -218,6 +220,9 @@ class OfferForm(ListingFormMixin, OfferInput):
         "price_per_unit": _("Seulement pour une vente."),
         "usual_price_per_unit": _("Pour un prix solidaire : la remise apparaît aux structures."),
         "crate_kg": _("Si l'unité est la cagette."),
+        "pack_size": _(
+            "Dans l'unité choisie (colis de 500 g : 0,5 kg) ; les quantités proposées en seront des multiples."
+        ),
     }
     field_choices = {
         "pricing": [
@@ -294,6 +299,7 @@ class NeedForm(ListingFormMixin, NeedInput):
         "has_freezer",
         "has_vehicle",
         "pickup_radius_km",
+        "distribution_days",
         "preferred_labels",
         "description",
     )
@@ -314,6 +320,7 @@ class NeedForm(ListingFormMixin, NeedInput):
         "has_freezer": _("Nous avons un congélateur"),
         "has_vehicle": _("Nous pouvons venir chercher"),
         "pickup_radius_km": _("Jusqu'à (km)"),
+        "distribution_days": _("Jours où nous recevons les produits"),
         "preferred_labels": _("Labels souhaités"),
         "description": _("Remarques"),
     }
@@ -321,6 +328,7 @@ class NeedForm(ListingFormMixin, NeedInput):
         "categories": _("Une ou plusieurs."),
         "title": _("Par exemple « Légumes pour la distribution du jeudi ». Vide : les catégories choisies."),
         "max_price_per_unit": _("Si vous pouvez acheter."),
+        "distribution_days": _("Aucun coché : ceux de votre structure."),
     }
     field_choices = {
         "frequency": [
@@ -358,6 +366,8 @@ class NeedForm(ListingFormMixin, NeedInput):
             self.initial.setdefault("has_freezer", profile.has_freezer)
             self.initial.setdefault("has_vehicle", profile.vehicle != "none")
             self.initial.setdefault("pickup_radius_km", profile.pickup_radius_km)
+            self.initial.setdefault("chilled_capacity_kg", profile.chilled_capacity_kg)
+            self.initial.setdefault("frozen_capacity_kg", profile.frozen_capacity_kg)
             if profile.monthly_budget_eur:
                 self.initial.setdefault("accepted_pricing", Need.AcceptedPricing.PURCHASE)
 
@@ -368,6 +378,10 @@ class NeedForm(ListingFormMixin, NeedInput):
     def _instance_initial(self, instance, name: str):
         if name == "categories":
             return [str(c.pk) for c in instance.categories.all()]
+        if name == "distribution_days":
+            return [str(d) for d in instance.distribution_days or []]
+        if name in MEANS_FIELDS:
+            return instance.means[name]  # the profile's when the need has none of its own
         return super()._instance_initial(instance, name)
 
     def data_for_service(self) -> NeedData:

@@ -189,6 +189,7 @@ class OfferInput(forms.Form):
     min_quantity = NumberField(digits=QTY_DIGITS, required=False)
     unit = ChoiceInput(choices=Unit.choices, message=gettext_lazy("Unité inconnue."))
     crate_kg = NumberField(digits=QTY_DIGITS, required=False)
+    pack_size = NumberField(digits=QTY_DIGITS, required=False)
     window_start = DayField()
     window_end = DayField()
     use_by = DayField(required=False)
@@ -221,6 +222,7 @@ class OfferData:
     min_quantity: Decimal | None = None  # None: none (0)
     unit: str | None = None
     crate_kg: Decimal | None = None
+    pack_size: Decimal | None = None  # None: any quantity (whole pieces and dozens)
     window_start: dt.date | None = None
     window_end: dt.date | None = None
     use_by: dt.date | None = None
@@ -249,6 +251,48 @@ def offer_data(values: Mapping, *, partial: bool = False, strict: bool = True) -
 
 
 # --- Needs ----------------------------------------------------------------------------------
+
+
+WEEKDAY_CHOICES = [
+    (0, gettext_lazy("lundi")),
+    (1, gettext_lazy("mardi")),
+    (2, gettext_lazy("mercredi")),
+    (3, gettext_lazy("jeudi")),
+    (4, gettext_lazy("vendredi")),
+    (5, gettext_lazy("samedi")),
+    (6, gettext_lazy("dimanche")),
+]
+
+
+class WeekdaysField(forms.Field):
+    """Weekdays, 0 (Monday) to 6, as a list of numbers or checkbox values; empty: None (as
+    the structure's profile)."""
+
+    widget = forms.CheckboxSelectMultiple
+    takes_list = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = WEEKDAY_CHOICES
+        self.widget.choices = self.choices
+
+    def to_python(self, value) -> list[int] | None:
+        if value in (None, "", []):
+            return None
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise ValidationError(_("Une liste de jours est attendue (0 = lundi … 6 = dimanche)."), code="invalid")
+        days = set()
+        for item in value:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdigit() or int(text) > 6:
+                raise ValidationError(
+                    _("Jour inconnu : « %(value)s » (0 = lundi … 6 = dimanche).") % {"value": item}, code="invalid"
+                )
+            days.add(int(text))
+        return sorted(days)
+
+    def validate(self, value) -> None:
+        return None
 
 
 class NeedUnitField(ChoiceInput):
@@ -284,6 +328,7 @@ class NeedInput(forms.Form):
     chilled_capacity_kg = CountField()
     frozen_capacity_kg = CountField()
     pickup_radius_km = NumberField(digits=RADIUS_DIGITS, required=False)
+    distribution_days = WeekdaysField(required=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -310,6 +355,7 @@ class NeedData:
     chilled_capacity_kg: int | None = None
     frozen_capacity_kg: int | None = None
     pickup_radius_km: Decimal | None = None
+    distribution_days: list[int] | None = None  # None: the structure's
     given: frozenset[str] = frozenset()
     errors: FieldErrors = field(default_factory=FieldErrors)
 

@@ -156,6 +156,7 @@ OFFER_FIELDS = (
     "quantity_reserved",
     "unit",
     "crate_kg",
+    "pack_size",
     "min_quantity",
     "window_start",
     "window_end",
@@ -189,13 +190,37 @@ NEED_FIELDS = (
     "frozen_capacity_kg",
     "pickup_radius_km",
     "has_vehicle",
+    "distribution_days",
     "preferred_labels",
     "urgency",
     "frequency",
+    "organization__structure_profile__id",
+    "organization__structure_profile__has_fridge",
+    "organization__structure_profile__chilled_capacity_kg",
+    "organization__structure_profile__has_freezer",
+    "organization__structure_profile__frozen_capacity_kg",
+    "organization__structure_profile__pickup_radius_km",
+    "organization__structure_profile__vehicle",
     "organization__structure_profile__gleaning_volunteers",
     "organization__structure_profile__distribution_days",
     "organization__structure_profile__distribution_hours",
 )
+PROFILE = "organization__structure_profile__"
+
+
+def _means(r: dict) -> dict:
+    """The need's means: its own overrides, else its structure's profile as it is now."""
+    has_profile = r[PROFILE + "id"] is not None
+    profile = {
+        "has_fridge": bool(r[PROFILE + "has_fridge"]),
+        "chilled_capacity_kg": r[PROFILE + "chilled_capacity_kg"] or 0,
+        "has_freezer": bool(r[PROFILE + "has_freezer"]),
+        "frozen_capacity_kg": r[PROFILE + "frozen_capacity_kg"] or 0,
+        "pickup_radius_km": r[PROFILE + "pickup_radius_km"] or 0,
+        "has_vehicle": has_profile and r[PROFILE + "vehicle"] != "none",
+        "distribution_days": r[PROFILE + "distribution_days"] or [],
+    }
+    return {name: (r[name] if r[name] is not None else value) for name, value in profile.items()}
 
 
 def open_offers(scope: Scope, today: date):
@@ -357,6 +382,7 @@ def _offer_input(r: dict, categories: Categories, available: Decimal, mass: Deci
         labels=frozenset(str(x) for x in (r["labels"] or [])),
         recurrence=r["recurrence"],
         shelf_life_days=r["category__shelf_life_days"],
+        pack_size=float(r["pack_size"] or 0),
     )
 
 
@@ -366,6 +392,7 @@ def _weekdays(values) -> frozenset[int]:
 
 def _need_input(r: dict, categories, open_quantity: Decimal, mass: Decimal | None, budget_left) -> NeedInput:
     max_price = r["max_price_per_unit"]
+    means = _means(r)
     return NeedInput(
         id=r["id"],
         organization_id=r["organization_id"],
@@ -380,17 +407,17 @@ def _need_input(r: dict, categories, open_quantity: Decimal, mass: Decimal | Non
         accepts_purchase=r["accepted_pricing"] == Need.AcceptedPricing.PURCHASE,
         max_price_per_unit=float(max_price) if max_price is not None else None,
         budget_eur=float(budget_left) if budget_left is not None else None,
-        has_fridge=r["has_fridge"],
-        chilled_capacity_kg=float(r["chilled_capacity_kg"] or 0),
-        has_freezer=r["has_freezer"],
-        frozen_capacity_kg=float(r["frozen_capacity_kg"] or 0),
-        pickup_radius_km=_f(r["pickup_radius_km"]),
-        has_vehicle=r["has_vehicle"],
+        has_fridge=means["has_fridge"],
+        chilled_capacity_kg=float(means["chilled_capacity_kg"] or 0),
+        has_freezer=means["has_freezer"],
+        frozen_capacity_kg=float(means["frozen_capacity_kg"] or 0),
+        pickup_radius_km=_f(means["pickup_radius_km"]),
+        has_vehicle=means["has_vehicle"],
         gleaning_volunteers=r["organization__structure_profile__gleaning_volunteers"] or 0,
         preferred_labels=frozenset(str(x) for x in (r["preferred_labels"] or [])),
         urgency=r["urgency"] if r["urgency"] in (1, 2, 3) else 2,
         frequency=r["frequency"] if r["frequency"] in ("once", "weekly", "monthly") else "monthly",
-        distribution_days=_weekdays(r["organization__structure_profile__distribution_days"]),
+        distribution_days=_weekdays(means["distribution_days"]),
         distribution_hours=r["organization__structure_profile__distribution_hours"] or "",
     )
 

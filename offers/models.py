@@ -65,6 +65,15 @@ class Offer(TimeStamped):
     quantity = models.DecimalField(_("quantité"), **QTY, validators=[MinValueValidator(Decimal("0.001"))])
     unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.KG)
     crate_kg = models.DecimalField(_("poids d'une cagette (kg)"), **QTY, null=True, blank=True)
+    # Colis or portion (« colis de 500 g et 1 kg » : 0.5): quantities proposed are multiples of it.
+    pack_size = models.DecimalField(
+        _("taille d'un colis ou d'une portion"),
+        **QTY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.001"))],
+        help_text=_("Dans l'unité de l'offre ; les quantités proposées en sont des multiples."),
+    )
     min_quantity = models.DecimalField(_("quantité minimale par enlèvement"), **QTY, default=0)
     # Sum of confirmed matches, kept by services under row locks; never typed.
     quantity_reserved = models.DecimalField(_("quantité réservée"), **QTY, default=0, editable=False)
@@ -162,15 +171,31 @@ class Need(TimeStamped):
     )
     max_price_per_unit = models.DecimalField(_("prix maximum par unité (€)"), **PRICE, null=True, blank=True)
     budget_eur = models.DecimalField(_("budget (€)"), **PRICE, null=True, blank=True)
-    # Storage and pick-up capacity, prefilled from the structure's profile.
-    has_fridge = models.BooleanField(_("froid positif disponible"), default=False)
-    chilled_capacity_kg = models.PositiveIntegerField(_("capacité réfrigérée (kg)"), default=0)
-    has_freezer = models.BooleanField(_("congélateur disponible"), default=False)
-    frozen_capacity_kg = models.PositiveIntegerField(_("capacité congelée (kg)"), default=0)
-    pickup_radius_km = models.DecimalField(
-        _("rayon d'enlèvement (km)"), max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    # The structure's means (cold storage, collecting, distribution days): empty means "as in
+    # the structure's profile", read at each run; a value overrides it for this need (``means``).
+    has_fridge = models.BooleanField(_("froid positif disponible"), null=True, blank=True, default=None)
+    chilled_capacity_kg = models.PositiveIntegerField(
+        _("capacité réfrigérée (kg)"), null=True, blank=True, default=None
     )
-    has_vehicle = models.BooleanField(_("véhicule disponible"), default=False)
+    has_freezer = models.BooleanField(_("congélateur disponible"), null=True, blank=True, default=None)
+    frozen_capacity_kg = models.PositiveIntegerField(_("capacité congelée (kg)"), null=True, blank=True, default=None)
+    pickup_radius_km = models.DecimalField(
+        _("rayon d'enlèvement (km)"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(0)],
+    )
+    has_vehicle = models.BooleanField(_("véhicule disponible"), null=True, blank=True, default=None)
+    distribution_days = models.JSONField(
+        _("jours de réception (0 = lundi)"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_("Vide : ceux de la structure."),
+    )
     preferred_labels = models.JSONField(_("labels souhaités"), default=list, blank=True)
     urgency = models.PositiveSmallIntegerField(_("urgence"), choices=Urgency.choices, default=Urgency.NORMAL)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -196,6 +221,51 @@ class Need(TimeStamped):
     @property
     def quantity_open(self) -> Decimal:
         return max(Decimal(0), self.quantity - self.quantity_covered)
+
+    @property
+    def means(self) -> dict:
+        """The structure's means as this need sees them: its own overrides, else the profile's."""
+        return need_means(self, getattr(self.organization, "structure_profile", None))
+
+
+#: A need's fields that override its structure's profile (None: as in the profile).
+MEANS_FIELDS = (
+    "has_fridge",
+    "chilled_capacity_kg",
+    "has_freezer",
+    "frozen_capacity_kg",
+    "pickup_radius_km",
+    "has_vehicle",
+    "distribution_days",
+)
+
+
+def profile_means(profile) -> dict:
+    """A structure profile's means, in the need's field names (nothing for no profile)."""
+    if profile is None:
+        return {
+            "has_fridge": False,
+            "chilled_capacity_kg": 0,
+            "has_freezer": False,
+            "frozen_capacity_kg": 0,
+            "pickup_radius_km": Decimal(0),
+            "has_vehicle": False,
+            "distribution_days": [],
+        }
+    return {
+        "has_fridge": profile.has_fridge,
+        "chilled_capacity_kg": profile.chilled_capacity_kg,
+        "has_freezer": profile.has_freezer,
+        "frozen_capacity_kg": profile.frozen_capacity_kg,
+        "pickup_radius_km": profile.pickup_radius_km,
+        "has_vehicle": profile.vehicle != "none",
+        "distribution_days": sorted(int(d) for d in profile.distribution_days or [] if str(d).isdigit()),
+    }
+
+
+def need_means(need, profile) -> dict:
+    base = profile_means(profile)
+    return {name: (getattr(need, name) if getattr(need, name) is not None else base[name]) for name in MEANS_FIELDS}
 
 
 class MatchingRun(models.Model):

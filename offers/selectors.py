@@ -90,7 +90,9 @@ def offer_list(*, principal) -> QuerySet[Offer]:
 
 
 def need_list(*, principal) -> QuerySet[Need]:
-    qs = needs_visible_to(principal).select_related("organization", "organization__commune")
+    qs = needs_visible_to(principal).select_related(
+        "organization", "organization__commune", "organization__structure_profile"
+    )
     qs = qs.defer(*HEAVY_ORGANIZATION_FIELDS)
     return annotate_public_point(qs, principal).prefetch_related("categories")
 

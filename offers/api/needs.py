@@ -16,7 +16,7 @@ from offers import inputs, selectors
 from offers.api.fairness import NearMissesSerializer, near_misses_response
 from offers.api.listings import ListingViewSet, listing_write_schemas
 from offers.filters import NeedFilter
-from offers.models import NEED_FREQUENCY_CHOICES, NEED_UNIT_CHOICES, Need
+from offers.models import MEANS_FIELDS, NEED_FREQUENCY_CHOICES, NEED_UNIT_CHOICES, Need
 from offers.services import explain, listings
 from products.labels import FARM_LABELS
 
@@ -27,6 +27,24 @@ class NeedSerializer(PointMixin, serializers.ModelSerializer):
     quantity_open = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
     preferred_labels = serializers.ListField(child=serializers.CharField(), read_only=True)
     distance_km = serializers.FloatField(read_only=True, allow_null=True, required=False, default=None)
+    # The means the matching reads: the need's own, else its structure's profile as it is now.
+    has_fridge = serializers.BooleanField(source="means.has_fridge", read_only=True)
+    chilled_capacity_kg = serializers.IntegerField(source="means.chilled_capacity_kg", read_only=True)
+    has_freezer = serializers.BooleanField(source="means.has_freezer", read_only=True)
+    frozen_capacity_kg = serializers.IntegerField(source="means.frozen_capacity_kg", read_only=True)
+    pickup_radius_km = serializers.DecimalField(
+        max_digits=6, decimal_places=1, source="means.pickup_radius_km", read_only=True
+    )
+    has_vehicle = serializers.BooleanField(source="means.has_vehicle", read_only=True)
+    distribution_days = serializers.ListField(
+        child=serializers.IntegerField(), source="means.distribution_days", read_only=True
+    )
+    means_from_profile = serializers.SerializerMethodField(
+        help_text=_("Les moyens que ce besoin prend du profil de la structure (sans valeur propre).")
+    )
+
+    def get_means_from_profile(self, need: Need) -> list[str]:
+        return [name for name in MEANS_FIELDS if getattr(need, name) is None]
 
     class Meta:
         model = Need
@@ -52,6 +70,8 @@ class NeedSerializer(PointMixin, serializers.ModelSerializer):
             "frozen_capacity_kg",
             "pickup_radius_km",
             "has_vehicle",
+            "distribution_days",
+            "means_from_profile",
             "preferred_labels",
             "urgency",
             "status",
@@ -95,6 +115,12 @@ class NeedWriteSerializer(serializers.Serializer):
     frozen_capacity_kg = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2_147_483_647)
     pickup_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True)
     has_vehicle = serializers.BooleanField(required=False, allow_null=True, default=None)
+    distribution_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        allow_null=True,
+        help_text=_("Jours de réception (0 = lundi) ; vide : ceux de la structure."),
+    )
     publish = serializers.BooleanField(required=False, default=True, help_text=_("Faux : enregistrer en brouillon."))
 
 

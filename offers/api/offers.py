@@ -47,6 +47,7 @@ OFFER_ROW_FIELDS = (
     "quantity",
     "unit",
     "crate_kg",
+    "pack_size",
     "min_quantity",
     "quantity_reserved",
     "window_start",
@@ -134,6 +135,7 @@ def offer_representation(row, *, request=None, tz=None) -> dict:
         "quantity": _decimal(quantity, 3),
         "unit": row.unit,
         "crate_kg": _decimal(row.crate_kg, 3),
+        "pack_size": _decimal(row.pack_size, 3),
         "min_quantity": _decimal(row.min_quantity, 3),
         "quantity_reserved": _decimal(reserved, 3),
         "quantity_available": _decimal(quantity - reserved, 3),
@@ -201,6 +203,7 @@ class OfferSerializer(PointMixin, serializers.ModelSerializer):
             "quantity",
             "unit",
             "crate_kg",
+            "pack_size",
             "min_quantity",
             "quantity_reserved",
             "quantity_available",
@@ -243,6 +246,13 @@ class OfferWriteSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
     unit = serializers.ChoiceField(choices=Unit.choices)
     crate_kg = serializers.DecimalField(max_digits=12, decimal_places=3, required=False, allow_null=True)
+    pack_size = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        help_text=_("Colis ou portion, dans l'unité de l'offre (« colis de 500 g » : 0.5 en kg)."),
+    )
     min_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
     window_start = serializers.DateField()
     window_end = serializers.DateField()

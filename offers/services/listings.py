@@ -24,7 +24,18 @@ from actors.permissions import as_user, require_edit_organization
 from miam.errors import DomainError
 from miam.inputs import FieldErrors
 from offers.inputs import NeedData, OfferData
-from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Logistics, Need, Offer, Pricing, Status
+from offers.models import (
+    MEANS_FIELDS,
+    NEED_KINDS,
+    OFFER_KINDS,
+    OPEN_STATUSES,
+    Logistics,
+    Need,
+    Offer,
+    Pricing,
+    Status,
+    profile_means,
+)
 from offers.services import runs
 from offers.signals import listings_bulk_changed
 from products.models import STORAGE_RANK, Storage, Unit
@@ -163,7 +174,7 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
         _take(offer, data, errors, name, on_error=None if name == "quantity" else _KEEP)
     if "min_quantity" in data.given:
         offer.min_quantity = data.min_quantity if data.min_quantity is not None else Decimal(0)
-    for name in ("unit", "crate_kg", "window_start", "window_end", "use_by"):
+    for name in ("unit", "crate_kg", "pack_size", "window_start", "window_end", "use_by"):
         _take(offer, data, errors, name, on_error=_KEEP if name == "unit" else None)
     if "recurrence" in data.given and data.recurrence is not None:
         offer.recurrence = data.recurrence
@@ -216,6 +227,11 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
             errors.add("min_quantity", _("La quantité minimale ne peut pas être négative."), "negative")
         elif offer.quantity is not None and offer.quantity > 0 and offer.min_quantity > offer.quantity:
             errors.add("min_quantity", _("La quantité minimale dépasse la quantité offerte."), "min_quantity_too_large")
+    if offer.pack_size is not None and not errors.has("pack_size"):
+        if offer.pack_size <= 0:
+            errors.add("pack_size", _("La taille d'un colis doit être strictement positive."), "pack_size_not_positive")
+        elif offer.quantity is not None and offer.quantity > 0 and offer.pack_size > offer.quantity:
+            errors.add("pack_size", _("Un colis ne peut pas dépasser la quantité offerte."), "pack_size_too_large")
     if offer.unit == Unit.CRATE and not errors.has("crate_kg"):
         if offer.crate_kg is None or offer.crate_kg <= 0:
             errors.add("crate_kg", _("Indiquez le poids d'une cagette en kg."), "crate_kg_required")
@@ -361,31 +377,15 @@ def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date) -
     if "urgency" in data.given and data.urgency is not None:
         need.urgency = data.urgency
     _take(need, data, errors, "preferred_labels")
-    # Storage and pick-up capacity: None means "as in the structure's profile".
-    prefilled = ("has_fridge", "chilled_capacity_kg", "has_freezer", "frozen_capacity_kg", "pickup_radius_km")
-    profile = None
-    if any(name in data.given and getattr(data, name) is None for name in (*prefilled, "has_vehicle")):
-        profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
-    for name in ("has_fridge", "has_freezer", "has_vehicle"):
-        if name not in data.given or errors.has(name):
-            continue
-        value = getattr(data, name)
-        if value is None:
-            if name == "has_vehicle":
-                value = bool(profile and profile.vehicle != FarmProfile.Vehicle.NONE)
-            else:
-                value = bool(profile and getattr(profile, name))
-        setattr(need, name, value)
-    for name in ("chilled_capacity_kg", "frozen_capacity_kg"):
-        if name in data.given and not errors.has(name):
+    # The structure's means: None, or the profile's own value, means "as in the structure's
+    # profile" (read at each run, so that changing the profile changes the next run); any
+    # other value is this need's override.
+    given_means = [name for name in MEANS_FIELDS if name in data.given and not errors.has(name)]
+    if given_means:
+        base = profile_means(StructureProfile.objects.filter(organization_id=need.organization_id).first())
+        for name in given_means:
             value = getattr(data, name)
-            setattr(need, name, value if value is not None else (getattr(profile, name) if profile else 0))
-    if "pickup_radius_km" in data.given:
-        if errors.has("pickup_radius_km"):
-            need.pickup_radius_km = None
-        else:
-            value = data.pickup_radius_km
-            need.pickup_radius_km = value if value is not None else (profile.pickup_radius_km if profile else 0)
+            setattr(need, name, None if value is None or value == base[name] else value)
 
     # --- The need as a whole ---------------------------------------------------------------
     if need.quantity is not None and not errors.has("quantity"):

@@ -142,7 +142,9 @@ def match_kg(match: Match, quantity: Decimal | None = None) -> Decimal | None:
 
 
 def _grain(offer: Offer) -> Decimal:
-    """What a quantity of the offer is a multiple of: whole pieces and dozens."""
+    """What a quantity of the offer is a multiple of: its pack size, whole pieces and dozens."""
+    if offer.pack_size:
+        return offer.pack_size
     return Decimal(1) if offer.unit in ("piece", "dozen") else Decimal("0.001")
 
 
@@ -346,9 +348,14 @@ def match_decline(*, match: Match, by, reason: str) -> Match:
 
 
 def distribution_days(need: Need) -> set[int]:
-    """The weekdays (0 = Monday) the need's structure receives goods; empty: any day."""
-    profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
-    return {int(d) for d in (profile.distribution_days if profile else []) or [] if str(d).isdigit() and int(d) < 7}
+    """The weekdays (0 = Monday) the need's structure receives goods (the need's own, else its
+    structure's); empty: any day."""
+    if need.distribution_days is not None:
+        days = need.distribution_days
+    else:
+        profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
+        days = profile.distribution_days if profile else []
+    return {int(d) for d in days or [] if str(d).isdigit() and int(d) < 7}
 
 
 @transaction.atomic
@@ -579,7 +586,13 @@ def _pair_values(*, offer: Offer, need: Need, quantity: Decimal, today: date) ->
         problems.append(_("quantité demandée supérieure à ce qui reste de l'offre"))
     if quantity < offer.min_quantity:
         problems.append(_("quantité inférieure au minimum par enlèvement de l'offre"))
-    if offer.unit in ("piece", "dozen") and quantity != quantity.to_integral_value():
+    grain = _grain(offer)
+    if offer.pack_size and quantity % grain:
+        problems.append(
+            _("la quantité doit être un multiple du colis de %(pack)s %(unit)s")
+            % {"pack": offer.pack_size.normalize(), "unit": offer.get_unit_display()}
+        )
+    elif offer.unit in ("piece", "dozen") and quantity != quantity.to_integral_value():
         problems.append(_("les pièces et les douzaines se comptent entières"))
     if problems:
         raise DomainError(

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from actors.models import ApiKey
+from actors.models import ApiKey, StructureProfile
 from actors.permissions import ApiKeyPrincipal
 from miam.errors import DomainError, NotAllowed
 from offers.inputs import category_resolve, need_data, offer_data
@@ -386,15 +386,18 @@ def test_a_draft_keeps_its_status_whatever_is_reserved(farm):
 # --- Needs -----------------------------------------------------------------------------------
 
 
-def test_a_need_is_prefilled_from_the_structures_profile(structure, volunteer):
+def test_a_need_reads_its_structures_means_from_the_profile_as_it_is_now(structure, volunteer):
+    # Formerly copied once into the need; now a need without its own values follows the profile.
     need = services.need_create(**need_args(structure, volunteer))
     assert need.status == Status.PUBLISHED
-    assert need.has_fridge is True
-    assert need.chilled_capacity_kg == 500
-    assert need.has_freezer is False
-    assert need.pickup_radius_km == Decimal("30")
-    assert need.has_vehicle is True
+    assert (need.has_fridge, need.chilled_capacity_kg, need.pickup_radius_km, need.has_vehicle) == (None,) * 4
+    means = Need.objects.select_related("organization__structure_profile").get(pk=need.pk).means
+    assert (means["has_fridge"], means["chilled_capacity_kg"], means["has_freezer"]) == (True, 500, False)
+    assert (means["pickup_radius_km"], means["has_vehicle"]) == (Decimal("30"), True)
     assert [c.code for c in need.categories.all()] == ["vegetables"]
+    StructureProfile.objects.filter(organization=structure).update(pickup_radius_km=12, vehicle="none")
+    means = Need.objects.select_related("organization__structure_profile").get(pk=need.pk).means
+    assert (means["pickup_radius_km"], means["has_vehicle"]) == (Decimal("12"), False)
 
 
 def test_what_the_need_says_wins_over_the_profile(structure, volunteer):
