@@ -170,9 +170,9 @@ def run(
 
 
 def fairness_decided(c, s, x: np.ndarray, fm) -> np.ndarray:
-    """Pairs the fairness objective decided: the structure got quantity of an offer that a
-    better-scoring pair of the same offer could still have taken (its need had room, its
-    budget too), so priority, not the score, gave it."""
+    """Pairs the fairness objective decided: the structure got quantity of an offer that
+    another structure's pair, scoring at least as well (within half a point), could still
+    have taken (its need had room, its budget too): priority, not the score, gave it."""
     o = c.offers
     step = np.where(o.grain[c.offer_idx] > 0, o.grain[c.offer_idx], 0.01)
     need_left = c.needs.quantity - np.bincount(c.need_idx, weights=x, minlength=len(c.needs))
@@ -183,9 +183,24 @@ def fairness_decided(c, s, x: np.ndarray, fm) -> np.ndarray:
     struct_left = np.where(np.isnan(c.structures.budget), np.inf, c.structures.budget - per_struct)
     money[t >= 0] = np.minimum(money[t >= 0], struct_left[t[t >= 0]])
     room = (c.cap - x > step) & (need_left[c.need_idx] > step) & ((price <= 0) | (money > price * step))
+    owner = c.needs.organization_id[c.need_idx]
+    # Per offer, the best pair with room and the best one of another structure than that one.
+    with_room = np.flatnonzero(room)
+    order = with_room[np.lexsort((-s.score[with_room], c.offer_idx[with_room]))]
     best = np.full(len(o), -np.inf)
-    np.maximum.at(best, c.offer_idx[room], s.score[room])
-    return (x > 0) & (fm.pair_structure(c) >= 0) & (s.score < best[c.offer_idx] - 0.5)
+    best_owner = np.full(len(o), -1, dtype=np.int64)
+    second = np.full(len(o), -np.inf)
+    if len(order):
+        offers_sorted = c.offer_idx[order]
+        first = np.r_[0, np.flatnonzero(np.diff(offers_sorted)) + 1]
+        heads = order[first]
+        best[c.offer_idx[heads]] = s.score[heads]
+        best_owner[c.offer_idx[heads]] = owner[heads]
+        other = owner[order] != best_owner[offers_sorted]
+        candidates = np.where(other, s.score[order], -np.inf)
+        np.maximum.at(second, offers_sorted, candidates)
+    rival = np.where(best_owner[c.offer_idx] != owner, best[c.offer_idx], second[c.offer_idx])
+    return (x > 0) & (fm.pair_structure(c) >= 0) & (rival >= s.score - 0.5)
 
 
 def check_pair(
