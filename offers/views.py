@@ -191,6 +191,15 @@ def offer_detail(request, pk):
     return render(request, "offers/offer_detail.html", context)
 
 
+def _pairing_error(error: DomainError, *, form, request) -> None:
+    """A pairing refused by the hard constraints says why in words (its ``constraints`` are
+    codes, for apps); other errors go next to their fields."""
+    if error.code == "pair_not_feasible":
+        form.add_error(None, error.message)
+    else:
+        apply_domain_error(error, form=form, request=request)
+
+
 def _requesting_needs(user) -> list[Need]:
     """The open needs a person may ask an offer for: their food-aid structures' own."""
     if not getattr(user, "is_authenticated", False):
@@ -218,7 +227,7 @@ def offer_request(request, pk):
                 by=request.user, offer=offer, need=form.cleaned_data["need"], quantity=form.cleaned_data["quantity"]
             )
         except DomainError as error:
-            apply_domain_error(error, form=form, request=request)
+            _pairing_error(error, form=form, request=request)
         else:
             messages.success(
                 request, _("Votre demande est envoyée au producteur : sa réponse arrivera dans vos propositions.")
@@ -316,7 +325,7 @@ def _listing_form_page(request, *, kind: str, instance=None):
             else:
                 listings.need_update(need=instance, by=request.user, data=data)
         except DomainError as error:
-            apply_domain_error(error, form=form, request=request)
+            _pairing_error(error, form=form, request=request)
         else:
             if is_offer:
                 messages.success(request, _("Votre offre est publiée. Nous cherchons les structures intéressées."))
@@ -711,7 +720,7 @@ def match_propose(request):
         try:
             matches.match_propose_manual(by=request.user, **form.cleaned_data)
         except DomainError as error:
-            apply_domain_error(error, form=form, request=request)
+            _pairing_error(error, form=form, request=request)
         else:
             messages.success(request, _("Mise en relation proposée aux deux parties."))
             return redirect("offers:dashboard")
