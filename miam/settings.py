@@ -225,8 +225,6 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 MATCHING_MODE = env_str("MATCHING_MODE", "flow")
 # A change waits this long before its territory is recomputed; changes meanwhile join it.
 MATCHING_DEBOUNCE_SECONDS = env_float("MATCHING_DEBOUNCE_SECONDS", 20.0)
-# Weight of a crate whose offer does not say it, when the engine compares in kg.
-MATCHING_DEFAULT_CRATE_KG = env_float("MATCHING_DEFAULT_CRATE_KG", 10.0)
 # Days after the scheduled date before an uncollected match expires.
 MATCHING_COLLECT_GRACE_DAYS = env_int("MATCHING_COLLECT_GRACE_DAYS", 1)
 

@@ -201,6 +201,16 @@ def populate(case: str, n_offers: int, n_needs: int, seed: int) -> Territory:
                 structure_type="epicerie",
                 people_served_per_week=int(rng.integers(20, 400)),
                 gleaning_volunteers=int(rng.integers(0, 6)) if rng.random() < 0.3 else 0,
+                monthly_budget_eur=float(rng.choice([0, 150, 300, 600])),
+                distribution_days=sorted(rng.choice(7, size=int(rng.integers(1, 4)), replace=False).tolist())
+                if rng.random() < 0.3
+                else [],
+                has_fridge=bool(rng.random() < 0.6),
+                chilled_capacity_kg=int(rng.integers(50, 500)),
+                has_freezer=bool(rng.random() < 0.3),
+                frozen_capacity_kg=int(rng.integers(20, 300)),
+                pickup_radius_km=round(float(rng.uniform(5, 30)), 1),
+                vehicle="van" if rng.random() < 0.5 else "none",
             )
             for o in structures
         ],
@@ -260,12 +270,9 @@ def populate(case: str, n_offers: int, n_needs: int, seed: int) -> Territory:
                 window_end=start + timedelta(days=int(rng.integers(7, 30))),
                 accepted_pricing="purchase" if buys else "donation_only",
                 max_price_per_unit=round(float(rng.uniform(1, 5)), 2) if buys else None,
-                has_fridge=rng.random() < 0.6,
-                chilled_capacity_kg=int(rng.integers(50, 500)),
-                has_freezer=rng.random() < 0.3,
-                frozen_capacity_kg=int(rng.integers(20, 300)),
-                pickup_radius_km=round(float(rng.uniform(5, 30)), 1),
-                has_vehicle=rng.random() < 0.5,
+                # Means as the structure's profile (None), a tenth with their own.
+                has_fridge=bool(rng.random() < 0.6) if rng.random() < 0.1 else None,
+                pickup_radius_km=round(float(rng.uniform(5, 30)), 1) if rng.random() < 0.1 else None,
                 urgency=int(rng.integers(1, 4)),
                 status="published",
                 created_at=now,
@@ -279,9 +286,76 @@ def populate(case: str, n_offers: int, n_needs: int, seed: int) -> Territory:
         [link(need_id=n.pk, productcategory_id=c) for n, cs in zip(needs, need_cats, strict=True) for c in cs],
         batch_size=20_000,
     )
+    past_deliveries(rng, farms, structures, categories, today)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     return territory
+
+
+def past_deliveries(rng, farms, structures, categories, today) -> None:
+    """What half the structures received over the last 30 days (closed listings, delivered
+    matches): what fairness reads."""
+    now = timezone.now()
+    chosen = [s for s in structures if rng.random() < 0.5]
+    cat = next(c for c in categories if c.default_unit == "kg")
+    offers = Offer.objects.bulk_create(
+        [
+            Offer(
+                organization=farms[int(rng.integers(len(farms)))],
+                category=cat,
+                product_name="Déjà livré",
+                quantity=100,
+                quantity_reserved=0,
+                window_start=today - timedelta(days=20),
+                window_end=today - timedelta(days=10),
+                status="fully_matched",
+                created_at=now,
+                updated_at=now,
+            )
+            for _ in chosen
+        ],
+        batch_size=10_000,
+    )
+    needs = Need.objects.bulk_create(
+        [
+            Need(
+                organization=s,
+                title="Déjà reçu",
+                quantity=100,
+                window_start=today - timedelta(days=20),
+                window_end=today - timedelta(days=10),
+                status="fully_matched",
+                created_at=now,
+                updated_at=now,
+            )
+            for s in chosen
+        ],
+        batch_size=10_000,
+    )
+    kgs = [round(float(rng.uniform(5, 100)), 1) for _ in chosen]
+    matches = Match.objects.bulk_create(
+        [
+            Match(offer=o, need=n, quantity=kg, quantity_kg=kg, status="closed", created_at=now, updated_at=now)
+            for o, n, kg in zip(offers, needs, kgs, strict=True)
+        ],
+        batch_size=10_000,
+    )
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                match=m,
+                delivered_on=today - timedelta(days=int(rng.integers(1, 30))),
+                mode="delivery",
+                quantity_received=kg,
+                unit="kg",
+                quantity_kg=kg,
+                created_at=now,
+                updated_at=now,
+            )
+            for m, kg in zip(matches, kgs, strict=True)
+        ],
+        batch_size=10_000,
+    )
 
 
 # --- Runs ----------------------------------------------------------------------------------

@@ -95,5 +95,6 @@ def test_a_yes_or_no_setting_reads_the_usual_words_and_refuses_anything_else_at_
 
 def test_the_matching_settings_are_declared_with_their_defaults():
     assert (settings.MATCHING_MODE, settings.MATCHING_DEBOUNCE_SECONDS) == ("flow", 20.0)
-    assert (settings.MATCHING_DEFAULT_CRATE_KG, settings.MATCHING_COLLECT_GRACE_DAYS) == (10.0, 1)
+    assert settings.MATCHING_COLLECT_GRACE_DAYS == 1
+    assert not hasattr(settings, "MATCHING_DEFAULT_CRATE_KG")  # a crate weighs what its offer says, never a guess
     assert _setting("MATCHING_DEBOUNCE_SECONDS", {"MATCHING_DEBOUNCE_SECONDS": "5"}).stdout.strip() == "5.0"
