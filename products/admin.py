@@ -18,7 +18,10 @@ class ProductCategoryAdmin(admin.ModelAdmin):
     list_filter = ("storage", "parent")
     search_fields = ("name", "name_en", "code")
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_en", "parent", "storage", "shelf_life_days", "sort_order")}),
+        (
+            None,
+            {"fields": ("code", "name", "name_en", "parent", "variant_of", "storage", "shelf_life_days", "sort_order")},
+        ),
         (
             "Unités",
             {"fields": ("default_unit", "allowed_units", "kg_per_piece", "kg_per_litre", "units_source")},
