@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Window
 from django.db.models.query import NamedValuesListIterable
+from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
 TOTAL_FIELD = "miam_page_total"  # no leading underscore: a namedtuple field
@@ -111,7 +112,7 @@ class PageOrSyncPagination(BasePagination):
             "name": self.sync_query_param,
             "required": False,
             "in": "query",
-            "description": "1 : pagination par curseur stable (triée par updated_at, id), pour synchroniser.",
+            "description": _("1 : pagination par curseur stable (triée par updated_at, id), pour synchroniser."),
             "schema": {"type": "boolean"},
         }
         params = {}

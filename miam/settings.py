@@ -233,7 +233,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MIAM API",
-    "DESCRIPTION": (
+    "DESCRIPTION": _(
         "API de MIAM : territoires (PAT), acteurs, offres, besoins, mises en relation. "
         "Authentification par session ou par clé d'API (en-tête `Authorization: Api-Key …`)."
     ),

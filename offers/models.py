@@ -315,7 +315,7 @@ class Match(TimeStamped):
     declined_reason = models.CharField(_("motif du refus ou de l'annulation"), max_length=300, blank=True)
     declined_by_side = models.CharField(max_length=10, blank=True)
     acted_by_person = models.BooleanField(
-        default=False, help_text="Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite."
+        default=False, help_text=_("Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite.")
     )
     reminded_at = models.DateTimeField(_("rappel de livraison envoyé le"), null=True, blank=True)
 
