@@ -7,6 +7,7 @@ team), an organization sits at its commune's town-hall point, never at its addre
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 
 from actors.models import Organization, Territory
 from actors.permissions import viewer_territory_ids
@@ -117,7 +118,7 @@ def map_layers(*, territory: Territory, user, filters: dict | None = None) -> di
         *_prefixed("organization__"),
         "id",
         "product_name",
-        "category__name",
+        "category__name_en" if (get_language() or "").startswith("en") else "category__name",
         "quantity",
         "quantity_reserved",
         "unit",

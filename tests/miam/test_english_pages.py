@@ -1,0 +1,219 @@
+"""English pages hold no French words, for every role, on the demo data.
+
+Each role's main pages are rendered in English (language cookie, `Accept-Language: en` and
+the person's own preference all say English) and their visible text is searched for
+unmistakable French words once the data shown (names, communes, what people typed, the
+catalog's texts) is taken out. A failure lists each page with the French words it shows.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404
+from django.test import Client, RequestFactory
+from django.urls import get_resolver, reverse
+from django.utils import translation
+
+from actors.models import Organization, Territory, User
+from initiatives.models import ActionPlan, Initiative, PlannedAction
+from meetings.models import DiagnosticInterview, Meeting
+from offers.models import Need, Offer
+from tests.miam.french_words import PageData, french_words, visible_texts
+
+DEMO_APPS = ("offers.demo", "initiatives.demo", "meetings.demo")
+
+
+@pytest.fixture
+def demo(geo):
+    from actors import demo as actors_demo
+
+    context = actors_demo.seed(seed_value=2024, farms_divisor=40)
+    for name in DEMO_APPS:
+        importlib.import_module(name).seed(context)
+    User.objects.update(language="en")
+    return context
+
+
+def _english_client(user: User | None = None) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _pages() -> dict[str, list[str]]:
+    """The main pages of each role, as URLs into the demo data."""
+    jura = Territory.objects.get(slug="coeur-du-jura")
+    farm = Organization.objects.get(name="Ferme de Germigney")
+    structure = Organization.objects.filter(name__startswith="Croix-Rouge – épicerie solidaire d'Arbois").get()
+    offer = Offer.objects.filter(organization=farm).order_by("pk").first()
+    need = Need.objects.filter(organization=structure).order_by("pk").first()
+    meeting = Meeting.objects.filter(territory=jura, cancelled_at__isnull=True).order_by("starts_at").first()
+    public_meeting = Meeting.objects.filter(territory=jura, visibility="public").order_by("starts_at").first()
+    initiative = Initiative.objects.filter(is_published=True).order_by("slug").first()
+    plan = ActionPlan.objects.get(territory=jura)
+    action = PlannedAction.objects.filter(plan=plan).order_by("pk").first()
+    interview = DiagnosticInterview.objects.filter(territory=jura).order_by("pk").first()
+    public = [
+        reverse("home"),
+        reverse("offers:map") + f"?territory={jura.pk}",
+        reverse("initiatives:list"),
+        reverse("initiatives:map"),
+        reverse("initiatives:detail", args=[initiative.slug]),
+        reverse("initiatives:plans"),
+        reverse("initiatives:plan", args=[jura.slug]),
+        reverse("actors:directory") + f"?territory={jura.pk}",
+        reverse("actors:organization_detail", args=[farm.pk]),
+        reverse("actors:organization_detail", args=[structure.pk]),
+        reverse("actors:territory_detail", args=[jura.slug]),
+        reverse("offers:offer_detail", args=[offer.pk]),
+        reverse("offers:need_detail", args=[need.pk]),
+        reverse("actors:privacy"),
+    ]
+    if public_meeting is not None:
+        public.append(reverse("meetings:detail", args=[public_meeting.pk]))
+    member = [
+        reverse("offers:my_space"),
+        reverse("offers:proposals"),
+        reverse("offers:deliveries"),
+        reverse("actors:notifications"),
+        reverse("actors:profile"),
+        reverse("meetings:list"),
+        reverse("meetings:detail", args=[meeting.pk]),
+        reverse("meetings:calendar"),
+        reverse("meetings:actions"),
+        reverse("meetings:calendars"),
+    ]
+    return {
+        "visitor": public
+        + [
+            reverse("login"),
+            reverse("password_reset"),
+            reverse("password_reset_done"),
+        ],
+        "farmer": member
+        + [
+            reverse("offers:offer_create"),
+            reverse("offers:my_offers"),
+            reverse("offers:offer_edit", args=[offer.pk]),
+            reverse("offers:offer_detail", args=[offer.pk]),
+            reverse("actors:organization_edit", args=[farm.pk]),
+        ],
+        "structure": member
+        + [
+            reverse("offers:need_create"),
+            reverse("offers:my_needs"),
+            reverse("offers:need_edit", args=[need.pk]),
+            reverse("offers:need_detail", args=[need.pk]),
+            reverse("actors:organization_edit", args=[structure.pk]),
+        ],
+        "officer": member
+        + [
+            reverse("offers:dashboard") + f"?territory={jura.pk}",
+            reverse("offers:match_propose") + f"?territory={jura.pk}",
+            reverse("offers:map") + f"?territory={jura.pk}",
+            reverse("actors:invitations", args=[jura.slug]),
+            reverse("actors:directory") + f"?territory={jura.pk}",
+            reverse("meetings:create"),
+            reverse("meetings:edit", args=[meeting.pk]),
+            reverse("meetings:invitations", args=[meeting.pk]),
+            reverse("meetings:attendance", args=[meeting.pk]),
+            reverse("meetings:followup", args=[meeting.pk]),
+            reverse("meetings:diagnostic", args=[jura.slug]),
+            reverse("meetings:interview_create", args=[jura.slug]),
+            reverse("meetings:interview_edit", args=[interview.pk]),
+            reverse("meetings:organization_interviews", args=[farm.pk]),
+            reverse("initiatives:plan", args=[jura.slug]),
+            reverse("initiatives:action_edit", args=[jura.slug, action.pk]),
+            reverse("initiatives:plan_print", args=[jura.slug]),
+        ],
+        "staff": [
+            reverse("home"),
+            reverse("offers:dashboard") + f"?territory={jura.pk}",
+            reverse("actors:directory"),
+            reverse("admin:index"),
+            reverse("admin:offers_offer_changelist"),
+            reverse("admin:actors_organization_changelist"),
+            reverse("admin:meetings_meeting_changelist"),
+        ],
+    }
+
+
+def _users() -> dict[str, User | None]:
+    return {
+        "visitor": None,
+        "farmer": User.objects.get(email="producteur@demo.miam.fr"),
+        "structure": User.objects.get(email="structure@demo.miam.fr"),
+        "officer": User.objects.get(email="pat.coeur-du-jura@demo.miam.fr"),
+        "staff": User.objects.get(email="admin@demo.miam.fr"),
+    }
+
+
+def _problems(data: PageData, label: str, html: str) -> list[str]:
+    lang, texts = visible_texts(html)
+    problems = [] if lang == "en" else [f'{label}: <html lang="{lang}">']
+    for text in texts:
+        words = data.french_words(text)
+        if words:
+            problems.append(f"{label}: {sorted(set(words))} in «{text[:120]}»")
+    return problems
+
+
+def test_english_pages_of_every_role_show_no_french_words(demo):
+    data = PageData()
+    problems, rendered = [], 0
+    users = _users()
+    for role, urls in _pages().items():
+        client = _english_client(users[role])
+        for url in urls:
+            response = client.get(url)
+            label = f"{role} {url}"
+            if response.status_code != 200:
+                problems.append(f"{label}: HTTP {response.status_code}")
+                continue
+            rendered += 1
+            problems += _problems(data, label, response.content.decode())
+    assert not problems, f"{len(problems)} problems on {rendered} English pages:\n" + "\n".join(problems)
+
+
+def test_english_error_pages_show_no_french_words(demo):
+    data = PageData()
+    resolver = get_resolver()
+    problems = []
+    errors = {
+        400: SuspiciousOperation("bad request"),
+        403: PermissionDenied(),
+        404: Http404(),
+        500: None,
+    }
+    with translation.override("en"):
+        for status, exception in errors.items():
+            request = RequestFactory().get("/nowhere/", HTTP_ACCEPT_LANGUAGE="en")
+            request.LANGUAGE_CODE = "en"
+            handler = resolver.resolve_error_handler(status)
+            response = handler(request) if exception is None else handler(request, exception=exception)
+            assert response.status_code == status
+            problems += _problems(data, f"error {status}", response.content.decode())
+    # A real 404 through the whole stack (middleware, context processors).
+    response = _english_client().get("/cette-page-n-existe-pas/")
+    assert response.status_code == 404
+    problems += _problems(data, "error 404 (client)", response.content.decode())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_french_word_check_finds_the_french_of_a_french_page(demo):
+    """The check itself works: the same pages in French are full of French words."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    data = PageData()
+    lang, texts = visible_texts(client.get(reverse("home")).content.decode())
+    found = {w.lower() for text in texts for w in data.french_words(text)}
+    assert lang == "fr"
+    assert {"des", "pour"} <= found
+    # …while a French name shown as data is not a missing translation.
+    assert data.french_words("Ferme de Germigney") == []
+    assert french_words("Restos du Cœur") == []
