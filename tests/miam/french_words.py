@@ -47,6 +47,7 @@ KEPT_FRENCH = (
     "Département",
 )
 ACCENTED = re.compile(r"[àâçéèêëîïôûùüÿœæ]", re.IGNORECASE)
+URL = re.compile(r"\bhttps?://\S+|(?<!\w)/[\w./?=&%-]+/")
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?:['’][A-Za-zÀ-ÖØ-öø-ÿŒœ]+)?")
 VISIBLE_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
@@ -103,11 +104,11 @@ def _strings_in(value) -> list[str]:
 class PageData:
     """Every piece of text the database holds: what pages show as data, not as interface.
 
-    Text fields with choices are labels (translated), and product categories must be shown in
-    the page's language: neither counts as data.
+    Text fields with choices are labels (translated), product categories must be shown in the
+    page's language, and notifications are written by MIAM itself: none of them counts as data.
     """
 
-    NOT_DATA = {("offers", "productcategory")}
+    NOT_DATA = {("offers", "productcategory"), ("actors", "notification")}
 
     def __init__(self):
         strings: set[str] = set()
@@ -164,6 +165,7 @@ class PageData:
 
 def french_words(text: str) -> list[str]:
     """The French words in a piece of interface text."""
+    text = URL.sub(" ", text)
     for kept in KEPT_FRENCH:
         text = text.replace(kept, " ")
     found = []

@@ -8,9 +8,6 @@ catalog's texts) is taken out. A failure lists each page with the French words i
 
 from __future__ import annotations
 
-import importlib
-
-import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
@@ -24,21 +21,8 @@ from meetings.models import DiagnosticInterview, Meeting
 from offers.models import Need, Offer
 from tests.miam.french_words import PageData, french_words, visible_texts
 
-DEMO_APPS = ("offers.demo", "initiatives.demo", "meetings.demo")
 
-
-@pytest.fixture
-def demo(geo):
-    from actors import demo as actors_demo
-
-    context = actors_demo.seed(seed_value=2024, farms_divisor=40)
-    for name in DEMO_APPS:
-        importlib.import_module(name).seed(context)
-    User.objects.update(language="en")
-    return context
-
-
-def _english_client(user: User | None = None) -> Client:
+def english_client(user: User | None = None) -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     if user is not None:
@@ -154,7 +138,7 @@ def _users() -> dict[str, User | None]:
     }
 
 
-def _problems(data: PageData, label: str, html: str) -> list[str]:
+def page_problems(data: PageData, label: str, html: str) -> list[str]:
     lang, texts = visible_texts(html)
     problems = [] if lang == "en" else [f'{label}: <html lang="{lang}">']
     for text in texts:
@@ -169,7 +153,7 @@ def test_english_pages_of_every_role_show_no_french_words(demo):
     problems, rendered = [], 0
     users = _users()
     for role, urls in _pages().items():
-        client = _english_client(users[role])
+        client = english_client(users[role])
         for url in urls:
             response = client.get(url)
             label = f"{role} {url}"
@@ -177,7 +161,7 @@ def test_english_pages_of_every_role_show_no_french_words(demo):
                 problems.append(f"{label}: HTTP {response.status_code}")
                 continue
             rendered += 1
-            problems += _problems(data, label, response.content.decode())
+            problems += page_problems(data, label, response.content.decode())
     assert not problems, f"{len(problems)} problems on {rendered} English pages:\n" + "\n".join(problems)
 
 
@@ -198,11 +182,11 @@ def test_english_error_pages_show_no_french_words(demo):
             handler = resolver.resolve_error_handler(status)
             response = handler(request) if exception is None else handler(request, exception=exception)
             assert response.status_code == status
-            problems += _problems(data, f"error {status}", response.content.decode())
+            problems += page_problems(data, f"error {status}", response.content.decode())
     # A real 404 through the whole stack (middleware, context processors).
-    response = _english_client().get("/cette-page-n-existe-pas/")
+    response = english_client().get("/cette-page-n-existe-pas/")
     assert response.status_code == 404
-    problems += _problems(data, "error 404 (client)", response.content.decode())
+    problems += page_problems(data, "error 404 (client)", response.content.decode())
     assert not problems, "\n".join(problems)
 
 
