@@ -17,8 +17,8 @@ from django.utils import timezone
 from actors.models import Organization, Territory, User
 from meetings.models import Meeting
 from offers.models import Match
-from tests.miam.french_words import PageData
 from tests.factories import make_member
+from tests.miam.french_words import PageData
 from tests.miam.test_english_pages import english_client
 
 

@@ -8,6 +8,9 @@ catalog's texts) is taken out. A failure lists each page with the French words i
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
@@ -115,6 +118,9 @@ def _pages() -> dict[str, list[str]]:
             reverse("initiatives:plan", args=[jura.slug]),
             reverse("initiatives:action_edit", args=[jura.slug, action.pk]),
             reverse("initiatives:plan_print", args=[jura.slug]),
+            reverse("offers:indicators_csv") + f"?territory={jura.pk}",
+            reverse("initiatives:plan_csv", args=[jura.slug]),
+            reverse("meetings:participants_csv", args=[meeting.pk]),
         ],
         "staff": [
             reverse("home"),
@@ -138,8 +144,11 @@ def _users() -> dict[str, User | None]:
     }
 
 
-def page_problems(data: PageData, label: str, html: str) -> list[str]:
-    lang, texts = visible_texts(html)
+def page_problems(data: PageData, label: str, html: str, *, csv: bool = False) -> list[str]:
+    if csv:
+        lang, texts = "en", [cell for row in csv_module.reader(io.StringIO(html), delimiter=";") for cell in row]
+    else:
+        lang, texts = visible_texts(html)
     problems = [] if lang == "en" else [f'{label}: <html lang="{lang}">']
     for text in texts:
         words = data.french_words(text)
@@ -161,7 +170,8 @@ def test_english_pages_of_every_role_show_no_french_words(demo):
                 problems.append(f"{label}: HTTP {response.status_code}")
                 continue
             rendered += 1
-            problems += page_problems(data, label, response.content.decode())
+            is_csv = response["Content-Type"].startswith("text/csv")
+            problems += page_problems(data, label, response.content.decode("utf-8-sig"), csv=is_csv)
     assert not problems, f"{len(problems)} problems on {rendered} English pages:\n" + "\n".join(problems)
 
 
