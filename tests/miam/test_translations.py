@@ -26,7 +26,7 @@ COMPILED = CATALOG.with_suffix(".mo")
 # printf-style (%(name)s, %s, %d, %%) and str.format-style ({name}) placeholders.
 PRINTF = re.compile(r"%(?:\([^)]+\))?[#0 +-]*\d*(?:\.\d+)?[sdifr%]")
 BRACES = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*\}")
-HTML_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
+HTML_TAG = re.compile(r"</?(a|abbr|b|br|code|em|i|kbd|li|ol|p|small|span|strong|sub|sup|ul)\b[^>]*>")
 # What makemessages walks but a copy of the sources does not need.
 SKIPPED_DIRS = {"node_modules", "staticfiles", "media", "test-artifacts", "__pycache__", "locale"}
 
