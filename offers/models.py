@@ -272,7 +272,7 @@ class MatchingRun(models.Model):
         indexes = [models.Index(fields=["territory", "status"], name="matchingrun_territory_status")]
 
     def __str__(self) -> str:
-        return f"{self.territory} – {self.get_trigger_display()} ({self.status})"
+        return f"{self.territory} – {self.get_trigger_display()} ({self.get_status_display()})"
 
 
 class Match(TimeStamped):

@@ -130,6 +130,10 @@ def _pages() -> dict[str, list[str]]:
             reverse("admin:offers_offer_changelist"),
             reverse("admin:actors_organization_changelist"),
             reverse("admin:meetings_meeting_changelist"),
+            reverse("admin:offers_offer_change", args=[offer.pk]),
+            reverse("admin:actors_organization_change", args=[farm.pk]),
+            reverse("admin:meetings_meeting_change", args=[meeting.pk]),
+            reverse("admin:initiatives_initiative_change", args=[initiative.pk]),
         ],
     }
 
