@@ -22,6 +22,7 @@ from actors.models import Organization, Territory, User
 from initiatives.models import ActionPlan, Initiative, PlannedAction
 from meetings.models import DiagnosticInterview, Meeting
 from offers.models import Need, Offer
+from tests.factories import FarmFactory
 from tests.miam.french_words import PageData, french_words, visible_texts
 
 
@@ -179,7 +180,7 @@ def test_english_pages_of_every_role_show_no_french_words(demo):
     assert not problems, f"{len(problems)} problems on {rendered} English pages:\n" + "\n".join(problems)
 
 
-def test_english_error_pages_show_no_french_words(demo):
+def test_english_error_pages_show_no_french_words(geo):
     data = PageData()
     resolver = get_resolver()
     problems = []
@@ -204,8 +205,9 @@ def test_english_error_pages_show_no_french_words(demo):
     assert not problems, "\n".join(problems)
 
 
-def test_the_french_word_check_finds_the_french_of_a_french_page(demo):
-    """The check itself works: the same pages in French are full of French words."""
+def test_the_french_word_check_finds_the_french_of_a_french_page(geo):
+    """The check itself works: the home page in French is full of French words."""
+    FarmFactory(name="Ferme de Germigney")
     client = Client(HTTP_ACCEPT_LANGUAGE="fr")
     data = PageData()
     lang, texts = visible_texts(client.get(reverse("home")).content.decode())
