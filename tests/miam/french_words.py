@@ -106,6 +106,8 @@ class PageData:
 
     Text fields with choices are labels (translated), product categories must be shown in the
     page's language, and notifications are written by MIAM itself: none of them counts as data.
+    One text MIAM writes is still French and counted as data for now: a match's explanation
+    (``Match.explanation``, written by the matching engine, which has no translation machinery).
     """
 
     NOT_DATA = {("offers", "productcategory"), ("actors", "notification")}
