@@ -180,6 +180,36 @@ def test_english_pages_of_every_role_show_no_french_words(demo):
     assert not problems, f"{len(problems)} problems on {rendered} English pages:\n" + "\n".join(problems)
 
 
+def test_english_forms_sent_with_mistakes_explain_them_without_french_words(demo):
+    """Validation messages: forms sent empty or wrong come back with their errors, in English."""
+    data = PageData()
+    users = _users()
+    jura = Territory.objects.get(slug="coeur-du-jura")
+    meeting = Meeting.objects.filter(territory=jura, cancelled_at__isnull=True).order_by("starts_at").first()
+    long_ago = "2000-01-01"
+    posts = [
+        ("visitor", reverse("login"), {"username": "nobody@example.org", "password": "wrong"}),
+        ("farmer", reverse("offers:offer_create"), {"quantity": "-3", "window_start": long_ago}),
+        ("structure", reverse("offers:need_create"), {"quantity": "abc", "window_end": long_ago}),
+        ("farmer", reverse("actors:profile"), {"first_name": "", "language": "xx"}),
+        ("officer", reverse("meetings:create"), {"title": "", "starts_at": "nonsense"}),
+        ("officer", reverse("meetings:invitations", args=[meeting.pk]), {"emails": "not-an-address"}),
+        ("officer", reverse("actors:invitations", args=[jura.slug]), {"action": "new", "new-email": "x"}),
+    ]
+    problems = []
+    for role, url, payload in posts:
+        response = english_client(users[role]).post(url, payload)
+        label = f"{role} POST {url}"
+        if response.status_code not in (200, 400):
+            problems.append(f"{label}: HTTP {response.status_code} (the form should come back with its errors)")
+            continue
+        html = response.content.decode()
+        if not any(mark in html for mark in ("--error", "fr-error-text")):
+            problems.append(f"{label}: no error shown")
+        problems += page_problems(data, label, html)
+    assert not problems, "\n".join(problems)
+
+
 def test_english_error_pages_show_no_french_words(geo):
     data = PageData()
     resolver = get_resolver()
