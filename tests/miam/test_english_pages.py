@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv as csv_module
 import io
+import json
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
@@ -247,3 +248,27 @@ def test_the_french_word_check_finds_the_french_of_a_french_page(geo):
     # …while a French name shown as data is not a missing translation.
     assert data.french_words("Ferme de Germigney") == []
     assert french_words("Restos du Cœur") == []
+
+
+def _schema_texts(node, path=""):
+    """The summaries, descriptions and titles of an OpenAPI schema, with where they are."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("summary", "description", "title") and isinstance(value, str):
+                yield f"{path}/{key}", value
+            else:
+                yield from _schema_texts(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _schema_texts(value, f"{path}[{index}]")
+
+
+def test_the_api_documentation_in_english_holds_no_french_words(db):
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get("/api/v1/schema/", {"format": "json"})
+    assert response.status_code == 200
+    problems = [
+        f"{path}: {sorted(set(words))} in «{text[:100]}»"
+        for path, text in _schema_texts(json.loads(response.content))
+        if (words := french_words(text))
+    ]
+    assert not problems, "\n".join(problems)
