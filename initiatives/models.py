@@ -142,11 +142,11 @@ class Initiative(TimeStamped):
 
     @property
     def type_label(self) -> str:
-        return typology.TYPE_LABELS.get(self.type, self.type)
+        return str(typology.TYPE_LABELS.get(self.type, self.type))
 
     @property
     def domain_label(self) -> str:
-        return typology.DOMAIN_LABELS.get(self.domain, self.domain)
+        return str(typology.DOMAIN_LABELS.get(self.domain, self.domain))
 
     @property
     def place_label(self) -> str:

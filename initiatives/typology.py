@@ -1,7 +1,8 @@
 """Typologies used by the catalog of inspiring initiatives.
 
-Pure Python constants (no Django import) so that data files, migrations,
-validators and tests can all rely on them.
+Constants that data files, migrations, validators and tests can all rely on; their labels
+are French, marked for translation (``gettext_lazy``: the only Django import), so that pages
+and the API show them in the reader's language.
 
 French labels of the MIAM domains and types follow the wording of the MIAM
 methodological booklet (source ``000_7229e82bde55593c.txt``, section
@@ -10,22 +11,24 @@ comes from ``004_9026a486fb190f56.txt`` and the Cocolupa project types from
 ``001_498803352b07b053.txt``.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 # --------------------------------------------------------------------------
 # MIAM: four domains, sixteen initiative types
 # --------------------------------------------------------------------------
 
 #: (code, French label, English label), in the booklet's order.
 DOMAINS = [
-    ("production", "Production", "Production"),
-    ("transformation", "Transformation", "Processing"),
+    ("production", _("Production"), "Production"),
+    ("transformation", _("Transformation"), "Processing"),
     (
         "supply",
-        "Approvisionnement de l'aide alimentaire",
+        _("Approvisionnement de l'aide alimentaire"),
         "Supplying food aid",
     ),
     (
         "distribution",
-        "Commercialisation et distribution",
+        _("Commercialisation et distribution"),
         "Selling and distribution",
     ),
 ]
@@ -33,43 +36,43 @@ DOMAINS = [
 #: (code, domain code, French label, English label), in the booklet's order.
 TYPES = [
     # production
-    ("shared_solidarity_garden", "production", "Jardin partagé solidaire", "Shared solidarity garden"),
-    ("integration_garden", "production", "Jardin en insertion", "Work-integration garden"),
-    ("community_food_garden", "production", "Jardin nourricier", "Community food garden"),
-    ("food_self_production", "production", "Autoproduction alimentaire", "Food self-production"),
+    ("shared_solidarity_garden", "production", _("Jardin partagé solidaire"), "Shared solidarity garden"),
+    ("integration_garden", "production", _("Jardin en insertion"), "Work-integration garden"),
+    ("community_food_garden", "production", _("Jardin nourricier"), "Community food garden"),
+    ("food_self_production", "production", _("Autoproduction alimentaire"), "Food self-production"),
     # transformation
     (
         "shared_processing_workshop",
         "transformation",
-        "Atelier de transformation mutualisable",
+        _("Atelier de transformation mutualisable"),
         "Shared processing workshop",
     ),
-    ("solidarity_canteen", "transformation", "Cantine solidaire", "Solidarity canteen"),
-    ("mobile_kitchen", "transformation", "Cuisine itinérante", "Mobile kitchen"),
-    ("solidarity_food_truck", "transformation", "Food-truck solidaire", "Solidarity food truck"),
+    ("solidarity_canteen", "transformation", _("Cantine solidaire"), "Solidarity canteen"),
+    ("mobile_kitchen", "transformation", _("Cuisine itinérante"), "Mobile kitchen"),
+    ("solidarity_food_truck", "transformation", _("Food-truck solidaire"), "Solidarity food truck"),
     # supply of food aid
-    ("farm_sector_donation", "supply", "Don d'une filière agricole", "Donation from a farming sector"),
+    ("farm_sector_donation", "supply", _("Don d'une filière agricole"), "Donation from a farming sector"),
     (
         "pooled_purchasing",
         "supply",
-        "Mutualisation d'achats entre structures d'aide alimentaire",
+        _("Mutualisation d'achats entre structures d'aide alimentaire"),
         "Pooled purchasing between food-aid structures",
     ),
-    ("gleaning", "supply", "Glanage", "Gleaning"),
+    ("gleaning", "supply", _("Glanage"), "Gleaning"),
     (
         "logistics_platform",
         "supply",
-        "Plateforme logistique de stockage de produits alimentaires",
+        _("Plateforme logistique de stockage de produits alimentaires"),
         "Logistics and food storage platform",
     ),
     # selling and distribution
-    ("citizen_buying_group", "distribution", "Groupement d'achat citoyen", "Citizen buying group"),
-    ("food_social_security", "distribution", "Sécurité sociale de l'alimentation", "Social security of food"),
-    ("sustainable_food_voucher", "distribution", "Chèque alimentaire durable", "Sustainable food voucher"),
+    ("citizen_buying_group", "distribution", _("Groupement d'achat citoyen"), "Citizen buying group"),
+    ("food_social_security", "distribution", _("Sécurité sociale de l'alimentation"), "Social security of food"),
+    ("sustainable_food_voucher", "distribution", _("Chèque alimentaire durable"), "Sustainable food voucher"),
     (
         "solidarity_pricing_sales",
         "distribution",
-        "Vente avec tarification solidaire (paniers solidaires, marchés...)",
+        _("Vente avec tarification solidaire (paniers solidaires, marchés...)"),
         "Sales with solidarity pricing (solidarity baskets, markets...)",
     ),
 ]
@@ -89,39 +92,39 @@ DOMAIN_LABELS = {code: fr for code, fr, _en in DOMAINS}
 
 #: RESOLIS 2022 typology of short food supply chains: (code, French label).
 RESOLIS_TYPES = [
-    ("fairs_markets", "Foires et marchés de plein vent"),
+    ("fairs_markets", _("Foires et marchés de plein vent")),
     (
         "amap_baskets",
-        "Vente par les AMAP (Associations pour le Maintien de l'Agriculture Paysanne) et les paniers",
+        _("Vente par les AMAP (Associations pour le Maintien de l'Agriculture Paysanne) et les paniers"),
     ),
-    ("farm_sales", "Vente à la ferme, par une boutique ou un stand"),
-    ("producer_shops", "Vente par les magasins de producteurs"),
-    ("drives_vending", "Vente par les drives et les distributeurs automatiques"),
+    ("farm_sales", _("Vente à la ferme, par une boutique ou un stand")),
+    ("producer_shops", _("Vente par les magasins de producteurs")),
+    ("drives_vending", _("Vente par les drives et les distributeurs automatiques")),
     (
         "intermediary_sales",
-        "Vente par un intermédiaire : magasins spécialisés, épiceries, associations...",
+        _("Vente par un intermédiaire : magasins spécialisés, épiceries, associations..."),
     ),
-    ("support_structures", "Structures et mesures en soutien à la vente en circuits de proximité"),
+    ("support_structures", _("Structures et mesures en soutien à la vente en circuits de proximité")),
     (
         "digital_platforms",
-        "Plateformes numériques d'accompagnement de la vente en circuits de proximité",
+        _("Plateformes numériques d'accompagnement de la vente en circuits de proximité"),
     ),
 ]
 
 #: Cocolupa GT4 (2022) project types: (code, French label).
 COCOLUPA_PROJECT_TYPES = [
-    ("production", "Production"),
-    ("transformation", "Transformation"),
-    ("distribution", "Distribution"),
-    ("buyers_group", "Groupement d'acheteurs (achats groupés)"),
-    ("integrated_model", "Modèle intégré (type PTCE)"),
+    ("production", _("Production")),
+    ("transformation", _("Transformation")),
+    ("distribution", _("Distribution")),
+    ("buyers_group", _("Groupement d'acheteurs (achats groupés)")),
+    ("integrated_model", _("Modèle intégré (type PTCE)")),
 ]
 
 #: Cocolupa GT4 chain lengths crossed with the stages above: (code, French label).
 COCOLUPA_CHAIN_LENGTHS = [
-    ("local", "Filières solidaires locales et de qualité"),
-    ("mixed", "Circuits mixtes (courts et longs)"),
-    ("long", "Filières longues"),
+    ("local", _("Filières solidaires locales et de qualité")),
+    ("mixed", _("Circuits mixtes (courts et longs)")),
+    ("long", _("Filières longues")),
 ]
 
 #: Prefixes used in an initiative's ``other_types`` ("resolis:farm_sales").
@@ -154,33 +157,33 @@ OTHER_TO_MIAM = {
 
 #: (code, French label)
 BENEFICIARIES = [
-    ("everyone", "Tout public"),
-    ("rural", "Population rurale"),
-    ("urban", "Population urbaine"),
-    ("farmers", "Agriculteurs"),
-    ("women", "Femmes"),
-    ("unemployed", "Personnes privées d'emploi"),
-    ("students", "Étudiants"),
-    ("precarious_households", "Ménages en situation de précarité"),
-    ("food_aid_structures", "Structures d'aide alimentaire"),
-    ("professionals", "Professionnels"),
+    ("everyone", _("Tout public")),
+    ("rural", _("Population rurale")),
+    ("urban", _("Population urbaine")),
+    ("farmers", _("Agriculteurs")),
+    ("women", _("Femmes")),
+    ("unemployed", _("Personnes privées d'emploi")),
+    ("students", _("Étudiants")),
+    ("precarious_households", _("Ménages en situation de précarité")),
+    ("food_aid_structures", _("Structures d'aide alimentaire")),
+    ("professionals", _("Professionnels")),
 ]
 BENEFICIARY_CODES = [code for code, _label in BENEFICIARIES]
 
 #: (code, French label) of an initiative's geographic scope.
 SCOPES = [
-    ("local", "Locale"),
-    ("departemental", "Départementale"),
-    ("regional", "Régionale"),
-    ("national", "Nationale"),
-    ("international", "Internationale"),
+    ("local", _("Locale")),
+    ("departemental", _("Départementale")),
+    ("regional", _("Régionale")),
+    ("national", _("Nationale")),
+    ("international", _("Internationale")),
 ]
 SCOPE_CODES = [code for code, _label in SCOPES]
 
 #: (code, French label) of an initiative's status as last described.
 STATUSES = [
-    ("active", "En activité"),
-    ("stopped", "Arrêtée"),
-    ("unknown", "Inconnu"),
+    ("active", _("En activité")),
+    ("stopped", _("Arrêtée")),
+    ("unknown", _("Inconnu")),
 ]
 STATUS_CODES = [code for code, _label in STATUSES]
