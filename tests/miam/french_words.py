@@ -48,6 +48,7 @@ KEPT_FRENCH = (
 )
 ACCENTED = re.compile(r"[àâçéèêëîïôûùüÿœæ]", re.IGNORECASE)
 URL = re.compile(r"\bhttps?://\S+|(?<!\w)/[\w./?=&%-]+/")
+FRENCH_SPACING = re.compile(r"\w[ \u00a0\u202f][:;!?](?=\s|$)")
 WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?:['’][A-Za-zÀ-ÖØ-öø-ÿŒœ]+)?")
 VISIBLE_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
@@ -146,6 +147,12 @@ class PageData:
         if not french_words(text):
             return []
         return french_words(self.strip(text))
+
+    def french_spacing(self, text: str) -> list[str]:
+        """French typography left in English text: a space before « : ; ! ? »."""
+        if not FRENCH_SPACING.search(text):
+            return []
+        return FRENCH_SPACING.findall(URL.sub(" ", self.strip(text)))
 
     def strip(self, text: str) -> str:
         """The text with every piece of data it shows taken out."""

@@ -157,7 +157,7 @@ def page_problems(data: PageData, label: str, html: str, *, csv: bool = False) -
         lang, texts = visible_texts(html)
     problems = [] if lang == "en" else [f'{label}: <html lang="{lang}">']
     for text in texts:
-        words = data.french_words(text)
+        words = data.french_words(text) + data.french_spacing(text)
         if words:
             problems.append(f"{label}: {sorted(set(words))} in «{text[:120]}»")
     return problems
