@@ -79,7 +79,7 @@ def test_english_emails_hold_no_french_words(demo, django_capture_on_commit_call
         texts = [message.subject, *message.body.splitlines()]
         texts += [content for content, kind in getattr(message, "alternatives", []) if "html" not in kind]
         for text in texts:
-            words = data.french_words(text)
+            words = data.french_words(text) + data.french_spacing(text)
             if words:
                 problems.append(f"«{message.subject}»: {sorted(set(words))} in «{text[:120]}»")
     assert not problems, f"{len(problems)} French lines in {len(mail.outbox)} English e-mails:\n" + "\n".join(problems)
