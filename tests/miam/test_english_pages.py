@@ -38,8 +38,9 @@ def english_client(user: User | None = None) -> Client:
 def _pages() -> dict[str, list[str]]:
     """The main pages of each role, as URLs into the demo data."""
     jura = Territory.objects.get(slug="coeur-du-jura")
-    farm = Organization.objects.get(name="Ferme de Germigney")
-    structure = Organization.objects.filter(name__startswith="Croix-Rouge – épicerie solidaire d'Arbois").get()
+    # The demo logins' own organizations, whatever the demo names them.
+    farm = Organization.objects.get(memberships__user__email="producteur@demo.miam.fr")
+    structure = Organization.objects.get(memberships__user__email="structure@demo.miam.fr")
     offer = Offer.objects.filter(organization=farm).order_by("pk").first()
     need = Need.objects.filter(organization=structure).order_by("pk").first()
     meeting = Meeting.objects.filter(territory=jura, cancelled_at__isnull=True).order_by("starts_at").first()
