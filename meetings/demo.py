@@ -3,7 +3,7 @@ collective meetings (2024), then an upcoming steering committee. Deterministic, 
 and written through the services so demo data obeys the same rules as real data.
 
 The texts are written for the demo; they follow the method described in the MIAM booklet
-(source 000_7229e82bde55593c) without quoting it.
+(« Livret méthodologique MIAM, phase 1 (2023-2024) ») without quoting it.
 """
 
 from __future__ import annotations
