@@ -111,13 +111,13 @@ class PageData:
     (``Match.explanation``, written by the matching engine, which has no translation machinery).
     """
 
-    NOT_DATA = {("offers", "productcategory"), ("actors", "notification")}
+    NOT_DATA = {("products", "productcategory"), ("actors", "notification")}
 
     def __init__(self):
         strings: set[str] = set()
         for model in apps.get_models():
             meta = model._meta
-            if meta.app_label not in {"actors", "offers", "meetings", "initiatives"}:
+            if meta.app_label not in {"actors", "products", "offers", "meetings", "initiatives"}:
                 continue
             if (meta.app_label, meta.model_name) in self.NOT_DATA:
                 continue
