@@ -302,7 +302,7 @@ class MatchingRun(models.Model):
         indexes = [models.Index(fields=["territory", "status"], name="matchingrun_territory_status")]
 
     def __str__(self) -> str:
-        return f"{self.territory} – {self.get_trigger_display()} ({self.status})"
+        return f"{self.territory} – {self.get_trigger_display()} ({self.get_status_display()})"
 
 
 class Match(TimeStamped):
@@ -356,7 +356,7 @@ class Match(TimeStamped):
     declined_reason = models.CharField(_("motif du refus ou de l'annulation"), max_length=300, blank=True)
     declined_by_side = models.CharField(max_length=10, blank=True)
     acted_by_person = models.BooleanField(
-        default=False, help_text="Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite."
+        default=False, help_text=_("Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite.")
     )
     reminded_at = models.DateTimeField(_("rappel de livraison envoyé le"), null=True, blank=True)
 
