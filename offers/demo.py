@@ -221,7 +221,9 @@ def seed(context: dict) -> str:
             .exclude(offer__organization=beef.organization)
         )
         for match in list(best.order_by("-score", "id")[:2]):
-            match = matches.match_accept(match=match, by=admin)
+            # The MIAM team records each side's answer on its behalf: one side at a time.
+            matches.match_accept(match=match, by=admin, side="farm")
+            match = matches.match_accept(match=match, by=admin, side="structure")
             matches.match_confirm_delivery(match=match, by=admin, quantity_received=match.quantity, delivered_on=today)
             delivered += 1
     if not Match.objects.filter(offer=beef, need=grocery_need).exists():

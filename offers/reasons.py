@@ -70,13 +70,13 @@ def radius(value) -> str:
 
 
 def day(value: str | dt.date) -> str:
-    """« 15 mai » / "May 15"."""
+    """« 15 mai » / "15 May"."""
     value = dt.date.fromisoformat(value) if isinstance(value, str) else value
     return date_format(value, "MONTH_DAY_FORMAT")
 
 
 def weekday_day(value: str | dt.date) -> str:
-    """« jeudi 15 mai » / "Thursday May 15"."""
+    """« jeudi 15 mai » / "Thursday 15 May"."""
     value = dt.date.fromisoformat(value) if isinstance(value, str) else value
     return f"{WEEKDAYS[value.weekday()]} {day(value)}"
 

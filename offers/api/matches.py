@@ -257,8 +257,8 @@ def _pair(data) -> tuple[Offer, Need]:
 
 
 class MatchRequestView(generics.GenericAPIView):
-    """« Je suis intéressé·e » : your structure asks for an offer, for one of its needs. The
-    engine's hard constraints apply; the request waits for the farm's answer."""
+    """Your structure asks for an offer it saw, for one of its needs (the "I am interested"
+    button). The engine's hard constraints apply; the request waits for the farm's answer."""
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = RequestSerializer

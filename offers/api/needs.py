@@ -184,7 +184,7 @@ class NeedViewSet(ListingViewSet):
     @extend_schema(request=None, responses={200: NearMissesSerializer, **ERRORS_READ})
     @action(detail=True, methods=["get"], url_path="near-misses")
     def near_misses(self, request, pk=None):
-        """Why this need has no proposal: the nearest offers one constraint kept out (« 3 offres
-        de fruits à 31–40 km, au-delà de votre rayon de 25 km »), or that the offers possible
-        went to other structures; reasons as codes with parameters and their text."""
+        """Why this need has no proposal: the nearest offers one constraint kept out (3 offers of
+        fruit at 31–40 km, beyond a 25 km pick-up radius, say), or that the offers possible went
+        to other structures; reasons as codes with parameters, and their text."""
         return near_misses_response(explain.need_near_misses(need=self.get_object()))

@@ -50,7 +50,7 @@ def test_the_same_reasons_read_in_english_with_english_numbers():
         (
             {"code": "delivery_day", "params": {"date": "2025-05-15", "days": [3], "hours": "14 h – 17 h"}},
             "livraison proposée le jeudi 15 mai (distribution 14 h – 17 h)",
-            "delivery proposed on Thursday May 15 (distribution 14 h – 17 h)",
+            "delivery proposed on Thursday 15 May (distribution 14 h – 17 h)",
         ),
         ({"code": "gleaning", "params": {"volunteers": 1}}, "glanage par 1 bénévole", "gleaning by 1 volunteer"),
         (
