@@ -59,7 +59,9 @@ def api_key(geo, monkeypatch):
     offer = OfferFactory(organization=farm, labels=["AB"])
     need = NeedFactory(organization=structure)
     NeedFactory(organization=structure, status="draft", categories=["fruits", "eggs"])
-    Match.objects.create(offer=offer, need=need, quantity=10, score=80, reasons=[{"code": "distance", "params": {"km": 4}}])
+    Match.objects.create(
+        offer=offer, need=need, quantity=10, score=80, reasons=[{"code": "distance", "params": {"km": 4}}]
+    )
     _key, raw = actor_services.apikey_create(by=officer, name="Schemathesis", territory=territory, can_write=True)
     return raw
 
