@@ -173,7 +173,20 @@ def test_territory_weights_change_the_scores(territory):
     run(territory)
     default_score = Match.objects.get().score
     territory.matching_weights = {"distance": 1, "coverage": 0, "urgency": 0, "price": 0, "labels": 0}
-    territory.matching_weights |= {"recurrence": 0, "history": 0, "fairness": 0}
+    territory.matching_weights |= {"recurrence": 0}
     territory.save()
     run(territory)
     assert Match.objects.get().score != default_score
+
+
+def test_a_territory_sets_its_fairness_strength_and_window_with_its_weights(territory):
+    from offers.selectors import fairness_settings
+    from offers.services.runs import matching_params
+
+    assert fairness_settings(territory) == (1.0, 30)
+    territory.matching_weights = {"fairness_strength": 2.5, "fairness_window_days": 60}
+    assert fairness_settings(territory) == (2.5, 60)
+    params = matching_params(today=territory.created_at.date(), territory=territory)
+    assert (params.fairness_strength, params.fairness_window_days) == (2.5, 60)
+    territory.matching_weights = {"fairness_strength": "beaucoup", "fairness_window_days": 2}
+    assert fairness_settings(territory) == (1.0, 30)  # invalid: the defaults, with a warning
