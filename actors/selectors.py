@@ -76,3 +76,16 @@ def home_context(*, user) -> dict:
     if getattr(user, "is_authenticated", False):
         context["my_organizations"] = Organization.objects.filter(id__in=member_organization_ids(user))
     return context
+
+
+def territory_map_view(territory: Territory | None) -> dict:
+    """django-leaflet's default view for a territory's map: its communes' centre (the page then
+    fits the markers). Without communes, LEAFLET_CONFIG's default view stays."""
+    if territory is None:
+        return {}
+    from django.db.models import Avg
+
+    centre = territory.communes.aggregate(lat=Avg("latitude"), lon=Avg("longitude"))
+    if centre["lat"] is None or centre["lon"] is None:
+        return {}
+    return {"DEFAULT_CENTER": (round(centre["lat"], 5), round(centre["lon"], 5)), "DEFAULT_ZOOM": 10}

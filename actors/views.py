@@ -127,6 +127,7 @@ def territory_detail(request, slug):
         "is_officer": can_manage_territory(request.user, territory),
         "communes_count": territory.communes.count(),
         "data_url": f"{reverse('offers:map_data')}?{urlencode({'territory': territory.pk})}",
+        "map_view": selectors.territory_map_view(territory),
         "breadcrumb": _crumbs(territory.name),
     }
     return render(request, "actors/territory_detail.html", context)

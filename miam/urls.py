@@ -18,3 +18,8 @@ urlpatterns = [
 ]
 if settings.DEBUG or not settings.DATABASE_URL:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "miam.views.bad_request"
+handler403 = "miam.views.permission_denied"
+handler404 = "miam.views.page_not_found"
+handler500 = "miam.views.server_error"

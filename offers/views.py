@@ -168,6 +168,7 @@ def map_page(request, territory: Territory | None = None):
         "listing": listing,
         "layers": MapFilterForm.LAYERS,
         "data_url": f"{reverse('offers:map_data')}?{base_qs}",
+        "map_view": actor_selectors.territory_map_view(territory),
         "querystring": urlencode({**filters, "territory": territory.pk, "liste": listing}),
         "filter_querystring": base_qs,
         "breadcrumb": _crumbs(_("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
