@@ -100,6 +100,7 @@ TEMPLATES = [
                 "miam.context_processors.miam",
                 "miam.context_processors.navigation",
             ],
+            "builtins": ["miam.formatting"],
         },
     },
 ]

@@ -467,6 +467,19 @@ def _proposal_response(request, match: Match, side: str, *, error: str = "", suc
 
 
 @login_required
+def match_detail(request, pk):
+    """One match, for its two sides and their PAT team: where notifications and e-mails lead."""
+    match, side = _match_for_user(request, pk)
+    context = {
+        "item": {"match": match, "side": side},
+        "decline_form": DeclineForm(),
+        "title": _("Mise en relation"),
+        "breadcrumb": _crumbs(_("Mise en relation"), (reverse("offers:proposals"), _("Mes propositions"))),
+    }
+    return render(request, "offers/match_detail.html", context)
+
+
+@login_required
 @require_POST
 def match_accept(request, pk):
     match, side = _match_for_user(request, pk)

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -278,10 +278,7 @@ def _listing_changed_on_commit(organization_id: int) -> None:
 
 
 def _match_url(match_id: int) -> str:
-    try:
-        return reverse("offers:match_detail", args=[match_id])
-    except NoReverseMatch:
-        return f"/rapprochements/{match_id}/"
+    return reverse("offers:match_detail", args=[match_id])
 
 
 def _members_by_org(org_ids) -> dict[int, list]:
@@ -326,10 +323,7 @@ def _notify_new_proposals(pairs_orgs: list[tuple[int, int | None]], territory: T
 
 
 def _match_url_list() -> str:
-    try:
-        return reverse("offers:match_list")
-    except NoReverseMatch:
-        return "/rapprochements/"
+    return reverse("offers:proposals")
 
 
 def _describe(match: Match) -> dict:
