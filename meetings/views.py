@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -41,6 +40,7 @@ from meetings.forms import (
     WalkInForm,
 )
 from meetings.models import Decision, DiagnosticInterview, Meeting, Registration
+from miam import exports
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
 
@@ -585,30 +585,13 @@ def my_actions(request):
 
 
 @login_required
-def participants_csv(request, pk):
+def participants_export(request, pk, fmt: str = "csv"):
     """Participants; e-mails of people only for the meeting's managers."""
     meeting = _visible_meeting(request, pk)
     manager = selectors.can_manage_meeting(request.user, meeting)
     if not manager and not selectors.is_team_member(request.user, meeting.territory_id):
         raise PermissionDenied
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="participants-reunion-{meeting.pk}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 correctly with a BOM
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
-        [
-            _("Participant·e"),
-            _("Type d'acteur"),
-            _("Commune"),
-            _("Réponse"),
-            _("Statut"),
-            _("Rang en liste d'attente"),
-            _("Présent·e"),
-            _("Remarque"),
-            _("E-mail"),
-        ]
-    )
-    presence = {True: _("oui"), False: _("non"), None: ""}
+    rows = []
     for r in selectors.registrations_of(meeting):
         if r.organization_id:
             email = r.organization.email if can_see_private_fields(request.user, r.organization) else ""
@@ -616,20 +599,44 @@ def participants_csv(request, pk):
         else:
             email = (r.user.email if r.user_id else r.guest_email) if manager else ""
             commune = ""
-        writer.writerow(
+        rows.append(
             [
                 r.participant_label,
                 r.get_actor_kind_display(),
                 commune,
                 r.get_answer_display(),
                 r.get_status_display(),
-                r.waitlist_position or "",
-                presence[r.attended],
+                r.waitlist_position or None,
+                r.attended,
                 r.note if manager else "",
                 email,
             ]
         )
-    return response
+    export = exports.Export(
+        title=_("Participants"),
+        meta=[
+            [_("Réunion"), meeting.title],
+            [_("Date"), timezone.localtime(meeting.starts_at)],
+            [_("Territoire"), meeting.territory.name],
+        ],
+        tables=[
+            exports.Table(
+                columns=[
+                    _("Participant·e"),
+                    _("Type d'acteur"),
+                    _("Commune"),
+                    _("Réponse"),
+                    _("Statut"),
+                    _("Rang en liste d'attente"),
+                    _("Présent·e"),
+                    _("Remarque"),
+                    _("E-mail"),
+                ],
+                rows=rows,
+            )
+        ],
+    )
+    return exports.export_response(export, fmt=fmt, filename=f"participants-reunion-{meeting.pk}")
 
 
 def _ics_response(payload: bytes, filename: str) -> HttpResponse:

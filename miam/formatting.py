@@ -42,7 +42,9 @@ def number_text(value, *, places: int | None = None) -> str:
             number = number.quantize(Decimal(1))
     else:
         number = number.quantize(Decimal(1).scaleb(-places))
-    return formats.number_format(number, decimal_pos=None if places is None else places, use_l10n=True, force_grouping=True)
+    return formats.number_format(
+        number, decimal_pos=None if places is None else places, use_l10n=True, force_grouping=True
+    )
 
 
 def _plural_count(number: Decimal) -> int:

@@ -33,5 +33,6 @@ urlpatterns = [
     path("tableau-de-bord/calculs/", views.dashboard_runs, name="dashboard_runs"),
     path("tableau-de-bord/recalculer/", views.matching_request, name="matching_request"),
     path("tableau-de-bord/mise-en-relation/", views.match_propose, name="match_propose"),
-    path("tableau-de-bord/indicateurs.csv", views.indicators_csv, name="indicators_csv"),
+    path("tableau-de-bord/indicateurs.csv", views.indicators_export, {"fmt": "csv"}, name="indicators_csv"),
+    path("tableau-de-bord/indicateurs.xlsx", views.indicators_export, {"fmt": "xlsx"}, name="indicators_xlsx"),
 ]

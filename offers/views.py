@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +30,7 @@ from actors.permissions import (
     member_organization_ids,
     viewer_territory_ids,
 )
+from miam import exports
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -677,9 +678,7 @@ def match_propose(request):
 
 
 @login_required
-def indicators_csv(request):
+def indicators_export(request, fmt: str = "csv"):
     territory = _dashboard_territory(request)
-    body = indicators.indicators_csv(territory=territory)
-    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="indicateurs-{territory.slug}.csv"'
-    return response
+    export = indicators.indicators_export(territory=territory)
+    return exports.export_response(export, fmt=fmt, filename=f"indicateurs-{territory.slug}")

@@ -192,7 +192,9 @@ def test_the_owner_posts_a_progress_note_on_the_action_page(client, meeting, off
 
 
 def _csv(response):
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    """The participants' table of the export (after the lines about the meeting)."""
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    return rows[rows.index([]) + 1 :]
 
 
 def test_the_participants_csv_gives_emails_to_officers_only(client, meeting, officer, elected_user, farm, farmer):
@@ -209,6 +211,23 @@ def test_the_participants_csv_gives_emails_to_officers_only(client, meeting, off
     assert {r[0] for r in rows[1:]} >= {"Ferme du Moulin"}
     client.force_login(farmer)
     assert client.get(url).status_code == 403
+
+
+def test_an_organization_named_like_a_formula_comes_out_inert_in_the_participants_export(
+    client, meeting, officer, farm, farmer
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    type(farm).objects.filter(pk=farm.pk).update(name='=HYPERLINK("http://evil.example","clic")')
+    services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    client.force_login(officer)
+    rows = _csv(client.get(reverse("meetings:participants_csv", args=[meeting.pk])))
+    assert rows[1][0] == '\'=HYPERLINK("http://evil.example","clic")'
+    sheet = load_workbook(BytesIO(client.get(reverse("meetings:participants_xlsx", args=[meeting.pk])).content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value and str(c.value).startswith("=HYPERLINK")]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 
 def test_my_calendars_page_shows_secret_feed_addresses(client, officer, territory):
