@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/invitations/", views.meeting_invitations, name="invitations"),
     path("<int:pk>/presences/", views.attendance, name="attendance"),
     path("<int:pk>/suivi/", views.followup, name="followup"),
+    path("<int:pk>/suivi/apercu/", views.minutes_preview, name="minutes_preview"),
     path("<int:pk>/participants.csv", views.participants_export, {"fmt": "csv"}, name="participants_csv"),
     path("<int:pk>/participants.xlsx", views.participants_export, {"fmt": "xlsx"}, name="participants_xlsx"),
     path("<int:pk>/reunion.ics", views.meeting_ics, name="ics"),

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +23,6 @@ from actors.permissions import (
     member_organization_ids,
     officer_territory_ids,
 )
-from actors.services import commune_get
 from meetings import ics, selectors, services
 from meetings.forms import (
     ActionForm,
@@ -149,8 +149,7 @@ def meeting_calendar(request):
 def _meeting_fields(form) -> dict:
     data = dict(form.cleaned_data)
     data.pop("territory", None)
-    code = (data.pop("commune", "") or "").strip()
-    data["commune"] = commune_get(code) if code else None
+    data["commune"] = data.pop("commune", None)
     for key in ("address", "online_url", "agenda"):
         data[key] = data.get(key) or ""
     return data
@@ -464,6 +463,19 @@ def attendance_mark(request, pk):
 
 
 # --- Minutes, decisions, actions -----------------------------------------------------
+
+
+@login_required
+@require_POST
+def minutes_preview(request, pk):
+    """The minutes as they will read once saved (the same Markdown rendering, sanitised)."""
+    from meetings.templatetags.meetings_tags import render_markdown
+
+    _managed_meeting(request, pk)
+    html = render_markdown(request.POST.get("body", ""))
+    if not html.strip():
+        html = format_html("<p>{}</p>", _("Rien à afficher : le compte rendu est vide."))
+    return HttpResponse(html)
 
 
 @login_required

@@ -16,6 +16,14 @@ def home(request):
     return render(request, "miam/home.html", selectors.home_context(user=request.user))
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: the DSFR's icon."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("dsfr/dist/favicon/favicon.ico"), permanent=True)
+
+
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

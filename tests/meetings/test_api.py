@@ -11,6 +11,7 @@ from initiatives.models import ActionPlan, PlannedAction
 from meetings import services
 from meetings.models import Action, Decision, Meeting, Registration
 from tests.factories import FarmFactory, MeetingFactory, StructureFactory, TerritoryFactory, make_member
+from tests.meetings.conftest import on_the_day
 
 API = "/api/v1"
 
@@ -158,6 +159,7 @@ def test_invite_and_attendance_through_the_api(
     assert response.json() == {"invited": 2}
     assert outbox, "the invitations went out by e-mail"
     regs = [services.registration_create(by=officer, meeting=meeting, organization=org) for org in (farm, structure)]
+    on_the_day(meeting)
     stats = _post(client, f"{API}/meetings/{meeting.pk}/attendance/", {"present": [regs[0].pk]}).json()
     assert stats["present"] == 1 and stats["farms_present"] == 1 and stats["both_worlds_present"] is False
     mark = _post(client, f"{API}/meeting-registrations/{regs[1].pk}/attendance/", {"attended": True})

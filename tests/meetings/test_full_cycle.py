@@ -10,6 +10,7 @@ from actors.models import Notification
 from meetings import services, tasks
 from meetings.models import Action, Decision, Registration
 from tests.factories import FarmFactory, StructureFactory, make_member
+from tests.meetings.conftest import on_the_day
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -66,6 +67,7 @@ def test_a_meeting_goes_from_invitations_to_a_reminded_overdue_action(
     expected = meeting.registrations.filter(status=Registration.Status.CONFIRMED)
     assert expected.count() == 8
     present = [r.pk for r in expected][:7]
+    on_the_day(meeting)
     stats = services.attendance_set(by=officer, meeting=meeting, present_ids=present)
     assert stats["present"] == 7
     assert stats["both_worlds_present"] is True

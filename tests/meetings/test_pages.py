@@ -4,12 +4,14 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from meetings import services
 from meetings.models import Action, Decision, Meeting, MeetingInvitation, Registration
 from tests.factories import MeetingFactory
+from tests.meetings.conftest import on_the_day
 
 
 def test_the_list_shows_upcoming_meetings_visible_to_the_visitor(client, territory, meeting):
@@ -79,7 +81,7 @@ def test_an_unknown_commune_code_is_shown_next_to_the_field(client, officer, ter
         },
     )
     assert response.status_code == 200
-    assert "Commune inconnue" in response.content.decode()
+    assert "Commune introuvable" in response.content.decode()
     assert Meeting.objects.count() == 0
 
 
@@ -121,6 +123,7 @@ def test_the_officer_invites_organizations_from_the_page(
 
 def test_the_attendance_sheet_works_on_a_phone_with_big_checkboxes(client, meeting, officer, farm, farmer):
     reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    on_the_day(meeting)
     client.force_login(officer)
     page = client.get(reverse("meetings:attendance", args=[meeting.pk]), HTTP_USER_AGENT="iPhone; 390px")
     body = page.content.decode()
@@ -137,6 +140,7 @@ def test_the_attendance_sheet_works_on_a_phone_with_big_checkboxes(client, meeti
 
 
 def test_a_walk_in_resident_is_added_from_the_attendance_sheet(client, meeting, officer):
+    on_the_day(meeting)
     client.force_login(officer)
     client.post(
         reverse("meetings:attendance", args=[meeting.pk]),
@@ -334,3 +338,50 @@ def test_members_cannot_open_officer_pages(client, meeting, farmer):
     for name in ("edit", "invitations", "attendance", "followup"):
         assert client.get(reverse(f"meetings:{name}", args=[meeting.pk])).status_code == 403, name
     assert client.get(reverse("meetings:create")).status_code == 403
+
+
+def test_attendance_cannot_be_taken_before_the_day_of_the_meeting(client, meeting, officer, farm, farmer):
+    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    client.force_login(officer)
+    response = client.post(reverse("meetings:attendance", args=[meeting.pk]), {"present": [reg.pk]}, follow=True)
+    assert "La présence se note à partir du jour de la réunion" in response.content.decode()
+    reg.refresh_from_db()
+    assert reg.attended is None
+
+
+def test_the_meeting_place_is_a_commune_typed_by_its_name(client, officer, territory):
+    client.force_login(officer)
+    data = {
+        "territory": territory.pk,
+        "title": "Atelier",
+        "kind": "collective",
+        "starts_at": "2027-10-26T14:00",
+        "ends_at": "2027-10-26T17:00",
+        "commune": "cluny",
+        "visibility": "territory",
+    }
+    response = client.post(reverse("meetings:create"), data)
+    assert response.status_code == 302
+    meeting = Meeting.objects.get(title="Atelier")
+    assert meeting.commune.insee_code == "71137"
+    edit = client.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
+    assert 'value="Cluny (71)"' in edit and 'data-commune-search="/api/v1/communes/"' in edit
+
+
+def test_a_commune_name_shared_by_several_communes_asks_for_the_departement(geo):
+    from django import forms
+    from django.db.models import Count
+
+    from actors.forms import CommuneField
+    from actors.models import Commune
+
+    shared = Commune.objects.values("name").annotate(n=Count("id")).filter(n__gt=1).order_by("name").first()
+    assert shared, "the four test départements have namesakes"
+    field = CommuneField()
+    with pytest.raises(forms.ValidationError) as error:
+        field.clean(shared["name"])
+    assert "Précisez le département" in str(error.value)
+    one = Commune.objects.filter(name=shared["name"]).select_related("departement").first()
+    assert field.clean(f"{one.name} ({one.departement.code})") == one
+    with pytest.raises(forms.ValidationError):
+        field.clean("Nulle-Part-sur-Rien")
