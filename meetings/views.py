@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -43,22 +44,6 @@ from meetings.models import Decision, DiagnosticInterview, Meeting, Registration
 from miam import exports
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
-
-MONTHS = [
-    "",
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 
 def _visible_meeting(request, pk: int) -> Meeting:
@@ -132,7 +117,7 @@ def meeting_calendar(request):
     context = {
         "title": _("Calendrier des réunions"),
         "weeks": selectors.month_grid(year=year, month=month, meetings=meetings),
-        "month_label": f"{MONTHS[month]} {year}",
+        "month_label": date_format(date(year, month, 1), "F Y"),
         "prev": f"{prev_month[0]}-{prev_month[1]:02d}",
         "next": f"{next_month[0]}-{next_month[1]:02d}",
         "territory": territory,
