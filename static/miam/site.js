@@ -4,7 +4,9 @@
    - <input data-select-on-focus>: selects its text (addresses to copy);
    - <button data-print>: prints the page;
    - <input type="checkbox" data-select-all="NAME">: checks or unchecks every checkbox named NAME
-     in the same form, and follows them (checked when all are, mixed when some are). */
+     in the same form, and follows them (checked when all are, mixed when some are);
+   - a DSFR table wider than the screen scrolls sideways: its scrolling box becomes focusable
+     (keyboard users can scroll it too) and is named after the table's caption. */
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
@@ -53,4 +55,18 @@
     });
     follow(master);
   });
+
+  function keyboardScrollableTables() {
+    document.querySelectorAll(".fr-table *").forEach(function (box) {
+      var style = getComputedStyle(box);
+      var scrolls = /(auto|scroll)/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1;
+      if (!scrolls || box.hasAttribute("tabindex")) { return; }
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var caption = box.querySelector("caption");
+      box.setAttribute("aria-label", (caption && caption.textContent.trim()) || document.title);
+    });
+  }
+  window.addEventListener("load", keyboardScrollableTables);
+  window.addEventListener("resize", keyboardScrollableTables);
 })();
