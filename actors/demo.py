@@ -1,6 +1,8 @@
 """Deterministic demo data: the four MIAM pilot PATs (Bourgogne-Franche-Comté) with
-their real EPCI perimeters and published figures (shared/domain/README.md, source
-000_7229e82bde55593c.txt), and plausible farms and food-aid structures on real communes.
+their real EPCI perimeters and published figures (from « Rapprochons les acteurs de l'aide
+alimentaire & les agriculteurs de votre territoire — livret méthodologique MIAM, phase 1
+(2023-2024) », citing Chambre d'agriculture and INSEE 2021), and plausible farms and food-aid
+structures on real communes.
 
 Everything goes through the services, so demo data obeys the same rules as real data.
 """

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import User
+from miam.forms import DecimalCommaField
 
 
 class InvitationAcceptForm(forms.Form):
@@ -77,7 +78,7 @@ class OrganizationForm(forms.Form):
         if organization.kind == Organization.Kind.FARM:
             self.profile_kind = "farm"
             profile = getattr(organization, "farm_profile", None) or FarmProfile(organization=organization)
-            self.fields["delivery_radius_km"] = forms.DecimalField(
+            self.fields["delivery_radius_km"] = DecimalCommaField(
                 label=_("Je livre jusqu'à (km)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
             )
             self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
@@ -113,12 +114,12 @@ class OrganizationForm(forms.Form):
             self.fields["has_freezer"] = forms.BooleanField(label=_("Congélateur"), required=False)
             self.fields["frozen_capacity_kg"] = forms.IntegerField(label=_("Capacité congelée (kg)"), min_value=0)
             self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
-            self.fields["pickup_radius_km"] = forms.DecimalField(
+            self.fields["pickup_radius_km"] = DecimalCommaField(
                 label=_("Nous pouvons venir chercher jusqu'à (km)"),
                 min_value=0,
                 widget=forms.NumberInput(attrs=decimal),
             )
-            self.fields["monthly_budget_eur"] = forms.DecimalField(
+            self.fields["monthly_budget_eur"] = DecimalCommaField(
                 label=_("Budget d'achat mensuel (€, 0 = dons uniquement)"),
                 min_value=0,
                 widget=forms.NumberInput(attrs=decimal),

@@ -116,7 +116,7 @@ def long_date(value) -> str:
     if (get_language() or "fr").startswith("fr"):
         day = "1er" if value.day == 1 else str(value.day)
         return f"{day} {formats.date_format(value, 'F Y')}"
-    return formats.date_format(value, "DATE_FORMAT")
+    return formats.date_format(value, "F j, Y")
 
 
 def day_month(value) -> str:
@@ -127,7 +127,7 @@ def day_month(value) -> str:
     if (get_language() or "fr").startswith("fr"):
         day = "1er" if value.day == 1 else str(value.day)
         return f"{day} {formats.date_format(value, 'F')}"
-    return formats.date_format(value, "MONTH_DAY_FORMAT")
+    return formats.date_format(value, "F j")
 
 
 def weekday_date(value) -> str:

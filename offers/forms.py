@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
 from actors.services import FARM_LABELS
+from miam.forms import DecimalCommaField
 from offers.models import Logistics, Match, Need, Pricing, ProductCategory, Recurrence, Unit
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -67,12 +68,16 @@ class ListingFormMixin(OrganizationChoiceMixin):
 
     window_days: int
     essential_fields: tuple[str, ...]
+    # Required only for some choices (a sale, a purchase): marked « * », shown when they apply.
+    required_when_shown: tuple[str, ...] = ()
 
     def __init__(self, *args, organizations, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance = instance
         self._set_category_choices()
         self._set_organizations(organizations)
+        for name in self.required_when_shown:
+            self.fields[name].shown_required = True
         today = timezone.localdate()
         self.initial.setdefault("window_start", today)
         self.initial.setdefault("window_end", today + dt.timedelta(days=self.window_days))
@@ -121,7 +126,9 @@ class OfferForm(ListingFormMixin, forms.Form):
         required=False,
         help_text=_("Par exemple « Pommes de terre Charlotte ». Vide : le nom de la catégorie."),
     )
-    quantity = forms.DecimalField(label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS))
+    quantity = DecimalCommaField(
+        max_digits=12, decimal_places=3, label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    )
     unit = forms.ChoiceField(label=_("Unité"), choices=Unit.choices, initial=Unit.KG)
     window_start = forms.DateField(label=_("Disponible à partir du"), widget=DATE_WIDGET)
     window_end = forms.DateField(label=_("Jusqu'au"), widget=DATE_WIDGET)
@@ -135,22 +142,26 @@ class OfferForm(ListingFormMixin, forms.Form):
         widget=forms.RadioSelect,
         initial=Pricing.DONATION,
     )
-    price_per_unit = forms.DecimalField(
+    price_per_unit = DecimalCommaField(
+        max_digits=9,
+        decimal_places=2,
         label=_("Prix demandé par unité (€)"),
         required=False,
         widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Seulement pour une vente."),
+        help_text=_("Obligatoire pour une vente (prix solidaire ou prix du marché)."),
     )
-    usual_price_per_unit = forms.DecimalField(
+    usual_price_per_unit = DecimalCommaField(
+        max_digits=9,
+        decimal_places=2,
         label=_("Prix habituel par unité (€)"),
         required=False,
         widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Pour un prix solidaire : la remise apparaît aux structures."),
+        help_text=_("Obligatoire pour un prix solidaire : la remise apparaît aux structures."),
     )
     logistics = forms.MultipleChoiceField(
         label=_("Qui transporte ?"), choices=Logistics.choices, widget=forms.CheckboxSelectMultiple
     )
-    delivery_radius_km = forms.DecimalField(
+    delivery_radius_km = DecimalCommaField(
         label=_("Je livre jusqu'à (km)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
     )
     recurrence = forms.ChoiceField(
@@ -160,10 +171,16 @@ class OfferForm(ListingFormMixin, forms.Form):
         initial=Recurrence.ONCE,
     )
     # --- more details (folded) ---
-    min_quantity = forms.DecimalField(
-        label=_("Quantité minimale par enlèvement"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    min_quantity = DecimalCommaField(
+        max_digits=12,
+        decimal_places=3,
+        label=_("Quantité minimale par enlèvement"),
+        required=False,
+        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
     )
-    crate_kg = forms.DecimalField(
+    crate_kg = DecimalCommaField(
+        max_digits=12,
+        decimal_places=3,
         label=_("Poids d'une cagette (kg)"),
         required=False,
         widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
@@ -193,6 +210,7 @@ class OfferForm(ListingFormMixin, forms.Form):
         "recurrence",
     )
     window_days = 7
+    required_when_shown = ("price_per_unit", "usual_price_per_unit")
 
     def _set_category_choices(self) -> None:
         self.fields["category"].choices = category_choices()
@@ -245,7 +263,9 @@ class NeedForm(ListingFormMixin, forms.Form):
         required=False,
         help_text=_("Par exemple « Légumes pour la distribution du jeudi ». Vide : les catégories choisies."),
     )
-    quantity = forms.DecimalField(label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS))
+    quantity = DecimalCommaField(
+        max_digits=12, decimal_places=3, label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    )
     unit = forms.ChoiceField(label=_("Unité"), choices=Unit.choices, initial=Unit.KG)
     window_start = forms.DateField(label=_("À partir du"), widget=DATE_WIDGET)
     window_end = forms.DateField(label=_("Jusqu'au"), widget=DATE_WIDGET)
@@ -265,23 +285,29 @@ class NeedForm(ListingFormMixin, forms.Form):
         widget=forms.RadioSelect,
         initial=Need.AcceptedPricing.DONATION_ONLY,
     )
-    max_price_per_unit = forms.DecimalField(
+    max_price_per_unit = DecimalCommaField(
+        max_digits=9,
+        decimal_places=2,
         label=_("Prix maximum par unité (€)"),
         required=False,
         widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Si vous pouvez acheter."),
+        help_text=_("Obligatoire si vous pouvez acheter."),
     )
     urgency = forms.TypedChoiceField(
         label=_("Urgence"), choices=Need.Urgency.choices, coerce=int, widget=forms.RadioSelect, initial=2
     )
     has_fridge = forms.BooleanField(label=_("Nous avons un frigo ou une chambre froide"), required=False)
     # --- more details (folded) ---
-    budget_eur = forms.DecimalField(
-        label=_("Budget (€)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    budget_eur = DecimalCommaField(
+        max_digits=9,
+        decimal_places=2,
+        label=_("Budget (€)"),
+        required=False,
+        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
     )
     has_freezer = forms.BooleanField(label=_("Nous avons un congélateur"), required=False)
     has_vehicle = forms.BooleanField(label=_("Nous pouvons venir chercher"), required=False)
-    pickup_radius_km = forms.DecimalField(
+    pickup_radius_km = DecimalCommaField(
         label=_("Jusqu'à (km)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
     )
     preferred_labels = forms.MultipleChoiceField(
@@ -304,6 +330,7 @@ class NeedForm(ListingFormMixin, forms.Form):
         "has_fridge",
     )
     window_days = 14
+    required_when_shown = ("max_price_per_unit",)
 
     def _set_category_choices(self) -> None:
         self.fields["categories"].choices = family_choices()
@@ -375,7 +402,9 @@ class ScheduleForm(forms.Form):
 
 
 class DeliveryConfirmForm(forms.Form):
-    quantity_received = forms.DecimalField(label=_("Quantité reçue"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS))
+    quantity_received = DecimalCommaField(
+        max_digits=12, decimal_places=3, label=_("Quantité reçue"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    )
     delivered_on = forms.DateField(label=_("Reçu le"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Remarque (facultatif)"), max_length=300, required=False)
 
@@ -391,7 +420,9 @@ class DeliveryConfirmForm(forms.Form):
 class ManualMatchForm(forms.Form):
     offer = forms.ChoiceField(label=_("Offre"))
     need = forms.ChoiceField(label=_("Besoin"))
-    quantity = forms.DecimalField(label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS))
+    quantity = DecimalCommaField(
+        max_digits=12, decimal_places=3, label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
+    )
 
     def __init__(self, *args, offers, needs, **kwargs):
         super().__init__(*args, **kwargs)

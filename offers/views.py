@@ -511,6 +511,13 @@ def match_decline(request, pk):
 
 @login_required
 def deliveries(request):
+    return _deliveries_page(request)
+
+
+def _deliveries_page(request, *, bound: dict | None = None, status: int = 200):
+    """The person's deliveries; ``bound`` keeps a form that was sent with errors (match id →
+    form), so that what was typed stays, next to its error."""
+    bound = bound or {}
     org_ids = _my_org_ids(request.user)
     qs = (
         _match_queryset()
@@ -525,7 +532,7 @@ def deliveries(request):
         if match.status in (Match.MatchStatus.CONFIRMED, Match.MatchStatus.SCHEDULED):
             item["schedule_form"] = ScheduleForm(match=match)
             if item["side"] == "structure":
-                item["delivery_form"] = DeliveryConfirmForm(match=match)
+                item["delivery_form"] = bound.get(match.pk) or DeliveryConfirmForm(match=match)
         items.append(item)
     context = {
         "page": page,
@@ -533,7 +540,7 @@ def deliveries(request):
         "title": _("Mes livraisons"),
         "breadcrumb": _crumbs(_("Mes livraisons"), (reverse("offers:my_space"), _("Mon espace"))),
     }
-    return render(request, "offers/deliveries.html", context)
+    return render(request, "offers/deliveries.html", context, status=status)
 
 
 @login_required
@@ -562,18 +569,12 @@ def match_confirm_delivery(request, pk):
         try:
             _services().match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            for messages_list in error.fields.values():
-                for text in messages_list:
-                    messages.error(request, text)
-            if not error.fields:
-                messages.error(request, error.message)
+            apply_domain_error(error, form=form)
         else:
             messages.success(request, _("Réception enregistrée. Merci !"))
-    else:
-        for field_errors in form.errors.values():
-            for text in field_errors:
-                messages.error(request, text)
-    return redirect(_safe_next(request, reverse("offers:deliveries")))
+            return redirect(_safe_next(request, reverse("offers:deliveries")))
+    # What was typed stays in the form, each error next to its field.
+    return _deliveries_page(request, bound={match.pk: form}, status=400)
 
 
 # --- Officer dashboard -----------------------------------------------------------------------
