@@ -213,6 +213,8 @@ LEAFLET_CONFIG = {
     "SCALE": "metric",
     "RESET_VIEW": False,
     "NO_GLOBALS": True,
+    # Make the map as soon as the page is parsed, not after every image and font has loaded.
+    "LOADEVENT": "DOMContentLoaded",
     "PLUGINS": {
         "markercluster": {
             "css": ["vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css"],
