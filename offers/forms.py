@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
 from actors.services import FARM_LABELS
+from miam.formatting import quantity_text
 from miam.forms import DecimalCommaField
 from offers.models import Logistics, Match, Need, Pricing, ProductCategory, Recurrence, Unit
 
@@ -431,7 +432,7 @@ class ManualMatchForm(forms.Form):
         self.fields["offer"].choices = [("", _("Choisissez une offre"))] + [
             (
                 pk,
-                f"{o.product_name} · {o.quantity_available.normalize():f} {o.get_unit_display()} · "
+                f"{o.product_name} · {quantity_text(o.quantity_available, o.unit)} · "
                 f"{o.organization.name} ({o.organization.commune.name})",
             )
             for pk, o in self.offers.items()
@@ -439,7 +440,7 @@ class ManualMatchForm(forms.Form):
         self.fields["need"].choices = [("", _("Choisissez un besoin"))] + [
             (
                 pk,
-                f"{n.title} · {n.quantity_open.normalize():f} {n.get_unit_display()} · "
+                f"{n.title} · {quantity_text(n.quantity_open, n.unit)} · "
                 f"{n.organization.name} ({n.organization.commune.name})",
             )
             for pk, n in self.needs.items()

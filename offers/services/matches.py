@@ -333,13 +333,15 @@ def _describe(match: Match) -> dict:
         "need": match.need,
         "farm": match.offer.organization,
         "structure": match.need.organization,
-        "quantity": _fmt_qty(match.quantity, match.get_unit_display()),
+        "quantity": _fmt_qty(match.quantity, match.unit),
     }
 
 
-def _fmt_qty(quantity, unit_label) -> str:
-    text = f"{Decimal(quantity).normalize():f}".replace(".", ",")
-    return f"{text} {unit_label}"
+def _fmt_qty(quantity, unit: str) -> str:
+    """« 104 litres », in the language of the message being written."""
+    from miam.formatting import quantity_text
+
+    return quantity_text(Decimal(quantity), unit)
 
 
 def _other_side_orgs(match: Match, sides: set[str]) -> list[int]:
@@ -638,7 +640,7 @@ def match_confirm_delivery(
         raise DomainError(
             "quantity_too_high",
             _("Vous ne pouvez pas avoir reçu plus que la quantité convenue (%(quantity)s).")
-            % {"quantity": _fmt_qty(match.quantity, match.get_unit_display())},
+            % {"quantity": _fmt_qty(match.quantity, match.unit)},
             fields={"quantity_received": _("Plus que la quantité convenue.")},
         )
     today = timezone.localdate()
@@ -670,9 +672,9 @@ def match_confirm_delivery(
         [match.offer.organization_id],
         kind="match_delivered",
         title=_("Livraison reçue : %(quantity)s de %(product)s")
-        % {"quantity": _fmt_qty(received, match.get_unit_display()), "product": match.offer.product_name},
+        % {"quantity": _fmt_qty(received, match.unit), "product": match.offer.product_name},
         template="offers/email/match_delivered.txt",
-        context={**_describe(match), "received": _fmt_qty(received, match.get_unit_display()), "amount": amount},
+        context={**_describe(match), "received": _fmt_qty(received, match.unit), "amount": amount},
         url=_match_url(match.pk),
     )
     return match

@@ -47,7 +47,7 @@
   }
 
   function quantity(value, unit, labels) {
-    var text = (Math.round(value * 1000) / 1000).toLocaleString("fr-FR");
+    var text = (Math.round(value * 1000) / 1000).toLocaleString(document.documentElement.lang || "fr");
     return text + " " + ((labels.units && labels.units[unit]) || unit);
   }
 
