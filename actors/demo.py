@@ -20,7 +20,7 @@ from actors.models import Commune, Membership, Organization, Territory, Territor
 from offers.models import ProductCategory
 
 DEMO_PASSWORD = "miam-demo-2026"
-SOURCE = "Chambre d'agriculture, INSEE 2021 — livret MIAM phase 1 (000_7229e82bde55593c)"
+SOURCE = "Chambre d'agriculture, INSEE 2021, cités par le livret méthodologique MIAM, phase 1 (2023-2024)"
 
 
 @dataclass(frozen=True)
