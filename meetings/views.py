@@ -425,6 +425,7 @@ def attendance(request, pk):
         "rows": rows,
         "walk_in": walk_in,
         "stats": selectors.attendance_stats(meeting),
+        "not_yet": timezone.localdate() < timezone.localdate(meeting.starts_at),
         "title": _("Feuille de présence"),
         "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Présences")),
     }
@@ -437,7 +438,9 @@ def attendance_mark(request, pk):
     """One tap on the phone sheet (htmx): present or not, saved at once."""
     registration = get_object_or_404(Registration.objects.select_related("meeting"), pk=pk)
     _managed_meeting(request, registration.meeting_id)
-    attended = request.POST.get("attended") in {"1", "true", "on"}
+    # The checkbox sends itself (« present ») when it is checked, nothing when unchecked.
+    sent = request.POST.get("attended", request.POST.get("present") and "1")
+    attended = sent in {"1", "true", "on"}
     try:
         registration = services.attendance_mark(by=request.user, registration=registration, attended=attended)
     except DomainError as error:
