@@ -130,9 +130,11 @@ def test_the_attendance_sheet_works_on_a_phone_with_big_checkboxes(client, meeti
     assert page.status_code == 200
     assert 'name="viewport" content="width=device-width' in body
     assert "miam-roll__box" in body and 'hx-vals' not in body  # no eval: the checkbox sends itself
+    from pathlib import Path
+
     from django.contrib.staticfiles import finders
 
-    assert ".miam-roll__box { width: 2.25rem" in open(finders.find("miam/miam.css")).read()
+    assert ".miam-roll__box { width: 2.25rem" in Path(finders.find("miam/miam.css")).read_text()
     assert f'hx-post="{reverse("meetings:attendance_mark", args=[reg.pk])}"' in body
     response = client.post(
         reverse("meetings:attendance_mark", args=[reg.pk]), {"present": str(reg.pk)}, HTTP_HX_REQUEST="true"
