@@ -129,7 +129,7 @@ def test_the_attendance_sheet_works_on_a_phone_with_big_checkboxes(client, meeti
     body = page.content.decode()
     assert page.status_code == 200
     assert 'name="viewport" content="width=device-width' in body
-    assert "miam-roll__box" in body and 'hx-vals' not in body  # no eval: the checkbox sends itself
+    assert "miam-roll__box" in body and "hx-vals" not in body  # no eval: the checkbox sends itself
     from pathlib import Path
 
     from django.contrib.staticfiles import finders
