@@ -393,3 +393,28 @@ def test_a_commune_name_shared_by_several_communes_asks_for_the_departement(geo)
     assert field.clean(f"{one.name} ({one.departement.code})") == one
     with pytest.raises(forms.ValidationError):
         field.clean("Nulle-Part-sur-Rien")
+
+
+def test_the_minutes_preview_renders_what_will_be_saved_and_strips_scripts(client, meeting, officer):
+    client.force_login(officer)
+    page = client.get(reverse("meetings:followup", args=[meeting.pk])).content.decode()
+    assert 'data-md="bold"' in page and 'data-toolbar-for="id_body"' in page
+    response = client.post(
+        reverse("meetings:minutes_preview", args=[meeting.pk]),
+        {"body": "## Décisions\n\n- **Glanage** le 12\n\n<script>alert(1)</script>"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h2>Décisions</h2>" in html and "<strong>Glanage</strong>" in html and "<script" not in html
+
+
+def test_the_minutes_preview_is_for_the_meeting_team_only(client, meeting, farmer):
+    client.force_login(farmer)
+    assert client.post(reverse("meetings:minutes_preview", args=[meeting.pk]), {"body": "x"}).status_code == 403
+
+
+def test_the_invitations_page_offers_to_select_every_organization(client, meeting, officer, farm, structure):
+    client.force_login(officer)
+    page = client.get(reverse("meetings:invitations", args=[meeting.pk])).content.decode()
+    assert 'data-select-all="organizations"' in page and "Tout sélectionner (2 organisations)" in page
