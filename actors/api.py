@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from actors import selectors as actor_selectors
 from actors import services
-from actors.models import ApiKey, Commune, FarmProfile, Organization, StructureProfile, Territory
+from actors.models import POPULATION_YEAR, ApiKey, Commune, FarmProfile, Organization, StructureProfile, Territory
 from actors.permissions import (
     api_key_of,
     as_user,
@@ -43,6 +43,9 @@ from offers.selectors import annotate_public_point
 class TerritorySerializer(serializers.ModelSerializer):
     epci_codes = serializers.SerializerMethodField()
     communes_count = serializers.IntegerField(read_only=True)
+    population_year = serializers.SerializerMethodField(
+        help_text="Année de la population municipale du référentiel des communes, dont « population » est la somme."
+    )
 
     class Meta:
         model = Territory
@@ -56,19 +59,30 @@ class TerritorySerializer(serializers.ModelSerializer):
             "epci_codes",
             "communes_count",
             "population",
+            "population_year",
             "has_social_justice_axis",
+            "social_justice_axis_source",
             "description",
+            "published_communes_count",
+            "published_population",
             "farms_count",
             "farms_count_year",
+            "farms_count_source",
             "food_aid_count",
+            "food_aid_count_source",
             "poverty_rate",
             "departement_poverty_rate",
+            "poverty_rate_year",
+            "poverty_rate_source",
             "diagnostic_source",
             "diagnostic_year",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_population_year(self, obj) -> int:
+        return POPULATION_YEAR
 
     def get_epci_codes(self, obj) -> list[str]:
         return [code for code in obj.epci_codes.split(",") if code]

@@ -1,8 +1,8 @@
-"""Deterministic demo data: the four MIAM pilot PATs (Bourgogne-Franche-Comté) with
-their real EPCI perimeters and published figures (from « Rapprochons les acteurs de l'aide
-alimentaire & les agriculteurs de votre territoire — livret méthodologique MIAM, phase 1
-(2023-2024) », citing Chambre d'agriculture and INSEE 2021), and plausible farms and food-aid
-structures on real communes.
+"""Deterministic demo data: the four MIAM pilot PATs (Bourgogne-Franche-Comté) with their real
+EPCI perimeters and the figures the « Livret méthodologique MIAM, phase 1 (2023-2024) » publishes, each
+with the source and year the booklet gives it, and plausible farms and food-aid structures on real
+communes. Two actors are real: the Ferme de Germigney and the Croix-Rouge's Panier arboisien in Arbois,
+described only as far as the booklet describes them; their other settings are demo values, and say so.
 
 Everything goes through the services, so demo data obeys the same rules as real data.
 """
@@ -20,7 +20,12 @@ from actors.models import Commune, Membership, Organization, Territory, Territor
 from offers.models import ProductCategory
 
 DEMO_PASSWORD = "miam-demo-2026"
-SOURCE = "Chambre d'agriculture, INSEE 2021, cités par le livret méthodologique MIAM, phase 1 (2023-2024)"
+#: The booklet's name for the Croix-Rouge's branch in Arbois.
+CROIX_ROUGE_ARBOIS = "Croix-Rouge – le Panier arboisien (Arbois)"
+BOOKLET = "Livret méthodologique MIAM, phase 1 (2023-2024)"
+DIAGNOSTIC_SOURCE = f"{BOOKLET}, § Les PAT engagés dans la démarche › Les territoires pilotes"
+FOOD_AID_SOURCE = f"{BOOKLET}, sans source ni année"
+POVERTY_SOURCE = ("INSEE", 2021)
 
 
 @dataclass(frozen=True)
@@ -32,12 +37,36 @@ class PilotPat:
     carrier: str
     level: int
     year: int
+    communes: int  # as the booklet gives them (the perimeter's own count is computed)
+    inhabitants: int
     farms: int
-    farms_year: int
+    farms_year: int | None
+    farms_source: str
     food_aid: int
     poverty: str
     dep_poverty: str
     social_axis: bool
+    social_axis_source: str
+
+    def diagnostic(self) -> dict:
+        """The booklet's figures, each with its own source and year."""
+        return {
+            "published_communes_count": self.communes,
+            "published_population": self.inhabitants,
+            "farms_count": self.farms,
+            "farms_count_year": self.farms_year,
+            "farms_count_source": self.farms_source,
+            "food_aid_count": self.food_aid,
+            "food_aid_count_source": FOOD_AID_SOURCE,
+            "poverty_rate": Decimal(self.poverty),
+            "departement_poverty_rate": Decimal(self.dep_poverty),
+            "poverty_rate_source": POVERTY_SOURCE[0],
+            "poverty_rate_year": POVERTY_SOURCE[1],
+            "has_social_justice_axis": self.social_axis,
+            "social_justice_axis_source": self.social_axis_source,
+            "diagnostic_source": DIAGNOSTIC_SOURCE,
+            "diagnostic_year": None,
+        }
 
 
 PILOTS = [
@@ -49,12 +78,16 @@ PILOTS = [
         "Communauté de communes du Clunisois",
         2,
         2024,
+        41,
+        14500,
         317,
         2021,
+        "Chambre d'agriculture",
         8,
         "12.0",
         "13.3",
-        True,
+        False,  # the booklet says nothing of a social-justice axis for this PAT
+        "",
     ),
     PilotPat(
         "auxonne-pontailler",
@@ -64,12 +97,17 @@ PILOTS = [
         "Communauté de communes Auxonne Pontailler Val de Saône",
         1,
         2021,
+        35,
+        23000,
         152,
         2020,
+        "Chambre d'agriculture",
         6,
         "10.0",
         "11.8",
-        True,
+        False,
+        "Le vice-président chargé du PAT dit que l'accessibilité d'une alimentation de qualité aux publics "
+        "fragilisés n'avait pas été traitée jusque-là (livret MIAM, § Témoignages)",
     ),
     PilotPat(
         "coeur-du-jura",
@@ -79,12 +117,17 @@ PILOTS = [
         "Communauté de communes Arbois, Poligny, Salins, Cœur du Jura",
         2,
         2024,
+        66,
+        23500,
         433,
         2022,
+        "Communauté de communes Cœur du Jura",
         6,
         "11.6",
         "11.8",
         True,
+        "Le PAT vise une meilleure accessibilité alimentaire (livret MIAM, § Des exemples de solidarité locale, "
+        "Le Progrès, 2024)",
     ),
     PilotPat(
         "pays-de-montbeliard",
@@ -94,12 +137,16 @@ PILOTS = [
         "Pays de Montbéliard Agglomération",
         1,
         2020,
+        73,
+        142000,
         140,
         2020,
+        "Pays de Montbéliard Agglomération",
         28,
         "17.9",
         "13.1",
         True,
+        "« Axe justice sociale » du PAT (livret MIAM, § Témoignages et revue de presse)",
     ),
 ]
 
@@ -185,22 +232,20 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
         if not Commune.objects.filter(epci__code=pilot.epci).exists():
             raise RuntimeError(f"Communes of EPCI {pilot.epci} are missing: run load_communes first.")
         carrier = _org(admin, kind="collectivite", name=pilot.carrier, commune=pilot.seat)
-        territory = Territory.objects.filter(slug=pilot.slug).first() or services.territory_create(
-            by=admin,
-            name=pilot.name,
-            slug=pilot.slug,
-            level=pilot.level,
-            recognized_year=pilot.year,
-            carrier=carrier,
-            has_social_justice_axis=pilot.social_axis,
-            farms_count=pilot.farms,
-            farms_count_year=pilot.farms_year,
-            food_aid_count=pilot.food_aid,
-            poverty_rate=Decimal(pilot.poverty),
-            departement_poverty_rate=Decimal(pilot.dep_poverty),
-            diagnostic_source=SOURCE,
-            diagnostic_year=2021,
-        )
+        territory = Territory.objects.filter(slug=pilot.slug).first()
+        if territory is None:
+            territory = services.territory_create(
+                by=admin,
+                name=pilot.name,
+                slug=pilot.slug,
+                level=pilot.level,
+                recognized_year=pilot.year,
+                carrier=carrier,
+                **pilot.diagnostic(),
+            )
+        elif any(getattr(territory, field) != value for field, value in pilot.diagnostic().items()):
+            # A demo seeded before the figures had their own sources: bring them in line with the booklet.
+            territory = services.territory_update(territory=territory, by=admin, **pilot.diagnostic())
         services.territory_set_perimeter(territory=territory, by=admin, epci_codes=[pilot.epci])
         officer = _user(f"pat.{pilot.slug}@demo.miam.fr", "Camille", f"Chargée PAT {pilot.slug}")
         TerritoryRole.objects.get_or_create(user=officer, territory=territory, defaults={"role": "officer"})
@@ -250,8 +295,9 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
                 },
             )
 
-    # The real case told in the MIAM booklet: a beef farm selling to the Croix-Rouge grocery
-    # in Arbois at a solidarity price (10,80 €/kg instead of 11,80 €/kg).
+    # The real case told in the MIAM booklet: a heifer farm selling beef to the Croix-Rouge's local
+    # branch in Arbois at a preferential price (10,80 €/kg instead of 11,80 €/kg). The booklet gives
+    # no label, no commune for the farm and no capacities: the values below are the demo's.
     jura = next(t for t in territories if t.slug == "coeur-du-jura")
     arbois = jura.communes.filter(name="Arbois").first() or jura.communes.order_by("-population").first()
     farm_commune = jura.communes.filter(name__in=["Port-Lesney", "Salins-les-Bains"]).order_by("name").first() or arbois
@@ -260,10 +306,14 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
         kind="farm",
         name="Ferme de Germigney",
         commune=farm_commune.insee_code,
-        description="Élevage de génisses ; vend une partie de sa viande à l'épicerie de la Croix-Rouge.",
+        description=(
+            "Élevage de génisses, vente directe de viande de bœuf, atelier de découpe (livret MIAM). "
+            "Réserve une partie de sa viande à l'antenne de la Croix-Rouge d'Arbois, à un tarif préférentiel. "
+            "Commune, rayon de livraison et véhicule : valeurs de démonstration."
+        ),
         farm_profile={
             "productions": _categories(["beef"]),
-            "labels": ["AB"],
+            "labels": [],
             "delivery_radius_km": 25,
             "vehicle": "refrigerated",
             "accepts_donation": False,
@@ -272,8 +322,12 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
     croix_rouge = _org(
         admin,
         kind="food_aid",
-        name="Croix-Rouge – épicerie solidaire d'Arbois",
+        name=CROIX_ROUGE_ARBOIS,
         commune=arbois.insee_code,
+        description=(
+            "Antenne locale de la Croix-Rouge à Arbois ; ses bénévoles préparent des colis distribués le mardi "
+            "et le jeudi (livret MIAM). Capacités, budget et nombre de personnes : valeurs de démonstration."
+        ),
         structure_profile={
             "structure_type": "croix_rouge",
             "people_served_per_week": 80,
@@ -289,7 +343,7 @@ def seed(*, seed_value: int = 2024, farms_divisor: int = 10) -> dict:
             "gleaning_volunteers": 4,
         },
     )
-    farmer = _user("producteur@demo.miam.fr", "Emmanuel", "Éleveur")
+    farmer = _user("producteur@demo.miam.fr", "Sacha", "Éleveur")  # not the real farmer's name
     Membership.objects.get_or_create(user=farmer, organization=germigney, defaults={"role": "admin"})
     volunteer = _user("structure@demo.miam.fr", "Dominique", "Bénévole")
     Membership.objects.get_or_create(user=volunteer, organization=croix_rouge, defaults={"role": "admin"})

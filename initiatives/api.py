@@ -32,13 +32,23 @@ from miam import exports
 class KeyFigureSerializer(serializers.ModelSerializer):
     class Meta:
         model = KeyFigure
-        fields = ["value", "unit", "measures", "year"]
+        fields = ["value", "unit", "measures", "year", "qualifier", "source_index"]
+
+
+class SourceReferenceSerializer(serializers.Serializer):
+    """A document the initiative is written from, cited by its title and section."""
+
+    document = serializers.CharField()
+    title = serializers.CharField()
+    section = serializers.CharField()
 
 
 class InitiativeListSerializer(serializers.ModelSerializer):
     domain_label = serializers.CharField(read_only=True)
     type_label = serializers.CharField(read_only=True)
+    secondary_types = serializers.ListField(child=serializers.CharField(), read_only=True)
     place = serializers.CharField(source="place_label", read_only=True)
+    sources = SourceReferenceSerializer(many=True, read_only=True)
     rank = serializers.FloatField(read_only=True, required=False, default=None)
 
     class Meta:
@@ -52,6 +62,7 @@ class InitiativeListSerializer(serializers.ModelSerializer):
             "domain_label",
             "type",
             "type_label",
+            "secondary_types",
             "carrier_name",
             "place",
             "commune_insee",
@@ -65,12 +76,14 @@ class InitiativeListSerializer(serializers.ModelSerializer):
             "start_year",
             "status",
             "beneficiaries",
-            "source_file",
+            "sources",
             "rank",
         ]
 
 
 class InitiativeSerializer(InitiativeListSerializer):
+    """One initiative with the fields of a RESOLIS sheet that its sources fill."""
+
     key_figures = KeyFigureSerializer(many=True, read_only=True)
     carrier_organization = serializers.PrimaryKeyRelatedField(read_only=True)
 
@@ -81,23 +94,36 @@ class InitiativeSerializer(InitiativeListSerializer):
             "description",
             "other_types",
             "carrier_organization",
+            "carrier_kinds",
+            "employees_count",
+            "volunteers_count",
+            "members_count",
             "commune_name",
+            "place_note",
+            "beneficiaries_note",
+            "objectives",
+            "objective_kinds",
             "key_figures",
+            "results",
             "budget_eur",
             "funding_sources",
             "partners",
             "levers",
             "difficulties",
+            "solutions",
+            "improvements",
+            "committee_assessments",
+            "committee_read_on",
             "links",
             "keywords",
-            "source_section",
+            "source_notes",
         ]
 
 
 CATALOG_PARAMETERS = [
     OpenApiParameter("q", str, description="Recherche plein texte (sans accents requis), résultats classés."),
     OpenApiParameter("domain", str, enum=typology.DOMAIN_CODES),
-    OpenApiParameter("type", str, enum=typology.TYPE_CODES),
+    OpenApiParameter("type", str, enum=typology.TYPE_CODES, description="Type principal ou secondaire."),
     OpenApiParameter("region", str, description="Nom de la région."),
     OpenApiParameter("departement", str, description="Code du département (ex. 39)."),
     OpenApiParameter("beneficiary", str, enum=typology.BENEFICIARY_CODES),
@@ -137,15 +163,34 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     def similar(self, request, slug=None):
         return Response(InitiativeListSerializer(selectors.initiative_similar(self.get_object()), many=True).data)
 
-    @extend_schema(summary="Typologies (domaines, types, publics)", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Typologies (domaines, types, publics, classements des sources et leur correspondance)",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     @action(detail=False, pagination_class=None)
     def typology(self, request):
+        def pairs(items):
+            return [{"code": c, "label": str(label)} for c, label in items]
+
         return Response(
             {
-                "domains": [{"code": c, "label": fr} for c, fr, _en in typology.DOMAINS],
-                "types": [{"code": c, "domain": d, "label": fr} for c, d, fr, _en in typology.TYPES],
-                "beneficiaries": [{"code": c, "label": label} for c, label in typology.BENEFICIARIES],
-                "other_to_miam": typology.OTHER_TO_MIAM,
+                "domains": pairs(typology.DOMAINS),
+                "types": [
+                    {"code": c, "domain": d, "label": str(label), "is_miam": c in typology.MIAM_TYPE_CODES}
+                    for c, d, label in typology.TYPES
+                ],
+                "beneficiaries": pairs(typology.BENEFICIARIES),
+                "carrier_kinds": pairs(typology.CARRIER_KINDS),
+                "objective_kinds": pairs(typology.OBJECTIVE_KINDS),
+                "committee_assessments": pairs(typology.COMMITTEE_ASSESSMENTS),
+                "other_types": pairs(typology.OTHER_TYPES),
+                "resolis_to_catalog": {
+                    code: {"default": default, "allowed": sorted(allowed)}
+                    for code, (default, allowed) in typology.RESOLIS_TO_CATALOG.items()
+                },
+                "cocolupa_to_domains": {
+                    code: sorted(domains) for code, domains in typology.COCOLUPA_TO_DOMAINS.items()
+                },
             }
         )
 

@@ -29,10 +29,11 @@ def validate_not_future_year(value) -> None:
         raise ValidationError(_("L'année %(year)s est dans le futur."), code="future_year", params={"year": value})
 
 
-DOMAIN_CHOICES = [(code, fr) for code, fr, _en in typology.DOMAINS]
-TYPE_CHOICES = [(code, fr) for code, _domain, fr, _en in typology.TYPES]
+DOMAIN_CHOICES = list(typology.DOMAINS)
+TYPE_CHOICES = [(code, label) for code, _domain, label in typology.TYPES]
 SCOPE_CHOICES = list(typology.SCOPES)
 STATUS_CHOICES = list(typology.STATUSES)
+QUALIFIER_CHOICES = list(typology.FIGURE_QUALIFIERS)
 COUNTRY_LABELS = {"FR": _("France"), "DZ": _("Algérie"), "HU": _("Hongrie"), "BE": _("Belgique"), "DE": _("Allemagne")}
 
 
@@ -52,9 +53,16 @@ class Initiative(TimeStamped):
     description = models.TextField(_("description"), blank=True)
     domain = models.CharField(_("domaine"), max_length=20, choices=DOMAIN_CHOICES, db_index=True)
     type = models.CharField(_("type d'initiative"), max_length=40, choices=TYPE_CHOICES, db_index=True)
-    other_types = models.JSONField(_("autres typologies"), default=list, blank=True)
+    # Other catalog types the source supports (typology.TYPE_CODES), the primary one excluded.
+    secondary_types = models.JSONField(_("autres types"), default=list, blank=True)
+    # The source's own classification ("resolis:farm_sales", "cocolupa:production"...).
+    other_types = models.JSONField(_("classement de la source"), default=list, blank=True)
     # Who carries it: a name from the source, and the organization when it is on MIAM.
     carrier_name = models.CharField(_("structure porteuse"), max_length=300, blank=True)
+    carrier_kinds = models.JSONField(_("type de structure porteuse"), default=list, blank=True)
+    employees_count = models.PositiveIntegerField(_("salariés"), null=True, blank=True)
+    volunteers_count = models.PositiveIntegerField(_("bénévoles"), null=True, blank=True)
+    members_count = models.PositiveIntegerField(_("adhérents"), null=True, blank=True)
     carrier_organization = models.ForeignKey(
         "actors.Organization",
         models.SET_NULL,
@@ -93,6 +101,8 @@ class Initiative(TimeStamped):
         choices=LocationPrecision.choices,
         default=LocationPrecision.NONE,
     )
+    # A place the source gives that does not fit the initiative's territory, said rather than carried.
+    place_note = models.CharField(_("remarque sur le lieu"), max_length=400, blank=True)
     # When, how it is going, for whom.
     start_year = models.PositiveSmallIntegerField(
         _("année de démarrage"),
@@ -102,19 +112,29 @@ class Initiative(TimeStamped):
     )
     status = models.CharField(_("statut"), max_length=10, choices=STATUS_CHOICES, default="active")
     beneficiaries = models.JSONField(_("publics bénéficiaires"), default=list, blank=True)
-    # Money, people, lessons.
+    beneficiaries_note = models.CharField(_("publics, selon la source"), max_length=400, blank=True)
+    objectives = models.JSONField(_("objectifs"), default=list, blank=True)
+    objective_kinds = models.JSONField(_("types d'objectifs"), default=list, blank=True)
+    # Money, people, results, lessons.
     budget_eur = models.DecimalField(
         _("budget (€)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     funding_sources = models.JSONField(_("origine des financements"), default=list, blank=True)
     partners = models.JSONField(_("partenaires"), default=list, blank=True)
-    levers = models.JSONField(_("leviers"), default=list, blank=True)
+    results = models.JSONField(_("résultats et impacts"), default=list, blank=True)
+    levers = models.JSONField(_("facteurs de réussite"), default=list, blank=True)
     difficulties = models.JSONField(_("difficultés rencontrées"), default=list, blank=True)
+    solutions = models.JSONField(_("solutions adoptées"), default=list, blank=True)
+    improvements = models.JSONField(_("améliorations envisagées"), default=list, blank=True)
+    # The RESOLIS reading committee: its assessment and the date it read the sheet.
+    committee_assessments = models.JSONField(_("appréciation du comité de lecture"), default=list, blank=True)
+    committee_read_on = models.DateField(_("fiche lue par le comité le"), null=True, blank=True)
     links = models.JSONField(_("liens"), default=list, blank=True)
     keywords = models.JSONField(_("mots-clés"), default=list, blank=True)
-    # Where the facts come from.
-    source_file = models.CharField(_("document source"), max_length=200, blank=True)
-    source_section = models.CharField(_("section du document source"), max_length=300, blank=True)
+    # Where the facts come from: [{"document": code, "title": ..., "section": ...}], the first one primary.
+    sources = models.JSONField(_("sources"), default=list, blank=True)
+    # What the source gets wrong or leaves unclear (two figures that disagree...), said to the reader.
+    source_notes = models.JSONField(_("remarques sur la source"), default=list, blank=True)
     # Search: lower-case, accent-free text (miam.text.normalize), by weight.
     search_head = models.TextField(editable=False, blank=True, default="")
     search_summary = models.TextField(editable=False, blank=True, default="")
@@ -142,11 +162,65 @@ class Initiative(TimeStamped):
 
     @property
     def type_label(self) -> str:
-        return typology.TYPE_LABELS.get(self.type, self.type)
+        return str(typology.TYPE_LABELS.get(self.type, self.type))
 
     @property
     def domain_label(self) -> str:
-        return typology.DOMAIN_LABELS.get(self.domain, self.domain)
+        return str(typology.DOMAIN_LABELS.get(self.domain, self.domain))
+
+    @property
+    def all_types(self) -> list[str]:
+        """The primary type, then the secondary ones."""
+        return [self.type, *[t for t in self.secondary_types or [] if t != self.type]]
+
+    @property
+    def type_labels(self) -> list[str]:
+        return [str(typology.TYPE_LABELS.get(code, code)) for code in self.all_types]
+
+    @property
+    def secondary_type_labels(self) -> list[str]:
+        return self.type_labels[1:]
+
+    @property
+    def other_type_labels(self) -> list[str]:
+        """The source's own classification, « typology: label »."""
+        labels = []
+        for code in self.other_types or []:
+            prefix = code.partition(":")[0]
+            name = typology.OTHER_TYPOLOGY_NAMES.get(prefix, prefix)
+            labels.append(f"{name} : {typology.OTHER_TYPE_LABELS.get(code, code)}")
+        return labels
+
+    @property
+    def carrier_kind_labels(self) -> list[str]:
+        labels = dict(typology.CARRIER_KINDS)
+        return [str(labels.get(code, code)) for code in self.carrier_kinds or []]
+
+    @property
+    def objective_kind_labels(self) -> list[str]:
+        labels = dict(typology.OBJECTIVE_KINDS)
+        return [str(labels.get(code, code)) for code in self.objective_kinds or []]
+
+    @property
+    def committee_assessment_labels(self) -> list[str]:
+        labels = dict(typology.COMMITTEE_ASSESSMENTS)
+        return [str(labels.get(code, code)) for code in self.committee_assessments or []]
+
+    @property
+    def beneficiary_labels(self) -> list[str]:
+        labels = dict(typology.BENEFICIARIES)
+        return [str(labels.get(code, code)) for code in self.beneficiaries or []]
+
+    @property
+    def has_headcounts(self) -> bool:
+        return any(n is not None for n in (self.employees_count, self.volunteers_count, self.members_count))
+
+    @property
+    def citations(self) -> list[str]:
+        """Each source as « title, § section »."""
+        return [
+            f"{s.get('title')}, § {s['section']}" if s.get("section") else str(s.get("title")) for s in self.sources
+        ]
 
     @property
     def place_label(self) -> str:
@@ -160,21 +234,24 @@ class Initiative(TimeStamped):
             label = f"{label}, {self.region}"
         country = COUNTRY_LABELS.get(self.country, self.country)
         if not label:
-            return country
+            return str(country)
         if self.country and self.country != "FR":
             label = f"{label}, {country}"
         return label
 
     def refresh_search_fields(self) -> None:
-        """Fill the normalised search columns (weights: name and keywords > tagline, summary, type > rest)."""
+        """Fill the normalised search columns (weights: name and keywords > tagline, summary, types > rest)."""
         self.search_head = search_normalize(" ".join([self.name, *[str(k) for k in self.keywords or []]]))
-        self.search_summary = search_normalize(" ".join([self.tagline, self.summary, self.type_label]))
+        self.search_summary = search_normalize(" ".join([self.tagline, self.summary, *self.type_labels]))
         body = [
             self.description,
             self.carrier_name,
             self.commune_name,
             self.region,
             self.domain_label,
+            self.beneficiaries_note,
+            *[str(p) for p in self.objectives or []],
+            *[str(p) for p in self.results or []],
             *[str(p) for p in self.partners or []],
             *[str(p) for p in self.levers or []],
         ]
@@ -193,6 +270,9 @@ class KeyFigure(models.Model):
     year = models.PositiveSmallIntegerField(
         _("année"), null=True, blank=True, validators=[MinValueValidator(1900), validate_not_future_year]
     )
+    qualifier = models.CharField(_("précision"), max_length=12, choices=QUALIFIER_CHOICES, default="", blank=True)
+    # Which of the initiative's sources gives this figure (index in Initiative.sources).
+    source_index = models.PositiveSmallIntegerField(_("source"), default=0)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -203,6 +283,10 @@ class KeyFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} {self.unit} {self.measures}".strip()
+
+    @property
+    def qualifier_label(self) -> str:
+        return str(dict(typology.FIGURE_QUALIFIERS).get(self.qualifier, "")) if self.qualifier else ""
 
 
 # --- Action plan ---------------------------------------------------------------------

@@ -154,11 +154,21 @@ def _rank_postgres(qs: QuerySet, tokens: list[str], phrase: str) -> QuerySet:
     return matched.annotate(rank=rank)
 
 
-def _with_beneficiary(qs: QuerySet, code: str) -> QuerySet:
+def _json_list_has(field: str, code: str) -> Q:
+    """The JSON list ``field`` holds ``code``."""
     if connection.vendor == "postgresql":
-        return qs.filter(beneficiaries__contains=[code])
+        return Q(**{f"{field}__contains": [code]})
     # SQLite stores JSON as text and has no containment lookup.
-    return qs.filter(beneficiaries__icontains=f'"{code}"')
+    return Q(**{f"{field}__icontains": f'"{code}"'})
+
+
+def _with_beneficiary(qs: QuerySet, code: str) -> QuerySet:
+    return qs.filter(_json_list_has("beneficiaries", code))
+
+
+def _with_type(qs: QuerySet, code: str) -> QuerySet:
+    """Primary or secondary type: an initiative filed under two types is found under both."""
+    return qs.filter(Q(type=code) | _json_list_has("secondary_types", code))
 
 
 @dataclass
@@ -189,7 +199,7 @@ def initiative_list(*, filters: CatalogFilters | None = None, published_only: bo
     if filters.domain:
         qs = qs.filter(domain=filters.domain)
     if filters.type:
-        qs = qs.filter(type=filters.type)
+        qs = _with_type(qs, filters.type)
     if filters.region:
         qs = qs.filter(region=filters.region)
     if filters.departement:
@@ -218,8 +228,8 @@ def catalog_facets() -> dict:
         {(code, name or code) for code, name in published.values_list("departement_code", "departement__name") if code}
     )
     return {
-        "domains": [(code, label) for code, label, _en in typology.DOMAINS],
-        "types": [(code, domain, label) for code, domain, label, _en in typology.TYPES],
+        "domains": list(typology.DOMAINS),
+        "types": list(typology.TYPES),
         "regions": regions,
         "departements": departements,
         "beneficiaries": list(typology.BENEFICIARIES),
@@ -228,14 +238,17 @@ def catalog_facets() -> dict:
 
 
 def initiative_similar(initiative: Initiative, *, limit: int = 4) -> list[Initiative]:
-    """Same type (strongest), same domain, shared keywords and nearness, best first."""
+    """Same primary type (strongest), a shared type, same domain, shared keywords and nearness, best first."""
     own_keywords = {normalize(k) for k in initiative.keywords or []}
+    own_types = set(initiative.all_types)
     scored = []
     others = Initiative.objects.filter(is_published=True).exclude(pk=initiative.pk)
     for other in others:
         score = 0.0
         if other.type == initiative.type:
             score += 4
+        elif own_types & set(other.all_types):
+            score += 2.5
         elif other.domain == initiative.domain:
             score += 1.5
         score += 1.0 * len(own_keywords & {normalize(k) for k in other.keywords or []})

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 
 from actors.models import Commune, Departement, Organization, Territory
 from actors.permissions import require_manage_territory
-from initiatives import typology
 from initiatives.models import (
     ActionIndicator,
     ActionPlan,
@@ -31,12 +30,12 @@ from initiatives.models import (
     KeyFigure,
     PlannedAction,
 )
+from initiatives.records import initiative_record_clean
 from miam.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "initiatives.json"
-SLUG_RE = re.compile(r"^[-a-z0-9]+$")
 
 
 def _this_year() -> int:
@@ -91,141 +90,6 @@ class LoadReport:
         }
 
 
-def _as_list(record: dict, key: str, where: str) -> list:
-    value = record.get(key) or []
-    if not isinstance(value, list):
-        raise DomainError(
-            "invalid_record",
-            _("%(where)s : « %(key)s » doit être une liste.") % {"where": where, "key": key},
-            fields={f"{where}.{key}": _("Une liste est attendue.")},
-        )
-    return value
-
-
-def initiative_record_clean(record: dict, *, index: int = 0) -> dict:
-    """Check one record of the data file and turn it into model fields (plus ``key_figures``).
-
-    Raises ``DomainError`` naming the record (slug or index) and the field.
-    """
-    where = str(record.get("slug") or f"#{index}")
-
-    def fail(field_name: str, message: str, code: str = "invalid_record"):
-        raise DomainError(
-            code,
-            _("Initiative %(where)s : %(message)s") % {"where": where, "message": message},
-            fields={f"{where}.{field_name}": message},
-        )
-
-    if not isinstance(record, dict):
-        fail("record", _("un objet est attendu."))
-    slug = str(record.get("slug") or "").strip()
-    if not slug or not SLUG_RE.match(slug):
-        fail("slug", _("identifiant absent ou invalide (lettres minuscules, chiffres et tirets)."))
-    name = str(record.get("name") or "").strip()
-    if not name:
-        fail("name", _("le nom est obligatoire."))
-    domain = record.get("domain")
-    if domain not in typology.DOMAIN_CODES:
-        fail("domain", _("domaine inconnu « %(v)s ».") % {"v": domain})
-    kind = record.get("type")
-    if kind not in typology.TYPE_CODES:
-        fail("type", _("type inconnu « %(v)s ».") % {"v": kind})
-    if typology.TYPE_DOMAIN[kind] != domain:
-        fail("type", _("le type « %(t)s » n'appartient pas au domaine « %(d)s ».") % {"t": kind, "d": domain})
-    other_types = _as_list(record, "other_types", where)
-    for code in other_types:
-        if code not in typology.OTHER_TYPE_CODES and code not in typology.TYPE_CODES:
-            fail("other_types", _("typologie inconnue « %(v)s ».") % {"v": code})
-    beneficiaries = _as_list(record, "beneficiaries", where)
-    for code in beneficiaries:
-        if code not in typology.BENEFICIARY_CODES:
-            fail("beneficiaries", _("public inconnu « %(v)s ».") % {"v": code})
-    status = record.get("status") or "unknown"
-    if status not in typology.STATUS_CODES:
-        fail("status", _("statut inconnu « %(v)s ».") % {"v": status})
-    place = record.get("place") or {}
-    if not isinstance(place, dict) or not (
-        place.get("commune") or place.get("departement") or place.get("region") or place.get("country")
-    ):
-        fail("place", _("le lieu est obligatoire (au moins le pays)."))
-    scope = place.get("scope") or "local"
-    if scope not in typology.SCOPE_CODES:
-        fail("place.scope", _("échelle inconnue « %(v)s ».") % {"v": scope})
-    insee = str(place.get("commune_insee") or "").strip()
-    if insee and not re.match(r"^[0-9][0-9AB][0-9]{3}$", insee):
-        fail("place.commune_insee", _("code INSEE invalide « %(v)s ».") % {"v": insee})
-    source = record.get("source") or {}
-    if not isinstance(source, dict) or not source.get("file"):
-        fail("source.file", _("le document source est obligatoire."))
-    start_year = record.get("start_year")
-    if start_year is not None:
-        if not isinstance(start_year, int) or start_year < 1900:
-            fail("start_year", _("année de démarrage invalide."))
-        if start_year > _this_year():
-            fail("start_year", _("l'année %(y)s est dans le futur.") % {"y": start_year}, "future_year")
-    try:
-        budget = _decimal(record.get("budget_eur"), "budget_eur", required=False)
-    except DomainError:
-        fail("budget_eur", _("budget invalide."))
-    if budget is not None and budget < 0:
-        fail("budget_eur", _("le budget ne peut pas être négatif."))
-    figures = []
-    for position, figure in enumerate(_as_list(record, "key_figures", where)):
-        label = f"key_figures.{position}"
-        if not isinstance(figure, dict):
-            fail(label, _("un objet est attendu."))
-        try:
-            value = _decimal(figure.get("value"), "value")
-        except DomainError:
-            fail(f"{label}.value", _("valeur absente ou non numérique."))
-        unit = str(figure.get("unit") or "").strip()
-        if not unit:
-            fail(f"{label}.unit", _("l'unité d'un chiffre clé est obligatoire."), "unit_required")
-        year = figure.get("year")
-        if year is not None and (not isinstance(year, int) or year < 1900):
-            fail(f"{label}.year", _("année invalide."))
-        if year is not None and year > _this_year():
-            fail(f"{label}.year", _("l'année %(y)s est dans le futur.") % {"y": year}, "future_year")
-        figures.append(
-            {
-                "value": value,
-                "unit": unit[:60],
-                "measures": str(figure.get("measures") or "")[:300],
-                "year": year,
-                "position": position,
-            }
-        )
-    lists = {key: [str(v) for v in _as_list(record, key, where)] for key in ("funding_sources", "partners", "levers")}
-    return {
-        "slug": slug,
-        "name": name[:300],
-        "tagline": str(record.get("tagline") or "")[:400],
-        "summary": str(record.get("summary") or ""),
-        "description": str(record.get("description") or ""),
-        "domain": domain,
-        "type": kind,
-        "other_types": list(other_types),
-        "carrier_name": str(record.get("carrier") or "")[:300],
-        "commune_name": str(place.get("commune") or "")[:150],
-        "commune_insee": insee,
-        "departement_code": str(place.get("departement") or "").strip()[:3],
-        "region": str(place.get("region") or "")[:100],
-        "country": str(place.get("country") or "FR").upper()[:2],
-        "scope": scope,
-        "start_year": start_year,
-        "status": status,
-        "beneficiaries": list(beneficiaries),
-        "budget_eur": budget,
-        **lists,
-        "difficulties": [str(v) for v in _as_list(record, "difficulties", where)],
-        "links": [str(v) for v in _as_list(record, "links", where)],
-        "keywords": [str(v) for v in _as_list(record, "keywords", where)],
-        "source_file": str(source.get("file"))[:200],
-        "source_section": str(source.get("section") or "")[:300],
-        "key_figures": figures,
-    }
-
-
 class _Geography:
     """Reference geography looked up once per load: communes by code, départements' points."""
 
@@ -276,6 +140,7 @@ def _locate(fields: dict, geo: _Geography) -> dict:
     return place
 
 
+#: Fields compared to tell an unchanged initiative from an updated one (key figures apart).
 _COMPARED = [
     "name",
     "tagline",
@@ -283,26 +148,40 @@ _COMPARED = [
     "description",
     "domain",
     "type",
+    "secondary_types",
     "other_types",
     "carrier_name",
+    "carrier_kinds",
+    "employees_count",
+    "volunteers_count",
+    "members_count",
     "commune_name",
     "commune_insee",
     "departement_code",
     "region",
     "country",
     "scope",
+    "place_note",
     "start_year",
     "status",
     "beneficiaries",
+    "beneficiaries_note",
+    "objectives",
+    "objective_kinds",
     "budget_eur",
     "funding_sources",
     "partners",
+    "results",
     "levers",
     "difficulties",
+    "solutions",
+    "improvements",
+    "committee_assessments",
+    "committee_read_on",
     "links",
     "keywords",
-    "source_file",
-    "source_section",
+    "sources",
+    "source_notes",
     "commune_id",
     "departement_id",
     "latitude",
@@ -313,16 +192,18 @@ _COMPARED = [
     "search_text",
 ]
 
+_FIGURE_FIELDS = ("unit", "measures", "year", "qualifier", "source_index", "position")
+
 
 def _figures_of(initiative: Initiative) -> list[tuple]:
     return [
-        (f.value.normalize(), f.unit, f.measures, f.year, f.position)
+        (f.value.normalize(), *(getattr(f, name) for name in _FIGURE_FIELDS))
         for f in initiative.key_figures.all().order_by("position", "id")
     ]
 
 
 def _wanted_figures(figures: list[dict]) -> list[tuple]:
-    return [(f["value"].normalize(), f["unit"], f["measures"], f["year"], f["position"]) for f in figures]
+    return [(f["value"].normalize(), *(f[name] for name in _FIGURE_FIELDS)) for f in figures]
 
 
 @transaction.atomic

@@ -2,9 +2,8 @@
 collective meetings (2024), then an upcoming steering committee. Deterministic, idempotent,
 and written through the services so demo data obeys the same rules as real data.
 
-The texts are written for the demo; they follow the method described in « Rapprochons les
-acteurs de l'aide alimentaire & les agriculteurs de votre territoire » (livret méthodologique
-MIAM, phase 1, 2023-2024) without quoting it.
+The texts are written for the demo; they follow the method described in the MIAM booklet
+(« Livret méthodologique MIAM, phase 1 (2023-2024) ») without quoting it.
 """
 
 from __future__ import annotations

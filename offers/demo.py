@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from actors.demo import CROIX_ROUGE_ARBOIS
 from actors.models import Organization, User
 from offers import services
 from offers.models import Match, Offer, ProductCategory
@@ -131,15 +132,19 @@ def _need_for(structure: Organization, admin: User, rng, today: dt.date):
 
 
 def _germigney_case(admin: User, today: dt.date) -> None:
-    """The booklet's case: beef at 10,80 €/kg instead of 11,80 €/kg for the Croix-Rouge grocery."""
+    """The booklet's case: beef at 10,80 €/kg instead of 11,80 €/kg for the Croix-Rouge in Arbois.
+
+    Price, portions and distribution days are the booklet's; quantities, dates, lot and reach are the
+    demo's. The booklet gives the farm no label, so the offer has none.
+    """
     farm = Organization.objects.get(name="Ferme de Germigney")
-    grocery = Organization.objects.get(name="Croix-Rouge – épicerie solidaire d'Arbois")
+    grocery = Organization.objects.get(name=CROIX_ROUGE_ARBOIS)
     beef = ProductCategory.objects.get(code="beef")
     offer = services.offer_create(
         by=admin,
         organization=farm,
         category=beef,
-        product_name="Viande de génisse en colis de 500 g et 1 kg",
+        product_name="Bœuf bourguignon de génisse, portions de 500 g et 1 kg",
         quantity=Decimal(40),
         unit="kg",
         window_start=today,
@@ -147,7 +152,7 @@ def _germigney_case(admin: User, today: dt.date) -> None:
         pricing="solidarity",
         price_per_unit=Decimal("10.80"),
         usual_price_per_unit=Decimal("11.80"),
-        labels=["AB"],
+        labels=[],
         logistics=["delivery"],
         delivery_radius_km=Decimal(25),
         recurrence="monthly",
@@ -188,7 +193,7 @@ def seed(context: dict) -> str:
             if farm.name != "Ferme de Germigney" and rng.random() < 0.7 and _offer_for(farm, admin, rng, today):
                 offers += 1
         for structure in structures.select_related("structure_profile"):
-            if structure.name.startswith("Croix-Rouge – épicerie solidaire d'Arbois"):
+            if structure.name == CROIX_ROUGE_ARBOIS:
                 continue
             for _ in range(2):
                 _need_for(structure, admin, rng, today)

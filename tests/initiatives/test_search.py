@@ -27,7 +27,7 @@ def test_epicerie_solidaire_returns_the_grocery_initiatives_first(catalog):
     # The entries named or tagged « épicerie solidaire » come before any that only mention the words.
     tagged = [i for i in results if "epicerie solidaire" in _head(i)]
     assert results[: len(tagged)] == tagged
-    assert "ferme-germigney-boeuf-croix-rouge-arbois" in [i.slug for i in tagged]
+    assert "la-salamandre-cousance" in [i.slug for i in tagged]
 
 
 def test_search_ignores_accents_case_and_plurals(catalog):
@@ -55,7 +55,7 @@ def test_light_stem_keeps_short_words():
     ("field", "value", "check"),
     [
         ("domain", "production", lambda i: i.domain == "production"),
-        ("type", "gleaning", lambda i: i.type == "gleaning"),
+        ("type", "gleaning", lambda i: "gleaning" in i.all_types),
         ("region", "Occitanie", lambda i: i.region == "Occitanie"),
         ("departement", "39", lambda i: i.departement_code == "39"),
         ("beneficiary", "students", lambda i: "students" in i.beneficiaries),
@@ -66,6 +66,16 @@ def test_filters_keep_only_matching_initiatives(catalog, field, value, check):
     assert results
     assert all(check(i) for i in results)
     assert len(results) < catalog.count()
+
+
+def test_the_type_filter_keeps_primary_and_secondary_types_and_nothing_else(catalog):
+    results = list(initiative_list(filters=CatalogFilters(type="awareness_training")))
+    primary = {i.slug for i in results if i.type == "awareness_training"}
+    secondary = {i.slug for i in results if i.type != "awareness_training"}
+    assert "cd31-atelier-sensibilisation-qualite-alimentaire" in primary
+    assert "la-salamandre-cousance" in secondary
+    expected = {i.slug for i in catalog if "awareness_training" in i.all_types}
+    assert primary | secondary == expected
 
 
 def test_search_and_filters_combine(catalog):
