@@ -22,7 +22,8 @@
       var end = lineEnd(area.selectionEnd);
       var lines = area.value.slice(start, end).split("\n");
       var text = lines.map(function (line, i) { return make(i) + line.replace(/^(#{1,6} |- |\d+\. )/, ""); }).join("\n");
-      replace(start, end, text, start, start + text.length);
+      // The caret goes after the new text, so that typing goes on (a selection would be replaced).
+      replace(start, end, text, start + text.length, start + text.length);
     }
     var actions = {
       bold: function () {

@@ -202,6 +202,42 @@ def _check(page, name: str, width: int) -> list[str]:
     return problems, size["h"]
 
 
+def _officer_tools_work(browser, live_server, officer) -> list[str]:
+    """Select-all on the invitations and the minutes' toolbar and preview, in the browser."""
+    from meetings.models import Meeting
+
+    meeting = Meeting.objects.filter(organizers=officer, starts_at__gte=timezone.now()).first() or (
+        Meeting.objects.filter(territory__roles__user=officer).order_by("-starts_at").first()
+    )
+    problems = []
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP, locale="fr-FR")
+    context.set_default_timeout(15_000)
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost).*"), lambda route: route.abort())
+    context.add_cookies([_session_cookie(officer, live_server)])
+    page = context.new_page()
+    page.goto(f"/reunions/{meeting.pk}/invitations/")
+    boxes = page.locator('input[name="organizations"]')
+    if boxes.count() > 1:
+        page.locator("label[for=select-all-organizations]").click()
+        if page.locator('input[name="organizations"]:not(:checked)').count():
+            problems.append("invitations: « Tout sélectionner » left boxes unchecked")
+    page.goto(f"/reunions/{meeting.pk}/suivi/")
+    page.fill("#id_body", "")
+    page.locator('[data-md="heading"]').click()
+    page.keyboard.type("Décisions")
+    page.locator("#id_body").press("End")
+    page.keyboard.press("Enter")
+    page.locator('[data-md="bold"]').click()
+    if "## Décisions" not in page.input_value("#id_body") or "**texte en gras**" not in page.input_value("#id_body"):
+        problems.append(f"minutes toolbar wrote {page.input_value('#id_body')!r}")
+    page.get_by_role("button", name="Aperçu").click()
+    page.locator("#minutes-preview strong").wait_for()
+    if page.locator("#minutes-preview h2").inner_text() != "Décisions":
+        problems.append("minutes preview does not show the heading")
+    context.close()
+    return problems
+
+
 def test_the_key_pages_work_on_a_phone_and_a_desktop_in_french(browser, live_server, artifacts):
     from actors.models import User
 
@@ -238,6 +274,7 @@ def test_the_key_pages_work_on_a_phone_and_a_desktop_in_french(browser, live_ser
                 heights.append(f"{name} @{width}px: {height} px")
                 page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=height < 8000)
             context.close()
+    problems += _officer_tools_work(browser, live_server, User.objects.get(email=LOGINS["officer"]))
     (ARTIFACTS / "page-heights.txt").write_text("\n".join(heights) + "\n")
     (ARTIFACTS / "first-touch-problems.txt").write_text("\n".join(problems) + "\n")
     assert not problems, "\n".join(problems)
