@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -23,19 +24,81 @@ from rest_framework.response import Response
 
 from actors import selectors as actor_selectors
 from actors import services
-from actors.models import POPULATION_YEAR, ApiKey, Commune, FarmProfile, Organization, StructureProfile, Territory
+from actors.filters import OrganizationFilter
+from actors.models import (
+    POPULATION_YEAR,
+    PRODUCER_KINDS,
+    ApiKey,
+    Commune,
+    FarmProfile,
+    Organization,
+    StructureProfile,
+    Territory,
+)
 from actors.permissions import (
     api_key_of,
     as_user,
+    can_see_private_fields,
     editable_organizations,
     is_staff,
     officer_territory_ids,
 )
+from actors.selectors import annotate_public_point
+from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
+from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView
+from miam.filters import SafeOrderingFilter, clean_text
 from miam.pagination import PageOrSyncPagination
-from offers.api import ERRORS_READ, ERRORS_WRITE, ErrorSerializer, PointMixin
-from offers.filters import OrganizationFilter, SafeOrderingFilter, _clean_text
-from offers.models import ProductCategory
-from offers.selectors import annotate_public_point
+from products.labels import FARM_LABELS
+from products.models import ProductCategory
+
+# --- Places and brief mentions, shared with the offers API ------------------------------
+
+
+def principal_of(request):
+    """Who calls: a person, an API key's principal, or an anonymous visitor."""
+    return getattr(request, "user", None)
+
+
+class PointMixin(serializers.Serializer):
+    """The place shown: exact for those allowed to see it, the commune's point otherwise."""
+
+    latitude = serializers.SerializerMethodField()
+    longitude = serializers.SerializerMethodField()
+    location_is_exact = serializers.SerializerMethodField()
+
+    point_prefix = "organization"
+
+    def _point(self, obj) -> tuple[float | None, float | None, bool]:
+        if hasattr(obj, "point_lat"):
+            return obj.point_lat, obj.point_lon, bool(obj.is_exact)
+        organization = getattr(obj, self.point_prefix) if self.point_prefix else obj
+        request = self.context.get("request")
+        if can_see_private_fields(principal_of(request), organization):
+            return organization.latitude, organization.longitude, True
+        return organization.commune.latitude, organization.commune.longitude, False
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_latitude(self, obj):
+        return self._point(obj)[0]
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_longitude(self, obj):
+        return self._point(obj)[1]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_location_is_exact(self, obj):
+        return self._point(obj)[2]
+
+
+class OrganizationBriefSerializer(serializers.ModelSerializer):
+    commune = serializers.CharField(source="commune.insee_code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind", "commune", "commune_name"]
+        read_only_fields = fields
+
 
 # --- Territories -------------------------------------------------------------------------
 
@@ -175,7 +238,7 @@ class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            results = actor_selectors.commune_search(q=_clean_text(self.request.query_params.get("q", "")))
+            results = actor_selectors.commune_search(q=clean_text(self.request.query_params.get("q", "")))
             return list(results)
         return Commune.objects.select_related("departement")
 
@@ -289,7 +352,7 @@ class OrganizationSerializer(PointMixin, serializers.ModelSerializer):
 
 
 class FarmProfileWriteSerializer(serializers.Serializer):
-    labels = serializers.ListField(child=serializers.ChoiceField(choices=list(services.FARM_LABELS)), required=False)
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=list(FARM_LABELS)), required=False)
     delivery_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
     vehicle = serializers.ChoiceField(choices=FarmProfile.Vehicle.choices, required=False)
     accepts_donation = serializers.BooleanField(required=False)
@@ -643,6 +706,42 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(ApiKeySerializer(key).data)
 
 
+# --- GeoJSON layers for maps -------------------------------------------------------------
+
+
+class OrganizationLayerView(GeoLayerView):
+    filterset_class = OrganizationFilter
+    kinds: tuple[str, ...] = ()
+    fields = ("name", "kind", "commune__name", "commune__insee_code")
+
+    def get_queryset(self):
+        qs = Organization.objects.filter(is_active=True, kind__in=self.kinds).order_by("name", "id")
+        return annotate_public_point(qs, principal_of(self.request), prefix="")
+
+    def properties(self, row):
+        return {
+            "name": row["name"],
+            "kind": row["kind"],
+            "commune": row["commune__insee_code"],
+            "commune_name": row["commune__name"],
+            "exact": row["is_exact"],
+        }
+
+
+@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
+class FarmLayerView(OrganizationLayerView):
+    """Farms and processors, at their commune's point unless you may see the exact place."""
+
+    kinds = PRODUCER_KINDS
+
+
+@extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
+class StructureLayerView(OrganizationLayerView):
+    """Food-aid structures, at their commune's point unless you may see the exact place."""
+
+    kinds = (Organization.Kind.FOOD_AID,)
+
+
 def register(router) -> None:
     """Add this app's viewsets to the v1 router."""
     router.register("territories", TerritoryViewSet, basename="territory")
@@ -653,10 +752,14 @@ def register(router) -> None:
 
 urlpatterns: list = [
     path("me/", MeView.as_view(), name="api-me"),
+    path("geo/farms/", FarmLayerView.as_view(), name="geo-farms"),
+    path("geo/structures/", StructureLayerView.as_view(), name="geo-structures"),
 ]
 
 __all__ = [
     "ApiKeySerializer",
+    "OrganizationBriefSerializer",
+    "PointMixin",
     "CommuneSerializer",
     "OrganizationSerializer",
     "TerritorySerializer",

@@ -14,7 +14,14 @@ class ActorsConfig(AppConfig):
     name = "actors"
     verbose_name = _("Acteurs et territoires")
 
-    def ready(self):
+    def ready(self) -> None:
+        from actors import map_layers
+        from actors.models import Organization
+        from miam import api_cache, maps
+
+        api_cache.invalidate_on_change(Organization)
+        for layer in map_layers.LAYERS:
+            maps.register(layer)
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         user_logged_in.connect(_territory_follows_the_person, dispatch_uid="miam-territory-login")

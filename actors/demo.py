@@ -17,7 +17,7 @@ from django.db import transaction
 
 from actors import services
 from actors.models import Commune, Membership, Organization, Territory, TerritoryRole, User
-from offers.models import ProductCategory
+from products.models import ProductCategory
 
 DEMO_PASSWORD = "miam-demo-2026"
 #: The booklet's name for the Croix-Rouge's branch in Arbois.

@@ -66,7 +66,7 @@ class OrganizationForm(forms.Form):
     def __init__(self, *args, organization, communes, **kwargs):
         super().__init__(*args, **kwargs)
         from actors.models import FarmProfile, Organization, StructureProfile
-        from actors.services import FARM_LABELS
+        from products.labels import FARM_LABELS
 
         self.organization = organization
         self.fields["commune"].choices = [(c.insee_code, f"{c.name} ({c.insee_code})") for c in communes]

@@ -228,6 +228,12 @@ class Organization(TimeStamped):
         super().save(*args, **kwargs)
 
 
+#: Organizations that produce food: they post offers, they are the map's farms.
+PRODUCER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
+#: Organizations that receive food: they post needs.
+RECIPIENT_KINDS = (Organization.Kind.FOOD_AID,)
+
+
 class FarmProfile(models.Model):
     class Vehicle(models.TextChoices):
         NONE = "none", _("aucun")
@@ -236,7 +242,7 @@ class FarmProfile(models.Model):
 
     organization = models.OneToOneField(Organization, models.CASCADE, related_name="farm_profile")
     productions = models.ManyToManyField(
-        "offers.ProductCategory", blank=True, related_name="farms", verbose_name=_("productions")
+        "products.ProductCategory", blank=True, related_name="farms", verbose_name=_("productions")
     )
     labels = models.JSONField(_("labels"), default=list, blank=True)
     delivery_radius_km = models.DecimalField(

@@ -41,7 +41,8 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
-from miam.errors import DomainError, NotAllowed
+from miam.errors import DomainError, NotAllowed, invalid, validate_model
+from products.labels import FARM_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -70,33 +71,6 @@ STRUCTURE_FIELDS = (
     "monthly_budget_eur",
     "gleaning_volunteers",
 )
-FARM_LABELS = {
-    "AB": "Agriculture biologique",
-    "HVE": "Haute valeur environnementale",
-    "NP": "Nature & Progrès",
-    "DEMETER": "Demeter",
-    "BBC": "Bio Cohérence",
-    "LR": "Label Rouge",
-    "AOP": "AOP / AOC",
-    "IGP": "IGP",
-    "BF": "Bienvenue à la ferme",
-}
-FARM_LABEL_CODES = list(FARM_LABELS)
-
-
-def _invalid(field: str, message: str, code: str = "invalid") -> DomainError:
-    return DomainError(code, _("Certaines données sont invalides."), fields={field: [message]})
-
-
-def _full_clean(instance, exclude=None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as error:
-        from miam.errors import validation_error_fields
-
-        raise DomainError(
-            "invalid", _("Certaines données sont invalides."), fields=validation_error_fields(error)
-        ) from error
 
 
 # --- Reference geography -------------------------------------------------------------
@@ -108,18 +82,18 @@ def commune_get(code) -> Commune:
     try:
         return Commune.objects.select_related("departement").get(insee_code=str(code).strip())
     except Commune.DoesNotExist:
-        raise _invalid("commune", _("Commune inconnue : « %(code)s ».") % {"code": code}, "unknown_commune") from None
+        raise invalid("commune", _("Commune inconnue : « %(code)s ».") % {"code": code}, "unknown_commune") from None
 
 
 def _check_coordinates(latitude, longitude) -> tuple[float, float]:
     try:
         lat, lon = float(latitude), float(longitude)
     except (TypeError, ValueError):
-        raise _invalid("latitude", _("Coordonnées invalides."), "invalid_coordinates") from None
+        raise invalid("latitude", _("Coordonnées invalides."), "invalid_coordinates") from None
     if not -90 <= lat <= 90:
-        raise _invalid("latitude", _("La latitude doit être comprise entre -90 et 90."), "latitude_out_of_range")
+        raise invalid("latitude", _("La latitude doit être comprise entre -90 et 90."), "latitude_out_of_range")
     if not -180 <= lon <= 180:
-        raise _invalid("longitude", _("La longitude doit être comprise entre -180 et 180."), "longitude_out_of_range")
+        raise invalid("longitude", _("La longitude doit être comprise entre -180 et 180."), "longitude_out_of_range")
     return lat, lon
 
 
@@ -127,9 +101,9 @@ def _check_radius(field: str, value) -> Decimal:
     try:
         radius = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise _invalid(field, _("Nombre invalide.")) from None
+        raise invalid(field, _("Nombre invalide.")) from None
     if radius < 0:
-        raise _invalid(field, _("Le rayon ne peut pas être négatif."), "negative_radius")
+        raise invalid(field, _("Le rayon ne peut pas être négatif."), "negative_radius")
     return radius
 
 
@@ -138,24 +112,24 @@ def _check_radius(field: str, value) -> Decimal:
 
 def _apply_profile(organization: Organization, farm: dict | None, structure: dict | None) -> None:
     if farm is not None and organization.kind != Organization.Kind.FARM:
-        raise _invalid("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
+        raise invalid("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
     if structure is not None and organization.kind != Organization.Kind.FOOD_AID:
-        raise _invalid("structure_profile", _("Seule une structure d'aide alimentaire a ce profil."), "wrong_kind")
+        raise invalid("structure_profile", _("Seule une structure d'aide alimentaire a ce profil."), "wrong_kind")
     if organization.kind == Organization.Kind.FARM:
         profile, _created = FarmProfile.objects.get_or_create(organization=organization)
         farm = dict(farm or {})
         productions = farm.pop("productions", None)
         for field, value in farm.items():
             if field not in FARM_FIELDS:
-                raise _invalid(f"farm_profile.{field}", _("Champ inconnu."))
+                raise invalid(f"farm_profile.{field}", _("Champ inconnu."))
             if field == "delivery_radius_km":
                 value = _check_radius(f"farm_profile.{field}", value)
             if field == "labels":
                 unknown = [label for label in value if label not in FARM_LABELS]
                 if unknown:
-                    raise _invalid("farm_profile.labels", _("Label inconnu : %(l)s.") % {"l": ", ".join(unknown)})
+                    raise invalid("farm_profile.labels", _("Label inconnu : %(l)s.") % {"l": ", ".join(unknown)})
             setattr(profile, field, value)
-        _full_clean(profile, exclude=["organization"])
+        validate_model(profile, exclude=["organization"])
         profile.save()
         if productions is not None:
             profile.productions.set(productions)
@@ -168,13 +142,13 @@ def _apply_profile(organization: Organization, farm: dict | None, structure: dic
             )
         for field, value in structure.items():
             if field not in STRUCTURE_FIELDS:
-                raise _invalid(f"structure_profile.{field}", _("Champ inconnu."))
+                raise invalid(f"structure_profile.{field}", _("Champ inconnu."))
             if field == "pickup_radius_km":
                 value = _check_radius(f"structure_profile.{field}", value)
             if field == "monthly_budget_eur" and Decimal(str(value)) < 0:
-                raise _invalid(f"structure_profile.{field}", _("Le budget ne peut pas être négatif."))
+                raise invalid(f"structure_profile.{field}", _("Le budget ne peut pas être négatif."))
             setattr(profile, field, value)
-        _full_clean(profile, exclude=["organization"])
+        validate_model(profile, exclude=["organization"])
         profile.save()
 
 
@@ -197,11 +171,11 @@ def organization_create(
     anyone signed in may register their own organization (they become its admin)."""
     require_write(by)
     if kind not in Organization.Kind.values:
-        raise _invalid("kind", _("Type d'acteur inconnu."), "unknown_kind")
+        raise invalid("kind", _("Type d'acteur inconnu."), "unknown_kind")
     commune = commune_get(commune)
     unknown = set(fields) - set(ORG_FIELDS)
     if unknown:
-        raise _invalid(sorted(unknown)[0], _("Champ inconnu."))
+        raise invalid(sorted(unknown)[0], _("Champ inconnu."))
     if latitude is not None or longitude is not None:
         lat, lon = _check_coordinates(latitude, longitude)
         precision = Organization.Precision.ADDRESS
@@ -219,7 +193,7 @@ def organization_create(
         **fields,
     )
     organization.siret = (organization.siret or "").replace(" ", "")
-    _full_clean(organization)
+    validate_model(organization)
     user = as_user(by)
     from actors.permissions import api_key_of, officer_territory_ids
 
@@ -254,7 +228,7 @@ def organization_update(
     require_edit_organization(by, organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if "kind" in fields and fields["kind"] != organization.kind:
-        raise _invalid("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
+        raise invalid("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
     fields.pop("kind", None)
     relocate = False
     if "commune" in fields:
@@ -265,7 +239,7 @@ def organization_update(
     latitude, longitude = fields.pop("latitude", None), fields.pop("longitude", None)
     for field, value in fields.items():
         if field not in ORG_FIELDS + ("address",):
-            raise _invalid(field, _("Champ inconnu."))
+            raise invalid(field, _("Champ inconnu."))
         setattr(organization, field, value)
     if latitude is not None or longitude is not None:
         organization.latitude, organization.longitude = _check_coordinates(latitude, longitude)
@@ -275,7 +249,7 @@ def organization_update(
         organization.latitude, organization.longitude = point.latitude, point.longitude
         organization.location_precision = point.precision
     organization.siret = (organization.siret or "").replace(" ", "")
-    _full_clean(organization)
+    validate_model(organization)
     organization.save()
     _apply_profile(organization, farm_profile, structure_profile)
     return organization
@@ -285,7 +259,7 @@ def organization_update(
 def membership_set(*, by, organization: Organization, user: User, role: str = Membership.Role.MEMBER) -> Membership:
     require_edit_organization(by, organization)
     if role not in Membership.Role.values:
-        raise _invalid("role", _("Rôle inconnu."))
+        raise invalid("role", _("Rôle inconnu."))
     membership, _created = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
     )
@@ -318,7 +292,7 @@ def territory_create(*, by, name: str, slug: str = "", epci_codes: list[str] | N
     if carrier is not None:
         _check_carrier(carrier)
         territory.carrier = carrier
-    _full_clean(territory)
+    validate_model(territory)
     territory.save()
     if epci_codes:
         territory_set_perimeter(territory=territory, by=by, epci_codes=epci_codes)
@@ -327,7 +301,7 @@ def territory_create(*, by, name: str, slug: str = "", epci_codes: list[str] | N
 
 def _check_carrier(carrier: Organization) -> None:
     if carrier.kind != Organization.Kind.COLLECTIVITE:
-        raise _invalid("carrier", _("La structure porteuse d'un PAT doit être une collectivité."), "wrong_kind")
+        raise invalid("carrier", _("La structure porteuse d'un PAT doit être une collectivité."), "wrong_kind")
 
 
 @transaction.atomic
@@ -336,12 +310,12 @@ def territory_update(*, territory: Territory, by, carrier=None, **fields) -> Ter
     territory = Territory.objects.select_for_update().get(pk=territory.pk)
     for field, value in fields.items():
         if field in {"id", "pk", "population", "outline", "communes"}:
-            raise _invalid(field, _("Ce champ est calculé."))
+            raise invalid(field, _("Ce champ est calculé."))
         setattr(territory, field, value)
     if carrier is not None:
         _check_carrier(carrier)
         territory.carrier = carrier
-    _full_clean(territory)
+    validate_model(territory)
     territory.save()
     return territory
 
@@ -357,18 +331,18 @@ def territory_set_perimeter(
     known_epci = set(EPCI.objects.filter(code__in=epci_codes).values_list("code", flat=True))
     missing = [c for c in epci_codes if c not in known_epci]
     if missing:
-        raise _invalid("epci_codes", _("EPCI inconnu : %(codes)s.") % {"codes": ", ".join(missing)}, "unknown_epci")
+        raise invalid("epci_codes", _("EPCI inconnu : %(codes)s.") % {"codes": ", ".join(missing)}, "unknown_epci")
     communes = list(Commune.objects.filter(epci__code__in=epci_codes)) + list(
         Commune.objects.filter(insee_code__in=commune_codes)
     )
     found = {c.insee_code for c in communes}
     missing = [c for c in commune_codes if c not in found]
     if missing:
-        raise _invalid(
+        raise invalid(
             "commune_codes", _("Commune inconnue : %(codes)s.") % {"codes": ", ".join(missing)}, "unknown_commune"
         )
     if not communes:
-        raise _invalid("epci_codes", _("Le périmètre ne peut pas être vide."), "empty_perimeter")
+        raise invalid("epci_codes", _("Le périmètre ne peut pas être vide."), "empty_perimeter")
     territory.communes.set(communes)
     territory.epci_codes = ",".join(epci_codes)
     territory.population = sum(c.population for c in {c.pk: c for c in communes}.values())
@@ -381,7 +355,7 @@ def territory_set_perimeter(
 def territory_role_set(*, by, territory: Territory, user: User, role: str) -> TerritoryRole:
     require_manage_territory(by, territory)
     if role not in TerritoryRole.Role.values:
-        raise _invalid("role", _("Rôle inconnu."))
+        raise invalid("role", _("Rôle inconnu."))
     territory_role, _created = TerritoryRole.objects.update_or_create(
         user=user, territory=territory, defaults={"role": role}
     )
@@ -409,17 +383,17 @@ def invitation_create(
 
         validate_email(email)
     except ValidationError:
-        raise _invalid("email", _("Adresse e-mail invalide."), "invalid_email") from None
+        raise invalid("email", _("Adresse e-mail invalide."), "invalid_email") from None
     if organization is None and territory is None:
-        raise _invalid("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
+        raise invalid("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
     if organization is not None:
         require_edit_organization(by, organization)
         if organization_role not in Membership.Role.values:
-            raise _invalid("organization_role", _("Rôle inconnu."))
+            raise invalid("organization_role", _("Rôle inconnu."))
     if territory is not None:
         require_manage_territory(by, territory)
         if territory_role not in TerritoryRole.Role.values:
-            raise _invalid("territory_role", _("Rôle inconnu."))
+            raise invalid("territory_role", _("Rôle inconnu."))
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email,
@@ -505,13 +479,13 @@ def apikey_create(
 ) -> tuple[ApiKey, str]:
     """Create a key scoped to one organization or one territory; the raw key is shown once."""
     if (organization is None) == (territory is None):
-        raise _invalid("organization", _("Une clé vise exactement une organisation ou un territoire."), "scope")
+        raise invalid("organization", _("Une clé vise exactement une organisation ou un territoire."), "scope")
     if organization is not None:
         require_edit_organization(by, organization)
     else:
         require_manage_territory(by, territory)
     if not (name or "").strip():
-        raise _invalid("name", _("Donnez un nom à la clé."))
+        raise invalid("name", _("Donnez un nom à la clé."))
     raw, prefix, key_hash = ApiKey.generate()
     key = ApiKey.objects.create(
         name=name.strip(),
@@ -605,9 +579,9 @@ def user_update(*, user: User, by, **fields) -> User:
         raise NotAllowed()
     for field, value in fields.items():
         if field not in PROFILE_FIELDS:
-            raise _invalid(field, _("Champ inconnu."))
+            raise invalid(field, _("Champ inconnu."))
         setattr(user, field, value)
-    _full_clean(user, exclude=["password"])
+    validate_model(user, exclude=["password"])
     user.save(update_fields=list(fields))
     return user
 

@@ -35,6 +35,7 @@ from actors.permissions import (
     can_manage_territory,
     can_see_private_fields,
 )
+from miam import sections
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -167,8 +168,6 @@ def organization_detail(request, pk):
     organization = get_object_or_404(
         Organization.objects.select_related("commune", "commune__departement"), pk=pk, is_active=True
     )
-    from offers.models import OPEN_STATUSES
-
     private = can_see_private_fields(request.user, organization)
     can_edit = request.user.is_authenticated and can_edit_organization(request.user, organization)
     members = []
@@ -183,8 +182,7 @@ def organization_detail(request, pk):
         "structure_profile": getattr(organization, "structure_profile", None)
         if organization.kind == "food_aid"
         else None,
-        "offers": list(organization.offers.filter(status__in=OPEN_STATUSES).select_related("category")[:50]),
-        "needs": list(organization.needs.filter(status__in=OPEN_STATUSES)[:50]),
+        **sections.context("organization_detail", organization=organization, user=request.user),
         "title": organization.name,
         "breadcrumb": _crumbs(organization.name, (reverse("actors:directory"), _("Acteurs"))),
     }

@@ -19,8 +19,14 @@ from rest_framework.response import Response
 from actors.models import Commune, Organization, Territory, User
 from actors.permissions import officer_territory_ids
 from initiatives.models import Initiative, PlannedAction
-from meetings import ics, selectors, services
+from meetings import ics, selectors
 from meetings.models import Action, ActionNote, Decision, DiagnosticInterview, Meeting, Minutes, Registration
+from meetings.services import actions as action_services
+from meetings.services import interviews as interview_services
+from meetings.services import invitations as invitation_services
+from meetings.services import meetings as meeting_services
+from meetings.services import minutes as minutes_services
+from meetings.services import registrations as registration_services
 from meetings.templatetags.meetings_tags import render_markdown
 from miam.errors import NotAllowed
 
@@ -348,7 +354,7 @@ def _register(request, meeting: Meeting) -> Response:
         if user is None or not user.is_authenticated:
             raise NotAllowed(_("Indiquez une organisation ou le nom d'une personne sans compte."))
         kwargs = {"user": user}
-    registration = services.registration_create(by=request.user, meeting=meeting, **kwargs, **data)
+    registration = registration_services.registration_create(by=request.user, meeting=meeting, **kwargs, **data)
     return Response(
         RegistrationSerializer(registration, context=_registration_context(request)).data,
         status=status.HTTP_201_CREATED,
@@ -374,9 +380,11 @@ class MeetingViewSet(viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         territory = data.pop("territory")
         discussed = data.pop("discussed_actions", None)
-        meeting = services.meeting_create(by=self.request.user, territory=territory, **data)
+        meeting = meeting_services.meeting_create(by=self.request.user, territory=territory, **data)
         if discussed is not None:
-            services.meeting_discussed_actions_set(by=self.request.user, meeting=meeting, planned_actions=discussed)
+            meeting_services.meeting_discussed_actions_set(
+                by=self.request.user, meeting=meeting, planned_actions=discussed
+            )
         serializer.instance = meeting
 
     @transaction.atomic
@@ -386,9 +394,13 @@ class MeetingViewSet(viewsets.ModelViewSet):
         discussed = data.pop("discussed_actions", None)
         meeting = serializer.instance
         if data or organizers is not None:
-            meeting = services.meeting_update(by=self.request.user, meeting=meeting, organizers=organizers, **data)
+            meeting = meeting_services.meeting_update(
+                by=self.request.user, meeting=meeting, organizers=organizers, **data
+            )
         if discussed is not None:
-            services.meeting_discussed_actions_set(by=self.request.user, meeting=meeting, planned_actions=discussed)
+            meeting_services.meeting_discussed_actions_set(
+                by=self.request.user, meeting=meeting, planned_actions=discussed
+            )
         serializer.instance = meeting
 
     @extend_schema(request=RegisterSerializer, responses={201: RegistrationSerializer})
@@ -404,13 +416,15 @@ class MeetingViewSet(viewsets.ModelViewSet):
     def invite(self, request, pk=None):
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = services.meeting_invite(by=request.user, meeting=self.get_object(), **serializer.validated_data)
+        created = invitation_services.meeting_invite(
+            by=request.user, meeting=self.get_object(), **serializer.validated_data
+        )
         return Response({"invited": len(created)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: MeetingSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def cancel(self, request, pk=None):
-        meeting = services.meeting_cancel(by=request.user, meeting=self.get_object())
+        meeting = meeting_services.meeting_cancel(by=request.user, meeting=self.get_object())
         return Response(MeetingSerializer(meeting, context={"request": request}).data)
 
     @extend_schema(request=AttendanceSerializer, responses={200: dict})
@@ -426,7 +440,7 @@ class MeetingViewSet(viewsets.ModelViewSet):
             return Response(selectors.attendance_stats(meeting))
         serializer = AttendanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        stats = services.attendance_set(
+        stats = registration_services.attendance_set(
             by=request.user, meeting=meeting, present_ids=serializer.validated_data["present"]
         )
         return Response(stats)
@@ -442,7 +456,7 @@ class MeetingViewSet(viewsets.ModelViewSet):
             return Response(MinutesSerializer(minutes).data)
         serializer = MinutesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        minutes = services.minutes_save(
+        minutes = minutes_services.minutes_save(
             by=request.user,
             meeting=meeting,
             body=serializer.validated_data.get("body", ""),
@@ -492,7 +506,7 @@ class RegistrationViewSet(
     def partial_update(self, request, *args, **kwargs):
         serializer = RegistrationUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        registration = services.registration_update(
+        registration = registration_services.registration_update(
             by=request.user, registration=self.get_object(), **serializer.validated_data
         )
         return Response(self.get_serializer(registration).data)
@@ -503,7 +517,7 @@ class RegistrationViewSet(
     @extend_schema(request=None, responses={200: RegistrationSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        registration = services.registration_cancel(by=request.user, registration=self.get_object())
+        registration = registration_services.registration_cancel(by=request.user, registration=self.get_object())
         return Response(self.get_serializer(registration).data)
 
     @extend_schema(
@@ -516,7 +530,9 @@ class RegistrationViewSet(
         if attended not in (True, False, None, "true", "false"):
             raise serializers.ValidationError({"attended": [_("Valeur attendue : true, false ou null.")]})
         attended = {"true": True, "false": False}.get(attended, attended)
-        registration = services.attendance_mark(by=request.user, registration=self.get_object(), attended=attended)
+        registration = registration_services.attendance_mark(
+            by=request.user, registration=self.get_object(), attended=attended
+        )
         return Response(self.get_serializer(registration).data)
 
 
@@ -534,18 +550,18 @@ class DecisionViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = services.decision_create(
+        serializer.instance = minutes_services.decision_create(
             by=self.request.user, meeting=data["meeting"], text=data["text"], **self._links(data)
         )
 
     def perform_update(self, serializer):
         data = serializer.validated_data
-        serializer.instance = services.decision_update(
+        serializer.instance = minutes_services.decision_update(
             by=self.request.user, decision=serializer.instance, text=data.get("text"), **self._links(data)
         )
 
     def perform_destroy(self, instance):
-        services.decision_delete(by=self.request.user, decision=instance)
+        minutes_services.decision_delete(by=self.request.user, decision=instance)
 
 
 class ActionViewSet(viewsets.ModelViewSet):
@@ -566,19 +582,19 @@ class ActionViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         meeting = data.pop("meeting")
-        serializer.instance = services.action_create(by=self.request.user, meeting=meeting, **data)
+        serializer.instance = action_services.action_create(by=self.request.user, meeting=meeting, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("meeting", None)
-        serializer.instance = services.action_update(by=self.request.user, action=serializer.instance, **data)
+        serializer.instance = action_services.action_update(by=self.request.user, action=serializer.instance, **data)
 
     @extend_schema(request=ActionNoteCreateSerializer, responses={201: ActionNoteSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
         serializer = ActionNoteCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        note = services.action_note_add(by=request.user, action=self.get_object(), **serializer.validated_data)
+        note = action_services.action_note_add(by=request.user, action=self.get_object(), **serializer.validated_data)
         return Response(ActionNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
@@ -594,7 +610,7 @@ class DiagnosticInterviewViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.interview_create(
+        serializer.instance = interview_services.interview_create(
             by=self.request.user,
             territory=data.pop("territory"),
             organization=data.pop("organization"),
@@ -605,10 +621,12 @@ class DiagnosticInterviewViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("territory", None)
-        serializer.instance = services.interview_update(by=self.request.user, interview=serializer.instance, **data)
+        serializer.instance = interview_services.interview_update(
+            by=self.request.user, interview=serializer.instance, **data
+        )
 
     def perform_destroy(self, instance):
-        services.interview_delete(by=self.request.user, interview=instance)
+        interview_services.interview_delete(by=self.request.user, interview=instance)
 
 
 def register(router) -> None:

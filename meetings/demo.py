@@ -16,8 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from actors.models import Organization, Territory, TerritoryRole
-from meetings import services
 from meetings.models import DiagnosticInterview, Meeting
+from meetings.services import actions as action_services
+from meetings.services import interviews as interview_services
+from meetings.services import meetings as meeting_services
+from meetings.services import minutes as minutes_services
+from meetings.services import registrations as registration_services
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -118,7 +122,7 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         interviewed = rng.sample(farms, min(5, len(farms))) + structures[:5]
         for n, org in enumerate(interviewed):
             answers = INTERVIEW_ANSWERS.get(org.kind, INTERVIEW_ANSWERS[Organization.Kind.FARM])
-            services.interview_create(
+            interview_services.interview_create(
                 by=officer,
                 territory=territory,
                 organization=org,
@@ -134,7 +138,7 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         if Meeting.objects.filter(territory=territory, title=title).exists():
             continue
         starts = _local(2024, month, day + index, hour)
-        meeting = services.meeting_create(
+        meeting = meeting_services.meeting_create(
             by=officer,
             territory=territory,
             title=title,
@@ -148,23 +152,27 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         )
         created += 1
         participants = rng.sample(farms, min(len(farms), 6)) + rng.sample(structures, min(len(structures), 5))
-        regs = [services.registration_create(by=officer, meeting=meeting, organization=o) for o in participants]
+        regs = [
+            registration_services.registration_create(by=officer, meeting=meeting, organization=o) for o in participants
+        ]
         regs.append(
-            services.registration_create(
+            registration_services.registration_create(
                 by=officer, meeting=meeting, guest_name="Habitante du comité citoyen", guest_consent=True
             )
         )
         present = [r.pk for r in regs if rng.random() < 0.8]
-        services.attendance_set(by=officer, meeting=meeting, present_ids=present)
-        services.minutes_save(by=officer, meeting=meeting, body=minutes, is_published=True)
+        registration_services.attendance_set(by=officer, meeting=meeting, present_ids=present)
+        minutes_services.minutes_save(by=officer, meeting=meeting, body=minutes, is_published=True)
         made = []
         for k, text in enumerate(decisions):
             planned = plan_actions[k] if n == 2 and k < len(plan_actions) else None
-            made.append(services.decision_create(by=officer, meeting=meeting, text=text, planned_action=planned))
+            made.append(
+                minutes_services.decision_create(by=officer, meeting=meeting, text=text, planned_action=planned)
+            )
         if n == 2 and plan_actions:
-            services.meeting_discussed_actions_set(by=officer, meeting=meeting, planned_actions=plan_actions)
+            meeting_services.meeting_discussed_actions_set(by=officer, meeting=meeting, planned_actions=plan_actions)
         if n == 2:
-            services.action_create(
+            action_services.action_create(
                 by=officer,
                 meeting=meeting,
                 title="Recenser les parcelles et les dates possibles de glanage",
@@ -173,7 +181,7 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
                 decision=made[0],
                 status="done",
             )
-            services.action_create(
+            action_services.action_create(
                 by=officer,
                 meeting=meeting,
                 title="Vérifier l'assurance des bénévoles pour le glanage",
@@ -181,7 +189,7 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
                 due_date=date(2025, 1, 31),
                 decision=made[0],
             )
-            services.action_create(
+            action_services.action_create(
                 by=officer,
                 meeting=meeting,
                 title="Comparer les besoins en frais de deux structures",
@@ -195,7 +203,7 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         today = timezone.localdate()
         day = today + timedelta(days=21 + 2 * index)
         starts = _local(day.year, day.month, day.day, 10)
-        copil = services.meeting_create(
+        copil = meeting_services.meeting_create(
             by=officer,
             territory=territory,
             title=title,
@@ -208,7 +216,7 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         )
         created += 1
         for org in structures[:2] + farms[:2]:
-            services.registration_create(by=officer, meeting=copil, organization=org)
+            registration_services.registration_create(by=officer, meeting=copil, organization=org)
     return created, len(orgs)
 
 

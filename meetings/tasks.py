@@ -3,16 +3,24 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from meetings import services
+from meetings.services import actions as action_services
+from meetings.services import meetings as meeting_services
+
+RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True}
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
-def send_meeting_reminders() -> int:
+@shared_task(**RETRY)
+def meetings_remind() -> int:
     """Registrants hear about a meeting two days before (once)."""
-    return services.meetings_send_reminders()
+    return meeting_services.meetings_send_reminders()
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
-def remind_overdue_actions() -> int:
+@shared_task(**RETRY)
+def actions_remind_overdue() -> int:
     """Owners of overdue follow-up actions are reminded (never twice the same day)."""
-    return services.actions_remind_overdue()
+    return action_services.actions_remind_overdue()
+
+
+# The jobs' former names, for messages queued before they were renamed (drop after a release).
+shared_task(name="meetings.tasks.send_meeting_reminders", **RETRY)(meetings_remind.run)
+shared_task(name="meetings.tasks.remind_overdue_actions", **RETRY)(actions_remind_overdue.run)

@@ -24,7 +24,7 @@ from actors.permissions import (
     member_organization_ids,
     officer_territory_ids,
 )
-from meetings import ics, selectors, services
+from meetings import ics, selectors
 from meetings.forms import (
     ActionForm,
     ActionNoteForm,
@@ -41,6 +41,13 @@ from meetings.forms import (
     WalkInForm,
 )
 from meetings.models import Decision, DiagnosticInterview, Meeting, Registration
+from meetings.services import actions as action_services
+from meetings.services import calendars as calendar_services
+from meetings.services import interviews as interview_services
+from meetings.services import invitations as invitation_services
+from meetings.services import meetings as meeting_services
+from meetings.services import minutes as minutes_services
+from meetings.services import registrations as registration_services
 from miam import exports
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -149,7 +156,9 @@ def meeting_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             fields = _meeting_fields(form)
-            meeting = services.meeting_create(by=request.user, territory=form.cleaned_data["territory"], **fields)
+            meeting = meeting_services.meeting_create(
+                by=request.user, territory=form.cleaned_data["territory"], **fields
+            )
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -172,7 +181,7 @@ def meeting_edit(request, pk):
     form = MeetingForm(request.POST or None, territory=meeting.territory, initial=MeetingForm.initial_from(meeting))
     if request.method == "POST" and form.is_valid():
         try:
-            services.meeting_update(by=request.user, meeting=meeting, **_meeting_fields(form))
+            meeting_services.meeting_update(by=request.user, meeting=meeting, **_meeting_fields(form))
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -199,7 +208,7 @@ def meeting_url(meeting: Meeting) -> str:
 def meeting_cancel(request, pk):
     meeting = _managed_meeting(request, pk)
     try:
-        services.meeting_cancel(by=request.user, meeting=meeting)
+        meeting_services.meeting_cancel(by=request.user, meeting=meeting)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -246,11 +255,11 @@ def meeting_detail(request, pk):
                     if participant.startswith("org-"):
                         org = get_object_or_404(editable_organizations(request.user), pk=int(participant[4:]))
                         kwargs = {"organization": org}
-                    registration = services.registration_create(
+                    registration = registration_services.registration_create(
                         by=request.user, meeting=meeting, answer=data["answer"], note=data["note"], **kwargs
                     )
                 else:
-                    registration = services.registration_create(
+                    registration = registration_services.registration_create(
                         by=request.user,
                         meeting=meeting,
                         guest_name=data["guest_name"],
@@ -311,10 +320,10 @@ def registration_update(request, pk):
     meeting = _visible_meeting(request, registration.meeting_id)
     try:
         if request.POST.get("cancel"):
-            services.registration_cancel(by=request.user, registration=registration)
+            registration_services.registration_cancel(by=request.user, registration=registration)
             messages.success(request, _("Inscription annulée."))
         else:
-            registration = services.registration_update(
+            registration = registration_services.registration_update(
                 by=request.user, registration=registration, answer=request.POST.get("answer")
             )
             messages.success(request, _("Réponse modifiée."))
@@ -325,7 +334,7 @@ def registration_update(request, pk):
 
 def invitation_answer(request, token):
     try:
-        invitation = services.invitation_get(token=token)
+        invitation = invitation_services.invitation_get(token=token)
     except DomainError as error:
         return render(
             request, "meetings/invitation_invalid.html", {"error": error, "title": _("Invitation")}, status=404
@@ -337,7 +346,7 @@ def invitation_answer(request, token):
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_answer(token=token, by=request.user, **form.cleaned_data)
+            invitation_services.invitation_answer(token=token, by=request.user, **form.cleaned_data)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -365,7 +374,7 @@ def meeting_invitations(request, pk):
     form = InviteForm(request.POST or None, territory=meeting.territory, already=already)
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.meeting_invite(
+            created = invitation_services.meeting_invite(
                 by=request.user,
                 meeting=meeting,
                 organizations=form.cleaned_data["organizations"],
@@ -399,7 +408,7 @@ def attendance(request, pk):
             if request.POST.get("walk_in"):
                 if walk_in.is_valid():
                     data = walk_in.cleaned_data
-                    services.registration_create(
+                    registration_services.registration_create(
                         by=request.user,
                         meeting=meeting,
                         organization=data["organization"],
@@ -410,7 +419,9 @@ def attendance(request, pk):
                     messages.success(request, _("Participant·e ajouté·e et marqué·e présent·e."))
                     return redirect("meetings:attendance", meeting.pk)
             else:
-                services.attendance_set(by=request.user, meeting=meeting, present_ids=request.POST.getlist("present"))
+                registration_services.attendance_set(
+                    by=request.user, meeting=meeting, present_ids=request.POST.getlist("present")
+                )
                 messages.success(request, _("Feuille de présence enregistrée."))
                 return redirect("meetings:attendance", meeting.pk)
         except DomainError as error:
@@ -442,7 +453,9 @@ def attendance_mark(request, pk):
     sent = request.POST.get("attended", request.POST.get("present") and "1")
     attended = sent in {"1", "true", "on"}
     try:
-        registration = services.attendance_mark(by=request.user, registration=registration, attended=attended)
+        registration = registration_services.attendance_mark(
+            by=request.user, registration=registration, attended=attended
+        )
     except DomainError as error:
         return HttpResponse(error.message, status=400)
     if request.htmx:
@@ -490,7 +503,7 @@ def followup(request, pk):
     }
     if which == "delete_decision":
         decision = get_object_or_404(Decision, pk=request.POST.get("decision"), meeting=meeting)
-        services.decision_delete(by=request.user, decision=decision)
+        minutes_services.decision_delete(by=request.user, decision=decision)
         messages.success(request, _("Décision supprimée."))
         return redirect("meetings:followup", meeting.pk)
     form = forms_by_name.get(which)
@@ -498,22 +511,22 @@ def followup(request, pk):
         data = form.cleaned_data
         try:
             if which == "minutes":
-                services.minutes_save(
+                minutes_services.minutes_save(
                     by=request.user, meeting=meeting, body=data["body"], is_published=data["is_published"]
                 )
                 messages.success(request, _("Compte rendu enregistré."))
             elif which == "discussed":
-                services.meeting_discussed_actions_set(
+                meeting_services.meeting_discussed_actions_set(
                     by=request.user, meeting=meeting, planned_actions=data["discussed_actions"]
                 )
                 messages.success(request, _("Actions discutées enregistrées."))
             elif which == "decision":
-                services.decision_create(
+                minutes_services.decision_create(
                     by=request.user, meeting=meeting, text=data["text"], planned_action=data.get("planned_action")
                 )
                 messages.success(request, _("Décision ajoutée."))
             else:
-                services.action_create(by=request.user, meeting=meeting, **data)
+                action_services.action_create(by=request.user, meeting=meeting, **data)
                 messages.success(request, _("Action ajoutée ; son porteur est prévenu."))
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
@@ -535,14 +548,14 @@ def followup(request, pk):
 @login_required
 def action_detail(request, pk):
     action = get_object_or_404(selectors.actions_visible_to(request.user), pk=pk)
-    can_follow = services.can_follow_up_action(request.user, action)
+    can_follow = action_services.can_follow_up_action(request.user, action)
     form = ActionNoteForm(request.POST or None, initial={"status": action.status}) if can_follow else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.action_note_add(by=request.user, action=action, **form.cleaned_data)
+                action_services.action_note_add(by=request.user, action=action, **form.cleaned_data)
             except DomainError as error:
                 apply_domain_error(error, form=form, request=request)
             else:
@@ -662,7 +675,7 @@ def territory_ics(request, slug):
 
 def calendar_feed(request, token):
     try:
-        feed, meetings = services.calendar_feed(token=token)
+        feed, meetings = calendar_services.calendar_feed(token=token)
     except DomainError:
         raise Http404
     name = f"MIAM — {feed.territory.name}" if feed.territory_id else _("MIAM — mes réunions")
@@ -676,16 +689,16 @@ def my_calendars(request):
         territory = None
         if request.POST.get("territory"):
             territory = get_object_or_404(Territory, pk=request.POST["territory"], id__in=[t.pk for t in territories])
-        services.calendar_token_reset(user=request.user, territory=territory)
+        calendar_services.calendar_token_reset(user=request.user, territory=territory)
         messages.success(request, _("Nouvelle adresse créée ; l'ancienne ne fonctionne plus."))
         return redirect("meetings:calendars")
-    personal = services.calendar_token_get(user=request.user)
+    personal = calendar_services.calendar_token_get(user=request.user)
     feeds = [{"label": _("Mes réunions"), "token": personal, "territory": None}]
     for territory in territories:
         feeds.append(
             {
                 "label": _("Toutes les réunions — %(t)s") % {"t": territory.name},
-                "token": services.calendar_token_get(user=request.user, territory=territory),
+                "token": calendar_services.calendar_token_get(user=request.user, territory=territory),
                 "territory": territory,
             }
         )
@@ -738,7 +751,7 @@ def interview_create(request, slug):
     form = InterviewForm(request.POST or None, territory=territory, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.interview_create(
+            interview_services.interview_create(
                 by=request.user,
                 territory=territory,
                 organization=form.cleaned_data["organization"],
@@ -777,7 +790,7 @@ def interview_edit(request, pk):
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.interview_update(
+                interview_services.interview_update(
                     by=request.user,
                     interview=interview,
                     organization=form.cleaned_data["organization"],

@@ -8,9 +8,9 @@ from actors import api as actors_api
 from initiatives import api as initiatives_api
 from meetings import api as meetings_api
 from offers import api as offers_api
-from offers import api_matches as matches_api
+from products import api as products_api
 
-APPS = (actors_api, offers_api, matches_api, meetings_api, initiatives_api)
+APPS = (products_api, actors_api, offers_api, meetings_api, initiatives_api)
 
 router = DefaultRouter()
 for module in APPS:

@@ -39,6 +39,26 @@ class NotAllowed(DomainError):
         super().__init__(code, message or _("Vous n'avez pas le droit de faire cette action."))
 
 
+def invalid(field: str, message: str, code: str = "invalid") -> DomainError:
+    """Some data is invalid, and ``field`` says why (the API's generic message on top)."""
+    return DomainError(code, _("Certaines données sont invalides."), fields={field: [message]})
+
+
+def refused(field: str, message: str, code: str = "invalid") -> DomainError:
+    """A rule about ``field`` refused the operation: the message is the reason, on top and on the field."""
+    return DomainError(code, message, fields={field: [message]})
+
+
+def validate_model(instance, *, exclude=None, constraints: bool = True) -> None:
+    """The model's own validation (``full_clean``) as one ``DomainError`` with every field's errors."""
+    try:
+        instance.full_clean(exclude=exclude, validate_constraints=constraints)
+    except DjangoValidationError as error:
+        raise DomainError(
+            "invalid", _("Certaines données sont invalides."), fields=validation_error_fields(error)
+        ) from error
+
+
 def validation_error_fields(error: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(error, "error_dict"):
         return {field: [str(m) for e in errs for m in e.messages] for field, errs in error.error_dict.items()}

@@ -15,9 +15,13 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import formats
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
+AMBIGUOUS_MESSAGE = _(
+    "« %(value)s » peut se lire de deux façons : écrivez le nombre sans séparateur de milliers, "
+    "avec une virgule pour les décimales (par exemple 1234,5)."
+)
 GROUPING_SPACES = re.compile(r"[\s\u00a0\u202f']")
 NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
 
@@ -56,12 +60,7 @@ def parse_decimal_text(text: str, *, language: str | None = None) -> str:
 
 class DecimalCommaField(forms.DecimalField):
     widget = DecimalInput
-    default_error_messages = {
-        "ambiguous": _(
-            "« %(value)s » peut se lire de deux façons : écrivez le nombre sans séparateur de milliers, "
-            "avec une virgule pour les décimales (par exemple 1234,5)."
-        ),
-    }
+    default_error_messages = {"ambiguous": AMBIGUOUS_MESSAGE}
 
     def __init__(self, *args, **kwargs):
         widget = kwargs.get("widget")
@@ -100,3 +99,45 @@ class DecimalCommaField(forms.DecimalField):
                 number = number.quantize(Decimal(1))
             return formats.number_format(number, use_l10n=True) if self.localize else format(number, "f")
         return value
+
+
+def people_decimal(text: str, *, places: int) -> Decimal | None:
+    """A number typed on a page (``miam.inputs.NumberField`` with ``typed_by_people``): read
+    the French or the English way, refused when it reads two ways or has more decimals than
+    the field keeps (rounding « 1,234 » € to 1,23 € would be a silent guess too)."""
+    try:
+        normalised = parse_decimal_text(text)
+    except ValueError as error:
+        if str(error) == "ambiguous":
+            raise forms.ValidationError(AMBIGUOUS_MESSAGE, code="ambiguous", params={"value": text.strip()}) from None
+        raise forms.ValidationError(_("Nombre invalide."), code="invalid") from None
+    if not normalised:
+        return None
+    number = Decimal(normalised)
+    if -number.as_tuple().exponent > places and number != number.quantize(Decimal(1).scaleb(-places)):
+        raise forms.ValidationError(
+            ngettext(
+                "Au plus %(places)d chiffre après la virgule.", "Au plus %(places)d chiffres après la virgule.", places
+            )
+            % {"places": places},
+            code="too_precise",
+        )
+    return number
+
+
+def people_decimal_text(value):
+    """A decimal shown back on a page: « 25 », « 10,8 » in French (no trailing zeros)."""
+    if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
+        number = Decimal(str(value)).normalize()
+        if number.as_tuple().exponent > 0:
+            number = number.quantize(Decimal(1))
+        return formats.number_format(number, use_l10n=True)
+    return value
+
+
+def typed_by_people(field):
+    """Dress a ``miam.inputs.NumberField`` for a page: a text input with the decimal keypad,
+    text read as people type it (the API keeps reading JSON numbers strictly)."""
+    field.typed_by_people = True
+    field.widget = DecimalInput(getattr(field.widget, "attrs", None))
+    return field

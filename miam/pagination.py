@@ -1,53 +1,54 @@
-from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet, Window
-from django.db.models.query import NamedValuesListIterable
+from django.core.paginator import Page, Paginator
+from django.utils.functional import cached_property
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
+#: The column a row may carry with the number of rows of the whole list (``COUNT(*) OVER ()``).
 TOTAL_FIELD = "miam_page_total"  # no leading underscore: a namedtuple field
 
 
+class RowsWithTotal:
+    """A queryset of rows each carrying the number of rows of the whole list in a
+    ``TOTAL_FIELD`` column (``COUNT(*) OVER ()``, as ``offers.api.offers.offer_rows`` gives
+    them with ``with_total``): what ``CountInPagePaginator`` pages in one query."""
+
+    def __init__(self, rows) -> None:
+        self.rows = rows
+        self.ordered = rows.ordered
+
+    def __getitem__(self, key):
+        return self.rows[key]
+
+    def count(self) -> int:
+        return self.rows.count()
+
+
 class CountInPagePaginator(Paginator):
-    """Django's paginator, but a page of named rows (``values_list(..., named=True)``) reads
-    the total in the same query (``COUNT(*) OVER ()``) instead of a separate ``COUNT``: one
-    query planned and run instead of two. Anything else, an empty page or an odd page
-    number takes Django's way (same pages, same errors)."""
+    """Django's paginator, but a page of ``RowsWithTotal`` is read with its count in one
+    query instead of two. Anything else, an empty page or a page number that is not a plain
+    number takes Django's way: same pages, same errors."""
+
+    known_count: int | None = None
+
+    @cached_property
+    def count(self):
+        return self.known_count if self.known_count is not None else super().count
 
     def page(self, number):
-        qs = self.object_list
-        if not self._counts_in_page(qs, number):
+        plain = isinstance(number, int) or (isinstance(number, str) and number.isdigit())
+        if not isinstance(self.object_list, RowsWithTotal) or not plain or int(number) < 1:
             return super().page(number)
         number = int(number)
         bottom = (number - 1) * self.per_page
-        # A few more rows than a page so that orphans join the last page as Django does.
-        # The window is not an aggregate: no GROUP BY. Naming it in ``_fields`` puts it in the
-        # rows without resolving every values field again (values_list() would).
-        counted = qs.annotate(**{TOTAL_FIELD: Window(Count("*"))})
-        counted._fields = (*qs._fields, TOTAL_FIELD)
-        rows = list(counted[bottom : bottom + self.per_page + self.orphans])
+        # A few more rows than a page, so that orphans join the last page as Django does.
+        rows = list(self.object_list[bottom : bottom + self.per_page + self.orphans])
         if not rows:
             return super().page(number)
-        total = getattr(rows[0], TOTAL_FIELD)
-        self.__dict__["count"] = total  # the cached_property
+        self.known_count = getattr(rows[0], TOTAL_FIELD)
         self.validate_number(number)
         top = bottom + self.per_page
-        if top + self.orphans >= total:
-            top = total
-        return self._get_page(rows[: top - bottom], number, self)
-
-    @staticmethod
-    def _counts_in_page(qs, number) -> bool:
-        return (
-            isinstance(qs, QuerySet)
-            and qs._iterable_class is NamedValuesListIterable
-            and qs._fields
-            and TOTAL_FIELD not in qs._fields
-            and not qs.query.distinct
-            and qs.query.group_by is None
-            and not qs.query.combinator
-            and not qs.query.is_sliced
-            and (isinstance(number, int) or (isinstance(number, str) and number.isdigit()))
-            and int(number) >= 1
-        )
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(rows[: top - bottom], number, self)
 
 
 class PagePagination(PageNumberPagination):

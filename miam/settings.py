@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,11 +20,23 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; anything else than those words is a mistake to stop on, not False."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r}: say {', '.join(sorted(TRUE_WORDS))} or {', '.join(sorted(FALSE_WORDS))}."
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -63,6 +76,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "widget_tweaks",
     "leaflet",
+    "miam",
+    "products",
     "actors",
     "offers",
     "meetings",
@@ -229,6 +244,16 @@ GEOCODER_BAN_URL = env_str("GEOCODER_BAN_URL", "https://api-adresse.data.gouv.fr
 ROAD_DETOUR_FACTOR = env_float("ROAD_DETOUR_FACTOR", 1.3)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 
+# --- Matching -------------------------------------------------------------------------
+# Allocation of limited quantities: "flow" (exact min-cost flow), "lp" (HiGHS) or "greedy".
+MATCHING_MODE = env_str("MATCHING_MODE", "flow")
+# A change waits this long before its territory is recomputed; changes meanwhile join it.
+MATCHING_DEBOUNCE_SECONDS = env_float("MATCHING_DEBOUNCE_SECONDS", 20.0)
+# Weight of a crate whose offer does not say it, when the engine compares in kg.
+MATCHING_DEFAULT_CRATE_KG = env_float("MATCHING_DEFAULT_CRATE_KG", 10.0)
+# Days after the scheduled date before an uncollected match expires.
+MATCHING_COLLECT_GRACE_DAYS = env_int("MATCHING_COLLECT_GRACE_DAYS", 1)
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -268,12 +293,12 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set, so partner apps get stable enum names.
     "ENUM_NAME_OVERRIDES": {
         "OfferStatusEnum": "offers.models.Status",
-        "UnitEnum": "offers.models.Unit",
+        "UnitEnum": "products.models.Unit",
         "NeedUnitEnum": "offers.models.NEED_UNIT_CHOICES",
         "RecurrenceEnum": "offers.models.Recurrence",
         "NeedFrequencyEnum": "offers.models.NEED_FREQUENCY_CHOICES",
         "LogisticsEnum": "offers.models.Logistics",
-        "LabelsEnum": "actors.services.FARM_LABEL_CODES",
+        "LabelsEnum": "products.labels.FARM_LABEL_CODES",
         "OrganizationKindEnum": "actors.models.Organization.Kind",
         "ActionStatusEnum": "meetings.models.Action.Status",
         "InitiativeStatusEnum": "initiatives.models.STATUS_CHOICES",

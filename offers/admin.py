@@ -3,13 +3,6 @@ from django.contrib import admin
 from offers import models
 
 
-@admin.register(models.ProductCategory)
-class ProductCategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "parent", "storage", "default_unit", "shelf_life_days")
-    list_filter = ("storage", "parent")
-    search_fields = ("name", "name_en", "code")
-
-
 @admin.register(models.Offer)
 class OfferAdmin(admin.ModelAdmin):
     list_display = (

@@ -16,8 +16,10 @@ from django.db import transaction
 
 from actors.demo import CROIX_ROUGE_ARBOIS
 from actors.models import Organization, User
-from offers import services
-from offers.models import Match, Offer, ProductCategory
+from offers import inputs
+from offers.models import Match, Offer
+from offers.services import listings, matches, runs
+from products.models import ProductCategory
 
 # category code → (quantity range, usual price € per unit)
 PRODUCE = {
@@ -60,6 +62,15 @@ NEED_FAMILIES = [
 ]
 
 
+def _offer_post(*, by, organization, **values):
+    """An offer posted as any door posts it: its input parsed, then the service."""
+    return listings.offer_create(by=by, organization=organization, data=inputs.offer_data(values))
+
+
+def _need_post(*, by, organization, **values):
+    return listings.need_create(by=by, organization=organization, data=inputs.need_data(values))
+
+
 def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | None:
     profile = farm.farm_profile
     codes = [c.code for c in profile.productions.all() if c.code in PRODUCE]
@@ -91,7 +102,7 @@ def _offer_for(farm: Organization, admin: User, rng, today: dt.date) -> Offer | 
     if category.parent.code == "vegetables" and rng.random() < 0.25:
         logistics.append("gleaning")
     start = today + dt.timedelta(days=rng.randrange(0, 5))
-    return services.offer_create(
+    return _offer_post(
         by=admin,
         organization=farm,
         category=category,
@@ -115,7 +126,7 @@ def _need_for(structure: Organization, admin: User, rng, today: dt.date):
     profile = structure.structure_profile
     buys = profile.monthly_budget_eur > 0
     start = today + dt.timedelta(days=rng.randrange(0, 4))
-    return services.need_create(
+    return _need_post(
         by=admin,
         organization=structure,
         categories=list(ProductCategory.objects.filter(code__in=families)),
@@ -140,7 +151,7 @@ def _germigney_case(admin: User, today: dt.date) -> None:
     farm = Organization.objects.get(name="Ferme de Germigney")
     grocery = Organization.objects.get(name=CROIX_ROUGE_ARBOIS)
     beef = ProductCategory.objects.get(code="beef")
-    offer = services.offer_create(
+    offer = _offer_post(
         by=admin,
         organization=farm,
         category=beef,
@@ -159,7 +170,7 @@ def _germigney_case(admin: User, today: dt.date) -> None:
         lot_number="GER-2026-11",
         use_by=today + dt.timedelta(days=9),
     )
-    need = services.need_create(
+    need = _need_post(
         by=admin,
         organization=grocery,
         categories=[ProductCategory.objects.get(code="meat")],
@@ -201,7 +212,7 @@ def seed(context: dict) -> str:
     beef, grocery_need = _germigney_case(admin, today)
     delivered = 0
     for territory in territories:
-        services.matching_run(territory_id=territory.id, trigger="manual", today=today)
+        runs.matching_run(territory_id=territory.id, trigger="manual", today=today)
         # Carry the two best proposals of each territory to delivery, so dashboards have figures
         # (but leave the booklet's case for the demo logins to play).
         best = (
@@ -210,12 +221,12 @@ def seed(context: dict) -> str:
             .exclude(offer__organization=beef.organization)
         )
         for match in list(best.order_by("-score", "id")[:2]):
-            match = services.match_accept(match=match, by=admin)
-            services.match_confirm_delivery(match=match, by=admin, quantity_received=match.quantity, delivered_on=today)
+            match = matches.match_accept(match=match, by=admin)
+            matches.match_confirm_delivery(match=match, by=admin, quantity_received=match.quantity, delivered_on=today)
             delivered += 1
     if not Match.objects.filter(offer=beef, need=grocery_need).exists():
         # What the PAT officer of Cœur du Jura did by hand in the booklet's story.
-        services.match_propose_manual(by=admin, offer=beef, need=grocery_need, quantity=Decimal(25))
+        matches.match_propose_manual(by=admin, offer=beef, need=grocery_need, quantity=Decimal(25))
     proposals = Match.objects.filter(need__organization__commune__territories__in=territories).count()
     return (
         f"Offres et besoins de démonstration : {offers + 1} offres, {needs + 1} besoins, "

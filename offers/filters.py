@@ -1,224 +1,31 @@
-"""Query filters of the API (django-filter), shared by lists and GeoJSON layers.
+"""Query filters of the offers, needs and matches APIs (django-filter), shared by lists and
+GeoJSON layers; the filters on an organization's place come from ``actors.filters``.
 
 A malformed filter value is a 400 with a field error, never a 500.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime
-import math
 
 import django_filters as filters
 from django import forms
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
-from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
-from rest_framework.filters import OrderingFilter
 
-from actors.models import Commune, Departement, Organization, Territory
-from offers.models import Logistics, Match, Need, Offer, Pricing, ProductCategory, Status
-from offers.selectors import filter_bbox, filter_within, territory_commune_ids
-
-MAX_RADIUS_KM = 1000.0
-
-# In the schema, list filters are one comma-separated string ("vegetables,fruits").
-Csv = str
-
-
-def _clean_text(value: str) -> str:
-    return (value or "").replace("\x00", "").strip()
-
-
-def _numbers(value: str, count: int, message) -> list[float]:
-    parts = [p.strip() for p in _clean_text(value).split(",")]
-    if len(parts) != count:
-        raise forms.ValidationError(message, code="invalid")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise forms.ValidationError(message, code="invalid") from None
-    if not all(math.isfinite(n) for n in numbers):
-        raise forms.ValidationError(message, code="invalid")
-    return numbers
-
-
-class WithinField(forms.CharField):
-    """``lat,lon,km``: a point and a radius in kilometres."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        message = _("Format attendu : latitude,longitude,km (par exemple 46.43,4.66,30).")
-        lat, lon, km = _numbers(value, 3, message)
-        if not -90 <= lat <= 90 or not -180 <= lon <= 180:
-            raise forms.ValidationError(_("Point hors des coordonnées possibles."), code="out_of_range")
-        if not 0 < km <= MAX_RADIUS_KM:
-            raise forms.ValidationError(
-                _("Le rayon doit être compris entre 0 et %(max)s km."),
-                code="out_of_range",
-                params={"max": int(MAX_RADIUS_KM)},
-            )
-        return lat, lon, km
-
-
-class BBoxField(forms.CharField):
-    """``min_lon,min_lat,max_lon,max_lat`` (the GeoJSON / OGC order)."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        message = _("Format attendu : lon_min,lat_min,lon_max,lat_max.")
-        min_lon, min_lat, max_lon, max_lat = _numbers(value, 4, message)
-        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-            raise forms.ValidationError(_("Rectangle invalide ou hors des coordonnées possibles."), code="invalid")
-        return min_lon, min_lat, max_lon, max_lat
-
-
-class CodeListField(forms.CharField):
-    """A comma-separated list of codes, checked against ``allowed`` when given."""
-
-    def __init__(self, *args, allowed=None, **kwargs):
-        self.allowed = allowed
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        codes = list(dict.fromkeys(c.strip() for c in _clean_text(value).split(",") if c.strip()))
-        if self.allowed is not None:
-            allowed = self.allowed() if callable(self.allowed) else self.allowed
-            unknown = [c for c in codes if c not in allowed]
-            if unknown:
-                # Params, not interpolation: django-filter formats the message once more.
-                raise forms.ValidationError(
-                    _("Valeur inconnue : %(value)s. Valeurs possibles : %(allowed)s."),
-                    code="invalid_choice",
-                    params={"value": ", ".join(unknown), "allowed": ", ".join(allowed)},
-                )
-        return codes or None
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "description": "À moins de N km d'un point : `latitude,longitude,km` (ex. `46.43,4.66,30`). "
-        "Ajoute `distance_km` aux résultats, utilisable dans `ordering`.",
-    }
-)
-class WithinFilter(filters.Filter):
-    field_class = WithinField
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        lat, lon, km = value
-        return filter_within(qs, latitude=lat, longitude=lon, radius_km=km)
-
-
-@extend_schema_field(
-    {"type": "string", "description": "Dans un rectangle : `lon_min,lat_min,lon_max,lat_max` (ordre GeoJSON)."}
-)
-class BBoxFilter(filters.Filter):
-    field_class = BBoxField
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        min_lon, min_lat, max_lon, max_lat = value
-        return filter_bbox(qs, min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
-
-
-class CodeListFilter(filters.Filter):
-    field_class = CodeListField
+from actors.filters import LocatedFilterSet
+from actors.models import Territory
+from actors.selectors import territory_commune_ids
+from miam.filters import CodeListFilter, Csv, LightFilterSet
+from offers.models import Logistics, Match, Need, Offer, Pricing, Status
+from products.models import ProductCategory
 
 
 def _farm_labels():
-    from actors.services import FARM_LABELS
+    from products.labels import FARM_LABELS
 
     return list(FARM_LABELS)
-
-
-class LightFilterSet(filters.FilterSet):
-    """A FilterSet that costs less per request: django-filter deep-copies every filter (labels,
-    choices, lazy texts) and builds a new form class for each request; here each filter is a
-    shallow copy (filters keep no per-request state but their parent) and the form class,
-    which depends only on the declared filters, is built once per FilterSet class."""
-
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        # BaseFilterSet.__init__, with copy.copy instead of copy.deepcopy(self.base_filters).
-        if queryset is None:
-            queryset = self._meta.model._default_manager.all()
-        model = queryset.model
-        self.is_bound = data is not None
-        self.data = data or QueryDict()
-        self.queryset = queryset
-        self.request = request
-        self.form_prefix = prefix
-        self.filters = {}
-        for name, base in self.base_filters.items():
-            filter_ = copy.copy(base)
-            filter_.model = model
-            filter_.parent = self
-            if filter_.method is not None:
-                filter_.method = filter_.method  # binds a new FilterMethod to this copy
-            self.filters[name] = filter_
-
-    def get_form_class(self):
-        cls = type(self)
-        form_class = cls.__dict__.get("_light_form_class")
-        if form_class is None:
-            form_class = super().get_form_class()
-            cls._light_form_class = form_class
-        return form_class
-
-
-class LocatedFilterSet(LightFilterSet):
-    """Territory, commune, département, distance and box filters on an organization's place.
-
-    ``org`` is the path to the organization ("organization__" on offers, "" on organizations);
-    the queryset must carry ``annotate_public_point`` for ``within`` and ``bbox``."""
-
-    org = "organization__"
-
-    territory = CodeListFilter(
-        method="filter_territory", label=_("territoire(s) : identifiant ou slug, séparés par des virgules")
-    )
-    commune = CodeListFilter(method="filter_commune", label=_("commune(s) : code INSEE"))
-    departement = CodeListFilter(method="filter_departement", label=_("département(s) : code"))
-    within = WithinFilter(label=_("à moins de N km d'un point : lat,lon,km"))
-    bbox = BBoxFilter(label=_("dans un rectangle : lon_min,lat_min,lon_max,lat_max"))
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label=_("modifiés depuis (date et heure ISO 8601)")
-    )
-
-    def filter_territory(self, qs, name, value: Csv):
-        ids = [int(v) for v in value if v.isdigit()]
-        slugs = [v for v in value if not v.isdigit()]
-        territories = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", "slug"))
-        known = {str(i) for i, _slug in territories} | {s for _i, s in territories}
-        unknown = [v for v in value if v not in known]
-        if unknown:
-            raise forms.ValidationError({"territory": _("Territoire inconnu : %(v)s.") % {"v": ", ".join(unknown)}})
-        return qs.filter(**{f"{self.org}commune_id__in": territory_commune_ids([i for i, _slug in territories])})
-
-    def filter_commune(self, qs, name, value: Csv):
-        communes = list(Commune.objects.filter(insee_code__in=value).values_list("id", flat=True))
-        if not communes:
-            raise forms.ValidationError({"commune": _("Commune inconnue : %(v)s.") % {"v": ", ".join(value)}})
-        return qs.filter(**{f"{self.org}commune_id__in": communes})
-
-    def filter_departement(self, qs, name, value: Csv):
-        known = set(Departement.objects.filter(code__in=value).values_list("code", flat=True))
-        unknown = [v for v in value if v not in known]
-        if unknown:
-            raise forms.ValidationError({"departement": _("Département inconnu : %(v)s.") % {"v": ", ".join(unknown)}})
-        return qs.filter(**{f"{self.org}commune__departement__code__in": value})
 
 
 class ListingFilterSet(LocatedFilterSet):
@@ -336,26 +143,6 @@ class NeedFilter(ListingFilterSet):
         return self.filter_labels_on(qs, "preferred_labels", value)
 
 
-class OrganizationFilter(LocatedFilterSet):
-    org = ""
-
-    kind = CodeListFilter(method="filter_kind", allowed=Organization.Kind.values, label=_("type(s) d'acteur"))
-    q = filters.CharFilter(method="filter_q", label=_("nom ou commune contient"))
-
-    class Meta:
-        model = Organization
-        fields: list[str] = []
-
-    def filter_kind(self, qs, name, value: Csv):
-        return qs.filter(kind__in=value)
-
-    def filter_q(self, qs, name, value: Csv):
-        value = _clean_text(value)
-        if not value:
-            return qs
-        return qs.filter(Q(name__icontains=value) | Q(commune__name__icontains=value))
-
-
 class MatchFilter(LightFilterSet):
     status = CodeListFilter(
         method="filter_status", allowed=Match.MatchStatus.values, label=_("statut(s), séparés par des virgules")
@@ -386,18 +173,3 @@ class MatchFilter(LightFilterSet):
         return qs.filter(
             Q(offer__organization__commune_id__in=communes) | Q(need__organization__commune_id__in=communes)
         )
-
-
-class SafeOrderingFilter(OrderingFilter):
-    """``?ordering=`` with a unique tie-breaker (stable pages); ``distance_km`` only
-    applies when ``within`` computed it."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = list(super().get_ordering(request, queryset, view) or [])
-        if "distance_km" not in queryset.query.annotations:
-            ordering = [term for term in ordering if term.lstrip("-") != "distance_km"]
-        if not ordering:
-            ordering = list(self.get_default_ordering(view) or [])
-        if not any(term.lstrip("-") in {"id", "pk"} for term in ordering):
-            ordering.append("id")
-        return ordering

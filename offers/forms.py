@@ -1,4 +1,5 @@
-"""Forms of the offers pages: they only shape input; the services validate the rules.
+"""Forms of the offers pages: the inputs of ``offers.inputs`` dressed for a page (labels,
+widgets, the organization chooser); the services check the rules.
 
 Every form is prefilled from the organization's profile so that posting takes less than a
 minute on a phone: what is rarely changed sits in a « plus de détails » section.
@@ -6,6 +7,7 @@ minute on a phone: what is rarely changed sits in a « plus de détails » secti
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from django import forms
@@ -13,14 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
-from actors.services import FARM_LABELS
 from miam.formatting import quantity_text
-from miam.forms import DecimalCommaField
-from offers.models import Logistics, Match, Need, Pricing, ProductCategory, Recurrence, Unit
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any", "min": "0"}
-LABEL_CHOICES = list(FARM_LABELS.items())
+from miam.forms import typed_by_people
+from miam.inputs import NumberField
+from offers.inputs import DeliveryInput, NeedData, NeedInput, OfferData, OfferInput, ProposeInput, ScheduleInput
+from offers.models import Logistics, Match, Need, Pricing, Recurrence
+from products.models import ProductCategory, Unit
 
 
 def category_choices(*, blank: bool = True) -> list:
@@ -69,16 +69,20 @@ class ListingFormMixin(OrganizationChoiceMixin):
 
     window_days: int
     essential_fields: tuple[str, ...]
+    field_labels: dict = {}
+    field_help: dict = {}
+    field_choices: dict = {}
+    field_widgets: dict = {}
+    field_initials: dict = {}
     # Required only for some choices (a sale, a purchase): marked « * », shown when they apply.
     required_when_shown: tuple[str, ...] = ()
 
     def __init__(self, *args, organizations, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self._present()
         self.instance = instance
         self._set_category_choices()
         self._set_organizations(organizations)
-        for name in self.required_when_shown:
-            self.fields[name].shown_required = True
         today = timezone.localdate()
         self.initial.setdefault("window_start", today)
         self.initial.setdefault("window_end", today + dt.timedelta(days=self.window_days))
@@ -86,6 +90,41 @@ class ListingFormMixin(OrganizationChoiceMixin):
             self._prefill_from_profile(self._profile_organization())
         if instance is not None:
             self._prefill_from_instance(instance)
+
+    def _present(self) -> None:
+        """The page's labels, help, widgets and initial values on the input's fields."""
+        for name, field in self.fields.items():
+            if name in self.field_widgets:
+                widget = self.field_widgets[name]
+                field.widget = widget() if isinstance(widget, type) else copy.deepcopy(widget)
+                if hasattr(field, "choices"):
+                    field.widget.choices = field.choices
+            if name in self.field_labels:
+                field.label = self.field_labels[name]
+            if name in self.field_help:
+                field.help_text = self.field_help[name]
+            if name in self.field_choices:
+                field.choices = self.field_choices[name]
+                field.widget.choices = field.choices
+            if name in self.field_initials:
+                field.initial = self.field_initials[name]
+            if isinstance(field, NumberField):
+                typed_by_people(field)
+        for name in self.required_when_shown:
+            self.fields[name].shown_required = True
+
+    def _filled(self, input_class) -> dict:
+        """What was filled in, as typed values of the input (empty fields left out)."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name in input_class.base_fields and value is not None and value != ""
+        }
+
+    def _given(self, input_class, values: dict) -> frozenset[str]:
+        """A new listing is given every field (defaults for the empty ones); an edit only those
+        filled in."""
+        return frozenset(input_class.base_fields) if self.instance is None else frozenset(values)
 
     def _set_category_choices(self) -> None:
         raise NotImplementedError
@@ -118,84 +157,13 @@ class ListingFormMixin(OrganizationChoiceMixin):
         return [self[name] for name in self.fields if name not in self.essential_fields]
 
 
-class OfferForm(ListingFormMixin, forms.Form):
-    organization = forms.ChoiceField(label=_("Pour"))
-    category = forms.ChoiceField(label=_("Quoi ?"), help_text=_("Choisissez la famille ou le produit précis."))
-    product_name = forms.CharField(
-        label=_("Nom du produit"),
-        max_length=120,
-        required=False,
-        help_text=_("Par exemple « Pommes de terre Charlotte ». Vide : le nom de la catégorie."),
-    )
-    quantity = DecimalCommaField(
-        max_digits=12, decimal_places=3, label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
-    unit = forms.ChoiceField(label=_("Unité"), choices=Unit.choices, initial=Unit.KG)
-    window_start = forms.DateField(label=_("Disponible à partir du"), widget=DATE_WIDGET)
-    window_end = forms.DateField(label=_("Jusqu'au"), widget=DATE_WIDGET)
-    pricing = forms.ChoiceField(
-        label=_("Conditions"),
-        choices=[
-            (Pricing.DONATION, _("Don")),
-            (Pricing.SOLIDARITY, _("Prix solidaire")),
-            (Pricing.MARKET, _("Prix du marché")),
-        ],
-        widget=forms.RadioSelect,
-        initial=Pricing.DONATION,
-    )
-    price_per_unit = DecimalCommaField(
-        max_digits=9,
-        decimal_places=2,
-        label=_("Prix demandé par unité (€)"),
-        required=False,
-        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Obligatoire pour une vente (prix solidaire ou prix du marché)."),
-    )
-    usual_price_per_unit = DecimalCommaField(
-        max_digits=9,
-        decimal_places=2,
-        label=_("Prix habituel par unité (€)"),
-        required=False,
-        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Obligatoire pour un prix solidaire : la remise apparaît aux structures."),
-    )
-    logistics = forms.MultipleChoiceField(
-        label=_("Qui transporte ?"), choices=Logistics.choices, widget=forms.CheckboxSelectMultiple
-    )
-    delivery_radius_km = DecimalCommaField(
-        label=_("Je livre jusqu'à (km)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
-    recurrence = forms.ChoiceField(
-        label=_("Chaque semaine, chaque mois ?"),
-        choices=Recurrence.choices,
-        widget=forms.RadioSelect,
-        initial=Recurrence.ONCE,
-    )
-    # --- more details (folded) ---
-    min_quantity = DecimalCommaField(
-        max_digits=12,
-        decimal_places=3,
-        label=_("Quantité minimale par enlèvement"),
-        required=False,
-        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-    )
-    crate_kg = DecimalCommaField(
-        max_digits=12,
-        decimal_places=3,
-        label=_("Poids d'une cagette (kg)"),
-        required=False,
-        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Si l'unité est la cagette."),
-    )
-    labels = forms.MultipleChoiceField(
-        label=_("Labels"), choices=LABEL_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    lot_number = forms.CharField(label=_("Numéro de lot"), max_length=60, required=False)
-    use_by = forms.DateField(label=_("Date limite de consommation"), required=False, widget=DATE_WIDGET)
-    description = forms.CharField(label=_("Remarques"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    photo = forms.ImageField(label=_("Photo"), required=False)
+class OfferForm(ListingFormMixin, OfferInput):
+    """« Je propose »: the offer's input (``offers.inputs.OfferInput``, its validation) with the
+    page's labels, widgets and the organization chooser. Only presentation is set here."""
 
-    essential_fields = (
+    organization = forms.ChoiceField(label=_("Pour"))
+
+    field_order = (
         "organization",
         "category",
         "product_name",
@@ -209,12 +177,65 @@ class OfferForm(ListingFormMixin, forms.Form):
         "logistics",
         "delivery_radius_km",
         "recurrence",
+        "min_quantity",
+        "crate_kg",
+        "labels",
+        "lot_number",
+        "use_by",
+        "description",
+        "photo",
     )
+    essential_fields = field_order[:13]
+    field_labels = {
+        "category": _("Quoi ?"),
+        "product_name": _("Nom du produit"),
+        "quantity": _("Quantité"),
+        "unit": _("Unité"),
+        "window_start": _("Disponible à partir du"),
+        "window_end": _("Jusqu'au"),
+        "pricing": _("Conditions"),
+        "price_per_unit": _("Prix demandé par unité (€)"),
+        "usual_price_per_unit": _("Prix habituel par unité (€)"),
+        "logistics": _("Qui transporte ?"),
+        "delivery_radius_km": _("Je livre jusqu'à (km)"),
+        "recurrence": _("Chaque semaine, chaque mois ?"),
+        "min_quantity": _("Quantité minimale par enlèvement"),
+        "crate_kg": _("Poids d'une cagette (kg)"),
+        "labels": _("Labels"),
+        "lot_number": _("Numéro de lot"),
+        "use_by": _("Date limite de consommation"),
+        "description": _("Remarques"),
+        "photo": _("Photo"),
+    }
+    field_help = {
+        "category": _("Choisissez la famille ou le produit précis."),
+        "product_name": _("Par exemple « Pommes de terre Charlotte ». Vide : le nom de la catégorie."),
+        "price_per_unit": _("Obligatoire pour une vente (prix solidaire ou prix du marché)."),
+        "usual_price_per_unit": _("Obligatoire pour un prix solidaire : la remise apparaît aux structures."),
+        "crate_kg": _("Si l'unité est la cagette."),
+    }
+    field_choices = {
+        "pricing": [
+            (Pricing.DONATION, _("Don")),
+            (Pricing.SOLIDARITY, _("Prix solidaire")),
+            (Pricing.MARKET, _("Prix du marché")),
+        ],
+    }
+    field_widgets = {
+        "pricing": forms.RadioSelect,
+        "recurrence": forms.RadioSelect,
+        "description": forms.Textarea(attrs={"rows": 3}),
+    }
+    field_initials = {"unit": Unit.KG, "pricing": Pricing.DONATION, "recurrence": Recurrence.ONCE}
     window_days = 7
     required_when_shown = ("price_per_unit", "usual_price_per_unit")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_name"].required = False  # the category's name when left empty
+
     def _set_category_choices(self) -> None:
-        self.fields["category"].choices = category_choices()
+        self.fields["category"].widget.choices = category_choices()
 
     def _instance_initial(self, instance, name: str):
         if name == "category":
@@ -237,86 +258,22 @@ class OfferForm(ListingFormMixin, forms.Form):
         else:
             self.initial.setdefault("pricing", Pricing.MARKET)
 
-    def service_kwargs(self) -> dict:
-        """What the service needs, from the cleaned data (empty optional fields left out)."""
-        data = dict(self.cleaned_data)
-        category = ProductCategory.objects.filter(pk=data.pop("category")).first()
-        kwargs = {"organization": data.pop("organization"), "category": category or data.get("category")}
-        if not data.get("product_name") and category is not None:
-            data["product_name"] = category.name
-        for name, value in data.items():
-            if value in (None, "") and name not in ("product_name",):
-                continue
-            if name == "photo" and not value:
-                continue
-            kwargs[name] = value
-        return kwargs
+    def data_for_service(self) -> OfferData:
+        """The validated offer for ``listings.offer_create`` / ``offer_update``: on an edit,
+        only what was filled in changes (an empty optional field is left as it was)."""
+        values = self._filled(OfferInput)
+        if not values.get("product_name") and values.get("category") is not None:
+            values["product_name"] = values["category"].name
+        return OfferData(**values, given=self._given(OfferInput, values))
 
 
-class NeedForm(ListingFormMixin, forms.Form):
+class NeedForm(ListingFormMixin, NeedInput):
+    """« J'ai besoin »: the need's input (``offers.inputs.NeedInput``) with the page's labels,
+    widgets and the organization chooser."""
+
     organization = forms.ChoiceField(label=_("Pour"))
-    categories = forms.MultipleChoiceField(
-        label=_("De quoi avez-vous besoin ?"), widget=forms.CheckboxSelectMultiple, help_text=_("Une ou plusieurs.")
-    )
-    title = forms.CharField(
-        label=_("En quelques mots"),
-        max_length=120,
-        required=False,
-        help_text=_("Par exemple « Légumes pour la distribution du jeudi ». Vide : les catégories choisies."),
-    )
-    quantity = DecimalCommaField(
-        max_digits=12, decimal_places=3, label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
-    unit = forms.ChoiceField(label=_("Unité"), choices=Unit.choices, initial=Unit.KG)
-    window_start = forms.DateField(label=_("À partir du"), widget=DATE_WIDGET)
-    window_end = forms.DateField(label=_("Jusqu'au"), widget=DATE_WIDGET)
-    frequency = forms.ChoiceField(
-        label=_("Chaque semaine, chaque mois ?"),
-        choices=[
-            (Recurrence.ONCE, _("une fois")),
-            (Recurrence.WEEKLY, _("chaque semaine")),
-            (Recurrence.MONTHLY, _("chaque mois")),
-        ],
-        widget=forms.RadioSelect,
-        initial=Recurrence.ONCE,
-    )
-    accepted_pricing = forms.ChoiceField(
-        label=_("Conditions"),
-        choices=Need.AcceptedPricing.choices,
-        widget=forms.RadioSelect,
-        initial=Need.AcceptedPricing.DONATION_ONLY,
-    )
-    max_price_per_unit = DecimalCommaField(
-        max_digits=9,
-        decimal_places=2,
-        label=_("Prix maximum par unité (€)"),
-        required=False,
-        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-        help_text=_("Obligatoire si vous pouvez acheter."),
-    )
-    urgency = forms.TypedChoiceField(
-        label=_("Urgence"), choices=Need.Urgency.choices, coerce=int, widget=forms.RadioSelect, initial=2
-    )
-    has_fridge = forms.BooleanField(label=_("Nous avons un frigo ou une chambre froide"), required=False)
-    # --- more details (folded) ---
-    budget_eur = DecimalCommaField(
-        max_digits=9,
-        decimal_places=2,
-        label=_("Budget (€)"),
-        required=False,
-        widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
-    )
-    has_freezer = forms.BooleanField(label=_("Nous avons un congélateur"), required=False)
-    has_vehicle = forms.BooleanField(label=_("Nous pouvons venir chercher"), required=False)
-    pickup_radius_km = DecimalCommaField(
-        label=_("Jusqu'à (km)"), required=False, widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
-    preferred_labels = forms.MultipleChoiceField(
-        label=_("Labels souhaités"), choices=LABEL_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    description = forms.CharField(label=_("Remarques"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    essential_fields = (
+    field_order = (
         "organization",
         "categories",
         "title",
@@ -329,12 +286,67 @@ class NeedForm(ListingFormMixin, forms.Form):
         "max_price_per_unit",
         "urgency",
         "has_fridge",
+        "budget_eur",
+        "has_freezer",
+        "has_vehicle",
+        "pickup_radius_km",
+        "preferred_labels",
+        "description",
     )
+    essential_fields = field_order[:12]
+    field_labels = {
+        "categories": _("De quoi avez-vous besoin ?"),
+        "title": _("En quelques mots"),
+        "quantity": _("Quantité"),
+        "unit": _("Unité"),
+        "window_start": _("À partir du"),
+        "window_end": _("Jusqu'au"),
+        "frequency": _("Chaque semaine, chaque mois ?"),
+        "accepted_pricing": _("Conditions"),
+        "max_price_per_unit": _("Prix maximum par unité (€)"),
+        "urgency": _("Urgence"),
+        "has_fridge": _("Nous avons un frigo ou une chambre froide"),
+        "budget_eur": _("Budget (€)"),
+        "has_freezer": _("Nous avons un congélateur"),
+        "has_vehicle": _("Nous pouvons venir chercher"),
+        "pickup_radius_km": _("Jusqu'à (km)"),
+        "preferred_labels": _("Labels souhaités"),
+        "description": _("Remarques"),
+    }
+    field_help = {
+        "categories": _("Une ou plusieurs."),
+        "title": _("Par exemple « Légumes pour la distribution du jeudi ». Vide : les catégories choisies."),
+        "max_price_per_unit": _("Obligatoire si vous pouvez acheter."),
+    }
+    field_choices = {
+        "frequency": [
+            (Recurrence.ONCE, _("une fois")),
+            (Recurrence.WEEKLY, _("chaque semaine")),
+            (Recurrence.MONTHLY, _("chaque mois")),
+        ],
+    }
+    field_widgets = {
+        "frequency": forms.RadioSelect,
+        "accepted_pricing": forms.RadioSelect,
+        "urgency": forms.RadioSelect,
+        "description": forms.Textarea(attrs={"rows": 3}),
+    }
+    field_initials = {
+        "unit": Unit.KG,
+        "frequency": Recurrence.ONCE,
+        "accepted_pricing": Need.AcceptedPricing.DONATION_ONLY,
+        "urgency": 2,
+    }
     window_days = 14
     required_when_shown = ("max_price_per_unit",)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False  # the categories' names when left empty
+        self.fields["unit"].choices = Unit.choices  # a crate is refused with a message, not hidden
+
     def _set_category_choices(self) -> None:
-        self.fields["categories"].choices = family_choices()
+        self.fields["categories"].widget.choices = family_choices()
 
     def _prefill_from_profile(self, organization: Organization) -> None:
         profile = getattr(organization, "structure_profile", None)
@@ -347,7 +359,7 @@ class NeedForm(ListingFormMixin, forms.Form):
                 self.initial.setdefault("accepted_pricing", Need.AcceptedPricing.PURCHASE)
 
     def _prefill_from_instance(self, instance) -> None:
-        self.fields["categories"].choices = category_choices(blank=False)
+        self.fields["categories"].widget.choices = category_choices(blank=False)
         super()._prefill_from_instance(instance)
 
     def _instance_initial(self, instance, name: str):
@@ -355,17 +367,12 @@ class NeedForm(ListingFormMixin, forms.Form):
             return [str(c.pk) for c in instance.categories.all()]
         return super()._instance_initial(instance, name)
 
-    def service_kwargs(self) -> dict:
-        data = dict(self.cleaned_data)
-        kwargs = {"organization": data.pop("organization"), "categories": data.pop("categories")}
-        if not data.get("title"):
-            names = dict(self.fields["categories"].choices)
-            data["title"] = ", ".join(str(names.get(c, c)) for c in kwargs["categories"])[:120]
-        for name, value in data.items():
-            if value in (None, ""):
-                continue
-            kwargs[name] = value
-        return kwargs
+    def data_for_service(self) -> NeedData:
+        """The validated need for ``listings.need_create`` / ``need_update``."""
+        values = self._filled(NeedInput)
+        if not values.get("title") and values.get("categories"):
+            values["title"] = ", ".join(c.name for c in values["categories"])[:120]
+        return NeedData(**values, given=self._given(NeedInput, values))
 
 
 class DeclineForm(forms.Form):
@@ -389,12 +396,11 @@ class DeclineForm(forms.Form):
         return text
 
 
-class ScheduleForm(forms.Form):
-    date = forms.DateField(label=_("Date prévue"), widget=DATE_WIDGET)
-    mode = forms.ChoiceField(label=_("Acheminement"), choices=Logistics.choices)
-
+class ScheduleForm(ScheduleInput):
     def __init__(self, *args, match: Match | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["date"].label = _("Date prévue")
+        self.fields["mode"].label = _("Acheminement")
         if match is not None:
             self.initial.setdefault("mode", match.mode)
             self.initial.setdefault("date", match.scheduled_for or timezone.localdate() + dt.timedelta(days=1))
@@ -402,15 +408,13 @@ class ScheduleForm(forms.Form):
             self.fields["mode"].widget.attrs["id"] = f"id_mode_{match.pk}"
 
 
-class DeliveryConfirmForm(forms.Form):
-    quantity_received = DecimalCommaField(
-        max_digits=12, decimal_places=3, label=_("Quantité reçue"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
-    delivered_on = forms.DateField(label=_("Reçu le"), widget=DATE_WIDGET)
-    note = forms.CharField(label=_("Remarque (facultatif)"), max_length=300, required=False)
-
+class DeliveryConfirmForm(DeliveryInput):
     def __init__(self, *args, match: Match | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["quantity_received"].label = _("Quantité reçue")
+        typed_by_people(self.fields["quantity_received"])
+        self.fields["delivered_on"].label = _("Reçu le")
+        self.fields["note"].label = _("Remarque (facultatif)")
         self.initial.setdefault("delivered_on", timezone.localdate())
         if match is not None:
             self.initial.setdefault("quantity_received", match.quantity)
@@ -418,15 +422,16 @@ class DeliveryConfirmForm(forms.Form):
                 field.widget.attrs["id"] = f"id_{name}_{match.pk}"
 
 
-class ManualMatchForm(forms.Form):
+class ManualMatchForm(ProposeInput):
+    """The officer's pairing: the offer and the need chosen among the territory's open ones."""
+
     offer = forms.ChoiceField(label=_("Offre"))
     need = forms.ChoiceField(label=_("Besoin"))
-    quantity = DecimalCommaField(
-        max_digits=12, decimal_places=3, label=_("Quantité"), widget=forms.NumberInput(attrs=DECIMAL_ATTRS)
-    )
 
     def __init__(self, *args, offers, needs, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["quantity"].label = _("Quantité")
+        typed_by_people(self.fields["quantity"])
         self.offers = {str(o.pk): o for o in offers}
         self.needs = {str(n.pk): n for n in needs}
         self.fields["offer"].choices = [("", _("Choisissez une offre"))] + [
@@ -456,13 +461,6 @@ class ManualMatchForm(forms.Form):
 class MapFilterForm(forms.Form):
     """Filters of the map and its table (GET)."""
 
-    LAYERS = [
-        ("farms", _("Fermes")),
-        ("structures", _("Structures d'aide alimentaire")),
-        ("offers", _("Offres ouvertes")),
-        ("needs", _("Besoins ouverts")),
-        ("initiatives", _("Initiatives")),
-    ]
     category = forms.ChoiceField(label=_("Catégorie"), required=False)
     status = forms.ChoiceField(
         label=_("Statut"),

@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from offers.matching import NeedInput, OfferInput, Proposal
-from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer, ProductCategory, Unit
+from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer
+from products.models import ProductCategory, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ THOUSANDTH = Decimal("0.001")
 
 
 def default_crate_kg() -> Decimal:
-    return Decimal(str(getattr(settings, "MATCHING_DEFAULT_CRATE_KG", 10)))
+    return Decimal(str(settings.MATCHING_DEFAULT_CRATE_KG))
 
 
 # --- Units ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What: product categories, offers, needs, matches and deliveries, and matching runs."""
+"""What: offers, needs, matches and deliveries, and matching runs (categories and units: ``products``)."""
 
 from __future__ import annotations
 
@@ -10,24 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from actors.models import Organization, Territory, TimeStamped
-
-
-class Storage(models.TextChoices):
-    AMBIENT = "ambient", _("ambiant")
-    CHILLED = "chilled", _("réfrigéré (0 à 4 °C)")
-    FROZEN = "frozen", _("congelé (≤ −18 °C)")
-
-
-STORAGE_RANK = {Storage.AMBIENT: 0, Storage.CHILLED: 1, Storage.FROZEN: 2}
-
-
-class Unit(models.TextChoices):
-    KG = "kg", _("kg")
-    LITRE = "l", _("litre")
-    PIECE = "piece", _("pièce")
-    DOZEN = "dozen", _("douzaine")
-    CRATE = "crate", _("cagette")
+from actors.models import PRODUCER_KINDS, RECIPIENT_KINDS, Organization, Territory, TimeStamped
+from products.models import ProductCategory, Storage, Unit
 
 
 class Pricing(models.TextChoices):
@@ -60,33 +44,15 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.PUBLISHED, Status.PARTLY_MATCHED)
+#: Who may post: offers come from farms and processors, needs from food-aid structures.
+OFFER_KINDS = PRODUCER_KINDS
+NEED_KINDS = RECIPIENT_KINDS
 # Needs are counted in plain units (no crates) and recur at most monthly.
 NEED_UNIT_CHOICES = [c for c in Unit.choices if c[0] != Unit.CRATE]
 NEED_FREQUENCY_CHOICES = [c for c in Recurrence.choices if c[0] != Recurrence.SEASON]
 
 QTY = {"max_digits": 12, "decimal_places": 3}
 PRICE = {"max_digits": 9, "decimal_places": 2}
-
-
-class ProductCategory(models.Model):
-    """Two-level taxonomy (e.g. Légumes › Pommes de terre), loaded by a data migration."""
-
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name = models.CharField(_("nom"), max_length=100)
-    name_en = models.CharField(_("nom (anglais)"), max_length=100)
-    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children")
-    storage = models.CharField(_("conservation"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT)
-    default_unit = models.CharField(_("unité par défaut"), max_length=10, choices=Unit.choices, default=Unit.KG)
-    shelf_life_days = models.PositiveIntegerField(_("durée de conservation typique (jours)"), null=True, blank=True)
-    sort_order = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("catégorie de produits")
-        verbose_name_plural = _("catégories de produits")
-        ordering = ["sort_order", "name"]
-
-    def __str__(self) -> str:
-        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
 
 
 class Offer(TimeStamped):

@@ -30,7 +30,7 @@ from actors.permissions import (
     member_organization_ids,
     viewer_territory_ids,
 )
-from miam import exports
+from miam import exports, maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -44,10 +44,9 @@ from offers.forms import (
     OfferForm,
     ScheduleForm,
 )
-from offers.models import OPEN_STATUSES, Match, MatchingRun, Need, Offer
+from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Match, MatchingRun, Need, Offer
+from offers.services import listings, matches, runs
 
-OFFER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
-NEED_KINDS = (Organization.Kind.FOOD_AID,)
 PROPOSAL_STATUSES = (
     Match.MatchStatus.PROPOSED,
     Match.MatchStatus.ACCEPTED_FARM,
@@ -60,13 +59,6 @@ DELIVERY_STATUSES = (
     Match.MatchStatus.CLOSED,
 )
 PAGE_SIZE = 25
-
-
-def _services():
-    # Imported at call time: the services package grows while pages are built.
-    from offers import services
-
-    return services
 
 
 def _crumbs(current: str, *links: tuple[str, str]) -> dict:
@@ -146,19 +138,8 @@ def map_page(request, territory: Territory | None = None):
         return render(request, "offers/map.html", {"title": _("Carte"), "territory": None})
     form = MapFilterForm(request.GET or None)
     filters = form.filters()
-    listing = request.GET.get("liste", "offers")
-    if listing not in map_layers.LAYERS:
-        listing = "offers"
-    if listing == "offers":
-        qs = map_layers.offers(territory=territory, **filters)
-    elif listing == "needs":
-        qs = map_layers.needs(territory=territory, **filters)
-    elif listing == "farms":
-        qs = map_layers.organizations(territory=territory, kinds=OFFER_KINDS)
-    elif listing == "structures":
-        qs = map_layers.organizations(territory=territory, kinds=NEED_KINDS)
-    else:
-        qs = map_layers.initiatives(territory=territory)
+    layer = maps.layer(request.GET.get("liste", "offers")) or maps.layer("offers")
+    qs = layer.listing(territory=territory, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     base_qs = _map_querystring(territory, filters)
     context = {
@@ -166,11 +147,11 @@ def map_page(request, territory: Territory | None = None):
         "territory": territory,
         "form": form,
         "page": page,
-        "listing": listing,
-        "layers": MapFilterForm.LAYERS,
+        "listing": layer.code,
+        "layers": [(each.code, each.label) for each in maps.layers()],
         "data_url": f"{reverse('offers:map_data')}?{base_qs}",
         "map_view": actor_selectors.territory_map_view(territory),
-        "querystring": urlencode({**filters, "territory": territory.pk, "liste": listing}),
+        "querystring": urlencode({**filters, "territory": territory.pk, "liste": layer.code}),
         "filter_querystring": base_qs,
         "breadcrumb": _crumbs(_("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
     }
@@ -182,24 +163,10 @@ def map_data(request):
     if territory is None:
         return JsonResponse({"error": _("Aucun territoire.")}, status=404)
     form = MapFilterForm(request.GET or None)
-    data = map_layers.map_layers(territory=territory, user=request.user, filters=form.filters())
-    data["urls"] = {
-        "farms": reverse("actors:organization_detail", args=[0]).replace("/0/", "/{id}/"),
-        "structures": reverse("actors:organization_detail", args=[0]).replace("/0/", "/{id}/"),
-        "offers": reverse("offers:offer_detail", args=[0]).replace("/0/", "/{id}/"),
-        "needs": reverse("offers:need_detail", args=[0]).replace("/0/", "/{id}/"),
-        "initiatives": _initiative_url_template(),
-    }
+    data = map_layers.map_data(territory=territory, user=request.user, filters=form.filters())
     response = JsonResponse(data)
     response["Cache-Control"] = "private, max-age=30"
     return response
-
-
-def _initiative_url_template() -> str:
-    try:
-        return reverse("initiatives:detail", args=["slug-placeholder"]).replace("slug-placeholder", "{id}")
-    except Exception:  # noqa: BLE001 - the initiatives pages may not exist yet
-        return ""
 
 
 # --- Detail pages ------------------------------------------------------------------------
@@ -287,14 +254,16 @@ def _listing_form_page(request, *, kind: str, instance=None):
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        services = _services()
-        kwargs = form.service_kwargs()
+        data = form.data_for_service()
         try:
-            if instance is None:
-                getattr(services, f"{kind}_create")(by=request.user, **kwargs)
+            if instance is None and is_offer:
+                listings.offer_create(by=request.user, organization=form.cleaned_data["organization"], data=data)
+            elif instance is None:
+                listings.need_create(by=request.user, organization=form.cleaned_data["organization"], data=data)
+            elif is_offer:
+                listings.offer_update(offer=instance, by=request.user, data=data)
             else:
-                kwargs.pop("organization", None)
-                getattr(services, f"{kind}_update")(**{kind: instance}, by=request.user, **kwargs)
+                listings.need_update(need=instance, by=request.user, data=data)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -333,11 +302,12 @@ def _listing_edit_page(request, *, kind: str, queryset, pk):
     return _listing_form_page(request, kind=kind, instance=listing)
 
 
-def _listing_withdraw(request, *, kind: str, model, pk, done: str, back: str):
-    """Withdraw an offer or a need (POST), then go back to ``next`` or to ``back``."""
+def _listing_withdraw(request, *, withdraw, model, pk, done: str, back: str):
+    """Withdraw an offer or a need (POST) with ``withdraw(listing, by)``, then go back to
+    ``next`` or to ``back``."""
     listing = get_object_or_404(model, pk=pk)
     try:
-        getattr(_services(), f"{kind}_withdraw")(**{kind: listing}, by=request.user)
+        withdraw(listing, request.user)
     except DomainError as error:
         apply_domain_error(error, request=request)
     else:
@@ -355,7 +325,12 @@ def offer_edit(request, pk):
 @require_POST
 def offer_withdraw(request, pk):
     return _listing_withdraw(
-        request, kind="offer", model=Offer, pk=pk, done=_("L'offre est retirée."), back="offers:my_offers"
+        request,
+        withdraw=lambda offer, by: listings.offer_withdraw(offer=offer, by=by),
+        model=Offer,
+        pk=pk,
+        done=_("L'offre est retirée."),
+        back="offers:my_offers",
     )
 
 
@@ -374,7 +349,12 @@ def need_edit(request, pk):
 @require_POST
 def need_withdraw(request, pk):
     return _listing_withdraw(
-        request, kind="need", model=Need, pk=pk, done=_("Le besoin est retiré."), back="offers:my_needs"
+        request,
+        withdraw=lambda need, by: listings.need_withdraw(need=need, by=by),
+        model=Need,
+        pk=pk,
+        done=_("Le besoin est retiré."),
+        back="offers:my_needs",
     )
 
 
@@ -485,7 +465,7 @@ def match_detail(request, pk):
 def match_accept(request, pk):
     match, side = _match_for_user(request, pk)
     try:
-        match = _services().match_accept(match=match, by=request.user)
+        match = matches.match_accept(match=match, by=request.user)
     except DomainError as error:
         return _proposal_response(request, match, side, error=error.message)
     if match.status == Match.MatchStatus.CONFIRMED:
@@ -503,7 +483,7 @@ def match_decline(request, pk):
     if not form.is_valid():
         return _proposal_response(request, match, side, error=_("Indiquez le motif du refus."))
     try:
-        match = _services().match_decline(match=match, by=request.user, reason=form.reason_text())
+        match = matches.match_decline(match=match, by=request.user, reason=form.reason_text())
     except DomainError as error:
         return _proposal_response(request, match, side, error=error.message)
     return _proposal_response(request, match, side, success=_("Proposition refusée. Elle ne vous sera plus proposée."))
@@ -550,7 +530,7 @@ def match_schedule(request, pk):
     form = ScheduleForm(request.POST, match=match)
     if form.is_valid():
         try:
-            _services().match_schedule(match=match, by=request.user, **form.cleaned_data)
+            matches.match_schedule(match=match, by=request.user, **form.cleaned_data)
         except DomainError as error:
             apply_domain_error(error, request=request)
         else:
@@ -567,7 +547,7 @@ def match_confirm_delivery(request, pk):
     form = DeliveryConfirmForm(request.POST, match=match)
     if form.is_valid():
         try:
-            _services().match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
+            matches.match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
         except DomainError as error:
             apply_domain_error(error, form=form)
         else:
@@ -637,7 +617,7 @@ def dashboard_runs(request):
 def matching_request(request):
     territory = _dashboard_territory(request)
     try:
-        run = _services().matching_request(territory=territory, by=request.user, trigger="manual")
+        run = runs.matching_request(territory=territory, by=request.user, trigger="manual")
     except DomainError as error:
         apply_domain_error(error, request=request)
     else:
@@ -663,7 +643,7 @@ def match_propose(request):
     form = ManualMatchForm(request.POST or None, offers=open_offers, needs=open_needs)
     if request.method == "POST" and form.is_valid():
         try:
-            _services().match_propose_manual(by=request.user, **form.cleaned_data)
+            matches.match_propose_manual(by=request.user, **form.cleaned_data)
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:

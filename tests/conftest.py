@@ -67,11 +67,11 @@ def _ensure_reference():
 
 def _ensure_categories():
     """The product taxonomy comes from a data migration: a transactional test's flush empties it."""
-    from offers.categories import sync_categories
-    from offers.models import ProductCategory
+    from products.models import ProductCategory
+    from products.taxonomy import taxonomy_load
 
     if not ProductCategory.objects.exists():
-        sync_categories(ProductCategory)
+        taxonomy_load(ProductCategory)
 
 
 @pytest.fixture(scope="session")

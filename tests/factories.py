@@ -137,7 +137,8 @@ def matching_offer(farm=None, *, category="potatoes", **fields):
 
     from django.utils import timezone
 
-    from offers.models import Offer, ProductCategory, Status
+    from offers.models import Offer, Status
+    from products.models import ProductCategory
 
     today = timezone.localdate()
     cat = ProductCategory.objects.get(code=category)
@@ -163,7 +164,8 @@ def matching_need(structure=None, *, categories=("vegetables",), **fields):
 
     from django.utils import timezone
 
-    from offers.models import Need, ProductCategory, Status
+    from offers.models import Need, Status
+    from products.models import ProductCategory
 
     today = timezone.localdate()
     values = {
@@ -191,7 +193,8 @@ from decimal import Decimal as _Decimal  # noqa: E402
 
 from django.utils import timezone as _timezone  # noqa: E402
 
-from offers.models import Need, Offer, ProductCategory  # noqa: E402
+from offers.models import Need, Offer  # noqa: E402
+from products.models import ProductCategory  # noqa: E402
 
 
 def category(code: str) -> ProductCategory:

@@ -75,7 +75,8 @@ def fill(args) -> None:
     from django.utils import timezone
 
     from actors.models import Commune, Organization, Territory
-    from offers.models import Need, Offer, ProductCategory
+    from offers.models import Need, Offer
+    from products.models import ProductCategory
 
     rng = random.Random(42)  # noqa: S311 - reproducible synthetic data
     if args.refill:

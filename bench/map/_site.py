@@ -76,7 +76,8 @@ def seed(*, farms: int, structures: int, offers: int, needs: int, rng_seed: int 
         User,
     )
     from actors.reference import load_reference
-    from offers.models import Need, Offer, ProductCategory
+    from offers.models import Need, Offer
+    from products.models import ProductCategory
 
     if not Commune.objects.filter(insee_code="71137").exists():
         load_reference(departements=["71"])

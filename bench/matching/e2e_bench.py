@@ -2,7 +2,7 @@
 
 Synthetic farms and food-aid structures are bulk-inserted at real commune town halls
 (jittered by up to ~2 km) into their own PostgreSQL database, then the real service
-``offers.services.matching_run`` recomputes a territory, as the Celery task does.
+``offers.services.runs.matching_run`` recomputes a territory, as the Celery task does.
 
 Cases:
 - **PAT**: 2,000 open offers and 2,000 open needs in the communes within 30 km of Cluny,
@@ -46,8 +46,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from actors.models import Commune, Organization, StructureProfile, Territory  # noqa: E402
-from offers.models import Delivery, Match, MatchingRun, Need, Offer, ProductCategory  # noqa: E402
-from offers.services import matches as match_services  # noqa: E402
+from offers.models import Delivery, Match, MatchingRun, Need, Offer  # noqa: E402
+from offers.services import runs as run_services  # noqa: E402
+from products.models import ProductCategory  # noqa: E402
 
 CLUNY = "71137"
 PAT_RADIUS_KM = 30.0
@@ -89,21 +90,21 @@ class StageMemory:
         self.cpu: dict[str, float] = {}
         self._cpu_mark = time.process_time()
         self._thread.start()
-        original = match_services._progress
+        original = run_services._progress
 
         def progress(run, stage, progress):
             self.mark(stage)
             original(run, stage, progress)
 
         self._original = original
-        match_services._progress = progress
+        run_services._progress = progress
         return self
 
     def __exit__(self, *exc):
         self.mark("after")
         self._stop.set()
         self._thread.join()
-        match_services._progress = self._original
+        run_services._progress = self._original
 
 
 # --- Synthetic data ------------------------------------------------------------------------
@@ -291,7 +292,7 @@ def measure(territory: Territory, label: str) -> dict:
     base = rss_bytes()
     started, cpu_started = time.perf_counter(), time.process_time()
     with StageMemory() as memory:
-        run = match_services.matching_run(territory_id=territory.pk, trigger="nightly")
+        run = run_services.matching_run(territory_id=territory.pk, trigger="nightly")
     total, cpu_total = time.perf_counter() - started, time.process_time() - cpu_started
     assert run.status == MatchingRun.RunStatus.SUCCESS, run.error
     counts = run.counts

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from offers.categories import sync_categories
+    from products.taxonomy import sync_categories
 
     sync_categories(apps.get_model("offers", "ProductCategory"))
 

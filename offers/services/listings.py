@@ -1,292 +1,44 @@
 """Offers and needs: create, update, publish, withdraw, delete, expire.
 
-Every function checks who acts (``actors.permissions``), validates the whole resulting
-state and raises one ``DomainError`` carrying every field error at once, before anything
-is written. After a change that matters to matching, ``offers.events.listing_changed`` is
-called once the transaction has committed.
+Every function takes typed input (``offers.inputs.OfferData`` / ``NeedData``, parsed by the
+one validation layer), checks who acts (``actors.permissions``), checks the rules that need
+the database or several fields, and raises one ``DomainError`` carrying every field error at
+once (the input's and its own), before anything is written. After a change that matters to
+matching, ``runs.matching_listing_changed`` schedules a (debounced) recompute, queued once the
+transaction commits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors.models import FarmProfile, Organization, StructureProfile
 from actors.permissions import as_user, require_edit_organization
-from actors.services import FARM_LABELS
 from miam.errors import DomainError
-from offers import events
-from offers.models import (
-    OPEN_STATUSES,
-    STORAGE_RANK,
-    Logistics,
-    Need,
-    Offer,
-    Pricing,
-    ProductCategory,
-    Recurrence,
-    Status,
-    Storage,
-    Unit,
-)
-from offers.validators import validate_image_upload
-
-__all__ = [
-    "OFFER_KINDS",
-    "NEED_KINDS",
-    "OFFER_FIELDS",
-    "NEED_FIELDS",
-    "category_resolve",
-    "offer_create",
-    "offer_update",
-    "offer_publish",
-    "offer_withdraw",
-    "offer_delete",
-    "offer_refresh_status",
-    "need_create",
-    "need_update",
-    "need_publish",
-    "need_withdraw",
-    "need_delete",
-    "need_refresh_status",
-    "listings_expire",
-    "listings_bulk_changed",
-]
+from miam.inputs import FieldErrors
+from offers.inputs import NeedData, OfferData
+from offers.models import NEED_KINDS, OFFER_KINDS, OPEN_STATUSES, Logistics, Need, Offer, Pricing, Status
+from offers.services import runs
+from offers.signals import listings_bulk_changed
+from products.models import STORAGE_RANK, Storage, Unit
 
 logger = logging.getLogger(__name__)
 
-# Sent after writes that bypass model signals (``QuerySet.update``): caches listen to it.
-listings_bulk_changed = Signal()
-
-OFFER_KINDS = (Organization.Kind.FARM, Organization.Kind.PROCESSOR)
-NEED_KINDS = (Organization.Kind.FOOD_AID,)
-NEED_FREQUENCIES = (Recurrence.ONCE, Recurrence.WEEKLY, Recurrence.MONTHLY)
 REOPENABLE = (Status.DRAFT, Status.WITHDRAWN, Status.EXPIRED)
-
-OFFER_FIELDS = (
-    "category",
-    "product_name",
-    "quantity",
-    "unit",
-    "window_start",
-    "window_end",
-    "pricing",
-    "price_per_unit",
-    "usual_price_per_unit",
-    "min_quantity",
-    "recurrence",
-    "labels",
-    "storage",
-    "logistics",
-    "delivery_radius_km",
-    "logistics_partner",
-    "lot_number",
-    "use_by",
-    "photo",
-    "description",
-    "crate_kg",
-)
-NEED_FIELDS = (
-    "categories",
-    "title",
-    "quantity",
-    "unit",
-    "window_start",
-    "window_end",
-    "accepted_pricing",
-    "max_price_per_unit",
-    "budget_eur",
-    "frequency",
-    "urgency",
-    "preferred_labels",
-    "description",
-    "has_fridge",
-    "chilled_capacity_kg",
-    "has_freezer",
-    "frozen_capacity_kg",
-    "pickup_radius_km",
-    "has_vehicle",
-)
-
-# (max_digits, decimal_places) of the model fields, so that nothing overflows in the database.
-QTY_DIGITS = (12, 3)
-PRICE_DIGITS = (9, 2)
-RADIUS_DIGITS = (6, 1)
-MAX_POSITIVE_INT = 2_147_483_647
-
-
-class _Errors:
-    """Collects field errors so that a form shows all of them at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-        self.codes: list[str] = []
-
-    def add(self, field: str, message: str, code: str = "invalid") -> None:
-        self.fields.setdefault(field, []).append(str(message))
-        self.codes.append(code)
-
-    def has(self, field: str) -> bool:
-        return field in self.fields
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise DomainError(self.codes[0], _("Certaines données sont invalides."), fields=self.fields)
-
-
-# --- Parsing helpers ---------------------------------------------------------------------
-
-
-def _decimal(errors: _Errors, field: str, value, digits: tuple[int, int], *, required=True) -> Decimal | None:
-    if value is None or value == "":
-        if required:
-            errors.add(field, _("Ce champ est obligatoire."), "required")
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        errors.add(field, _("Nombre invalide."))
-        return None
-    if not number.is_finite():
-        errors.add(field, _("Nombre invalide."))
-        return None
-    max_digits, places = digits
-    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    if abs(number) >= Decimal(10) ** (max_digits - places):
-        errors.add(field, _("Ce nombre est trop grand."), "too_large")
-        return None
-    return number
-
-
-def _date(errors: _Errors, field: str, value, *, required=True) -> dt.date | None:
-    if value is None or value == "":
-        if required:
-            errors.add(field, _("Ce champ est obligatoire."), "required")
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errors.add(field, _("Date invalide (format AAAA-MM-JJ)."))
-        return None
-
-
-def _text(errors: _Errors, field: str, value, *, max_length: int | None = None, required=False) -> str:
-    text = "" if value is None else str(value).strip()
-    if "\x00" in text:
-        errors.add(field, _("Caractère non autorisé."))
-        return ""
-    if required and not text:
-        errors.add(field, _("Ce champ est obligatoire."), "required")
-    if max_length and len(text) > max_length:
-        errors.add(field, _("%(max)s caractères au plus.") % {"max": max_length}, "too_long")
-    return text
-
-
-def _choice(errors: _Errors, field: str, value, choices, message: str) -> str | None:
-    if value not in list(choices):
-        errors.add(field, message, "invalid_choice")
-        return None
-    return value
-
-
-def _string_list(errors: _Errors, field: str, value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        errors.add(field, _("Une liste est attendue."))
-        return []
-    out: list[str] = []
-    for item in value:
-        if not isinstance(item, str):
-            errors.add(field, _("Une liste de textes est attendue."))
-            return []
-        if item not in out:
-            out.append(item)
-    return out
-
-
-def _labels(errors: _Errors, field: str, value) -> list[str]:
-    labels = _string_list(errors, field, value)
-    unknown = [label for label in labels if label not in FARM_LABELS]
-    if unknown:
-        errors.add(field, _("Label inconnu : %(labels)s.") % {"labels": ", ".join(unknown)}, "unknown_label")
-    return labels
-
-
-def _flag(errors: _Errors, field: str, value) -> bool:
-    if isinstance(value, bool):
-        return value
-    errors.add(field, _("Oui ou non attendu."))
-    return False
-
-
-def _positive_int(errors: _Errors, field: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
-        errors.add(field, _("Nombre entier attendu."))
-        return 0
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        errors.add(field, _("Nombre entier attendu."))
-        return 0
-    if number < 0:
-        errors.add(field, _("Ce nombre ne peut pas être négatif."), "negative")
-    elif number > MAX_POSITIVE_INT:
-        errors.add(field, _("Ce nombre est trop grand."), "too_large")
-        return 0
-    return number
-
-
-def category_resolve(value) -> ProductCategory | None:
-    """A category from an instance, an id or a code; None when unknown."""
-    if isinstance(value, ProductCategory):
-        return value
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    if not text or "\x00" in text:
-        return None
-    if text.isdigit():
-        return ProductCategory.objects.filter(pk=int(text)).select_related("parent").first()
-    return ProductCategory.objects.filter(code=text).select_related("parent").first()
-
-
-def _category(errors: _Errors, field: str, value) -> ProductCategory | None:
-    category = category_resolve(value)
-    if category is None:
-        errors.add(field, _("Catégorie inconnue : « %(value)s ».") % {"value": value}, "unknown_category")
-    return category
-
-
-def _organization(value) -> Organization | None:
-    if isinstance(value, Organization):
-        return value
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Organization.objects.filter(pk=int(value)).first()
-    except (TypeError, ValueError):
-        return None
+_KEEP = object()
 
 
 def _changed(organization_id: int) -> None:
-    """Tell matching, once committed, that an open listing of this organization changed."""
-    transaction.on_commit(lambda: events.listing_changed(organization_id=organization_id))
+    """Tell matching that an open listing of this organization changed (in this transaction:
+    the run it schedules is queued once it commits, and not at all if it rolls back)."""
+    runs.matching_listing_changed(organization_id=organization_id)
 
 
 def _require_kind(organization: Organization, kinds, message: str) -> None:
@@ -294,34 +46,23 @@ def _require_kind(organization: Organization, kinds, message: str) -> None:
         raise DomainError("wrong_kind", message, fields={"organization": [message]})
 
 
-def _check_unknown(fields: dict, allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(fields) - set(allowed))
-    if unknown:
-        raise DomainError(
-            "unknown_field",
-            _("Certaines données sont invalides."),
-            fields={name: [_("Champ inconnu ou non modifiable.")] for name in unknown},
-        )
+def _take(listing, data, errors: FieldErrors, name: str, *, on_error=_KEEP) -> None:
+    """Set a given field of ``data`` on ``listing``; a refused one is left as it was (or set
+    to ``on_error``, so that the rules that read it skip it)."""
+    if name not in data.given:
+        return
+    if errors.has(name):
+        if on_error is not _KEEP:
+            setattr(listing, name, on_error)
+        return
+    setattr(listing, name, getattr(data, name))
 
 
 # --- Steps shared by offers and needs ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Kind:
-    """What differs between an offer and a need in the steps they share."""
-
-    name: str  # "offer" or "need", for the log
-    fields: tuple[str, ...]  # what an update may change
-    lock: Callable[[Any], Any]  # the listing again, row locked
-    apply: Callable[..., list[ProductCategory] | None]  # parse and validate; new categories, if any
-    taken: str  # the quantity already promised by matches
-    last_day: Callable[[Any], dt.date]  # past it, the listing cannot be published
-    photo_field: str | None = None  # a file deleted with the listing
-
-
-def _status_from_quantities(listing, kind: _Kind) -> str:
-    taken = getattr(listing, kind.taken)
+def _status_from_quantities(listing, taken: Decimal) -> str:
+    """Published, partly or fully matched, from what matches already took."""
     if taken <= 0:
         return Status.PUBLISHED
     if taken < listing.quantity:
@@ -329,25 +70,22 @@ def _status_from_quantities(listing, kind: _Kind) -> str:
     return Status.FULLY_MATCHED
 
 
-def _save_new(listing, *, kind: _Kind, categories, publish: bool, by):
+def _save_new(listing, *, publish: bool, by, categories=None):
     listing.status = Status.PUBLISHED if publish else Status.DRAFT
     listing.save()
     if categories is not None:
         listing.categories.set(categories)
     if publish:
         _changed(listing.organization_id)
-    logger.info("%s %s created for organization %s by %s", kind.name, listing.pk, listing.organization_id, by)
+    logger.info(
+        "%s %s created for organization %s by %s", listing._meta.model_name, listing.pk, listing.organization_id, by
+    )
     return listing
 
 
-def _update(listing, *, kind: _Kind, by, fields: dict):
-    require_edit_organization(by, listing.organization)
-    _check_unknown(fields, kind.fields)
-    listing = kind.lock(listing)
-    was_open = listing.status in OPEN_STATUSES
-    categories = kind.apply(listing, fields, creating=False, today=timezone.localdate())
+def _save_update(listing, *, was_open: bool, taken: Decimal, categories=None):
     if was_open:
-        listing.status = _status_from_quantities(listing, kind)
+        listing.status = _status_from_quantities(listing, taken)
     listing.save()
     if categories is not None:
         listing.categories.set(categories)
@@ -356,26 +94,22 @@ def _update(listing, *, kind: _Kind, by, fields: dict):
     return listing
 
 
-def _publish(listing, *, kind: _Kind, by):
-    require_edit_organization(by, listing.organization)
-    listing = kind.lock(listing)
+def _publish(listing, *, taken: Decimal, last_day: dt.date):
     if listing.status not in REOPENABLE:
         return listing
-    if kind.last_day(listing) < timezone.localdate():
+    if last_day < timezone.localdate():
         raise DomainError(
             "window_past",
             _("Cette période est déjà passée : changez les dates avant de publier."),
             fields={"window_end": [_("Cette période est déjà passée.")]},
         )
-    listing.status = _status_from_quantities(listing, kind)
+    listing.status = _status_from_quantities(listing, taken)
     listing.save(update_fields=["status", "updated_at"])
     _changed(listing.organization_id)
     return listing
 
 
-def _withdraw(listing, *, kind: _Kind, by):
-    require_edit_organization(by, listing.organization)
-    listing = kind.lock(listing)
+def _withdraw(listing):
     if listing.status == Status.WITHDRAWN:
         return listing
     was_open = listing.status in OPEN_STATUSES
@@ -386,29 +120,28 @@ def _withdraw(listing, *, kind: _Kind, by):
     return listing
 
 
-def _delete(listing, *, kind: _Kind, by) -> bool:
-    require_edit_organization(by, listing.organization)
-    listing = kind.lock(listing)
+def _delete(listing, *, photo=None) -> bool:
+    """Delete a listing that never had a match (its photo file after the commit); one with
+    matches is withdrawn instead. True when it is gone."""
     if listing.matches.exists():
-        with transaction.atomic():  # as the public ``<kind>_withdraw`` would
-            _withdraw(listing, kind=kind, by=by)
+        with transaction.atomic():
+            _withdraw(listing)
         return False
     was_open = listing.status in OPEN_STATUSES
     organization_id = listing.organization_id
-    photo = getattr(listing, kind.photo_field) if kind.photo_field else None
     photo_name = photo.name if photo else ""
     listing.delete()
     if photo_name:
-        storage = type(listing)._meta.get_field(kind.photo_field).storage
+        storage = photo.storage
         transaction.on_commit(lambda: storage.delete(photo_name))
     if was_open:
         _changed(organization_id)
     return True
 
 
-def _refresh_status(listing, *, kind: _Kind):
+def _refresh_status(listing, *, taken: Decimal):
     if listing.status in (*OPEN_STATUSES, Status.FULLY_MATCHED):
-        status = _status_from_quantities(listing, kind)
+        status = _status_from_quantities(listing, taken)
         if status != listing.status:
             listing.status = status
             listing.save(update_fields=["status", "updated_at"])
@@ -422,95 +155,50 @@ def _warmer(storage: str, than: str) -> bool:
     return STORAGE_RANK[Storage(storage)] < STORAGE_RANK[Storage(than)]
 
 
-def _apply_offer(offer: Offer, changes: dict, *, creating: bool, today: dt.date) -> None:
-    """Parse ``changes`` onto ``offer`` and validate the resulting offer as a whole."""
-    errors = _Errors()
-    has = changes.__contains__
-    if has("category"):
-        category = _category(errors, "category", changes["category"])
-        if category is not None:
-            offer.category = category
-    if has("product_name"):
-        offer.product_name = _text(errors, "product_name", changes["product_name"], max_length=120, required=True)
-    if has("description"):
-        offer.description = _text(errors, "description", changes["description"], max_length=5000)
-    if has("quantity"):
-        offer.quantity = _decimal(errors, "quantity", changes["quantity"], QTY_DIGITS)
-    if has("min_quantity"):
-        offer.min_quantity = _decimal(errors, "min_quantity", changes["min_quantity"], QTY_DIGITS, required=False)
-        offer.min_quantity = offer.min_quantity if offer.min_quantity is not None else Decimal(0)
-    if has("unit"):
-        offer.unit = _choice(errors, "unit", changes["unit"], Unit.values, _("Unité inconnue.")) or offer.unit
-    if has("crate_kg"):
-        offer.crate_kg = _decimal(errors, "crate_kg", changes["crate_kg"], QTY_DIGITS, required=False)
-    for field in ("window_start", "window_end"):
-        if has(field):
-            setattr(offer, field, _date(errors, field, changes[field]))
-    if has("use_by"):
-        offer.use_by = _date(errors, "use_by", changes["use_by"], required=False)
-    if has("recurrence"):
-        offer.recurrence = (
-            _choice(errors, "recurrence", changes["recurrence"], Recurrence.values, _("Récurrence inconnue."))
-            or offer.recurrence
-        )
-    if has("pricing"):
-        pricing = _choice(errors, "pricing", changes["pricing"], Pricing.values, _("Condition inconnue."))
-        if pricing:
-            # Switching an existing offer to a donation drops its prices unless they are given.
-            if not creating and pricing == Pricing.DONATION:
-                if not has("price_per_unit"):
-                    offer.price_per_unit = None
-                if not has("usual_price_per_unit"):
-                    offer.usual_price_per_unit = None
-            offer.pricing = pricing
-    for field in ("price_per_unit", "usual_price_per_unit"):
-        if has(field):
-            setattr(offer, field, _decimal(errors, field, changes[field], PRICE_DIGITS, required=False))
-    if has("labels"):
-        offer.labels = _labels(errors, "labels", changes["labels"])
-    if has("storage") and changes["storage"] is not None:
-        offer.storage = (
-            _choice(errors, "storage", changes["storage"], Storage.values, _("Mode de conservation inconnu."))
-            or offer.storage
-        )
-    elif offer.category_id and (creating or (has("category") and _warmer(offer.storage, offer.category.storage))):
+def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.date) -> FieldErrors:
+    """Set ``data`` on ``offer`` and check the resulting offer as a whole; every error found
+    (the input's and the rules') is returned."""
+    errors = data.errors.copy()
+    for name in ("category", "product_name", "description", "quantity"):
+        _take(offer, data, errors, name, on_error=None if name == "quantity" else _KEEP)
+    if "min_quantity" in data.given:
+        offer.min_quantity = data.min_quantity if data.min_quantity is not None else Decimal(0)
+    for name in ("unit", "crate_kg", "window_start", "window_end", "use_by"):
+        _take(offer, data, errors, name, on_error=_KEEP if name == "unit" else None)
+    if "recurrence" in data.given and data.recurrence is not None:
+        offer.recurrence = data.recurrence
+    if "pricing" in data.given and data.pricing is not None:
+        # Switching an existing offer to a donation drops its prices unless they are given.
+        if not creating and data.pricing == Pricing.DONATION:
+            if "price_per_unit" not in data.given:
+                offer.price_per_unit = None
+            if "usual_price_per_unit" not in data.given:
+                offer.usual_price_per_unit = None
+        offer.pricing = data.pricing
+    for name in ("price_per_unit", "usual_price_per_unit"):
+        _take(offer, data, errors, name, on_error=None)
+    _take(offer, data, errors, "labels")
+    if "storage" in data.given and (data.storage is not None or errors.has("storage")):
+        _take(offer, data, errors, "storage")
+    elif offer.category_id and (
+        creating or ("category" in data.given and _warmer(offer.storage, offer.category.storage))
+    ):
         # The category's storage class, or the offer's own when it is already stricter.
         offer.storage = offer.category.storage
-    if has("logistics"):
-        logistics = _string_list(errors, "logistics", changes["logistics"])
-        unknown = [mode for mode in logistics if mode not in Logistics.values]
-        if unknown:
-            errors.add("logistics", _("Mode d'acheminement inconnu : %(m)s.") % {"m": ", ".join(unknown)})
-        offer.logistics = logistics or [Logistics.PICKUP.value]
-    radius_given = has("delivery_radius_km") and changes["delivery_radius_km"] is not None
+    if "logistics" in data.given and not errors.has("logistics"):
+        offer.logistics = list(data.logistics) or [Logistics.PICKUP.value]
+    radius_given = "delivery_radius_km" in data.given and (
+        data.delivery_radius_km is not None or errors.has("delivery_radius_km")
+    )
     if radius_given:
-        offer.delivery_radius_km = _decimal(errors, "delivery_radius_km", changes["delivery_radius_km"], RADIUS_DIGITS)
-    if has("logistics_partner"):
-        partner = changes["logistics_partner"]
-        if partner is None or partner == "":
-            offer.logistics_partner = None
-        else:
-            organization = _organization(partner)
-            if organization is None or organization.kind != Organization.Kind.LOGISTICS:
-                errors.add(
-                    "logistics_partner",
-                    _("Le partenaire logistique doit être un acteur de type logistique."),
-                    "wrong_kind",
-                )
-            else:
-                offer.logistics_partner = organization
-    if has("lot_number"):
-        offer.lot_number = _text(errors, "lot_number", changes["lot_number"], max_length=60)
-    if has("photo") and changes["photo"] is not None:
-        photo = changes["photo"]
-        try:
-            validate_image_upload(photo)
-        except ValidationError as error:
-            errors.add("photo", error.messages[0], error.code or "invalid_image")
-        else:
-            offer.photo = photo
-    elif has("photo") and not creating:
-        offer.photo = None
+        _take(offer, data, errors, "delivery_radius_km", on_error=None)
+    _take(offer, data, errors, "logistics_partner")
+    _take(offer, data, errors, "lot_number")
+    if "photo" in data.given and not errors.has("photo"):
+        if data.photo is not None:
+            offer.photo = data.photo
+        elif not creating:
+            offer.photo = None
 
     # --- The offer as a whole --------------------------------------------------------------
     if offer.quantity is not None and not errors.has("quantity"):
@@ -540,9 +228,11 @@ def _apply_offer(offer: Offer, changes: dict, *, creating: bool, today: dt.date)
             errors.add(
                 "use_by", _("La date limite de consommation précède le début de la période."), "use_by_too_early"
             )
-        elif (creating or {"window_start", "window_end", "use_by"} & set(changes)) and offer.effective_end < today:
+        elif (creating or {"window_start", "window_end", "use_by"} & data.given) and offer.effective_end < today:
             errors.add("window_end", _("Cette période est déjà passée."), "window_past")
-    if offer.pricing == Pricing.DONATION:
+    if errors.has("pricing"):
+        pass  # unknown conditions: the prices cannot be judged
+    elif offer.pricing == Pricing.DONATION:
         for field in ("price_per_unit", "usual_price_per_unit"):
             value = getattr(offer, field)
             if value is not None and value != 0:
@@ -573,7 +263,7 @@ def _apply_offer(offer: Offer, changes: dict, *, creating: bool, today: dt.date)
         )
     if not errors.has("logistics") and not errors.has("delivery_radius_km"):
         if Logistics.DELIVERY in offer.logistics:
-            if not radius_given and (creating or has("logistics")) and not offer.delivery_radius_km:
+            if not radius_given and (creating or "logistics" in data.given) and not offer.delivery_radius_km:
                 profile = FarmProfile.objects.filter(organization_id=offer.organization_id).first()
                 offer.delivery_radius_km = profile.delivery_radius_km if profile else Decimal(0)
             if not offer.delivery_radius_km or offer.delivery_radius_km <= 0:
@@ -584,67 +274,18 @@ def _apply_offer(offer: Offer, changes: dict, *, creating: bool, today: dt.date)
                 )
         elif offer.delivery_radius_km is None or offer.delivery_radius_km < 0:
             errors.add("delivery_radius_km", _("Le rayon ne peut pas être négatif."), "negative")
-    errors.raise_if_any()
+    return errors
 
 
 @transaction.atomic
-def offer_create(
-    *,
-    by,
-    organization: Organization,
-    category,
-    product_name: str,
-    quantity,
-    unit: str,
-    window_start,
-    window_end,
-    pricing: str,
-    price_per_unit=None,
-    usual_price_per_unit=None,
-    min_quantity=0,
-    recurrence: str = "once",
-    labels=(),
-    storage: str | None = None,
-    logistics=(),
-    delivery_radius_km=None,
-    logistics_partner=None,
-    lot_number: str = "",
-    use_by=None,
-    photo=None,
-    description: str = "",
-    crate_kg=None,
-    publish: bool = True,
-) -> Offer:
+def offer_create(*, by, organization: Organization, data: OfferData, publish: bool = True) -> Offer:
     """A farm or processor posts what it can give or sell. ``storage`` None = the category's;
     ``delivery_radius_km`` None = the farm profile's (when the farm delivers)."""
     require_edit_organization(by, organization)
     _require_kind(organization, OFFER_KINDS, _("Seule une ferme ou un transformateur peut publier une offre."))
     offer = Offer(organization=organization, created_by=as_user(by), quantity_reserved=Decimal(0))
-    changes = {
-        "category": category,
-        "product_name": product_name,
-        "quantity": quantity,
-        "unit": unit,
-        "window_start": window_start,
-        "window_end": window_end,
-        "pricing": pricing,
-        "price_per_unit": price_per_unit,
-        "usual_price_per_unit": usual_price_per_unit,
-        "min_quantity": min_quantity,
-        "recurrence": recurrence,
-        "labels": list(labels or ()),
-        "storage": storage,
-        "logistics": list(logistics or ()),
-        "delivery_radius_km": delivery_radius_km,
-        "logistics_partner": logistics_partner,
-        "lot_number": lot_number,
-        "use_by": use_by,
-        "photo": photo,
-        "description": description,
-        "crate_kg": crate_kg,
-    }
-    _apply_offer(offer, changes, creating=True, today=timezone.localdate())
-    return _save_new(offer, kind=_OFFER, categories=None, publish=publish, by=by)
+    _apply_offer(offer, data, creating=True, today=timezone.localdate()).raise_if_any()
+    return _save_new(offer, publish=publish, by=by)
 
 
 def _lock_offer(offer: Offer) -> Offer:
@@ -652,20 +293,27 @@ def _lock_offer(offer: Offer) -> Offer:
 
 
 @transaction.atomic
-def offer_update(*, offer: Offer, by, **fields) -> Offer:
-    """Change some fields; the offer is validated again as a whole."""
-    return _update(offer, kind=_OFFER, by=by, fields=fields)
+def offer_update(*, offer: Offer, by, data: OfferData) -> Offer:
+    """Change the fields ``data`` gives; the offer is checked again as a whole."""
+    require_edit_organization(by, offer.organization)
+    offer = _lock_offer(offer)
+    was_open = offer.status in OPEN_STATUSES
+    _apply_offer(offer, data, creating=False, today=timezone.localdate()).raise_if_any()
+    return _save_update(offer, was_open=was_open, taken=offer.quantity_reserved)
 
 
 @transaction.atomic
 def offer_publish(*, offer: Offer, by) -> Offer:
     """Publish a draft, or put back a withdrawn or expired offer whose window is still ahead."""
-    return _publish(offer, kind=_OFFER, by=by)
+    require_edit_organization(by, offer.organization)
+    offer = _lock_offer(offer)
+    return _publish(offer, taken=offer.quantity_reserved, last_day=offer.effective_end)
 
 
 @transaction.atomic
 def offer_withdraw(*, offer: Offer, by) -> Offer:
-    return _withdraw(offer, kind=_OFFER, by=by)
+    require_edit_organization(by, offer.organization)
+    return _withdraw(_lock_offer(offer))
 
 
 @transaction.atomic
@@ -673,7 +321,9 @@ def offer_delete(*, offer: Offer, by) -> bool:
     """Delete an offer that never had a match; one with matches is withdrawn instead.
 
     Returns True when the offer is gone, False when it was withdrawn."""
-    return _delete(offer, kind=_OFFER, by=by)
+    require_edit_organization(by, offer.organization)
+    offer = _lock_offer(offer)
+    return _delete(offer, photo=offer.photo or None)
 
 
 def offer_refresh_status(offer: Offer) -> Offer:
@@ -681,120 +331,61 @@ def offer_refresh_status(offer: Offer) -> Offer:
 
     Called by the matching services after they reserved or released quantity (inside
     their transaction, with the row locked). Drafts, withdrawn and expired offers keep
-    their status. Does not signal ``listing_changed``: matching itself caused the change."""
-    return _refresh_status(offer, kind=_OFFER)
-
-
-_OFFER = _Kind(
-    name="offer",
-    fields=OFFER_FIELDS,
-    lock=_lock_offer,
-    apply=_apply_offer,
-    taken="quantity_reserved",
-    last_day=lambda offer: offer.effective_end,
-    photo_field="photo",
-)
+    their status. Does not signal a change to matching: matching itself caused it."""
+    return _refresh_status(offer, taken=offer.quantity_reserved)
 
 
 # --- Needs -------------------------------------------------------------------------------
 
 
-def _need_categories(errors: _Errors, value) -> list[ProductCategory]:
-    if value is None or isinstance(value, str | ProductCategory) or not isinstance(value, Iterable):
-        value = [] if value is None else [value]
-    categories: list[ProductCategory] = []
-    unknown: list[str] = []
-    for item in value:
-        category = category_resolve(item)
-        if category is None:
-            unknown.append(str(item))
-        elif category not in categories:
-            categories.append(category)
-    if unknown:
-        errors.add(
-            "categories", _("Catégorie inconnue : « %(value)s ».") % {"value": ", ".join(unknown)}, "unknown_category"
-        )
-    elif not categories:
-        errors.add("categories", _("Choisissez au moins une catégorie."), "required")
-    return categories
-
-
-def _apply_need(need: Need, changes: dict, *, creating: bool, today: dt.date) -> list[ProductCategory] | None:
-    """Parse ``changes`` onto ``need``, validate it as a whole; returns new categories if given."""
-    errors = _Errors()
-    has = changes.__contains__
-    categories = _need_categories(errors, changes["categories"]) if has("categories") else None
-    if has("title"):
-        need.title = _text(errors, "title", changes["title"], max_length=120, required=True)
-    if has("description"):
-        need.description = _text(errors, "description", changes["description"], max_length=5000)
-    if has("quantity"):
-        need.quantity = _decimal(errors, "quantity", changes["quantity"], QTY_DIGITS)
-    if has("unit"):
-        unit = _choice(errors, "unit", changes["unit"], Unit.values, _("Unité inconnue."))
-        if unit == Unit.CRATE:
-            errors.add("unit", _("Exprimez un besoin en kg, litres, pièces ou douzaines."), "invalid_choice")
-        need.unit = unit or need.unit
-    for field in ("window_start", "window_end"):
-        if has(field):
-            setattr(need, field, _date(errors, field, changes[field]))
-    if has("frequency"):
-        need.frequency = (
-            _choice(errors, "frequency", changes["frequency"], NEED_FREQUENCIES, _("Fréquence inconnue."))
-            or need.frequency
-        )
-    if has("accepted_pricing"):
-        accepted = _choice(
-            errors,
-            "accepted_pricing",
-            changes["accepted_pricing"],
-            Need.AcceptedPricing.values,
-            _("Condition inconnue."),
-        )
-        if accepted:
-            if not creating and accepted == Need.AcceptedPricing.DONATION_ONLY:
-                if not has("max_price_per_unit"):
-                    need.max_price_per_unit = None
-                if not has("budget_eur"):
-                    need.budget_eur = None
-            need.accepted_pricing = accepted
-    for field in ("max_price_per_unit", "budget_eur"):
-        if has(field):
-            setattr(need, field, _decimal(errors, field, changes[field], PRICE_DIGITS, required=False))
-    if has("urgency"):
-        urgency = changes["urgency"]
-        if isinstance(urgency, bool) or urgency not in Need.Urgency.values:
-            errors.add("urgency", _("Urgence inconnue (1, 2 ou 3)."), "invalid_choice")
-        else:
-            need.urgency = int(urgency)
-    if has("preferred_labels"):
-        need.preferred_labels = _labels(errors, "preferred_labels", changes["preferred_labels"])
+def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date) -> FieldErrors:
+    """Set ``data`` on ``need`` and check it as a whole; every error found is returned."""
+    errors = data.errors.copy()
+    for name in ("title", "description"):
+        _take(need, data, errors, name)
+    _take(need, data, errors, "quantity", on_error=None)
+    _take(need, data, errors, "unit")
+    for name in ("window_start", "window_end"):
+        _take(need, data, errors, name, on_error=None)
+    if "frequency" in data.given and data.frequency is not None:
+        need.frequency = data.frequency
+    if "accepted_pricing" in data.given and data.accepted_pricing is not None:
+        if not creating and data.accepted_pricing == Need.AcceptedPricing.DONATION_ONLY:
+            if "max_price_per_unit" not in data.given:
+                need.max_price_per_unit = None
+            if "budget_eur" not in data.given:
+                need.budget_eur = None
+        need.accepted_pricing = data.accepted_pricing
+    for name in ("max_price_per_unit", "budget_eur"):
+        _take(need, data, errors, name, on_error=None)
+    if "urgency" in data.given and data.urgency is not None:
+        need.urgency = data.urgency
+    _take(need, data, errors, "preferred_labels")
     # Storage and pick-up capacity: None means "as in the structure's profile".
+    prefilled = ("has_fridge", "chilled_capacity_kg", "has_freezer", "frozen_capacity_kg", "pickup_radius_km")
     profile = None
-    prefill = {"has_fridge", "chilled_capacity_kg", "has_freezer", "frozen_capacity_kg", "pickup_radius_km"}
-    if any(has(f) and changes[f] is None for f in (*prefill, "has_vehicle")):
+    if any(name in data.given and getattr(data, name) is None for name in (*prefilled, "has_vehicle")):
         profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
-    for field in ("has_fridge", "has_freezer", "has_vehicle"):
-        if not has(field):
+    for name in ("has_fridge", "has_freezer", "has_vehicle"):
+        if name not in data.given or errors.has(name):
             continue
-        value = changes[field]
+        value = getattr(data, name)
         if value is None:
-            if field == "has_vehicle":
+            if name == "has_vehicle":
                 value = bool(profile and profile.vehicle != FarmProfile.Vehicle.NONE)
             else:
-                value = bool(profile and getattr(profile, field))
-        setattr(need, field, _flag(errors, field, value))
-    for field in ("chilled_capacity_kg", "frozen_capacity_kg"):
-        if has(field):
-            value = changes[field]
-            if value is None:
-                value = getattr(profile, field) if profile else 0
-            setattr(need, field, _positive_int(errors, field, value))
-    if has("pickup_radius_km"):
-        value = changes["pickup_radius_km"]
-        if value is None:
-            value = profile.pickup_radius_km if profile else 0
-        need.pickup_radius_km = _decimal(errors, "pickup_radius_km", value, RADIUS_DIGITS)
+                value = bool(profile and getattr(profile, name))
+        setattr(need, name, value)
+    for name in ("chilled_capacity_kg", "frozen_capacity_kg"):
+        if name in data.given and not errors.has(name):
+            value = getattr(data, name)
+            setattr(need, name, value if value is not None else (getattr(profile, name) if profile else 0))
+    if "pickup_radius_km" in data.given:
+        if errors.has("pickup_radius_km"):
+            need.pickup_radius_km = None
+        else:
+            value = data.pickup_radius_km
+            need.pickup_radius_km = value if value is not None else (profile.pickup_radius_km if profile else 0)
 
     # --- The need as a whole ---------------------------------------------------------------
     if need.quantity is not None and not errors.has("quantity"):
@@ -810,9 +401,11 @@ def _apply_need(need: Need, changes: dict, *, creating: bool, today: dt.date) ->
     if need.window_start and need.window_end:
         if need.window_end < need.window_start:
             errors.add("window_end", _("La fin de la période précède son début."), "window_reversed")
-        elif (creating or {"window_start", "window_end"} & set(changes)) and need.window_end < today:
+        elif (creating or {"window_start", "window_end"} & data.given) and need.window_end < today:
             errors.add("window_end", _("Cette période est déjà passée."), "window_past")
-    if need.accepted_pricing == Need.AcceptedPricing.DONATION_ONLY:
+    if errors.has("accepted_pricing"):
+        pass  # unknown conditions: the prices cannot be judged
+    elif need.accepted_pricing == Need.AcceptedPricing.DONATION_ONLY:
         for field in ("max_price_per_unit", "budget_eur"):
             value = getattr(need, field)
             if value is not None and value != 0:
@@ -831,64 +424,18 @@ def _apply_need(need: Need, changes: dict, *, creating: bool, today: dt.date) ->
             )
     if need.pickup_radius_km is not None and need.pickup_radius_km < 0 and not errors.has("pickup_radius_km"):
         errors.add("pickup_radius_km", _("Le rayon ne peut pas être négatif."), "negative")
-    errors.raise_if_any()
-    return categories
+    return errors
 
 
 @transaction.atomic
-def need_create(
-    *,
-    by,
-    organization: Organization,
-    categories,
-    title: str,
-    quantity,
-    unit: str,
-    window_start,
-    window_end,
-    accepted_pricing: str = "donation_only",
-    max_price_per_unit=None,
-    budget_eur=None,
-    frequency: str = "once",
-    urgency: int = 2,
-    preferred_labels=(),
-    description: str = "",
-    has_fridge: bool | None = None,
-    chilled_capacity_kg: int | None = None,
-    has_freezer: bool | None = None,
-    frozen_capacity_kg: int | None = None,
-    pickup_radius_km=None,
-    has_vehicle: bool | None = None,
-    publish: bool = True,
-) -> Need:
+def need_create(*, by, organization: Organization, data: NeedData, publish: bool = True) -> Need:
     """A food-aid structure posts what it needs. Storage and pick-up capacity left to None
     are prefilled from the structure's profile."""
     require_edit_organization(by, organization)
     _require_kind(organization, NEED_KINDS, _("Seule une structure d'aide alimentaire peut publier un besoin."))
     need = Need(organization=organization, created_by=as_user(by), quantity_covered=Decimal(0))
-    changes = {
-        "categories": categories,
-        "title": title,
-        "quantity": quantity,
-        "unit": unit,
-        "window_start": window_start,
-        "window_end": window_end,
-        "accepted_pricing": accepted_pricing,
-        "max_price_per_unit": max_price_per_unit,
-        "budget_eur": budget_eur,
-        "frequency": frequency,
-        "urgency": urgency,
-        "preferred_labels": list(preferred_labels or ()),
-        "description": description,
-        "has_fridge": has_fridge,
-        "chilled_capacity_kg": chilled_capacity_kg,
-        "has_freezer": has_freezer,
-        "frozen_capacity_kg": frozen_capacity_kg,
-        "pickup_radius_km": pickup_radius_km,
-        "has_vehicle": has_vehicle,
-    }
-    new_categories = _apply_need(need, changes, creating=True, today=timezone.localdate())
-    return _save_new(need, kind=_NEED, categories=new_categories or [], publish=publish, by=by)
+    _apply_need(need, data, creating=True, today=timezone.localdate()).raise_if_any()
+    return _save_new(need, publish=publish, by=by, categories=data.categories or [])
 
 
 def _lock_need(need: Need) -> Need:
@@ -896,40 +443,39 @@ def _lock_need(need: Need) -> Need:
 
 
 @transaction.atomic
-def need_update(*, need: Need, by, **fields) -> Need:
-    return _update(need, kind=_NEED, by=by, fields=fields)
+def need_update(*, need: Need, by, data: NeedData) -> Need:
+    require_edit_organization(by, need.organization)
+    need = _lock_need(need)
+    was_open = need.status in OPEN_STATUSES
+    _apply_need(need, data, creating=False, today=timezone.localdate()).raise_if_any()
+    categories = data.categories if "categories" in data.given else None
+    return _save_update(need, was_open=was_open, taken=need.quantity_covered, categories=categories)
 
 
 @transaction.atomic
 def need_publish(*, need: Need, by) -> Need:
-    return _publish(need, kind=_NEED, by=by)
+    require_edit_organization(by, need.organization)
+    need = _lock_need(need)
+    return _publish(need, taken=need.quantity_covered, last_day=need.window_end)
 
 
 @transaction.atomic
 def need_withdraw(*, need: Need, by) -> Need:
-    return _withdraw(need, kind=_NEED, by=by)
+    require_edit_organization(by, need.organization)
+    return _withdraw(_lock_need(need))
 
 
 @transaction.atomic
 def need_delete(*, need: Need, by) -> bool:
     """Delete a need that never had a match; one with matches is withdrawn instead."""
-    return _delete(need, kind=_NEED, by=by)
+    require_edit_organization(by, need.organization)
+    return _delete(_lock_need(need))
 
 
 def need_refresh_status(need: Need) -> Need:
     """Recompute published / partly / fully matched from ``quantity_covered`` (see
     ``offer_refresh_status``)."""
-    return _refresh_status(need, kind=_NEED)
-
-
-_NEED = _Kind(
-    name="need",
-    fields=NEED_FIELDS,
-    lock=_lock_need,
-    apply=_apply_need,
-    taken="quantity_covered",
-    last_day=lambda need: need.window_end,
-)
+    return _refresh_status(need, taken=need.quantity_covered)
 
 
 # --- Expiry ------------------------------------------------------------------------------

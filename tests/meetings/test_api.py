@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from actors.models import ApiKey
 from initiatives.models import ActionPlan, PlannedAction
-from meetings import services
 from meetings.models import Action, Decision, Meeting, Registration
+from meetings.services import actions as action_services
+from meetings.services import minutes as minutes_services
+from meetings.services import registrations as registration_services
 from tests.factories import FarmFactory, MeetingFactory, StructureFactory, TerritoryFactory, make_member
 from tests.meetings.conftest import on_the_day
 
@@ -120,7 +122,7 @@ def test_register_cancel_and_promotion_through_the_api(client, meeting, farm, fa
 
 
 def test_one_cannot_cancel_someone_else_s_registration(client, meeting, farm, farmer, volunteer):
-    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     client.force_login(volunteer)
     response = _post(client, f"{API}/meeting-registrations/{reg.pk}/cancel/", {})
     assert response.status_code in (403, 404)
@@ -137,8 +139,8 @@ def test_changing_an_answer_through_the_api(client, meeting, farmer):
 
 
 def test_non_officers_never_see_residents_names_nor_people_s_emails(client, meeting, officer, farm, farmer, volunteer):
-    services.registration_create(by=farmer, meeting=meeting, organization=farm)
-    services.registration_create(
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    registration_services.registration_create(
         by=officer, meeting=meeting, guest_name="Nadia B.", guest_email="nadia@example.org", guest_consent=True
     )
     client.force_login(volunteer)
@@ -158,7 +160,10 @@ def test_invite_and_attendance_through_the_api(
         response = _post(client, f"{API}/meetings/{meeting.pk}/invite/", {"organizations": [farm.pk, structure.pk]})
     assert response.json() == {"invited": 2}
     assert outbox, "the invitations went out by e-mail"
-    regs = [services.registration_create(by=officer, meeting=meeting, organization=org) for org in (farm, structure)]
+    regs = [
+        registration_services.registration_create(by=officer, meeting=meeting, organization=org)
+        for org in (farm, structure)
+    ]
     on_the_day(meeting)
     stats = _post(client, f"{API}/meetings/{meeting.pk}/attendance/", {"present": [regs[0].pk]}).json()
     assert stats["present"] == 1 and stats["farms_present"] == 1 and stats["both_worlds_present"] is False
@@ -175,7 +180,7 @@ def test_minutes_are_sanitised_markdown_and_hidden_until_published(client, meeti
     assert "<script" not in saved["html"] and "javascript:" not in saved["html"]
     client.force_login(farmer)
     assert client.get(f"{API}/meetings/{meeting.pk}/minutes/").status_code == 404
-    services.minutes_save(by=officer, meeting=meeting, body=body, is_published=True)
+    minutes_services.minutes_save(by=officer, meeting=meeting, body=body, is_published=True)
     assert client.get(f"{API}/meetings/{meeting.pk}/minutes/").status_code == 200
 
 
@@ -198,7 +203,9 @@ def test_decisions_link_to_the_territory_s_action_plan_only(client, meeting, off
 
 
 def test_actions_owner_updates_status_and_notes_but_not_the_title(client, meeting, officer, farm, farmer):
-    action = services.action_create(by=officer, meeting=meeting, title="Lister les parcelles", owner_organization=farm)
+    action = action_services.action_create(
+        by=officer, meeting=meeting, title="Lister les parcelles", owner_organization=farm
+    )
     client.force_login(farmer)
     assert _patch(client, f"{API}/meeting-actions/{action.pk}/", {"status": "doing"}).json()["status"] == "doing"
     refused = _patch(client, f"{API}/meeting-actions/{action.pk}/", {"title": "Autre"})
@@ -222,10 +229,10 @@ def test_api_action_owner_outside_the_territory_is_refused(client, meeting, offi
 
 def test_overdue_filter_on_actions(client, meeting, officer, farm):
     today = timezone.localdate()
-    services.action_create(
+    action_services.action_create(
         by=officer, meeting=meeting, title="En retard", owner_organization=farm, due_date=today - timedelta(days=1)
     )
-    services.action_create(
+    action_services.action_create(
         by=officer, meeting=meeting, title="À venir", owner_organization=farm, due_date=today + timedelta(days=1)
     )
     client.force_login(officer)
@@ -266,11 +273,11 @@ def _populate(territory, officer, n):
         m.organizers.add(officer)
         org = FarmFactory() if i % 2 else StructureFactory()
         member = make_member(org)
-        reg = services.registration_create(by=member, meeting=m, organization=org)
-        services.registration_create(by=officer, meeting=m, guest_name=f"Habitant {i}", guest_consent=True)
-        services.action_create(by=officer, meeting=m, title=f"Action {i}", owner_organization=org)
-        services.action_note_add(by=officer, action=m.actions.get(), text="avance")
-        services.decision_create(by=officer, meeting=m, text=f"Décision {i}")
+        reg = registration_services.registration_create(by=member, meeting=m, organization=org)
+        registration_services.registration_create(by=officer, meeting=m, guest_name=f"Habitant {i}", guest_consent=True)
+        action_services.action_create(by=officer, meeting=m, title=f"Action {i}", owner_organization=org)
+        action_services.action_note_add(by=officer, action=m.actions.get(), text="avance")
+        minutes_services.decision_create(by=officer, meeting=m, text=f"Décision {i}")
         meetings.append((m, reg))
     return meetings
 

@@ -6,8 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
 from meetings.models import Action, Meeting, MeetingInvitation, Registration
+from meetings.services import actions as action_services
+from meetings.services import invitations as invitation_services
+from meetings.services import meetings as meeting_services
+from meetings.services import registrations as registration_services
 from miam.errors import DomainError, NotAllowed
 from tests.factories import UserFactory, make_member
 
@@ -15,7 +18,7 @@ from tests.factories import UserFactory, make_member
 def test_a_meeting_ending_before_it_starts_is_refused_and_not_created(territory, officer):
     starts = timezone.now() + timedelta(days=3)
     with pytest.raises(DomainError) as error:
-        services.meeting_create(
+        meeting_services.meeting_create(
             by=officer, territory=territory, title="Réunion", starts_at=starts, ends_at=starts - timedelta(hours=1)
         )
     assert error.value.code == "invalid_meeting"
@@ -26,32 +29,36 @@ def test_a_meeting_ending_before_it_starts_is_refused_and_not_created(territory,
 def test_moving_the_end_before_the_start_is_refused_and_the_meeting_unchanged(meeting, officer):
     before = (meeting.starts_at, meeting.ends_at, meeting.ical_sequence)
     with pytest.raises(DomainError) as error:
-        services.meeting_update(by=officer, meeting=meeting, ends_at=meeting.starts_at - timedelta(minutes=1))
+        meeting_services.meeting_update(by=officer, meeting=meeting, ends_at=meeting.starts_at - timedelta(minutes=1))
     assert "ends_at" in error.value.fields
     meeting.refresh_from_db()
     assert (meeting.starts_at, meeting.ends_at, meeting.ical_sequence) == before
 
 
 def test_registering_the_same_organization_twice_is_an_error_not_a_duplicate(meeting, farm, farmer):
-    services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     with pytest.raises(DomainError) as error:
-        services.registration_create(by=farmer, meeting=meeting, organization=farm)
+        registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     assert error.value.code == "already_registered"
     assert "Ferme du Moulin est déjà inscrit·e" in error.value.message
     assert Registration.objects.filter(meeting=meeting).count() == 1
 
 
 def test_registering_oneself_twice_is_an_error(meeting, farmer):
-    services.registration_create(by=farmer, meeting=meeting, user=farmer)
+    registration_services.registration_create(by=farmer, meeting=meeting, user=farmer)
     with pytest.raises(DomainError, match="déjà inscrit"):
-        services.registration_create(by=farmer, meeting=meeting, user=farmer, answer="maybe")
+        registration_services.registration_create(by=farmer, meeting=meeting, user=farmer, answer="maybe")
     assert Registration.objects.get(meeting=meeting).answer == "yes"
 
 
 def test_the_same_resident_is_not_registered_twice_even_with_other_accents_or_case(meeting, officer):
-    services.registration_create(by=officer, meeting=meeting, guest_name="Hélène Martin", guest_consent=True)
+    registration_services.registration_create(
+        by=officer, meeting=meeting, guest_name="Hélène Martin", guest_consent=True
+    )
     with pytest.raises(DomainError, match="déjà inscrit"):
-        services.registration_create(by=officer, meeting=meeting, guest_name="helene  MARTIN", guest_consent=True)
+        registration_services.registration_create(
+            by=officer, meeting=meeting, guest_name="helene  MARTIN", guest_consent=True
+        )
     assert Registration.objects.count() == 1
 
 
@@ -59,7 +66,7 @@ def test_an_uninvited_organization_cannot_register_to_an_invitation_only_meeting
     Meeting.objects.filter(pk=meeting.pk).update(visibility=Meeting.Visibility.INVITED)
     meeting.refresh_from_db()
     with pytest.raises(DomainError) as error:
-        services.registration_create(by=farmer, meeting=meeting, organization=farm)
+        registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     assert error.value.code == "not_invited"
     assert error.value.message == "Cette réunion est sur invitation et Ferme du Moulin n'est pas invitée."
     assert Registration.objects.count() == 0
@@ -69,7 +76,7 @@ def test_an_uninvited_person_cannot_register_to_an_invitation_only_meeting(meeti
     Meeting.objects.filter(pk=meeting.pk).update(visibility=Meeting.Visibility.INVITED)
     meeting.refresh_from_db()
     with pytest.raises(DomainError) as error:
-        services.registration_create(by=farmer, meeting=meeting, user=farmer)
+        registration_services.registration_create(by=farmer, meeting=meeting, user=farmer)
     assert error.value.code == "not_invited"
     assert Registration.objects.count() == 0
 
@@ -89,7 +96,7 @@ def test_the_api_says_not_invited_clearly_and_writes_nothing(client, meeting, fa
 
 def test_an_action_owner_outside_the_territory_is_refused_and_nothing_is_written(meeting, officer, outsider_org):
     with pytest.raises(DomainError) as error:
-        services.action_create(by=officer, meeting=meeting, title="Livrer", owner_organization=outsider_org)
+        action_services.action_create(by=officer, meeting=meeting, title="Livrer", owner_organization=outsider_org)
     assert error.value.code == "owner_outside_territory"
     assert "Association de Pontarlier n'est pas sur le territoire PAT du Clunisois" in error.value.message
     assert Action.objects.count() == 0
@@ -98,22 +105,24 @@ def test_an_action_owner_outside_the_territory_is_refused_and_nothing_is_written
 def test_a_person_outside_the_territory_cannot_own_an_action(meeting, officer, outsider_org):
     stranger = make_member(outsider_org)
     with pytest.raises(DomainError) as error:
-        services.action_create(by=officer, meeting=meeting, title="Livrer", owner_user=stranger)
+        action_services.action_create(by=officer, meeting=meeting, title="Livrer", owner_user=stranger)
     assert error.value.fields.keys() == {"owner_user"}
     assert Action.objects.count() == 0
 
 
 def test_an_action_needs_exactly_one_owner(meeting, officer, farm):
     with pytest.raises(DomainError, match="organisation ou une personne"):
-        services.action_create(by=officer, meeting=meeting, title="Livrer")
+        action_services.action_create(by=officer, meeting=meeting, title="Livrer")
     with pytest.raises(DomainError):
-        services.action_create(by=officer, meeting=meeting, title="Livrer", owner_organization=farm, owner_user=officer)
+        action_services.action_create(
+            by=officer, meeting=meeting, title="Livrer", owner_organization=farm, owner_user=officer
+        )
     assert Action.objects.count() == 0
 
 
 def test_a_resident_without_consent_is_not_registered(meeting, officer):
     with pytest.raises(DomainError) as error:
-        services.registration_create(by=officer, meeting=meeting, guest_name="Paul", guest_consent=False)
+        registration_services.registration_create(by=officer, meeting=meeting, guest_name="Paul", guest_consent=False)
     assert "guest_consent" in error.value.fields
     assert Registration.objects.count() == 0
 
@@ -122,14 +131,14 @@ def test_inviting_an_organization_outside_the_territory_is_refused_and_nothing_i
     meeting, officer, farm, outsider_org, outbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError, match="Pontarlier"):
-        services.meeting_invite(by=officer, meeting=meeting, organizations=[farm, outsider_org])
+        invitation_services.meeting_invite(by=officer, meeting=meeting, organizations=[farm, outsider_org])
     assert MeetingInvitation.objects.count() == 0
     assert outbox == []
 
 
 def test_an_invalid_invitation_address_is_refused(meeting, officer):
     with pytest.raises(DomainError, match="pas-une-adresse"):
-        services.meeting_invite(by=officer, meeting=meeting, emails=["ok@example.org", "pas-une-adresse"])
+        invitation_services.meeting_invite(by=officer, meeting=meeting, emails=["ok@example.org", "pas-une-adresse"])
     assert MeetingInvitation.objects.count() == 0
 
 
@@ -156,12 +165,12 @@ def test_the_create_page_keeps_what_was_typed_when_dates_are_in_the_wrong_order(
 
 def test_someone_else_cannot_register_a_person(meeting, farmer):
     with pytest.raises(NotAllowed):
-        services.registration_create(by=UserFactory(), meeting=meeting, user=farmer)
+        registration_services.registration_create(by=UserFactory(), meeting=meeting, user=farmer)
     assert Registration.objects.count() == 0
 
 
 def test_a_cancelled_meeting_takes_no_more_registrations(meeting, officer, farm, farmer):
-    services.meeting_cancel(by=officer, meeting=meeting)
+    meeting_services.meeting_cancel(by=officer, meeting=meeting)
     with pytest.raises(DomainError, match="annulée"):
-        services.registration_create(by=farmer, meeting=meeting, organization=farm)
+        registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     assert Registration.objects.count() == 0

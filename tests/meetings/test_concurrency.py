@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from meetings import services
 from meetings.models import Meeting, Registration
+from meetings.services import registrations as registration_services
 from tests.factories import FarmFactory, MeetingFactory, StructureFactory, TerritoryFactory, make_member, make_officer
 
 
@@ -24,7 +24,7 @@ def test_two_simultaneous_registrations_for_the_last_seat_never_overbook(transac
     def register(i):
         try:
             barrier.wait()
-            services.registration_create(
+            registration_services.registration_create(
                 by=members[i], meeting=Meeting.objects.get(pk=meeting.pk), organization=orgs[i]
             )
         except Exception as error:  # noqa: BLE001 - reported below

@@ -7,8 +7,11 @@ import icalendar
 import pytest
 from django.urls import reverse
 
-from meetings import ics, services
+from meetings import ics
 from meetings.models import Meeting
+from meetings.services import calendars as calendar_services
+from meetings.services import meetings as meeting_services
+from meetings.services import registrations as registration_services
 from tests.factories import MeetingFactory, UserFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -18,7 +21,7 @@ UTC = ZoneInfo("UTC")
 @pytest.fixture
 def around_dst_change(territory, officer):
     """Daylight-saving time ends in France on Sunday 25 October 2026 (03:00 CEST -> 02:00 CET)."""
-    before = services.meeting_create(
+    before = meeting_services.meeting_create(
         by=officer,
         territory=territory,
         title="Avant le changement d'heure",
@@ -26,7 +29,7 @@ def around_dst_change(territory, officer):
         ends_at=datetime(2026, 10, 24, 15, 0, tzinfo=UTC),
         visibility="public",
     )
-    after = services.meeting_create(
+    after = meeting_services.meeting_create(
         by=officer,
         territory=territory,
         title="Après le changement d'heure",
@@ -77,7 +80,7 @@ def test_the_meeting_ics_download_has_uid_summary_place_and_status(client, aroun
 
 
 def test_a_cancelled_meeting_is_published_as_cancelled_with_a_higher_sequence(around_dst_change, officer):
-    meeting = services.meeting_cancel(by=officer, meeting=around_dst_change[0])
+    meeting = meeting_services.meeting_cancel(by=officer, meeting=around_dst_change[0])
     event = _events(ics.meeting_ics(meeting))["Avant le changement d'heure"]
     assert str(event["status"]) == "CANCELLED"
     assert int(event["sequence"]) == 1
@@ -92,8 +95,8 @@ def test_the_territory_feed_lists_public_meetings_for_anyone(client, territory, 
 
 def test_the_personal_secret_feed_lists_the_person_s_meetings_only(client, meeting, farm, farmer, territory):
     other = MeetingFactory(territory=territory, title="Autre réunion")
-    services.registration_create(by=farmer, meeting=meeting, organization=farm)
-    token = services.calendar_token_get(user=farmer)
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    token = calendar_services.calendar_token_get(user=farmer)
     response = client.get(reverse("meetings:feed", args=[token.token]))
     assert response.status_code == 200
     titles = set(_events(response.content))
@@ -101,23 +104,23 @@ def test_the_personal_secret_feed_lists_the_person_s_meetings_only(client, meeti
 
 
 def test_a_reset_secret_feed_address_stops_working(client, farmer):
-    old = services.calendar_token_get(user=farmer).token
-    new = services.calendar_token_reset(user=farmer).token
+    old = calendar_services.calendar_token_get(user=farmer).token
+    new = calendar_services.calendar_token_reset(user=farmer).token
     assert old != new
     assert client.get(reverse("meetings:feed", args=[old])).status_code == 404
     assert client.get(reverse("meetings:feed", args=[new])).status_code == 200
 
 
 def test_the_territory_secret_feed_is_only_for_the_team(territory, officer):
-    assert services.calendar_token_get(user=officer, territory=territory).territory == territory
+    assert calendar_services.calendar_token_get(user=officer, territory=territory).territory == territory
     from miam.errors import NotAllowed
 
     with pytest.raises(NotAllowed):
-        services.calendar_token_get(user=UserFactory(), territory=territory)
+        calendar_services.calendar_token_get(user=UserFactory(), territory=territory)
 
 
 def test_the_team_feed_includes_invitation_only_meetings(client, territory, officer):
     MeetingFactory(territory=territory, title="Comité de pilotage", visibility=Meeting.Visibility.INVITED)
-    token = services.calendar_token_get(user=officer, territory=territory)
+    token = calendar_services.calendar_token_get(user=officer, territory=territory)
     response = client.get(reverse("meetings:feed", args=[token.token]))
     assert "Comité de pilotage" in _events(response.content)

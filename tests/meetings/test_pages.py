@@ -8,8 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings import services
 from meetings.models import Action, Decision, Meeting, MeetingInvitation, Registration
+from meetings.services import actions as action_services
+from meetings.services import interviews as interview_services
+from meetings.services import registrations as registration_services
 from tests.factories import MeetingFactory
 from tests.meetings.conftest import on_the_day
 
@@ -99,7 +101,7 @@ def test_members_register_their_organization_from_the_detail_page(client, meetin
 
 
 def test_registering_twice_from_the_page_shows_the_error(client, meeting, farm, farmer):
-    services.registration_create(by=farmer, meeting=meeting, user=farmer)
+    registration_services.registration_create(by=farmer, meeting=meeting, user=farmer)
     client.force_login(farmer)
     # The form no longer offers "me"; a forged post is refused by the form, nothing is written.
     response = client.post(reverse("meetings:detail", args=[meeting.pk]), {"participant": "me", "answer": "yes"})
@@ -122,7 +124,7 @@ def test_the_officer_invites_organizations_from_the_page(
 
 
 def test_the_attendance_sheet_works_on_a_phone_with_big_checkboxes(client, meeting, officer, farm, farmer):
-    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     on_the_day(meeting)
     client.force_login(officer)
     page = client.get(reverse("meetings:attendance", args=[meeting.pk]), HTTP_USER_AGENT="iPhone; 390px")
@@ -188,7 +190,7 @@ def test_the_followup_page_keeps_the_action_typed_when_the_owner_is_missing(clie
 
 
 def test_the_owner_posts_a_progress_note_on_the_action_page(client, meeting, officer, farm, farmer):
-    action = services.action_create(
+    action = action_services.action_create(
         by=officer,
         meeting=meeting,
         title="Lister",
@@ -210,8 +212,8 @@ def _csv(response):
 
 
 def test_the_participants_csv_gives_emails_to_officers_only(client, meeting, officer, elected_user, farm, farmer):
-    services.registration_create(by=farmer, meeting=meeting, user=farmer)
-    services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    registration_services.registration_create(by=farmer, meeting=meeting, user=farmer)
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     url = reverse("meetings:participants_csv", args=[meeting.pk])
     client.force_login(officer)
     rows = _csv(client.get(url))
@@ -233,7 +235,7 @@ def test_an_organization_named_like_a_formula_comes_out_inert_in_the_participant
     from openpyxl import load_workbook
 
     type(farm).objects.filter(pk=farm.pk).update(name='=HYPERLINK("http://evil.example","clic")')
-    services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     client.force_login(officer)
     rows = _csv(client.get(reverse("meetings:participants_csv", args=[meeting.pk])))
     assert rows[1][0] == '\'=HYPERLINK("http://evil.example","clic")'
@@ -249,11 +251,11 @@ def test_my_calendars_page_shows_secret_feed_addresses(client, officer, territor
 
 
 def test_the_territory_diagnostic_page_aggregates_interviews(client, territory, officer, farm, structure):
-    services.interview_create(
+    interview_services.interview_create(
         by=officer, territory=territory, organization=farm, held_on=date(2024, 2, 1),
         links_other_world="Vend déjà à l'épicerie", needs_expectations="Un prix juste",
     )  # fmt: skip
-    services.interview_create(
+    interview_services.interview_create(
         by=officer, territory=territory, organization=structure, held_on=date(2024, 2, 8),
         needs_expectations="Du frais, une chambre froide",
     )  # fmt: skip
@@ -268,7 +270,7 @@ def test_the_territory_diagnostic_page_aggregates_interviews(client, territory, 
 
 
 def test_the_organization_sees_its_own_interviews(client, territory, officer, farm, farmer, volunteer):
-    services.interview_create(
+    interview_services.interview_create(
         by=officer, territory=territory, organization=farm, held_on=date(2024, 2, 1), current_actions="Paniers"
     )
     url = reverse("meetings:organization_interviews", args=[farm.pk])
@@ -289,9 +291,9 @@ def test_the_interview_form_keeps_answers_when_the_organization_is_outside(clien
 
 
 def test_every_officer_page_renders(client, territory, meeting, officer, farm, farmer):
-    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
-    action = services.action_create(by=officer, meeting=meeting, title="Lister", owner_organization=farm)
-    interview = services.interview_create(
+    reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    action = action_services.action_create(by=officer, meeting=meeting, title="Lister", owner_organization=farm)
+    interview = interview_services.interview_create(
         by=officer, territory=territory, organization=farm, held_on=date(2024, 2, 1), current_actions="x"
     )
     client.force_login(officer)
@@ -319,7 +321,7 @@ def test_every_officer_page_renders(client, territory, meeting, officer, farm, f
 
 
 def test_the_officer_edits_and_cancels_a_meeting(client, meeting, officer, farm, farmer):
-    services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     client.force_login(officer)
     local = timezone.localtime(meeting.starts_at)
     response = client.post(
@@ -349,7 +351,7 @@ def test_members_cannot_open_officer_pages(client, meeting, farmer):
 
 
 def test_attendance_cannot_be_taken_before_the_day_of_the_meeting(client, meeting, officer, farm, farmer):
-    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     client.force_login(officer)
     response = client.post(reverse("meetings:attendance", args=[meeting.pk]), {"present": [reg.pk]}, follow=True)
     assert "La présence se note à partir du jour de la réunion" in response.content.decode()

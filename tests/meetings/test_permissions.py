@@ -5,8 +5,14 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from actors.models import TerritoryRole
-from meetings import selectors, services
+from meetings import selectors
 from meetings.models import Meeting
+from meetings.services import actions as action_services
+from meetings.services import interviews as interview_services
+from meetings.services import invitations as invitation_services
+from meetings.services import meetings as meeting_services
+from meetings.services import minutes as minutes_services
+from meetings.services import registrations as registration_services
 from miam.errors import NotAllowed
 from tests.factories import MeetingFactory, TerritoryFactory, UserFactory, make_officer
 from tests.meetings.conftest import on_the_day
@@ -30,7 +36,7 @@ def test_an_officer_of_another_territory_cannot_schedule_here(territory, other_o
     from django.utils import timezone
 
     with pytest.raises(NotAllowed):
-        services.meeting_create(
+        meeting_services.meeting_create(
             by=other_officer,
             territory=territory,
             title="X",
@@ -44,13 +50,13 @@ def test_an_officer_of_another_territory_cannot_schedule_here(territory, other_o
 def test_only_the_territory_s_officers_and_organizers_manage_a_meeting(request, meeting, farm, who):
     principal = request.getfixturevalue(who)
     for call in (
-        lambda: services.meeting_update(by=principal, meeting=meeting, title="Nouveau titre"),
-        lambda: services.meeting_invite(by=principal, meeting=meeting, organizations=[farm]),
-        lambda: services.minutes_save(by=principal, meeting=meeting, body="x"),
-        lambda: services.decision_create(by=principal, meeting=meeting, text="x"),
-        lambda: services.action_create(by=principal, meeting=meeting, title="x", owner_organization=farm),
-        lambda: services.attendance_set(by=principal, meeting=meeting, present_ids=[]),
-        lambda: services.meeting_cancel(by=principal, meeting=meeting),
+        lambda: meeting_services.meeting_update(by=principal, meeting=meeting, title="Nouveau titre"),
+        lambda: invitation_services.meeting_invite(by=principal, meeting=meeting, organizations=[farm]),
+        lambda: minutes_services.minutes_save(by=principal, meeting=meeting, body="x"),
+        lambda: minutes_services.decision_create(by=principal, meeting=meeting, text="x"),
+        lambda: action_services.action_create(by=principal, meeting=meeting, title="x", owner_organization=farm),
+        lambda: registration_services.attendance_set(by=principal, meeting=meeting, present_ids=[]),
+        lambda: meeting_services.meeting_cancel(by=principal, meeting=meeting),
     ):
         with pytest.raises(NotAllowed):
             call()
@@ -60,20 +66,20 @@ def test_only_the_territory_s_officers_and_organizers_manage_a_meeting(request, 
 
 def test_an_organizer_who_is_not_an_officer_may_take_attendance(meeting, farm, farmer):
     meeting.organizers.add(farmer)
-    reg = services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     on_the_day(meeting)
-    services.attendance_set(by=farmer, meeting=meeting, present_ids=[reg.pk])
+    registration_services.attendance_set(by=farmer, meeting=meeting, present_ids=[reg.pk])
     reg.refresh_from_db()
     assert reg.attended is True
 
 
 def test_a_member_registers_only_their_own_organization(meeting, structure, farmer):
     with pytest.raises(NotAllowed, match="vos propres organisations"):
-        services.registration_create(by=farmer, meeting=meeting, organization=structure)
+        registration_services.registration_create(by=farmer, meeting=meeting, organization=structure)
 
 
 def test_an_officer_registers_any_organization_of_the_territory(meeting, officer, structure):
-    assert services.registration_create(by=officer, meeting=meeting, organization=structure).pk
+    assert registration_services.registration_create(by=officer, meeting=meeting, organization=structure).pk
 
 
 def test_a_read_only_api_key_cannot_register(meeting, farm):
@@ -83,7 +89,7 @@ def test_a_read_only_api_key_cannot_register(meeting, farm):
     _raw, prefix, digest = ApiKey.generate()
     key = ApiKey.objects.create(name="k", prefix=prefix, key_hash=digest, organization=farm, can_write=False)
     with pytest.raises(NotAllowed, match="lecture seule"):
-        services.registration_create(by=ApiKeyPrincipal(key), meeting=meeting, organization=farm)
+        registration_services.registration_create(by=ApiKeyPrincipal(key), meeting=meeting, organization=farm)
 
 
 def test_visibility_by_role(territory, meeting, farmer, elected, other_officer, outsider_org):
@@ -105,17 +111,17 @@ def test_visibility_by_role(territory, meeting, farmer, elected, other_officer, 
 
 def test_an_invited_person_sees_the_invitation_only_meeting(territory, officer, farmer):
     invited_only = MeetingFactory(territory=territory, visibility="invited")
-    services.meeting_invite(by=officer, meeting=invited_only, users=[farmer])
+    invitation_services.meeting_invite(by=officer, meeting=invited_only, users=[farmer])
     assert selectors.can_view_meeting(farmer, invited_only)
 
 
 def test_an_action_owner_follows_up_but_others_do_not(meeting, officer, farm, farmer, volunteer):
-    action = services.action_create(by=officer, meeting=meeting, title="x", owner_organization=farm)
-    services.action_note_add(by=farmer, action=action, text="c'est parti", status="doing")
+    action = action_services.action_create(by=officer, meeting=meeting, title="x", owner_organization=farm)
+    action_services.action_note_add(by=farmer, action=action, text="c'est parti", status="doing")
     with pytest.raises(NotAllowed):
-        services.action_note_add(by=volunteer, action=action, text="pas moi")
+        action_services.action_note_add(by=volunteer, action=action, text="pas moi")
     with pytest.raises(NotAllowed):
-        services.action_update(by=volunteer, action=action, status="done")
+        action_services.action_update(by=volunteer, action=action, status="done")
     action.refresh_from_db()
     assert action.status == "doing" and action.notes.count() == 1
 
@@ -125,11 +131,11 @@ def test_interviews_are_written_by_officers_and_read_by_the_team_and_the_organiz
 ):
     from datetime import date
 
-    interview = services.interview_create(
+    interview = interview_services.interview_create(
         by=officer, territory=territory, organization=farm, held_on=date(2024, 3, 12), current_actions="Vente directe"
     )
     with pytest.raises(NotAllowed):
-        services.interview_create(
+        interview_services.interview_create(
             by=farmer, territory=territory, organization=farm, held_on=date(2024, 3, 12), current_actions="x"
         )
     assert list(selectors.interviews_visible_to(farmer)) == [interview]

@@ -71,3 +71,29 @@ def test_with_database_url_and_redis_url_postgres_and_a_real_broker_are_used():
 def test_french_is_the_default_language_with_english_available():
     assert settings.LANGUAGE_CODE == "fr"
     assert [code for code, _name in settings.LANGUAGES] == ["fr", "en"]
+
+
+def _setting(name: str, env: dict) -> subprocess.CompletedProcess:
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='miam.settings'; django.setup();"
+        f"from django.conf import settings as s; print(s.{name})"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_yes_or_no_setting_reads_the_usual_words_and_refuses_anything_else_at_start():
+    assert _setting("DEBUG", {"DEBUG": "yes"}).stdout.strip() == "True"
+    assert _setting("DEBUG", {"DEBUG": " Off "}).stdout.strip() == "False"
+    assert _setting("DEBUG", {"DEBUG": ""}).stdout.strip() == "False"  # empty: the default
+    refused = _setting("DEBUG", {"DEBUG": "ouais"})
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr and "DEBUG='ouais'" in refused.stderr
+
+
+def test_the_matching_settings_are_declared_with_their_defaults():
+    assert (settings.MATCHING_MODE, settings.MATCHING_DEBOUNCE_SECONDS) == ("flow", 20.0)
+    assert (settings.MATCHING_DEFAULT_CRATE_KG, settings.MATCHING_COLLECT_GRACE_DAYS) == (10.0, 1)
+    assert _setting("MATCHING_DEBOUNCE_SECONDS", {"MATCHING_DEBOUNCE_SECONDS": "5"}).stdout.strip() == "5.0"

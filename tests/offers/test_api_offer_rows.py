@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient, APIRequestFactory
 
 from offers import selectors
-from offers.api import OfferSerializer
+from offers.api.offers import OfferSerializer
 from offers.models import Offer
 from tests.factories import FarmFactory, OfferFactory, category, make_member
 

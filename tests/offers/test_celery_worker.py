@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from actors.models import Commune, Departement, Region, Territory
 from miam.celery import app
+from offers.inputs import offer_data
 from offers.models import Match, MatchingRun
-from offers.services import listings, matching_run
-from offers.services.matches import STAGE_DELAY_ENV, _enqueue_run
+from offers.services import listings
+from offers.services.runs import STAGE_DELAY_ENV, _enqueue_run, matching_run
 from tests.factories import FarmFactory, make_member, matching_need, matching_offer
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -93,13 +94,13 @@ def world(transactional_db, settings):
     """Just enough geography (Cluny and its PAT) and the categories, committed for the worker."""
     import redis
 
-    from offers.categories import sync_categories
-    from offers.models import ProductCategory
+    from products.models import ProductCategory
+    from products.taxonomy import taxonomy_load
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     app.conf.task_always_eager = False
     settings.MATCHING_DEBOUNCE_SECONDS = 1
-    sync_categories(ProductCategory)
+    taxonomy_load(ProductCategory)
     region = Region.objects.get_or_create(code="27", defaults={"name": "Bourgogne-Franche-Comté"})[0]
     dep = Departement.objects.get_or_create(code="71", defaults={"name": "Saône-et-Loire", "region": region})[0]
     cluny = Commune.objects.get_or_create(
@@ -122,15 +123,19 @@ def test_saving_an_offer_triggers_a_run_in_the_worker_that_produces_the_proposal
     offer = listings.offer_create(
         by=make_member(farm),
         organization=farm,
-        category="potatoes",
-        product_name="Pommes de terre",
-        quantity=Decimal(80),
-        unit="kg",
-        window_start=timezone.localdate(),
-        window_end=timezone.localdate() + dt.timedelta(days=7),
-        pricing="donation",
-        logistics=["delivery"],
-        delivery_radius_km=Decimal(15),
+        data=offer_data(
+            {
+                "category": "potatoes",
+                "product_name": "Pommes de terre",
+                "quantity": Decimal(80),
+                "unit": "kg",
+                "window_start": timezone.localdate(),
+                "window_end": timezone.localdate() + dt.timedelta(days=7),
+                "pricing": "donation",
+                "logistics": ["delivery"],
+                "delivery_radius_km": Decimal(15),
+            }
+        ),
     )
     run = wait_for(
         lambda: MatchingRun.objects.filter(territory=territory, status=RS.SUCCESS).first(), 30, "a successful run"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from miam.errors import DomainError
 from offers.models import Match, Offer
-from offers.services import match_accept
+from offers.services.matches import match_accept
 from tests.factories import make_member, matching_need, matching_offer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("transactional_geo")]

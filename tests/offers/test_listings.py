@@ -14,8 +14,10 @@ from PIL import Image
 from actors.models import ApiKey
 from actors.permissions import ApiKeyPrincipal
 from miam.errors import DomainError, NotAllowed
-from offers import events, services
+from offers.inputs import category_resolve, need_data, offer_data
 from offers.models import Match, Need, Offer, Status
+from offers.services import listings as services
+from offers.services import runs
 from tests.factories import (
     FarmFactory,
     NeedFactory,
@@ -37,7 +39,7 @@ IN_A_WEEK = TODAY + dt.timedelta(days=7)
 def changed(monkeypatch):
     """Records the organizations whose open listings changed (the matching hook)."""
     calls: list[int] = []
-    monkeypatch.setattr(events, "listing_changed", lambda *, organization_id: calls.append(organization_id))
+    monkeypatch.setattr(runs, "matching_listing_changed", lambda *, organization_id: calls.append(organization_id))
     return calls
 
 
@@ -61,10 +63,9 @@ def volunteer(structure):
     return make_member(structure)
 
 
-def offer_args(farm, farmer, **overrides):
-    args = {
-        "by": farmer,
-        "organization": farm,
+def offer_args(farm, farmer, *, publish=True, **overrides):
+    """The arguments of ``offer_create``: who, for whom, and the offer's input as a door parses it."""
+    values = {
         "category": "potatoes",
         "product_name": "Pommes de terre Charlotte",
         "quantity": Decimal("200"),
@@ -73,14 +74,13 @@ def offer_args(farm, farmer, **overrides):
         "window_end": IN_A_WEEK,
         "pricing": "donation",
     }
-    args.update(overrides)
-    return args
+    values.update(overrides)
+    return {"by": farmer, "organization": farm, "data": offer_data(values), "publish": publish}
 
 
-def need_args(structure, volunteer, **overrides):
-    args = {
-        "by": volunteer,
-        "organization": structure,
+def need_args(structure, volunteer, *, publish=True, **overrides):
+    """The arguments of ``need_create`` (see ``offer_args``)."""
+    values = {
         "categories": ["vegetables"],
         "title": "Légumes pour le colis du vendredi",
         "quantity": Decimal("80"),
@@ -88,8 +88,13 @@ def need_args(structure, volunteer, **overrides):
         "window_start": TODAY,
         "window_end": IN_A_WEEK,
     }
-    args.update(overrides)
-    return args
+    values.update(overrides)
+    return {"by": volunteer, "organization": structure, "data": need_data(values), "publish": publish}
+
+
+def changes(**values):
+    """An update's input, as a door parses it."""
+    return offer_data(values, partial=True)
 
 
 def png_bytes(size=(8, 8)) -> bytes:
@@ -295,7 +300,7 @@ def test_an_officer_cannot_post_for_a_farm_outside_the_territory(geo):
 def test_an_update_is_validated_as_a_whole(farm, farmer):
     offer = services.offer_create(**offer_args(farm, farmer))
     with pytest.raises(DomainError) as raised:
-        services.offer_update(offer=offer, by=farmer, window_end=TODAY - dt.timedelta(days=1))
+        services.offer_update(offer=offer, by=farmer, data=changes(window_end=TODAY - dt.timedelta(days=1)))
     assert raised.value.code == "window_reversed"
     offer.refresh_from_db()
     assert offer.window_end == IN_A_WEEK
@@ -303,23 +308,23 @@ def test_an_update_is_validated_as_a_whole(farm, farmer):
 
 def test_switching_a_sale_to_a_donation_drops_its_prices(farm, farmer):
     offer = services.offer_create(**offer_args(farm, farmer, pricing="market", price_per_unit="1.10"))
-    offer = services.offer_update(offer=offer, by=farmer, pricing="donation")
+    offer = services.offer_update(offer=offer, by=farmer, data=changes(pricing="donation"))
     assert offer.price_per_unit is None
 
 
 def test_the_quantity_cannot_drop_below_what_is_reserved(farm, farmer):
     offer = OfferFactory(organization=farm, quantity=100, quantity_reserved=60, status=Status.PARTLY_MATCHED)
     with pytest.raises(DomainError) as raised:
-        services.offer_update(offer=offer, by=farmer, quantity=50)
+        services.offer_update(offer=offer, by=farmer, data=changes(quantity=50))
     assert raised.value.code == "below_reserved"
-    offer = services.offer_update(offer=offer, by=farmer, quantity=60)
+    offer = services.offer_update(offer=offer, by=farmer, data=changes(quantity=60))
     assert offer.status == Status.FULLY_MATCHED
 
 
 def test_unknown_fields_cannot_be_updated(farm, farmer):
     offer = OfferFactory(organization=farm)
     with pytest.raises(DomainError) as raised:
-        services.offer_update(offer=offer, by=farmer, quantity_reserved=5, status="published")
+        services.offer_update(offer=offer, by=farmer, data=changes(quantity_reserved=5, status="published"))
     assert set(raised.value.fields) == {"quantity_reserved", "status"}
 
 
@@ -441,7 +446,9 @@ def test_a_farm_cannot_post_a_need(farm, farmer):
 
 def test_a_need_update_replaces_its_categories(structure, volunteer):
     need = services.need_create(**need_args(structure, volunteer))
-    need = services.need_update(need=need, by=volunteer, categories=["fruits", "eggs"], quantity=20)
+    need = services.need_update(
+        need=need, by=volunteer, data=need_data({"categories": ["fruits", "eggs"], "quantity": 20}, partial=True)
+    )
     assert sorted(c.code for c in need.categories.all()) == ["eggs", "fruits"]
     assert need.quantity == Decimal("20")
 
@@ -497,6 +504,6 @@ def test_listings_whose_window_ended_expire(farm, structure, changed, django_cap
 
 
 def test_category_codes_are_resolved(geo):
-    assert services.category_resolve("potatoes") == category("potatoes")
-    assert services.category_resolve(str(category("eggs").pk)) == category("eggs")
-    assert services.category_resolve("nope") is None
+    assert category_resolve("potatoes") == category("potatoes")
+    assert category_resolve(str(category("eggs").pk)) == category("eggs")
+    assert category_resolve("nope") is None

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from actors.models import Notification
 from miam.errors import DomainError, NotAllowed
-from offers import services
 from offers.models import Delivery, Match, MatchingRun, Status
+from offers.services import matches as services
+from offers.services import runs
 from tests.factories import (
     FarmFactory,
     StructureFactory,
@@ -43,7 +44,7 @@ def pair(territory):
         quantity=100, pricing="solidarity", price_per_unit=Decimal("1.20"), usual_price_per_unit=Decimal("1.50")
     )
     need = matching_need(quantity=60, accepted_pricing="purchase", max_price_per_unit=Decimal("2"))
-    services.matching_run(territory_id=territory.pk, trigger="manual")
+    runs.matching_run(territory_id=territory.pk, trigger="manual")
     match = Match.objects.get(offer=offer, need=need)
     return match, make_member(offer.organization), make_member(need.organization)
 
@@ -144,7 +145,9 @@ def test_a_proposal_cannot_be_scheduled_before_it_is_confirmed(pair):
 def test_the_structure_confirms_the_delivery_and_the_farmer_is_paid_for_what_was_received(pair):
     match, farmer, volunteer = pair
     confirmed(pair)
-    match = services.match_confirm_delivery(match=match, by=volunteer, quantity_received="55.5", note="Un cageot abîmé")
+    match = services.match_confirm_delivery(
+        match=match, by=volunteer, quantity_received=Decimal("55.5"), note="Un cageot abîmé"
+    )
     assert match.status == MS.DELIVERED and match.quantity_received == Decimal("55.5")
     delivery = Delivery.objects.get(match=match)
     assert delivery.quantity_kg == Decimal("55.500")
@@ -173,7 +176,7 @@ def test_more_than_agreed_cannot_be_received(pair):
 def test_a_donation_delivery_pays_nothing(territory):
     offer = matching_offer(quantity=10)
     need = matching_need(quantity=10)
-    services.matching_run(territory_id=territory.pk, trigger="manual")
+    runs.matching_run(territory_id=territory.pk, trigger="manual")
     match = Match.objects.get()
     services.match_accept(match=match, by=make_officer(territory))
     services.match_confirm_delivery(match=match, by=make_member(need.organization), quantity_received=10)
@@ -242,7 +245,7 @@ def test_the_day_before_a_delivery_both_sides_get_one_reminder(pair, django_capt
 def test_stale_proposals_of_a_withdrawn_offer_are_withdrawn_or_expired(pair, territory):
     match, farmer, _ = pair
     other_need = matching_need(quantity=10, accepted_pricing="purchase")
-    services.matching_run(territory_id=territory.pk, trigger="manual")
+    runs.matching_run(territory_id=territory.pk, trigger="manual")
     services.match_accept(match=match, by=farmer)
     match.offer.status = Status.WITHDRAWN
     match.offer.save()
@@ -261,7 +264,7 @@ def test_an_officer_proposes_a_feasible_pair_by_hand(territory):
     assert (match.origin, match.status, match.quantity, match.proposed_by) == ("manual", MS.PROPOSED, 30, officer)
     assert match.acted_by_person and match.explanation
     assert Notification.objects.filter(user=farmer, kind="match_proposed").exists()
-    services.matching_run(territory_id=territory.pk, trigger="manual")
+    runs.matching_run(territory_id=territory.pk, trigger="manual")
     match.refresh_from_db()
     assert match.quantity == Decimal(30) and match.origin == "manual"
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from offers.models import Match, MatchingRun
-from offers.services import matching_run
+from offers.services.runs import matching_run
 from tests.factories import StructureFactory, TerritoryFactory, make_member, make_officer, matching_need, matching_offer
 
 pytestmark = pytest.mark.usefixtures("geo")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from actors.models import StructureProfile
 from offers.matching_feed import Scope, feed_load
 from offers.models import Delivery, Match, MatchingRun, Status
-from offers.services import matching_run
+from offers.services.runs import matching_run
 from tests.factories import FarmFactory, StructureFactory, TerritoryFactory, commune, matching_need, matching_offer
 
 pytestmark = pytest.mark.usefixtures("geo")

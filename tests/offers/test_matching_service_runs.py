@@ -9,8 +9,9 @@ from django.core import mail
 
 from actors.models import Notification
 from offers.models import Match, MatchingRun, Status
-from offers.services import match_accept, match_decline, matching_run
-from offers.services import matches as matches_services
+from offers.services import runs as runs_services
+from offers.services.matches import match_accept, match_decline
+from offers.services.runs import matching_run
 from tests.factories import TerritoryFactory, make_member, matching_need, matching_offer
 
 pytestmark = pytest.mark.usefixtures("geo")
@@ -119,7 +120,7 @@ def test_a_failure_while_writing_marks_the_run_failed_and_keeps_previous_proposa
         if stage == "commit":
             raise RuntimeError("disque plein")
 
-    monkeypatch.setattr(matches_services, "_stage_pause", crash)
+    monkeypatch.setattr(runs_services, "_stage_pause", crash)
     with pytest.raises(RuntimeError):
         matching_run(territory_id=territory.pk, trigger="manual")
     failed = MatchingRun.objects.order_by("-id").first()

@@ -1,8 +1,12 @@
-"""The product taxonomy (two levels), loaded by a data migration and kept in sync by it.
+"""The product taxonomy (two levels) and its unit factors, loaded by data migrations.
 
 Each entry: code, French name, English name, storage class, default unit, typical shelf
 life in days. Sub-categories inherit nothing implicitly: each states its own storage.
+``UNIT_FACTORS`` says, per category, the units it is counted in and how they weigh; the
+sources and assumptions are in docs/units.md (keep both in step).
 """
+
+from decimal import Decimal
 
 TAXONOMY = [
     (
@@ -183,3 +187,56 @@ def sync_categories(ProductCategory) -> None:
                     "parent": parent,
                 },
             )
+
+
+# --- Units ------------------------------------------------------------------------------
+# code → (allowed units, kg per piece, kg per litre, source). A category missing here is
+# counted in kg only. Crates are weighed by the offer's own crate weight.
+FRESH = ["kg", "crate"]
+EGG_KG = Decimal("0.058")  # an egg of grade M (53–63 g), EU marketing standard for eggs
+EGGS_SOURCE = "Œuf de calibre M (53 à 63 g) : norme de commercialisation des œufs de l'UE, milieu de classe."
+MILK_KG_PER_L = Decimal("1.03")
+JUICE_KG_PER_L = Decimal("1.04")
+UNIT_FACTORS = {
+    **dict.fromkeys(
+        (
+            "vegetables",
+            "potatoes",
+            "leafy-vegetables",
+            "root-vegetables",
+            "fruiting-vegetables",
+            "cabbages",
+            "squashes",
+            "onions-garlic",
+            "fruits",
+            "apples-pears",
+            "stone-fruits",
+            "berries",
+        ),
+        (FRESH, None, None, "Fruits et légumes : au kg ou à la cagette (poids de la cagette de l'offre)."),
+    ),
+    "eggs": (["dozen", "piece", "kg"], EGG_KG, None, EGGS_SOURCE),
+    "hen-eggs": (["dozen", "piece", "kg"], EGG_KG, None, EGGS_SOURCE),
+    "milk": (["l", "kg"], None, MILK_KG_PER_L, "Lait de vache entier : masse volumique d'environ 1,03 kg/l à 20 °C."),
+    "yoghurt": (["piece", "kg"], Decimal("0.125"), None, "Pot de yaourt standard du commerce : 125 g."),
+    "juices": (["l", "kg"], None, JUICE_KG_PER_L, "Jus de fruits : environ 1,04 kg/l (eau et sucres, 10 à 12 %)."),
+}
+
+
+def sync_unit_factors(ProductCategory) -> None:
+    """Set every category's units and factors from ``UNIT_FACTORS`` (historical model too)."""
+    for category in ProductCategory.objects.all():
+        units, kg_per_piece, kg_per_litre, source = UNIT_FACTORS.get(category.code, (["kg"], None, None, ""))
+        if category.default_unit not in units:
+            units = [category.default_unit, *units]
+        category.allowed_units = list(units)
+        category.kg_per_piece = kg_per_piece
+        category.kg_per_litre = kg_per_litre
+        category.units_source = source
+        category.save(update_fields=["allowed_units", "kg_per_piece", "kg_per_litre", "units_source"])
+
+
+def taxonomy_load(ProductCategory) -> None:
+    """Every category with its unit factors (the current model: what both migrations do)."""
+    sync_categories(ProductCategory)
+    sync_unit_factors(ProductCategory)

@@ -1,0 +1,75 @@
+"""A short cache of what visitors read, shared by every app's lists and map layers.
+
+Anonymous reads (map pages, public widgets) are the same for everybody: their JSON is kept
+``ANON_CACHE_SECONDS``, and any saved or deleted row of a model an app registers with
+``invalidate_on_change`` (in its ``AppConfig.ready``) drops it at once in this process (and
+everywhere when the cache is Redis). Signed-in people and API keys always read fresh data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.utils.translation import get_language
+from rest_framework.renderers import JSONRenderer
+
+ANON_CACHE_SECONDS = 15
+_VERSION_KEY = "api:v1:anon-version"
+
+
+def bump_anonymous_cache(**kwargs) -> None:
+    """Forget every cached visitor read (a signal receiver: any arguments)."""
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:
+        cache.set(_VERSION_KEY, 1, None)
+
+
+def invalidate_on_change(*models, signals=()) -> None:
+    """Any save or delete of these models, or any of these signals sent, drops the cache."""
+    for model in models:
+        label = model._meta.label
+        post_save.connect(bump_anonymous_cache, sender=model, dispatch_uid=f"api-anon-cache-save-{label}")
+        post_delete.connect(bump_anonymous_cache, sender=model, dispatch_uid=f"api-anon-cache-del-{label}")
+    for signal in signals:
+        signal.connect(bump_anonymous_cache, dispatch_uid=f"api-anon-cache-{id(signal)}")
+
+
+def anonymous_cache_key(request) -> str | None:
+    if getattr(request.user, "is_authenticated", False) or request.method != "GET":
+        return None
+    version = cache.get_or_set(_VERSION_KEY, 1, None)
+    raw = f"{version}|{get_language()}|{request.get_full_path()}"
+    return "api:v1:anon:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+class AnonymousCacheMixin:
+    """Serve a visitor's list from the cache (rendered JSON) when the same request was
+    answered recently."""
+
+    def list(self, request, *args, **kwargs):
+        key = anonymous_cache_key(request)
+        if key is not None:
+            body = cache.get(key)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
+        response = super().list(request, *args, **kwargs)
+        if key is not None and response.status_code == 200 and request.accepted_renderer.format == "json":
+            if _renders_as_cached(request):
+                # The response's own JSON is the cached body: render it once, not twice.
+                response.add_post_render_callback(lambda rendered: cache.set(key, rendered.content, ANON_CACHE_SECONDS))
+            else:
+                cache.set(key, JSONRenderer().render(response.data), ANON_CACHE_SECONDS)
+        return response
+
+
+def _renders_as_cached(request) -> bool:
+    """Whether the response body is byte for byte ``JSONRenderer().render(data)``: the plain
+    JSON renderer, without an ``indent`` asked in the Accept header."""
+    if type(request.accepted_renderer) is not JSONRenderer:
+        return False
+    _media, _sep, params = (request.accepted_media_type or "").partition(";")
+    return not params.strip()

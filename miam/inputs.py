@@ -1,0 +1,356 @@
+"""The one validation layer: what a door received becomes typed values, declared once per use case.
+
+A use case's input is a Django ``forms.Form`` (``offers/inputs.py``): its fields say the types,
+lengths, choices and digits, with the domain's own French messages and codes. Every door uses it:
+
+- a page binds and renders it like any form (a subclass adds widgets and page-only fields);
+- the API, an import line or a DFC item calls ``parse`` on a plain mapping (JSON values, a
+  spreadsheet row): the same fields clean the values, without widgets, so that a JSON list is a
+  list and a missing key is "not given".
+
+``parse`` never raises for a bad value: it returns the typed values of the fields that are valid
+and a ``FieldErrors`` for the others. The service then checks who acts, adds the rules that need
+the database or several fields, and raises one ``DomainError`` with every error at once.
+
+The fields below refuse what JSON may send but the value cannot be (an object for a number, a
+number for a date...) instead of turning it into text, as Django's own fields would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from miam.errors import DomainError
+
+MAX_POSITIVE_INT = 2_147_483_647
+REQUIRED = gettext_lazy("Ce champ est obligatoire.")
+
+
+class FieldErrors:
+    """Field errors collected in order, so that a form or an API client sees all of them at once.
+    The first error's code is the code of the ``DomainError`` they become."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+        self.codes: list[str] = []
+
+    def add(self, field: str, message, code: str = "invalid") -> None:
+        self.fields.setdefault(field, []).append(str(message))
+        self.codes.append(code)
+
+    def add_validation_error(self, field: str, error: ValidationError) -> None:
+        for item in error.error_list:
+            message = item.message % item.params if item.params else item.message
+            self.add(field, message, item.code or "invalid")
+
+    def has(self, field: str) -> bool:
+        return field in self.fields
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def merge(self, other: FieldErrors) -> None:
+        for field, messages in other.fields.items():
+            self.fields.setdefault(field, []).extend(messages)
+        self.codes.extend(other.codes)
+
+    def copy(self) -> FieldErrors:
+        other = FieldErrors()
+        other.fields = {k: list(v) for k, v in self.fields.items()}
+        other.codes = list(self.codes)
+        return other
+
+    def error(self) -> DomainError:
+        return DomainError(self.codes[0], _("Certaines données sont invalides."), fields=self.fields)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise self.error()
+
+
+def parse(form_class: type[forms.Form], values: Mapping, *, partial: bool = False, strict: bool = False):
+    """Clean ``values`` with the fields of ``form_class``.
+
+    ``partial``: only the fields present are cleaned (an update); otherwise every field is, a
+    missing required one being an error and a missing optional one left to its default.
+    ``strict``: a key the form does not know is refused at once (``unknown_field``); doors that
+    receive extra keys they do not own (an API body) leave it off. Returns the typed values of
+    the valid fields, the errors of the others, and the names of the fields given."""
+    fields = form_class().fields
+    if strict:
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise DomainError(
+                "unknown_field",
+                _("Certaines données sont invalides."),
+                fields={name: [_("Champ inconnu ou non modifiable.")] for name in unknown},
+            )
+    cleaned: dict = {}
+    errors = FieldErrors()
+    given = []
+    for name, field in fields.items():
+        if name not in values:
+            if partial:
+                continue
+            if not field.required:
+                given.append(name)  # left to its default
+                continue
+        given.append(name)
+        value = (
+            values.getlist(name)
+            if getattr(field, "takes_list", False) and hasattr(values, "getlist")
+            else values.get(name)
+        )
+        try:
+            cleaned[name] = field.clean(value)
+        except ValidationError as error:
+            errors.add_validation_error(name, error)
+    return cleaned, errors, frozenset(given)
+
+
+def bound_errors(form: forms.Form) -> FieldErrors:
+    """A bound form's errors (a page's), in the form's field order."""
+    errors = FieldErrors()
+    for name, error_list in form.errors.as_data().items():
+        for error in error_list:
+            errors.add_validation_error(name, error)
+    return errors
+
+
+# --- Fields ------------------------------------------------------------------------------
+
+
+def _required(field: forms.Field):
+    raise ValidationError(REQUIRED, code="required")
+
+
+class TextField(forms.CharField):
+    """Text: spaces trimmed, no NUL character, at most ``max_length`` characters."""
+
+    def __init__(self, *, max_length: int | None = None, **kwargs) -> None:
+        kwargs.setdefault("required", True)
+        super().__init__(**kwargs)
+        self.max_length_allowed = max_length
+        if max_length:
+            self.widget.attrs.setdefault("maxlength", str(max_length))
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return ""
+        if not isinstance(value, str):
+            raise ValidationError(_("Texte attendu."), code="invalid")
+        return value.strip()
+
+    def validate(self, value) -> None:
+        if "\x00" in value:
+            raise ValidationError(_("Caractère non autorisé."), code="invalid")
+        if self.required and not value:
+            _required(self)
+        if self.max_length_allowed and len(value) > self.max_length_allowed:
+            raise ValidationError(_("%(max)s caractères au plus.") % {"max": self.max_length_allowed}, code="too_long")
+
+    def run_validators(self, value) -> None:
+        return None  # lengths are checked above, with the domain's message
+
+
+class NumberField(forms.Field):
+    """A decimal number, rounded to ``places`` (half up), no larger than ``digits`` allow.
+
+    ``minimum``: the smallest value allowed, with its message and code (``below``)."""
+
+    widget = forms.NumberInput
+    # A page sets it (``miam.forms.typed_by_people``): text is then read the way people type it
+    # (« 1,2 »), an ambiguous one refused, shown back in the person's format.
+    typed_by_people = False
+
+    def __init__(self, *, digits: tuple[int, int], minimum=None, below=None, **kwargs) -> None:
+        kwargs.setdefault("required", True)
+        super().__init__(**kwargs)
+        self.max_digits, self.places = digits
+        self.minimum = None if minimum is None else Decimal(minimum)
+        self.below = below  # (message, code)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.typed_by_people and isinstance(value, str):
+            from miam.forms import people_decimal
+
+            value = people_decimal(value, places=self.places)
+            if value is None:
+                return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise ValidationError(_("Nombre invalide."), code="invalid")
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise ValidationError(_("Nombre invalide."), code="invalid") from None
+        if not number.is_finite():
+            raise ValidationError(_("Nombre invalide."), code="invalid")
+        number = number.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
+        if abs(number) >= Decimal(10) ** (self.max_digits - self.places):
+            raise ValidationError(_("Ce nombre est trop grand."), code="too_large")
+        return number
+
+    def validate(self, value) -> None:
+        if value is None:
+            if self.required:
+                _required(self)
+            return
+        if self.minimum is not None and value < self.minimum:
+            message, code = self.below
+            raise ValidationError(message, code=code)
+
+    def prepare_value(self, value):
+        if self.typed_by_people:
+            from miam.forms import people_decimal_text
+
+            return people_decimal_text(value)
+        return value
+
+
+class CountField(forms.Field):
+    """A whole number from 0 to 2,147,483,647 (a database's positive integer)."""
+
+    widget = forms.NumberInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
+            raise ValidationError(_("Nombre entier attendu."), code="invalid")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(_("Nombre entier attendu."), code="invalid") from None
+        if number < 0:
+            raise ValidationError(_("Ce nombre ne peut pas être négatif."), code="negative")
+        if number > MAX_POSITIVE_INT:
+            raise ValidationError(_("Ce nombre est trop grand."), code="too_large")
+        return number
+
+
+class DayField(forms.Field):
+    """A day: a date, or its ISO form (AAAA-MM-JJ)."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", True)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value.strip()) if isinstance(value, str) else _bad_day()
+        except ValueError:
+            _bad_day()
+
+    def validate(self, value) -> None:
+        if value is None and self.required:
+            _required(self)
+
+
+def _bad_day():
+    raise ValidationError(_("Date invalide (format AAAA-MM-JJ)."), code="invalid")
+
+
+class FlagField(forms.Field):
+    """Yes or no; ``None`` when not said (the caller's default then applies)."""
+
+    widget = forms.CheckboxInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        raise ValidationError(_("Oui ou non attendu."), code="invalid")
+
+    def validate(self, value) -> None:
+        return None
+
+
+class ChoiceInput(forms.ChoiceField):
+    """One of ``choices``; ``message`` says so when it is not (code ``invalid_choice``)."""
+
+    def __init__(self, *, choices, message, coerce=None, **kwargs) -> None:
+        kwargs.setdefault("required", True)
+        super().__init__(choices=choices, **kwargs)
+        self.message = message
+        self.coerce = coerce
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.coerce is not None:
+            try:
+                value = self.coerce(value) if not isinstance(value, bool) else object()
+            except (TypeError, ValueError):
+                value = object()
+        return value
+
+    def validate(self, value) -> None:
+        if value is None:
+            if self.required:
+                _required(self)
+            return
+        if not isinstance(value, str | int) or not self.valid_value(value):
+            raise ValidationError(self.message, code="invalid_choice")
+
+    def valid_value(self, value) -> bool:
+        return any(value == key or str(value) == str(key) for key, _label in self.choices)
+
+
+class CodeListField(forms.Field):
+    """A list of codes (a JSON list, or the values of checkboxes), each at most once, each one
+    of ``choices``; ``unknown`` says which are not (``%(values)s``), with ``unknown_code``."""
+
+    widget = forms.CheckboxSelectMultiple
+    takes_list = True
+
+    def __init__(self, *, choices, unknown, unknown_code: str = "invalid", **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.choices = list(choices)
+        self.widget.choices = self.choices
+        self.unknown, self.unknown_code = unknown, unknown_code
+
+    def to_python(self, value) -> list[str]:
+        if value in (None, ""):
+            return []
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise ValidationError(_("Une liste est attendue."), code="invalid")
+        out: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValidationError(_("Une liste de textes est attendue."), code="invalid")
+            if item not in out:
+                out.append(item)
+        return out
+
+    def validate(self, value) -> None:
+        if not value and self.required:
+            _required(self)
+        known = {str(key) for key, _label in self.choices}
+        unknown = [item for item in value if item not in known]
+        if unknown:
+            raise ValidationError(self.unknown % {"values": ", ".join(unknown)}, code=self.unknown_code)

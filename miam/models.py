@@ -1,0 +1,34 @@
+"""Infrastructure rows no app owns: the outbox of tasks handed to the queue."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxMessage(models.Model):
+    """A task to hand to the queue, written in the transaction of the change that asks for it.
+
+    ``miam.dispatch`` writes it, sends it once the transaction commits and marks it sent; a
+    message the broker refused stays unsent and the beat job ``outbox_send`` sends it again.
+    A rolled-back change leaves no message: nothing runs for a change that never happened."""
+
+    task = models.CharField(_("tâche"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    task_id = models.CharField(_("identifiant Celery"), max_length=64, unique=True)
+    countdown = models.FloatField(_("délai avant exécution (s)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("tentatives d'envoi"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("tâche à envoyer")
+        verbose_name_plural = _("tâches à envoyer")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="outbox_unsent_idx", condition=models.Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} ({'envoyée' if self.sent_at else 'à envoyer'})"

@@ -1,0 +1,21 @@
+"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+
+from miam import dispatch
+
+
+@shared_task(ignore_result=True)
+def outbox_send() -> int:
+    """Send the tasks the broker refused or that no commit sent (every 30 s)."""
+    return dispatch.send_pending()
+
+
+@shared_task(ignore_result=True)
+def outbox_prune() -> int:
+    """Forget the tasks sent more than a week ago (daily)."""
+    return dispatch.prune(older_than=dt.timedelta(days=7))

@@ -1,0 +1,247 @@
+"""Matching runs: load a territory's open offers and needs, run the engine, write the
+proposals, record how it went; schedule runs (debounced) when listings change, and the
+cascade when quantity comes back to an offer.
+
+Work reaches the queue through ``miam.dispatch`` by task name: no tasks module is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from actors import permissions
+from actors.models import Territory
+from miam.dispatch import dispatch
+from offers import matching_feed as feed_mod
+from offers.matching import Params, Weights
+from offers.matching import run as engine_run
+from offers.models import OPEN_STATUSES, MatchingRun, Offer
+from offers.services.notices import proposals_notify
+
+logger = logging.getLogger(__name__)
+
+RS = MatchingRun.RunStatus
+TRIGGER = MatchingRun.Trigger
+RECOMPUTE_TASK = "offers.tasks.matching_recompute"
+CASCADE_TASK = "offers.tasks.matching_cascade"
+#: A test worker sets this to slow a run down between stages (integration tests only).
+STAGE_DELAY_ENV = "MIAM_MATCHING_STAGE_DELAY_S"
+#: A pending run older than this is presumed lost (its task never ran) and no longer absorbs changes.
+PENDING_STALE_AFTER = timedelta(minutes=15)
+
+
+def matching_params(*, today: date) -> Params:
+    return Params(
+        today=today,
+        road_detour_factor=float(settings.ROAD_DETOUR_FACTOR),
+        mode=settings.MATCHING_MODE,
+    )
+
+
+def _weights(territory: Territory) -> Weights:
+    custom = {k: float(v) for k, v in (territory.matching_weights or {}).items() if k in Weights.names()}
+    try:
+        return Weights(**custom)
+    except (TypeError, ValueError):
+        logger.warning("territory %s: invalid matching weights %r, defaults used", territory.pk, custom)
+        return Weights()
+
+
+def _stage_pause(stage: str) -> None:
+    """Between stages; sleeps only when a test worker asks for it."""
+    delay = os.environ.get(STAGE_DELAY_ENV)
+    if delay:
+        time.sleep(float(delay))
+
+
+def _progress(run: MatchingRun, stage: str, progress: int) -> None:
+    run.stage, run.progress = stage, progress
+    MatchingRun.objects.filter(pk=run.pk).update(stage=stage, progress=progress)
+
+
+def matching_run(
+    *,
+    territory_id: int,
+    trigger: str,
+    run_id: int | None = None,
+    today: date | None = None,
+    offer_ids: list[int] | None = None,
+) -> MatchingRun:
+    """Load, compute and upsert a territory's proposals, recording progress in a MatchingRun.
+
+    Idempotent: a rerun yields the same proposals; a redelivered task whose run already
+    succeeded does nothing. A failure marks the run failed and leaves proposals as they were.
+    """
+    today = today or timezone.localdate()
+    run = MatchingRun.objects.filter(pk=run_id).first() if run_id else None
+    if run is not None and run.status == RS.SUCCESS:
+        return run
+    if run is None:
+        run = MatchingRun.objects.create(
+            territory_id=territory_id,
+            trigger=trigger,
+            counts={"offer_ids": list(offer_ids)} if offer_ids else {},
+        )
+    if offer_ids is None and run.counts.get("offer_ids"):
+        offer_ids = run.counts["offer_ids"]
+    run.status, run.started_at, run.finished_at, run.error = RS.RUNNING, timezone.now(), None, ""
+    run.progress, run.stage = 0, "load"
+    run.save(update_fields=["status", "started_at", "finished_at", "error", "progress", "stage"])
+    started = time.perf_counter()
+    counts: dict = {"offer_ids": list(offer_ids)} if offer_ids else {}
+    timings: dict[str, float] = {}
+    try:
+        territory = Territory.objects.get(pk=run.territory_id)
+        scope = feed_mod.Scope(territory_id=territory.pk, offer_ids=tuple(offer_ids) if offer_ids else None)
+        _progress(run, "load", 5)
+        t = time.perf_counter()
+        feed = feed_mod.feed_load(scope=scope, today=today)
+        timings["load"] = time.perf_counter() - t
+        _stage_pause("load")
+
+        _progress(run, "compute", 30)
+        result = engine_run(
+            feed.offers,
+            feed.needs,
+            params=matching_params(today=today),
+            weights=_weights(territory),
+            history=feed.history,
+            excluded_pairs=feed.excluded_pairs,
+        )
+        timings.update(result.stats.timings_s)
+        _stage_pause("compute")
+
+        _progress(run, "write", 80)
+        t = time.perf_counter()
+        written = feed_mod.feed_write(
+            scope=scope, feed=feed, proposals=result.proposals, run=run, before_commit=lambda: _stage_pause("commit")
+        )
+        timings["write"] = time.perf_counter() - t
+        counts.update(
+            offers=len(feed.offers),
+            needs=len(feed.needs),
+            skipped_listings=feed.skipped,
+            candidate_pairs=result.stats.n_candidate_pairs,
+            proposals=result.stats.n_proposals,
+            created=written.created,
+            updated=written.updated,
+            unchanged=written.unchanged,
+            withdrawn=written.withdrawn,
+            least_served_coverage=_finite(result.stats.least_served_coverage),
+            timings_s={k: round(v, 3) for k, v in timings.items()},
+        )
+        proposals_notify(written.new_pairs_orgs, territory)
+    except Exception as error:
+        run.status, run.error = RS.FAILED, f"{type(error).__name__}: {error}"[:2000]
+        run.finished_at = timezone.now()
+        run.duration_s = time.perf_counter() - started
+        run.counts = {**counts, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+        run.save(update_fields=["status", "error", "finished_at", "duration_s", "counts"])
+        logger.exception("matching run %s failed", run.pk)
+        raise
+    run.status, run.stage, run.progress = RS.SUCCESS, "done", 100
+    run.finished_at = timezone.now()
+    run.duration_s = time.perf_counter() - started
+    run.counts = counts
+    run.save(update_fields=["status", "stage", "progress", "finished_at", "duration_s", "counts"])
+    return run
+
+
+def _finite(value: float):
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
+
+
+def _enqueue_run(run: MatchingRun, *, countdown: float | None = None) -> None:
+    """Hand the run to the queue (after the commit), its task id recorded on it at once."""
+    task_id = dispatch(
+        RECOMPUTE_TASK,
+        kwargs={"territory_id": run.territory_id, "run_id": run.pk, "trigger": run.trigger},
+        countdown=countdown,
+    )
+    MatchingRun.objects.filter(pk=run.pk, task_id="").update(task_id=task_id)
+
+
+def matching_schedule(*, territory_id: int, trigger: str = TRIGGER.CHANGE, countdown: float | None = None):
+    """Queue a full recompute of a territory, unless one is already waiting to start: that
+    one will read this change too (a burst of changes gives one run). Call it inside the
+    transaction of the change: the run and its outbox message are written with it."""
+    if countdown is None:
+        countdown = float(settings.MATCHING_DEBOUNCE_SECONDS)
+    waiting = (
+        MatchingRun.objects.filter(
+            territory_id=territory_id,
+            status=RS.PENDING,
+            created_at__gte=timezone.now() - PENDING_STALE_AFTER,
+        )
+        .exclude(trigger=TRIGGER.CASCADE)
+        .order_by("-created_at")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
+    run = MatchingRun.objects.create(territory_id=territory_id, trigger=trigger)
+    _enqueue_run(run, countdown=countdown)
+    run.refresh_from_db()
+    return run
+
+
+def matching_request(*, territory: Territory, by, trigger: str = TRIGGER.MANUAL) -> MatchingRun:
+    """An officer's "recompute now": a pending run, queued at once, to follow."""
+    permissions.require_manage_territory(by, territory)
+    with transaction.atomic():
+        run = MatchingRun.objects.create(
+            territory=territory, trigger=trigger, requested_by=permissions.as_user(by), stage="queued"
+        )
+        _enqueue_run(run, countdown=0)
+    run.refresh_from_db()
+    return run
+
+
+def matching_territories_to_run() -> list[int]:
+    """Territories with at least one open offer or need (what the nightly run covers)."""
+    with_offers = Territory.objects.filter(communes__organizations__offers__status__in=OPEN_STATUSES)
+    with_needs = Territory.objects.filter(communes__organizations__needs__status__in=OPEN_STATUSES)
+    ids = set(with_offers.values_list("id", flat=True)) | set(with_needs.values_list("id", flat=True))
+    return sorted(ids)
+
+
+def match_cascade(*, offer_id: int, today: date | None = None) -> MatchingRun | None:
+    """Quantity came back to an offer: propose its next best candidates now (a run
+    limited to that offer)."""
+    offer = Offer.objects.select_related("organization").filter(pk=offer_id).first()
+    if offer is None:
+        return None
+    territory_id = (
+        Territory.objects.filter(communes=offer.organization.commune_id).order_by("id").values_list("id", flat=True)
+    ).first()
+    if territory_id is None:
+        return None
+    return matching_run(territory_id=territory_id, trigger=TRIGGER.CASCADE, offer_ids=[offer_id], today=today)
+
+
+def matching_cascade_later(*, offer_id: int) -> None:
+    """Quantity came back to an offer: its next best candidates are proposed in the
+    background, once the transaction that freed it commits."""
+    dispatch(CASCADE_TASK, kwargs={"offer_id": offer_id})
+
+
+def matching_listing_changed(*, organization_id: int) -> None:
+    """An open offer or need of this organization changed: recompute its territories' matches.
+
+    Debounced: each territory gets a pending run queued with a countdown
+    (``MATCHING_DEBOUNCE_SECONDS``); while it waits, further changes join it instead of
+    queuing another, so a burst of changes gives one run. Called inside the change's
+    transaction, so that nothing is queued for a change that rolls back; with Celery eager
+    (no ``REDIS_URL``) the run happens at once, after the commit."""
+    territory_ids = (
+        Territory.objects.filter(communes__organizations=organization_id).values_list("id", flat=True).distinct()
+    )
+    for territory_id in list(territory_ids):
+        matching_schedule(territory_id=territory_id)

@@ -1,0 +1,40 @@
+"""The cheaper FilterSet keeps django-filter's behaviour: each request gets its own filters,
+bound to its own FilterSet, without deep copies. These fail on a django-filter upgrade that
+changes the hooks ``miam.filters.LightFilterSet`` relies on (``get_filters``, the deep copy
+of ``base_filters`` in ``FilterSet.__init__``, ``Filter.method``, ``get_form_class``)."""
+
+from __future__ import annotations
+
+import copy
+
+from django.http import QueryDict
+
+from miam.filters import ShallowCopiedFilters
+from offers.filters import OfferFilter
+from offers.models import Offer
+
+
+def test_each_filterset_gets_its_own_filters_bound_to_it_not_deep_copies(db):
+    first, second = OfferFilter(QueryDict("pricing=donation")), OfferFilter(QueryDict("pricing=market"))
+    assert isinstance(OfferFilter.base_filters, ShallowCopiedFilters)
+    for name, base in OfferFilter.base_filters.items():
+        mine, theirs = first.filters[name], second.filters[name]
+        assert mine is not base and mine is not theirs
+        assert (mine.parent, theirs.parent, getattr(base, "parent", None)) == (first, second, None)
+        assert mine.model is Offer
+        assert mine.extra is base.extra  # choices, widgets...: shared, not copied (the point of it)
+        if base.method is not None:
+            assert mine.filter.f is mine and theirs.filter.f is theirs  # the method calls its own filterset
+    assert copy.deepcopy(OfferFilter.base_filters)["pricing"].extra is OfferFilter.base_filters["pricing"].extra
+
+
+def test_a_method_filter_runs_on_its_own_filterset(db):
+    donations = OfferFilter(QueryDict("pricing=donation"), queryset=Offer.objects.all())
+    markets = OfferFilter(QueryDict("pricing=market"), queryset=Offer.objects.all())
+    assert "donation" in str(donations.qs.query) and "market" not in str(donations.qs.query)
+    assert "market" in str(markets.qs.query) and "donation" not in str(markets.qs.query)
+
+
+def test_the_form_class_is_built_once_per_filterset_class(db):
+    assert OfferFilter(QueryDict()).get_form_class() is OfferFilter(QueryDict("x=1")).get_form_class()
+    assert OfferFilter(QueryDict()).form is not OfferFilter(QueryDict()).form
