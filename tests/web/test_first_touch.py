@@ -100,7 +100,7 @@ def test_the_favicon_is_found(client):
 
 def test_a_match_notification_leads_to_a_page_that_exists(client, farm, structure, farmer, volunteer):
     from actors.models import Notification
-    from offers import services
+    from offers.services import matches as services
     from tests.factories import NeedFactory, OfferFactory, web_match
 
     match = web_match(OfferFactory(organization=farm), NeedFactory(organization=structure))

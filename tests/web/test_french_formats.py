@@ -89,7 +89,7 @@ def test_a_delivery_form_sent_with_an_error_keeps_what_was_typed(client, farm, s
     )
     body = response.content.decode()
     assert response.status_code == 400
-    assert 'value="47,5"' in body and "cagettes abîmées" in body and "Saisissez une date valide" in body
+    assert 'value="47,5"' in body and "cagettes abîmées" in body and "Date invalide" in body
 
 
 # --- Plurals, dates, statuses, distances ---------------------------------------------------------
