@@ -191,3 +191,10 @@ def test_a_server_error_page_needs_no_database(rf):
     assert response.status_code == 500 and "Erreur inattendue" in response.content.decode()
     api = server_error(rf.get("/api/v1/offers/"))
     assert api.status_code == 500 and api["Content-Type"] == "application/json"
+
+
+def test_a_price_with_more_decimals_than_cents_is_refused_not_rounded(client, farm, farmer):
+    client.force_login(farmer)
+    response = client.post(reverse("offers:offer_create"), offer_data(farm, pricing="market", price_per_unit="1,234"))
+    assert response.status_code == 400 and not Offer.objects.exists()
+    assert "Au plus 2 chiffres après la virgule" in response.content.decode()
