@@ -107,7 +107,7 @@ class TerritorySerializer(serializers.ModelSerializer):
     epci_codes = serializers.SerializerMethodField()
     communes_count = serializers.IntegerField(read_only=True)
     population_year = serializers.SerializerMethodField(
-        help_text="Année de la population municipale du référentiel des communes, dont « population » est la somme."
+        help_text=_("Année de la population municipale du référentiel des communes, dont « population » est la somme.")
     )
 
     class Meta:

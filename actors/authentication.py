@@ -42,4 +42,4 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Api-Key <clé>`"}
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": _("`Api-Key <clé>`")}

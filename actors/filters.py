@@ -71,8 +71,10 @@ class BBoxField(forms.CharField):
 @extend_schema_field(
     {
         "type": "string",
-        "description": "À moins de N km d'un point : `latitude,longitude,km` (ex. `46.43,4.66,30`). "
-        "Ajoute `distance_km` aux résultats, utilisable dans `ordering`.",
+        "description": _(
+            "À moins de N km d'un point : `latitude,longitude,km` (ex. `46.43,4.66,30`). "
+            "Ajoute `distance_km` aux résultats, utilisable dans `ordering`."
+        ),
     }
 )
 class WithinFilter(filters.Filter):
@@ -86,7 +88,7 @@ class WithinFilter(filters.Filter):
 
 
 @extend_schema_field(
-    {"type": "string", "description": "Dans un rectangle : `lon_min,lat_min,lon_max,lat_max` (ordre GeoJSON)."}
+    {"type": "string", "description": _("Dans un rectangle : `lon_min,lat_min,lon_max,lat_max` (ordre GeoJSON).")}
 )
 class BBoxFilter(filters.Filter):
     field_class = BBoxField

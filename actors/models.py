@@ -267,7 +267,7 @@ class FarmProfile(models.Model):
         constraints = [models.CheckConstraint(condition=Q(delivery_radius_km__gte=0), name="farm_radius_not_negative")]
 
     def __str__(self) -> str:
-        return f"profil ferme : {self.organization}"
+        return _("profil de ferme : %(org)s") % {"org": self.organization}
 
 
 class StructureProfile(models.Model):
@@ -318,7 +318,7 @@ class StructureProfile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"profil structure : {self.organization}"
+        return _("profil de structure d'aide alimentaire : %(org)s") % {"org": self.organization}
 
 
 # --- People and roles ----------------------------------------------------------------
@@ -385,7 +385,7 @@ class Membership(TimeStamped):
         constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.organization} ({self.role})"
+        return f"{self.user} – {self.organization} ({self.get_role_display()})"
 
 
 class TerritoryRole(TimeStamped):
@@ -404,7 +404,7 @@ class TerritoryRole(TimeStamped):
         constraints = [models.UniqueConstraint(fields=["user", "territory"], name="territory_role_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.territory} ({self.role})"
+        return f"{self.user} – {self.territory} ({self.get_role_display()})"
 
 
 def _hash_token(raw: str) -> str:
@@ -451,7 +451,7 @@ class Invitation(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"invitation {self.email}"
+        return _("invitation de %(email)s") % {"email": self.email}
 
     @staticmethod
     def hash_token(raw: str) -> str:

@@ -6,6 +6,7 @@ officers (or a territory-scoped API key with write access), checked in ``initiat
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -121,19 +122,19 @@ class InitiativeSerializer(InitiativeListSerializer):
 
 
 CATALOG_PARAMETERS = [
-    OpenApiParameter("q", str, description="Recherche plein texte (sans accents requis), résultats classés."),
+    OpenApiParameter("q", str, description=_("Recherche plein texte (sans accents requis), résultats classés.")),
     OpenApiParameter("domain", str, enum=typology.DOMAIN_CODES),
-    OpenApiParameter("type", str, enum=typology.TYPE_CODES, description="Type principal ou secondaire."),
-    OpenApiParameter("region", str, description="Nom de la région."),
-    OpenApiParameter("departement", str, description="Code du département (ex. 39)."),
+    OpenApiParameter("type", str, enum=typology.TYPE_CODES, description=_("Type principal ou secondaire.")),
+    OpenApiParameter("region", str, description=_("Nom de la région.")),
+    OpenApiParameter("departement", str, description=_("Code du département (ex. 39).")),
     OpenApiParameter("beneficiary", str, enum=typology.BENEFICIARY_CODES),
     OpenApiParameter("status", str, enum=typology.STATUS_CODES),
 ]
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Catalogue des initiatives inspirantes", parameters=CATALOG_PARAMETERS),
-    retrieve=extend_schema(summary="Fiche d'une initiative"),
+    list=extend_schema(summary=_("Catalogue des initiatives inspirantes"), parameters=CATALOG_PARAMETERS),
+    retrieve=extend_schema(summary=_("Fiche d'une initiative")),
 )
 class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
@@ -149,7 +150,7 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
         return InitiativeListSerializer if self.action == "list" else InitiativeSerializer
 
     @extend_schema(
-        summary="Couche GeoJSON des initiatives placées",
+        summary=_("Couche GeoJSON des initiatives placées"),
         parameters=CATALOG_PARAMETERS,
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -158,13 +159,13 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
         qs = selectors.initiative_list(filters=selectors.CatalogFilters.from_data(request.query_params))
         return Response(selectors.initiative_geojson(qs))
 
-    @extend_schema(summary="Initiatives similaires", responses={200: InitiativeListSerializer(many=True)})
+    @extend_schema(summary=_("Initiatives similaires"), responses={200: InitiativeListSerializer(many=True)})
     @action(detail=True, pagination_class=None)
     def similar(self, request, slug=None):
         return Response(InitiativeListSerializer(selectors.initiative_similar(self.get_object()), many=True).data)
 
     @extend_schema(
-        summary="Typologies (domaines, types, publics, classements des sources et leur correspondance)",
+        summary=_("Typologies (domaines, types, publics, classements des sources et leur correspondance)"),
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=False, pagination_class=None)
@@ -299,8 +300,8 @@ class _TeamContext:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Plans d'action des territoires"),
-    create=extend_schema(summary="Créer le plan d'action d'un territoire (chargé·e de mission)"),
+    list=extend_schema(summary=_("Plans d'action des territoires")),
+    create=extend_schema(summary=_("Créer le plan d'action d'un territoire (chargé·e de mission)")),
 )
 class ActionPlanViewSet(
     mixins.ListModelMixin,
@@ -338,7 +339,7 @@ class ActionPlanViewSet(
         return Response(self.get_serializer(plan).data)
 
     @extend_schema(
-        summary="Réordonner les actions retenues",
+        summary=_("Réordonner les actions retenues"),
         request=inline_serializer(
             "ReorderRequest", {"ordered_ids": serializers.ListField(child=serializers.IntegerField())}
         ),
@@ -352,7 +353,7 @@ class ActionPlanViewSet(
         return Response(PlannedActionSerializer(actions, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Export CSV du plan (actions, indicateurs, valeurs par période)",
+        summary=_("Export CSV du plan (actions, indicateurs, valeurs par période)"),
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     @action(detail=True, methods=["get"])
@@ -364,9 +365,9 @@ class ActionPlanViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Actions des plans (filtrer par plan ou territoire)"),
-    create=extend_schema(summary="Présélectionner une action (depuis une initiative du catalogue ou libre)"),
-    partial_update=extend_schema(summary="Suivi d'une action (pilote, partenaires, budget, calendrier, avancement)"),
+    list=extend_schema(summary=_("Actions des plans (filtrer par plan ou territoire)")),
+    create=extend_schema(summary=_("Présélectionner une action (depuis une initiative du catalogue ou libre)")),
+    partial_update=extend_schema(summary=_("Suivi d'une action (pilote, partenaires, budget, calendrier, avancement)")),
 )
 class PlannedActionViewSet(
     _TeamContext,
@@ -416,7 +417,7 @@ class PlannedActionViewSet(
         return Response(self.get_serializer(self._reload(updated)).data)
 
     @extend_schema(
-        summary="Retenir l'action (priorité facultative : les suivantes sont décalées)",
+        summary=_("Retenir l'action (priorité facultative : les suivantes sont décalées)"),
         request=inline_serializer("SelectRequest", {"priority": serializers.IntegerField(required=False, min_value=1)}),
         responses={200: PlannedActionSerializer},
     )
@@ -427,23 +428,23 @@ class PlannedActionViewSet(
         return self._transition(services.planned_action_select, priority=data.validated_data.get("priority"))
 
     @extend_schema(
-        summary="Remettre l'action dans la présélection", request=None, responses={200: PlannedActionSerializer}
+        summary=_("Remettre l'action dans la présélection"), request=None, responses={200: PlannedActionSerializer}
     )
     @action(detail=True, methods=["post"])
     def unselect(self, request, pk=None):
         return self._transition(services.planned_action_unselect)
 
-    @extend_schema(summary="Écarter l'action", request=None, responses={200: PlannedActionSerializer})
+    @extend_schema(summary=_("Écarter l'action"), request=None, responses={200: PlannedActionSerializer})
     @action(detail=True, methods=["post"])
     def drop(self, request, pk=None):
         return self._transition(services.planned_action_drop)
 
-    @extend_schema(summary="Reconsidérer une action écartée", request=None, responses={200: PlannedActionSerializer})
+    @extend_schema(summary=_("Reconsidérer une action écartée"), request=None, responses={200: PlannedActionSerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         return self._transition(services.planned_action_restore)
 
-    @extend_schema(summary="Ajouter une étape", request=ActionStepSerializer, responses={201: ActionStepSerializer})
+    @extend_schema(summary=_("Ajouter une étape"), request=ActionStepSerializer, responses={201: ActionStepSerializer})
     @action(detail=True, methods=["post"])
     def steps(self, request, pk=None):
         serializer = ActionStepSerializer(data=request.data)
@@ -457,7 +458,7 @@ class PlannedActionViewSet(
         return Response(ActionStepSerializer(step).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(create=extend_schema(summary="Ajouter un indicateur d'évaluation (unité obligatoire)"))
+@extend_schema_view(create=extend_schema(summary=_("Ajouter un indicateur d'évaluation (unité obligatoire)")))
 class ActionIndicatorViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -482,7 +483,7 @@ class ActionIndicatorViewSet(
         return Response(self.get_serializer(indicator).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(create=extend_schema(summary="Saisir la valeur atteinte d'un indicateur pour une période"))
+@extend_schema_view(create=extend_schema(summary=_("Saisir la valeur atteinte d'un indicateur pour une période")))
 class IndicatorValueViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = IndicatorValueSerializer
     filterset_fields = ["indicator", "indicator__action", "indicator__action__plan"]

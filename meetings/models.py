@@ -331,7 +331,7 @@ class Minutes(models.Model):
         verbose_name_plural = _("comptes rendus")
 
     def __str__(self) -> str:
-        return f"compte rendu : {self.meeting}"
+        return _("compte rendu : %(meeting)s") % {"meeting": self.meeting}
 
 
 class Decision(TimeStamped):
@@ -557,4 +557,4 @@ class CalendarToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"agenda {self.user} {self.territory or ''}".strip()
+        return _("agenda de %(who)s") % {"who": " ".join(str(x) for x in (self.user, self.territory) if x)}

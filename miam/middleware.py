@@ -1,6 +1,8 @@
 """Request hygiene shared by pages and the API."""
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -34,3 +36,29 @@ class RejectNulCharactersMiddleware:
             return bad_request(request)
         message = _("La requête contient un caractère nul, refusé.")
         return JsonResponse({"code": "nul_character", "message": message, "fields": {}}, status=400)
+
+
+class UserLanguageMiddleware:
+    """On pages, a signed-in person's language (chosen in their profile) wins over the browser's.
+
+    Only a language chosen for this browser (Django's language cookie, set by the
+    ``set_language`` view) comes before it. The API keeps following ``Accept-Language``, as
+    partner apps expect. Runs after the locale and authentication middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and not request.path.startswith("/api/")
+        ):
+            language = getattr(user, "language", "")
+            if language in dict(settings.LANGUAGES) and language != getattr(request, "LANGUAGE_CODE", ""):
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -1,5 +1,6 @@
 from django.core.paginator import Page, Paginator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
 #: The column a row may carry with the number of rows of the whole list (``COUNT(*) OVER ()``).
@@ -100,7 +101,7 @@ class PageOrSyncPagination(BasePagination):
             "type": "object",
             "required": ["results"],
             "properties": {
-                "count": {"type": "integer", "description": "Absent en mode synchronisation (curseur)."},
+                "count": {"type": "integer", "description": _("Absent en mode synchronisation (curseur).")},
                 "next": nullable_uri,
                 "previous": nullable_uri,
                 "results": schema,
@@ -112,7 +113,7 @@ class PageOrSyncPagination(BasePagination):
             "name": self.sync_query_param,
             "required": False,
             "in": "query",
-            "description": "1 : pagination par curseur stable (triée par updated_at, id), pour synchroniser.",
+            "description": _("1 : pagination par curseur stable (triée par updated_at, id), pour synchroniser."),
             "schema": {"type": "boolean"},
         }
         params = {}

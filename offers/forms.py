@@ -33,14 +33,14 @@ def category_choices(*, blank: bool = True) -> list:
             children.setdefault(category.parent_id, []).append(category)
     groups: list = [("", _("Choisissez une catégorie"))] if blank else []
     for parent in parents:
-        options = [(str(parent.pk), _("%(name)s (tout)") % {"name": parent.name})]
-        options += [(str(child.pk), child.name) for child in children.get(parent.pk, [])]
-        groups.append((parent.name, options))
+        options = [(str(parent.pk), _("%(name)s (tout)") % {"name": parent.label})]
+        options += [(str(child.pk), child.label) for child in children.get(parent.pk, [])]
+        groups.append((parent.label, options))
     return groups
 
 
 def family_choices() -> list:
-    return [(str(c.pk), c.name) for c in ProductCategory.objects.filter(parent__isnull=True).order_by("sort_order")]
+    return [(str(c.pk), c.label) for c in ProductCategory.objects.filter(parent__isnull=True).order_by("sort_order")]
 
 
 class OrganizationChoiceMixin:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from actors.map_layers import place, prefixed, sees_exact_locations
@@ -59,7 +60,7 @@ def offer_rows(*, territory: Territory, exact: bool, filters: dict) -> list[list
         *prefixed("organization__"),
         "id",
         "product_name",
-        "category__name",
+        "category__name_en" if (get_language() or "").startswith("en") else "category__name",
         "quantity",
         "quantity_reserved",
         "unit",

@@ -243,7 +243,7 @@ class MatchingRun(models.Model):
         indexes = [models.Index(fields=["territory", "status"], name="matchingrun_territory_status")]
 
     def __str__(self) -> str:
-        return f"{self.territory} – {self.get_trigger_display()} ({self.status})"
+        return f"{self.territory} – {self.get_trigger_display()} ({self.get_status_display()})"
 
 
 class Match(TimeStamped):
@@ -302,7 +302,7 @@ class Match(TimeStamped):
     declined_by_side = models.CharField(max_length=10, blank=True, verbose_name=_("refusée par"))
     acted_by_person = models.BooleanField(
         default=False,
-        help_text="Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite.",
+        help_text=_("Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite."),
         verbose_name=_("dernière action par"),
     )
     reminded_at = models.DateTimeField(_("rappel de livraison envoyé le"), null=True, blank=True)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -83,7 +84,12 @@ class ProductCategory(models.Model):
         ordering = ["sort_order", "name"]
 
     def __str__(self) -> str:
-        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+        return f"{self.parent.label} › {self.label}" if self.parent_id and self.parent else self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language: the taxonomy carries its French and English names."""
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
 
     def clean(self) -> None:
         units = self.allowed_units or []

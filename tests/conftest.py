@@ -90,3 +90,12 @@ def geo(db):
 @pytest.fixture
 def transactional_geo(transactional_db):
     _ensure_reference()
+
+
+@pytest.fixture(autouse=True)
+def _french_between_tests():
+    """A request in English leaves English active in the thread: each test starts in French again."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
