@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import User
+from miam.forms import DecimalCommaField
 
 
 class InvitationAcceptForm(forms.Form):
@@ -77,7 +78,7 @@ class OrganizationForm(forms.Form):
         if organization.kind == Organization.Kind.FARM:
             self.profile_kind = "farm"
             profile = getattr(organization, "farm_profile", None) or FarmProfile(organization=organization)
-            self.fields["delivery_radius_km"] = forms.DecimalField(
+            self.fields["delivery_radius_km"] = DecimalCommaField(
                 label=_("Je livre jusqu'à (km)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
             )
             self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
@@ -113,12 +114,12 @@ class OrganizationForm(forms.Form):
             self.fields["has_freezer"] = forms.BooleanField(label=_("Congélateur"), required=False)
             self.fields["frozen_capacity_kg"] = forms.IntegerField(label=_("Capacité congelée (kg)"), min_value=0)
             self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
-            self.fields["pickup_radius_km"] = forms.DecimalField(
+            self.fields["pickup_radius_km"] = DecimalCommaField(
                 label=_("Nous pouvons venir chercher jusqu'à (km)"),
                 min_value=0,
                 widget=forms.NumberInput(attrs=decimal),
             )
-            self.fields["monthly_budget_eur"] = forms.DecimalField(
+            self.fields["monthly_budget_eur"] = DecimalCommaField(
                 label=_("Budget d'achat mensuel (€, 0 = dons uniquement)"),
                 min_value=0,
                 widget=forms.NumberInput(attrs=decimal),
@@ -188,3 +189,91 @@ class InviteToTerritoryForm(forms.Form):
         from actors.models import TerritoryRole
 
         self.fields["territory_role"].choices = TerritoryRole.Role.choices
+
+
+class CommuneInput(forms.TextInput):
+    """A text input whose suggestions come from the commune search (static/miam/communes.js fills
+    the datalist as the person types); without JavaScript the server still understands a name."""
+
+    template_name = "actors/widgets/commune_input.html"
+
+    def get_context(self, name, value, attrs):
+        from django.urls import reverse
+
+        attrs = {**(attrs or {}), "autocomplete": "off", "data-commune-search": reverse("commune-list")}
+        attrs["list"] = f"{attrs.get('id') or 'id_' + name}-suggestions"
+        return super().get_context(name, value, attrs)
+
+    def format_value(self, value):
+        from actors.models import Commune
+
+        if isinstance(value, Commune):
+            return commune_label(value)
+        return super().format_value(value)
+
+
+def commune_label(commune) -> str:
+    """« Cluny (71) », what the suggestions show and the field reads back."""
+    return f"{commune.name} ({commune.departement.code})"
+
+
+class CommuneField(forms.CharField):
+    """A commune by its name (« Cluny », « Cluny (71) »), its INSEE code or a postal code.
+
+    A name shared by several communes is an error that lists them, never a silent guess; the
+    communes of ``territory`` (when the form sets it) win over their namesakes elsewhere."""
+
+    widget = CommuneInput
+
+    def __init__(self, *args, territory=None, **kwargs):
+        kwargs.setdefault("max_length", 120)
+        super().__init__(*args, **kwargs)
+        self.territory = territory
+
+    def prepare_value(self, value):
+        from actors.models import Commune
+
+        if isinstance(value, str) and len(value) == 5 and value[:2].isalnum():
+            commune = Commune.objects.filter(insee_code=value).select_related("departement").first()
+            if commune is not None:
+                return commune_label(commune)
+        return value
+
+    def clean(self, value):
+        import re
+
+        from actors.models import Commune
+        from actors.selectors import commune_search
+        from miam.text import normalize
+
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        if re.fullmatch(r"[0-9][0-9AB][0-9]{3}", text):
+            commune = Commune.objects.filter(insee_code=text).first()
+            if commune is not None:
+                return commune
+        match = re.fullmatch(r"(.+?)\s*\((\w{2,3})\)", text)
+        name, departement = (match.group(1), match.group(2)) if match else (text, "")
+        candidates = list(commune_search(q=name, limit=20))
+        if departement:
+            candidates = [c for c in candidates if c.departement.code == departement.upper()]
+        exact = [c for c in candidates if normalize(c.name) == normalize(name)] if not name.isdigit() else candidates
+        if self.territory is not None and len(exact) > 1:
+            mine = set(self.territory.communes.filter(pk__in=[c.pk for c in exact]).values_list("pk", flat=True))
+            if len(mine) == 1:
+                exact = [c for c in exact if c.pk in mine]
+        if len(exact) == 1:
+            return exact[0]
+        if not exact:
+            raise forms.ValidationError(
+                _("Commune introuvable : « %(name)s ». Choisissez-la dans la liste proposée."),
+                params={"name": text},
+                code="unknown_commune",
+            )
+        choices = ", ".join(commune_label(c) for c in exact[:6])
+        raise forms.ValidationError(
+            _("Plusieurs communes s'appellent « %(name)s » : %(choices)s. Précisez le département."),
+            params={"name": name, "choices": choices},
+            code="ambiguous_commune",
+        )

@@ -47,7 +47,7 @@ class Region(models.Model):
 class Departement(models.Model):
     code = models.CharField(_("code"), max_length=3, unique=True)
     name = models.CharField(_("nom"), max_length=100)
-    region = models.ForeignKey(Region, models.PROTECT, related_name="departements", null=True)
+    region = models.ForeignKey(Region, models.PROTECT, related_name="departements", null=True, verbose_name=_("région"))
 
     class Meta:
         verbose_name = _("département")
@@ -82,13 +82,17 @@ class Commune(models.Model):
     insee_code = models.CharField(_("code INSEE"), max_length=5, unique=True)
     name = models.CharField(_("nom"), max_length=100)
     # Lower-case, accent-free, "saint"/"sainte" spelled out: what search compares against.
-    search_name = models.CharField(max_length=100, db_index=True, editable=False)
+    search_name = models.CharField(
+        max_length=100, db_index=True, editable=False, verbose_name=_("nom pour la recherche")
+    )
     postal_codes = models.CharField(_("codes postaux"), max_length=200, blank=True, db_index=True)
     population = models.PositiveIntegerField(_("population municipale"), default=0)
     latitude = models.FloatField(_("latitude (mairie)"), null=True)
     longitude = models.FloatField(_("longitude (mairie)"), null=True)
-    departement = models.ForeignKey(Departement, models.PROTECT, related_name="communes")
-    epci = models.ForeignKey(EPCI, models.SET_NULL, related_name="communes", null=True, blank=True)
+    departement = models.ForeignKey(Departement, models.PROTECT, related_name="communes", verbose_name=_("département"))
+    epci = models.ForeignKey(
+        EPCI, models.SET_NULL, related_name="communes", null=True, blank=True, verbose_name=_("EPCI")
+    )
     outline = models.JSONField(_("contour simplifié (GeoJSON)"), null=True, blank=True)
 
     class Meta:
@@ -202,7 +206,9 @@ class Organization(TimeStamped):
     description = models.TextField(_("présentation"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Name and commune, normalised (see miam.text.normalize): what the directory searches.
-    search_text = models.CharField(max_length=400, blank=True, editable=False)
+    search_text = models.CharField(
+        max_length=400, blank=True, editable=False, verbose_name=_("texte pour la recherche")
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -240,7 +246,9 @@ class FarmProfile(models.Model):
         VAN = "van", _("utilitaire")
         REFRIGERATED = "refrigerated", _("utilitaire réfrigéré")
 
-    organization = models.OneToOneField(Organization, models.CASCADE, related_name="farm_profile")
+    organization = models.OneToOneField(
+        Organization, models.CASCADE, related_name="farm_profile", verbose_name=_("organisation")
+    )
     productions = models.ManyToManyField(
         "products.ProductCategory", blank=True, related_name="farms", verbose_name=_("productions")
     )
@@ -273,7 +281,9 @@ class StructureProfile(models.Model):
         RESTAURANT = "restaurant", _("Restaurant social")
         OTHER = "other", _("Autre association")
 
-    organization = models.OneToOneField(Organization, models.CASCADE, related_name="structure_profile")
+    organization = models.OneToOneField(
+        Organization, models.CASCADE, related_name="structure_profile", verbose_name=_("organisation")
+    )
     structure_type = models.CharField(_("type de structure"), max_length=30, choices=StructureType.choices)
     people_served_per_week = models.PositiveIntegerField(_("personnes accueillies par semaine"), default=0)
     distribution_days = models.JSONField(_("jours de distribution (0 = lundi)"), default=list, blank=True)
@@ -363,8 +373,10 @@ class Membership(TimeStamped):
         ADMIN = "admin", _("administrateur·rice")
         MEMBER = "member", _("membre")
 
-    user = models.ForeignKey(User, models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, models.CASCADE, related_name="memberships", verbose_name=_("personne"))
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    )
     role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
@@ -382,8 +394,8 @@ class TerritoryRole(TimeStamped):
         ELECTED = "elected", _("élu·e")
         VIEWER = "viewer", _("observateur·rice")
 
-    user = models.ForeignKey(User, models.CASCADE, related_name="territory_roles")
-    territory = models.ForeignKey(Territory, models.CASCADE, related_name="roles")
+    user = models.ForeignKey(User, models.CASCADE, related_name="territory_roles", verbose_name=_("personne"))
+    territory = models.ForeignKey(Territory, models.CASCADE, related_name="roles", verbose_name=_("territoire"))
     role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.VIEWER)
 
     class Meta:
@@ -403,15 +415,30 @@ class Invitation(TimeStamped):
     """An e-mailed, expiring link to join an organization and/or a territory role."""
 
     email = models.EmailField(_("e-mail"))
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    organization = models.ForeignKey(Organization, models.CASCADE, null=True, blank=True, related_name="invitations")
-    organization_role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.ADMIN)
-    territory = models.ForeignKey(Territory, models.CASCADE, null=True, blank=True, related_name="invitations")
-    territory_role = models.CharField(max_length=10, choices=TerritoryRole.Role.choices, blank=True)
-    invited_by = models.ForeignKey(User, models.SET_NULL, null=True, related_name="sent_invitations")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("empreinte du jeton"))
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, null=True, blank=True, related_name="invitations", verbose_name=_("organisation")
+    )
+    organization_role = models.CharField(
+        max_length=10,
+        choices=Membership.Role.choices,
+        default=Membership.Role.ADMIN,
+        verbose_name=_("rôle dans l'organisation"),
+    )
+    territory = models.ForeignKey(
+        Territory, models.CASCADE, null=True, blank=True, related_name="invitations", verbose_name=_("territoire")
+    )
+    territory_role = models.CharField(
+        max_length=10, choices=TerritoryRole.Role.choices, blank=True, verbose_name=_("rôle sur le territoire")
+    )
+    invited_by = models.ForeignKey(
+        User, models.SET_NULL, null=True, related_name="sent_invitations", verbose_name=_("invité·e par")
+    )
     expires_at = models.DateTimeField(_("expire le"))
     accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
-    accepted_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    accepted_by = models.ForeignKey(
+        User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("acceptée par")
+    )
 
     class Meta:
         verbose_name = _("invitation")
@@ -440,11 +467,17 @@ class ApiKey(models.Model):
 
     name = models.CharField(_("nom"), max_length=100)
     prefix = models.CharField(_("préfixe"), max_length=12, unique=True, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    organization = models.ForeignKey(Organization, models.CASCADE, null=True, blank=True, related_name="api_keys")
-    territory = models.ForeignKey(Territory, models.CASCADE, null=True, blank=True, related_name="api_keys")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("empreinte de la clé"))
+    organization = models.ForeignKey(
+        Organization, models.CASCADE, null=True, blank=True, related_name="api_keys", verbose_name=_("organisation")
+    )
+    territory = models.ForeignKey(
+        Territory, models.CASCADE, null=True, blank=True, related_name="api_keys", verbose_name=_("territoire")
+    )
     can_write = models.BooleanField(_("lecture et écriture"), default=False)
-    created_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("créée par")
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
@@ -483,7 +516,7 @@ class ApiKey(models.Model):
 class Notification(models.Model):
     """An in-app notification; e-mailed at once or in the daily digest per the user's choice."""
 
-    user = models.ForeignKey(User, models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(User, models.CASCADE, related_name="notifications", verbose_name=_("personne"))
     kind = models.CharField(_("type"), max_length=40)
     title = models.CharField(_("titre"), max_length=200)
     body = models.TextField(_("message"), blank=True)

@@ -142,3 +142,16 @@ def filter_bbox(qs: QuerySet, *, min_lon: float, min_lat: float, max_lon: float,
 def territory_commune_ids(territory_ids) -> QuerySet:
     """A subquery of the communes of some territories (no join, no duplicates)."""
     return Territory.communes.through.objects.filter(territory_id__in=territory_ids).values("commune_id")
+
+
+def territory_map_view(territory: Territory | None) -> dict:
+    """django-leaflet's default view for a territory's map: its communes' centre (the page then
+    fits the markers). Without communes, LEAFLET_CONFIG's default view stays."""
+    if territory is None:
+        return {}
+    from django.db.models import Avg
+
+    centre = territory.communes.aggregate(lat=Avg("latitude"), lon=Avg("longitude"))
+    if centre["lat"] is None or centre["lon"] is None:
+        return {}
+    return {"DEFAULT_CENTER": (round(centre["lat"], 5), round(centre["lon"], 5)), "DEFAULT_ZOOM": 10}

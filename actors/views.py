@@ -129,6 +129,7 @@ def territory_detail(request, slug):
         "communes_count": territory.communes.count(),
         "population_year": POPULATION_YEAR,
         "data_url": f"{reverse('offers:map_data')}?{urlencode({'territory': territory.pk})}",
+        "map_view": selectors.territory_map_view(territory),
         "breadcrumb": _crumbs(territory.name),
     }
     return render(request, "actors/territory_detail.html", context)

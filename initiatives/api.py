@@ -6,7 +6,6 @@ officers (or a territory-scoped API key with write access), checked in ``initiat
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
@@ -26,6 +25,7 @@ from initiatives.models import (
     KeyFigure,
     PlannedAction,
 )
+from miam import exports
 
 # --- Catalog -------------------------------------------------------------------------
 
@@ -360,11 +360,8 @@ class ActionPlanViewSet(
     def export(self, request, pk=None):
         plan = self.get_object()
         private = plan.territory_id in viewer_territory_ids(request.user)
-        response = HttpResponse(
-            "\ufeff" + selectors.action_plan_csv(plan, include_private=private), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="plan-action-{plan.territory.slug}.csv"'
-        return response
+        export = selectors.action_plan_export(plan, include_private=private)
+        return exports.export_response(export, fmt="csv", filename=f"plan-action-{plan.territory.slug}")
 
 
 @extend_schema_view(

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from actors.models import Organization
 from initiatives import typology
 from initiatives.models import ActionPlan, Initiative, PlannedAction
+from miam.forms import DecimalCommaField
 
 
 class CatalogFilterForm(forms.Form):
@@ -94,8 +95,8 @@ class IndicatorForm(forms.Form):
     name = forms.CharField(label=_("Indicateur"), max_length=200)
     # Required by the service (clear domain error); left optional here so that error is the one shown.
     unit = forms.CharField(label=_("Unité (kg, paniers, foyers, €…)"), max_length=60, required=False)
-    baseline_value = forms.DecimalField(label=_("Valeur de départ"), required=False, max_digits=14, decimal_places=2)
-    target_value = forms.DecimalField(label=_("Valeur cible"), required=False, max_digits=14, decimal_places=2)
+    baseline_value = DecimalCommaField(label=_("Valeur de départ"), required=False, max_digits=14, decimal_places=2)
+    target_value = DecimalCommaField(label=_("Valeur cible"), required=False, max_digits=14, decimal_places=2)
 
 
 class IndicatorValuesForm(forms.Form):
@@ -107,7 +108,7 @@ class IndicatorValuesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.indicators = list(indicators)
         for indicator in self.indicators:
-            self.fields[f"indicator_{indicator.pk}"] = forms.DecimalField(
+            self.fields[f"indicator_{indicator.pk}"] = DecimalCommaField(
                 label=f"{indicator.name} ({indicator.unit})", required=False, max_digits=14, decimal_places=2
             )
 

@@ -136,9 +136,11 @@ class Initiative(TimeStamped):
     # What the source gets wrong or leaves unclear (two figures that disagree...), said to the reader.
     source_notes = models.JSONField(_("remarques sur la source"), default=list, blank=True)
     # Search: lower-case, accent-free text (miam.text.normalize), by weight.
-    search_head = models.TextField(editable=False, blank=True, default="")
-    search_summary = models.TextField(editable=False, blank=True, default="")
-    search_text = models.TextField(editable=False, blank=True, default="")
+    search_head = models.TextField(editable=False, blank=True, default="", verbose_name=_("texte de recherche (titre)"))
+    search_summary = models.TextField(
+        editable=False, blank=True, default="", verbose_name=_("texte de recherche (résumé)")
+    )
+    search_text = models.TextField(editable=False, blank=True, default="", verbose_name=_("texte de recherche"))
     is_published = models.BooleanField(_("publiée"), default=True, db_index=True)
 
     class Meta:
@@ -263,7 +265,7 @@ class Initiative(TimeStamped):
 class KeyFigure(models.Model):
     """A figure of an initiative as a structured value: 22 (value) jardins (unit) cultivés (measures) en 2021."""
 
-    initiative = models.ForeignKey(Initiative, models.CASCADE, related_name="key_figures")
+    initiative = models.ForeignKey(Initiative, models.CASCADE, related_name="key_figures", verbose_name=_("initiative"))
     value = models.DecimalField(_("valeur"), max_digits=16, decimal_places=2)
     unit = models.CharField(_("unité"), max_length=60)
     measures = models.CharField(_("ce que mesure ce chiffre"), max_length=300, blank=True)
@@ -273,7 +275,7 @@ class KeyFigure(models.Model):
     qualifier = models.CharField(_("précision"), max_length=12, choices=QUALIFIER_CHOICES, default="", blank=True)
     # Which of the initiative's sources gives this figure (index in Initiative.sources).
     source_index = models.PositiveSmallIntegerField(_("source"), default=0)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("chiffre clé")
@@ -374,7 +376,13 @@ class PlannedAction(TimeStamped):
     shortlisted_at = models.DateTimeField(_("présélectionnée le"), default=timezone.now)
     selected_at = models.DateTimeField(_("retenue le"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("créée par"),
     )
 
     class Meta:
@@ -413,11 +421,11 @@ class PlannedAction(TimeStamped):
 
 
 class ActionStep(models.Model):
-    action = models.ForeignKey(PlannedAction, models.CASCADE, related_name="steps")
+    action = models.ForeignKey(PlannedAction, models.CASCADE, related_name="steps", verbose_name=_("action"))
     title = models.CharField(_("étape"), max_length=300)
     due_date = models.DateField(_("échéance"), null=True, blank=True)
     is_done = models.BooleanField(_("faite"), default=False)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("étape")
@@ -431,12 +439,12 @@ class ActionStep(models.Model):
 class ActionIndicator(models.Model):
     """An evaluation indicator of an action; its unit is required (kg, paniers, foyers…)."""
 
-    action = models.ForeignKey(PlannedAction, models.CASCADE, related_name="indicators")
+    action = models.ForeignKey(PlannedAction, models.CASCADE, related_name="indicators", verbose_name=_("action"))
     name = models.CharField(_("indicateur"), max_length=200)
     unit = models.CharField(_("unité"), max_length=60)
     target_value = models.DecimalField(_("valeur cible"), max_digits=14, decimal_places=2, null=True, blank=True)
     baseline_value = models.DecimalField(_("valeur de départ"), max_digits=14, decimal_places=2, null=True, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         verbose_name = _("indicateur d'évaluation")
@@ -454,13 +462,19 @@ class ActionIndicator(models.Model):
 class IndicatorValue(models.Model):
     """The achieved value of an indicator for one period (« 2024 », « 2025-T1 »…)."""
 
-    indicator = models.ForeignKey(ActionIndicator, models.CASCADE, related_name="values")
+    indicator = models.ForeignKey(ActionIndicator, models.CASCADE, related_name="values", verbose_name=_("indicateur"))
     period_label = models.CharField(_("période"), max_length=40)
     period_date = models.DateField(_("date de la mesure"))
     value = models.DecimalField(_("valeur"), max_digits=14, decimal_places=2)
     note = models.CharField(_("commentaire"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("saisie par"),
     )
     recorded_at = models.DateTimeField(_("saisie le"), auto_now=True)
 

@@ -3,8 +3,6 @@ action plans and their CSV export. Shared by the pages, the API and the demo."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -352,19 +350,15 @@ def action_progress(action: PlannedAction) -> tuple[int, int]:
     return sum(1 for s in steps if s.is_done), len(steps)
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
-    return text
+def action_plan_export(plan: ActionPlan, *, include_private: bool = False):
+    """One row per action and indicator (an action without indicator has one row), one column per
+    period; CSV or XLSX through ``miam.exports``.
 
-
-def action_plan_csv(plan: ActionPlan, *, include_private: bool = False) -> str:
-    """One row per action and indicator (an action without indicator has one row), one column per period.
-
-    Semicolon-separated, as French spreadsheets expect. The owner's name is only included for the
-    territory's team (``include_private``): the plan itself is public.
+    The owner's name is only included for the territory's team (``include_private``): the plan
+    itself is public.
     """
+    from miam import exports
+
     periods = plan_periods(plan)
     header = [
         _("priorité"),
@@ -391,16 +385,14 @@ def action_plan_csv(plan: ActionPlan, *, include_private: bool = False) -> str:
         _("cible"),
         *periods,
     ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
+    rows = []
     for action in plan_actions(plan):
         done, total = action_progress(action)
         partners = [o.name for o in action.partner_organizations.all()]
         if action.other_partners:
             partners.append(action.other_partners)
         base = [
-            action.priority or "",
+            action.priority or None,
             action.get_state_display(),
             action.title,
             action.initiative.name if action.initiative_id else "",
@@ -412,26 +404,30 @@ def action_plan_csv(plan: ActionPlan, *, include_private: bool = False) -> str:
         if include_private:
             owner = action.owner_person.get_full_name() if action.owner_person_id else ""
             base.append(owner or action.owner_name)
-        base += [
-            ", ".join(partners),
-            _fmt(action.budget_eur),
-            action.start_date.isoformat() if action.start_date else "",
-            action.end_date.isoformat() if action.end_date else "",
-            done,
-            total,
-        ]
+        base += [", ".join(partners), _plain(action.budget_eur), action.start_date, action.end_date, done, total]
         indicators = list(action.indicators.all())
         if not indicators:
-            writer.writerow(base + ["", "", "", ""] + [""] * len(periods))
+            rows.append(base + ["", "", None, None] + [None] * len(periods))
             continue
         for indicator in indicators:
             by_period = {v.period_label: v.value for v in indicator.values.all()}
-            writer.writerow(
+            rows.append(
                 base
-                + [indicator.name, indicator.unit, _fmt(indicator.baseline_value), _fmt(indicator.target_value)]
-                + [_fmt(by_period.get(p)) for p in periods]
+                + [indicator.name, indicator.unit, _plain(indicator.baseline_value), _plain(indicator.target_value)]
+                + [_plain(by_period.get(p)) for p in periods]
             )
-    return buffer.getvalue()
+    return exports.Export(
+        title=_("Plan d'action"),
+        tables=[exports.Table(columns=header, rows=rows)],
+    )
+
+
+def _plain(value):
+    """A decimal without its trailing zeros (2500.00 → 2500, 250.50 → 250.5); None stays None."""
+    if value is None:
+        return None
+    number = value.normalize()
+    return number.quantize(1) if number.as_tuple().exponent > 0 else number
 
 
 def territories_with_plans() -> QuerySet[ActionPlan]:

@@ -12,7 +12,8 @@ urlpatterns = [
     path("plans/<slug:territory_slug>/creer/", views.plan_create, name="plan_create"),
     path("plans/<slug:territory_slug>/modifier/", views.plan_update, name="plan_update"),
     path("plans/<slug:territory_slug>/preselection/", views.plan_shortlist, name="plan_shortlist"),
-    path("plans/<slug:territory_slug>/export.csv", views.plan_csv, name="plan_csv"),
+    path("plans/<slug:territory_slug>/export.csv", views.plan_export, {"fmt": "csv"}, name="plan_csv"),
+    path("plans/<slug:territory_slug>/export.xlsx", views.plan_export, {"fmt": "xlsx"}, name="plan_xlsx"),
     path("plans/<slug:territory_slug>/imprimer/", views.plan_print, name="plan_print"),
     path("plans/<slug:territory_slug>/actions/<int:pk>/", views.action_edit, name="action_edit"),
     path(

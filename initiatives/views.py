@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -30,6 +30,7 @@ from initiatives.forms import (
     StepForm,
 )
 from initiatives.models import ActionPlan, ActionStep, Initiative, PlannedAction
+from miam import exports
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
 
@@ -175,15 +176,12 @@ def plan_print(request, territory_slug):
     return render(request, "initiatives/plan_print.html", context)
 
 
-def plan_csv(request, territory_slug):
+def plan_export(request, territory_slug, fmt: str = "csv"):
     territory = get_object_or_404(Territory, slug=territory_slug)
     plan = get_object_or_404(ActionPlan, territory=territory)
     private = territory.pk in viewer_territory_ids(request.user)
-    response = HttpResponse(
-        "\ufeff" + selectors.action_plan_csv(plan, include_private=private), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="plan-action-{territory.slug}.csv"'
-    return response
+    export = selectors.action_plan_export(plan, include_private=private)
+    return exports.export_response(export, fmt=fmt, filename=f"plan-action-{territory.slug}")
 
 
 def _back_to_plan(territory: Territory, anchor: str = ""):

@@ -382,7 +382,9 @@ class MeetingViewSet(viewsets.ModelViewSet):
         discussed = data.pop("discussed_actions", None)
         meeting = meeting_services.meeting_create(by=self.request.user, territory=territory, **data)
         if discussed is not None:
-            meeting_services.meeting_discussed_actions_set(by=self.request.user, meeting=meeting, planned_actions=discussed)
+            meeting_services.meeting_discussed_actions_set(
+                by=self.request.user, meeting=meeting, planned_actions=discussed
+            )
         serializer.instance = meeting
 
     @transaction.atomic
@@ -392,9 +394,13 @@ class MeetingViewSet(viewsets.ModelViewSet):
         discussed = data.pop("discussed_actions", None)
         meeting = serializer.instance
         if data or organizers is not None:
-            meeting = meeting_services.meeting_update(by=self.request.user, meeting=meeting, organizers=organizers, **data)
+            meeting = meeting_services.meeting_update(
+                by=self.request.user, meeting=meeting, organizers=organizers, **data
+            )
         if discussed is not None:
-            meeting_services.meeting_discussed_actions_set(by=self.request.user, meeting=meeting, planned_actions=discussed)
+            meeting_services.meeting_discussed_actions_set(
+                by=self.request.user, meeting=meeting, planned_actions=discussed
+            )
         serializer.instance = meeting
 
     @extend_schema(request=RegisterSerializer, responses={201: RegistrationSerializer})
@@ -410,7 +416,9 @@ class MeetingViewSet(viewsets.ModelViewSet):
     def invite(self, request, pk=None):
         serializer = InviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = invitation_services.meeting_invite(by=request.user, meeting=self.get_object(), **serializer.validated_data)
+        created = invitation_services.meeting_invite(
+            by=request.user, meeting=self.get_object(), **serializer.validated_data
+        )
         return Response({"invited": len(created)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: MeetingSerializer})
@@ -522,7 +530,9 @@ class RegistrationViewSet(
         if attended not in (True, False, None, "true", "false"):
             raise serializers.ValidationError({"attended": [_("Valeur attendue : true, false ou null.")]})
         attended = {"true": True, "false": False}.get(attended, attended)
-        registration = registration_services.attendance_mark(by=request.user, registration=self.get_object(), attended=attended)
+        registration = registration_services.attendance_mark(
+            by=request.user, registration=self.get_object(), attended=attended
+        )
         return Response(self.get_serializer(registration).data)
 
 
@@ -611,7 +621,9 @@ class DiagnosticInterviewViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("territory", None)
-        serializer.instance = interview_services.interview_update(by=self.request.user, interview=serializer.instance, **data)
+        serializer.instance = interview_services.interview_update(
+            by=self.request.user, interview=serializer.instance, **data
+        )
 
     def perform_destroy(self, instance):
         interview_services.interview_delete(by=self.request.user, interview=instance)

@@ -152,7 +152,9 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         )
         created += 1
         participants = rng.sample(farms, min(len(farms), 6)) + rng.sample(structures, min(len(structures), 5))
-        regs = [registration_services.registration_create(by=officer, meeting=meeting, organization=o) for o in participants]
+        regs = [
+            registration_services.registration_create(by=officer, meeting=meeting, organization=o) for o in participants
+        ]
         regs.append(
             registration_services.registration_create(
                 by=officer, meeting=meeting, guest_name="Habitante du comité citoyen", guest_consent=True
@@ -164,7 +166,9 @@ def _seed_territory(territory: Territory, officer, index: int) -> tuple[int, int
         made = []
         for k, text in enumerate(decisions):
             planned = plan_actions[k] if n == 2 and k < len(plan_actions) else None
-            made.append(minutes_services.decision_create(by=officer, meeting=meeting, text=text, planned_action=planned))
+            made.append(
+                minutes_services.decision_create(by=officer, meeting=meeting, text=text, planned_action=planned)
+            )
         if n == 2 and plan_actions:
             meeting_services.meeting_discussed_actions_set(by=officer, meeting=meeting, planned_actions=plan_actions)
         if n == 2:

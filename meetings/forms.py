@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from actors.forms import CommuneField
 from actors.models import Organization, Territory, User
 from initiatives.models import PlannedAction
 from meetings.models import Action, Meeting, Registration
@@ -63,8 +64,8 @@ class MeetingForm(forms.Form):
         label=_("Chez une organisation (ferme, structure…)"), queryset=Organization.objects.none(), required=False
     )
     address = forms.CharField(label=_("Adresse"), max_length=300, required=False)
-    commune = forms.CharField(
-        label=_("Commune (code INSEE)"), max_length=5, required=False, help_text=_("Par exemple 71137 pour Cluny.")
+    commune = CommuneField(
+        label=_("Commune"), required=False, help_text=_("Tapez le début du nom : les communes s'affichent.")
     )
     online_url = forms.URLField(label=_("Lien de visioconférence"), required=False, assume_scheme="https")
     agenda = forms.CharField(label=_("Ordre du jour"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
@@ -79,6 +80,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, territories=None, territory=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["commune"].territory = territory
         if territory is not None:
             del self.fields["territory"]
             self.fields["host_organization"].queryset = territory_organizations(territory)
@@ -197,8 +199,10 @@ class MinutesForm(forms.Form):
     body = forms.CharField(
         label=_("Compte rendu"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=_("Mise en forme Markdown : **gras**, listes avec « - », titres avec « ## »."),
+        widget=forms.Textarea(attrs={"rows": 14, "data-minutes-editor": ""}),
+        help_text=_(
+            "Les boutons au-dessus du texte mettent en forme (gras, titre, liste) ; « Aperçu » montre le résultat."
+        ),
     )
     is_published = forms.BooleanField(
         label=_("Publier le compte rendu (visible de tous les participants)"), required=False

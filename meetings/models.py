@@ -70,8 +70,10 @@ class Meeting(TimeStamped):
     visibility = models.CharField(
         _("visibilité"), max_length=10, choices=Visibility.choices, default=Visibility.TERRITORY
     )
-    ical_uid = models.CharField(max_length=100, unique=True, default=new_ical_uid, editable=False)
-    ical_sequence = models.PositiveIntegerField(default=0, editable=False)
+    ical_uid = models.CharField(
+        max_length=100, unique=True, default=new_ical_uid, editable=False, verbose_name=_("identifiant iCalendar")
+    )
+    ical_sequence = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version iCalendar"))
     # Shortlisted actions of the territory's plan discussed here (meetings -> initiatives only).
     discussed_actions = models.ManyToManyField(
         "initiatives.PlannedAction",
@@ -82,7 +84,13 @@ class Meeting(TimeStamped):
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("créée par"),
     )
 
     class Meta:
@@ -125,15 +133,27 @@ class MeetingInvitation(models.Model):
 
     meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="invitations", verbose_name=_("réunion"))
     organization = models.ForeignKey(
-        "actors.Organization", models.CASCADE, null=True, blank=True, related_name="meeting_invitations"
+        "actors.Organization",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="meeting_invitations",
+        verbose_name=_("organisation"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="meeting_invitations"
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="meeting_invitations",
+        verbose_name=_("personne"),
     )
     email = models.EmailField(_("e-mail"), blank=True)
     # The e-mailed link lets someone without an account answer; only its hash is kept.
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("empreinte du jeton"))
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("invité·e par")
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
 
@@ -230,10 +250,21 @@ class Registration(TimeStamped):
     attended = models.BooleanField(_("présent·e"), null=True, blank=True)
     actor_kind = models.CharField(_("type d'acteur"), max_length=20, choices=ActorKind.choices)
     invitation = models.ForeignKey(
-        MeetingInvitation, models.SET_NULL, null=True, blank=True, related_name="registrations"
+        MeetingInvitation,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("invitation"),
     )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("inscrit·e par"),
     )
 
     class Meta:
@@ -286,7 +317,14 @@ class Minutes(models.Model):
     body = models.TextField(_("compte rendu (Markdown)"), blank=True)
     is_published = models.BooleanField(_("publié"), default=False)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("modifié par"),
+    )
 
     class Meta:
         verbose_name = _("compte rendu")
@@ -316,7 +354,13 @@ class Decision(TimeStamped):
         verbose_name=_("action du plan d'action"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("créée par"),
     )
 
     class Meta:
@@ -365,7 +409,13 @@ class Action(TimeStamped):
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.TODO)
     last_reminded_at = models.DateTimeField(_("dernier rappel"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("créée par"),
     )
 
     class Meta:
@@ -394,7 +444,14 @@ class Action(TimeStamped):
 
 class ActionNote(models.Model):
     action = models.ForeignKey(Action, models.CASCADE, related_name="notes", verbose_name=_("action"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("auteur ou autrice"),
+    )
     text = models.TextField(_("note d'avancement"))
     created_at = models.DateTimeField(_("écrite le"), auto_now_add=True)
 
@@ -445,7 +502,13 @@ class DiagnosticInterview(TimeStamped):
         _("besoins, attentes et enjeux"), blank=True, help_text=_("Besoins, attentes et enjeux exprimés.")
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("créé par"),
     )
 
     QUESTION_FIELDS = ("links_other_world", "possible_commitment", "current_actions", "needs_expectations")
@@ -462,13 +525,22 @@ class DiagnosticInterview(TimeStamped):
 class CalendarToken(models.Model):
     """A secret iCalendar feed URL: a person's meetings, or a whole territory for its team."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="calendar_tokens")
-    territory = models.ForeignKey(
-        "actors.Territory", models.CASCADE, null=True, blank=True, related_name="calendar_tokens"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="calendar_tokens", verbose_name=_("personne")
     )
-    token = models.CharField(max_length=64, unique=True, default=new_calendar_token, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    territory = models.ForeignKey(
+        "actors.Territory",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_tokens",
+        verbose_name=_("territoire"),
+    )
+    token = models.CharField(
+        max_length=64, unique=True, default=new_calendar_token, editable=False, verbose_name=_("jeton")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dernière utilisation"))
 
     class Meta:
         verbose_name = _("agenda partagé")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +24,6 @@ from actors.permissions import (
     member_organization_ids,
     officer_territory_ids,
 )
-from actors.services import commune_get
 from meetings import ics, selectors
 from meetings.forms import (
     ActionForm,
@@ -49,6 +48,7 @@ from meetings.services import invitations as invitation_services
 from meetings.services import meetings as meeting_services
 from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
+from miam import exports
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
 
@@ -141,8 +141,7 @@ def meeting_calendar(request):
 def _meeting_fields(form) -> dict:
     data = dict(form.cleaned_data)
     data.pop("territory", None)
-    code = (data.pop("commune", "") or "").strip()
-    data["commune"] = commune_get(code) if code else None
+    data["commune"] = data.pop("commune", None)
     for key in ("address", "online_url", "agenda"):
         data[key] = data.get(key) or ""
     return data
@@ -157,7 +156,9 @@ def meeting_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             fields = _meeting_fields(form)
-            meeting = meeting_services.meeting_create(by=request.user, territory=form.cleaned_data["territory"], **fields)
+            meeting = meeting_services.meeting_create(
+                by=request.user, territory=form.cleaned_data["territory"], **fields
+            )
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -418,7 +419,9 @@ def attendance(request, pk):
                     messages.success(request, _("Participant·e ajouté·e et marqué·e présent·e."))
                     return redirect("meetings:attendance", meeting.pk)
             else:
-                registration_services.attendance_set(by=request.user, meeting=meeting, present_ids=request.POST.getlist("present"))
+                registration_services.attendance_set(
+                    by=request.user, meeting=meeting, present_ids=request.POST.getlist("present")
+                )
                 messages.success(request, _("Feuille de présence enregistrée."))
                 return redirect("meetings:attendance", meeting.pk)
         except DomainError as error:
@@ -433,6 +436,7 @@ def attendance(request, pk):
         "rows": rows,
         "walk_in": walk_in,
         "stats": selectors.attendance_stats(meeting),
+        "not_yet": timezone.localdate() < timezone.localdate(meeting.starts_at),
         "title": _("Feuille de présence"),
         "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Présences")),
     }
@@ -445,9 +449,13 @@ def attendance_mark(request, pk):
     """One tap on the phone sheet (htmx): present or not, saved at once."""
     registration = get_object_or_404(Registration.objects.select_related("meeting"), pk=pk)
     _managed_meeting(request, registration.meeting_id)
-    attended = request.POST.get("attended") in {"1", "true", "on"}
+    # The checkbox sends itself (« present ») when it is checked, nothing when unchecked.
+    sent = request.POST.get("attended", request.POST.get("present") and "1")
+    attended = sent in {"1", "true", "on"}
     try:
-        registration = registration_services.attendance_mark(by=request.user, registration=registration, attended=attended)
+        registration = registration_services.attendance_mark(
+            by=request.user, registration=registration, attended=attended
+        )
     except DomainError as error:
         return HttpResponse(error.message, status=400)
     if request.htmx:
@@ -456,6 +464,19 @@ def attendance_mark(request, pk):
 
 
 # --- Minutes, decisions, actions -----------------------------------------------------
+
+
+@login_required
+@require_POST
+def minutes_preview(request, pk):
+    """The minutes as they will read once saved (the same Markdown rendering, sanitised)."""
+    from meetings.templatetags.meetings_tags import render_markdown
+
+    _managed_meeting(request, pk)
+    html = render_markdown(request.POST.get("body", ""))
+    if not html.strip():
+        html = format_html("<p>{}</p>", _("Rien à afficher : le compte rendu est vide."))
+    return HttpResponse(html)
 
 
 @login_required
@@ -577,30 +598,13 @@ def my_actions(request):
 
 
 @login_required
-def participants_csv(request, pk):
+def participants_export(request, pk, fmt: str = "csv"):
     """Participants; e-mails of people only for the meeting's managers."""
     meeting = _visible_meeting(request, pk)
     manager = selectors.can_manage_meeting(request.user, meeting)
     if not manager and not selectors.is_team_member(request.user, meeting.territory_id):
         raise PermissionDenied
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="participants-reunion-{meeting.pk}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 correctly with a BOM
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
-        [
-            _("Participant·e"),
-            _("Type d'acteur"),
-            _("Commune"),
-            _("Réponse"),
-            _("Statut"),
-            _("Rang en liste d'attente"),
-            _("Présent·e"),
-            _("Remarque"),
-            _("E-mail"),
-        ]
-    )
-    presence = {True: _("oui"), False: _("non"), None: ""}
+    rows = []
     for r in selectors.registrations_of(meeting):
         if r.organization_id:
             email = r.organization.email if can_see_private_fields(request.user, r.organization) else ""
@@ -608,20 +612,44 @@ def participants_csv(request, pk):
         else:
             email = (r.user.email if r.user_id else r.guest_email) if manager else ""
             commune = ""
-        writer.writerow(
+        rows.append(
             [
                 r.participant_label,
                 r.get_actor_kind_display(),
                 commune,
                 r.get_answer_display(),
                 r.get_status_display(),
-                r.waitlist_position or "",
-                presence[r.attended],
+                r.waitlist_position or None,
+                r.attended,
                 r.note if manager else "",
                 email,
             ]
         )
-    return response
+    export = exports.Export(
+        title=_("Participants"),
+        meta=[
+            [_("Réunion"), meeting.title],
+            [_("Date"), timezone.localtime(meeting.starts_at)],
+            [_("Territoire"), meeting.territory.name],
+        ],
+        tables=[
+            exports.Table(
+                columns=[
+                    _("Participant·e"),
+                    _("Type d'acteur"),
+                    _("Commune"),
+                    _("Réponse"),
+                    _("Statut"),
+                    _("Rang en liste d'attente"),
+                    _("Présent·e"),
+                    _("Remarque"),
+                    _("E-mail"),
+                ],
+                rows=rows,
+            )
+        ],
+    )
+    return exports.export_response(export, fmt=fmt, filename=f"participants-reunion-{meeting.pk}")
 
 
 def _ics_response(payload: bytes, filename: str) -> HttpResponse:

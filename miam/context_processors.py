@@ -38,7 +38,12 @@ def territory_choices(request) -> list:
 
 
 def current_territory(request, *, override=None):
-    """The territory the person is looking at: ``?territory=`` (id or slug), else the session, else a default."""
+    """The territory the person is looking at: ``override`` or ``?territory=`` (id or slug), else
+    the one they chose earlier (session), else their own (see ``default_territory``).
+
+    Only a choice is remembered; the default is worked out again on each request, so that it
+    follows the person (after logging in, an officer lands on their PAT, not on the one a
+    visitor looked at before)."""
     if override is None and hasattr(request, "_miam_current_territory"):
         return request._miam_current_territory
     territories = territory_choices(request)
@@ -47,22 +52,62 @@ def current_territory(request, *, override=None):
     wanted = override or request.GET.get("territory") or ""
     chosen = by_id.get(str(wanted)) or by_slug.get(str(wanted))
     session = getattr(request, "session", None)
-    if chosen is None and session is not None:
+    if chosen is not None:
+        remember_territory(request, chosen)
+    elif session is not None:
         chosen = by_id.get(str(session.get(SESSION_KEY, "")))
     if chosen is None and territories:
-        chosen = _default_territory(request, territories, by_id)
-    if chosen is not None and session is not None and session.get(SESSION_KEY) != chosen.id:
-        session[SESSION_KEY] = chosen.id
+        chosen = default_territory(request, territories)
     request._miam_current_territory = chosen
     return chosen
+
+
+def remember_territory(request, territory) -> None:
+    """Keep a person's explicit choice (the switcher, a territory's page, a ``?territory=`` link)."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if session.get(SESSION_KEY) == territory.id:
+        return
+    if SESSION_KEY not in session and territory == default_territory(request, territory_choices(request)):
+        return  # choosing the default changes nothing: no session for it
+    session[SESSION_KEY] = territory.id
+
+
+def forget_territory(request) -> None:
+    """On login and logout the territory goes back to the person's own."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session.pop(SESSION_KEY, None)
+    for name in ("_miam_current_territory", "_miam_roles", "_miam_default_territory"):
+        if hasattr(request, name):
+            delattr(request, name)
+
+
+def default_territory(request, territories):
+    """An officer's PAT, else the territory of the person's organization, else the first one."""
+    if hasattr(request, "_miam_default_territory"):
+        return request._miam_default_territory
+    chosen = _default_territory(request, territories, {str(t.id): t for t in territories}) if territories else None
+    request._miam_default_territory = chosen
+    return chosen
+
+
+def _user(request):
+    user = getattr(request, "user", None)
+    if user is None:
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser()
+    return user
 
 
 def _default_territory(request, territories, by_id):
     from actors.models import Territory
     from actors.permissions import member_organization_ids, officer_territory_ids
 
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    user = _user(request)
+    if user.is_authenticated:
         if not user.is_staff:
             for territory_id in sorted(officer_territory_ids(user)):
                 if str(territory_id) in by_id:
@@ -77,6 +122,24 @@ def _default_territory(request, territories, by_id):
     return territories[0]
 
 
+def working_territory(request):
+    """The territory an officer works on: the one shown when they may see its dashboard, else
+    their first own (so that a menu entry never leads to a page they may not open)."""
+    from actors.permissions import viewer_territory_ids
+
+    allowed = viewer_territory_ids(_user(request))
+    if not allowed:
+        return None
+    shown = current_territory(request)
+    if shown is not None and shown.pk in allowed:
+        return shown
+    by_id = {t.id: t for t in territory_choices(request)}
+    for territory_id in sorted(allowed, key=lambda pk: by_id[pk].name if pk in by_id else ""):
+        if territory_id in by_id:
+            return by_id[territory_id]
+    return None
+
+
 def roles(request) -> dict:
     """What the person is, for the navigation: farm member, structure member, officer."""
     cached = getattr(request, "_miam_roles", None)
@@ -85,7 +148,7 @@ def roles(request) -> dict:
     from actors.models import Organization
     from actors.permissions import member_organization_ids, officer_territory_ids
 
-    user = request.user
+    user = _user(request)
     result = {"farm": False, "structure": False, "officer": False}
     if user.is_authenticated:
         org_ids = member_organization_ids(user)
@@ -108,9 +171,23 @@ def _link(name: str, label: str, request, **kwargs) -> dict | None:
     return {"url": url, "label": label, "active": active}
 
 
+def managed_territory(request):
+    """The territory an officer acts on: the one shown if they manage it, else their first own."""
+    from actors.permissions import officer_territory_ids
+
+    managed = officer_territory_ids(_user(request))
+    if not managed:
+        return None
+    shown = current_territory(request)
+    if shown is not None and shown.pk in managed:
+        return shown
+    return next((t for t in territory_choices(request) if t.id in managed), None)
+
+
 def _nav(request) -> list[dict]:
-    """Top-level entries; an entry with ``children`` is a DSFR dropdown menu."""
-    user = request.user
+    """Top-level entries; an entry with ``children`` is a DSFR dropdown menu. Every entry leads
+    to a page the person may open."""
+    user = _user(request)
     who = roles(request)
     items: list[dict] = []
 
@@ -123,6 +200,8 @@ def _nav(request) -> list[dict]:
     add("offers:map", _("Carte"))
     add("actors:directory", _("Acteurs"))
     add("initiatives:list", _("Initiatives"))
+    if not who["officer"]:
+        add("meetings:list", _("Réunions"))
     if user.is_authenticated:
         mine: list[dict] = []
         add("offers:my_space", _("Mon espace"), mine)
@@ -135,6 +214,7 @@ def _nav(request) -> list[dict]:
         if who["farm"] or who["structure"]:
             add("offers:proposals", _("Mes propositions"), mine)
             add("offers:deliveries", _("Mes livraisons"), mine)
+        add("meetings:actions", _("Mes actions de suivi"), mine)
         items.append(
             {
                 "label": _("Mon espace"),
@@ -146,10 +226,11 @@ def _nav(request) -> list[dict]:
         if who["officer"]:
             team: list[dict] = []
             add("offers:dashboard", _("Tableau de bord"), team)
-            territory = current_territory(request)
-            if territory is not None:
-                add("actors:invitations", _("Invitations"), team, slug=territory.slug)
-            add("offers:match_propose", _("Proposer une mise en relation"), team)
+            managed = managed_territory(request)
+            if managed is not None:
+                add("actors:invitations", _("Invitations"), team, slug=managed.slug)
+                add("offers:match_propose", _("Proposer une mise en relation"), team)
+                add("initiatives:plan", _("Plan d'action"), team, territory_slug=managed.slug)
             add("meetings:list", _("Réunions"), team)
             items.append(
                 {
@@ -166,8 +247,8 @@ def _nav(request) -> list[dict]:
 def navigation(request):
     territory = current_territory(request) if hasattr(request, "session") else None
     unread = 0
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    user = _user(request)
+    if user.is_authenticated:
         unread = user.notifications.filter(read_at__isnull=True).count()
     return {
         "unread_notifications": unread,

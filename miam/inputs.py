@@ -103,7 +103,11 @@ def parse(form_class: type[forms.Form], values: Mapping, *, partial: bool = Fals
                 given.append(name)  # left to its default
                 continue
         given.append(name)
-        value = values.getlist(name) if getattr(field, "takes_list", False) and hasattr(values, "getlist") else values.get(name)
+        value = (
+            values.getlist(name)
+            if getattr(field, "takes_list", False) and hasattr(values, "getlist")
+            else values.get(name)
+        )
         try:
             cleaned[name] = field.clean(value)
         except ValidationError as error:
@@ -150,9 +154,7 @@ class TextField(forms.CharField):
         if self.required and not value:
             _required(self)
         if self.max_length_allowed and len(value) > self.max_length_allowed:
-            raise ValidationError(
-                _("%(max)s caractères au plus.") % {"max": self.max_length_allowed}, code="too_long"
-            )
+            raise ValidationError(_("%(max)s caractères au plus.") % {"max": self.max_length_allowed}, code="too_long")
 
     def run_validators(self, value) -> None:
         return None  # lengths are checked above, with the domain's message
@@ -164,6 +166,9 @@ class NumberField(forms.Field):
     ``minimum``: the smallest value allowed, with its message and code (``below``)."""
 
     widget = forms.NumberInput
+    # A page sets it (``miam.forms.typed_by_people``): text is then read the way people type it
+    # (« 1,2 »), an ambiguous one refused, shown back in the person's format.
+    typed_by_people = False
 
     def __init__(self, *, digits: tuple[int, int], minimum=None, below=None, **kwargs) -> None:
         kwargs.setdefault("required", True)
@@ -175,6 +180,12 @@ class NumberField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
+        if self.typed_by_people and isinstance(value, str):
+            from miam.forms import people_decimal
+
+            value = people_decimal(value, places=self.places)
+            if value is None:
+                return None
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             raise ValidationError(_("Nombre invalide."), code="invalid")
         try:
@@ -196,6 +207,13 @@ class NumberField(forms.Field):
         if self.minimum is not None and value < self.minimum:
             message, code = self.below
             raise ValidationError(message, code=code)
+
+    def prepare_value(self, value):
+        if self.typed_by_people:
+            from miam.forms import people_decimal_text
+
+            return people_decimal_text(value)
+        return value
 
 
 class CountField(forms.Field):

@@ -19,7 +19,7 @@ class RejectNulCharactersMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in query or "%00" in query or self._form_has_nul(request):
-            return self._refuse()
+            return self._refuse(request)
         return self.get_response(request)
 
     @staticmethod
@@ -29,7 +29,11 @@ class RejectNulCharactersMiddleware:
         return any("\x00" in value for _name, values in request.POST.lists() for value in values)
 
     @staticmethod
-    def _refuse():
+    def _refuse(request):
+        from miam.views import bad_request, is_api_request
+
+        if not is_api_request(request):
+            return bad_request(request)
         message = _("La requête contient un caractère nul, refusé.")
         return JsonResponse({"code": "nul_character", "message": message, "fields": {}}, status=400)
 

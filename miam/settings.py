@@ -61,7 +61,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "miam.admin_site.MiamAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "dsfr",
     "django_htmx",
     "widget_tweaks",
+    "leaflet",
     "miam",
     "products",
     "actors",
@@ -115,6 +116,7 @@ TEMPLATES = [
                 "miam.context_processors.miam",
                 "miam.context_processors.navigation",
             ],
+            "builtins": ["miam.formatting"],
         },
     },
 ]
@@ -216,6 +218,28 @@ MAP_TILE_URL = env_str(
     "&TILEMATRIXSET=PM&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
 )
 MAP_ATTRIBUTION = env_str("MAP_ATTRIBUTION", "© IGN – Plan IGN")
+# django-leaflet: one tile layer from the settings above; each map page overrides the default
+# view with its territory's. Zoom 7 (a département) to 17 (a farmyard): clustering builds one
+# level per zoom, so bounding the range keeps thousands of markers fast.
+LEAFLET_CONFIG = {
+    "TILES": [(_("Plan"), MAP_TILE_URL, {"attribution": MAP_ATTRIBUTION, "maxZoom": 17})],
+    "DEFAULT_CENTER": (46.6, 2.5),
+    "DEFAULT_ZOOM": 6,
+    "MIN_ZOOM": 5,
+    "MAX_ZOOM": 17,
+    "SCALE": "metric",
+    "RESET_VIEW": False,
+    "NO_GLOBALS": True,
+    # Make the map as soon as the page is parsed, not after every image and font has loaded.
+    "LOADEVENT": "DOMContentLoaded",
+    "PLUGINS": {
+        "markercluster": {
+            "css": ["vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css"],
+            "js": ["vendor/markercluster/leaflet.markercluster.js"],
+            "auto-include": True,
+        },
+    },
+}
 # "none": locate by the commune's town-hall point; "ban": the national address API.
 GEOCODER = env_str("GEOCODER", "none")
 GEOCODER_BAN_URL = env_str("GEOCODER_BAN_URL", "https://api-adresse.data.gouv.fr/search/")
@@ -299,6 +323,7 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "miam.views.csrf_failure"
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from miam import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("miam.api")),
@@ -18,3 +19,8 @@ urlpatterns = [
 ]
 if settings.DEBUG or not settings.DATABASE_URL:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "miam.views.bad_request"
+handler403 = "miam.views.permission_denied"
+handler404 = "miam.views.page_not_found"
+handler500 = "miam.views.server_error"

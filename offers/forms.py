@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
+from miam.formatting import quantity_text
+from miam.forms import typed_by_people
 from miam.inputs import NumberField
 from offers.inputs import (
     DeliveryInput,
@@ -28,8 +30,6 @@ from offers.inputs import (
 )
 from offers.models import MEANS_FIELDS, Logistics, Match, Need, Pricing, Recurrence
 from products.models import ProductCategory, Unit
-
-DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any", "min": "0"}
 
 
 def category_choices(*, blank: bool = True) -> list:
@@ -83,6 +83,8 @@ class ListingFormMixin(OrganizationChoiceMixin):
     field_choices: dict = {}
     field_widgets: dict = {}
     field_initials: dict = {}
+    # Required only for some choices (a sale, a purchase): marked « * », shown when they apply.
+    required_when_shown: tuple[str, ...] = ()
 
     def __init__(self, *args, organizations, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,7 +118,9 @@ class ListingFormMixin(OrganizationChoiceMixin):
             if name in self.field_initials:
                 field.initial = self.field_initials[name]
             if isinstance(field, NumberField):
-                field.widget.attrs.update(DECIMAL_ATTRS)
+                typed_by_people(field)
+        for name in self.required_when_shown:
+            self.fields[name].shown_required = True
 
     def _filled(self, input_class) -> dict:
         """What was filled in, as typed values of the input (empty fields left out)."""
@@ -217,8 +221,8 @@ class OfferForm(ListingFormMixin, OfferInput):
     field_help = {
         "category": _("Choisissez la famille ou le produit précis."),
         "product_name": _("Par exemple « Pommes de terre Charlotte ». Vide : le nom de la catégorie."),
-        "price_per_unit": _("Seulement pour une vente."),
-        "usual_price_per_unit": _("Pour un prix solidaire : la remise apparaît aux structures."),
+        "price_per_unit": _("Obligatoire pour une vente (prix solidaire ou prix du marché)."),
+        "usual_price_per_unit": _("Obligatoire pour un prix solidaire : la remise apparaît aux structures."),
         "crate_kg": _("Si l'unité est la cagette."),
         "pack_size": _(
             "Dans l'unité choisie (colis de 500 g : 0,5 kg) ; les quantités proposées en seront des multiples."
@@ -238,6 +242,7 @@ class OfferForm(ListingFormMixin, OfferInput):
     }
     field_initials = {"unit": Unit.KG, "pricing": Pricing.DONATION, "recurrence": Recurrence.ONCE}
     window_days = 7
+    required_when_shown = ("price_per_unit", "usual_price_per_unit")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -327,7 +332,7 @@ class NeedForm(ListingFormMixin, NeedInput):
     field_help = {
         "categories": _("Une ou plusieurs."),
         "title": _("Par exemple « Légumes pour la distribution du jeudi ». Vide : les catégories choisies."),
-        "max_price_per_unit": _("Si vous pouvez acheter."),
+        "max_price_per_unit": _("Obligatoire si vous pouvez acheter."),
         "distribution_days": _("Aucun coché : ceux de votre structure."),
     }
     field_choices = {
@@ -350,6 +355,7 @@ class NeedForm(ListingFormMixin, NeedInput):
         "urgency": 2,
     }
     window_days = 14
+    required_when_shown = ("max_price_per_unit",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -429,7 +435,7 @@ class DeliveryConfirmForm(DeliveryInput):
     def __init__(self, *args, match: Match | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["quantity_received"].label = _("Quantité reçue")
-        self.fields["quantity_received"].widget.attrs.update(DECIMAL_ATTRS)
+        typed_by_people(self.fields["quantity_received"])
         self.fields["delivered_on"].label = _("Reçu le")
         self.fields["note"].label = _("Remarque (facultatif)")
         self.initial.setdefault("delivered_on", timezone.localdate())
@@ -448,13 +454,13 @@ class ManualMatchForm(ProposeInput):
     def __init__(self, *args, offers, needs, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["quantity"].label = _("Quantité")
-        self.fields["quantity"].widget.attrs.update(DECIMAL_ATTRS)
+        typed_by_people(self.fields["quantity"])
         self.offers = {str(o.pk): o for o in offers}
         self.needs = {str(n.pk): n for n in needs}
         self.fields["offer"].choices = [("", _("Choisissez une offre"))] + [
             (
                 pk,
-                f"{o.product_name} · {o.quantity_available.normalize():f} {o.get_unit_display()} · "
+                f"{o.product_name} · {quantity_text(o.quantity_available, o.unit)} · "
                 f"{o.organization.name} ({o.organization.commune.name})",
             )
             for pk, o in self.offers.items()
@@ -462,7 +468,7 @@ class ManualMatchForm(ProposeInput):
         self.fields["need"].choices = [("", _("Choisissez un besoin"))] + [
             (
                 pk,
-                f"{n.title} · {n.quantity_open.normalize():f} {n.get_unit_display()} · "
+                f"{n.title} · {quantity_text(n.quantity_open, n.unit)} · "
                 f"{n.organization.name} ({n.organization.commune.name})",
             )
             for pk, n in self.needs.items()
@@ -485,13 +491,10 @@ class StructureRequestForm(RequestInput):
         self.offer = offer
         self.fields.pop("offer")
         self.fields["quantity"].label = _("Quantité demandée (%(unit)s)") % {"unit": offer.get_unit_display()}
-        self.fields["quantity"].widget.attrs.update(DECIMAL_ATTRS)
+        typed_by_people(self.fields["quantity"])
         self.needs = {str(n.pk): n for n in needs}
         self.fields["need"].choices = [
-            (
-                pk,
-                f"{n.title} · {n.quantity_open.normalize():f} {n.get_unit_display()} · {n.organization.name}",
-            )
+            (pk, f"{n.title} · {quantity_text(n.quantity_open, n.unit)} · {n.organization.name}")
             for pk, n in self.needs.items()
         ]
 

@@ -6,15 +6,13 @@
 - needs covered: covered quantity over asked quantity, on the needs published in the period,
 - matches by status, and deliveries by month.
 
-One function per figure set, all filtered the same way (territory + optional period), and a
-CSV export of the same figures so officers can put them in their reports.
+One function per figure set, all filtered the same way (territory + optional period), and an
+export of the same figures (CSV or XLSX) so officers can put them in their reports.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
@@ -125,43 +123,58 @@ def territory_indicators(*, territory: Territory, date_from=None, date_to=None) 
     }
 
 
-def _num(value) -> str:
-    if isinstance(value, Decimal):
-        value = value.quantize(Decimal("0.01"))
-    return str(value)
+def indicators_period(*, territory: Territory, date_from=None, date_to=None) -> tuple[dt.date | None, dt.date]:
+    """The period the figures cover: as asked, else from the first delivery to today."""
+    from django.db.models import Min
+    from django.utils import timezone
+
+    if date_from is None:
+        date_from = _deliveries(territory=territory, date_to=date_to).aggregate(first=Min("delivered_on"))["first"]
+    return date_from, date_to or timezone.localdate()
 
 
-def indicators_csv(*, territory: Territory, date_from=None, date_to=None) -> str:
-    """The indicators as CSV (semicolon-separated, as French spreadsheets expect)."""
+def indicators_export(*, territory: Territory, date_from=None, date_to=None):
+    """The dashboard's figures as an export (CSV or XLSX through ``miam.exports``)."""
+    from miam import exports
+
     data = territory_indicators(territory=territory, date_from=date_from, date_to=date_to)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("Territoire"), territory.name])
-    writer.writerow([_("Période"), date_from.isoformat() if date_from else "", date_to.isoformat() if date_to else ""])
-    writer.writerow([])
-    writer.writerow([_("Indicateur"), _("Valeur")])
+    start, end = indicators_period(territory=territory, date_from=date_from, date_to=date_to)
     totals = data["totals"]
-    writer.writerow([_("Livraisons"), totals["deliveries"]])
-    writer.writerow([_("Kilos livrés"), _num(totals["kg"])])
-    writer.writerow([_("Euros payés aux producteurs"), _num(totals["eur"])])
-    writer.writerow([_("Kilomètres parcourus"), _num(totals["km"])])
-    writer.writerow([_("Besoins couverts (%)"), data["coverage"]["percent"]])
-    writer.writerow([])
-    writer.writerow([_("Mises en relation par statut"), _("Nombre")])
     labels = dict(Match.MatchStatus.choices)
-    for status, count in data["matches"].items():
-        writer.writerow([str(labels[status]), count])
-    writer.writerow([])
-    writer.writerow([_("Mois"), _("Livraisons"), _("Kilos"), _("Euros"), _("Kilomètres")])
-    for row in data["by_month"]:
-        month = row["month"]
-        writer.writerow(
-            [
-                month.strftime("%Y-%m") if hasattr(month, "strftime") else str(month)[:7],
-                row["deliveries"],
-                _num(row["kg"]),
-                _num(row["eur"]),
-                _num(row["km"]),
-            ]
-        )
-    return out.getvalue()
+    return exports.Export(
+        title=_("Indicateurs"),
+        meta=[[_("Territoire"), territory.name], exports.period_line(start, end)],
+        tables=[
+            exports.Table(
+                columns=[_("Indicateur"), _("Valeur")],
+                rows=[
+                    [_("Livraisons"), totals["deliveries"]],
+                    [_("Kilos livrés"), _cents(totals["kg"])],
+                    [_("Euros payés aux producteurs"), _cents(totals["eur"])],
+                    [_("Kilomètres parcourus"), _cents(totals["km"])],
+                    [_("Besoins couverts (%)"), data["coverage"]["percent"]],
+                ],
+            ),
+            exports.Table(
+                columns=[_("Mises en relation par statut"), _("Nombre")],
+                rows=[[str(labels[status]), count] for status, count in data["matches"].items()],
+            ),
+            exports.Table(
+                columns=[_("Mois"), _("Livraisons"), _("Kilos"), _("Euros"), _("Kilomètres")],
+                rows=[
+                    [_month(row["month"]), row["deliveries"], _cents(row["kg"]), _cents(row["eur"]), _cents(row["km"])]
+                    for row in data["by_month"]
+                ],
+            ),
+        ],
+    )
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def _month(value) -> dt.date | str:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else str(value)[:7]

@@ -101,7 +101,9 @@ class Offer(TimeStamped):
     lot_number = models.CharField(_("numéro de lot"), max_length=60, blank=True)
     use_by = models.DateField(_("date limite de consommation"), null=True, blank=True)
     photo = models.ImageField(_("photo"), upload_to="offers/%Y/%m/", null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("créée par")
+    )
 
     class Meta:
         verbose_name = _("offre")
@@ -199,7 +201,9 @@ class Need(TimeStamped):
     preferred_labels = models.JSONField(_("labels souhaités"), default=list, blank=True)
     urgency = models.PositiveSmallIntegerField(_("urgence"), choices=Urgency.choices, default=Urgency.NORMAL)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("créé par")
+    )
 
     class Meta:
         verbose_name = _("besoin")
@@ -281,13 +285,20 @@ class MatchingRun(models.Model):
         SUCCESS = "success", _("terminé")
         FAILED = "failed", _("échec")
 
-    territory = models.ForeignKey(Territory, models.CASCADE, related_name="matching_runs")
+    territory = models.ForeignKey(Territory, models.CASCADE, related_name="matching_runs", verbose_name=_("territoire"))
     trigger = models.CharField(_("déclencheur"), max_length=10, choices=Trigger.choices)
     status = models.CharField(_("statut"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     progress = models.PositiveSmallIntegerField(_("progression (%)"), default=0, validators=[MaxValueValidator(100)])
     stage = models.CharField(_("étape"), max_length=40, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("demandé par"),
+    )
+    task_id = models.CharField(max_length=64, blank=True, verbose_name=_("identifiant de la tâche"))
     created_at = models.DateTimeField(_("demandé le"), auto_now_add=True)
     started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
@@ -327,8 +338,8 @@ class Match(TimeStamped):
         MANUAL = "manual", _("proposée par un·e chargé·e de mission")
         REQUEST = "request", _("demandée par la structure")
 
-    offer = models.ForeignKey(Offer, models.PROTECT, related_name="matches")
-    need = models.ForeignKey(Need, models.PROTECT, related_name="matches")
+    offer = models.ForeignKey(Offer, models.PROTECT, related_name="matches", verbose_name=_("offre"))
+    need = models.ForeignKey(Need, models.PROTECT, related_name="matches", verbose_name=_("besoin"))
     quantity = models.DecimalField(_("quantité"), **QTY, validators=[MinValueValidator(Decimal("0.001"))])
     unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.KG)
     score = models.PositiveSmallIntegerField(_("score"), default=0, validators=[MaxValueValidator(100)])
@@ -337,26 +348,37 @@ class Match(TimeStamped):
     # Why, as reason codes with their parameters (offers.matching.reasons); rendered in the
     # reader's language by offers.reasons (``explanation``).
     reasons = models.JSONField(_("pourquoi cette proposition"), default=list, blank=True)
-    components = models.JSONField(default=dict, blank=True)
+    components = models.JSONField(default=dict, blank=True, verbose_name=_("détail du score"))
     quantity_kg = models.DecimalField(_("équivalent kg"), **QTY, null=True, blank=True)
     proposed_for = models.DateField(_("date de livraison proposée"), null=True, blank=True)
     status = models.CharField(
         _("statut"), max_length=20, choices=MatchStatus.choices, default=MatchStatus.PROPOSED, db_index=True
     )
     origin = models.CharField(_("origine"), max_length=10, choices=Origin.choices, default=Origin.ENGINE)
-    run = models.ForeignKey(MatchingRun, models.SET_NULL, null=True, blank=True, related_name="matches")
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    run = models.ForeignKey(
+        MatchingRun, models.SET_NULL, null=True, blank=True, related_name="matches", verbose_name=_("calcul")
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposée par"),
+    )
     price_per_unit = models.DecimalField(_("prix par unité (€)"), **PRICE, null=True, blank=True)
-    farm_accepted_at = models.DateTimeField(null=True, blank=True)
-    structure_accepted_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    farm_accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acceptée par le producteur le"))
+    structure_accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acceptée par la structure le"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmée le"))
     scheduled_for = models.DateField(_("date prévue"), null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("livrée le"))
     quantity_received = models.DecimalField(_("quantité reçue"), **QTY, null=True, blank=True)
     declined_reason = models.CharField(_("motif du refus ou de l'annulation"), max_length=300, blank=True)
-    declined_by_side = models.CharField(max_length=10, blank=True)
+    declined_by_side = models.CharField(max_length=10, blank=True, verbose_name=_("refusée par"))
     acted_by_person = models.BooleanField(
-        default=False, help_text=_("Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite.")
+        default=False,
+        help_text=_("Vrai dès qu'une personne a agi : aucun calcul ne la modifie ensuite."),
+        verbose_name=_("dernière action par"),
     )
     reminded_at = models.DateTimeField(_("rappel de livraison envoyé le"), null=True, blank=True)
 
@@ -387,7 +409,7 @@ class Match(TimeStamped):
 class Delivery(TimeStamped):
     """What was actually received: the figures indicators are built on."""
 
-    match = models.OneToOneField(Match, models.PROTECT, related_name="delivery")
+    match = models.OneToOneField(Match, models.PROTECT, related_name="delivery", verbose_name=_("mise en relation"))
     delivered_on = models.DateField(_("livré le"))
     mode = models.CharField(_("acheminement"), max_length=10, choices=Logistics.choices)
     quantity_received = models.DecimalField(_("quantité reçue"), **QTY, validators=[MinValueValidator(0)])
@@ -395,7 +417,9 @@ class Delivery(TimeStamped):
     quantity_kg = models.DecimalField(_("équivalent kg"), **QTY, null=True, blank=True)
     amount_paid_eur = models.DecimalField(_("montant payé au producteur (€)"), **PRICE, default=0)
     distance_km = models.DecimalField(_("distance (km)"), max_digits=7, decimal_places=1, null=True, blank=True)
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reçue par")
+    )
     note = models.CharField(_("remarque"), max_length=300, blank=True)
 
     class Meta:

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from offers import views
 
@@ -21,6 +22,10 @@ urlpatterns = [
     path("mes-besoins/", views.my_needs, name="my_needs"),
     path("mes-propositions/", views.proposals, name="proposals"),
     path("mes-livraisons/", views.deliveries, name="deliveries"),
+    path("mises-en-relation/<int:pk>/", views.match_detail, name="match_detail"),
+    # Links sent in notifications and e-mails before the match page existed.
+    path("rapprochements/", RedirectView.as_view(pattern_name="offers:proposals", permanent=True)),
+    path("rapprochements/<int:pk>/", RedirectView.as_view(pattern_name="offers:match_detail", permanent=True)),
     path("mises-en-relation/<int:pk>/accepter/", views.match_accept, name="match_accept"),
     path("mises-en-relation/<int:pk>/refuser/", views.match_decline, name="match_decline"),
     path("mises-en-relation/<int:pk>/planifier/", views.match_schedule, name="match_schedule"),
@@ -29,5 +34,6 @@ urlpatterns = [
     path("tableau-de-bord/calculs/", views.dashboard_runs, name="dashboard_runs"),
     path("tableau-de-bord/recalculer/", views.matching_request, name="matching_request"),
     path("tableau-de-bord/mise-en-relation/", views.match_propose, name="match_propose"),
-    path("tableau-de-bord/indicateurs.csv", views.indicators_csv, name="indicators_csv"),
+    path("tableau-de-bord/indicateurs.csv", views.indicators_export, {"fmt": "csv"}, name="indicators_csv"),
+    path("tableau-de-bord/indicateurs.xlsx", views.indicators_export, {"fmt": "xlsx"}, name="indicators_xlsx"),
 ]

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,7 +30,7 @@ from actors.permissions import (
     member_organization_ids,
     viewer_territory_ids,
 )
-from miam import maps
+from miam import exports, maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -152,6 +152,7 @@ def map_page(request, territory: Territory | None = None):
         "listing": layer.code,
         "layers": [(each.code, each.label) for each in maps.layers()],
         "data_url": f"{reverse('offers:map_data')}?{base_qs}",
+        "map_view": actor_selectors.territory_map_view(territory),
         "querystring": urlencode({**filters, "territory": territory.pk, "liste": layer.code}),
         "filter_querystring": base_qs,
         "breadcrumb": _crumbs(_("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
@@ -508,6 +509,19 @@ def _proposal_response(request, match: Match, side: str, *, error: str = "", suc
 
 
 @login_required
+def match_detail(request, pk):
+    """One match, for its two sides and their PAT team: where notifications and e-mails lead."""
+    match, side = _match_for_user(request, pk)
+    context = {
+        "item": {"match": match, "side": side},
+        "decline_form": DeclineForm(),
+        "title": _("Mise en relation"),
+        "breadcrumb": _crumbs(_("Mise en relation"), (reverse("offers:proposals"), _("Mes propositions"))),
+    }
+    return render(request, "offers/match_detail.html", context)
+
+
+@login_required
 @require_POST
 def match_accept(request, pk):
     match, side = _match_for_user(request, pk)
@@ -546,6 +560,13 @@ def match_decline(request, pk):
 
 @login_required
 def deliveries(request):
+    return _deliveries_page(request)
+
+
+def _deliveries_page(request, *, bound: dict | None = None, status: int = 200):
+    """The person's deliveries; ``bound`` keeps a form that was sent with errors (match id →
+    form), so that what was typed stays, next to its error."""
+    bound = bound or {}
     org_ids = _my_org_ids(request.user)
     qs = (
         _match_queryset()
@@ -560,7 +581,7 @@ def deliveries(request):
         if match.status in (Match.MatchStatus.CONFIRMED, Match.MatchStatus.SCHEDULED):
             item["schedule_form"] = ScheduleForm(match=match)
             if item["side"] == "structure":
-                item["delivery_form"] = DeliveryConfirmForm(match=match)
+                item["delivery_form"] = bound.get(match.pk) or DeliveryConfirmForm(match=match)
         items.append(item)
     context = {
         "page": page,
@@ -568,7 +589,7 @@ def deliveries(request):
         "title": _("Mes livraisons"),
         "breadcrumb": _crumbs(_("Mes livraisons"), (reverse("offers:my_space"), _("Mon espace"))),
     }
-    return render(request, "offers/deliveries.html", context)
+    return render(request, "offers/deliveries.html", context, status=status)
 
 
 @login_required
@@ -597,18 +618,12 @@ def match_confirm_delivery(request, pk):
         try:
             matches.match_confirm_delivery(match=match, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            for messages_list in error.fields.values():
-                for text in messages_list:
-                    messages.error(request, text)
-            if not error.fields:
-                messages.error(request, error.message)
+            apply_domain_error(error, form=form)
         else:
             messages.success(request, _("Réception enregistrée. Merci !"))
-    else:
-        for field_errors in form.errors.values():
-            for text in field_errors:
-                messages.error(request, text)
-    return redirect(_safe_next(request, reverse("offers:deliveries")))
+            return redirect(_safe_next(request, reverse("offers:deliveries")))
+    # What was typed stays in the form, each error next to its field.
+    return _deliveries_page(request, bound={match.pk: form}, status=400)
 
 
 # --- Officer dashboard -----------------------------------------------------------------------
@@ -734,9 +749,7 @@ def match_propose(request):
 
 
 @login_required
-def indicators_csv(request):
+def indicators_export(request, fmt: str = "csv"):
     territory = _dashboard_territory(request)
-    body = indicators.indicators_csv(territory=territory)
-    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="indicateurs-{territory.slug}.csv"'
-    return response
+    export = indicators.indicators_export(territory=territory)
+    return exports.export_response(export, fmt=fmt, filename=f"indicateurs-{territory.slug}")

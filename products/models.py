@@ -43,7 +43,9 @@ class ProductCategory(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("nom"), max_length=100)
     name_en = models.CharField(_("nom (anglais)"), max_length=100)
-    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("famille")
+    )
     # A frozen or processed form of another category (UHT milk of milk, frozen fish of fresh
     # fish): a need for that category accepts it too, when the structure can store it.
     variant_of = models.ForeignKey(
@@ -58,7 +60,7 @@ class ProductCategory(models.Model):
     storage = models.CharField(_("conservation"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT)
     default_unit = models.CharField(_("unité par défaut"), max_length=10, choices=Unit.choices, default=Unit.KG)
     shelf_life_days = models.PositiveIntegerField(_("durée de conservation typique (jours)"), null=True, blank=True)
-    sort_order = models.PositiveIntegerField(default=0)
+    sort_order = models.PositiveIntegerField(default=0, verbose_name=_("ordre d'affichage"))
     allowed_units = models.JSONField(
         _("unités possibles"),
         default=list,

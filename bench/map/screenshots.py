@@ -1,4 +1,5 @@
-"""Screenshots for the README: the map, the offer form on a phone (390×844), the officer dashboard.
+"""Screenshots for the README, on a desktop (1280×860) and a phone (390×844): the map, the
+catalog of initiatives, the offer form, the officer dashboard.
 
 Runs a throw-away site (see ``_site.py``) with demo-like data in the PAT du Clunisois, a few
 deliveries for the indicators, and saves small PNGs to docs/screenshots/.
@@ -64,6 +65,9 @@ def main() -> None:
         _site.setup_django()
         seeded = _site.seed(farms=60, structures=25, offers=120, needs=40)
         add_deliveries(seeded)
+        from initiatives import services as initiatives_services
+
+        initiatives_services.initiatives_load()
         territory_id = seeded["territory"].pk
 
         from playwright.sync_api import sync_playwright
@@ -86,11 +90,19 @@ def main() -> None:
             page.screenshot(path=str(OUT / "map.png"))
             page.goto("/tableau-de-bord/")
             page.screenshot(path=str(OUT / "dashboard.png"))
+            page.goto("/initiatives/")
+            page.screenshot(path=str(OUT / "catalog.png"))
 
             phone = context(
                 viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=1
             )
             page = phone.new_page()
+            page.goto(f"/carte/?territory={territory_id}")
+            page.wait_for_function("window.miamMapReady === true")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(OUT / "map-phone.png"))
+            page.goto("/initiatives/")
+            page.screenshot(path=str(OUT / "catalog-phone.png"))
             _site.log_in(page, "paul.ferme@miam.local")
             page.goto("/je-propose/")
             page.select_option("#id_category", label="Pommes de terre")

@@ -33,6 +33,7 @@ from meetings.services.shared import (
     require_manage_meeting,
 )
 from miam.errors import DomainError, NotAllowed, refused, validate_model
+from miam.formatting import long_date
 from miam.text import normalize
 
 
@@ -258,6 +259,8 @@ def registration_create(
         user = None  # an organization's registration is recorded for the organization
     if walk_in and not selectors.can_manage_meeting(by, meeting):
         raise NotAllowed(_("Seule l'équipe de la réunion peut ajouter une personne présente."))
+    if walk_in:
+        require_meeting_day(meeting)
     _check_registrant(by=by, meeting=meeting, organization=organization, user=user, invitation=None)
     if not selectors.can_manage_meeting(by, meeting) and meeting.ends_at < timezone.now():
         raise DomainError("meeting_past", _("Cette réunion est passée : les inscriptions sont closes."))
@@ -346,9 +349,21 @@ def registration_cancel(*, by, registration: Registration) -> Registration:
     return registration
 
 
+def require_meeting_day(meeting: Meeting) -> None:
+    """Who came is known from the day of the meeting on (local date), never before."""
+    day = timezone.localdate(meeting.starts_at)
+    if timezone.localdate() < day:
+        raise DomainError(
+            "meeting_not_started",
+            _("La présence se note à partir du jour de la réunion (le %(day)s).") % {"day": long_date(day)},
+        )
+
+
 @transaction.atomic
 def attendance_mark(*, by, registration: Registration, attended: bool | None) -> Registration:
     require_manage_meeting(by, registration.meeting)
+    if attended is not None:
+        require_meeting_day(registration.meeting)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == Registration.Status.CANCELLED and attended:
         raise DomainError("registration_cancelled", _("Cette inscription est annulée."))
@@ -361,6 +376,7 @@ def attendance_mark(*, by, registration: Registration, attended: bool | None) ->
 def attendance_set(*, by, meeting: Meeting, present_ids: Iterable[int]) -> dict:
     """Take the roll in one go: the listed registrations came, the other expected ones did not."""
     require_manage_meeting(by, meeting)
+    require_meeting_day(meeting)
     present = {int(pk) for pk in present_ids}
     rows = meeting.registrations.select_for_update().exclude(status=Registration.Status.CANCELLED)
     known = set(rows.values_list("id", flat=True))

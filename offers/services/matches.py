@@ -417,7 +417,7 @@ def match_confirm_delivery(
         raise DomainError(
             "quantity_too_high",
             _("Vous ne pouvez pas avoir reçu plus que la quantité convenue (%(quantity)s).")
-            % {"quantity": quantity_format(match.quantity, match.get_unit_display())},
+            % {"quantity": quantity_format(match.quantity, match.unit)},
             fields={"quantity_received": _("Plus que la quantité convenue.")},
         )
     today = timezone.localdate()
@@ -460,11 +460,11 @@ def match_confirm_delivery(
         [match.offer.organization_id],
         kind="match_delivered",
         title=_("Livraison reçue : %(quantity)s de %(product)s")
-        % {"quantity": quantity_format(received, match.get_unit_display()), "product": match.offer.product_name},
+        % {"quantity": quantity_format(received, match.unit), "product": match.offer.product_name},
         template="offers/email/match_delivered.txt",
         context={
             **match_describe(match),
-            "received": quantity_format(received, match.get_unit_display()),
+            "received": quantity_format(received, match.unit),
             "amount": amount,
         },
         url=match_url(match.pk),

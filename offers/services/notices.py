@@ -6,21 +6,19 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import ngettext
 
 from actors.models import Membership, Territory
 from actors.services import notify
+from miam.formatting import quantity_text
 from offers.models import Match
 
 FARM, STRUCTURE = "farm", "structure"
 
 
 def match_url(match_id: int) -> str:
-    try:
-        return reverse("offers:match_detail", args=[match_id])
-    except NoReverseMatch:
-        return f"/rapprochements/{match_id}/"
+    return reverse("offers:match_detail", args=[match_id])
 
 
 def members_by_organization(org_ids) -> dict[int, list]:
@@ -62,10 +60,7 @@ def proposals_notify(pairs_orgs: list[tuple[int, int | None]], territory: Territ
 
 
 def match_list_url() -> str:
-    try:
-        return reverse("offers:match_list")
-    except NoReverseMatch:
-        return "/rapprochements/"
+    return reverse("offers:proposals")
 
 
 def match_describe(match: Match) -> dict:
@@ -75,13 +70,13 @@ def match_describe(match: Match) -> dict:
         "need": match.need,
         "farm": match.offer.organization,
         "structure": match.need.organization,
-        "quantity": quantity_format(match.quantity, match.get_unit_display()),
+        "quantity": quantity_format(match.quantity, match.unit),
     }
 
 
-def quantity_format(quantity, unit_label) -> str:
-    text = f"{Decimal(quantity).normalize():f}".replace(".", ",")
-    return f"{text} {unit_label}"
+def quantity_format(quantity, unit: str) -> str:
+    """« 104 litres », in the language of the message being written."""
+    return quantity_text(Decimal(quantity), unit)
 
 
 def other_side_organizations(match: Match, sides: set[str]) -> list[int]:

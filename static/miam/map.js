@@ -1,11 +1,13 @@
-/* MIAM territory map: Leaflet + marker clustering, one layer per kind, fed by one JSON request.
-   Tiles may fail (no internet, blocked server): the markers, the outline and the table below
-   still work. When the markers are on the map, window.miamMapReady is true and the map element
-   gets data-ready="true" and data-markers="<count>" (used by tests and the benchmark). */
+/* MIAM territory map: django-leaflet makes the map (tiles, attribution and zoom range from
+   LEAFLET_CONFIG, the territory's default view), this script adds marker clustering, one layer
+   per kind, fed by one JSON request. Tiles may fail (no internet, blocked server): the markers,
+   the outline and the table below still work. When the markers are on the map,
+   window.miamMapReady is true and the map element gets data-ready="true" and
+   data-markers="<count>" (used by tests and the benchmark). */
 (function () {
   "use strict";
   var el = document.getElementById("miam-map");
-  if (!el || typeof L === "undefined") {
+  if (!el) {
     return;
   }
   var status = document.getElementById("miam-map-status");
@@ -17,23 +19,26 @@
     { code: "needs", css: "miam-need" },
     { code: "initiatives", css: "miam-initiative" }
   ];
-
   var timings = (window.miamMapTimings = { script: performance.now() });
-  // A territory is seen from zoom 7 (a département) to 17 (a farmyard): clustering builds
-  // one level per zoom, so bounding the range keeps 5,000 markers fast.
-  var map = L.map(el, { preferCanvas: true, zoomControl: true, minZoom: 7, maxZoom: 17 }).setView([46.6, 4.7], 9);
-  var tilesFailed = false;
-  var tiles = L.tileLayer(el.getAttribute("data-tiles"), {
-    attribution: el.getAttribute("data-attribution"),
-    maxZoom: 17
-  });
-  tiles.on("tileerror", function () {
-    if (!tilesFailed) {
-      tilesFailed = true;
-      el.setAttribute("data-tiles-failed", "true");
-    }
-  });
-  tiles.addTo(map);
+  // Leaflet's own control titles are English: give them the page's words before the map is made.
+  if (typeof L !== "undefined" && el.getAttribute("data-label-zoom-in")) {
+    L.Control.Zoom.mergeOptions({ zoomInTitle: label("zoom-in"), zoomOutTitle: label("zoom-out") });
+  }
+  var map = null;
+
+  function fetchData(src) {
+    // Same URL, mode and credentials as the page's <link rel="preload">: the answer is reused.
+    return fetch(src, { credentials: "same-origin", mode: "cors" }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+  var request = fetchData(el.getAttribute("data-src"));
+
+  function failed(err) {
+    el.setAttribute("data-error", String(err));
+    if (status) { status.textContent = label("failed"); }
+  }
 
   function escapeHtml(text) {
     return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -78,6 +83,8 @@
   function build(data) {
     timings.data = performance.now();
     var control = L.control.layers(null, null, { collapsed: window.innerWidth < 600 }).addTo(map);
+    var toggle = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = label("layers"); toggle.setAttribute("aria-label", label("layers")); }
     var bounds = L.latLngBounds([]);
     var labels = data.labels || {};
     var total = 0;
@@ -145,12 +152,23 @@
     });
   }
 
-  // The page starts this request early (inline, before the scripts load); else start it now.
-  var request = window.miamMapData || window.miamFetchMapData(el.getAttribute("data-src"));
-  request
-    .then(build)
-    .catch(function (err) {
-      el.setAttribute("data-error", String(err));
-      if (status) { status.textContent = label("failed"); }
+  function watchTiles() {
+    map.eachLayer(function (layer) {
+      if (layer instanceof L.TileLayer) {
+        layer.on("tileerror", function () { el.setAttribute("data-tiles-failed", "true"); });
+      }
     });
+  }
+
+  window.addEventListener("map:init", function (event) {
+    if (!event.detail || event.detail.id !== "miam-map") { return; }
+    map = event.detail.map;
+    timings.map = performance.now();
+    watchTiles();
+    request.then(build).catch(failed);
+  });
+  // Leaflet itself could not load (blocked script): the list below stays.
+  window.addEventListener("load", function () {
+    if (!map) { failed(typeof L === "undefined" ? "leaflet-missing" : "map-missing"); }
+  });
 })();

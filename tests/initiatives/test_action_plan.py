@@ -10,6 +10,7 @@ from django.utils import timezone
 from actors.models import ApiKey, TerritoryRole
 from initiatives import selectors, services
 from initiatives.models import ActionIndicator, ActionPlan, IndicatorValue, Initiative, PlannedAction
+from miam import exports
 from miam.errors import DomainError, NotAllowed
 from tests.factories import (
     InitiativeFactory,
@@ -76,20 +77,25 @@ def test_a_plan_built_from_eight_shortlisted_initiatives_with_six_selected_expor
     assert list(selected.values_list("priority", flat=True)) == [1, 2, 3, 4, 5, 6]
     assert IndicatorValue.objects.filter(indicator__action__plan=plan).count() == 12
 
-    rows = list(csv.DictReader(io.StringIO(selectors.action_plan_csv(plan)), delimiter=";"))
+    rows = _plan_rows(plan)
     assert len(rows) == 8  # six actions with one indicator each, two shortlisted without indicator
     by_title = {r["action"]: r for r in rows}
     first = by_title[actions[0].title]
     assert first["priorité"] == "1" and first["sélection"] == "retenue"
     assert first["structure pilote"] == "Épicerie solidaire de Cluny"
-    assert first["budget (€)"] == "2500" and first["début"] == "2024-09-01" and first["étapes"] == "1"
+    assert first["budget (€)"] == "2500" and first["début"] == "01/09/2024" and first["étapes"] == "1"
     assert (first["indicateur"], first["unité"], first["cible"]) == ("Volume distribué", "kg", "1000")
-    assert (first["2024"], first["2025-S1"]) == ("100", "250.5")
+    assert (first["2024"], first["2025-S1"]) == ("100", "250,5")
     assert by_title[actions[5].title]["2024"] == "105"
     assert by_title[actions[7].title]["sélection"] == "présélectionnée"
     assert "pilote" not in rows[0]  # the person in charge is private
-    private = list(csv.DictReader(io.StringIO(selectors.action_plan_csv(plan, include_private=True)), delimiter=";"))
+    private = _plan_rows(plan, include_private=True)
     assert {r["pilote"] for r in private} >= {"Claire P."}
+
+
+def _plan_rows(plan, **kwargs):
+    data = exports.to_csv(selectors.action_plan_export(plan, **kwargs))
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_an_indicator_without_unit_is_refused_and_nothing_is_written(plan, officer):

@@ -46,7 +46,7 @@ def test_the_map_page_lists_every_initiative_even_unplaced_ones(catalog, client)
     assert response.status_code == 200
     assert len(response.context["initiatives"]) == catalog.count()
     assert "Jardins associatifs" in body or "Dinan" in body  # not placed in tests, still listed
-    assert "vendor/leaflet/leaflet.js" in body and 'id="initiatives-geojson"' in body
+    assert "leaflet/leaflet.js" in body and "miam/initiatives_map.js" in body and 'id="initiatives-geojson"' in body
 
 
 def test_the_detail_page_shows_figures_sources_by_title_and_similar(catalog, client):

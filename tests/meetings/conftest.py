@@ -72,3 +72,15 @@ def meeting(territory, officer):
 def outbox():
     mail.outbox.clear()
     return mail.outbox
+
+
+def on_the_day(meeting):
+    """Bring a meeting to today (it started an hour ago): attendance is taken from its day on."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    start = timezone.now() - timedelta(hours=1)
+    type(meeting).objects.filter(pk=meeting.pk).update(starts_at=start, ends_at=start + timedelta(hours=3))
+    meeting.refresh_from_db()
+    return meeting

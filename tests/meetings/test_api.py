@@ -13,6 +13,7 @@ from meetings.services import actions as action_services
 from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
 from tests.factories import FarmFactory, MeetingFactory, StructureFactory, TerritoryFactory, make_member
+from tests.meetings.conftest import on_the_day
 
 API = "/api/v1"
 
@@ -163,6 +164,7 @@ def test_invite_and_attendance_through_the_api(
         registration_services.registration_create(by=officer, meeting=meeting, organization=org)
         for org in (farm, structure)
     ]
+    on_the_day(meeting)
     stats = _post(client, f"{API}/meetings/{meeting.pk}/attendance/", {"present": [regs[0].pk]}).json()
     assert stats["present"] == 1 and stats["farms_present"] == 1 and stats["both_worlds_present"] is False
     mark = _post(client, f"{API}/meeting-registrations/{regs[1].pk}/attendance/", {"attended": True})

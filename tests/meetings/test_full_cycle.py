@@ -15,6 +15,7 @@ from meetings.services import meetings as meeting_services
 from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
 from tests.factories import FarmFactory, StructureFactory, make_member
+from tests.meetings.conftest import on_the_day
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -72,6 +73,7 @@ def test_a_meeting_goes_from_invitations_to_a_reminded_overdue_action(
     expected = meeting.registrations.filter(status=Registration.Status.CONFIRMED)
     assert expected.count() == 8
     present = [r.pk for r in expected][:7]
+    on_the_day(meeting)
     stats = registration_services.attendance_set(by=officer, meeting=meeting, present_ids=present)
     assert stats["present"] == 7
     assert stats["both_worlds_present"] is True

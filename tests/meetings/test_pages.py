@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from meetings.services import actions as action_services
 from meetings.services import interviews as interview_services
 from meetings.services import registrations as registration_services
 from tests.factories import MeetingFactory
+from tests.meetings.conftest import on_the_day
 
 
 def test_the_list_shows_upcoming_meetings_visible_to_the_visitor(client, territory, meeting):
@@ -81,7 +83,7 @@ def test_an_unknown_commune_code_is_shown_next_to_the_field(client, officer, ter
         },
     )
     assert response.status_code == 200
-    assert "Commune inconnue" in response.content.decode()
+    assert "Commune introuvable" in response.content.decode()
     assert Meeting.objects.count() == 0
 
 
@@ -123,22 +125,32 @@ def test_the_officer_invites_organizations_from_the_page(
 
 def test_the_attendance_sheet_works_on_a_phone_with_big_checkboxes(client, meeting, officer, farm, farmer):
     reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    on_the_day(meeting)
     client.force_login(officer)
     page = client.get(reverse("meetings:attendance", args=[meeting.pk]), HTTP_USER_AGENT="iPhone; 390px")
     body = page.content.decode()
     assert page.status_code == 200
     assert 'name="viewport" content="width=device-width' in body
-    assert "miam-roll__box" in body and "width: 2.25rem" in body
+    assert "miam-roll__box" in body and "hx-vals" not in body  # no eval: the checkbox sends itself
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    assert ".miam-roll__box { width: 2.25rem" in Path(finders.find("miam/miam.css")).read_text()
     assert f'hx-post="{reverse("meetings:attendance_mark", args=[reg.pk])}"' in body
     response = client.post(
-        reverse("meetings:attendance_mark", args=[reg.pk]), {"attended": "1"}, HTTP_HX_REQUEST="true"
+        reverse("meetings:attendance_mark", args=[reg.pk]), {"present": str(reg.pk)}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200 and "checked" in response.content.decode()
     reg.refresh_from_db()
     assert reg.attended is True
+    client.post(reverse("meetings:attendance_mark", args=[reg.pk]), {}, HTTP_HX_REQUEST="true")  # unticked
+    reg.refresh_from_db()
+    assert reg.attended is False
 
 
 def test_a_walk_in_resident_is_added_from_the_attendance_sheet(client, meeting, officer):
+    on_the_day(meeting)
     client.force_login(officer)
     client.post(
         reverse("meetings:attendance", args=[meeting.pk]),
@@ -194,7 +206,9 @@ def test_the_owner_posts_a_progress_note_on_the_action_page(client, meeting, off
 
 
 def _csv(response):
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    """The participants' table of the export (after the lines about the meeting)."""
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    return rows[rows.index([]) + 1 :]
 
 
 def test_the_participants_csv_gives_emails_to_officers_only(client, meeting, officer, elected_user, farm, farmer):
@@ -211,6 +225,23 @@ def test_the_participants_csv_gives_emails_to_officers_only(client, meeting, off
     assert {r[0] for r in rows[1:]} >= {"Ferme du Moulin"}
     client.force_login(farmer)
     assert client.get(url).status_code == 403
+
+
+def test_an_organization_named_like_a_formula_comes_out_inert_in_the_participants_export(
+    client, meeting, officer, farm, farmer
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    type(farm).objects.filter(pk=farm.pk).update(name='=HYPERLINK("http://evil.example","clic")')
+    registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    client.force_login(officer)
+    rows = _csv(client.get(reverse("meetings:participants_csv", args=[meeting.pk])))
+    assert rows[1][0] == '\'=HYPERLINK("http://evil.example","clic")'
+    sheet = load_workbook(BytesIO(client.get(reverse("meetings:participants_xlsx", args=[meeting.pk])).content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value and str(c.value).startswith("=HYPERLINK")]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 
 def test_my_calendars_page_shows_secret_feed_addresses(client, officer, territory):
@@ -317,3 +348,75 @@ def test_members_cannot_open_officer_pages(client, meeting, farmer):
     for name in ("edit", "invitations", "attendance", "followup"):
         assert client.get(reverse(f"meetings:{name}", args=[meeting.pk])).status_code == 403, name
     assert client.get(reverse("meetings:create")).status_code == 403
+
+
+def test_attendance_cannot_be_taken_before_the_day_of_the_meeting(client, meeting, officer, farm, farmer):
+    reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    client.force_login(officer)
+    response = client.post(reverse("meetings:attendance", args=[meeting.pk]), {"present": [reg.pk]}, follow=True)
+    assert "La présence se note à partir du jour de la réunion" in response.content.decode()
+    reg.refresh_from_db()
+    assert reg.attended is None
+
+
+def test_the_meeting_place_is_a_commune_typed_by_its_name(client, officer, territory):
+    client.force_login(officer)
+    data = {
+        "territory": territory.pk,
+        "title": "Atelier",
+        "kind": "collective",
+        "starts_at": "2027-10-26T14:00",
+        "ends_at": "2027-10-26T17:00",
+        "commune": "cluny",
+        "visibility": "territory",
+    }
+    response = client.post(reverse("meetings:create"), data)
+    assert response.status_code == 302
+    meeting = Meeting.objects.get(title="Atelier")
+    assert meeting.commune.insee_code == "71137"
+    edit = client.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
+    assert 'value="Cluny (71)"' in edit and 'data-commune-search="/api/v1/communes/"' in edit
+
+
+def test_a_commune_name_shared_by_several_communes_asks_for_the_departement(geo):
+    from django import forms
+    from django.db.models import Count
+
+    from actors.forms import CommuneField
+    from actors.models import Commune
+
+    shared = Commune.objects.values("name").annotate(n=Count("id")).filter(n__gt=1).order_by("name").first()
+    assert shared, "the four test départements have namesakes"
+    field = CommuneField()
+    with pytest.raises(forms.ValidationError) as error:
+        field.clean(shared["name"])
+    assert "Précisez le département" in str(error.value)
+    one = Commune.objects.filter(name=shared["name"]).select_related("departement").first()
+    assert field.clean(f"{one.name} ({one.departement.code})") == one
+    with pytest.raises(forms.ValidationError):
+        field.clean("Nulle-Part-sur-Rien")
+
+
+def test_the_minutes_preview_renders_what_will_be_saved_and_strips_scripts(client, meeting, officer):
+    client.force_login(officer)
+    page = client.get(reverse("meetings:followup", args=[meeting.pk])).content.decode()
+    assert 'data-md="bold"' in page and 'data-toolbar-for="id_body"' in page
+    response = client.post(
+        reverse("meetings:minutes_preview", args=[meeting.pk]),
+        {"body": "## Décisions\n\n- **Glanage** le 12\n\n<script>alert(1)</script>"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h2>Décisions</h2>" in html and "<strong>Glanage</strong>" in html and "<script" not in html
+
+
+def test_the_minutes_preview_is_for_the_meeting_team_only(client, meeting, farmer):
+    client.force_login(farmer)
+    assert client.post(reverse("meetings:minutes_preview", args=[meeting.pk]), {"body": "x"}).status_code == 403
+
+
+def test_the_invitations_page_offers_to_select_every_organization(client, meeting, officer, farm, structure):
+    client.force_login(officer)
+    page = client.get(reverse("meetings:invitations", args=[meeting.pk])).content.decode()
+    assert 'data-select-all="organizations"' in page and "Tout sélectionner (2 organisations)" in page

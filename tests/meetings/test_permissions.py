@@ -15,6 +15,7 @@ from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
 from miam.errors import NotAllowed
 from tests.factories import MeetingFactory, TerritoryFactory, UserFactory, make_officer
+from tests.meetings.conftest import on_the_day
 
 
 @pytest.fixture
@@ -66,6 +67,7 @@ def test_only_the_territory_s_officers_and_organizers_manage_a_meeting(request, 
 def test_an_organizer_who_is_not_an_officer_may_take_attendance(meeting, farm, farmer):
     meeting.organizers.add(farmer)
     reg = registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
+    on_the_day(meeting)
     registration_services.attendance_set(by=farmer, meeting=meeting, present_ids=[reg.pk])
     reg.refresh_from_db()
     assert reg.attended is True

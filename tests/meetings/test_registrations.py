@@ -11,6 +11,7 @@ from meetings.services import meetings as meeting_services
 from meetings.services import registrations as registration_services
 from miam.errors import DomainError
 from tests.factories import FarmFactory, StructureFactory, make_member
+from tests.meetings.conftest import on_the_day
 
 
 @pytest.fixture
@@ -163,6 +164,7 @@ def test_inviting_an_address_of_an_existing_account_invites_that_person(meeting,
 
 def test_a_walk_in_is_marked_present_even_over_capacity(small_meeting, officer):
     _register_orgs(small_meeting, 2)
+    on_the_day(small_meeting)
     reg = registration_services.registration_create(
         by=officer, meeting=small_meeting, guest_name="Passant", guest_consent=True, walk_in=True
     )

@@ -59,7 +59,24 @@ def test_the_csv_export_has_the_same_figures(client, territory, officer, farm, s
     response = client.get(reverse("offers:indicators_csv"))
     assert response["Content-Type"].startswith("text/csv")
     body = response.content.decode("utf-8-sig")
-    assert "Kilos livrés;40.00" in body and "Euros payés aux producteurs;12.50" in body and "2026-03;1;40.00" in body
+    assert "Kilos livrés;40,00" in body and "Euros payés aux producteurs;12,50" in body and "01/03/2026;1;40,00" in body
+
+
+def test_the_indicators_export_says_its_period_and_exists_as_xlsx(client, territory, officer, farm, structure):
+    from io import BytesIO
+
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    delivered(farm, structure, kg="40", eur="12.50")
+    client.force_login(officer)
+    lines = client.get(reverse("offers:indicators_csv")).content.decode("utf-8-sig").splitlines()
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    assert lines[1] == f"Période;{Delivery.objects.get().delivered_on:%d/%m/%Y};{today}"
+    response = client.get(reverse("offers:indicators_xlsx"))
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = [[c.value for c in row if c.value is not None] for row in sheet.iter_rows()]
+    assert ["Kilos livrés", 40] in rows and rows[1][0] == "Période" and rows[1][2].date() == timezone.localdate()
 
 
 def test_the_dashboard_shows_actors_listings_matches_and_indicators(client, territory, officer, farm, structure):

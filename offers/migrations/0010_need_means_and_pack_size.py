@@ -56,8 +56,8 @@ def copy_profiles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("offers", "0008_quantities_in_kg"),
-        ("actors", "0005_productions_from_products"),
+        ("offers", "0009_quantities_in_kg"),
+        ("actors", "0006_french_verbose_names"),
     ]
 
     operations = [

@@ -24,7 +24,7 @@ def reasons_to_explanation(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("offers", "0005_productcategory_moved"),
+        ("offers", "0006_french_verbose_names"),
     ]
 
     operations = [

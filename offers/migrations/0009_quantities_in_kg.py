@@ -37,6 +37,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("offers", "0007_load_variants")]
+    dependencies = [("offers", "0008_load_variants")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0003_load_unit_factors'),
+        ('products', '0004_french_verbose_names'),
     ]
 
     operations = [

@@ -33,6 +33,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("products", "0004_category_variants"), ("offers", "0006_match_reasons")]
+    dependencies = [("products", "0005_category_variants"), ("offers", "0007_match_reasons")]
 
     operations = [migrations.RunPython(load, unload)]

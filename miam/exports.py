@@ -1,0 +1,205 @@
+"""Every export of MIAM, in two formats that French spreadsheets open as they are.
+
+A view builds an ``Export`` (a title for the sheet, a few lines above the tables such as the
+territory and the period, then one or more ``Table`` of typed values under their column headers) and returns
+``export_response(export, fmt=..., filename=...)``. The same data comes out as:
+
+- **CSV** for French spreadsheets: UTF-8 with a BOM (Excel then reads the accents), ``;`` between
+  cells, a decimal comma and no thousands separator (« 460,2 »), dates as « 01/12/2026 »,
+  booleans as « oui » / « non »;
+- **XLSX** (openpyxl): numbers and dates as real typed cells, headers in bold, one sheet.
+
+**Formulas are neutralised** in both (CSV injection): a text cell starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return is written with a leading apostrophe in CSV, and as a
+text cell with Excel's "quote prefix" in XLSX, so a name such as ``=HYPERLINK(…)`` is shown as
+typed and never evaluated. Numbers, dates and booleans are typed values, never text, so a
+negative number stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+Cell = str | int | float | Decimal | dt.date | dt.datetime | bool | None
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_DELIMITER = ";"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = ("csv", "xlsx")
+
+
+@dataclass
+class Table:
+    """Rows of typed values under column headers (a row may be shorter than the headers)."""
+
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Cell]]
+    title: str = ""
+
+    def __post_init__(self):
+        self.rows = [list(row) for row in self.rows]
+
+
+@dataclass
+class Export:
+    """What a file holds: a title (the XLSX sheet's name), ``meta`` lines (label, value…) above the
+    tables, the tables."""
+
+    title: str
+    tables: list[Table]
+    meta: list[Sequence[Cell]] = field(default_factory=list)
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def neutralise(text: str) -> str:
+    """The text as a spreadsheet shows it, never as a formula (OWASP's leading apostrophe)."""
+    return "'" + text if is_formula_like(text) else text
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _csv_number(value: Decimal | float | int) -> str:
+    if isinstance(value, bool):  # bool is an int: never here, see _csv_cell
+        raise TypeError
+    if isinstance(value, int):
+        return str(value)
+    number = value if isinstance(value, Decimal) else Decimal(repr(value))
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".") if not isinstance(value, Decimal) else text
+    return text.replace(".", ",")
+
+
+def _csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(_("oui") if value else _("non"))
+    if isinstance(value, int | float | Decimal):
+        return _csv_number(value)
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return neutralise(str(value))
+
+
+def to_csv(export: Export) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    for _kind, line in _lines(export):
+        writer.writerow([_csv_cell(value) for value in line])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _lines(export: Export):
+    """The layout both formats share, as (kind, values): the meta lines, then each table after a
+    blank line (its title if any, its headers, its rows). Without meta lines, a single table's
+    headers are the first line, as programs reading a CSV expect."""
+    started = False
+    for line in export.meta:
+        yield "meta", [*line]
+        started = True
+    for table in export.tables:
+        if started:
+            yield "blank", []
+        started = True
+        if table.title:
+            yield "title", [table.title]
+        yield "header", [str(c) for c in table.columns]
+        for row in table.rows:
+            yield "row", [*row]
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def to_xlsx(export: Export) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = (_SHEET_NAME_FORBIDDEN.sub(" ", export.title).strip() or "MIAM")[:31]
+    bold = Font(bold=True)
+    widths: dict[int, int] = {}
+    for row_index, (kind, line) in enumerate(_lines(export), start=1):
+        for column_index, value in enumerate(line, start=1):
+            cell = sheet.cell(row=row_index, column=column_index)
+            _xlsx_set(cell, value)
+            if kind in ("title", "header") or (kind == "meta" and column_index == 1):
+                cell.font = bold
+            widths[column_index] = max(widths.get(column_index, 0), min(len(_csv_cell(value)), 60))
+    for column_index, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column_index)].width = max(8, width + 2)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xlsx_set(cell, value: Cell) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        cell.value = str(_("oui") if value else _("non"))
+        return
+    if isinstance(value, int | float | Decimal):
+        cell.value = value
+        return
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.make_naive(timezone.localtime(value))
+        cell.value = value
+        cell.number_format = "DD/MM/YYYY HH:MM"
+        return
+    if isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = "DD/MM/YYYY"
+        return
+    text = str(value)
+    # openpyxl would store a text starting with "=" as a formula: force a text cell, and mark it
+    # as quoted so that editing it in a spreadsheet does not turn it into one either.
+    cell.value = text
+    cell.data_type = "s"
+    if is_formula_like(text):
+        cell.quotePrefix = True
+
+
+# --- Responses ----------------------------------------------------------------------------------
+
+
+def export_response(export: Export, *, fmt: str, filename: str) -> HttpResponse:
+    """The file as a download; ``fmt`` is ``csv`` or ``xlsx`` (anything else: CSV)."""
+    if fmt == "xlsx":
+        response = HttpResponse(to_xlsx(export), content_type=XLSX_CONTENT_TYPE)
+        extension = "xlsx"
+    else:
+        response = HttpResponse(to_csv(export), content_type=CSV_CONTENT_TYPE)
+        extension = "csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+
+
+def period_line(start: dt.date | None, end: dt.date | None) -> list[Cell]:
+    """The « Période » line of an export: from ``start`` to ``end`` as typed dates."""
+    return [_("Période"), start, end]
