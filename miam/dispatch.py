@@ -12,6 +12,11 @@ warning and never breaks the request: the message stays unsent and ``outbox_send
 job every ``OUTBOX_SEND_EVERY_SECONDS``, sends it again. A message may so be sent twice
 (at least once, never lost): tasks are idempotent.
 
+While the broker is away, a process that failed to reach it leaves the next messages for the
+beat job for ``BROKER_RETRY_SECONDS`` instead of trying again at each save: an outage costs
+a save one refused connection at most, never a hang (tasks are sent with one quick retry,
+and without asking the result store, which would wait 20 s for a Redis that is gone).
+
 Without a broker (no ``REDIS_URL``, Celery eager) the task runs in the process right after
 the commit, as it always did; a failure there is logged, the request goes on.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import time
 import uuid
 
 from django.db import transaction
@@ -33,6 +39,29 @@ logger = logging.getLogger(__name__)
 
 #: A message younger than this is left to the sender of its own commit.
 GRACE = dt.timedelta(seconds=10)
+#: After the broker refused a message, this process leaves the next ones to the beat job this long.
+BROKER_RETRY_SECONDS = 5.0
+#: Publishing waits for the broker this little: the outbox does the real retrying.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+class _BrokerState:
+    """Shared by the process's threads: one refusal is enough to know."""
+
+    down_until = 0.0
+
+
+_broker = _BrokerState()
+
+
+def broker_state_reset() -> None:
+    """Forget a past refusal (tests, and a process told the broker is back)."""
+    _broker.down_until = 0.0
+
+
+def broker_recently_down() -> bool:
+    """Whether this process failed to reach the broker less than ``BROKER_RETRY_SECONDS`` ago."""
+    return time.monotonic() < _broker.down_until
 
 
 def new_task_id() -> str:
@@ -68,6 +97,8 @@ def send(message_id: int, *, late: bool = False) -> bool:
         if message is None:
             return False
         if not eager:
+            if not late and broker_recently_down():
+                return False  # the beat job sends it once the broker is back
             return _publish(app, message, countdown=_countdown(message, late=late))
         # Eager: marked sent first, then run outside this transaction (the task writes).
         OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
@@ -85,13 +116,22 @@ def _countdown(message: OutboxMessage, *, late: bool) -> float | None:
 
 def _publish(app, message: OutboxMessage, *, countdown: float | None) -> bool:
     try:
-        app.send_task(message.task, kwargs=message.kwargs, countdown=countdown, task_id=message.task_id)
+        app.send_task(
+            message.task,
+            kwargs=message.kwargs,
+            countdown=countdown,
+            task_id=message.task_id,
+            ignore_result=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
     except Exception as error:  # noqa: BLE001 - whatever the broker says, the request goes on
+        _broker.down_until = time.monotonic() + BROKER_RETRY_SECONDS
         logger.warning("task %s (%s) not sent, will retry: %s", message.task, message.task_id, error)
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:2000]
         )
         return False
+    _broker.down_until = 0.0
     OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
     return True
 

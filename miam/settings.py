@@ -197,14 +197,46 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis transport options as JSON, e.g. how long an unacknowledged (acks_late) task stays
-# invisible before it is redelivered: {"visibility_timeout": 3600} (tests use a few seconds).
-CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(env_str("CELERY_BROKER_TRANSPORT_OPTIONS", "{}") or "{}")
+# The longest a matching run may take (a national run takes about 30 s). A task still
+# unacknowledged after it is presumed lost with its worker and redelivered by Redis (the
+# visibility timeout below); a run still "running" after twice it is marked failed by beat and
+# queued again (offers.tasks.matching_runs_reap).
+MATCHING_RUN_DEADLINE_SECONDS = env_int("MATCHING_RUN_DEADLINE_SECONDS", 600)
+# Seconds to wait for Redis (cache, broker, results) before calling it unreachable: a page
+# never hangs on a Redis that does not answer.
+REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
+# Redis transport options as JSON; what is given replaces these defaults key by key. The
+# visibility timeout is how long an unacknowledged (acks_late) task stays invisible before it
+# is redelivered (tests use a few seconds); it must exceed the longest task and countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": MATCHING_RUN_DEADLINE_SECONDS,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_timeout": max(REDIS_SOCKET_TIMEOUT_SECONDS, 5.0),
+    "retry_on_timeout": True,
+    **json.loads(env_str("CELERY_BROKER_TRANSPORT_OPTIONS", "{}") or "{}"),
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT_SECONDS, 5.0)
+# A worker whose Redis went away waits for it as long as it takes (Celery's default gives up
+# after 100 tries), then takes up the queue again.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its own entries in miam/beat.py
+# Seconds the cache serves from the process's memory after Redis failed, before trying again.
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Redis, or this process's memory while Redis is unreachable (miam/cache.py).
+            "BACKEND": "miam.cache.FailoverRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+                "RETRY_AFTER": CACHE_RETRY_SECONDS,
+            },
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

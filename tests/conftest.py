@@ -49,6 +49,16 @@ def _eager_celery(settings):
 
 
 @pytest.fixture(autouse=True)
+def _broker_reachable_again():
+    """A test that made the broker refuse a message does not leave the next test's to beat."""
+    from miam.dispatch import broker_state_reset
+
+    broker_state_reset()
+    yield
+    broker_state_reset()
+
+
+@pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.GEOCODER = "none"

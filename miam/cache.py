@@ -1,0 +1,120 @@
+"""The cache backend: Redis, and a process-local memory cache while Redis is unreachable.
+
+Everything that uses the cache (visitors' cached reads in ``miam.api_cache``, the API's rate
+limits in ``miam.throttling``) keeps working when Redis blinks: a connection error or a timeout
+is logged once as a warning, and for ``CACHE_RETRY_SECONDS`` the process uses its own memory
+cache (a visitor's read is cached in this process only; a rate limit is counted per process)
+instead of paying a connection timeout on every call. Then Redis is tried again; once it
+answers, the process says so in the log and goes back to it.
+
+Hand-written on Django's own ``RedisCache`` rather than django-redis: django-redis's
+``IGNORE_EXCEPTIONS`` answers ``None`` instead of the caller's default (DRF's throttle reads
+``cache.get(key, [])`` and then takes its length) and retries Redis on every call of an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+#: What "Redis is unreachable" looks like (redis-py's errors, and the socket's own).
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    UNREACHABLE: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
+except ImportError:  # pragma: no cover - redis is a dependency
+    UNREACHABLE = (OSError,)
+
+
+class FailoverRedisCache(BaseCache):
+    """``RedisCache`` with a local fallback. ``OPTIONS`` are Redis's (``socket_timeout``,
+    ``socket_connect_timeout``…) plus ``RETRY_AFTER``: seconds on the fallback after a failure."""
+
+    def __init__(self, server, params):
+        params = dict(params)
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_after = float(options.pop("RETRY_AFTER", 5.0))
+        params["OPTIONS"] = options
+        super().__init__(params)
+        self.redis = RedisCache(server, params)
+        self.local = LocMemCache(
+            f"miam-failover-{server}",
+            {"TIMEOUT": params.get("TIMEOUT", 300), "KEY_PREFIX": params.get("KEY_PREFIX", "")},
+        )
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    # --- the switch --------------------------------------------------------------------------
+    @property
+    def degraded(self) -> bool:
+        """True while this process serves from its local memory."""
+        return time.monotonic() < self._down_until
+
+    def _call(self, name: str, *args, **kwargs):
+        if self.degraded:
+            return getattr(self.local, name)(*args, **kwargs)
+        try:
+            result = getattr(self.redis, name)(*args, **kwargs)
+        except UNREACHABLE as error:
+            with self._lock:
+                if self._down_until == 0.0:  # the first failure of an outage: said once
+                    logger.warning(
+                        "cache: Redis unreachable (%s: %s); local memory cache for %.0f s at a time",
+                        type(error).__name__,
+                        error,
+                        self.retry_after,
+                    )
+                self._down_until = time.monotonic() + self.retry_after
+            return getattr(self.local, name)(*args, **kwargs)
+        if self._down_until != 0.0:
+            with self._lock:
+                if self._down_until != 0.0:
+                    self._down_until = 0.0
+                    logger.warning("cache: Redis answers again")
+        return result
+
+    # --- the cache API -----------------------------------------------------------------------
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call("incr", key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", keys, version)
+
+    def clear(self):
+        self.local.clear()
+        return self._call("clear")
+
+    def close(self, **kwargs):
+        self.redis.close(**kwargs)
