@@ -4,6 +4,8 @@
 
 from celery.schedules import crontab
 
+#: How often a worker says it is alive (``miam.health``; readiness reads it).
+HEARTBEAT_EVERY_SECONDS = 30.0
 #: How often beat sends again the outbox messages the broker refused (``miam.dispatch``).
 OUTBOX_SEND_EVERY_SECONDS = 30.0
 
@@ -12,6 +14,11 @@ BEAT_SCHEDULE: dict = {
         "task": "miam.tasks.outbox_send",
         "schedule": OUTBOX_SEND_EVERY_SECONDS,
         "options": {"expires": OUTBOX_SEND_EVERY_SECONDS - 5},
+    },
+    "miam-worker-heartbeat": {
+        "task": "miam.tasks.worker_heartbeat",
+        "schedule": HEARTBEAT_EVERY_SECONDS,
+        "options": {"expires": HEARTBEAT_EVERY_SECONDS - 5},
     },
     "miam-outbox-prune": {"task": "miam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=30)},
     # Entry names stay when a job moves or is renamed: beat's stored last runs follow them.
@@ -30,4 +37,4 @@ BEAT_SCHEDULE: dict = {
     "offers-matches-remind": {"task": "offers.tasks.matches_remind", "schedule": crontab(hour=9, minute=0)},
 }
 
-__all__ = ["BEAT_SCHEDULE", "OUTBOX_SEND_EVERY_SECONDS", "crontab"]
+__all__ = ["BEAT_SCHEDULE", "HEARTBEAT_EVERY_SECONDS", "OUTBOX_SEND_EVERY_SECONDS", "crontab"]

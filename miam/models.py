@@ -32,3 +32,20 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} ({'envoyée' if self.sent_at else 'à envoyer'})"
+
+
+class Heartbeat(models.Model):
+    """The last time a Celery worker ran the beat job ``worker_heartbeat``: readiness
+    (``/readyz``) fails when it is older than ``HEALTH_HEARTBEAT_MAX_AGE_SECONDS``, which says
+    at once that beat, the broker and a worker all work."""
+
+    name = models.CharField(_("nom"), max_length=40, unique=True)
+    beat_at = models.DateTimeField(_("dernier battement"))
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("battement de worker")
+        verbose_name_plural = _("battements de worker")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.beat_at:%Y-%m-%d %H:%M:%S})"

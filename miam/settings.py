@@ -222,6 +222,8 @@ CELERY_REDIS_SOCKET_TIMEOUT = max(REDIS_SOCKET_TIMEOUT_SECONDS, 5.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = TIME_ZONE
+# Readiness (/readyz) fails when no worker ran the 30-second heartbeat job for this long.
+HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env_int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", 120)
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its own entries in miam/beat.py
 # Seconds the cache serves from the process's memory after Redis failed, before trying again.
 CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)

@@ -1,4 +1,4 @@
-"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``)."""
+"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``), the worker heartbeat."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from miam import dispatch
+from miam import dispatch, health
 
 
 @shared_task(ignore_result=True)
@@ -19,3 +19,9 @@ def outbox_send() -> int:
 def outbox_prune() -> int:
     """Forget the tasks sent more than a week ago (daily)."""
     return dispatch.prune(older_than=dt.timedelta(days=7))
+
+
+@shared_task(bind=True, ignore_result=True)
+def worker_heartbeat(self) -> str:
+    """A worker is alive: its time, for the readiness check (every 30 s)."""
+    return health.heartbeat_record(worker=self.request.hostname or "").worker

@@ -3,11 +3,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from miam import views
+from miam import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.liveness, name="healthz"),  # liveness: the process answers
+    path("readyz", health.ReadinessView.as_view(), name="readyz"),  # readiness: each dependency, 503 if one fails
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

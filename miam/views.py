@@ -1,4 +1,3 @@
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -22,12 +21,6 @@ def favicon(request):
     from django.templatetags.static import static
 
     return redirect(static("dsfr/dist/favicon/favicon.ico"), permanent=True)
-
-
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 # --- Error pages ----------------------------------------------------------------------------
