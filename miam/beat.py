@@ -34,6 +34,11 @@ BEAT_SCHEDULE: dict = {
     "offers-listings-expire": {"task": "offers.tasks.listings_expire", "schedule": crontab(hour=0, minute=30)},
     "offers-matches-expire": {"task": "offers.tasks.matches_expire", "schedule": crontab(hour=1, minute=0)},
     "offers-matching-nightly": {"task": "offers.tasks.territories_recompute", "schedule": crontab(hour=2, minute=0)},
+    "offers-matching-reap": {
+        "task": "offers.tasks.matching_runs_reap",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
     "offers-matches-remind": {"task": "offers.tasks.matches_remind", "schedule": crontab(hour=9, minute=0)},
 }
 

@@ -81,6 +81,13 @@ def dispatch(task: str, *, kwargs: dict | None = None, countdown: float | None =
     return message.task_id
 
 
+def runs_inline() -> bool:
+    """Whether tasks run in this process (no broker: Celery eager, the embedded default)."""
+    from miam.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
 def send(message_id: int, *, late: bool = False) -> bool:
     """Send one unsent message; True when the broker took it (or the eager run happened).
     ``late``: sent by the beat job, not right after its commit."""

@@ -43,6 +43,12 @@ def territories_recompute() -> int:
 
 
 @shared_task(**RETRY)
+def matching_runs_reap() -> list[int]:
+    """Runs stuck past their deadline (a worker killed) failed and queued again (every minute)."""
+    return runs.matching_runs_reap()
+
+
+@shared_task(**RETRY)
 def listings_expire() -> int:
     """Offers and needs past their window expire; proposals on them are withdrawn."""
     today = timezone.localdate()

@@ -14,11 +14,14 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from actors import permissions
 from actors.models import Territory
-from miam.dispatch import dispatch
+from miam.dispatch import dispatch, runs_inline
+from miam.locks import advisory_lock
 from offers import matching_feed as feed_mod
 from offers.matching import Params, Weights
 from offers.matching import run as engine_run
@@ -36,6 +39,12 @@ CASCADE_TASK = "offers.tasks.matching_cascade"
 STAGE_DELAY_ENV = "MIAM_MATCHING_STAGE_DELAY_S"
 #: A pending run older than this is presumed lost (its task never ran) and no longer absorbs changes.
 PENDING_STALE_AFTER = timedelta(minutes=15)
+#: Advisory lock namespace: one run of a territory at a time, whatever the process.
+LOCK_NAMESPACE = "matching-territory"
+#: A run that finds its territory's lock taken is queued again this much later.
+LOCK_RETRY_SECONDS = 5.0
+#: The stage of a run that beat found stuck, failed and replaced: a late redelivery skips it.
+ABANDONED = "abandoned"
 
 
 def matching_params(*, today: date, territory: Territory | None = None) -> Params:
@@ -86,11 +95,18 @@ def matching_run(
     """Load, compute and upsert a territory's proposals, recording progress in a MatchingRun.
 
     Idempotent: a rerun yields the same proposals; a redelivered task whose run already
-    succeeded does nothing. A failure marks the run failed and leaves proposals as they were.
+    succeeded (or was abandoned by ``matching_runs_reap``) does nothing. A failure marks the
+    run failed and leaves proposals as they were.
+
+    One run of a territory at a time: the run holds the territory's advisory lock
+    (``miam.locks``) from load to the last write. A run that finds it taken is not computed
+    now: it is queued again ``LOCK_RETRY_SECONDS`` later (it then reads what the other one
+    wrote), so two overlapping runs never both write nor both notify. With tasks in line (no
+    broker) it waits for the lock instead.
     """
     today = today or timezone.localdate()
     run = MatchingRun.objects.filter(pk=run_id).first() if run_id else None
-    if run is not None and run.status == RS.SUCCESS:
+    if run is not None and _finished(run):
         return run
     if run is None:
         run = MatchingRun.objects.create(
@@ -98,6 +114,35 @@ def matching_run(
             trigger=trigger,
             counts={"offer_ids": list(offer_ids)} if offer_ids else {},
         )
+    with advisory_lock(LOCK_NAMESPACE, run.territory_id, wait=runs_inline()) as granted:
+        if not granted:
+            _run_later(run)
+            return run
+        run.refresh_from_db()  # the holder may have been running this very run
+        if _finished(run):
+            return run
+        return _run_locked(run, today=today, offer_ids=offer_ids)
+
+
+def _finished(run: MatchingRun) -> bool:
+    return run.status == RS.SUCCESS or (run.status == RS.FAILED and run.stage == ABANDONED)
+
+
+def _run_later(run: MatchingRun) -> None:
+    """The territory is being computed by another run: this one is queued again, unchanged if
+    it is that other run itself (a redelivered message), "waiting" otherwise."""
+    if run.status == RS.PENDING:
+        MatchingRun.objects.filter(pk=run.pk, status=RS.PENDING).update(stage="waiting")
+        run.stage = "waiting"
+    logger.info("matching run %s: territory %s busy, queued again", run.pk, run.territory_id)
+    dispatch(
+        RECOMPUTE_TASK,
+        kwargs={"territory_id": run.territory_id, "run_id": run.pk, "trigger": run.trigger},
+        countdown=LOCK_RETRY_SECONDS,
+    )
+
+
+def _run_locked(run: MatchingRun, *, today: date, offer_ids: list[int] | None) -> MatchingRun:
     if offer_ids is None and run.counts.get("offer_ids"):
         offer_ids = run.counts["offer_ids"]
     run.status, run.started_at, run.finished_at, run.error = RS.RUNNING, timezone.now(), None, ""
@@ -130,10 +175,15 @@ def matching_run(
 
         _progress(run, "write", 80)
         t = time.perf_counter()
-        written = feed_mod.feed_write(
-            scope=scope, feed=feed, proposals=result.proposals, run=run, before_commit=lambda: _stage_pause("commit")
-        )
+        # The proposals and their notifications commit together: a run killed before the commit
+        # left neither, a rerun after it finds the pairs already there and notifies nobody.
+        with transaction.atomic():
+            written = feed_mod.feed_write(scope=scope, feed=feed, proposals=result.proposals, run=run)
+            proposals_notify(written.new_pairs_orgs, territory)
+            _stage_pause("commit")
         timings["write"] = time.perf_counter() - t
+        _progress(run, "finish", 95)
+        _stage_pause("finish")
         counts.update(
             offers=len(feed.offers),
             needs=len(feed.needs),
@@ -149,7 +199,6 @@ def matching_run(
             fairness_decided=sum(p.fairness_decided for p in result.proposals),
             timings_s={k: round(v, 3) for k, v in timings.items()},
         )
-        proposals_notify(written.new_pairs_orgs, territory)
     except Exception as error:
         run.status, run.error = RS.FAILED, f"{type(error).__name__}: {error}"[:2000]
         run.finished_at = timezone.now()
@@ -164,6 +213,47 @@ def matching_run(
     run.counts = counts
     run.save(update_fields=["status", "stage", "progress", "finished_at", "duration_s", "counts"])
     return run
+
+
+def matching_runs_reap(*, now=None) -> list[int]:
+    """Runs stuck past their deadline are marked failed and their territory queued again.
+
+    Stuck: "running" for more than twice ``MATCHING_RUN_DEADLINE_SECONDS`` (its worker died
+    and the broker's redelivery, after one deadline, did not bring it back), or "pending" that
+    long with no unsent outbox message left to start it. Marked failed in the stage
+    ``abandoned``, so that a late redelivery of its task skips it; the territory gets a new
+    run at once (or the one already waiting). Returns the abandoned runs' ids."""
+    from miam.models import OutboxMessage
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=2 * settings.MATCHING_RUN_DEADLINE_SECONDS)
+    reaped: list[int] = []
+    with transaction.atomic():
+        stuck = MatchingRun.objects.select_for_update(skip_locked=True).filter(
+            Q(status=RS.RUNNING, started_at__lt=cutoff) | Q(status=RS.PENDING, created_at__lt=cutoff)
+        )
+        for run in stuck.order_by("created_at"):
+            if run.status == RS.PENDING and OutboxMessage.objects.filter(
+                kwargs__run_id=run.pk, sent_at__isnull=True
+            ).exists():
+                continue  # the broker was away: the outbox will still start it
+            minutes = round((now - (run.started_at or run.created_at)).total_seconds() / 60)
+            MatchingRun.objects.filter(pk=run.pk).update(
+                status=RS.FAILED,
+                stage=ABANDONED,
+                finished_at=now,
+                error=_(
+                    "Interrompu : aucune nouvelle du calcul depuis %(minutes)d min (worker arrêté ?). "
+                    "Un nouveau calcul est lancé."
+                )
+                % {"minutes": minutes},
+            )
+            reaped.append(run.pk)
+            trigger = TRIGGER.CHANGE if run.trigger == TRIGGER.CASCADE else run.trigger
+            matching_schedule(territory_id=run.territory_id, trigger=trigger, countdown=0)
+    if reaped:
+        logger.warning("matching runs %s stuck past their deadline: failed and queued again", reaped)
+    return reaped
 
 
 def _finite(value: float):
