@@ -159,3 +159,19 @@ def test_beat_sends_the_outbox_every_thirty_seconds():
     entry = BEAT_SCHEDULE["miam-outbox-send"]
     assert entry["task"] == "miam.tasks.outbox_send" and entry["schedule"] == 30.0
     assert entry["task"] in app.tasks
+
+
+def test_after_a_refusal_the_next_messages_wait_for_beat_without_trying_the_broker(
+    db, broker, caplog, django_capture_on_commit_callbacks
+):
+    broker.down = True
+    with caplog.at_level(logging.WARNING, logger="miam.dispatch"), django_capture_on_commit_callbacks(execute=True):
+        dispatch.dispatch(PROBE, kwargs={"n": 1})
+        dispatch.dispatch(PROBE, kwargs={"n": 2})
+    assert caplog.text.count("not sent, will retry") == 1  # one refused connection, not one per save
+    assert sorted(OutboxMessage.objects.values_list("attempts", flat=True)) == [0, 1]
+    assert dispatch.broker_recently_down()
+    broker.down = False
+    OutboxMessage.objects.update(created_at=timezone.now() - dt.timedelta(seconds=15))
+    assert outbox_send() == 2  # beat tries the broker whatever this process saw
+    assert not dispatch.broker_recently_down()
