@@ -4,6 +4,8 @@ Anonymous reads (map pages, public widgets) are the same for everybody: their JS
 ``ANON_CACHE_SECONDS``, and any saved or deleted row of a model an app registers with
 ``invalidate_on_change`` (in its ``AppConfig.ready``) drops it at once in this process (and
 everywhere when the cache is Redis). Signed-in people and API keys always read fresh data.
+While Redis is unreachable the cache answers from each process's memory (``miam.cache``): reads
+are then cached, and invalidated, per process.
 """
 
 from __future__ import annotations

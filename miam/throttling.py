@@ -1,3 +1,9 @@
+"""The API's rate limits (DRF throttles) over the default cache.
+
+While Redis is unreachable the cache (``miam.cache.FailoverRedisCache``) answers from the
+process's memory: the limits keep counting, per process, instead of failing the request.
+"""
+
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 
