@@ -45,3 +45,22 @@ def test_once_redis_answers_again_the_cache_goes_back_to_it(caplog):
     assert "Redis answers again" in caplog.text and not cache.degraded
     assert RedisCache(os.environ["REDIS_URL"], {}).get("k") == "redis"
     cache.delete("k")
+
+
+def test_a_redis_that_accepts_and_never_answers_is_a_timeout_not_a_hang(caplog):
+    """A listening socket that never replies (a hung Redis): the socket timeout ends the wait,
+    and the next calls do not wait again."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued by the kernel, never read
+    try:
+        cache = failover(f"redis://127.0.0.1:{silent.getsockname()[1]}/5")
+        with caplog.at_level(logging.WARNING, logger="miam.cache"):
+            assert cache.get("k", "default") == "default"
+        assert "TimeoutError" in caplog.text and cache.degraded
+        cache.set("k", "local", 15)
+        assert cache.get("k") == "local"
+    finally:
+        silent.close()
