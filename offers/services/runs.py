@@ -233,9 +233,10 @@ def matching_runs_reap(*, now=None) -> list[int]:
             Q(status=RS.RUNNING, started_at__lt=cutoff) | Q(status=RS.PENDING, created_at__lt=cutoff)
         )
         for run in stuck.order_by("created_at"):
-            if run.status == RS.PENDING and OutboxMessage.objects.filter(
-                kwargs__run_id=run.pk, sent_at__isnull=True
-            ).exists():
+            if (
+                run.status == RS.PENDING
+                and OutboxMessage.objects.filter(kwargs__run_id=run.pk, sent_at__isnull=True).exists()
+            ):
                 continue  # the broker was away: the outbox will still start it
             minutes = round((now - (run.started_at or run.created_at)).total_seconds() / 60)
             MatchingRun.objects.filter(pk=run.pk).update(
