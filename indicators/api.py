@@ -1,0 +1,5 @@
+def register(router) -> None:
+    return None
+
+
+urlpatterns: list = []
