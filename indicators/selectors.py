@@ -92,7 +92,7 @@ def factor_dict(factor: Factor | None) -> dict | None:
         "id": factor.pk,
         "code": factor.code,
         "label": factor.get_code_display(),
-        "value": factor.value,
+        "value": factor.value.normalize(),
         "unit": factor.unit,
         "source": factor.source_title,
         "year": factor.source_year,
