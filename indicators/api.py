@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
 
-from actors.api import principal_of
 from indicators import selectors
 from indicators.inputs import indicators_input
 from miam.api_errors import ERRORS_READ, ErrorSerializer
@@ -258,7 +257,7 @@ class IndicatorsView(generics.GenericAPIView):
     )
     def get(self, request):
         territory_id, period = indicators_input(request.query_params)
-        principal = principal_of(request)
+        principal = request.user
         territory = selectors.territory_get(principal, territory_id)
         data = selectors.territory_indicators(principal=principal, territory=territory, period=period)
         return Response(IndicatorsSerializer(data).data)
@@ -277,7 +276,7 @@ class IndicatorsCompareView(generics.GenericAPIView):
     )
     def get(self, request):
         _territory, period = indicators_input(request.query_params)
-        rows = selectors.territories_compare(principal=principal_of(request), period=period)
+        rows = selectors.territories_compare(principal=request.user, period=period)
         return Response(CompareSerializer({"period": period.as_dict(), "territories": rows}).data)
 
 

@@ -38,3 +38,14 @@ SEED_FACTORS = [
         "note": "Quand le côté qui transporte déclare un utilitaire (réfrigéré ou non).",
     },
 ]
+
+
+def factors_seed(factor_model) -> int:
+    """Create the seeded factors that are missing (the data migration, and tests after a flush)."""
+    created = 0
+    for row in SEED_FACTORS:
+        _factor, was_created = factor_model.objects.get_or_create(
+            code=row["code"], valid_from=SEED_VALID_FROM, defaults=row
+        )
+        created += int(was_created)
+    return created

@@ -380,7 +380,7 @@ def _listings_and_matches(territory: Territory, period: Period) -> dict:
         .count(),
         "matches_declined": matches.filter(window, status=MS.DECLINED).distinct().count(),
         "response_days": {
-            "posted_to_first_proposal": _median([_days(b - a) for a, b in set(first_proposals) if b >= a]),
+            "posted_to_first_proposal": _median([_days(b - a) for a, b in first_proposals if b >= a]),
             "proposal_to_confirmed": _median([_days(b - a) for a, b in confirmed if b >= a]),
             "confirmed_to_delivered": _median([_days(b - a) for a, b in delivered if b >= a]),
         },

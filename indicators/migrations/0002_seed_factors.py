@@ -2,11 +2,9 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from indicators.factors import SEED_FACTORS, SEED_VALID_FROM
+    from indicators.factors import factors_seed
 
-    Factor = apps.get_model("indicators", "Factor")
-    for row in SEED_FACTORS:
-        Factor.objects.get_or_create(code=row["code"], valid_from=SEED_VALID_FROM, defaults=row)
+    factors_seed(apps.get_model("indicators", "Factor"))
 
 
 def unseed(apps, schema_editor):

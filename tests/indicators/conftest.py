@@ -30,6 +30,7 @@ import pytest
 from django.utils import timezone
 
 from actors.models import Organization
+from indicators.factors import factors_seed
 from indicators.models import Factor
 from initiatives.models import ActionIndicator, PlannedAction
 from meetings.models import Decision, Registration
@@ -90,6 +91,7 @@ def _deliver(offer, need, *, key, on, quantity, unit, kg, mode, price=None, post
 
 @pytest.fixture
 def dataset(geo) -> Dataset:
+    factors_seed(Factor)  # a transactional test elsewhere may have flushed the migration's rows
     territory = TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
     officer = make_officer(territory, email="cm.pat@example.org")
     cluny, blanot_commune = commune("71137"), commune("71039")
@@ -214,4 +216,5 @@ def dataset(geo) -> Dataset:
 
 @pytest.fixture
 def meal_factor(db) -> Factor:
+    factors_seed(Factor)
     return Factor.objects.get(code="meal_kg")
