@@ -20,13 +20,13 @@ EUR = {"max_digits": 14, "decimal_places": 2}
 TENTH = {"max_digits": 14, "decimal_places": 1}
 
 
-class PeriodSerializer(serializers.Serializer):
+class IndicatorsPeriodSerializer(serializers.Serializer):
     label = serializers.CharField(help_text=_("2026, 2026-Q3, 2026-07, ou « début/fin »."))
     start = serializers.DateField()
     end = serializers.DateField()
 
 
-class FactorSerializer(serializers.Serializer):
+class IndicatorsFactorSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     label = serializers.CharField()
@@ -37,18 +37,18 @@ class FactorSerializer(serializers.Serializer):
     valid_from = serializers.DateField()
 
 
-class DistanceFactorSerializer(FactorSerializer):
+class IndicatorsDistanceFactorSerializer(IndicatorsFactorSerializer):
     km = serializers.DecimalField(**TENTH, help_text=_("Kilomètres parcourus avec ce type de véhicule."))
 
 
-class ImpactSerializer(serializers.Serializer):
+class IndicatorsImpactSerializer(serializers.Serializer):
     meals = serializers.IntegerField(allow_null=True, help_text=_("Kilos livrés ÷ kilos par repas."))
-    meal_factor = FactorSerializer(allow_null=True)
+    meal_factor = IndicatorsFactorSerializer(allow_null=True)
     co2e_kg = serializers.DecimalField(**TENTH, allow_null=True, help_text=_("km × facteur du véhicule, sommés."))
-    co2e_factors = DistanceFactorSerializer(many=True)
+    co2e_factors = IndicatorsDistanceFactorSerializer(many=True)
 
 
-class DeliveriesSerializer(serializers.Serializer):
+class IndicatorsDeliveriesSerializer(serializers.Serializer):
     deliveries = serializers.IntegerField()
     kg = serializers.DecimalField(**KG, help_text=_("Équivalent kg, chaque unité convertie (products/units.py)."))
     not_weighed = serializers.IntegerField(help_text=_("Livraisons sans poids connu (non comptées en kg)."))
@@ -70,26 +70,26 @@ class DeliveriesSerializer(serializers.Serializer):
     structures_served = serializers.IntegerField()
 
 
-class MonthSerializer(serializers.Serializer):
+class IndicatorsMonthSerializer(serializers.Serializer):
     month = serializers.DateField()
     deliveries = serializers.IntegerField()
     kg = serializers.DecimalField(**KG)
     eur = serializers.DecimalField(**EUR)
 
 
-class FamilySerializer(serializers.Serializer):
+class IndicatorsFamilySerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     deliveries = serializers.IntegerField()
     kg = serializers.DecimalField(**KG)
 
 
-class LabelSerializer(serializers.Serializer):
+class IndicatorsLabelSerializer(serializers.Serializer):
     label = serializers.CharField()
     kg = serializers.DecimalField(**KG)
 
 
-class OrganizationsSerializer(serializers.Serializer):
+class IndicatorsOrganizationsSerializer(serializers.Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()
     registered = serializers.IntegerField()
@@ -97,23 +97,23 @@ class OrganizationsSerializer(serializers.Serializer):
     active = serializers.IntegerField()
 
 
-class ResponseDaysSerializer(serializers.Serializer):
+class IndicatorsResponseDaysSerializer(serializers.Serializer):
     posted_to_first_proposal = serializers.FloatField(allow_null=True)
     proposal_to_confirmed = serializers.FloatField(allow_null=True)
     confirmed_to_delivered = serializers.FloatField(allow_null=True)
 
 
-class ActivitySerializer(serializers.Serializer):
+class IndicatorsActivitySerializer(serializers.Serializer):
     offers_posted = serializers.IntegerField()
     needs_posted = serializers.IntegerField()
     matches_proposed = serializers.IntegerField()
     matches_accepted = serializers.IntegerField()
     matches_delivered = serializers.IntegerField()
     matches_declined = serializers.IntegerField()
-    response_days = ResponseDaysSerializer(help_text=_("Délais médians, en jours."))
+    response_days = IndicatorsResponseDaysSerializer(help_text=_("Délais médians, en jours."))
 
 
-class NeedsFamilySerializer(serializers.Serializer):
+class IndicatorsNeedsFamilySerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
     needs = serializers.IntegerField()
@@ -121,7 +121,7 @@ class NeedsFamilySerializer(serializers.Serializer):
     percent = serializers.IntegerField()
 
 
-class FillRateSerializer(serializers.Serializer):
+class IndicatorsFillRateSerializer(serializers.Serializer):
     organization = serializers.IntegerField(source="organization_id")
     name = serializers.CharField()
     commune = serializers.CharField()
@@ -131,27 +131,27 @@ class FillRateSerializer(serializers.Serializer):
     fill_rate = serializers.FloatField(allow_null=True)
 
 
-class CountSerializer(serializers.Serializer):
+class IndicatorsCountSerializer(serializers.Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class DecisionSerializer(serializers.Serializer):
+class IndicatorsDecisionSerializer(serializers.Serializer):
     meeting = serializers.CharField()
     date = serializers.DateField()
     text = serializers.CharField()
 
 
-class MeetingsSerializer(serializers.Serializer):
+class IndicatorsMeetingsSerializer(serializers.Serializer):
     held = serializers.IntegerField()
-    by_kind = CountSerializer(many=True)
+    by_kind = IndicatorsCountSerializer(many=True)
     participants = serializers.IntegerField()
-    participants_by_actor_kind = CountSerializer(many=True)
-    decisions = DecisionSerializer(many=True)
+    participants_by_actor_kind = IndicatorsCountSerializer(many=True)
+    decisions = IndicatorsDecisionSerializer(many=True)
 
 
-class PlanIndicatorSerializer(serializers.Serializer):
+class IndicatorsPlanIndicatorSerializer(serializers.Serializer):
     name = serializers.CharField()
     unit = serializers.CharField()
     target = serializers.DecimalField(**EUR, allow_null=True)
@@ -161,62 +161,62 @@ class PlanIndicatorSerializer(serializers.Serializer):
     progress_percent = serializers.IntegerField(allow_null=True)
 
 
-class PlanActionSerializer(serializers.Serializer):
+class IndicatorsPlanActionSerializer(serializers.Serializer):
     title = serializers.CharField()
     priority = serializers.IntegerField(allow_null=True)
     status = serializers.CharField()
     status_label = serializers.CharField()
     steps_done = serializers.IntegerField()
     steps = serializers.IntegerField()
-    indicators = PlanIndicatorSerializer(many=True)
+    indicators = IndicatorsPlanIndicatorSerializer(many=True)
 
 
-class StatusCountSerializer(serializers.Serializer):
+class IndicatorsStatusCountSerializer(serializers.Serializer):
     status = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class ActionPlanSerializer(serializers.Serializer):
+class IndicatorsActionPlanSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.CharField()
     status_label = serializers.CharField()
-    actions_by_status = StatusCountSerializer(many=True)
-    actions = PlanActionSerializer(many=True)
+    actions_by_status = IndicatorsStatusCountSerializer(many=True)
+    actions = IndicatorsPlanActionSerializer(many=True)
 
 
-class TerritoryRefSerializer(serializers.Serializer):
+class IndicatorsTerritoryRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
 
 
 class IndicatorsSerializer(serializers.Serializer):
-    territory = TerritoryRefSerializer()
+    territory = IndicatorsTerritoryRefSerializer()
     period = serializers.SerializerMethodField()
     computed_at = serializers.DateTimeField()
-    organizations = OrganizationsSerializer(many=True)
-    activity = ActivitySerializer()
-    deliveries = DeliveriesSerializer()
-    impact = ImpactSerializer()
-    by_month = MonthSerializer(many=True)
-    by_family = FamilySerializer(many=True)
-    by_label = LabelSerializer(many=True)
+    organizations = IndicatorsOrganizationsSerializer(many=True)
+    activity = IndicatorsActivitySerializer()
+    deliveries = IndicatorsDeliveriesSerializer()
+    impact = IndicatorsImpactSerializer()
+    by_month = IndicatorsMonthSerializer(many=True)
+    by_family = IndicatorsFamilySerializer(many=True)
+    by_label = IndicatorsLabelSerializer(many=True)
     people_reached = serializers.IntegerField(
         help_text=_("Personnes accueillies par semaine par les structures servies.")
     )
-    needs_by_family = NeedsFamilySerializer(many=True)
-    fill_rates = FillRateSerializer(many=True)
-    meetings = MeetingsSerializer()
-    action_plan = ActionPlanSerializer(allow_null=True)
+    needs_by_family = IndicatorsNeedsFamilySerializer(many=True)
+    fill_rates = IndicatorsFillRateSerializer(many=True)
+    meetings = IndicatorsMeetingsSerializer()
+    action_plan = IndicatorsActionPlanSerializer(allow_null=True)
 
-    @extend_schema(responses=PeriodSerializer)
+    @extend_schema(responses=IndicatorsPeriodSerializer)
     def get_period(self, data) -> dict:
-        return PeriodSerializer(data["period"].as_dict()).data
+        return IndicatorsPeriodSerializer(data["period"].as_dict()).data
 
 
-class CompareRowSerializer(serializers.Serializer):
-    territory = TerritoryRefSerializer()
+class IndicatorsCompareRowSerializer(serializers.Serializer):
+    territory = IndicatorsTerritoryRefSerializer()
     deliveries = serializers.IntegerField()
     kg = serializers.DecimalField(**KG)
     eur = serializers.DecimalField(**EUR)
@@ -230,9 +230,9 @@ class CompareRowSerializer(serializers.Serializer):
     people_reached = serializers.IntegerField()
 
 
-class CompareSerializer(serializers.Serializer):
-    period = PeriodSerializer()
-    territories = CompareRowSerializer(many=True)
+class IndicatorsCompareSerializer(serializers.Serializer):
+    period = IndicatorsPeriodSerializer()
+    territories = IndicatorsCompareRowSerializer(many=True)
 
 
 PARAMETERS = [
@@ -267,17 +267,17 @@ class IndicatorsCompareView(generics.GenericAPIView):
     """The same key figures for every territory the caller may read (a regional viewer)."""
 
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = CompareSerializer
+    serializer_class = IndicatorsCompareSerializer
 
     @extend_schema(
         operation_id="indicators_compare",
         parameters=PARAMETERS[1:],
-        responses={200: CompareSerializer, **ERRORS_READ, 401: ErrorSerializer, 403: ErrorSerializer},
+        responses={200: IndicatorsCompareSerializer, **ERRORS_READ, 401: ErrorSerializer, 403: ErrorSerializer},
     )
     def get(self, request):
         _territory, period = indicators_input(request.query_params)
         rows = selectors.territories_compare(principal=request.user, period=period)
-        return Response(CompareSerializer({"period": period.as_dict(), "territories": rows}).data)
+        return Response(IndicatorsCompareSerializer({"period": period.as_dict(), "territories": rows}).data)
 
 
 def register(router) -> None:
