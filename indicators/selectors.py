@@ -14,6 +14,7 @@ import math
 import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
@@ -121,7 +122,9 @@ def _commune_radius_km(outline) -> float | None:
     return math.sqrt(area_km2 / math.pi) if area_km2 > 0 else None
 
 
-def delivery_distance_km(offer_org: Organization, need_org: Organization, outlines: dict) -> tuple[float, bool]:
+def delivery_distance_km(
+    offer_org: Place | Organization, need_org: Place | Organization, outlines: dict
+) -> tuple[float, bool]:
     """Road kilometres between the two organizations' own points (great circle × the detour factor),
     and whether the figure is an estimate.
 
@@ -142,17 +145,21 @@ def delivery_distance_km(offer_org: Organization, need_org: Organization, outlin
     return straight * detour, False
 
 
-def _carrier_vehicle(delivery: Delivery) -> str:
+class Place(NamedTuple):
+    """What a distance needs of an organization (an ``Organization`` has the same attributes)."""
+
+    latitude: float
+    longitude: float
+    location_precision: str
+    commune_id: int
+
+
+def carrier_factor(*, mode: str, farm_vehicle: str | None, structure_vehicle: str | None) -> str:
     """Who drove, and in what: the farm when it delivers, the structure when it collects or
     gleans, a logistics partner (a van) otherwise."""
-    offer_org, need_org = delivery.match.offer.organization, delivery.match.need.organization
-    if delivery.mode == Logistics.PARTNER:
+    if mode == Logistics.PARTNER:
         return Factor.Code.CO2E_VAN
-    if delivery.mode == Logistics.DELIVERY:
-        profile = getattr(offer_org, "farm_profile", None)
-    else:
-        profile = getattr(need_org, "structure_profile", None)
-    vehicle = getattr(profile, "vehicle", None)
+    vehicle = farm_vehicle if mode == Logistics.DELIVERY else structure_vehicle
     return Factor.Code.CO2E_VAN if vehicle in VAN_VEHICLES else Factor.Code.CO2E_CAR
 
 
@@ -163,30 +170,65 @@ def _in_territory(prefix: str, territory: Territory) -> Q:
     return Q(**{f"{prefix}commune__territories": territory})
 
 
+def _families() -> dict[int, tuple[str, str, object]]:
+    """Each category's family (code, label in the active language) and unit factors: one query."""
+    from products.models import ProductCategory
+
+    categories = list(ProductCategory.objects.select_related("parent"))
+    out = {}
+    for category in categories:
+        family = category.parent if category.parent_id else category
+        out[category.pk] = (family.code, family.label, category.unit_factors())
+    return out
+
+
 def _family(category) -> tuple[str, str]:
     family = category.parent if category.parent_id else category
     return family.code, family.label
 
 
+#: What a delivery's figures read, as plain values (no model instances: a year is thousands of rows).
+DELIVERY_FIELDS = (
+    "delivered_on",
+    "mode",
+    "quantity_received",
+    "unit",
+    "quantity_kg",
+    "amount_paid_eur",
+    "match__price_per_unit",
+    "match__offer__pricing",
+    "match__offer__usual_price_per_unit",
+    "match__offer__labels",
+    "match__offer__crate_kg",
+    "match__offer__category_id",
+    "match__offer__organization_id",
+    "match__offer__organization__latitude",
+    "match__offer__organization__longitude",
+    "match__offer__organization__location_precision",
+    "match__offer__organization__commune_id",
+    "match__offer__organization__farm_profile__vehicle",
+    "match__need__organization_id",
+    "match__need__organization__latitude",
+    "match__need__organization__longitude",
+    "match__need__organization__location_precision",
+    "match__need__organization__commune_id",
+    "match__need__organization__structure_profile__vehicle",
+)
+
+
 def _delivery_figures(territory: Territory, period: Period) -> dict:
-    deliveries = list(
+    rows = list(
         Delivery.objects.filter(
             _in_territory("match__need__organization__", territory), delivered_on__range=(period.start, period.end)
         )
-        .select_related(
-            "match__offer__category__parent",
-            "match__offer__organization__commune",
-            "match__offer__organization__farm_profile",
-            "match__need__organization__commune",
-            "match__need__organization__structure_profile",
-        )
-        .defer("match__offer__organization__commune__outline", "match__need__organization__commune__outline")
         .order_by("delivered_on", "id")
+        .values(*DELIVERY_FIELDS)
     )
+    families_of = _families() if rows else {}
     same_commune = {
-        d.match.offer.organization.commune_id
-        for d in deliveries
-        if d.match.offer.organization.commune_id == d.match.need.organization.commune_id
+        r["match__offer__organization__commune_id"]
+        for r in rows
+        if r["match__offer__organization__commune_id"] == r["match__need__organization__commune_id"]
     }
     outlines = {}
     if same_commune:
@@ -215,53 +257,75 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
     }
     km_total = 0.0
     structures, farms = set(), set()
-    for delivery in deliveries:
-        match, offer = delivery.match, delivery.match.offer
-        kg = delivery.quantity_kg
+    for row in rows:
+        day = row["delivered_on"]
+        family_code, family_label, factors = families_of[row["match__offer__category_id"]]
+        kg = row["quantity_kg"]
         if kg is None:
             try:
-                kg = to_kg(delivery.quantity_received, delivery.unit, offer.category.unit_factors(), offer.crate_kg)
+                kg = to_kg(row["quantity_received"], row["unit"], factors, row["match__offer__crate_kg"])
             except UnsafeConversion:
                 kg = None
+        paid = row["amount_paid_eur"] or ZERO
         totals["deliveries"] += 1
-        totals["eur"] += delivery.amount_paid_eur or ZERO
-        month = months.setdefault(
-            delivery.delivered_on.replace(day=1),
-            {"month": delivery.delivered_on.replace(day=1), "deliveries": 0, "kg": ZERO, "eur": ZERO},
-        )
+        totals["eur"] += paid
+        first = day.replace(day=1)
+        month = months.setdefault(first, {"month": first, "deliveries": 0, "kg": ZERO, "eur": ZERO})
         month["deliveries"] += 1
-        month["eur"] += delivery.amount_paid_eur or ZERO
-        code, label = _family(offer.category)
-        family = families.setdefault(code, {"code": code, "label": label, "kg": ZERO, "deliveries": 0})
+        month["eur"] += paid
+        family = families.setdefault(
+            family_code, {"code": family_code, "label": family_label, "kg": ZERO, "deliveries": 0}
+        )
         family["deliveries"] += 1
+        labels_of = row["match__offer__labels"] or []
         if kg is None:
             totals["not_weighed"] += 1
         else:
             totals["kg"] += kg
             month["kg"] += kg
             family["kg"] += kg
-            if offer.labels:
+            if labels_of:
                 totals["labelled_kg"] += kg
-                for code_label in offer.labels:
+                for code_label in labels_of:
                     labels[code_label] += kg
-        received = delivery.quantity_received
-        if offer.pricing == Pricing.DONATION:
+        received = row["quantity_received"]
+        pricing, usual, price = (
+            row["match__offer__pricing"],
+            row["match__offer__usual_price_per_unit"],
+            row["match__price_per_unit"],
+        )
+        if pricing == Pricing.DONATION:
             totals["donations"] += 1
-            if offer.usual_price_per_unit:
-                totals["donation_value_eur"] += received * offer.usual_price_per_unit
+            if usual:
+                totals["donation_value_eur"] += received * usual
             else:
                 totals["donations_without_usual_price"] += 1
-        elif offer.pricing == Pricing.SOLIDARITY and offer.usual_price_per_unit and match.price_per_unit is not None:
-            gap = offer.usual_price_per_unit - match.price_per_unit
-            if gap > 0:
-                totals["solidarity_deliveries"] += 1
-                totals["solidarity_discount_eur"] += gap * received
-        km, estimated = delivery_distance_km(offer.organization, match.need.organization, outlines)
+        elif pricing == Pricing.SOLIDARITY and usual and price is not None and usual > price:
+            totals["solidarity_deliveries"] += 1
+            totals["solidarity_discount_eur"] += (usual - price) * received
+        offer_place = Place(
+            row["match__offer__organization__latitude"],
+            row["match__offer__organization__longitude"],
+            row["match__offer__organization__location_precision"],
+            row["match__offer__organization__commune_id"],
+        )
+        need_place = Place(
+            row["match__need__organization__latitude"],
+            row["match__need__organization__longitude"],
+            row["match__need__organization__location_precision"],
+            row["match__need__organization__commune_id"],
+        )
+        km, estimated = delivery_distance_km(offer_place, need_place, outlines)
         km_total += km
-        km_by_vehicle[_carrier_vehicle(delivery)] += km
+        vehicle = carrier_factor(
+            mode=row["mode"],
+            farm_vehicle=row["match__offer__organization__farm_profile__vehicle"],
+            structure_vehicle=row["match__need__organization__structure_profile__vehicle"],
+        )
+        km_by_vehicle[vehicle] += km
         totals["km_estimated_deliveries"] += int(estimated)
-        structures.add(match.need.organization_id)
-        farms.add(offer.organization_id)
+        structures.add(row["match__need__organization_id"])
+        farms.add(row["match__offer__organization_id"])
     totals["kg"] = _q(totals["kg"], GRAM)
     totals["eur"] = _q(totals["eur"], CENT)
     totals["donation_value_eur"] = _q(totals["donation_value_eur"], CENT)
