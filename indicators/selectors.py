@@ -182,11 +182,6 @@ def _families() -> dict[int, tuple[str, str, object]]:
     return out
 
 
-def _family(category) -> tuple[str, str]:
-    family = category.parent if category.parent_id else category
-    return family.code, family.label
-
-
 #: What a delivery's figures read, as plain values (no model instances: a year is thousands of rows).
 DELIVERY_FIELDS = (
     "delivered_on",
@@ -456,16 +451,27 @@ def _needs_by_family(territory: Territory, period: Period) -> list[dict]:
         Need.objects.filter(_in_territory("organization__", territory))
         .filter(created_at__date__range=(period.start, period.end))
         .exclude(status__in=[Status.DRAFT, Status.WITHDRAWN])
-        .distinct()
-        .prefetch_related("categories__parent")
     )
+    covered = {
+        pk: status == Status.FULLY_MATCHED or done >= asked
+        for pk, status, done, asked in needs.values_list("pk", "status", "quantity_covered", "quantity")
+    }
+    if not covered:
+        return []
+    families_of = _families()
+    pairs = Need.categories.through.objects.filter(need_id__in=needs.values("pk")).values_list(
+        "need_id", "productcategory_id"
+    )
+    per_need: dict[int, set] = defaultdict(set)
+    for need_id, category_id in pairs:
+        code, label, _factors = families_of[category_id]
+        per_need[need_id].add((code, label))
     families: dict[str, dict] = {}
-    for need in needs:
-        covered = need.status == Status.FULLY_MATCHED or need.quantity_covered >= need.quantity
-        for code, label in {_family(c) for c in need.categories.all()}:
+    for need_id, need_families in per_need.items():
+        for code, label in need_families:
             row = families.setdefault(code, {"code": code, "label": label, "needs": 0, "covered": 0})
             row["needs"] += 1
-            row["covered"] += int(covered)
+            row["covered"] += int(covered.get(need_id, False))
     for row in families.values():
         row["percent"] = round(100 * row["covered"] / row["needs"]) if row["needs"] else 0
     return sorted(families.values(), key=lambda r: (-r["needs"], r["label"]))
