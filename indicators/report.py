@@ -14,7 +14,7 @@ from miam import exports
 
 
 def month_label(day: dt.date) -> str:
-    return formats.date_format(day, "M Y")
+    return formats.date_format(day, "F Y").capitalize()
 
 
 def charts(data: dict) -> dict:
