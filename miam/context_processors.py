@@ -226,6 +226,7 @@ def _nav(request) -> list[dict]:
         if who["officer"]:
             team: list[dict] = []
             add("offers:dashboard", _("Tableau de bord"), team)
+            add("indicators:territory", _("Indicateurs"), team)
             managed = managed_territory(request)
             if managed is not None:
                 add("actors:invitations", _("Invitations"), team, slug=managed.slug)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "offers",
     "meetings",
     "initiatives",
+    "indicators",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,7 @@
 from django.apps import apps
 from django.utils.functional import Promise
 
-APPS = ("products", "actors", "offers", "meetings", "initiatives", "miam")
+APPS = ("products", "actors", "offers", "meetings", "initiatives", "indicators", "miam")
 # Django's own fields on the user model (from AbstractUser) are translated by Django itself.
 DJANGO_OWN = {"password", "last_login", "is_superuser", "groups", "user_permissions", "username", "is_staff"}
 

@@ -1,0 +1,121 @@
+"""The territory's indicators page, and its steering-committee report as PDF or XLSX. Thin: the
+query string goes through ``indicators.inputs``, the figures come from ``indicators.selectors``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from indicators import report, selectors
+from indicators.inputs import indicators_input
+from indicators.periods import period_resolve
+from miam import exports
+from miam.errors import DomainError, NotAllowed
+
+
+def _asked(request):
+    """(territory, period, error) from the query string; a bad period falls back to the year to
+    date with its error shown."""
+    error = None
+    try:
+        territory_id, period = indicators_input(request.GET)
+    except DomainError as exc:
+        error = exc
+        territory_id = None
+        raw = request.GET.get("territory", "")
+        if raw.isdigit():
+            territory_id = int(raw)
+        period = period_resolve(period=None, start=None, end=None, today=timezone.localdate())
+    try:
+        territory = selectors.territory_get(request.user, territory_id)
+    except NotAllowed:
+        raise PermissionDenied from None
+    except DomainError as exc:
+        raise PermissionDenied from exc
+    return territory, period, error
+
+
+def period_choices(today: dt.date) -> list[tuple[str, str]]:
+    """The periods offered by the picker: this year and the last, their quarters, this year's months."""
+    choices = []
+    for year in (today.year, today.year - 1):
+        choices.append((str(year), _("Année %(year)s") % {"year": year}))
+        for quarter in range(4, 0, -1):
+            if year == today.year and 3 * (quarter - 1) + 1 > today.month:
+                continue
+            choices.append(
+                (f"{year}-Q{quarter}", _("%(quarter)se trimestre %(year)s") % {"quarter": quarter, "year": year})
+            )
+    for month in range(today.month, 0, -1):
+        day = dt.date(today.year, month, 1)
+        choices.append((f"{today.year}-{month:02d}", formats.date_format(day, "F Y").capitalize()))
+    return choices
+
+
+@login_required
+def territory_indicators(request):
+    territory, period, error = _asked(request)
+    if error is not None:
+        reasons = [message for messages_ in error.fields.values() for message in messages_]
+        messages.error(request, " ".join([error.message, *reasons]))
+    data = selectors.territory_indicators(principal=request.user, territory=territory, period=period)
+    readable = list(selectors.readable_territories(request.user))
+    compare = selectors.territories_compare(principal=request.user, period=period) if len(readable) > 1 else []
+    query = f"territory={territory.pk}&start={period.start.isoformat()}&end={period.end.isoformat()}"
+    context = {
+        **report.context(data),
+        "title": _("Indicateurs — %(name)s") % {"name": territory.name},
+        "territory": territory,
+        "territories": readable,
+        "choices": period_choices(timezone.localdate()),
+        "asked_period": request.GET.get("period", ""),
+        "compare": compare,
+        "compared": selectors.COMPARED,
+        "query": query,
+        "breadcrumb": {
+            "links": [{"url": reverse("offers:dashboard"), "title": _("Tableau de bord")}],
+            "current": _("Indicateurs"),
+        },
+    }
+    return render(request, "indicators/territory.html", context, status=400 if error else 200)
+
+
+@login_required
+def report_pdf(request):
+    territory, period, error = _asked(request)
+    if error is not None:
+        return HttpResponse(
+            " ".join([error.message, *[m for ms in error.fields.values() for m in ms]]),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    data = selectors.territory_indicators(principal=request.user, territory=territory, period=period)
+    pdf = report.report_pdf(data, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="rapport-copil-{territory.slug}-{period.label.replace("/", "_")}.pdf"'
+    )
+    return response
+
+
+@login_required
+def report_spreadsheet(request, fmt: str = "xlsx"):
+    territory, period, error = _asked(request)
+    if error is not None:
+        return HttpResponse(
+            " ".join([error.message, *[m for ms in error.fields.values() for m in ms]]),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    data = selectors.territory_indicators(principal=request.user, territory=territory, period=period)
+    return exports.export_response(
+        report.report_export(data), fmt=fmt, filename=f"rapport-copil-{territory.slug}-{period.label.replace('/', '_')}"
+    )

@@ -1,0 +1,87 @@
+"""The page, the COPIL report as PDF (its text read back with pypdf) and as XLSX, on the dataset."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from tests.factories import UserFactory
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_copil_pdf_states_the_period_the_figures_and_their_factors(client, dataset):
+    client.force_login(dataset.officer)
+    response = client.get(reverse("indicators:report_pdf"), {"territory": dataset.territory.pk, "period": "2026-Q1"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(pdf_text(response.content).split())
+    assert "Rapport du comité de pilotage — PAT du Clunisois" in text
+    assert "du 1 janvier 2026 au 31 mars 2026" in text
+    assert "97 kg" in text  # 96.96 kg: 6.96 of eggs by the dozen + 90 of potatoes
+    assert "72,00 €" in text and "30,00 €" in text and "36,00 €" in text
+    assert "194" in text  # meals
+    assert "0,5 kg/repas" in text and "Banques Alimentaires" in text and "2023" in text
+    assert "Base Carbone" in text and "0,218 kgCO2e/km" in text
+    assert "Lancer une journée de glanage en juin." in text  # the decision
+    assert "Dons de producteurs aux épiceries" in text and "(48 %)" in text  # the action plan
+
+
+def test_the_copil_xlsx_has_the_key_figures_with_their_factor(client, dataset):
+    client.force_login(dataset.officer)
+    response = client.get(reverse("indicators:report_xlsx"), {"territory": dataset.territory.pk, "period": "2026-Q1"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    by_label = {row[0]: row for row in rows if row and row[0]}
+    assert by_label["Kilos livrés"][1] == pytest.approx(96.96)
+    assert by_label["Remises solidaires consenties par les producteurs"][1] == pytest.approx(36)
+    assert by_label["Équivalent repas"][1] == 194
+    assert "Banques Alimentaires" in by_label["Équivalent repas"][3]
+
+
+def test_the_page_shows_charts_with_their_data_tables_and_factors(client, dataset):
+    client.force_login(dataset.officer)
+    response = client.get(reverse("indicators:territory"), {"territory": dataset.territory.pk, "period": "2026-Q1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="chart-kg-by-month"' in html and 'id="table-kg-by-month"' in html
+    assert 'id="chart-kg-by-family"' in html and 'id="table-kg-by-family"' in html
+    assert 'role="img"' in html
+    assert 'id="figure-meals">194<' in html
+    assert "Banques Alimentaires" in html
+    assert 'id="km-estimated"' in html  # the same-commune estimate is said
+
+
+def test_a_bad_period_is_refused_in_french_and_the_page_still_answers(client, dataset):
+    client.force_login(dataset.officer)
+    response = client.get(reverse("indicators:territory"), {"territory": dataset.territory.pk, "period": "2026-Q7"})
+    assert response.status_code == 400
+    assert "non reconnue" in response.content.decode()
+    response = client.get(reverse("indicators:report_pdf"), {"period": "2026-13"})
+    assert response.status_code == 400
+
+
+def test_someone_outside_the_territory_gets_a_403(client, dataset):
+    client.force_login(UserFactory())
+    assert client.get(reverse("indicators:territory")).status_code == 403
+    assert client.get(reverse("indicators:report_pdf"), {"territory": dataset.territory.pk}).status_code == 403
+
+
+def test_the_page_speaks_english(client, dataset):
+    dataset.officer.language = "en"
+    dataset.officer.save(update_fields=["language"])
+    client.force_login(dataset.officer)
+    response = client.get(
+        reverse("indicators:territory"),
+        {"territory": dataset.territory.pk, "period": "2026-Q1"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert "Key figures" in html and "meal equivalents" in html
