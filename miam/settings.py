@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "offers",
     "meetings",
     "initiatives",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # invisible before it is redelivered: {"visibility_timeout": 3600} (tests use a few seconds).
 CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(env_str("CELERY_BROKER_TRANSPORT_OPTIONS", "{}") or "{}")
 CELERY_TIMEZONE = TIME_ZONE
+# Webhooks (interop): private and loopback targets refused unless allowed; retry delays (s).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_RETRY_DELAYS = [int(s) for s in env_list("WEBHOOK_RETRY_DELAYS", "5,300,1800,7200,18000")]
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+# Lossless sync: how long the tombstones of deleted rows are kept (miam.sync).
+TOMBSTONE_KEEP_DAYS = env_int("TOMBSTONE_KEEP_DAYS", 90)
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its own entries in miam/beat.py
 CACHES = {
     "default": (

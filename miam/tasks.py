@@ -1,4 +1,4 @@
-"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``)."""
+"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``), the tombstones (``miam.sync``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from miam import dispatch
+from miam import dispatch, sync
 
 
 @shared_task(ignore_result=True)
@@ -19,3 +19,11 @@ def outbox_send() -> int:
 def outbox_prune() -> int:
     """Forget the tasks sent more than a week ago (daily)."""
     return dispatch.prune(older_than=dt.timedelta(days=7))
+
+
+@shared_task(ignore_result=True)
+def tombstones_prune() -> int:
+    """Forget the tombstones older than ``TOMBSTONE_KEEP_DAYS`` (daily)."""
+    from django.conf import settings
+
+    return sync.tombstones_prune(keep_days=settings.TOMBSTONE_KEEP_DAYS)

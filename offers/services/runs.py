@@ -19,6 +19,7 @@ from django.utils import timezone
 from actors import permissions
 from actors.models import Territory
 from miam.dispatch import dispatch
+from offers import events
 from offers import matching_feed as feed_mod
 from offers.matching import Params, Weights
 from offers.matching import run as engine_run
@@ -157,12 +158,14 @@ def matching_run(
         run.counts = {**counts, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
         run.save(update_fields=["status", "error", "finished_at", "duration_s", "counts"])
         logger.exception("matching run %s failed", run.pk)
+        events.run_finished(run)
         raise
     run.status, run.stage, run.progress = RS.SUCCESS, "done", 100
     run.finished_at = timezone.now()
     run.duration_s = time.perf_counter() - started
     run.counts = counts
     run.save(update_fields=["status", "stage", "progress", "finished_at", "duration_s", "counts"])
+    events.run_finished(run)
     return run
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives")
+PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "interop")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -57,6 +57,18 @@ VIOLATIONS = [
     ("a service imports a tasks module", "offers/services/runs.py", "from offers import tasks", "tasks sit above"),
     ("a model imports a service", "meetings/models.py", "from meetings.services import shared", "tasks sit above"),
     ("a shared piece imports an app", "miam/pagination.py", "from offers.models import Offer", "shared pieces"),
+    (
+        "offers import interop",
+        "offers/services/listings.py",
+        "from interop.models import Subscription",
+        "nothing imports interop",
+    ),
+    (
+        "an interop service imports its tasks",
+        "interop/services/webhooks.py",
+        "from interop import tasks",
+        "tasks sit above",
+    ),
 ]
 
 
