@@ -11,4 +11,4 @@ class InteropConfig(AppConfig):
         from miam import events
         from offers import events as offer_events  # noqa: F401  (registers the events of offers)
 
-        events.listen(webhooks.events_record)
+        events.listen(webhooks.events_record, wants=webhooks.event_wanted)

@@ -31,7 +31,7 @@ class Subscription(TimeStamped):
         related_name="webhook_subscriptions",
         verbose_name=_("territoire"),
     )
-    url = models.URLField(_("adresse de réception"), max_length=500)
+    url = models.CharField(_("adresse de réception"), max_length=500)
     events = models.JSONField(_("événements"), default=list)
     secret = models.CharField(_("secret de signature"), max_length=100)
     active = models.BooleanField(_("active"), default=True)

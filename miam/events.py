@@ -43,6 +43,7 @@ class DomainEvent:
 
 _TYPES: dict[str, EventType] = {}
 _LISTENERS: list[Callable[[list[DomainEvent]], None]] = []
+_WANTS: dict[Callable, Callable[[str], bool]] = {}
 
 
 def register(name: str, label, description: str = "") -> str:
@@ -60,10 +61,19 @@ def is_registered(name: str) -> bool:
     return name in _TYPES
 
 
-def listen(listener: Callable[[list[DomainEvent]], None]) -> None:
-    """Call ``listener(events)`` for every batch emitted (once per listener)."""
+def listen(listener: Callable[[list[DomainEvent]], None], *, wants: Callable[[str], bool] | None = None) -> None:
+    """Call ``listener(events)`` for every batch emitted (once per listener). ``wants(type)``
+    says whether it cares for a type at all, so that an emitter may skip building a costly
+    batch nobody hears (``wanted``)."""
     if listener not in _LISTENERS:
         _LISTENERS.append(listener)
+    if wants is not None:
+        _WANTS[listener] = wants
+
+
+def wanted(name: str) -> bool:
+    """Whether any listener may hear of events of this type."""
+    return any(listener not in _WANTS or _WANTS[listener](name) for listener in _LISTENERS)
 
 
 def emit(name: str, *, data: dict, organization_ids: Iterable[int] = (), territory_ids: Iterable[int] = ()) -> None:

@@ -81,9 +81,11 @@ def match_event(match, action: str) -> None:
 
 
 def matches_proposed(run, pairs: set[tuple[int, int]]) -> None:
-    """A run's new (or revived) proposals, in one batch."""
+    """A run's new (or revived) proposals, in one batch (not even read when nobody listens)."""
     from offers.models import Match
 
+    if not events.wanted("match.proposed"):
+        return
     rows = Match.objects.filter(run=run, status=Match.MatchStatus.PROPOSED).values(
         "id", "offer_id", "need_id", "quantity", "unit", "status", "offer__organization_id", "need__organization_id"
     )

@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
                 ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='modifié le')),
-                ('url', models.URLField(max_length=500, verbose_name='adresse de réception')),
+                ('url', models.CharField(max_length=500, verbose_name='adresse de réception')),
                 ('events', models.JSONField(default=list, verbose_name='événements')),
                 ('secret', models.CharField(max_length=100, verbose_name='secret de signature')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),

@@ -163,6 +163,11 @@ def _body(event: DomainEvent) -> dict:
     return {"type": event.type, "timestamp": event.occurred_at.isoformat(), "data": event.data}
 
 
+def event_wanted(name: str) -> bool:
+    """Whether an active subscription lists this event type (one small query)."""
+    return any(name in (s or []) for s in Subscription.objects.filter(active=True).values_list("events", flat=True))
+
+
 def events_record(batch: list[DomainEvent]) -> None:
     """The ``miam.events`` listener: one delivery per (event, subscription that hears of it)."""
     subscriptions = [s for s in Subscription.objects.filter(active=True) if s.events]

@@ -307,3 +307,9 @@ def test_nothing_is_sent_for_a_change_that_rolls_back(clunisois, partner, receiv
         raise RuntimeError
     assert not Delivery.objects.exists() and receiver.requests == []
     assert json.dumps(sub.events) == '["offer.created"]'
+
+
+def test_a_costly_batch_is_not_built_when_no_subscription_wants_it(clunisois, receiver):
+    assert not events.wanted("match.proposed")
+    Subscription.objects.create(territory=clunisois, url=receiver.url, events=["match.proposed"], secret="whsec_AAAA")
+    assert events.wanted("match.proposed") and not events.wanted("offer.created")
