@@ -104,6 +104,11 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _require_object(data) -> None:
+    if not hasattr(data, "get"):
+        raise DomainError("invalid", _("Un objet JSON est attendu."))
+
+
 def _owner_of(data) -> tuple[Organization | None, Territory | None]:
     out = []
     for name, model in (("organization", Organization), ("territory", Territory)):
@@ -149,6 +154,7 @@ class WebhookViewSet(
     )
     def create(self, request, *args, **kwargs):
         """Subscribe a URL to events; the response carries the signing secret, once."""
+        _require_object(request.data)
         organization, territory = _owner_of(request.data)
         data = inputs.subscription_data(request.data)
         subscription = webhooks.subscription_create(
@@ -159,6 +165,7 @@ class WebhookViewSet(
 
     @extend_schema(request=SubscriptionWriteSerializer, responses={200: SubscriptionSerializer, **ERRORS_WRITE})
     def partial_update(self, request, *args, **kwargs):
+        _require_object(request.data)
         subscription = self.get_object()
         data = inputs.subscription_data(request.data, partial=True)
         subscription = webhooks.subscription_update(by=request.user, subscription=subscription, data=data)

@@ -276,6 +276,9 @@ def parse_document(document) -> _Graph:
         raise DomainError("invalid_jsonld", message, fields={"document": [message]})
     try:
         return _Graph(jsonld.flatten(document))
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as error:
+        message = _("Document JSON-LD illisible : %(error)s") % {"error": type(error).__name__}
+        raise DomainError("invalid_jsonld", message, fields={"document": [message]})
     except pyld_jsonld.JsonLdError as error:
         cause = error
         while cause.__cause__ is not None:

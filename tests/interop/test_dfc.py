@@ -320,3 +320,11 @@ def test_every_category_maps_to_a_type(db):
     assert codes <= set(jsonld.CATEGORY_TO_TYPE)
     assert set(jsonld.TYPE_TO_CATEGORY.values()) <= codes
     assert jsonld.category_code_for_type("strawberry") == "berries"  # through skos:broader
+
+
+@pytest.mark.parametrize("body", [[1, 2], {"@context": 5}, {"@graph": "x"}, "texte", {"@id": {"a": 1}}])
+def test_a_malformed_document_is_a_400_never_a_500(clunisois, partner, body):
+    response = post(partner, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in {"invalid_jsonld", "empty_catalog", "parse_error", "invalid"}
+    assert not Offer.objects.exists()

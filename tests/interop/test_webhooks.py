@@ -313,3 +313,8 @@ def test_a_costly_batch_is_not_built_when_no_subscription_wants_it(clunisois, re
     assert not events.wanted("match.proposed")
     Subscription.objects.create(territory=clunisois, url=receiver.url, events=["match.proposed"], secret="whsec_AAAA")
     assert events.wanted("match.proposed") and not events.wanted("offer.created")
+
+
+def test_a_body_that_is_not_an_object_is_a_400(partner):
+    response = partner.post("/api/v1/webhooks/", [1, 2], format="json")
+    assert response.status_code == 400 and response.json()["message"] == "Un objet JSON est attendu."
