@@ -17,9 +17,10 @@ class ActorsConfig(AppConfig):
     def ready(self) -> None:
         from actors import map_layers
         from actors.models import Organization
-        from miam import api_cache, maps
+        from miam import api_cache, maps, sync
 
         api_cache.invalidate_on_change(Organization)
+        sync.track_deletions(Organization, kind="organization")
         for layer in map_layers.LAYERS:
             maps.register(layer)
         from django.contrib.auth.signals import user_logged_in, user_logged_out

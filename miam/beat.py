@@ -21,6 +21,7 @@ BEAT_SCHEDULE: dict = {
         "options": {"expires": HEARTBEAT_EVERY_SECONDS - 5},
     },
     "miam-outbox-prune": {"task": "miam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=30)},
+    "miam-tombstones-prune": {"task": "miam.tasks.tombstones_prune", "schedule": crontab(hour=3, minute=40)},
     # Entry names stay when a job moves or is renamed: beat's stored last runs follow them.
     "offers-notifications-digest": {
         "task": "actors.tasks.notifications_send_digest",

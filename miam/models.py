@@ -1,4 +1,4 @@
-"""Infrastructure rows no app owns: the outbox of tasks handed to the queue."""
+"""Infrastructure rows no app owns: the outbox of tasks handed to the queue, the tombstones of deleted rows."""
 
 from __future__ import annotations
 
@@ -49,3 +49,21 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.beat_at:%Y-%m-%d %H:%M:%S})"
+
+
+class Tombstone(models.Model):
+    """What is left of a deleted row of a synced list (``miam.sync``): its kind, its id and
+    when it went, so that a partner syncing with ``?sync=1&updated_since=`` learns of it."""
+
+    kind = models.CharField(_("type"), max_length=40)
+    object_id = models.BigIntegerField(_("identifiant"))
+    deleted_at = models.DateTimeField(_("supprimé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("trace de suppression")
+        verbose_name_plural = _("traces de suppression")
+        ordering = ["deleted_at", "id"]
+        indexes = [models.Index(fields=["kind", "deleted_at"], name="tombstone_kind_deleted_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

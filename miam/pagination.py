@@ -1,7 +1,11 @@
 from django.core.paginator import Page, Paginator
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
+
+from miam import sync as sync_mod
 
 #: The column a row may carry with the number of rows of the whole list (``COUNT(*) OVER ()``).
 TOTAL_FIELD = "miam_page_total"  # no leading underscore: a namedtuple field
@@ -70,14 +74,29 @@ class SyncCursorPagination(CursorPagination):
 
 class PageOrSyncPagination(BasePagination):
     """Pages by default; the stable ``SyncCursorPagination`` when the client asks ``?sync=1``
-    or follows a ``cursor=`` link (the view's ``ordering`` is then ignored)."""
+    or follows a ``cursor=`` link (the view's ``ordering`` is then ignored).
+
+    Lossless: in sync mode with ``updated_since``, the first page (no ``cursor``) also lists
+    under ``deleted`` the rows of this list deleted since then (``miam.sync`` tombstones)."""
 
     sync_query_param = "sync"
+    since_query_param = "updated_since"
 
     def __init__(self) -> None:
         self.page = PagePagination()
         self.sync = SyncCursorPagination()
         self.active: BasePagination = self.page
+        self.deleted: list[dict] | None = None
+
+    def _deleted(self, queryset, request) -> list[dict]:
+        kind = sync_mod.kind_of(getattr(queryset, "model", None))
+        params = request.query_params
+        since = parse_datetime(str(params.get(self.since_query_param, "")))
+        if kind is None or since is None or self.sync.cursor_query_param in params:
+            return []
+        if since.tzinfo is None:
+            since = timezone.make_aware(since)
+        return sync_mod.tombstones_since(kind, since)
 
     def wants_sync(self, request) -> bool:
         params = request.query_params
@@ -87,13 +106,17 @@ class PageOrSyncPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         if self.wants_sync(request):
             self.active = self.sync
+            self.deleted = self._deleted(queryset, request)
             # No view: the cursor keeps its own (updated_at, id) order, whatever ?ordering= says.
             return self.sync.paginate_queryset(queryset, request, view=None)
         self.active = self.page
         return self.page.paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
-        return self.active.get_paginated_response(data)
+        response = self.active.get_paginated_response(data)
+        if self.active is self.sync and self.deleted is not None:
+            response.data["deleted"] = self.deleted
+        return response
 
     def get_paginated_response_schema(self, schema):
         nullable_uri = {"type": "string", "nullable": True, "format": "uri"}
@@ -105,6 +128,22 @@ class PageOrSyncPagination(BasePagination):
                 "next": nullable_uri,
                 "previous": nullable_uri,
                 "results": schema,
+                "deleted": {
+                    "type": "array",
+                    "description": _(
+                        "Mode synchronisation (sync=1) : sur la première page, les éléments de cette liste supprimés "
+                        "depuis updated_since (quels que soient les autres filtres) ; vide sans updated_since."
+                    ),
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "kind", "deleted_at"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "kind": {"type": "string"},
+                            "deleted_at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                },
             },
         }
 

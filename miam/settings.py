@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "meetings",
     "initiatives",
     "indicators",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,13 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TIMEZONE = TIME_ZONE
 # Readiness (/readyz) fails when no worker ran the 30-second heartbeat job for this long.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env_int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", 120)
+
+# Webhooks (interop): private and loopback targets refused unless allowed; retry delays (s).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_RETRY_DELAYS = [int(s) for s in env_list("WEBHOOK_RETRY_DELAYS", "5,300,1800,7200,18000")]
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+# Lossless sync: how long the tombstones of deleted rows are kept (miam.sync).
+TOMBSTONE_KEEP_DAYS = env_int("TOMBSTONE_KEEP_DAYS", 90)
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its own entries in miam/beat.py
 # Seconds the cache serves from the process's memory after Redis failed, before trying again.
 CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)

@@ -1,4 +1,4 @@
-"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``), the worker heartbeat."""
+"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``), the worker heartbeat, the tombstones (``miam.sync``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from miam import dispatch, health
+from miam import dispatch, health, sync
 
 
 @shared_task(ignore_result=True)
@@ -25,3 +25,11 @@ def outbox_prune() -> int:
 def worker_heartbeat(self) -> str:
     """A worker is alive: its time, for the readiness check (every 30 s)."""
     return health.heartbeat_record(worker=self.request.hostname or "").worker
+
+
+@shared_task(ignore_result=True)
+def tombstones_prune() -> int:
+    """Forget the tombstones older than ``TOMBSTONE_KEEP_DAYS`` (daily)."""
+    from django.conf import settings
+
+    return sync.tombstones_prune(keep_days=settings.TOMBSTONE_KEEP_DAYS)

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from actors.models import StructureProfile
+from offers import events
 from offers.matching import NeedInput, OfferInput, Proposal, StructureInput
 from offers.models import OPEN_STATUSES, Match, Need, Offer
 from offers.quantities import convert, need_kg_per_unit, offer_kg_per_unit
@@ -502,7 +503,7 @@ def feed_write(*, scope: Scope, feed: Feed, proposals, run, before_commit=None) 
             .only(*COMPARED, "offer", "need", "status", "components", "unit", "run")
         }
         proposed_pairs = set()
-        to_create, to_update = [], []
+        to_create, to_update, revived_pairs = [], [], []
         for p in proposals:
             meta = feed.offer_meta.get(p.offer_id)
             if meta is None:
@@ -530,6 +531,7 @@ def feed_write(*, scope: Scope, feed: Feed, proposals, run, before_commit=None) 
             to_update.append(match)
             if revived:
                 result.new_pairs_orgs.append((meta[2], feed.need_org.get(p.need_id)))
+                revived_pairs.append(pair)
         stale = [m.pk for pair, m in existing.items() if pair not in proposed_pairs and m.status == MS.PROPOSED]
         if stale:
             for start in range(0, len(stale), 5000):
@@ -542,6 +544,8 @@ def feed_write(*, scope: Scope, feed: Feed, proposals, run, before_commit=None) 
             # A pair a person acted on while we computed keeps its row: the conflict is ignored.
             Match.objects.bulk_create(to_create, batch_size=5000, ignore_conflicts=True)
             result.created = len(to_create)
+        if to_create or revived_pairs:
+            events.matches_proposed(run, {(m.offer_id, m.need_id) for m in to_create} | set(revived_pairs))
         if before_commit:
             before_commit()
     return result

@@ -11,7 +11,10 @@ clients (threads, ``http.client``, a new connection per request as gunicorn's sy
 workers close them):
 
   (a) ``/api/v1/offers/?territory=…&category=vegetables`` (a page of 50);
-  (b) ``/api/v1/geo/offers/?territory=…`` (the map layer of one territory).
+  (b) ``/api/v1/geo/offers/?territory=…`` (the map layer of one territory);
+
+then the same with ``bench/api/floor.py`` (the same SQL rows, psycopg + orjson in a bare WSGI
+app, the same gunicorn), and prints MIAM's throughput as a share of the floor's.
 
 Not part of the test suite.
 """
@@ -206,14 +209,14 @@ def pick_territory() -> tuple[str, int]:
     return slug, n
 
 
-def serve(args, env: dict) -> subprocess.Popen:
+def serve(args, env: dict, app: str = "miam.wsgi", health: str = "/healthz") -> subprocess.Popen:
     worker = ["--worker-class", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "miam.wsgi",
+            app,
             "-w",
             str(args.workers),
             *worker,
@@ -229,7 +232,7 @@ def serve(args, env: dict) -> subprocess.Popen:
     while time.time() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
-            conn.request("GET", "/healthz")
+            conn.request("GET", health)
             if conn.getresponse().status == 200:
                 return process
         except OSError:
@@ -251,7 +254,8 @@ def load(port: int, path: str, clients: int, duration: float, *, distinct: bool 
         mine, failed = [], 0
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            url = f"{path}&nocache={threading.get_ident()}-{started}" if distinct else path
+            sep = "&" if "?" in path else "?"
+            url = f"{path}{sep}nocache={threading.get_ident()}-{started}" if distinct else path
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 conn.request("GET", url, headers={"Accept": "application/json"})
@@ -324,7 +328,7 @@ def main() -> None:
         features = body.count(b'"Feature"')
         results = [
             (
-                "offers list, page of 50 (territory + category)",
+                "offers list, page of 50 (territory + category), visitors' cache",
                 load(args.port, list_path, args.clients, args.duration),
             ),
             (
@@ -332,13 +336,29 @@ def main() -> None:
                 load(args.port, list_path, args.clients, args.duration, distinct=True),
             ),
             (
-                f"GeoJSON offers layer, one territory ({features} features)",
-                load(args.port, geo_path, args.clients, args.duration),
+                f"GeoJSON offers layer, one territory ({features} features), no cache",
+                load(args.port, geo_path, args.clients, args.duration, distinct=True),
             ),
         ]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    # The floor: the same SQL rows, psycopg + orjson in a bare WSGI app, same gunicorn.
+    floor = serve(args, {**env, "BENCH_TERRITORY": slug}, app="bench.api.floor:app", health="/offers")
+    try:
+        for path in ("/offers", "/geo"):
+            for _ in range(10):
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+                conn.request("GET", path)
+                conn.getresponse().read()
+        floors = [
+            ("floor: the list's SQL rows, psycopg + orjson", load(args.port, "/offers", args.clients, args.duration)),
+            ("floor: the layer's SQL rows, psycopg + orjson", load(args.port, "/geo", args.clients, args.duration)),
+        ]
+    finally:
+        floor.send_signal(signal.SIGTERM)
+        floor.wait(timeout=30)
+    results += floors
     print()
     print(
         f"PostgreSQL, {args.offers:,} offers, {args.needs:,} needs; territory `{slug}` ({territory_offers:,} offers); "
@@ -353,6 +373,14 @@ def main() -> None:
         print(
             f"| {name} | {r['requests']} | {r['errors']} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} |"
         )
+    uncached, layer, floor_list, floor_layer = (results[i][1] for i in (1, 2, 3, 4))
+    print()
+    print(f"uncached list: {uncached['rps'] / floor_list['rps']:.0%} of the floor's throughput (target ≥ 50 %)")
+    print(f"GeoJSON layer: {layer['rps'] / floor_layer['rps']:.0%} of the floor's throughput (target ≥ 50 %)")
+    print(
+        f"targets: list ≥ 200 req/s and p95 ≤ 100 ms: {uncached['rps']:.0f} req/s, p95 {uncached['p95']:.0f} ms; "
+        f"GeoJSON p95 ≤ 150 ms: {layer['p95']:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

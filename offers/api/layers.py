@@ -39,6 +39,18 @@ class OfferLayerView(GeoLayerView):
         "organization__name",
     )
 
+    pg_properties = (
+        ("product_name", "{product_name}"),
+        ("category", "{category__code}"),
+        ("quantity_available", "({quantity} - {quantity_reserved})::float8"),
+        ("unit", "{unit}"),
+        ("pricing", "{pricing}"),
+        ("status", "{status}"),
+        ("effective_end", "CASE WHEN {use_by} < {window_end} THEN {use_by} ELSE {window_end} END"),
+        ("organization", "{organization_id}"),
+        ("organization_name", "{organization__name}"),
+    )
+
     def get_queryset(self):
         qs = selectors.offers_visible_to(principal_of(self.request)).order_by("-created_at", "-id")
         qs = annotate_public_point(qs, principal_of(self.request))
@@ -78,6 +90,18 @@ class NeedLayerView(GeoLayerView):
         "window_end",
         "organization_id",
         "organization__name",
+    )
+
+    pg_properties = (
+        ("title", "{title}"),
+        ("quantity_open", "GREATEST({quantity} - {quantity_covered}, 0)::float8"),
+        ("unit", "{unit}"),
+        ("urgency", "{urgency}"),
+        ("accepted_pricing", "{accepted_pricing}"),
+        ("status", "{status}"),
+        ("window_end", "{window_end}"),
+        ("organization", "{organization_id}"),
+        ("organization_name", "{organization__name}"),
     )
 
     def get_queryset(self):

@@ -23,6 +23,7 @@ from actors.models import FarmProfile, Organization, StructureProfile
 from actors.permissions import as_user, require_edit_organization
 from miam.errors import DomainError
 from miam.inputs import FieldErrors
+from offers import events
 from offers.inputs import NeedData, OfferData
 from offers.models import (
     MEANS_FIELDS,
@@ -88,6 +89,7 @@ def _save_new(listing, *, publish: bool, by, categories=None):
         listing.categories.set(categories)
     if publish:
         _changed(listing.organization_id)
+    events.listing_event(listing, "created")
     logger.info(
         "%s %s created for organization %s by %s", listing._meta.model_name, listing.pk, listing.organization_id, by
     )
@@ -102,6 +104,7 @@ def _save_update(listing, *, was_open: bool, taken: Decimal, categories=None):
         listing.categories.set(categories)
     if was_open:
         _changed(listing.organization_id)
+    events.listing_event(listing, "updated")
     return listing
 
 
@@ -117,6 +120,7 @@ def _publish(listing, *, taken: Decimal, last_day: dt.date):
     listing.status = _status_from_quantities(listing, taken)
     listing.save(update_fields=["status", "updated_at"])
     _changed(listing.organization_id)
+    events.listing_event(listing, "updated")
     return listing
 
 
@@ -128,6 +132,7 @@ def _withdraw(listing):
     listing.save(update_fields=["status", "updated_at"])
     if was_open:
         _changed(listing.organization_id)
+    events.listing_event(listing, "withdrawn")
     return listing
 
 
@@ -141,7 +146,9 @@ def _delete(listing, *, photo=None) -> bool:
     was_open = listing.status in OPEN_STATUSES
     organization_id = listing.organization_id
     photo_name = photo.name if photo else ""
+    pk = listing.pk
     listing.delete()
+    events.listing_event(listing, "deleted", pk=pk)
     if photo_name:
         storage = photo.storage
         transaction.on_commit(lambda: storage.delete(photo_name))

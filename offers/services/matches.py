@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from actors import permissions
 from actors.models import Organization, StructureProfile, Territory
 from miam.errors import DomainError, NotAllowed
+from offers import events, quantities
 from offers import matching_feed as feed_mod
-from offers import quantities
 from offers.matching import check_pair
 from offers.matching import run as engine_run
 from offers.models import OPEN_STATUSES, Delivery, Logistics, Match, Need, Offer, Pricing
@@ -298,6 +298,7 @@ def match_accept(*, match: Match, by, side: str | None = None) -> Match:
         }
         template, kind = "offers/email/match_accepted.txt", "match_accepted"
     match.save()
+    events.match_event(match, "confirmed" if match.status == MS.CONFIRMED else "accepted")
     organizations_notify(
         other_side_organizations(match, sides) or [match.offer.organization_id, match.need.organization_id],
         kind=kind,
@@ -334,6 +335,7 @@ def match_decline(*, match: Match, by, reason: str) -> Match:
     match.declined_reason = _clean_reason(reason)
     match.status, match.declined_by_side, match.acted_by_person = MS.DECLINED, _side_label(sides), True
     match.save()
+    events.match_event(match, "declined")
     organizations_notify(
         other_side_organizations(match, sides),
         kind="match_declined",
@@ -445,6 +447,7 @@ def match_confirm_delivery(
     match.status, match.delivered_at, match.quantity_received = MS.DELIVERED, timezone.now(), received
     match.acted_by_person = True
     match.save()
+    events.match_event(match, "delivered")
     if received < match.quantity:
         # What did not arrive is still needed: the need's covered quantity drops by it and the
         # next run proposes the rest (22 kg received of 25 is not fully covered).
@@ -496,6 +499,7 @@ def match_cancel(*, match: Match, by, reason: str) -> Match:
     match.status, match.declined_reason, match.declined_by_side = MS.CANCELLED, reason, _side_label(sides)
     match.acted_by_person = True
     match.save()
+    events.match_event(match, "cancelled")
     organizations_notify(
         other_side_organizations(match, sides),
         kind="match_cancelled",
@@ -554,6 +558,7 @@ def match_propose_manual(*, by, offer: Offer, need: Need, quantity: Decimal, tod
     else:
         match = Match.objects.create(offer=offer, need=need, **values)
     match = Match.objects.select_related("offer__organization", "need__organization").get(pk=match.pk)
+    events.match_event(match, "proposed")
     organizations_notify(
         [offer.organization_id, need.organization_id],
         kind="match_proposed",
@@ -671,6 +676,7 @@ def match_request(*, by, offer: Offer, need: Need, quantity: Decimal, today: dat
     else:
         match = Match.objects.create(offer=offer, need=need, **values)
     match = Match.objects.select_related("offer__organization", "need__organization").get(pk=match.pk)
+    events.match_event(match, "proposed")
     organizations_notify(
         [offer.organization_id],
         kind="match_requested",

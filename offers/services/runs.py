@@ -22,6 +22,7 @@ from actors import permissions
 from actors.models import Territory
 from miam.dispatch import dispatch, runs_inline
 from miam.locks import advisory_lock
+from offers import events
 from offers import matching_feed as feed_mod
 from offers.matching import Params, Weights
 from offers.matching import run as engine_run
@@ -206,12 +207,14 @@ def _run_locked(run: MatchingRun, *, today: date, offer_ids: list[int] | None) -
         run.counts = {**counts, "timings_s": {k: round(v, 3) for k, v in timings.items()}}
         run.save(update_fields=["status", "error", "finished_at", "duration_s", "counts"])
         logger.exception("matching run %s failed", run.pk)
+        events.run_finished(run)
         raise
     run.status, run.stage, run.progress = RS.SUCCESS, "done", 100
     run.finished_at = timezone.now()
     run.duration_s = time.perf_counter() - started
     run.counts = counts
     run.save(update_fields=["status", "stage", "progress", "finished_at", "duration_s", "counts"])
+    events.run_finished(run)
     return run
 
 

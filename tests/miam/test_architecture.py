@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators")
+PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -59,6 +59,18 @@ VIOLATIONS = [
     ("a shared piece imports an app", "miam/pagination.py", "from offers.models import Offer", "shared pieces"),
     ("offers import indicators", "offers/selectors.py", "from indicators import selectors", "nothing imports indicators"),
     ("indicators write through a service", "indicators/selectors.py", "from offers.services import matches", "write nothing"),
+    (
+        "offers import interop",
+        "offers/services/listings.py",
+        "from interop.models import Subscription",
+        "nothing imports interop",
+    ),
+    (
+        "an interop service imports its tasks",
+        "interop/services/webhooks.py",
+        "from interop import tasks",
+        "tasks sit above",
+    ),
 ]
 
 

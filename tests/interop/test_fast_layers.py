@@ -1,0 +1,58 @@
+"""The map layers PostgreSQL writes (``json_build_object``) are the layers Python wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from miam.api_geo import GeoLayerView
+from offers.api.layers import NeedLayerView, OfferLayerView
+from tests.factories import FarmFactory, NeedFactory, OfferFactory, StructureFactory, TerritoryFactory
+
+pytestmark = pytest.mark.postgres
+TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def both(monkeypatch, view, path: str, params: dict) -> tuple[dict, dict]:
+    from django.core.cache import cache
+
+    fast = APIClient().get(path, params)
+    assert fast.status_code == 200 and fast["Content-Type"] == "application/json"
+    cache.clear()
+    monkeypatch.setattr(view, "pg_properties", GeoLayerView.pg_properties)
+    slow = APIClient().get(path, params)
+    assert slow.status_code == 200
+    return fast.json(), slow.json()
+
+
+def test_the_offers_layer_is_the_same_built_by_postgresql(geo, monkeypatch):
+    TerritoryFactory(slug="clunisois")
+    farm = FarmFactory(location_precision="address")
+    OfferFactory(organization=farm, quantity=120, quantity_reserved=20, use_by=TODAY + dt.timedelta(days=2))
+    OfferFactory(organization=FarmFactory(), quantity="7.5", pricing="market", price_per_unit="1.10")
+    OfferFactory(organization=farm, status="draft")
+    fast, slow = both(monkeypatch, OfferLayerView, "/api/v1/geo/offers/", {"territory": "clunisois"})
+    assert len(fast["features"]) == 2
+    assert fast == slow
+    fast, slow = both(monkeypatch, OfferLayerView, "/api/v1/geo/offers/", {"limit": 1})
+    assert fast == slow and fast["truncated"] is True and len(fast["features"]) == 1
+
+
+def test_the_needs_layer_is_the_same_built_by_postgresql(geo, monkeypatch):
+    structure = StructureFactory()
+    NeedFactory(organization=structure, quantity=50, quantity_covered=60)
+    NeedFactory(organization=structure, quantity="12.5")
+    fast, slow = both(monkeypatch, NeedLayerView, "/api/v1/geo/needs/", {})
+    assert len(fast["features"]) == 2 and fast == slow

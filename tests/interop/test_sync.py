@@ -1,0 +1,150 @@
+"""Lossless sync: a partner syncing with ``?sync=1&updated_since=`` learns of creations,
+updates, withdrawals and deletions (tombstones), on every synced list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from actors import services as actor_services
+from miam.models import Tombstone
+from miam.sync import tombstones_prune
+from offers.models import Match
+from tests.factories import (
+    FarmFactory,
+    NeedFactory,
+    OfferFactory,
+    StructureFactory,
+    TerritoryFactory,
+    make_officer,
+)
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def clunisois(geo):
+    return TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
+
+
+@pytest.fixture
+def partner(clunisois):
+    officer = make_officer(clunisois)
+    _key, raw = actor_services.apikey_create(by=officer, name="Plateforme", territory=clunisois, can_write=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+def offer_payload(farm, **overrides):
+    return {
+        "organization": farm.pk,
+        "category": "potatoes",
+        "product_name": "Pommes de terre",
+        "quantity": "100",
+        "unit": "kg",
+        "window_start": TODAY.isoformat(),
+        "window_end": (TODAY + dt.timedelta(days=10)).isoformat(),
+        "pricing": "donation",
+        "logistics": ["delivery"],
+        **overrides,
+    }
+
+
+def sync_all(api, path: str, since: dt.datetime) -> tuple[dict, list[dict]]:
+    """Follow the cursor to the end: (items by id, deleted)."""
+    page = api.get(path, {"sync": "1", "updated_since": since.isoformat(), "page_size": 2})
+    assert page.status_code == 200, page.json()
+    body = page.json()
+    deleted = body["deleted"]
+    items = {}
+    while True:
+        items.update({item["id"]: item for item in body["results"]})
+        if not body["next"]:
+            return items, deleted
+        body = api.get(body["next"]).json()
+        assert body["deleted"] == []  # listed once, on the first page
+
+
+def test_a_partner_syncing_offers_learns_of_a_creation_an_update_a_withdrawal_and_a_deletion(clunisois, partner):
+    farm = FarmFactory()
+    old = OfferFactory(organization=farm)
+    since = timezone.now()
+    time.sleep(0.01)
+    created = partner.post("/api/v1/offers/", offer_payload(farm), format="json").json()
+    updated = partner.patch(f"/api/v1/offers/{old.pk}/", {"quantity": "42"}, format="json").json()
+    withdrawn = partner.post("/api/v1/offers/", offer_payload(farm, product_name="Carottes"), format="json").json()
+    assert partner.post(f"/api/v1/offers/{withdrawn['id']}/withdraw/").status_code == 200
+    gone = partner.post("/api/v1/offers/", offer_payload(farm, product_name="Radis"), format="json").json()
+    assert partner.delete(f"/api/v1/offers/{gone['id']}/").status_code == 204
+
+    items, deleted = sync_all(partner, "/api/v1/offers/", since)
+    assert set(items) == {created["id"], updated["id"], withdrawn["id"]}
+    assert items[updated["id"]]["quantity"] == "42.000"
+    assert items[withdrawn["id"]]["status"] == "withdrawn"
+    assert [(d["id"], d["kind"]) for d in deleted] == [(gone["id"], "offer")]
+    assert dt.datetime.fromisoformat(deleted[0]["deleted_at"]) >= since
+
+    # A later sync, from after the deletion, no longer lists it.
+    later = timezone.now()
+    assert partner.get("/api/v1/offers/", {"sync": "1", "updated_since": later.isoformat()}).json()["deleted"] == []
+    # Outside sync mode nothing changes: pages, no "deleted".
+    assert "deleted" not in partner.get("/api/v1/offers/").json()
+
+
+def test_every_synced_list_returns_its_deletions(clunisois, partner):
+    farm, structure = FarmFactory(), StructureFactory()
+    need = NeedFactory(organization=structure)
+    match = Match.objects.create(
+        offer=OfferFactory(organization=farm), need=NeedFactory(organization=structure), quantity=5
+    )
+    lonely = FarmFactory(name="Ferme fermée")
+    since = timezone.now()
+    time.sleep(0.01)
+    need_id, match_id, lonely_id = need.pk, match.pk, lonely.pk
+    need.delete()
+    match.delete()
+    lonely.delete()
+    for path, kind, pk in (
+        ("/api/v1/needs/", "need", need_id),
+        ("/api/v1/matches/", "match", match_id),
+        ("/api/v1/organizations/", "organization", lonely_id),
+    ):
+        _items, deleted = sync_all(partner, path, since)
+        assert [(d["id"], d["kind"]) for d in deleted] == [(pk, kind)], path
+
+
+def test_a_deletion_that_rolls_back_leaves_no_tombstone(clunisois):
+    from django.db import transaction
+
+    offer = OfferFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        offer.delete()
+        raise RuntimeError
+    assert not Tombstone.objects.exists()
+
+
+def test_old_tombstones_are_pruned(geo):
+    offer = OfferFactory()
+    offer.delete()
+    Tombstone.objects.update(deleted_at=timezone.now() - dt.timedelta(days=100))
+    OfferFactory().delete()
+    assert tombstones_prune(keep_days=90) == 1
+    assert Tombstone.objects.count() == 1
+
+
+def test_the_schema_documents_the_deleted_items(partner):
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    page = schema["components"]["schemas"]["PaginatedOfferList"]["properties"]
+    assert page["deleted"]["items"]["required"] == ["id", "kind", "deleted_at"]
