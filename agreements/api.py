@@ -1,0 +1,363 @@
+"""REST API of season agreements, funding lines, statements and donation receipts. Thin: each
+write parses with ``agreements.inputs`` and calls a service, which checks who may do what.
+
+- ``/api/v1/agreements/``: list, read, draft (POST); ``POST …/{id}/propose|sign|activate|
+  suspend|resume|end/``; ``GET …/{id}/occurrences/``; ``POST …/{id}/occurrences/{occ}/skip|change/``;
+- ``/api/v1/funders/`` and ``/api/v1/funding-lines/``: officers manage their territory's;
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from actors.api import principal_of
+from actors.models import Organization, Territory
+from agreements import inputs, selectors
+from agreements.models import AgreementEvent, AgreementParty, Funder, FundingLine, Occurrence, SupplyAgreement
+from agreements.services import agreements as svc
+from agreements.services import funding
+from miam.api_errors import ERRORS_READ, ERRORS_WRITE
+from miam.errors import DomainError
+from miam.pagination import PageOrSyncPagination
+
+# --- Agreements ------------------------------------------------------------------------------
+
+
+class PartySerializer(serializers.ModelSerializer):
+    structure_name = serializers.CharField(source="structure.name", read_only=True)
+
+    class Meta:
+        model = AgreementParty
+        fields = ["structure", "structure_name", "signed_at", "service_code", "commitment_number"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgreementEvent
+        fields = ["at", "action", "from_status", "to_status", "note"]
+
+
+class OccurrenceSerializer(serializers.ModelSerializer):
+    match_status = serializers.CharField(source="match.status", read_only=True, default=None)
+    quantity_received = serializers.DecimalField(
+        source="match.quantity_received", max_digits=12, decimal_places=3, read_only=True, default=None
+    )
+
+    class Meta:
+        model = Occurrence
+        fields = [
+            "id",
+            "structure",
+            "planned_for",
+            "date",
+            "quantity",
+            "status",
+            "match",
+            "match_status",
+            "quantity_received",
+        ]
+
+
+class TotalsSerializer(serializers.Serializer):
+    planned = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    kg_delivered = serializers.DecimalField(max_digits=14, decimal_places=3)
+    paid_eur = serializers.DecimalField(max_digits=14, decimal_places=2)
+    funded_eur = serializers.DecimalField(max_digits=14, decimal_places=2)
+    fair_value_eur = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    """A season agreement (convention d'approvisionnement), its parties and history."""
+
+    category = serializers.CharField(source="category.code")
+    parties = PartySerializer(many=True, read_only=True)
+    events = EventSerializer(many=True, read_only=True)
+    totals = serializers.SerializerMethodField()
+
+    @extend_schema_field(TotalsSerializer)
+    def get_totals(self, agreement) -> dict:
+        return TotalsSerializer(selectors.agreement_totals(agreement)).data
+
+    class Meta:
+        model = SupplyAgreement
+        fields = [
+            "id",
+            "status",
+            "farm",
+            "parties",
+            "category",
+            "product_name",
+            "unit",
+            "pack_size",
+            "quantity_per_delivery",
+            "recurrence",
+            "recurrence_label",
+            "start_date",
+            "end_date",
+            "fair_price_per_unit",
+            "price_paid_per_unit",
+            "usual_price_per_unit",
+            "carrier",
+            "transport_payer",
+            "transport_cost_eur",
+            "funding_line",
+            "farm_signed_at",
+            "ended_on",
+            "offer",
+            "totals",
+            "events",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class AgreementWriteSerializer(serializers.Serializer):
+    """The request body of a new agreement (``agreements.inputs.AgreementInput``)."""
+
+    farm = serializers.IntegerField()
+    structures = serializers.ListField(child=serializers.IntegerField())
+    category = serializers.CharField(help_text=_("Code ou identifiant de catégorie."))
+    product_name = serializers.CharField(max_length=120)
+    unit = serializers.ChoiceField(choices=SupplyAgreement._meta.get_field("unit").choices, required=False)
+    pack_size = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
+    quantity_per_delivery = serializers.DecimalField(max_digits=12, decimal_places=3)
+    recurrence = serializers.CharField(help_text=_("« chaque mardi », « un jeudi sur deux » ou une RRULE."))
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    fair_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2)
+    price_paid_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2)
+    usual_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2, required=False)
+    carrier = serializers.IntegerField(help_text=_("L'organisation qui assure le transport."))
+    transport_payer = serializers.IntegerField(help_text=_("L'organisation qui paie le transport."))
+    transport_cost_eur = serializers.DecimalField(max_digits=9, decimal_places=2, required=False)
+    funding_line = serializers.IntegerField(required=False, help_text=_("La ligne de financement de l'écart."))
+
+
+class SignSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(required=False)
+
+
+class EndSerializer(serializers.Serializer):
+    on = serializers.DateField()
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300, required=False)
+
+
+class OccurrenceChangeSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
+
+
+def _agreement_response(agreement, *, code: int = 200) -> Response:
+    agreement = SupplyAgreement.objects.get(pk=agreement.pk)
+    return Response(AgreementSerializer(agreement).data, status=code)
+
+
+class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Season agreements you are a party to, or of your territory (officers)."""
+
+    serializer_class = AgreementSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageOrSyncPagination
+
+    def get_queryset(self):
+        return selectors.agreements_visible(principal_of(self.request)).prefetch_related("parties__structure", "events")
+
+    @extend_schema(request=AgreementWriteSerializer, responses={201: AgreementSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        """Draft an agreement (a party's member, or an officer of a party's territory)."""
+        data = inputs.agreement_data(request.data, strict=False)
+        return _agreement_response(svc.agreement_create(by=request.user, data=data), code=201)
+
+    @extend_schema(request=None, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def propose(self, request, pk=None):
+        return _agreement_response(svc.agreement_propose(by=request.user, agreement=self.get_object()))
+
+    @extend_schema(request=SignSerializer, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """Sign for your own organization (name it when you belong to several parties)."""
+        data = inputs.action_input(inputs.SignInput, request.data)
+        organization = Organization.objects.filter(pk=data["organization"]).first() if data["organization"] else None
+        return _agreement_response(
+            svc.agreement_sign(by=request.user, agreement=self.get_object(), organization=organization)
+        )
+
+    @extend_schema(request=None, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """Start it: its deliveries to come become confirmed, scheduled matches."""
+        return _agreement_response(svc.agreement_activate(by=request.user, agreement=self.get_object()))
+
+    @extend_schema(request=NoteSerializer, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        data = inputs.action_input(inputs.NoteInput, request.data)
+        return _agreement_response(
+            svc.agreement_suspend(by=request.user, agreement=self.get_object(), note=data["note"] or "")
+        )
+
+    @extend_schema(request=None, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return _agreement_response(svc.agreement_resume(by=request.user, agreement=self.get_object()))
+
+    @extend_schema(request=EndSerializer, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        """End it on a date: the deliveries from that day on that are not delivered are removed."""
+        data = inputs.action_input(inputs.EndInput, request.data)
+        return _agreement_response(svc.agreement_end(by=request.user, agreement=self.get_object(), on=data["on"]))
+
+    @extend_schema(request=None, responses={200: OccurrenceSerializer(many=True), **ERRORS_READ})
+    @action(detail=True, methods=["get"])
+    def occurrences(self, request, pk=None):
+        agreement = self.get_object()
+        rows = agreement.occurrences.select_related("match").order_by("date", "id")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(OccurrenceSerializer(page, many=True).data)
+
+    def _occurrence(self, occurrence_id) -> Occurrence:
+        return get_object_or_404(Occurrence, agreement=self.get_object(), pk=occurrence_id)
+
+    @extend_schema(request=NoteSerializer, responses={200: OccurrenceSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"], url_path=r"occurrences/(?P<occurrence_id>\d+)/skip")
+    def occurrence_skip(self, request, pk=None, occurrence_id=None):
+        data = inputs.action_input(inputs.NoteInput, request.data)
+        occurrence = svc.occurrence_skip(
+            by=request.user, occurrence=self._occurrence(occurrence_id), note=data["note"] or ""
+        )
+        return Response(OccurrenceSerializer(occurrence).data)
+
+    @extend_schema(request=OccurrenceChangeSerializer, responses={200: OccurrenceSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"], url_path=r"occurrences/(?P<occurrence_id>\d+)/change")
+    def occurrence_change(self, request, pk=None, occurrence_id=None):
+        """Move one delivery to another day, or change its quantity."""
+        data = inputs.action_input(inputs.OccurrenceChangeInput, request.data)
+        occurrence = svc.occurrence_change(by=request.user, occurrence=self._occurrence(occurrence_id), **data)
+        return Response(OccurrenceSerializer(Occurrence.objects.select_related("match").get(pk=occurrence.pk)).data)
+
+
+# --- Funders and funding lines ------------------------------------------------------------
+
+
+class FunderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Funder
+        fields = ["id", "territory", "name", "kind", "siret"]
+
+
+class FunderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The funders of your territories; officers add them."""
+
+    serializer_class = FunderSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageOrSyncPagination
+
+    def get_queryset(self):
+        from actors import permissions as perms
+
+        principal = principal_of(self.request)
+        qs = Funder.objects.order_by("name", "id")
+        return qs if perms.is_staff(principal) else qs.filter(territory_id__in=perms.viewer_territory_ids(principal))
+
+    @extend_schema(request=FunderSerializer, responses={201: FunderSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        data = inputs.action_input(inputs.FunderInput, request.data)
+        territory = Territory.objects.filter(pk=data["territory"]).first()
+        if territory is None:
+            raise DomainError(
+                "not_found", _("Territoire introuvable."), fields={"territory": [_("Territoire introuvable.")]}
+            )
+        funder = funding.funder_create(
+            by=request.user,
+            territory=territory,
+            name=data["name"],
+            kind=data["kind"] or "other",
+            siret=data["siret"] or "",
+        )
+        return Response(FunderSerializer(funder).data, status=201)
+
+
+class FundingLineSerializer(serializers.ModelSerializer):
+    """A funding line: what is given, what is consumed, what is left."""
+
+    funder_name = serializers.CharField(source="funder.name", read_only=True)
+    remaining_eur = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = FundingLine
+        fields = [
+            "id",
+            "funder",
+            "funder_name",
+            "name",
+            "amount_eur",
+            "consumed_eur",
+            "remaining_eur",
+            "period_start",
+            "period_end",
+            "share_per_kg_eur",
+            "categories",
+            "structures",
+            "alert_percent",
+            "alerted_at",
+        ]
+
+
+class FundingLineWriteSerializer(serializers.Serializer):
+    funder = serializers.IntegerField()
+    name = serializers.CharField(max_length=200)
+    amount_eur = serializers.DecimalField(max_digits=12, decimal_places=2)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    share_per_kg_eur = serializers.DecimalField(max_digits=9, decimal_places=2)
+    categories = serializers.ListField(child=serializers.CharField(), required=False)
+    structures = serializers.ListField(child=serializers.IntegerField(), required=False)
+    alert_percent = serializers.IntegerField(required=False)
+
+
+class FundingLineViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Funding lines: officers manage their territory's; parties see those that fund them."""
+
+    serializer_class = FundingLineSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageOrSyncPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return funding.visible_lines(principal_of(self.request)).prefetch_related("categories", "structures")
+
+    @extend_schema(request=FundingLineWriteSerializer, responses={201: FundingLineSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        line = funding.funding_line_create(by=request.user, data=inputs.funding_line_data(request.data, strict=False))
+        return Response(FundingLineSerializer(FundingLine.objects.get(pk=line.pk)).data, status=201)
+
+    @extend_schema(request=FundingLineWriteSerializer, responses={200: FundingLineSerializer, **ERRORS_WRITE})
+    def partial_update(self, request, *args, **kwargs):
+        line = funding.funding_line_update(
+            by=request.user,
+            line=self.get_object(),
+            data=inputs.funding_line_data(request.data, partial=True, strict=False),
+        )
+        return Response(FundingLineSerializer(FundingLine.objects.get(pk=line.pk)).data)
+
+
+def register(router) -> None:
+    router.register("agreements", AgreementViewSet, basename="agreement")
+    router.register("funders", FunderViewSet, basename="funder")
+    router.register("funding-lines", FundingLineViewSet, basename="funding-line")
+
+
+urlpatterns: list = []
