@@ -9,9 +9,10 @@ write parses with ``agreements.inputs`` and calls a service, which checks who ma
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import generics, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,7 +23,7 @@ from agreements.models import AgreementEvent, AgreementParty, Funder, FundingLin
 from agreements.services import agreements as svc
 from agreements.services import funding
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE
-from miam.errors import DomainError
+from miam.errors import DomainError, NotAllowed
 from miam.pagination import PageOrSyncPagination
 
 # --- Agreements ------------------------------------------------------------------------------
@@ -157,6 +158,12 @@ class OccurrenceChangeSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
 
 
+class InvoicingSerializer(serializers.Serializer):
+    structure = serializers.IntegerField()
+    service_code = serializers.CharField(max_length=100, required=False)
+    commitment_number = serializers.CharField(max_length=50, required=False)
+
+
 def _agreement_response(agreement, *, code: int = 200) -> Response:
     agreement = SupplyAgreement.objects.get(pk=agreement.pk)
     return Response(AgreementSerializer(agreement).data, status=code)
@@ -218,6 +225,22 @@ class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """End it on a date: the deliveries from that day on that are not delivered are removed."""
         data = inputs.action_input(inputs.EndInput, request.data)
         return _agreement_response(svc.agreement_end(by=request.user, agreement=self.get_object(), on=data["on"]))
+
+    @extend_schema(request=InvoicingSerializer, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def invoicing(self, request, pk=None):
+        """A public buyer's Chorus Pro references: its service code and commitment number."""
+        data = inputs.action_input(inputs.InvoicingInput, request.data)
+        agreement = self.get_object()
+        structure = get_object_or_404(Organization, pk=data["structure"])
+        svc.party_invoicing_update(
+            by=request.user,
+            agreement=agreement,
+            structure=structure,
+            service_code=data["service_code"] or "",
+            commitment_number=data["commitment_number"] or "",
+        )
+        return _agreement_response(agreement)
 
     @extend_schema(request=None, responses={200: OccurrenceSerializer(many=True), **ERRORS_READ})
     @action(detail=True, methods=["get"])
@@ -354,10 +377,103 @@ class FundingLineViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, views
         return Response(FundingLineSerializer(FundingLine.objects.get(pk=line.pk)).data)
 
 
+# --- Statements ---------------------------------------------------------------------------
+
+
+class StatementLineSerializer(serializers.Serializer):
+    delivered_on = serializers.DateField()
+    farm = serializers.IntegerField(source="farm.pk")
+    farm_name = serializers.CharField(source="farm.name")
+    structure = serializers.IntegerField(source="structure.pk")
+    structure_name = serializers.CharField(source="structure.name")
+    product = serializers.CharField()
+    lot_number = serializers.CharField()
+    use_by = serializers.DateField(allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit = serializers.CharField()
+    kg = serializers.DecimalField(max_digits=12, decimal_places=3)
+    fair_price = serializers.DecimalField(max_digits=9, decimal_places=2)
+    fair_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    paid_by_structure = serializers.DecimalField(max_digits=12, decimal_places=2)
+    funder = serializers.CharField(source="funder.name", default=None)
+    funded = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unfunded_gap = serializers.DecimalField(max_digits=12, decimal_places=2)
+    agreement = serializers.IntegerField(source="agreement_id", allow_null=True)
+    service_code = serializers.CharField()
+    commitment_number = serializers.CharField()
+
+
+class PayerSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    amount_eur = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class StatementSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(source="organization.pk")
+    organization_name = serializers.CharField(source="organization.name")
+    side = serializers.CharField()
+    month = serializers.DateField()
+    total_kg = serializers.DecimalField(max_digits=14, decimal_places=3)
+    total_due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_fair = serializers.DecimalField(max_digits=14, decimal_places=2)
+    payers = serializers.SerializerMethodField()
+    lines = StatementLineSerializer(many=True)
+
+    @extend_schema_field(PayerSerializer(many=True))
+    def get_payers(self, statement) -> list[dict]:
+        return [
+            {
+                "kind": "funder" if isinstance(payer, Funder) else "organization",
+                "id": payer.pk,
+                "name": str(payer),
+                "amount_eur": amount,
+            }
+            for payer, amount in statement.due_by_payer
+        ]
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    organization = serializers.IntegerField()
+    month = serializers.CharField(help_text=_("Le mois, AAAA-MM."))
+    output = serializers.ChoiceField(choices=["json", "csv", "pdf"], required=False)
+
+
+class StatementView(generics.GenericAPIView):
+    """A farm's or a structure's monthly statement: what was delivered to (or by) whom, and
+    what each payer owes. ``output=csv`` or ``pdf`` for the file."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = StatementSerializer
+
+    @extend_schema(parameters=[StatementQuerySerializer], responses={200: StatementSerializer, **ERRORS_READ})
+    def get(self, request):
+        from django.http import HttpResponse
+
+        from agreements import documents
+        from miam.exports import export_response
+
+        data = inputs.action_input(inputs.StatementInput, request.query_params)
+        organization = get_object_or_404(Organization, pk=data["organization"])
+        if not selectors.can_read_statement(principal_of(request), organization):
+            raise NotAllowed(_("Vous ne pouvez lire que les relevés de vos organisations ou de votre territoire."))
+        statement = selectors.statement_for(organization=organization, month=data["month"])
+        output = request.query_params.get("output", "json")
+        filename = f"releve-{organization.pk}-{statement.month:%Y-%m}"
+        if output == "csv":
+            return export_response(documents.statement_export(statement), fmt="csv", filename=filename)
+        if output == "pdf":
+            response = HttpResponse(documents.statement_pdf(statement), content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+            return response
+        return Response(StatementSerializer(statement).data)
+
+
 def register(router) -> None:
     router.register("agreements", AgreementViewSet, basename="agreement")
     router.register("funders", FunderViewSet, basename="funder")
     router.register("funding-lines", FundingLineViewSet, basename="funding-line")
 
 
-urlpatterns: list = []
+urlpatterns: list = [path("statements/", StatementView.as_view(), name="statements")]

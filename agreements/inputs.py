@@ -28,6 +28,26 @@ from products.models import ProductCategory, Unit
 AMOUNT_DIGITS = (12, 2)
 
 
+class MonthField(forms.Field):
+    """A month, « 2026-10 » (or a day of it): its first day."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.date):
+            return value.replace(day=1)
+        if not isinstance(value, str):
+            raise ValidationError(_("Mois attendu, au format AAAA-MM."), code="invalid")
+        try:
+            return dt.date.fromisoformat(value.strip()[:7] + "-01")
+        except ValueError:
+            raise ValidationError(_("Mois attendu, au format AAAA-MM."), code="invalid") from None
+
+    def validate(self, value) -> None:
+        if value is None:
+            raise ValidationError(_("Ce champ est obligatoire."), code="required")
+
+
 class OrganizationsField(forms.Field):
     """One or more organizations, by id (a list), each once."""
 
@@ -199,6 +219,19 @@ class SignInput(forms.Form):
     """The organization signing (required when a person belongs to several parties)."""
 
     organization = CountField(required=False)
+
+
+class InvoicingInput(forms.Form):
+    """A public buyer's references for the State's invoicing portal (Chorus Pro)."""
+
+    structure = CountField(required=True)
+    service_code = TextField(max_length=100, required=False)
+    commitment_number = TextField(max_length=50, required=False)
+
+
+class StatementInput(forms.Form):
+    organization = CountField(required=True)
+    month = MonthField()
 
 
 class NoteInput(forms.Form):

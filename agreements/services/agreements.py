@@ -434,6 +434,22 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
     return agreement
 
 
+@transaction.atomic
+def party_invoicing_update(
+    *, by, agreement: SupplyAgreement, structure: Organization, service_code: str = "", commitment_number: str = ""
+) -> AgreementParty:
+    """A public buyer's invoicing references (Chorus Pro): the structure itself or an officer."""
+    party = AgreementParty.objects.select_for_update().filter(agreement=agreement, structure=structure).first()
+    if party is None:
+        raise DomainError("not_found", _("Cette structure n'est pas partie à la convention."))
+    _require_help(by, [structure])
+    party.service_code = (service_code or "").strip()[:100]
+    party.commitment_number = (commitment_number or "").strip()[:50]
+    party.save(update_fields=["service_code", "commitment_number"])
+    _event(agreement, by, "invoicing_updated", agreement.status, str(structure))
+    return party
+
+
 # --- One occurrence ------------------------------------------------------------------------
 
 
