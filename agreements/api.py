@@ -19,12 +19,21 @@ from rest_framework.response import Response
 from actors.api import principal_of
 from actors.models import Organization, Territory
 from agreements import inputs, selectors
-from agreements.models import AgreementEvent, AgreementParty, Funder, FundingLine, Occurrence, SupplyAgreement
+from agreements.models import (
+    AgreementEvent,
+    AgreementParty,
+    DonationReceipt,
+    DonationReceiptItem,
+    Funder,
+    FundingLine,
+    Occurrence,
+    SupplyAgreement,
+)
 from agreements.services import agreements as svc
-from agreements.services import funding
+from agreements.services import funding, receipts
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE
 from miam.errors import DomainError, NotAllowed
-from miam.pagination import PageOrSyncPagination
+from miam.pagination import PageOrSyncPagination, PagePagination
 
 # --- Agreements ------------------------------------------------------------------------------
 
@@ -247,8 +256,9 @@ class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def occurrences(self, request, pk=None):
         agreement = self.get_object()
         rows = agreement.occurrences.select_related("match").order_by("date", "id")
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(OccurrenceSerializer(page, many=True).data)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(OccurrenceSerializer(page, many=True).data)
 
     def _occurrence(self, occurrence_id) -> Occurrence:
         return get_object_or_404(Occurrence, agreement=self.get_object(), pk=occurrence_id)
@@ -470,10 +480,302 @@ class StatementView(generics.GenericAPIView):
         return Response(StatementSerializer(statement).data)
 
 
+class DonorStatementQuerySerializer(serializers.Serializer):
+    donor = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    output = serializers.ChoiceField(choices=["json", "csv"], required=False)
+
+
+class DonationSerializer(serializers.Serializer):
+    delivered_on = serializers.DateField()
+    structure = serializers.CharField(source="match.need.organization.name")
+    product = serializers.CharField(source="match.offer.product_name")
+    quantity = serializers.DecimalField(source="quantity_received", max_digits=12, decimal_places=3)
+    unit = serializers.CharField()
+    kg = serializers.DecimalField(source="quantity_kg", max_digits=12, decimal_places=3, allow_null=True)
+    lot_number = serializers.CharField()
+    use_by = serializers.DateField(allow_null=True)
+    value_eur = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class DonorStatementView(generics.GenericAPIView):
+    """A farm's donations over a period: product, kg, lot, use-by date, value at the usual price."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = DonationSerializer
+
+    @extend_schema(
+        parameters=[DonorStatementQuerySerializer], responses={200: DonationSerializer(many=True), **ERRORS_READ}
+    )
+    def get(self, request):
+        from agreements import documents
+        from miam.exports import export_response
+
+        data = inputs.action_input(inputs.DonorStatementInput, request.query_params)
+        donor = get_object_or_404(Organization, pk=data["donor"])
+        if not selectors.can_read_statement(principal_of(request), donor):
+            raise NotAllowed(_("Vous ne pouvez lire que les relevés de vos organisations ou de votre territoire."))
+        rows, total_kg, total_value = selectors.donor_statement(
+            donor=donor, start=data["period_start"], end=data["period_end"]
+        )
+        if request.query_params.get("output") == "csv":
+            export = documents.donor_statement_export(
+                donor=donor, start=data["period_start"], end=data["period_end"], rows=rows
+            )
+            return export_response(export, fmt="csv", filename=f"dons-{donor.pk}-{data['period_start']}")
+        return Response(
+            {
+                "donor": donor.pk,
+                "total_kg": total_kg,
+                "total_value_eur": total_value,
+                "donations": DonationSerializer(rows, many=True).data,
+            }
+        )
+
+
+class DeliveryNoteView(generics.GenericAPIView):
+    """The delivery note of a delivered match (PDF): with its lot number and use-by date."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = None
+
+    @extend_schema(responses={(200, "application/pdf"): bytes, **ERRORS_READ})
+    def get(self, request, match_id: int):
+        from django.http import HttpResponse
+
+        from agreements import documents
+        from offers.models import Delivery
+
+        delivery = get_object_or_404(
+            Delivery.objects.select_related(
+                "match__offer__organization__commune", "match__need__organization__commune"
+            ),
+            match_id=match_id,
+        )
+        if not selectors.can_read_delivery(principal_of(request), delivery):
+            raise NotAllowed(_("Seules les deux parties et leur territoire lisent ce bon de livraison."))
+        response = HttpResponse(documents.delivery_note_pdf(delivery), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="bon-de-livraison-{match_id}.pdf"'
+        return response
+
+
+# --- Donation receipts ------------------------------------------------------------------
+
+
+class ReceiptItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DonationReceiptItem
+        fields = [
+            "delivered_on",
+            "product",
+            "quantity",
+            "unit",
+            "quantity_kg",
+            "lot_number",
+            "use_by",
+            "unit_value_eur",
+            "value_eur",
+        ]
+
+
+class DonationReceiptSerializer(serializers.ModelSerializer):
+    """A receipt for gifts in kind, frozen once issued."""
+
+    number = serializers.CharField(read_only=True)
+    items = ReceiptItemSerializer(many=True, read_only=True)
+    replaces = serializers.CharField(source="replaces.number", default=None, read_only=True)
+
+    class Meta:
+        model = DonationReceipt
+        fields = [
+            "id",
+            "number",
+            "status",
+            "structure",
+            "donor",
+            "year",
+            "period_start",
+            "period_end",
+            "total_value_eur",
+            "structure_snapshot",
+            "donor_snapshot",
+            "issued_at",
+            "cancelled_at",
+            "cancel_reason",
+            "replaces",
+            "items",
+        ]
+
+
+class ReceiptWriteSerializer(serializers.Serializer):
+    structure = serializers.IntegerField()
+    donor = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+
+class ReceiptCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False)
+
+
+class DonationReceiptViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Receipts issued by your structure, received by your farm, or of your territory."""
+
+    serializer_class = DonationReceiptSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PagePagination
+
+    def get_queryset(self):
+        return receipts.visible_receipts(principal_of(self.request)).prefetch_related("items")
+
+    @extend_schema(request=ReceiptWriteSerializer, responses={201: DonationReceiptSerializer, **ERRORS_WRITE})
+    def create(self, request, *args, **kwargs):
+        """Issue a receipt (your structure, entitled in its profile) for a donor's gifts over a period."""
+        data = inputs.action_input(inputs.ReceiptInput, request.data)
+        receipt = receipts.receipt_issue(by=request.user, **data)
+        return Response(DonationReceiptSerializer(receipt).data, status=201)
+
+    @extend_schema(request=ReceiptCancelSerializer, responses={200: DonationReceiptSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = inputs.action_input(inputs.ReceiptCancelInput, request.data)
+        return Response(
+            DonationReceiptSerializer(
+                receipts.receipt_cancel(by=request.user, receipt=self.get_object(), reason=data["reason"] or "")
+            ).data
+        )
+
+    @extend_schema(request=ReceiptCancelSerializer, responses={201: DonationReceiptSerializer, **ERRORS_WRITE})
+    @action(detail=True, methods=["post"])
+    def reissue(self, request, pk=None):
+        """Cancel this receipt and issue its replacement, with a new number."""
+        data = inputs.action_input(inputs.ReceiptCancelInput, request.data)
+        receipt = receipts.receipt_reissue(by=request.user, receipt=self.get_object(), reason=data["reason"] or "")
+        return Response(DonationReceiptSerializer(receipt).data, status=201)
+
+    @extend_schema(responses={(200, "application/pdf"): bytes, **ERRORS_READ})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        from django.http import HttpResponse
+
+        from agreements import documents
+
+        receipt = self.get_object()
+        response = HttpResponse(documents.receipt_pdf(receipt), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="recu-{receipt.number}.pdf"'
+        return response
+
+
+# --- Demand calendar -----------------------------------------------------------------------
+
+
+class DemandWriteSerializer(serializers.Serializer):
+    structure = serializers.IntegerField()
+    category = serializers.CharField()
+    month = serializers.CharField(help_text=_("Le mois, AAAA-MM."))
+    quantity_kg = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+
+class DemandRowSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    months = serializers.ListField(child=serializers.DictField())
+
+
+class DemandView(generics.GenericAPIView):
+    """The demand calendar of your structures, or of a territory you work in: per category and
+    month, the kilos expected against the kilos agreements commit. POST sets one expected need."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = DemandWriteSerializer
+
+    def _structure_ids(self, request) -> set[int]:
+        from actors import permissions as perms
+        from actors.models import RECIPIENT_KINDS
+
+        principal = principal_of(request)
+        territories = perms.viewer_territory_ids(principal)
+        ids = set(
+            perms.organizations_in_territories(territories)
+            .filter(kind__in=RECIPIENT_KINDS)
+            .values_list("pk", flat=True)
+        )
+        return ids | set(
+            Organization.objects.filter(
+                pk__in=perms.member_organization_ids(principal), kind__in=RECIPIENT_KINDS
+            ).values_list("pk", flat=True)
+        )
+
+    @extend_schema(responses={200: DemandRowSerializer(many=True), **ERRORS_READ})
+    def get(self, request):
+        from django.utils import timezone
+
+        months, rows = selectors.demand_table(
+            structure_ids=self._structure_ids(request), first_month=timezone.localdate()
+        )
+        return Response(
+            [
+                {
+                    "category": category.code,
+                    "months": [
+                        {
+                            "month": m.isoformat()[:7],
+                            "demand_kg": c.demand_kg,
+                            "committed_kg": c.committed_kg,
+                            "gap_kg": c.gap_kg,
+                        }
+                        for m, c in zip(months, cells, strict=True)
+                    ],
+                }
+                for category, cells in rows
+            ]
+        )
+
+    @extend_schema(request=DemandWriteSerializer, responses={204: None, **ERRORS_WRITE})
+    def post(self, request):
+        from agreements.services import demand
+
+        data = inputs.action_input(inputs.DemandInput, request.data)
+        demand.demand_set(by=request.user, **data)
+        return Response(status=204)
+
+
+class CommitmentSerializer(serializers.Serializer):
+    farm = serializers.IntegerField()
+    structure = serializers.IntegerField()
+    category = serializers.CharField()
+    kg_per_month = serializers.DecimalField(max_digits=12, decimal_places=3)
+    first_month = serializers.CharField()
+    last_month = serializers.CharField()
+    fair_price_per_kg = serializers.DecimalField(max_digits=9, decimal_places=2)
+    price_paid_per_kg = serializers.DecimalField(max_digits=9, decimal_places=2)
+
+
+class CommitmentView(generics.GenericAPIView):
+    """A farmer answers a gap: so many kg a month, proposed to the structure as an agreement."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = CommitmentSerializer
+
+    @extend_schema(request=CommitmentSerializer, responses={201: AgreementSerializer, **ERRORS_WRITE})
+    def post(self, request):
+        from agreements.services import demand
+
+        data = inputs.action_input(inputs.CommitmentInput, request.data)
+        return _agreement_response(demand.commitment_propose(by=request.user, **data), code=201)
+
+
 def register(router) -> None:
     router.register("agreements", AgreementViewSet, basename="agreement")
     router.register("funders", FunderViewSet, basename="funder")
     router.register("funding-lines", FundingLineViewSet, basename="funding-line")
+    router.register("donation-receipts", DonationReceiptViewSet, basename="donation-receipt")
 
 
-urlpatterns: list = [path("statements/", StatementView.as_view(), name="statements")]
+urlpatterns: list = [
+    path("statements/", StatementView.as_view(), name="statements"),
+    path("statements/donations/", DonorStatementView.as_view(), name="donor-statement"),
+    path("delivery-notes/<int:match_id>/", DeliveryNoteView.as_view(), name="delivery-note"),
+    path("demand/", DemandView.as_view(), name="demand"),
+    path("demand/commitments/", CommitmentView.as_view(), name="demand-commitments"),
+]

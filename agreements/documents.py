@@ -87,3 +87,52 @@ def pdf_from_template(template: str, context: dict) -> bytes:
 
 def statement_pdf(statement) -> bytes:
     return pdf_from_template("agreements/pdf/statement.html", {"statement": statement})
+
+
+def receipt_pdf(receipt) -> bytes:
+    """The receipt as the cerfa 2041-MEC asks: its number, the beneficiary and its entitlement,
+    the donor company, the gifts in kind (nature, quantity, lot, value), the total, the date."""
+    return pdf_from_template(
+        "agreements/pdf/receipt.html", {"receipt": receipt, "items": list(receipt.items.order_by("delivered_on", "id"))}
+    )
+
+
+def donor_statement_export(*, donor, start, end, rows) -> Export:
+    return Export(
+        title=_("Dons"),
+        meta=[[_("Relevé des dons"), donor.name], [_("SIRET"), donor.siret], [_("Période"), start, end]],
+        tables=[
+            Table(
+                columns=[
+                    _("Date"),
+                    _("Structure"),
+                    _("Produit"),
+                    _("Quantité"),
+                    _("Unité"),
+                    _("kg"),
+                    _("Lot"),
+                    _("DLC"),
+                    _("Valeur au prix habituel (€)"),
+                ],
+                rows=[
+                    [
+                        row.delivered_on,
+                        row.match.need.organization.name,
+                        row.match.offer.product_name,
+                        row.quantity_received,
+                        row.unit,
+                        row.quantity_kg,
+                        row.lot_number,
+                        row.use_by,
+                        row.value_eur,
+                    ]
+                    for row in rows
+                ],
+            )
+        ],
+    )
+
+
+def delivery_note_pdf(delivery) -> bytes:
+    """The delivery note: who gave what to whom, with the lot number and the use-by date."""
+    return pdf_from_template("agreements/pdf/delivery_note.html", {"delivery": delivery, "match": delivery.match})

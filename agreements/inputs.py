@@ -118,6 +118,13 @@ class FundingLineField(forms.Field):
         )
 
 
+class EligibleCategoriesField(CategoriesField):
+    """Categories a funding line is limited to; none: every category."""
+
+    def validate(self, value) -> None:
+        return None
+
+
 class FunderField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
@@ -234,6 +241,55 @@ class StatementInput(forms.Form):
     month = MonthField()
 
 
+class ReceiptInput(forms.Form):
+    """A donation receipt: the structure issuing it, the donor, the period of the gifts."""
+
+    structure = OrganizationField()
+    donor = OrganizationField()
+    period_start = DayField()
+    period_end = DayField()
+
+
+class ReceiptCancelInput(forms.Form):
+    reason = TextField(max_length=300, required=False)
+
+
+class DonorStatementInput(forms.Form):
+    donor = CountField(required=True)
+    period_start = DayField()
+    period_end = DayField()
+
+
+class DemandInput(forms.Form):
+    """A structure's expected need of a category in a month (0: none)."""
+
+    structure = OrganizationField()
+    category = CategoryField()
+    month = MonthField()
+    quantity_kg = NumberField(
+        digits=QTY_DIGITS, minimum=0, below=(gettext_lazy("La quantité ne peut être négative."), "negative")
+    )
+
+
+class CommitmentInput(forms.Form):
+    """A farmer's answer to a gap: so many kg a month from one month to another."""
+
+    farm = OrganizationField()
+    structure = OrganizationField()
+    category = CategoryField()
+    kg_per_month = NumberField(
+        digits=QTY_DIGITS, minimum="0.001", below=(gettext_lazy("La quantité doit être positive."), "not_positive")
+    )
+    first_month = MonthField()
+    last_month = MonthField()
+    fair_price_per_kg = NumberField(
+        digits=PRICE_DIGITS, minimum=0, below=(gettext_lazy("Le prix ne peut être négatif."), "negative")
+    )
+    price_paid_per_kg = NumberField(
+        digits=PRICE_DIGITS, minimum=0, below=(gettext_lazy("Le prix ne peut être négatif."), "negative")
+    )
+
+
 class NoteInput(forms.Form):
     note = TextField(max_length=300, required=False)
 
@@ -268,7 +324,7 @@ class FundingLineInput(forms.Form):
         minimum="0.01",
         below=(gettext_lazy("La prise en charge doit être positive."), "not_positive"),
     )
-    categories = CategoriesField(required=False)
+    categories = EligibleCategoriesField(required=False)
     structures = OrganizationsField(required=False)
     alert_percent = CountField(required=False)
 

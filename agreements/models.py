@@ -266,3 +266,132 @@ class FundingUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} – {self.amount_eur} €"
+
+
+class DonationReceipt(models.Model):
+    """A receipt for a company's gifts in kind (the fields of the cerfa 2041-MEC), issued by the
+    receiving structure, numbered per structure and year. Never changed once issued: it is
+    cancelled, and a new one issued in its place (``replaces``)."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("délivré")
+        CANCELLED = "cancelled", _("annulé")
+
+    structure = models.ForeignKey(Organization, models.PROTECT, related_name="+", verbose_name=_("bénéficiaire"))
+    donor = models.ForeignKey(Organization, models.PROTECT, related_name="+", verbose_name=_("donateur"))
+    year = models.PositiveSmallIntegerField(_("année"))
+    sequence = models.PositiveIntegerField(_("numéro d'ordre"))
+    period_start = models.DateField(_("dons du"))
+    period_end = models.DateField(_("au"))
+    total_value_eur = models.DecimalField(_("valeur des dons (€)"), **AMOUNT)
+    # What the receipt says, frozen when issued: the parties as they were, the entitlement.
+    structure_snapshot = models.JSONField(_("bénéficiaire (tel que délivré)"), default=dict)
+    donor_snapshot = models.JSONField(_("donateur (tel que délivré)"), default=dict)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.ISSUED)
+    issued_at = models.DateTimeField(_("délivré le"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("délivré par"),
+    )
+    cancelled_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    cancel_reason = models.CharField(_("motif de l'annulation"), max_length=300, blank=True)
+    replaces = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name=_("remplace le reçu")
+    )
+
+    class Meta:
+        verbose_name = _("reçu de dons en nature")
+        verbose_name_plural = _("reçus de dons en nature")
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "year", "sequence"], name="receipt_number_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.year}-{self.sequence:04d}"
+
+    FROZEN = (
+        "structure_id",
+        "donor_id",
+        "year",
+        "sequence",
+        "period_start",
+        "period_end",
+        "total_value_eur",
+        "structure_snapshot",
+        "donor_snapshot",
+    )
+
+    def save(self, *args, **kwargs):
+        """An issued receipt is never changed: only its cancellation is written, once."""
+        if self.pk:
+            before = type(self).objects.filter(pk=self.pk).values(*self.FROZEN, "status").first()
+            if before is not None and (
+                before["status"] == self.Status.CANCELLED or any(before[f] != getattr(self, f) for f in self.FROZEN)
+            ):
+                from miam.errors import DomainError
+
+                raise DomainError(
+                    "receipt_immutable",
+                    _("Un reçu délivré ne se modifie pas : annulez-le et délivrez-en un nouveau."),
+                )
+        super().save(*args, **kwargs)
+
+
+class DonationReceiptItem(models.Model):
+    """One delivered donation on a receipt; a delivery is on one valid receipt at most."""
+
+    receipt = models.ForeignKey(DonationReceipt, models.CASCADE, related_name="items", verbose_name=_("reçu"))
+    delivery = models.ForeignKey(Delivery, models.PROTECT, related_name="+", verbose_name=_("livraison"))
+    cancelled = models.BooleanField(_("annulé"), default=False)
+    delivered_on = models.DateField(_("livré le"))
+    product = models.CharField(_("produit"), max_length=120)
+    quantity = models.DecimalField(_("quantité"), **QTY)
+    unit = models.CharField(_("unité"), max_length=10)
+    quantity_kg = models.DecimalField(_("équivalent kg"), **QTY, null=True, blank=True)
+    lot_number = models.CharField(_("numéro de lot"), max_length=60, blank=True)
+    use_by = models.DateField(_("date limite de consommation"), null=True, blank=True)
+    unit_value_eur = models.DecimalField(_("valeur unitaire (prix habituel, €)"), **PRICE)
+    value_eur = models.DecimalField(_("valeur (€)"), **AMOUNT)
+
+    class Meta:
+        verbose_name = _("don d'un reçu")
+        verbose_name_plural = _("dons des reçus")
+        ordering = ["delivered_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery"], condition=Q(cancelled=False), name="receipt_item_delivery_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt} – {self.product}"
+
+
+class DemandForecast(TimeStamped):
+    """What a structure expects to need of a category in a month (the demand calendar)."""
+
+    structure = models.ForeignKey(Organization, models.CASCADE, related_name="+", verbose_name=_("structure"))
+    category = models.ForeignKey(ProductCategory, models.PROTECT, related_name="+", verbose_name=_("catégorie"))
+    month = models.DateField(_("mois"), help_text=_("Le premier jour du mois."))
+    quantity_kg = models.DecimalField(_("quantité attendue (kg)"), **QTY, validators=[MinValueValidator(0)])
+
+    class Meta:
+        verbose_name = _("besoin prévu")
+        verbose_name_plural = _("calendrier des besoins")
+        ordering = ["month", "category", "structure"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "category", "month"], name="forecast_once"),
+            models.CheckConstraint(condition=Q(quantity_kg__gte=0), name="forecast_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.structure} – {self.category} – {self.month:%Y-%m}"

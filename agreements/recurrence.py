@@ -45,9 +45,17 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("«", "").replace("»", "")).strip()
 
 
+ENGLISH_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
 def _day(word: str) -> str | None:
-    word = word.rstrip("s")
-    return CODES[DAYS.index(word)] if word in DAYS else None
+    """A weekday's RRULE code from its French or English name (« mardis », "tuesday")."""
+    word = word.rstrip("s") if word not in ENGLISH_DAYS else word
+    if word in DAYS:
+        return CODES[DAYS.index(word)]
+    if word in ENGLISH_DAYS:
+        return CODES[ENGLISH_DAYS.index(word)]
+    return None
 
 
 def parse(text: str) -> tuple[str, str]:
@@ -79,7 +87,11 @@ def parse(text: str) -> tuple[str, str]:
     if match and _day(match.group(1)):
         code = _day(match.group(1))
         return f"FREQ=WEEKLY;BYDAY={code}", _("chaque %(day)s") % {"day": DAYS[CODES.index(code)]}
-    if plain in ("chaque jour", "tous les jours"):
+    match = re.fullmatch(r"every (other )?(\w+)", plain)
+    if match and _day(match.group(2)):
+        code = _day(match.group(2))
+        return (f"FREQ=WEEKLY;INTERVAL=2;BYDAY={code}" if match.group(1) else f"FREQ=WEEKLY;BYDAY={code}"), raw
+    if plain in ("chaque jour", "tous les jours", "every day"):
         return "FREQ=DAILY", _("chaque jour")
     match = re.fullmatch(r"(?:un|une) (\w+) sur (deux|2|trois|3|quatre|4)", plain)
     if match and _day(match.group(1)):

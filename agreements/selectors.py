@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
 from actors import permissions
+from actors.models import Organization
 from agreements.models import Occurrence, SupplyAgreement
+from offers.models import Delivery, Pricing
 
 ZERO = Decimal(0)
 
@@ -198,6 +201,137 @@ def statement_for(*, organization, month) -> Statement:
     )
 
 
+def can_read_delivery(principal, delivery) -> bool:
+    """Either side of the delivery, and their territories' teams."""
+    return any(
+        permissions.can_see_private_fields(principal, organization)
+        for organization in (delivery.match.offer.organization, delivery.match.need.organization)
+    )
+
+
 def can_read_statement(principal, organization) -> bool:
     """The organization itself, its territory's team (officers, viewers), staff."""
     return permissions.can_see_private_fields(principal, organization)
+
+
+# --- Donations ------------------------------------------------------------------------------
+
+
+def donations(*, donor: Organization, start: dt.date, end: dt.date, structure: Organization | None = None):
+    """The donations a farm delivered over a period (to one structure, or to all)."""
+    rows = Delivery.objects.filter(
+        match__offer__organization=donor,
+        match__offer__pricing=Pricing.DONATION,
+        delivered_on__gte=start,
+        delivered_on__lte=end,
+    ).select_related("match__offer", "match__need__organization")
+    if structure is not None:
+        rows = rows.filter(match__need__organization=structure)
+    return rows.order_by("delivered_on", "id")
+
+
+def donation_value(delivery: Delivery) -> tuple[Decimal, Decimal]:
+    """(value per unit at the usual price, value of the delivery)."""
+    unit = delivery.match.offer.usual_price_per_unit or Decimal(0)
+    return unit, (unit * delivery.quantity_received).quantize(Decimal("0.01"))
+
+
+def donor_statement(*, donor, start, end) -> tuple[list, Decimal, Decimal]:
+    """A farm's donations over a period: each delivery with its value at the usual price
+    (``value_eur``), and the totals (kg, value)."""
+    rows = list(donations(donor=donor, start=start, end=end))
+    for row in rows:
+        row.value_eur = donation_value(row)[1]
+    return rows, sum((r.quantity_kg or ZERO for r in rows), ZERO), sum((r.value_eur for r in rows), ZERO)
+
+
+# --- Demand calendar ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemandCell:
+    demand_kg: Decimal
+    committed_kg: Decimal
+
+    @property
+    def gap_kg(self) -> Decimal:
+        return max(ZERO, self.demand_kg - self.committed_kg)
+
+    @property
+    def cover_percent(self) -> int | None:
+        if not self.demand_kg:
+            return None
+        return min(100, round(100 * self.committed_kg / self.demand_kg))
+
+    @property
+    def shade(self) -> str:
+        """The heat-map's opacity of the cell (0: nothing committed, 0.45: covered, dark text stays readable)."""
+        return f"{(self.cover_percent or 0) * 0.0045:.2f}"
+
+
+def _months(first: dt.date, count: int) -> list[dt.date]:
+    months, day = [], first.replace(day=1)
+    for _ in range(count):
+        months.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def demand_table(*, structure_ids, first_month: dt.date, months: int = 12):
+    """Per category asked for, per month: the structures' expected needs against the supply
+    committed by agreements (active: their occurrences; proposed or signed: their recurrence).
+    An agreement's category counts for itself and for its family. (months, [(category, cells)])."""
+    from agreements import recurrence
+    from agreements.models import DemandForecast
+    from products.models import ProductCategory
+
+    columns = _months(first_month, months)
+    last = (columns[-1] + dt.timedelta(days=32)).replace(day=1)
+    forecasts = DemandForecast.objects.filter(
+        structure_id__in=structure_ids, month__gte=columns[0], month__lt=last
+    ).values_list("category_id", "month", "quantity_kg")
+    demand: dict = {}
+    for category_id, month, kg in forecasts:
+        demand[(category_id, month)] = demand.get((category_id, month), ZERO) + kg
+    committed: dict = {}
+
+    def add(category, day, kg):
+        for key in {category.pk, category.parent_id} - {None}:
+            committed[(key, day.replace(day=1))] = committed.get((key, day.replace(day=1)), ZERO) + kg
+
+    occurrences = Occurrence.objects.filter(
+        structure_id__in=structure_ids,
+        status=Occurrence.Status.PLANNED,
+        date__gte=columns[0],
+        date__lt=last,
+        agreement__unit="kg",
+    ).select_related("agreement__category")
+    for occurrence in occurrences:
+        add(occurrence.agreement.category, occurrence.date, occurrence.quantity)
+    pending = (
+        SupplyAgreement.objects.filter(
+            status__in=[SupplyAgreement.Status.PROPOSED, SupplyAgreement.Status.SIGNED],
+            parties__structure_id__in=structure_ids,
+            unit="kg",
+        )
+        .select_related("category")
+        .distinct()
+    )
+    for agreement in pending:
+        count = agreement.parties.filter(structure_id__in=structure_ids).count()
+        for day in recurrence.dates(
+            agreement.recurrence, max(agreement.start_date, columns[0]), min(agreement.end_date, last)
+        ):
+            if day < last:
+                add(agreement.category, day, agreement.quantity_per_delivery * count)
+    category_ids = sorted({c for c, _m in demand})
+    categories = ProductCategory.objects.in_bulk(category_ids)
+    rows = [
+        (
+            categories[c],
+            [DemandCell(demand.get((c, m), ZERO), committed.get((c, m), ZERO)) for m in columns],
+        )
+        for c in category_ids
+    ]
+    rows.sort(key=lambda row: str(row[0]))
+    return columns, rows

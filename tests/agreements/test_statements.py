@@ -25,7 +25,10 @@ pytestmark = pytest.mark.django_db
 MS = Match.MatchStatus
 
 
-def spot_delivery(farm, structure, volunteer, *, quantity, price=None, day=D(2026, 10, 20)):
+OCTOBER_20 = D(2026, 10, 20)
+
+
+def spot_delivery(farm, structure, volunteer, *, quantity, price=None, day=OCTOBER_20):
     offer = OfferFactory(
         organization=farm,
         quantity=Decimal(100),
