@@ -85,14 +85,13 @@ def parse(text: str) -> tuple[str, str]:
     plain = _plain(raw)
     match = re.fullmatch(r"(?:chaque|tous les|toutes les) (\w+)", plain)
     if match and _day(match.group(1)):
-        code = _day(match.group(1))
-        return f"FREQ=WEEKLY;BYDAY={code}", _("chaque %(day)s") % {"day": DAYS[CODES.index(code)]}
+        return f"FREQ=WEEKLY;BYDAY={_day(match.group(1))}", raw
     match = re.fullmatch(r"every (other )?(\w+)", plain)
     if match and _day(match.group(2)):
         code = _day(match.group(2))
         return (f"FREQ=WEEKLY;INTERVAL=2;BYDAY={code}" if match.group(1) else f"FREQ=WEEKLY;BYDAY={code}"), raw
     if plain in ("chaque jour", "tous les jours", "every day"):
-        return "FREQ=DAILY", _("chaque jour")
+        return "FREQ=DAILY", raw
     match = re.fullmatch(r"(?:un|une) (\w+) sur (deux|2|trois|3|quatre|4)", plain)
     if match and _day(match.group(1)):
         code = _day(match.group(1))
