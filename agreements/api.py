@@ -456,6 +456,7 @@ class StatementView(generics.GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = StatementSerializer
+    pagination_class = None
 
     @extend_schema(parameters=[StatementQuerySerializer], responses={200: StatementSerializer, **ERRORS_READ})
     def get(self, request):
@@ -499,15 +500,21 @@ class DonationSerializer(serializers.Serializer):
     value_eur = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+class DonorStatementSerializer(serializers.Serializer):
+    donor = serializers.IntegerField()
+    total_kg = serializers.DecimalField(max_digits=14, decimal_places=3)
+    total_value_eur = serializers.DecimalField(max_digits=14, decimal_places=2)
+    donations = DonationSerializer(many=True)
+
+
 class DonorStatementView(generics.GenericAPIView):
     """A farm's donations over a period: product, kg, lot, use-by date, value at the usual price."""
 
     permission_classes = [permissions.IsAuthenticated]
-    serializer_class = DonationSerializer
+    serializer_class = DonorStatementSerializer
+    pagination_class = None
 
-    @extend_schema(
-        parameters=[DonorStatementQuerySerializer], responses={200: DonationSerializer(many=True), **ERRORS_READ}
-    )
+    @extend_schema(parameters=[DonorStatementQuerySerializer], responses={200: DonorStatementSerializer, **ERRORS_READ})
     def get(self, request):
         from agreements import documents
         from miam.exports import export_response
@@ -688,6 +695,7 @@ class DemandView(generics.GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = DemandWriteSerializer
+    pagination_class = None
 
     def _structure_ids(self, request) -> set[int]:
         from actors import permissions as perms

@@ -28,6 +28,24 @@ from products.models import ProductCategory, Unit
 AMOUNT_DIGITS = (12, 2)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def _within_years(value: dt.date | None) -> None:
+    if value is not None and not (FIRST_YEAR <= value.year <= LAST_YEAR):
+        raise ValidationError(
+            _("Une date entre %(first)s et %(last)s.") % {"first": FIRST_YEAR, "last": LAST_YEAR}, code="out_of_range"
+        )
+
+
+class Day(DayField):
+    """A day of this century (an agreement's, a funding line's, a receipt's period)."""
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        _within_years(value)
+
+
 class MonthField(forms.Field):
     """A month, « 2026-10 » (or a day of it): its first day."""
 
@@ -46,6 +64,7 @@ class MonthField(forms.Field):
     def validate(self, value) -> None:
         if value is None:
             raise ValidationError(_("Ce champ est obligatoire."), code="required")
+        _within_years(value)
 
 
 class OrganizationsField(forms.Field):
@@ -158,8 +177,8 @@ class AgreementInput(forms.Form):
         digits=QTY_DIGITS, minimum="0.001", below=(gettext_lazy("La quantité doit être positive."), "not_positive")
     )
     recurrence = RecurrenceField()
-    start_date = DayField()
-    end_date = DayField()
+    start_date = Day()
+    end_date = Day()
     fair_price_per_unit = NumberField(
         digits=PRICE_DIGITS, minimum=0, below=(gettext_lazy("Le prix ne peut être négatif."), "negative")
     )
@@ -209,7 +228,7 @@ def agreement_data(values: Mapping, *, partial: bool = False, strict: bool = Tru
 class OccurrenceChangeInput(forms.Form):
     """Move or resize one occurrence (either or both)."""
 
-    date = DayField(required=False)
+    date = Day(required=False)
     quantity = NumberField(
         digits=QTY_DIGITS,
         required=False,
@@ -219,7 +238,7 @@ class OccurrenceChangeInput(forms.Form):
 
 
 class EndInput(forms.Form):
-    on = DayField()
+    on = Day()
 
 
 class SignInput(forms.Form):
@@ -246,8 +265,8 @@ class ReceiptInput(forms.Form):
 
     structure = OrganizationField()
     donor = OrganizationField()
-    period_start = DayField()
-    period_end = DayField()
+    period_start = Day()
+    period_end = Day()
 
 
 class ReceiptCancelInput(forms.Form):
@@ -256,8 +275,8 @@ class ReceiptCancelInput(forms.Form):
 
 class DonorStatementInput(forms.Form):
     donor = CountField(required=True)
-    period_start = DayField()
-    period_end = DayField()
+    period_start = Day()
+    period_end = Day()
 
 
 class DemandInput(forms.Form):
@@ -317,8 +336,8 @@ class FundingLineInput(forms.Form):
     amount_eur = NumberField(
         digits=AMOUNT_DIGITS, minimum=0, below=(gettext_lazy("Le montant ne peut être négatif."), "negative")
     )
-    period_start = DayField()
-    period_end = DayField()
+    period_start = Day()
+    period_end = Day()
     share_per_kg_eur = NumberField(
         digits=PRICE_DIGITS,
         minimum="0.01",

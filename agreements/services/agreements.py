@@ -372,9 +372,9 @@ def agreement_suspend(
     """Active → suspended: the occurrences to come release their reservation until it resumes."""
     today = today or timezone.localdate()
     agreement = _transition(by, agreement, (ST.ACTIVE,), ST.SUSPENDED, "suspended", _("suspendre"), note)
-    for occurrence in _future(agreement, today):
-        planned.planned_match_remove(match=occurrence.match)
-        Occurrence.objects.filter(pk=occurrence.pk).update(match=None)
+    future = list(_future(agreement, today).values_list("pk", "match_id"))
+    Occurrence.objects.filter(pk__in=[pk for pk, _m in future]).update(match=None)
+    planned.planned_matches_remove(offer=agreement.offer, match_ids=[m for _pk, m in future])
     return agreement
 
 
@@ -414,11 +414,10 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
     agreement = _lock(agreement)
     _require_help(by, agreement)
     _require_status(agreement, (ST.ACTIVE, ST.SUSPENDED, ST.SIGNED), _("terminer"))
-    removed = 0
-    for occurrence in _future(agreement, on):
-        planned.planned_match_remove(match=occurrence.match)
-        occurrence.delete()
-        removed += 1
+    future = list(_future(agreement, on).values_list("pk", "match_id"))
+    removed = Occurrence.objects.filter(pk__in=[pk for pk, _m in future]).delete()[0]
+    if agreement.offer_id:
+        planned.planned_matches_remove(offer=agreement.offer, match_ids=[m for _pk, m in future])
     removed += Occurrence.objects.filter(agreement=agreement, date__gte=on, match__isnull=True).delete()[0]
     before = agreement.status
     agreement.status, agreement.ended_on = ST.ENDED, on

@@ -113,9 +113,10 @@ def _add(offer: Offer, deliveries: list[PlannedDelivery], *, grow: bool) -> list
     else:
         Offer.objects.filter(pk=offer.pk).update(quantity_reserved=total)
     price = offer.price_per_unit or Decimal(0)
+    needs = _needs_for(offer, deliveries, price)
     matches = []
-    for item in deliveries:
-        need = _need_for(offer, item, price)
+    kg_per_unit = match_kg(Match(offer=offer, quantity=Decimal(1)))
+    for item, need in zip(deliveries, needs, strict=True):
         match = Match(
             offer=offer,
             need=need,
@@ -134,28 +135,35 @@ def _add(offer: Offer, deliveries: list[PlannedDelivery], *, grow: bool) -> list
             acted_by_person=True,
             proposed_by=offer.created_by,
         )
-        match.quantity_kg = match_kg(match)
+        match.quantity_kg = None if kg_per_unit is None else kg_per_unit * item.quantity
         matches.append(match)
     return Match.objects.bulk_create(matches)
 
 
-def _need_for(offer: Offer, item: PlannedDelivery, price: Decimal) -> Need:
-    need = Need.objects.create(
-        organization=item.structure,
-        title=_("Convention : %(product)s du %(date)s")
-        % {"product": offer.product_name, "date": date_format(item.date, "SHORT_DATE_FORMAT")},
-        quantity=item.quantity,
-        quantity_covered=item.quantity,
-        unit=offer.unit,
-        window_start=item.date,
-        window_end=item.date,
-        accepted_pricing=Need.AcceptedPricing.PURCHASE if price else Need.AcceptedPricing.DONATION_ONLY,
-        max_price_per_unit=price or None,
-        status=Status.FULLY_MATCHED,
-        created_by=offer.created_by,
+def _needs_for(offer: Offer, deliveries: list[PlannedDelivery], price: Decimal) -> list[Need]:
+    """One need per delivery, written in bulk (with their category)."""
+    needs = Need.objects.bulk_create(
+        [
+            Need(
+                organization=item.structure,
+                title=_("Convention : %(product)s du %(date)s")
+                % {"product": offer.product_name, "date": date_format(item.date, "SHORT_DATE_FORMAT")},
+                quantity=item.quantity,
+                quantity_covered=item.quantity,
+                unit=offer.unit,
+                window_start=item.date,
+                window_end=item.date,
+                accepted_pricing=Need.AcceptedPricing.PURCHASE if price else Need.AcceptedPricing.DONATION_ONLY,
+                max_price_per_unit=price or None,
+                status=Status.FULLY_MATCHED,
+                created_by=offer.created_by,
+            )
+            for item in deliveries
+        ]
     )
-    need.categories.set([offer.category_id])
-    return need
+    through = Need.categories.through
+    through.objects.bulk_create([through(need_id=need.pk, productcategory_id=offer.category_id) for need in needs])
+    return needs
 
 
 def _locked(match: Match) -> tuple[Match, Offer]:
@@ -191,6 +199,35 @@ def planned_match_remove(*, match: Match) -> None:
         )
     match.delete()
     Need.objects.filter(pk=need_id).delete()
+
+
+@transaction.atomic
+def planned_matches_remove(*, offer: Offer, match_ids: list[int]) -> int:
+    """Many occurrences at once (an agreement ends or is suspended): those still changeable are
+    deleted with their needs, and the planned production shrinks by their total, under the
+    offer's row lock. The number removed."""
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    rows = list(
+        Match.objects.select_for_update(of=("self",))
+        .filter(pk__in=match_ids, offer=offer, origin=Match.Origin.AGREEMENT, status__in=CHANGEABLE)
+        .values_list("pk", "need_id", "quantity")
+    )
+    if not rows:
+        return 0
+    total = sum((quantity for _pk, _need, quantity in rows), Decimal(0))
+    if offer.quantity - total > 0:
+        Offer.objects.filter(pk=offer.pk).update(
+            quantity=F("quantity") - total,
+            quantity_reserved=Greatest(F("quantity_reserved") - total, Decimal(0)),
+            updated_at=timezone.now(),
+        )
+    else:
+        Offer.objects.filter(pk=offer.pk).update(
+            quantity_reserved=0, status=Status.WITHDRAWN, updated_at=timezone.now()
+        )
+    Match.objects.filter(pk__in=[pk for pk, _need, _q in rows]).delete()
+    Need.objects.filter(pk__in=[need for _pk, need, _q in rows]).delete()
+    return len(rows)
 
 
 @transaction.atomic
