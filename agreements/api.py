@@ -84,7 +84,7 @@ class TotalsSerializer(serializers.Serializer):
 
 
 class AgreementSerializer(serializers.ModelSerializer):
-    """A season agreement (convention d'approvisionnement), its parties and history."""
+    """A season supply agreement, its parties and history."""
 
     category = serializers.CharField(source="category.code")
     parties = PartySerializer(many=True, read_only=True)
@@ -696,6 +696,7 @@ class DemandView(generics.GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = DemandWriteSerializer
     pagination_class = None
+    queryset = Organization.objects.none()  # the schema's; the rows come from the selector
 
     def _structure_ids(self, request) -> set[int]:
         from actors import permissions as perms
