@@ -281,6 +281,8 @@ class StructureProfileSerializer(serializers.ModelSerializer):
             "pickup_radius_km",
             "monthly_budget_eur",
             "gleaning_volunteers",
+            "issues_donation_receipts",
+            "donation_receipt_reference",
         ]
         read_only_fields = fields
 
@@ -380,6 +382,8 @@ class StructureProfileWriteSerializer(serializers.Serializer):
     pickup_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
     monthly_budget_eur = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=0, required=False)
     gleaning_volunteers = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+    issues_donation_receipts = serializers.BooleanField(required=False)
+    donation_receipt_reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class OrganizationWriteSerializer(serializers.Serializer):

@@ -60,6 +60,8 @@ class OrganizationForm(forms.Form):
         "pickup_radius_km",
         "monthly_budget_eur",
         "gleaning_volunteers",
+        "issues_donation_receipts",
+        "donation_receipt_reference",
     )
     ORG_FIELDS = ("name", "address", "email", "phone", "website", "siret", "description")
 
@@ -125,6 +127,14 @@ class OrganizationForm(forms.Form):
                 widget=forms.NumberInput(attrs=decimal),
             )
             self.fields["gleaning_volunteers"] = forms.IntegerField(label=_("Bénévoles pour le glanage"), min_value=0)
+            self.fields["issues_donation_receipts"] = forms.BooleanField(
+                label=_("Habilitée à délivrer des reçus fiscaux pour les dons en nature"), required=False
+            )
+            self.fields["donation_receipt_reference"] = forms.CharField(
+                label=_("Référence de l'habilitation (rescrit fiscal, reconnaissance d'utilité publique…)"),
+                max_length=200,
+                required=False,
+            )
             for name in self.STRUCTURE_FIELDS:
                 self.initial.setdefault(name, getattr(profile, name))
 

@@ -308,6 +308,11 @@ class StructureProfile(models.Model):
         validators=[MinValueValidator(0)],
     )
     gleaning_volunteers = models.PositiveIntegerField(_("bénévoles disponibles pour le glanage"), default=0)
+    # Gifts in kind of companies (article 238 bis du CGI): only an entitled structure issues receipts.
+    issues_donation_receipts = models.BooleanField(_("habilitée à délivrer des reçus fiscaux"), default=False)
+    donation_receipt_reference = models.CharField(
+        _("référence de l'habilitation (rescrit, reconnaissance d'utilité publique…)"), max_length=200, blank=True
+    )
 
     class Meta:
         verbose_name = _("profil de structure d'aide alimentaire")

@@ -70,6 +70,8 @@ STRUCTURE_FIELDS = (
     "pickup_radius_km",
     "monthly_budget_eur",
     "gleaning_volunteers",
+    "issues_donation_receipts",
+    "donation_receipt_reference",
 )
 
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from actors import api as actors_api
+from agreements import api as agreements_api
 from indicators import api as indicators_api
 from initiatives import api as initiatives_api
 from interop import api as interop_api
@@ -12,7 +13,16 @@ from meetings import api as meetings_api
 from offers import api as offers_api
 from products import api as products_api
 
-APPS = (products_api, actors_api, offers_api, meetings_api, initiatives_api, indicators_api, interop_api)
+APPS = (
+    products_api,
+    actors_api,
+    offers_api,
+    meetings_api,
+    initiatives_api,
+    indicators_api,
+    interop_api,
+    agreements_api,
+)
 
 router = DefaultRouter()
 for module in APPS:

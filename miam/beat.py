@@ -41,6 +41,10 @@ BEAT_SCHEDULE: dict = {
         "options": {"expires": 55.0},
     },
     "offers-matches-remind": {"task": "offers.tasks.matches_remind", "schedule": crontab(hour=9, minute=0)},
+    "agreements-occurrences-remind": {
+        "task": "agreements.tasks.occurrences_remind",
+        "schedule": crontab(hour=9, minute=15),
+    },
 }
 
 __all__ = ["BEAT_SCHEDULE", "HEARTBEAT_EVERY_SECONDS", "OUTBOX_SEND_EVERY_SECONDS", "crontab"]

@@ -214,6 +214,10 @@ def _nav(request) -> list[dict]:
         if who["farm"] or who["structure"]:
             add("offers:proposals", _("Mes propositions"), mine)
             add("offers:deliveries", _("Mes livraisons"), mine)
+            add("agreements:list", _("Mes conventions"), mine)
+            add("agreements:statements", _("Mes relevés"), mine)
+        if who["structure"]:
+            add("agreements:receipts", _("Reçus de dons"), mine)
         add("meetings:actions", _("Mes actions de suivi"), mine)
         items.append(
             {
@@ -232,6 +236,8 @@ def _nav(request) -> list[dict]:
                 add("actors:invitations", _("Invitations"), team, slug=managed.slug)
                 add("offers:match_propose", _("Proposer une mise en relation"), team)
                 add("initiatives:plan", _("Plan d'action"), team, territory_slug=managed.slug)
+            add("agreements:list", _("Conventions"), team)
+            add("agreements:funding_lines", _("Financements"), team)
             add("meetings:list", _("Réunions"), team)
             items.append(
                 {

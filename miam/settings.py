@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "initiatives",
     "indicators",
     "interop",
+    "agreements",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +297,8 @@ MATCHING_MODE = env_str("MATCHING_MODE", "flow")
 MATCHING_DEBOUNCE_SECONDS = env_float("MATCHING_DEBOUNCE_SECONDS", 20.0)
 # Days after the scheduled date before an uncollected match expires.
 MATCHING_COLLECT_GRACE_DAYS = env_int("MATCHING_COLLECT_GRACE_DAYS", 1)
+# Season agreements: both sides are reminded this many days before each delivery.
+AGREEMENT_REMINDER_DAYS = env_int("AGREEMENT_REMINDER_DAYS", 2)
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reunions/", include("meetings.urls")),
     path("initiatives/", include("initiatives.urls")),
     path("indicateurs/", include("indicators.urls")),
+    path("conventions/", include("agreements.urls")),
 ]
 if settings.DEBUG or not settings.DATABASE_URL:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -337,6 +337,9 @@ class Match(TimeStamped):
         ENGINE = "engine", _("calcul automatique")
         MANUAL = "manual", _("proposée par un·e chargé·e de mission")
         REQUEST = "request", _("demandée par la structure")
+        # An occurrence of a season agreement (``agreements``): confirmed from the start, its
+        # cost counted in the month of its date.
+        AGREEMENT = "agreement", _("convention d'approvisionnement")
 
     offer = models.ForeignKey(Offer, models.PROTECT, related_name="matches", verbose_name=_("offre"))
     need = models.ForeignKey(Need, models.PROTECT, related_name="matches", verbose_name=_("besoin"))
@@ -421,6 +424,9 @@ class Delivery(TimeStamped):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reçue par")
     )
     note = models.CharField(_("remarque"), max_length=300, blank=True)
+    # Traceability of a donation (or any lot): copied from the offer when the delivery is recorded.
+    lot_number = models.CharField(_("numéro de lot"), max_length=60, blank=True)
+    use_by = models.DateField(_("date limite de consommation"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("livraison")

@@ -8,7 +8,12 @@ only); a need may also carry its own budget (``Need.budget_eur``), over all its 
 ``budget_reserve`` runs when a purchase is confirmed, under a row lock on the structure's
 profile, so that two confirmations at once cannot both spend the last euros; the matching
 feed reads ``budget_remaining_many`` so that the engine never proposes what the budget
-left cannot pay. Funding lines and season agreements (issue 15) add to ``budget_remaining``.
+left cannot pay.
+
+A season agreement's occurrence (``Match.Origin.AGREEMENT``) is confirmed when the agreement
+starts, for every date of its period: it counts in the month of its date, not of its
+confirmation (``_in_month``), and signing or starting an agreement checks each month it
+touches at once (``budget_check_series``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -58,16 +63,20 @@ def _purchases():
     )
 
 
+def _in_month(first: dt.date, following: dt.date) -> Q:
+    """The purchases of a month: by confirmation, or by date for an agreement's occurrence."""
+    agreement = Q(origin=Match.Origin.AGREEMENT)
+    return (~agreement & Q(confirmed_at__date__gte=first, confirmed_at__date__lt=following)) | (
+        agreement & Q(scheduled_for__gte=first, scheduled_for__lt=following)
+    )
+
+
 def budget_spent_many(*, organization_ids: Iterable[int], month: dt.date) -> dict[int, Decimal]:
     """Per structure: what its purchases confirmed in `month`'s month cost (one query)."""
     first, following = month_bounds(month)
     rows = (
         _purchases()
-        .filter(
-            need__organization_id__in=list(organization_ids),
-            confirmed_at__date__gte=first,
-            confirmed_at__date__lt=following,
-        )
+        .filter(_in_month(first, following), need__organization_id__in=list(organization_ids))
         .values("need__organization_id")
         .annotate(total=Sum("amount"))
         .values_list("need__organization_id", "total")
@@ -108,6 +117,8 @@ def budget_reserve(*, match: Match, today: dt.date) -> Decimal:
     if cost <= 0:
         return ZERO
     structure_id = match.need.organization_id
+    if match.origin == Match.Origin.AGREEMENT and match.scheduled_for:
+        today = match.scheduled_for
     profile = StructureProfile.objects.select_for_update().filter(organization_id=structure_id).first()
     if profile is not None:
         left = max(
@@ -133,6 +144,40 @@ def budget_reserve(*, match: Match, today: dt.date) -> Decimal:
                 % {"left": _euros(left), "cost": _euros(cost)},
             )
     return cost
+
+
+def budget_check_series(*, structure_id: int, costs: dict[dt.date, Decimal], lock: bool = False) -> None:
+    """A series of purchases (an agreement's occurrences, ``costs`` by first day of month) must
+    fit in each month's budget beside what is already committed; else ``DomainError`` naming
+    the first month that overflows. ``lock``: take the budget's row lock (starting it)."""
+    profiles = StructureProfile.objects.filter(organization_id=structure_id)
+    if lock:
+        profiles = profiles.select_for_update()
+    profile = profiles.first()
+    if profile is None:
+        return
+    for month in sorted(costs):
+        cost = costs[month]
+        if cost <= 0:
+            continue
+        spent = budget_spent_many(organization_ids=[structure_id], month=month).get(structure_id, ZERO)
+        if spent + cost > profile.monthly_budget_eur:
+            from django.utils.formats import date_format
+
+            raise DomainError(
+                "budget_exceeded",
+                _(
+                    "Le budget d'achat mensuel de %(structure)s (%(budget)s €) ne suffit pas en %(month)s : "
+                    "%(spent)s € déjà engagés et %(cost)s € pour cette convention."
+                )
+                % {
+                    "structure": profile.organization,
+                    "budget": _euros(profile.monthly_budget_eur),
+                    "month": date_format(month, "F Y"),
+                    "spent": _euros(spent),
+                    "cost": _euros(cost),
+                },
+            )
 
 
 def _euros(value: Decimal) -> str:

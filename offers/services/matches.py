@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from actors import permissions
 from actors.models import Organization, StructureProfile, Territory
 from miam.errors import DomainError, NotAllowed
-from offers import events, quantities
+from offers import events, quantities, signals
 from offers import matching_feed as feed_mod
 from offers.matching import check_pair
 from offers.matching import run as engine_run
@@ -432,7 +432,7 @@ def match_confirm_delivery(
         )
     price = match.price_per_unit if match.offer.pricing != Pricing.DONATION else None
     amount = (price * received).quantize(Decimal("0.01")) if price else Decimal(0)
-    Delivery.objects.create(
+    delivery = Delivery.objects.create(
         match=match,
         delivered_on=day,
         mode=match.mode,
@@ -443,10 +443,13 @@ def match_confirm_delivery(
         distance_km=match.distance_km,
         received_by=permissions.as_user(by),
         note=(note or "")[:300],
+        lot_number=match.offer.lot_number,
+        use_by=match.offer.use_by,
     )
     match.status, match.delivered_at, match.quantity_received = MS.DELIVERED, timezone.now(), received
     match.acted_by_person = True
     match.save()
+    signals.delivery_recorded.send(sender=Delivery, match=match, delivery=delivery)
     events.match_event(match, "delivered")
     if received < match.quantity:
         # What did not arrive is still needed: the need's covered quantity drops by it and the

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop")
+PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop", "agreements")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -70,6 +70,12 @@ VIOLATIONS = [
         "interop/services/webhooks.py",
         "from interop import tasks",
         "tasks sit above",
+    ),
+    (
+        "offers import agreements",
+        "offers/services/planned.py",
+        "from agreements.models import SupplyAgreement",
+        "nothing imports agreements",
     ),
 ]
 

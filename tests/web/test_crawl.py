@@ -69,6 +69,7 @@ class EveryLinkWorksForEachRole(TestCase):
     @classmethod
     def setUpTestData(cls):
         from actors import demo as actors_demo
+        from agreements import demo as agreements_demo
         from initiatives import demo as initiatives_demo
         from meetings import demo as meetings_demo
         from offers import demo as offers_demo
@@ -76,7 +77,7 @@ class EveryLinkWorksForEachRole(TestCase):
 
         _ensure_reference()
         context = actors_demo.seed(seed_value=2024, farms_divisor=20)
-        for module in (offers_demo, initiatives_demo, meetings_demo):
+        for module in (offers_demo, initiatives_demo, meetings_demo, agreements_demo):
             module.seed(context)
 
     @classmethod

@@ -6,7 +6,7 @@ from django.test.utils import override_settings
 from actors import demo
 
 # Each app may add its own demo data: a module with ``seed(context) -> str`` (a summary line).
-APP_DEMOS = ("offers.demo", "initiatives.demo", "meetings.demo")
+APP_DEMOS = ("offers.demo", "initiatives.demo", "meetings.demo", "agreements.demo")
 
 
 class Command(BaseCommand):

@@ -1,0 +1,577 @@
+"""Season agreements: draft → proposed → signed by each side → active → suspended → ended.
+
+Each side signs for itself (a member of the farm, a member of each structure); an officer of
+the territory may draft, propose, start, suspend or end an agreement on the parties' behalf,
+never sign it. Starting it writes its occurrences as confirmed, scheduled matches
+(``offers.services.planned``), which reserve the farm's planned production and count in each
+structure's monthly budget; one occurrence may be skipped, moved or resized; ending it removes
+only the occurrences from its end date on that are not delivered. Every step is a history row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from actors import permissions
+from actors.models import PRODUCER_KINDS, RECIPIENT_KINDS, Membership, Organization
+from actors.services import notify
+from agreements import recurrence
+from agreements.inputs import AgreementData
+from agreements.models import AgreementEvent, AgreementParty, Occurrence, SupplyAgreement
+from miam.errors import DomainError, NotAllowed
+from miam.inputs import FieldErrors
+from offers.models import Logistics
+from offers.services import budget, planned
+
+ST = SupplyAgreement.Status
+CENT = Decimal("0.01")
+
+
+# --- Who may do what -----------------------------------------------------------------------
+
+
+def agreement_organizations(agreement: SupplyAgreement) -> list[Organization]:
+    return [agreement.farm, *[p.structure for p in agreement.parties.select_related("structure__commune")]]
+
+
+def can_see(principal, agreement: SupplyAgreement) -> bool:
+    """The parties, and the officers and viewers of a party's territory."""
+    if permissions.is_staff(principal):
+        return True
+    orgs = agreement_organizations(agreement)
+    if {o.pk for o in orgs} & permissions.member_organization_ids(principal):
+        return True
+    territories = permissions.viewer_territory_ids(principal)
+    return bool(territories) and any(o.commune.territories.filter(id__in=territories).exists() for o in orgs)
+
+
+def _require_help(by, agreement_or_orgs) -> None:
+    """A party's member, or an officer of a party's territory."""
+    permissions.require_write(by)
+    orgs = agreement_or_orgs if isinstance(agreement_or_orgs, list) else agreement_organizations(agreement_or_orgs)
+    if not any(permissions.can_edit_organization(by, o) for o in orgs):
+        raise NotAllowed(_("Vous ne pouvez agir que sur les conventions de vos organisations ou de votre territoire."))
+
+
+def _require_status(agreement: SupplyAgreement, allowed, action: str) -> None:
+    if agreement.status not in allowed:
+        raise DomainError(
+            "invalid_status",
+            _("Impossible de %(action)s une convention au statut « %(status)s ».")
+            % {"action": action, "status": agreement.get_status_display()},
+        )
+
+
+def _event(agreement, by, action: str, before: str, note: str = "") -> None:
+    AgreementEvent.objects.create(
+        agreement=agreement,
+        by=permissions.as_user(by),
+        action=action,
+        from_status=before,
+        to_status=agreement.status,
+        note=note[:300],
+    )
+
+
+def _lock(agreement: SupplyAgreement) -> SupplyAgreement:
+    return (
+        SupplyAgreement.objects.select_for_update(of=("self",))
+        .select_related("farm__commune", "category", "funding_line__funder")
+        .get(pk=agreement.pk)
+    )
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+def _euros(value: Decimal) -> str:
+    from django.utils.formats import number_format
+
+    return number_format(value.quantize(CENT), decimal_pos=2, use_l10n=True)
+
+
+def _check(data: AgreementData) -> tuple[FieldErrors, list[dt.date]]:
+    """Every rule over several fields or the database; the dates of the recurrence."""
+    errors = data.errors.copy()
+    if data.farm is not None and data.farm.kind not in PRODUCER_KINDS:
+        errors.add("farm", _("Seule une ferme ou un transformateur peut fournir."), "not_a_farm")
+    for structure in data.structures:
+        if structure.kind not in RECIPIENT_KINDS:
+            errors.add(
+                "structures",
+                _("« %(name)s » n'est pas une structure d'aide alimentaire.") % {"name": structure},
+                "not_a_structure",
+            )
+    days: list[dt.date] = []
+    if data.start_date and data.end_date:
+        if data.end_date < data.start_date:
+            errors.add(
+                "end_date",
+                _("La période se termine (%(end)s) avant de commencer (%(start)s).")
+                % {"end": date_format(data.end_date), "start": date_format(data.start_date)},
+                "period_reversed",
+            )
+        elif data.recurrence:
+            days = recurrence.dates(data.recurrence[0], data.start_date, data.end_date)
+            if not days:
+                errors.add(
+                    "recurrence",
+                    _("Cette récurrence (« %(rule)s ») ne donne aucune livraison entre le %(start)s et le %(end)s.")
+                    % {
+                        "rule": data.recurrence[1],
+                        "start": date_format(data.start_date),
+                        "end": date_format(data.end_date),
+                    },
+                    "no_occurrence",
+                )
+    fair, paid = data.fair_price_per_unit, data.price_paid_per_unit
+    if fair is not None and paid is not None and paid > fair:
+        errors.add(
+            "price_paid_per_unit",
+            _("Le prix payé par la structure (%(paid)s €) ne peut dépasser le prix juste au producteur (%(fair)s €).")
+            % {"paid": _euros(paid), "fair": _euros(fair)},
+            "paid_above_fair",
+        )
+    line = data.funding_line
+    if line is not None:
+        if fair is not None and paid is not None and fair == paid:
+            errors.add("funding_line", _("Il n'y a pas d'écart de prix à financer."), "no_gap")
+        if (
+            data.start_date
+            and data.end_date
+            and (line.period_end < data.start_date or line.period_start > data.end_date)
+        ):
+            errors.add(
+                "funding_line",
+                _("La ligne de financement « %(line)s » ne couvre pas la période de la convention.") % {"line": line},
+                "funding_period",
+            )
+        if data.category is not None and line.categories.exists():
+            family = {data.category.pk, data.category.parent_id}
+            if not line.categories.filter(pk__in=[f for f in family if f]).exists():
+                errors.add(
+                    "funding_line",
+                    _("La ligne de financement « %(line)s » ne finance pas cette catégorie.") % {"line": line},
+                    "funding_category",
+                )
+        if data.structures and line.structures.exists():
+            eligible = set(line.structures.values_list("pk", flat=True))
+            if any(s.pk not in eligible for s in data.structures):
+                errors.add(
+                    "funding_line",
+                    _("La ligne de financement « %(line)s » ne finance pas toutes ces structures.") % {"line": line},
+                    "funding_structure",
+                )
+    return errors, days
+
+
+# --- Writing an agreement ------------------------------------------------------------------
+
+
+@transaction.atomic
+def agreement_create(*, by, data: AgreementData) -> SupplyAgreement:
+    """A draft agreement, by a party's member or an officer of a party's territory."""
+    permissions.require_write(by)
+    errors, _days = _check(data)
+    if data.farm is not None and data.structures:
+        _require_help(by, [data.farm, *data.structures])
+    errors.raise_if_any()
+    rule, label = data.recurrence
+    agreement = SupplyAgreement.objects.create(
+        farm=data.farm,
+        category=data.category,
+        product_name=data.product_name,
+        unit=data.unit or "kg",
+        pack_size=data.pack_size,
+        quantity_per_delivery=data.quantity_per_delivery,
+        recurrence=rule,
+        recurrence_label=label,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        fair_price_per_unit=data.fair_price_per_unit,
+        price_paid_per_unit=data.price_paid_per_unit,
+        usual_price_per_unit=data.usual_price_per_unit,
+        carrier=data.carrier,
+        transport_payer=data.transport_payer,
+        transport_cost_eur=data.transport_cost_eur or 0,
+        funding_line=data.funding_line,
+        created_by=permissions.as_user(by),
+    )
+    AgreementParty.objects.bulk_create([AgreementParty(agreement=agreement, structure=s) for s in data.structures])
+    _event(agreement, by, "created", "")
+    return agreement
+
+
+def _transition(by, agreement, allowed, to: str, action: str, label: str, note: str = "") -> SupplyAgreement:
+    agreement = _lock(agreement)
+    _require_help(by, agreement)
+    _require_status(agreement, allowed, label)
+    before = agreement.status
+    agreement.status = to
+    agreement.save(update_fields=["status", "updated_at"])
+    _event(agreement, by, action, before, note)
+    return agreement
+
+
+@transaction.atomic
+def agreement_propose(*, by, agreement: SupplyAgreement) -> SupplyAgreement:
+    agreement = _transition(by, agreement, (ST.DRAFT,), ST.PROPOSED, "proposed", _("proposer"))
+    _notify_parties(agreement, _("Convention à signer : %(product)s") % {"product": agreement.product_name})
+    return agreement
+
+
+def _costs_by_month(agreement: SupplyAgreement, days: list[dt.date]) -> dict[dt.date, Decimal]:
+    costs: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for day in days:
+        costs[day.replace(day=1)] += agreement.quantity_per_delivery * agreement.price_paid_per_unit
+    return {month: cost.quantize(CENT) for month, cost in costs.items()}
+
+
+def _dates(agreement: SupplyAgreement, *, since: dt.date | None = None) -> list[dt.date]:
+    days = recurrence.dates(agreement.recurrence, agreement.start_date, agreement.end_date)
+    return [d for d in days if since is None or d >= since]
+
+
+@transaction.atomic
+def agreement_sign(
+    *, by, agreement: SupplyAgreement, organization: Organization | None = None, today: dt.date | None = None
+) -> SupplyAgreement:
+    """One side signs for itself: a member of the farm or of a structure, never someone on
+    their behalf. A structure signs only what its monthly budget can pay, month by month."""
+    permissions.require_write(by)
+    agreement = _lock(agreement)
+    _require_status(agreement, (ST.PROPOSED,), _("signer"))
+    own = permissions.member_organization_ids(by)
+    parties = {p.structure_id: p for p in agreement.parties.select_for_update().select_related("structure")}
+    unsigned = []
+    if agreement.farm_signed_at is None and agreement.farm_id in own:
+        unsigned.append(agreement.farm_id)
+    unsigned += [sid for sid, p in parties.items() if p.signed_at is None and sid in own]
+    if organization is not None:
+        unsigned = [o for o in unsigned if o == organization.pk]
+    if not unsigned:
+        if not ({agreement.farm_id, *parties} & own):
+            raise NotAllowed(
+                _("Chaque partie signe pour elle-même : seul un membre de la ferme ou de la structure peut signer.")
+            )
+        raise DomainError("already_signed", _("Votre organisation a déjà signé cette convention."))
+    if len(unsigned) > 1:
+        raise DomainError(
+            "organization_required",
+            _("Indiquez pour quelle organisation vous signez."),
+            fields={"organization": _("Ce champ est obligatoire.")},
+        )
+    signer = unsigned[0]
+    now = timezone.now()
+    if signer == agreement.farm_id:
+        agreement.farm_signed_at, agreement.farm_signed_by = now, permissions.as_user(by)
+        who = agreement.farm
+    else:
+        today = today or timezone.localdate()
+        budget.budget_check_series(
+            structure_id=signer, costs=_costs_by_month(agreement, _dates(agreement, since=today)), lock=True
+        )
+        party = parties[signer]
+        party.signed_at, party.signed_by = now, permissions.as_user(by)
+        party.save(update_fields=["signed_at", "signed_by"])
+        who = party.structure
+    before = agreement.status
+    if agreement.farm_signed_at and all(p.signed_at for p in parties.values()):
+        agreement.status = ST.SIGNED
+    agreement.save(update_fields=["status", "farm_signed_at", "farm_signed_by", "updated_at"])
+    _event(agreement, by, "signed", before, str(who))
+    return agreement
+
+
+def _mode(agreement: SupplyAgreement, structure_id: int) -> str:
+    if agreement.carrier_id == agreement.farm_id:
+        return Logistics.DELIVERY
+    if agreement.carrier_id == structure_id:
+        return Logistics.PICKUP
+    return Logistics.PARTNER
+
+
+@transaction.atomic
+def agreement_activate(*, by, agreement: SupplyAgreement, today: dt.date | None = None) -> SupplyAgreement:
+    """Signed → active: its occurrences from today on become confirmed, scheduled matches."""
+    today = today or timezone.localdate()
+    agreement = _lock(agreement)
+    _require_help(by, agreement)
+    _require_status(agreement, (ST.SIGNED,), _("démarrer"))
+    days = _dates(agreement, since=today)
+    if not days:
+        raise DomainError(
+            "no_occurrence", _("Il ne reste aucune livraison à venir dans la période de cette convention.")
+        )
+    parties = list(agreement.parties.select_related("structure"))
+    costs = _costs_by_month(agreement, days)
+    for party in parties:
+        budget.budget_check_series(structure_id=party.structure_id, costs=costs, lock=True)
+    deliveries = [
+        planned.PlannedDelivery(structure=p.structure, date=d, quantity=agreement.quantity_per_delivery)
+        for d in days
+        for p in parties
+    ]
+    offer, matches = planned.planned_series_create(
+        farm=agreement.farm,
+        category=agreement.category,
+        product_name=agreement.product_name,
+        unit=agreement.unit,
+        pack_size=agreement.pack_size,
+        price_per_unit=agreement.price_paid_per_unit,
+        usual_price_per_unit=agreement.usual_price_per_unit,
+        mode=_mode(agreement, parties[0].structure_id),
+        start=agreement.start_date,
+        end=agreement.end_date,
+        deliveries=deliveries,
+        by=permissions.as_user(by),
+    )
+    Occurrence.objects.bulk_create(
+        [
+            Occurrence(
+                agreement=agreement,
+                structure=item.structure,
+                planned_for=item.date,
+                date=item.date,
+                quantity=item.quantity,
+                match=match,
+            )
+            for item, match in zip(deliveries, matches, strict=True)
+        ]
+    )
+    before = agreement.status
+    agreement.status, agreement.offer = ST.ACTIVE, offer
+    agreement.save(update_fields=["status", "offer", "updated_at"])
+    _event(agreement, by, "activated", before, _("%(count)d livraisons planifiées") % {"count": len(matches)})
+    _notify_parties(agreement, _("Convention en cours : %(product)s") % {"product": agreement.product_name})
+    return agreement
+
+
+def _future(agreement: SupplyAgreement, since: dt.date):
+    return (
+        Occurrence.objects.select_for_update(of=("self",))
+        .filter(agreement=agreement, date__gte=since, match__isnull=False)
+        .select_related("match")
+        .filter(match__status__in=planned.CHANGEABLE)
+    )
+
+
+@transaction.atomic
+def agreement_suspend(
+    *, by, agreement: SupplyAgreement, today: dt.date | None = None, note: str = ""
+) -> SupplyAgreement:
+    """Active → suspended: the occurrences to come release their reservation until it resumes."""
+    today = today or timezone.localdate()
+    agreement = _transition(by, agreement, (ST.ACTIVE,), ST.SUSPENDED, "suspended", _("suspendre"), note)
+    future = list(_future(agreement, today).values_list("pk", "match_id"))
+    Occurrence.objects.filter(pk__in=[pk for pk, _m in future]).update(match=None)
+    planned.planned_matches_remove(offer=agreement.offer, match_ids=[m for _pk, m in future])
+    return agreement
+
+
+@transaction.atomic
+def agreement_resume(*, by, agreement: SupplyAgreement, today: dt.date | None = None) -> SupplyAgreement:
+    """Suspended → active: the planned occurrences to come are matches again."""
+    today = today or timezone.localdate()
+    agreement = _transition(by, agreement, (ST.SUSPENDED,), ST.ACTIVE, "resumed", _("reprendre"))
+    waiting = list(
+        Occurrence.objects.select_for_update()
+        .filter(agreement=agreement, status=Occurrence.Status.PLANNED, match__isnull=True, date__gte=today)
+        .select_related("structure")
+    )
+    by_structure: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for occurrence in waiting:
+        by_structure[occurrence.structure_id][occurrence.date.replace(day=1)] += (
+            occurrence.quantity * agreement.price_paid_per_unit
+        )
+    for structure_id, costs in by_structure.items():
+        budget.budget_check_series(structure_id=structure_id, costs=dict(costs), lock=True)
+    if waiting:
+        matches = planned.planned_matches_add(
+            offer=agreement.offer,
+            deliveries=[
+                planned.PlannedDelivery(structure=o.structure, date=o.date, quantity=o.quantity) for o in waiting
+            ],
+        )
+        for occurrence, match in zip(waiting, matches, strict=True):
+            Occurrence.objects.filter(pk=occurrence.pk).update(match=match)
+    return agreement
+
+
+@transaction.atomic
+def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date | None = None) -> SupplyAgreement:
+    """The agreement ends on ``on``: the occurrences from that day on that are not delivered
+    are removed (their matches too); those before stay, delivered or to be delivered."""
+    agreement = _lock(agreement)
+    _require_help(by, agreement)
+    _require_status(agreement, (ST.ACTIVE, ST.SUSPENDED, ST.SIGNED), _("terminer"))
+    future = list(_future(agreement, on).values_list("pk", "match_id"))
+    removed = Occurrence.objects.filter(pk__in=[pk for pk, _m in future]).delete()[0]
+    if agreement.offer_id:
+        planned.planned_matches_remove(offer=agreement.offer, match_ids=[m for _pk, m in future])
+    removed += Occurrence.objects.filter(agreement=agreement, date__gte=on, match__isnull=True).delete()[0]
+    before = agreement.status
+    agreement.status, agreement.ended_on = ST.ENDED, on
+    agreement.save(update_fields=["status", "ended_on", "updated_at"])
+    _event(
+        agreement,
+        by,
+        "ended",
+        before,
+        _("terminée le %(date)s, %(count)d livraisons à venir retirées") % {"date": date_format(on), "count": removed},
+    )
+    _notify_parties(agreement, _("Convention terminée : %(product)s") % {"product": agreement.product_name})
+    return agreement
+
+
+@transaction.atomic
+def party_invoicing_update(
+    *, by, agreement: SupplyAgreement, structure: Organization, service_code: str = "", commitment_number: str = ""
+) -> AgreementParty:
+    """A public buyer's invoicing references (Chorus Pro): the structure itself or an officer."""
+    party = AgreementParty.objects.select_for_update().filter(agreement=agreement, structure=structure).first()
+    if party is None:
+        raise DomainError("not_found", _("Cette structure n'est pas partie à la convention."))
+    _require_help(by, [structure])
+    party.service_code = (service_code or "").strip()[:100]
+    party.commitment_number = (commitment_number or "").strip()[:50]
+    party.save(update_fields=["service_code", "commitment_number"])
+    _event(agreement, by, "invoicing_updated", agreement.status, str(structure))
+    return party
+
+
+# --- One occurrence ------------------------------------------------------------------------
+
+
+def _occurrence(occurrence: Occurrence) -> Occurrence:
+    occurrence = (
+        Occurrence.objects.select_for_update(of=("self",))
+        .select_related("agreement", "match", "structure")
+        .get(pk=occurrence.pk)
+    )
+    if occurrence.agreement.status != ST.ACTIVE:
+        raise DomainError(
+            "invalid_status",
+            _("La convention n'est pas en cours : ses livraisons ne peuvent pas être modifiées."),
+        )
+    if occurrence.match is None or occurrence.status != Occurrence.Status.PLANNED:
+        raise DomainError("occurrence_done", _("Cette livraison n'est plus prévue."))
+    return occurrence
+
+
+@transaction.atomic
+def occurrence_skip(*, by, occurrence: Occurrence, note: str = "") -> Occurrence:
+    """This one delivery will not take place; the series goes on."""
+    occurrence = _occurrence(occurrence)
+    _require_help(by, [occurrence.agreement.farm, occurrence.structure])
+    planned.planned_match_remove(match=occurrence.match)
+    occurrence.status, occurrence.match = Occurrence.Status.SKIPPED, None
+    occurrence.save(update_fields=["status", "match"])
+    _event(
+        occurrence.agreement,
+        by,
+        "occurrence_skipped",
+        occurrence.agreement.status,
+        note or date_format(occurrence.date),
+    )
+    return occurrence
+
+
+@transaction.atomic
+def occurrence_change(
+    *,
+    by,
+    occurrence: Occurrence,
+    date: dt.date | None = None,
+    quantity: Decimal | None = None,
+    today=None,  # noqa: A002
+) -> Occurrence:
+    """Move this one delivery to another day, or change its quantity; the series goes on."""
+    today = today or timezone.localdate()
+    occurrence = _occurrence(occurrence)
+    _require_help(by, [occurrence.agreement.farm, occurrence.structure])
+    if date is None and quantity is None:
+        raise DomainError("invalid", _("Indiquez une nouvelle date ou une nouvelle quantité."))
+    notes = []
+    if date is not None and date != occurrence.date:
+        if date < today:
+            raise DomainError(
+                "date_past", _("Une livraison ne peut être déplacée dans le passé."), fields={"date": _("Date passée.")}
+            )
+        planned.planned_match_move(match=occurrence.match, date=date)
+        notes.append(
+            _("déplacée du %(old)s au %(new)s") % {"old": date_format(occurrence.date), "new": date_format(date)}
+        )
+        occurrence.date = date
+    if quantity is not None and quantity != occurrence.quantity:
+        planned.planned_match_resize(match=occurrence.match, quantity=quantity)
+        notes.append(_("quantité %(old)s → %(new)s") % {"old": occurrence.quantity, "new": quantity})
+        occurrence.quantity = quantity
+    occurrence.save(update_fields=["date", "quantity"])
+    _event(occurrence.agreement, by, "occurrence_changed", occurrence.agreement.status, " ; ".join(notes))
+    return occurrence
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def agreement_url(agreement_id: int) -> str:
+    return reverse("agreements:detail", args=[agreement_id])
+
+
+def _members(org_ids) -> list:
+    return [
+        m.user
+        for m in Membership.objects.filter(organization_id__in=org_ids, user__is_active=True).select_related("user")
+    ]
+
+
+def _notify_parties(agreement: SupplyAgreement, title: str) -> None:
+    org_ids = [agreement.farm_id, *agreement.parties.values_list("structure_id", flat=True)]
+    users = _members(org_ids)
+    if users:
+        body = render_to_string("agreements/email/agreement.txt", {"agreement": agreement}).strip()
+        notify(users=users, kind="agreement", title=title, body=body, url=agreement_url(agreement.pk))
+
+
+def occurrences_remind(*, today: dt.date | None = None, days_ahead: int = 2) -> int:
+    """``days_ahead`` days before each delivery of an active agreement, both sides get a
+    reminder, once (the day-before reminder of ``offers`` follows for the scheduled match)."""
+    today = today or timezone.localdate()
+    day = today + dt.timedelta(days=days_ahead)
+    sent = 0
+    due = Occurrence.objects.filter(
+        date=day,
+        status=Occurrence.Status.PLANNED,
+        reminded_at__isnull=True,
+        match__isnull=False,
+        agreement__status=ST.ACTIVE,
+    ).select_related("agreement__farm", "structure")
+    for occurrence in due:
+        with transaction.atomic():
+            if not Occurrence.objects.filter(pk=occurrence.pk, reminded_at__isnull=True).update(
+                reminded_at=timezone.now()
+            ):
+                continue
+            users = _members([occurrence.agreement.farm_id, occurrence.structure_id])
+            if users:
+                body = render_to_string("agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}).strip()
+                notify(
+                    users=users,
+                    kind="agreement_reminder",
+                    title=_("Rappel : livraison de la convention le %(date)s – %(product)s")
+                    % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name},
+                    body=body,
+                    url=agreement_url(occurrence.agreement_id),
+                )
+            sent += 1
+    return sent
