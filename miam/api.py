@@ -6,11 +6,12 @@ from rest_framework.routers import DefaultRouter
 
 from actors import api as actors_api
 from initiatives import api as initiatives_api
+from logistics import api as logistics_api
 from meetings import api as meetings_api
 from offers import api as offers_api
 from products import api as products_api
 
-APPS = (products_api, actors_api, offers_api, meetings_api, initiatives_api)
+APPS = (products_api, actors_api, offers_api, meetings_api, initiatives_api, logistics_api)
 
 router = DefaultRouter()
 for module in APPS:

@@ -1,0 +1,23 @@
+"""Celery jobs of logistics: thin, idempotent, acknowledged late; each calls a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from logistics.services import rounds
+
+RETRY = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_kwargs": {"max_retries": 6},
+}
+
+
+@shared_task(**RETRY)
+def rounds_plan(plan_id: int) -> int:
+    """Plan the rounds of a day (``RoundPlan``)."""
+    return rounds.round_plan_run(plan_id=plan_id).pk
