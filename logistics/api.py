@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from actors import permissions as perms
 from actors.api import principal_of
 from logistics import inputs
-from logistics.models import Hub, Round, Stop, Vehicle
-from logistics.services import resources, rounds
+from logistics.models import GleaningDay, GleaningSlot, Hub, Round, RoundPlan, Stop, Vehicle
+from logistics.services import gleaning, resources, rounds
+from miam.errors import DomainError
 
 
 class VehicleSerializer(serializers.ModelSerializer):
@@ -104,6 +105,19 @@ class RoundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RoundPlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoundPlan
+        fields = ["id", "territory", "hub", "day", "status", "stage", "progress", "counts", "error", "created_at"]
+        read_only_fields = fields
+
+
+def _plan_not_found() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Calcul de tournées inconnu.")
+
+
 class _Writes:
     """Create and update through the input and the service."""
 
@@ -172,16 +186,161 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             | Q(vehicle__drivers=user if user else None)
         ).distinct()
 
+    @action(detail=False, methods=["post"])
+    def plan(self, request):
+        """Ask for the rounds of a day and a territory (or a hub): a job plans them."""
+        cleaned, errors = inputs.round_plan_data(request.data, strict=False)
+        errors.raise_if_any()
+        made = rounds.round_plan_request(by=principal_of(request), **cleaned)
+        return Response(RoundPlanSerializer(made).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=False, methods=["get"], url_path=r"plans/(?P<plan_id>\d+)")
+    def plan_progress(self, request, plan_id=None):
+        """A planning job's progress and counts."""
+        principal = principal_of(request)
+        qs = RoundPlan.objects.all()
+        if not perms.is_staff(principal):
+            qs = qs.filter(territory_id__in=perms.viewer_territory_ids(principal))
+        found = qs.filter(pk=plan_id).first()
+        if found is None:
+            raise DomainError("not_found", _plan_not_found(), status_code=404)
+        return Response(RoundPlanSerializer(found).data)
+
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         made = rounds.round_claim(round_=self.get_object(), by=principal_of(request))
         return Response(self.get_serializer(made).data)
 
 
+class GleaningSlotSerializer(serializers.ModelSerializer):
+    taken = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GleaningSlot
+        fields = ["id", "starts_at", "ends_at", "volunteer_capacity", "taken"]
+        read_only_fields = fields
+
+    def get_taken(self, slot) -> int:
+        return sum(s.volunteers for s in slot.signups.all())
+
+
+class GleaningSerializer(serializers.ModelSerializer):
+    """A gleaning day as the public sees it: its commune, never a person's address."""
+
+    commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+    farm = serializers.CharField(source="offer.organization.name", read_only=True)
+    slots = GleaningSlotSerializer(many=True, read_only=True)
+    has_agreement = serializers.BooleanField(read_only=True)
+    has_insurance = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = GleaningDay
+        fields = [
+            "id",
+            "offer",
+            "farm",
+            "place",
+            "commune",
+            "commune_name",
+            "date",
+            "starts_at",
+            "ends_at",
+            "status",
+            "has_agreement",
+            "has_insurance",
+            "slots",
+        ]
+        read_only_fields = fields
+
+
+class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Gleaning days: announced ones are public; sign up to a slot, with or without an account."""
+
+    serializer_class = GleaningSerializer
+    # Residents sign up without an account; every other write checks who acts.
+    permission_classes = [permissions.AllowAny]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        qs = GleaningDay.objects.select_related("commune", "offer__organization").prefetch_related("slots__signups")
+        principal = principal_of(self.request)
+        visible = Q(status__in=(GleaningDay.GleaningStatus.POSTED, GleaningDay.GleaningStatus.CONFIRMED))
+        if getattr(principal, "is_authenticated", False):
+            visible |= Q(offer__organization__in=perms.editable_organizations(principal))
+        return qs.filter(visible).order_by("date", "starts_at", "id")
+
+    def _organiser(self):
+        return permissions.IsAuthenticated().has_permission(self.request, self) or _anonymous()
+
+    def create(self, request):
+        self._organiser()
+        made = gleaning.gleaning_create(by=principal_of(request), data=inputs.gleaning_data(request.data, strict=False))
+        return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def announce(self, request, pk=None):
+        self._organiser()
+        return Response(
+            self.get_serializer(gleaning.gleaning_post(by=principal_of(request), day=self.get_object())).data
+        )
+
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        self._organiser()
+        day = self.get_object()
+        if "agreement_reference" in request.data or "insurance_reference" in request.data:
+            gleaning.gleaning_record_papers(
+                by=principal_of(request),
+                day=day,
+                agreement_reference=request.data.get("agreement_reference"),
+                insurance_reference=request.data.get("insurance_reference"),
+            )
+        return Response(self.get_serializer(gleaning.gleaning_confirm(by=principal_of(request), day=day)).data)
+
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        self._organiser()
+        cleaned, errors = inputs.move_data(request.data)
+        errors.raise_if_any()
+        day = gleaning.gleaning_move(by=principal_of(request), day=self.get_object(), **cleaned)
+        return Response(self.get_serializer(day).data)
+
+    @action(detail=True, methods=["post"], url_path=r"slots/(?P<slot_id>\d+)/signup")
+    def signup(self, request, pk=None, slot_id=None):
+        day = self.get_object()
+        slot = day.slots.filter(pk=slot_id).first()
+        if slot is None:
+            raise DomainError("not_found", _not_found(), status_code=404)
+        made = gleaning.gleaning_signup(slot=slot, by=principal_of(request), data=inputs.signup_data(request.data))
+        return Response({"id": made.pk, "slot": slot.pk, "volunteers": made.volunteers}, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def harvest(self, request, pk=None):
+        self._organiser()
+        cleaned, errors = inputs.harvest_data(request.data)
+        errors.raise_if_any()
+        made = gleaning.gleaning_record_harvest(by=principal_of(request), day=self.get_object(), **cleaned)
+        return Response({"structure": made.structure_id, "quantity_kg": str(made.quantity_kg)})
+
+
+def _anonymous():
+    from rest_framework.exceptions import NotAuthenticated
+
+    raise NotAuthenticated()
+
+
+def _not_found() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Créneau inconnu.")
+
+
 def register(router) -> None:
     router.register("vehicles", VehicleViewSet, basename="vehicle")
     router.register("hubs", HubViewSet, basename="hub")
     router.register("rounds", RoundViewSet, basename="round")
+    router.register("gleanings", GleaningViewSet, basename="gleaning")
 
 
 urlpatterns: list = []

@@ -8,7 +8,9 @@ class LogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from logistics import map_layers
-        from miam import maps
+        from logistics.services import gleaning
+        from miam import maps, sections
 
         for layer in map_layers.LAYERS:
             maps.register(layer)
+        sections.register("user_export", lambda *, user: {"gleaning_signups": gleaning.personal_data(user)})

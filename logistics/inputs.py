@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from actors.models import Commune, Territory, User
+from actors.models import Commune, Organization, Territory, User
 from logistics.models import Hub, Vehicle
 from miam.inputs import ClockField, CountField, DayField, FieldErrors, FlagField, NumberField, TextField, parse
 from offers.inputs import OrganizationField, WeekdaysField
+from offers.models import Offer
 
 KG_DIGITS = (10, 1)
 
@@ -227,4 +228,157 @@ class RoundPlanInput(forms.Form):
 
 def round_plan_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:
     cleaned, errors, _given = parse(RoundPlanInput, values, strict=strict)
+    return cleaned, errors
+
+
+# --- Gleaning days --------------------------------------------------------------------------
+
+
+class OfferField(_ById):
+    model = Offer
+    unknown = gettext_lazy("Offre inconnue.")
+
+
+class OrganizationRefField(_ById):
+    model = Organization
+    unknown = gettext_lazy("Organisation inconnue.")
+
+
+class SlotsField(forms.Field):
+    """A list of slots, each ``{"starts_at", "ends_at", "volunteer_capacity"}``; every error is
+    named by the slot's place in the list (``slots.0.volunteer_capacity``)."""
+
+    takes_list = True
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            raise ValidationError(_("Une liste de créneaux est attendue."), code="invalid")
+        return list(value)
+
+    def validate(self, value) -> None:
+        return None
+
+
+class SlotInput(forms.Form):
+    starts_at = ClockField()
+    ends_at = ClockField()
+    volunteer_capacity = CountField(required=True)
+
+
+class GleaningInput(forms.Form):
+    offer = OfferField()
+    place = TextField(max_length=200)
+    commune = CommuneField()
+    date = DayField()
+    starts_at = ClockField()
+    ends_at = ClockField()
+    agreement_reference = TextField(max_length=200, required=False)
+    insurance_reference = TextField(max_length=200, required=False)
+    slots = SlotsField()
+
+
+@dataclass
+class SlotData:
+    starts_at: dt.time | None = None
+    ends_at: dt.time | None = None
+    volunteer_capacity: int | None = None
+
+
+@dataclass
+class GleaningData:
+    offer: object = None
+    place: str = ""
+    commune: Commune | None = None
+    date: dt.date | None = None
+    starts_at: dt.time | None = None
+    ends_at: dt.time | None = None
+    agreement_reference: str = ""
+    insurance_reference: str = ""
+    slots: list[SlotData] = field(default_factory=list)
+    given: frozenset[str] = frozenset()
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def slots_parse(raw, errors: FieldErrors) -> list[SlotData]:
+    out = []
+    for index, item in enumerate(raw or []):
+        if not isinstance(item, Mapping):
+            errors.add(f"slots.{index}", _("Un créneau est attendu (début, fin, bénévoles)."), "invalid")
+            continue
+        cleaned, slot_errors, _given = parse(SlotInput, item)
+        cleaned = SlotData(**cleaned)
+        if not slot_errors.has("volunteer_capacity") and cleaned.volunteer_capacity == 0:
+            slot_errors.add("volunteer_capacity", _("Un créneau attend au moins un·e bénévole."), "not_positive")
+        hours_in_order(slot_errors, cleaned.starts_at, cleaned.ends_at, field_name="ends_at")
+        for name, messages in slot_errors.fields.items():
+            for message in messages:
+                errors.add(f"slots.{index}.{name}", message, slot_errors.codes[0])
+        out.append(cleaned)
+    return out
+
+
+def gleaning_data(values: Mapping, *, partial: bool = False, strict: bool = True) -> GleaningData:
+    cleaned, errors, given = parse(GleaningInput, values, partial=partial, strict=strict)
+    slots = slots_parse(cleaned.pop("slots", []), errors)
+    hours_in_order(errors, cleaned.get("starts_at"), cleaned.get("ends_at"), field_name="ends_at")
+    return GleaningData(**cleaned, slots=slots, given=given, errors=errors)
+
+
+class MoveInput(forms.Form):
+    date = DayField()
+    starts_at = ClockField()
+    ends_at = ClockField()
+
+
+def move_data(values: Mapping) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(MoveInput, values)
+    hours_in_order(errors, cleaned.get("starts_at"), cleaned.get("ends_at"), field_name="ends_at")
+    return cleaned, errors
+
+
+class SignupInput(forms.Form):
+    name = TextField(max_length=120)
+    email = TextField(max_length=254, required=False)
+    volunteers = CountField()
+    consent = FlagField()
+    structure = OrganizationRefField(required=False)
+
+
+@dataclass
+class SignupData:
+    name: str = ""
+    email: str = ""
+    volunteers: int | None = None
+    consent: bool | None = None
+    structure: object = None
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def signup_data(values: Mapping, *, strict: bool = False) -> SignupData:
+    cleaned, errors, _given = parse(SignupInput, values, strict=strict)
+    email = cleaned.get("email") or ""
+    if email and ("@" not in email or " " in email):
+        errors.add("email", _("Adresse e-mail invalide."), "invalid")
+    if cleaned.get("volunteers") == 0:
+        errors.add("volunteers", _("Au moins une personne."), "not_positive")
+    return SignupData(**cleaned, errors=errors)
+
+
+class HarvestInput(forms.Form):
+    structure = OrganizationRefField()
+    quantity_kg = NumberField(
+        digits=KG_DIGITS,
+        minimum=Decimal("0.1"),
+        below=(gettext_lazy("La quantité glanée doit être strictement positive."), "not_positive"),
+    )
+
+
+def harvest_data(values: Mapping) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(HarvestInput, values, strict=False)
     return cleaned, errors

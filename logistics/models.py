@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization, Territory, TimeStamped
-from offers.models import Match
+from offers.models import Match, Offer
 from products.models import Storage
 
 KG = {"max_digits": 10, "decimal_places": 1}
@@ -233,3 +233,136 @@ class Stop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} #{self.position}"
+
+
+# --- Gleaning days ----------------------------------------------------------------------------
+
+
+class GleaningDay(TimeStamped):
+    """A day of gleaning in a farm's field, linked to its gleaning offer; its date may move
+    with the weather. It is confirmed only with the gleaning agreement and the insurance."""
+
+    class GleaningStatus(models.TextChoices):
+        DRAFT = "draft", _("brouillon")
+        POSTED = "posted", _("annoncée")
+        CONFIRMED = "confirmed", _("confirmée")
+        DONE = "done", _("effectuée")
+        CANCELLED = "cancelled", _("annulée")
+
+    offer = models.ForeignKey(Offer, models.PROTECT, related_name="gleaning_days", verbose_name=_("offre de glanage"))
+    place = models.CharField(_("lieu (parcelle, lieu-dit)"), max_length=200)
+    commune = models.ForeignKey("actors.Commune", models.PROTECT, related_name="+", verbose_name=_("commune"))
+    latitude = models.FloatField(_("latitude"))
+    longitude = models.FloatField(_("longitude"))
+    date = models.DateField(_("date"))
+    starts_at = models.TimeField(_("début"))
+    ends_at = models.TimeField(_("fin"))
+    status = models.CharField(
+        _("statut"), max_length=10, choices=GleaningStatus.choices, default=GleaningStatus.DRAFT, db_index=True
+    )
+    agreement_reference = models.CharField(_("convention de glanage (référence)"), max_length=200, blank=True)
+    agreement_document = models.FileField(
+        _("convention de glanage (document)"), upload_to="gleaning/%Y/", null=True, blank=True
+    )
+    insurance_reference = models.CharField(_("assurance responsabilité civile (référence)"), max_length=200, blank=True)
+    insurance_document = models.FileField(
+        _("assurance responsabilité civile (document)"), upload_to="gleaning/%Y/", null=True, blank=True
+    )
+    posted_at = models.DateTimeField(_("annoncée le"), null=True, blank=True)
+    alerted_at = models.DateTimeField(_("alerte envoyée le"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("créée par")
+    )
+
+    class Meta:
+        verbose_name = _("journée de glanage")
+        verbose_name_plural = _("journées de glanage")
+        ordering = ["date", "starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="gleaning_hours_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place} – {self.date}"
+
+    @property
+    def has_agreement(self) -> bool:
+        return bool(self.agreement_reference or self.agreement_document)
+
+    @property
+    def has_insurance(self) -> bool:
+        return bool(self.insurance_reference or self.insurance_document)
+
+
+class GleaningSlot(models.Model):
+    day = models.ForeignKey(GleaningDay, models.CASCADE, related_name="slots", verbose_name=_("journée"))
+    starts_at = models.TimeField(_("début"))
+    ends_at = models.TimeField(_("fin"))
+    volunteer_capacity = models.PositiveIntegerField(_("bénévoles attendu·es"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("créneau de glanage")
+        verbose_name_plural = _("créneaux de glanage")
+        ordering = ["day", "starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="gleaning_slot_ordered"),
+            models.CheckConstraint(condition=Q(volunteer_capacity__gt=0), name="gleaning_slot_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class GleaningSignup(models.Model):
+    """A sign-up to a slot: a structure's volunteers, or a resident without an account (name
+    and consent to be contacted about this day)."""
+
+    slot = models.ForeignKey(GleaningSlot, models.CASCADE, related_name="signups", verbose_name=_("créneau"))
+    structure = models.ForeignKey(
+        Organization, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("structure")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="gleaning_signups",
+        verbose_name=_("personne"),
+    )
+    name = models.CharField(_("nom"), max_length=120)
+    email = models.EmailField(_("e-mail"), blank=True)
+    volunteers = models.PositiveIntegerField(_("nombre de bénévoles"), default=1, validators=[MinValueValidator(1)])
+    consent = models.BooleanField(_("accepte d'être contacté·e pour cette journée"), default=False)
+    created_at = models.DateTimeField(_("inscrit·e le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inscription au glanage")
+        verbose_name_plural = _("inscriptions au glanage")
+        ordering = ["slot", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(volunteers__gt=0), name="gleaning_signup_volunteers")]
+
+    def __str__(self) -> str:
+        return f"{self.name} – {self.slot}"
+
+
+class GleaningHarvest(models.Model):
+    """The kilograms a structure took home from a gleaning day."""
+
+    day = models.ForeignKey(GleaningDay, models.CASCADE, related_name="harvests", verbose_name=_("journée"))
+    structure = models.ForeignKey(Organization, models.PROTECT, related_name="+", verbose_name=_("structure"))
+    quantity_kg = models.DecimalField(_("quantité glanée (kg)"), **KG, validators=[MinValueValidator(0)])
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("saisie par")
+    )
+    recorded_at = models.DateTimeField(_("saisie le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("récolte de glanage")
+        verbose_name_plural = _("récoltes de glanage")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "structure"], name="gleaning_harvest_one_per_structure"),
+            models.CheckConstraint(condition=Q(quantity_kg__gt=0), name="gleaning_harvest_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} – {self.structure}: {self.quantity_kg} kg"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from logistics.services import rounds
+from logistics.services import gleaning, rounds
 
 RETRY = {
     "acks_late": True,
@@ -21,3 +21,9 @@ RETRY = {
 def rounds_plan(plan_id: int) -> int:
     """Plan the rounds of a day (``RoundPlan``)."""
     return rounds.round_plan_run(plan_id=plan_id).pk
+
+
+@shared_task(**RETRY)
+def gleaning_alert(day_id: int) -> int:
+    """Tell every structure in reach with volunteers of a posted gleaning day."""
+    return gleaning.gleaning_alert(day_id=day_id)

@@ -65,3 +65,26 @@ def test_a_driver_claims_a_round_through_the_api():
     again = client_for(make_member(owner, role="member")).post(f"/api/v1/rounds/{made.pk}/claim/")
     assert again.status_code == 403
     assert Round.objects.get().driver == driver
+
+
+def test_an_officer_plans_a_day_through_the_api_and_follows_its_progress(django_capture_on_commit_callbacks):
+    territory, tuesday = TerritoryFactory(), next_tuesday()
+    confirmed_match(farm("71007"), structure("71137"), day=tuesday)
+    vehicle(days=(1,))
+    officer = client_for(make_officer(territory))
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = officer.post(
+            "/api/v1/rounds/plan/", {"territory": territory.pk, "day": tuesday.isoformat()}, format="json"
+        )
+    assert answer.status_code == 202, answer.json()
+    progress = officer.get(f"/api/v1/rounds/plans/{answer.json()['id']}/").json()
+    assert (progress["status"], progress["progress"], progress["counts"]["rounds"]) == ("success", 100, 1)
+    assert len(officer.get("/api/v1/rounds/").json()["results"]) == 1
+
+
+def test_only_an_officer_of_the_territory_plans_its_rounds():
+    territory = TerritoryFactory()
+    answer = client_for(make_member(logistics_org())).post(
+        "/api/v1/rounds/plan/", {"territory": territory.pk, "day": next_tuesday().isoformat()}, format="json"
+    )
+    assert answer.status_code == 403
