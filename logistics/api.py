@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from actors import permissions as perms
 from actors.api import principal_of
-from logistics import inputs
+from logistics import inputs, selectors
 from logistics.models import GleaningDay, GleaningSlot, Hub, Round, RoundPlan, Stop, Vehicle
 from logistics.services import gleaning, resources, rounds
 from miam.errors import DomainError
@@ -175,16 +175,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self):
-        principal = principal_of(self.request)
-        qs = Round.objects.prefetch_related("stops", "stops__organization").order_by("day", "starts_at", "id")
-        if perms.is_staff(principal):
-            return qs
-        user = perms.as_user(principal)
-        return qs.filter(
-            Q(territory_id__in=perms.viewer_territory_ids(principal))
-            | Q(vehicle__organization_id__in=perms.member_organization_ids(principal))
-            | Q(vehicle__drivers=user if user else None)
-        ).distinct()
+        return selectors.rounds_visible(principal_of(self.request)).prefetch_related("stops", "stops__organization")
 
     @action(detail=False, methods=["post"])
     def plan(self, request):

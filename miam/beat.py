@@ -28,6 +28,8 @@ BEAT_SCHEDULE: dict = {
     "offers-matches-expire": {"task": "offers.tasks.matches_expire", "schedule": crontab(hour=1, minute=0)},
     "offers-matching-nightly": {"task": "offers.tasks.territories_recompute", "schedule": crontab(hour=2, minute=0)},
     "offers-matches-remind": {"task": "offers.tasks.matches_remind", "schedule": crontab(hour=9, minute=0)},
+    "logistics-rounds-remind": {"task": "logistics.tasks.rounds_remind", "schedule": crontab(hour=17, minute=0)},
+    "logistics-rounds-unassigned": {"task": "logistics.tasks.rounds_alert_unassigned", "schedule": crontab(minute=20)},
 }
 
 __all__ = ["BEAT_SCHEDULE", "OUTBOX_SEND_EVERY_SECONDS", "crontab"]

@@ -416,3 +416,90 @@ def round_release(*, round_: Round, by) -> Round:
     round_.driver, round_.status = None, RS.PLANNED
     round_.save(update_fields=["driver", "status", "updated_at"])
     return round_
+
+
+# --- Reminders (beat jobs) ------------------------------------------------------------------------
+
+
+def _round_url(round_: Round) -> str:
+    from django.urls import reverse
+
+    return reverse("logistics:round_detail", args=[round_.pk])
+
+
+def rounds_remind_tomorrow(*, today: dt.date) -> int:
+    """The day before: the driver, and each farm and structure of a round, are told their time."""
+    from actors.services import notify
+    from offers.services.notices import members_by_organization
+
+    sent = 0
+    tomorrow = today + dt.timedelta(days=1)
+    for round_ in Round.objects.filter(day=tomorrow, reminded_at__isnull=True).exclude(status=RS.CANCELLED):
+        with transaction.atomic():
+            round_ = Round.objects.select_for_update(of=("self",)).select_related("vehicle").get(pk=round_.pk)
+            if round_.reminded_at:
+                continue
+            stops = list(round_.stops.filter(organization__isnull=False).select_related("organization"))
+            if round_.driver_id:
+                notify(
+                    users=[round_.driver],
+                    kind="round_reminder",
+                    title=_("Demain, tournée de %(start)s à %(end)s (%(stops)s arrêts)")
+                    % {"start": f"{round_.starts_at:%H:%M}", "end": f"{round_.ends_at:%H:%M}", "stops": len(stops)},
+                    url=_round_url(round_),
+                )
+            members = members_by_organization({s.organization_id for s in stops})
+            for stop in stops:
+                kind = _("enlèvement") if stop.kind == Stop.Kind.PICKUP else _("livraison")
+                notify(
+                    users=members.get(stop.organization_id, []),
+                    kind="round_slot",
+                    title=_("Demain, %(kind)s par la tournée vers %(time)s")
+                    % {"kind": kind, "time": f"{stop.arrives_at:%H:%M}"},
+                    url=_round_url(round_),
+                )
+            round_.reminded_at = timezone.now()
+            round_.save(update_fields=["reminded_at"])
+            sent += 1
+    return sent
+
+
+def rounds_alert_unassigned(*, now: dt.datetime) -> int:
+    """A round that has no driver 24 h before it starts: its territory's officers are told (once)."""
+    from actors.models import TerritoryRole
+    from actors.services import notify
+
+    local = timezone.localtime(now)
+    horizon = local + dt.timedelta(hours=24)
+    alerted = 0
+    candidates = Round.objects.filter(
+        status=RS.PLANNED,
+        driver__isnull=True,
+        unassigned_alerted_at__isnull=True,
+        day__gte=local.date(),
+        day__lte=horizon.date(),
+    ).select_related("territory", "vehicle")
+    for round_ in candidates:
+        starts = timezone.make_aware(dt.datetime.combine(round_.day, round_.starts_at))
+        if not (local <= starts <= horizon):
+            continue
+        officers = [
+            r.user
+            for r in TerritoryRole.objects.filter(
+                territory=round_.territory, role=TerritoryRole.Role.OFFICER
+            ).select_related("user")
+        ]
+        notify(
+            users=officers,
+            kind="round_no_driver",
+            title=_("Tournée sans chauffeur·e le %(day)s à %(time)s (%(vehicle)s)")
+            % {
+                "day": round_.day.strftime("%d/%m/%Y"),
+                "time": f"{round_.starts_at:%H:%M}",
+                "vehicle": round_.vehicle.name,
+            },
+            url=_round_url(round_),
+        )
+        Round.objects.filter(pk=round_.pk).update(unassigned_alerted_at=timezone.now())
+        alerted += 1
+    return alerted
