@@ -226,7 +226,30 @@ def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, 
         )
         previous_load = stop.load_kg
     Stop.objects.bulk_create(stops)
+    for match in matches.values():
+        _say_carried_by_round(match, day)
     return round_
+
+
+#: How a match reaches its structure, in its reasons: a round replaces the mode it had.
+CARRIER_REASONS = ("delivery_by_farm", "partner_carries", "pickup_by_structure", "pooled_round")
+
+
+def _say_carried_by_round(match: Match, day: dt.date) -> None:
+    """The match is now « livré par la tournée du mardi » (``offers.reasons``), by a partner."""
+    kept = [r for r in (match.reasons or []) if r.get("code") not in CARRIER_REASONS]
+    match.reasons = [*kept, {"code": "pooled_round", "params": {"weekday": day.weekday()}}]
+    match.mode = Logistics.PARTNER
+    match.save(update_fields=["reasons", "mode", "updated_at"])
+
+
+def _forget_rounds(match_ids) -> None:
+    """Rounds planned again: their matches no longer say a round carries them until one does."""
+    for match in Match.objects.filter(pk__in=match_ids):
+        kept = [r for r in (match.reasons or []) if r.get("code") != "pooled_round"]
+        if kept != match.reasons:
+            match.reasons = kept
+            match.save(update_fields=["reasons", "updated_at"])
 
 
 def _window_at(windows, arrival_s: int):
@@ -300,9 +323,11 @@ def _plan(plan: RoundPlan) -> RoundPlan:
     by_id = {v.pk: v for v in vehicles}
     with transaction.atomic():
         # Rounds of this day no driver took yet are planned again; claimed ones stay.
-        Round.objects.filter(
+        replaced = Round.objects.filter(
             territory=territory, day=day, status=RS.PLANNED, driver__isnull=True, hub=plan.hub
-        ).delete()
+        )
+        _forget_rounds(Stop.objects.filter(round__in=replaced, match__isnull=False).values_list("match_id", flat=True))
+        replaced.delete()
         rounds = [
             _write_round(r, vehicle=by_id[r.truck_id], territory=territory, day=day, plan=plan, hub=plan.hub)
             for r in result.rounds

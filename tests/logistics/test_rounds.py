@@ -178,3 +178,19 @@ def test_the_planner_leaves_out_what_no_vehicle_can_take():
     result = routing.plan(lots, [truck])
     assert result.unassigned == (2,)
     assert [s.lot_id for s in result.rounds[0].stops if s.kind == "pickup"] == [1]
+
+
+def test_a_match_carried_by_a_round_says_it_is_delivered_by_the_tuesday_round(django_capture_on_commit_callbacks):
+    territory, tuesday = TerritoryFactory(), next_tuesday()
+    (match, *_others) = three_matches(tuesday)
+    match.reasons = [{"code": "delivery_by_farm", "params": {"radius_km": 20}}]
+    match.save()
+    vehicle(days=(1,))
+    plan_day(territory, tuesday, django_capture_on_commit_callbacks)
+    match.refresh_from_db()
+    assert match.mode == "partner"
+    assert match.explanation == "livré par la tournée du mardi"
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert match.explanation == "delivered by the Tuesday round"
