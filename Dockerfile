@@ -1,7 +1,7 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-# WeasyPrint (the steering-committee PDF): Pango, HarfBuzz, fontconfig and a font.
+# WeasyPrint (COPIL report, statements, receipts, round sheets): Pango, HarfBuzz, fontconfig and a font.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*

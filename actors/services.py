@@ -41,6 +41,7 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
+from miam import sections
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
 from products.labels import FARM_LABELS
 
@@ -610,6 +611,8 @@ def user_export_data(*, user: User) -> dict:
         "notifications": [
             {"title": n.title, "body": n.body, "created_at": n.created_at.isoformat()} for n in user.notifications.all()
         ],
+        # What higher apps hold about the person (gleaning sign-ups...), registered by them.
+        **sections.context("user_export", user=user),
     }
 
 

@@ -9,6 +9,7 @@ from agreements import api as agreements_api
 from indicators import api as indicators_api
 from initiatives import api as initiatives_api
 from interop import api as interop_api
+from logistics import api as logistics_api
 from meetings import api as meetings_api
 from offers import api as offers_api
 from products import api as products_api
@@ -22,6 +23,7 @@ APPS = (
     indicators_api,
     interop_api,
     agreements_api,
+    logistics_api,
 )
 
 router = DefaultRouter()

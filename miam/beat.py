@@ -45,6 +45,8 @@ BEAT_SCHEDULE: dict = {
         "task": "agreements.tasks.occurrences_remind",
         "schedule": crontab(hour=9, minute=15),
     },
+    "logistics-rounds-remind": {"task": "logistics.tasks.rounds_remind", "schedule": crontab(hour=17, minute=0)},
+    "logistics-rounds-unassigned": {"task": "logistics.tasks.rounds_alert_unassigned", "schedule": crontab(minute=20)},
 }
 
 __all__ = ["BEAT_SCHEDULE", "HEARTBEAT_EVERY_SECONDS", "OUTBOX_SEND_EVERY_SECONDS", "crontab"]

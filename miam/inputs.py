@@ -354,3 +354,35 @@ class CodeListField(forms.Field):
         unknown = [item for item in value if item not in known]
         if unknown:
             raise ValidationError(self.unknown % {"values": ", ".join(unknown)}, code=self.unknown_code)
+
+
+class ClockField(forms.Field):
+    """A time of day: a ``time``, or its text « HH:MM » (« 14h30 » too)."""
+
+    widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", True)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.time().replace(second=0, microsecond=0)
+        if isinstance(value, dt.time):
+            return value
+        if not isinstance(value, str):
+            raise ValidationError(_("Heure invalide (format HH:MM)."), code="invalid")
+        text = value.strip().lower().replace("h", ":").rstrip(":")
+        hours, _sep, minutes = text.partition(":")
+        if not hours.isdigit() or (minutes and not minutes.isdigit()):
+            raise ValidationError(_("Heure invalide (format HH:MM)."), code="invalid")
+        try:
+            return dt.time(int(hours), int(minutes[:2] or 0))
+        except ValueError:
+            raise ValidationError(_("Heure invalide (format HH:MM)."), code="invalid") from None
+
+    def validate(self, value) -> None:
+        if value is None and self.required:
+            _required(self)

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "indicators",
     "interop",
     "agreements",
+    "logistics",
 ]
 
 MIDDLEWARE = [
@@ -299,6 +300,13 @@ MATCHING_DEBOUNCE_SECONDS = env_float("MATCHING_DEBOUNCE_SECONDS", 20.0)
 MATCHING_COLLECT_GRACE_DAYS = env_int("MATCHING_COLLECT_GRACE_DAYS", 1)
 # Season agreements: both sides are reminded this many days before each delivery.
 AGREEMENT_REMINDER_DAYS = env_int("AGREEMENT_REMINDER_DAYS", 2)
+
+# --- Pooled logistics (rounds, gleaning days) --------------------------------------------
+# Average speed on the roads a round takes, and the minutes spent at each stop.
+LOGISTICS_SPEED_KMH = env_float("LOGISTICS_SPEED_KMH", 50.0)
+LOGISTICS_STOP_MINUTES = env_int("LOGISTICS_STOP_MINUTES", 10)
+# A structure is told of a gleaning day within this distance (road estimate, km).
+GLEANING_REACH_KM = env_float("GLEANING_REACH_KM", 30.0)
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -19,6 +19,7 @@ urlpatterns = [
     path("initiatives/", include("initiatives.urls")),
     path("indicateurs/", include("indicators.urls")),
     path("conventions/", include("agreements.urls")),
+    path("logistique/", include("logistics.urls")),
 ]
 if settings.DEBUG or not settings.DATABASE_URL:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -176,6 +176,12 @@ def _partner(p):
     return gettext("transport par un partenaire logistique")
 
 
+@renders("pooled_round")
+def _pooled_round(p):
+    """Written by ``logistics`` when a round carries the match (its weekday, 0 = Monday)."""
+    return gettext("livré par la tournée du %(weekday)s") % {"weekday": WEEKDAYS[int(p["weekday"])]}
+
+
 @renders("pickup_by_structure")
 def _pickup(p):
     return gettext("enlèvement par la structure (rayon %(radius)s km)") % {"radius": radius(p["radius_km"])}

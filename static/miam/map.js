@@ -17,6 +17,7 @@
     { code: "structures", css: "miam-structure" },
     { code: "offers", css: "miam-offer" },
     { code: "needs", css: "miam-need" },
+    { code: "hubs", css: "miam-hub" },
     { code: "initiatives", css: "miam-initiative" }
   ];
   var timings = (window.miamMapTimings = { script: performance.now() });

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop", "agreements")
+PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop", "agreements", "logistics")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -77,6 +77,8 @@ VIOLATIONS = [
         "from agreements.models import SupplyAgreement",
         "nothing imports agreements",
     ),
+    ("offers import logistics", "offers/selectors.py", "from logistics.models import Round", "nothing imports logistics"),
+    ("the round planner imports a model", "logistics/routing.py", "from logistics.models import Round", "round planner"),
 ]
 
 

@@ -1,0 +1,337 @@
+"""REST API of logistics: vehicles, hubs and cold rooms, rounds (``/api/v1/vehicles/``,
+``/api/v1/hubs/``, ``/api/v1/rounds/``). Thin: bodies are parsed by ``logistics.inputs`` and
+every write calls a service of ``logistics.services``, with the pages' rules and permissions."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from actors import permissions as perms
+from actors.api import principal_of
+from logistics import inputs, selectors
+from logistics.models import GleaningDay, GleaningSlot, Hub, Round, RoundPlan, Stop, Vehicle
+from logistics.services import gleaning, resources, rounds
+from miam.errors import DomainError
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "capacity_kg",
+            "is_refrigerated",
+            "days_available",
+            "available_from",
+            "available_until",
+            "max_duration_min",
+            "hub",
+            "drivers",
+            "is_active",
+        ]
+        read_only_fields = ["id", "hub", "is_active"]
+
+
+class HubSerializer(serializers.ModelSerializer):
+    commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+
+    class Meta:
+        model = Hub
+        fields = [
+            "id",
+            "organization",
+            "name",
+            "commune",
+            "commune_name",
+            "latitude",
+            "longitude",
+            "chilled_capacity_kg",
+            "frozen_capacity_kg",
+            "dry_capacity_kg",
+            "opening_days",
+            "opens_at",
+            "closes_at",
+        ]
+        read_only_fields = fields
+
+
+class StopSerializer(serializers.ModelSerializer):
+    organization_name = serializers.CharField(source="organization.name", read_only=True, default="")
+
+    class Meta:
+        model = Stop
+        fields = [
+            "position",
+            "kind",
+            "organization",
+            "organization_name",
+            "match",
+            "arrives_at",
+            "window_start",
+            "window_end",
+            "quantity_kg",
+            "storage",
+            "load_kg",
+            "distance_km",
+        ]
+        read_only_fields = fields
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    stops = StopSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Round
+        fields = [
+            "id",
+            "territory",
+            "day",
+            "vehicle",
+            "driver",
+            "status",
+            "starts_at",
+            "ends_at",
+            "distance_km",
+            "duration_min",
+            "max_load_kg",
+            "stops",
+        ]
+        read_only_fields = fields
+
+
+class RoundPlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoundPlan
+        fields = ["id", "territory", "hub", "day", "status", "stage", "progress", "counts", "error", "created_at"]
+        read_only_fields = fields
+
+
+def _plan_not_found() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Calcul de tournées inconnu.")
+
+
+class _Writes:
+    """Create and update through the input and the service."""
+
+    input_data = None
+    create_service = None
+    update_service = None
+    instance_name = ""
+
+    def create(self, request):
+        data = type(self).input_data(request.data, strict=False)
+        made = type(self).create_service(by=principal_of(request), data=data)
+        return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        data = type(self).input_data(request.data, partial=True, strict=False)
+        kwargs = {self.instance_name: self.get_object(), "by": principal_of(request), "data": data}
+        return Response(self.get_serializer(type(self).update_service(**kwargs)).data)
+
+
+class VehicleViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The vehicles of the organizations you act for, and of your territories."""
+
+    serializer_class = VehicleSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    input_data = staticmethod(inputs.vehicle_data)
+    create_service = staticmethod(resources.vehicle_create)
+    update_service = staticmethod(resources.vehicle_update)
+    instance_name = "vehicle"
+
+    def get_queryset(self):
+        principal = principal_of(self.request)
+        qs = Vehicle.objects.prefetch_related("drivers").order_by("id")
+        if perms.is_staff(principal):
+            return qs
+        return qs.filter(organization__in=perms.editable_organizations(principal)).distinct()
+
+
+class HubViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Hubs and cold rooms: public places, readable by anyone."""
+
+    serializer_class = HubSerializer
+    queryset = Hub.objects.filter(is_active=True).select_related("commune").order_by("id")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    input_data = staticmethod(inputs.hub_data)
+    create_service = staticmethod(resources.hub_create)
+    update_service = staticmethod(resources.hub_update)
+    instance_name = "hub"
+
+
+class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Rounds of the territories you follow, and those your vehicles drive; claim one."""
+
+    serializer_class = RoundSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.rounds_visible(principal_of(self.request)).prefetch_related("stops", "stops__organization")
+
+    @action(detail=False, methods=["post"])
+    def plan(self, request):
+        """Ask for the rounds of a day and a territory (or a hub): a job plans them."""
+        cleaned, errors = inputs.round_plan_data(request.data, strict=False)
+        errors.raise_if_any()
+        made = rounds.round_plan_request(by=principal_of(request), **cleaned)
+        return Response(RoundPlanSerializer(made).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=False, methods=["get"], url_path=r"plans/(?P<plan_id>\d+)")
+    def plan_progress(self, request, plan_id=None):
+        """A planning job's progress and counts."""
+        principal = principal_of(request)
+        qs = RoundPlan.objects.all()
+        if not perms.is_staff(principal):
+            qs = qs.filter(territory_id__in=perms.viewer_territory_ids(principal))
+        found = qs.filter(pk=plan_id).first()
+        if found is None:
+            raise DomainError("not_found", _plan_not_found(), status_code=404)
+        return Response(RoundPlanSerializer(found).data)
+
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        made = rounds.round_claim(round_=self.get_object(), by=principal_of(request))
+        return Response(self.get_serializer(made).data)
+
+
+class GleaningSlotSerializer(serializers.ModelSerializer):
+    taken = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GleaningSlot
+        fields = ["id", "starts_at", "ends_at", "volunteer_capacity", "taken"]
+        read_only_fields = fields
+
+    def get_taken(self, slot) -> int:
+        return sum(s.volunteers for s in slot.signups.all())
+
+
+class GleaningSerializer(serializers.ModelSerializer):
+    """A gleaning day as the public sees it: its commune, never a person's address."""
+
+    commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True)
+    commune_name = serializers.CharField(source="commune.name", read_only=True)
+    farm = serializers.CharField(source="offer.organization.name", read_only=True)
+    slots = GleaningSlotSerializer(many=True, read_only=True)
+    has_agreement = serializers.BooleanField(read_only=True)
+    has_insurance = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = GleaningDay
+        fields = [
+            "id",
+            "offer",
+            "farm",
+            "place",
+            "commune",
+            "commune_name",
+            "date",
+            "starts_at",
+            "ends_at",
+            "status",
+            "has_agreement",
+            "has_insurance",
+            "slots",
+        ]
+        read_only_fields = fields
+
+
+class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Gleaning days: announced ones are public; sign up to a slot, with or without an account."""
+
+    serializer_class = GleaningSerializer
+    # Residents sign up without an account; every other write checks who acts.
+    permission_classes = [permissions.AllowAny]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        qs = GleaningDay.objects.select_related("commune", "offer__organization").prefetch_related("slots__signups")
+        principal = principal_of(self.request)
+        visible = Q(status__in=(GleaningDay.GleaningStatus.POSTED, GleaningDay.GleaningStatus.CONFIRMED))
+        if getattr(principal, "is_authenticated", False):
+            visible |= Q(offer__organization__in=perms.editable_organizations(principal))
+        return qs.filter(visible).order_by("date", "starts_at", "id")
+
+    def _organiser(self):
+        return permissions.IsAuthenticated().has_permission(self.request, self) or _anonymous()
+
+    def create(self, request):
+        self._organiser()
+        made = gleaning.gleaning_create(by=principal_of(request), data=inputs.gleaning_data(request.data, strict=False))
+        return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def announce(self, request, pk=None):
+        self._organiser()
+        return Response(
+            self.get_serializer(gleaning.gleaning_post(by=principal_of(request), day=self.get_object())).data
+        )
+
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        self._organiser()
+        day = self.get_object()
+        if "agreement_reference" in request.data or "insurance_reference" in request.data:
+            gleaning.gleaning_record_papers(
+                by=principal_of(request),
+                day=day,
+                agreement_reference=request.data.get("agreement_reference"),
+                insurance_reference=request.data.get("insurance_reference"),
+            )
+        return Response(self.get_serializer(gleaning.gleaning_confirm(by=principal_of(request), day=day)).data)
+
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        self._organiser()
+        cleaned, errors = inputs.move_data(request.data)
+        errors.raise_if_any()
+        day = gleaning.gleaning_move(by=principal_of(request), day=self.get_object(), **cleaned)
+        return Response(self.get_serializer(day).data)
+
+    @action(detail=True, methods=["post"], url_path=r"slots/(?P<slot_id>\d+)/signup")
+    def signup(self, request, pk=None, slot_id=None):
+        day = self.get_object()
+        slot = day.slots.filter(pk=slot_id).first()
+        if slot is None:
+            raise DomainError("not_found", _not_found(), status_code=404)
+        made = gleaning.gleaning_signup(slot=slot, by=principal_of(request), data=inputs.signup_data(request.data))
+        return Response({"id": made.pk, "slot": slot.pk, "volunteers": made.volunteers}, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def harvest(self, request, pk=None):
+        self._organiser()
+        cleaned, errors = inputs.harvest_data(request.data)
+        errors.raise_if_any()
+        made = gleaning.gleaning_record_harvest(by=principal_of(request), day=self.get_object(), **cleaned)
+        return Response({"structure": made.structure_id, "quantity_kg": str(made.quantity_kg)})
+
+
+def _anonymous():
+    from rest_framework.exceptions import NotAuthenticated
+
+    raise NotAuthenticated()
+
+
+def _not_found() -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Créneau inconnu.")
+
+
+def register(router) -> None:
+    router.register("vehicles", VehicleViewSet, basename="vehicle")
+    router.register("hubs", HubViewSet, basename="hub")
+    router.register("rounds", RoundViewSet, basename="round")
+    router.register("gleanings", GleaningViewSet, basename="gleaning")
+
+
+urlpatterns: list = []

@@ -1,0 +1,384 @@
+"""The input of each logistics use case, declared once: pages and the API use it
+(``miam.inputs`` for the pattern). Services receive the typed values and check the rules
+that need the database or several fields (hours in order, drivers of the organization...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from actors.models import Commune, Organization, Territory, User
+from logistics.models import Hub, Vehicle
+from miam.inputs import ClockField, CountField, DayField, FieldErrors, FlagField, NumberField, TextField, parse
+from offers.inputs import OrganizationField, WeekdaysField
+from offers.models import Offer
+
+KG_DIGITS = (10, 1)
+
+
+class _ById(forms.Field):
+    """An instance of ``model`` by id (or the instance itself)."""
+
+    model = None
+    unknown = ""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, self.model):
+            return value
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdigit():
+            found = self.model.objects.filter(pk=int(value)).first()
+            if found is not None:
+                return found
+        raise ValidationError(str(self.unknown), code="unknown")
+
+    def validate(self, value) -> None:
+        if value is None and self.required:
+            raise ValidationError(_("Ce champ est obligatoire."), code="required")
+
+
+class CommuneField(forms.Field):
+    """A commune by INSEE code (or instance)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Commune):
+            return value
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            found = Commune.objects.filter(insee_code=str(value).strip()).first()
+            if found is not None:
+                return found
+        raise ValidationError(_("Commune inconnue (code INSEE attendu)."), code="unknown_commune")
+
+    def validate(self, value) -> None:
+        if value is None and self.required:
+            raise ValidationError(_("Ce champ est obligatoire."), code="required")
+
+
+class UsersField(forms.Field):
+    """People by id, each once."""
+
+    takes_list = True
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list:
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            raise ValidationError(_("Une liste est attendue."), code="invalid")
+        ids = []
+        for item in value:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdigit():
+                raise ValidationError(_("Identifiant de personne invalide : « %(value)s ».") % {"value": item})
+            if int(text) not in ids:
+                ids.append(int(text))
+        users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+        unknown = [str(i) for i in ids if i not in users]
+        if unknown:
+            raise ValidationError(
+                _("Personne inconnue : %(values)s.") % {"values": ", ".join(unknown)}, code="unknown_user"
+            )
+        return [users[i] for i in ids]
+
+    def validate(self, value) -> None:
+        return None
+
+
+# --- Vehicles -------------------------------------------------------------------------------
+
+
+class VehicleInput(forms.Form):
+    organization = OrganizationField()
+    name = TextField(max_length=120)
+    capacity_kg = NumberField(
+        digits=KG_DIGITS,
+        minimum=Decimal("0.1"),
+        below=(gettext_lazy("La charge utile doit être strictement positive."), "not_positive"),
+    )
+    is_refrigerated = FlagField()
+    days_available = WeekdaysField(required=False)
+    available_from = ClockField(required=False)
+    available_until = ClockField(required=False)
+    max_duration_min = CountField()
+    drivers = UsersField()
+
+
+@dataclass
+class VehicleData:
+    organization: object = None
+    name: str = ""
+    capacity_kg: Decimal | None = None
+    is_refrigerated: bool | None = None
+    days_available: list[int] | None = None
+    available_from: dt.time | None = None
+    available_until: dt.time | None = None
+    max_duration_min: int | None = None
+    drivers: list = field(default_factory=list)
+    given: frozenset[str] = frozenset()
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def vehicle_data(values: Mapping, *, partial: bool = False, strict: bool = True) -> VehicleData:
+    cleaned, errors, given = parse(VehicleInput, values, partial=partial, strict=strict)
+    return VehicleData(**cleaned, given=given, errors=errors)
+
+
+# --- Hubs and cold rooms --------------------------------------------------------------------
+
+
+class HubInput(forms.Form):
+    organization = OrganizationField()
+    name = TextField(max_length=120)
+    commune = CommuneField()
+    chilled_capacity_kg = CountField()
+    frozen_capacity_kg = CountField()
+    dry_capacity_kg = CountField()
+    opening_days = WeekdaysField(required=False)
+    opens_at = ClockField(required=False)
+    closes_at = ClockField(required=False)
+
+
+@dataclass
+class HubData:
+    organization: object = None
+    name: str = ""
+    commune: Commune | None = None
+    chilled_capacity_kg: int | None = None
+    frozen_capacity_kg: int | None = None
+    dry_capacity_kg: int | None = None
+    opening_days: list[int] | None = None
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
+    given: frozenset[str] = frozenset()
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def hub_data(values: Mapping, *, partial: bool = False, strict: bool = True) -> HubData:
+    cleaned, errors, given = parse(HubInput, values, partial=partial, strict=strict)
+    return HubData(**cleaned, given=given, errors=errors)
+
+
+# --- Opening hours (pick-up at a farm, reception at a structure) -----------------------------
+
+
+class OpeningHoursInput(forms.Form):
+    organization = OrganizationField()
+    weekday = CountField(required=True)
+    opens_at = ClockField()
+    closes_at = ClockField()
+
+
+@dataclass
+class OpeningHoursData:
+    organization: object = None
+    weekday: int | None = None
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
+    given: frozenset[str] = frozenset()
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def opening_hours_data(values: Mapping, *, strict: bool = True) -> OpeningHoursData:
+    cleaned, errors, given = parse(OpeningHoursInput, values, strict=strict)
+    return OpeningHoursData(**cleaned, given=given, errors=errors)
+
+
+def hours_in_order(errors: FieldErrors, start: dt.time | None, end: dt.time | None, *, field_name: str) -> None:
+    """A window that ends before (or when) it starts is refused, on its end field."""
+    if start is not None and end is not None and end <= start:
+        errors.add(field_name, _("L'heure de fin doit être après l'heure de début."), "window_reversed")
+
+
+# --- Rounds ---------------------------------------------------------------------------------
+
+
+class TerritoryField(_ById):
+    model = Territory
+    unknown = gettext_lazy("Territoire inconnu.")
+
+
+class HubField(_ById):
+    model = Hub
+    unknown = gettext_lazy("Hub inconnu.")
+
+
+class VehicleField(_ById):
+    model = Vehicle
+    unknown = gettext_lazy("Véhicule inconnu.")
+
+
+class RoundPlanInput(forms.Form):
+    territory = TerritoryField()
+    day = DayField()
+    hub = HubField(required=False)
+
+
+def round_plan_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(RoundPlanInput, values, strict=strict)
+    return cleaned, errors
+
+
+# --- Gleaning days --------------------------------------------------------------------------
+
+
+class OfferField(_ById):
+    model = Offer
+    unknown = gettext_lazy("Offre inconnue.")
+
+
+class OrganizationRefField(_ById):
+    model = Organization
+    unknown = gettext_lazy("Organisation inconnue.")
+
+
+class SlotsField(forms.Field):
+    """A list of slots, each ``{"starts_at", "ends_at", "volunteer_capacity"}``; every error is
+    named by the slot's place in the list (``slots.0.volunteer_capacity``)."""
+
+    takes_list = True
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            raise ValidationError(_("Une liste de créneaux est attendue."), code="invalid")
+        return list(value)
+
+    def validate(self, value) -> None:
+        return None
+
+
+class SlotInput(forms.Form):
+    starts_at = ClockField()
+    ends_at = ClockField()
+    volunteer_capacity = CountField(required=True)
+
+
+class GleaningInput(forms.Form):
+    offer = OfferField()
+    place = TextField(max_length=200)
+    commune = CommuneField()
+    date = DayField()
+    starts_at = ClockField()
+    ends_at = ClockField()
+    agreement_reference = TextField(max_length=200, required=False)
+    insurance_reference = TextField(max_length=200, required=False)
+    slots = SlotsField()
+
+
+@dataclass
+class SlotData:
+    starts_at: dt.time | None = None
+    ends_at: dt.time | None = None
+    volunteer_capacity: int | None = None
+
+
+@dataclass
+class GleaningData:
+    offer: object = None
+    place: str = ""
+    commune: Commune | None = None
+    date: dt.date | None = None
+    starts_at: dt.time | None = None
+    ends_at: dt.time | None = None
+    agreement_reference: str = ""
+    insurance_reference: str = ""
+    slots: list[SlotData] = field(default_factory=list)
+    given: frozenset[str] = frozenset()
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def slots_parse(raw, errors: FieldErrors) -> list[SlotData]:
+    out = []
+    for index, item in enumerate(raw or []):
+        if not isinstance(item, Mapping):
+            errors.add(f"slots.{index}", _("Un créneau est attendu (début, fin, bénévoles)."), "invalid")
+            continue
+        cleaned, slot_errors, _given = parse(SlotInput, item)
+        cleaned = SlotData(**cleaned)
+        if not slot_errors.has("volunteer_capacity") and cleaned.volunteer_capacity == 0:
+            slot_errors.add("volunteer_capacity", _("Un créneau attend au moins un·e bénévole."), "not_positive")
+        hours_in_order(slot_errors, cleaned.starts_at, cleaned.ends_at, field_name="ends_at")
+        for name, messages in slot_errors.fields.items():
+            for message in messages:
+                errors.add(f"slots.{index}.{name}", message, slot_errors.codes[0])
+        out.append(cleaned)
+    return out
+
+
+def gleaning_data(values: Mapping, *, partial: bool = False, strict: bool = True) -> GleaningData:
+    cleaned, errors, given = parse(GleaningInput, values, partial=partial, strict=strict)
+    slots = slots_parse(cleaned.pop("slots", []), errors)
+    hours_in_order(errors, cleaned.get("starts_at"), cleaned.get("ends_at"), field_name="ends_at")
+    return GleaningData(**cleaned, slots=slots, given=given, errors=errors)
+
+
+class MoveInput(forms.Form):
+    date = DayField()
+    starts_at = ClockField()
+    ends_at = ClockField()
+
+
+def move_data(values: Mapping) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(MoveInput, values)
+    hours_in_order(errors, cleaned.get("starts_at"), cleaned.get("ends_at"), field_name="ends_at")
+    return cleaned, errors
+
+
+class SignupInput(forms.Form):
+    name = TextField(max_length=120)
+    email = TextField(max_length=254, required=False)
+    volunteers = CountField()
+    consent = FlagField()
+    structure = OrganizationRefField(required=False)
+
+
+@dataclass
+class SignupData:
+    name: str = ""
+    email: str = ""
+    volunteers: int | None = None
+    consent: bool | None = None
+    structure: object = None
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+def signup_data(values: Mapping, *, strict: bool = False) -> SignupData:
+    cleaned, errors, _given = parse(SignupInput, values, strict=strict)
+    email = cleaned.get("email") or ""
+    if email and ("@" not in email or " " in email):
+        errors.add("email", _("Adresse e-mail invalide."), "invalid")
+    if cleaned.get("volunteers") == 0:
+        errors.add("volunteers", _("Au moins une personne."), "not_positive")
+    return SignupData(**cleaned, errors=errors)
+
+
+class HarvestInput(forms.Form):
+    structure = OrganizationRefField()
+    quantity_kg = NumberField(
+        digits=KG_DIGITS,
+        minimum=Decimal("0.1"),
+        below=(gettext_lazy("La quantité glanée doit être strictement positive."), "not_positive"),
+    )
+
+
+def harvest_data(values: Mapping) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(HarvestInput, values, strict=False)
+    return cleaned, errors

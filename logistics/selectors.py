@@ -1,0 +1,42 @@
+"""Reads shared by the logistics pages, the API and the jobs."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from actors import permissions as perms
+from logistics.models import Round
+
+
+def rounds_visible(principal) -> QuerySet[Round]:
+    """Rounds a principal may see: its territories' (any role), its organizations' vehicles',
+    the vehicles it drives, and the rounds that stop at its organizations (their time slot)."""
+    qs = Round.objects.select_related("vehicle", "vehicle__organization", "driver", "territory").order_by(
+        "day", "starts_at", "id"
+    )
+    if perms.is_staff(principal):
+        return qs
+    user = perms.as_user(principal)
+    org_ids = perms.member_organization_ids(principal)
+    visible = (
+        Q(territory_id__in=perms.viewer_territory_ids(principal))
+        | Q(vehicle__organization_id__in=org_ids)
+        | Q(stops__organization_id__in=org_ids)
+    )
+    if user is not None:
+        visible |= Q(vehicle__drivers=user)
+    return qs.filter(visible).distinct()
+
+
+def sees_contacts(principal, round_: Round) -> bool:
+    """Phones and addresses on a round's sheet: its driver pool, its vehicle's organization,
+    its territory's officers (a driver needs them to find each stop)."""
+    if perms.is_staff(principal) or perms.can_manage_territory(principal, round_.territory):
+        return True
+    user = perms.as_user(principal)
+    if user is None:
+        return False
+    return (
+        round_.vehicle.organization_id in perms.member_organization_ids(principal)
+        or round_.vehicle.drivers.filter(pk=user.pk).exists()
+    )

@@ -1,0 +1,530 @@
+"""Rounds (tournées): the confirmed matches of a day and a territory (or a hub) grouped into
+multi-stop rounds by the planner (``logistics.routing``, VROOM), in a Celery job with progress;
+a round made by hand from chosen matches; drivers claim rounds.
+
+Work reaches the queue through ``miam.dispatch`` by task name: no tasks module is imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actors import permissions
+from actors.models import Membership, Organization, Territory
+from logistics import routing
+from logistics.distances import CrowFlightRoads
+from logistics.models import Hub, OpeningHours, Round, RoundPlan, Stop, Vehicle
+from miam.dispatch import dispatch
+from miam.errors import DomainError, refused
+from offers.models import Logistics, Match
+from offers.services.matches import match_kg
+from products.models import Storage
+
+logger = logging.getLogger(__name__)
+
+PS = RoundPlan.PlanStatus
+RS = Round.RoundStatus
+PLAN_TASK = "logistics.tasks.rounds_plan"
+#: Matches a round may carry: confirmed, or scheduled for the day; not gleaned on the spot.
+CARRIED_STATUSES = (Match.MatchStatus.CONFIRMED, Match.MatchStatus.SCHEDULED)
+DAY_START = dt.time(8, 0)
+DAY_END = dt.time(18, 0)
+_HOURS = re.compile(r"(\d{1,2})\s*h\s*(\d{2})?\s*(?:-|–|—|à|a)\s*(\d{1,2})\s*h\s*(\d{2})?")
+
+
+# --- What the planner is told -----------------------------------------------------------------
+
+
+def _seconds(t: dt.time) -> int:
+    return t.hour * 3600 + t.minute * 60
+
+
+def _clock(seconds: int) -> dt.time:
+    seconds = max(0, min(int(seconds), 24 * 3600 - 60))
+    return dt.time(seconds // 3600, (seconds % 3600) // 60)
+
+
+def hours_from_text(text: str) -> list[tuple[dt.time, dt.time]]:
+    """« mardi et jeudi, 14 h – 17 h » → [(14:00, 17:00)]: the profile's distribution hours,
+    when nothing more precise was entered."""
+    out = []
+    for h1, m1, h2, m2 in _HOURS.findall(text or ""):
+        try:
+            start, end = dt.time(int(h1), int(m1 or 0)), dt.time(int(h2), int(m2 or 0))
+        except ValueError:
+            continue
+        if end > start:
+            out.append((start, end))
+    return out
+
+
+def windows_for(organization_ids, weekday: int) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    """Each organization's hours that weekday: its opening hours (pick-up at a farm, reception
+    at a structure), else the structure profile's distribution hours, else the working day."""
+    out: dict[int, list] = defaultdict(list)
+    for org_id, start, end in OpeningHours.objects.filter(
+        organization_id__in=organization_ids, weekday=weekday
+    ).values_list("organization_id", "opens_at", "closes_at"):
+        out[org_id].append((start, end))
+    missing = [o for o in organization_ids if o not in out]
+    for org_id, text in Organization.objects.filter(pk__in=missing, structure_profile__isnull=False).values_list(
+        "pk", "structure_profile__distribution_hours"
+    ):
+        found = hours_from_text(text)
+        if found:
+            out[org_id] = found
+    for org_id in organization_ids:
+        out.setdefault(org_id, [(DAY_START, DAY_END)])
+    return dict(out)
+
+
+def _place(organization: Organization) -> routing.Place:
+    return routing.Place(f"org:{organization.pk}", organization.latitude, organization.longitude)
+
+
+def _depot(vehicle: Vehicle) -> routing.Place:
+    if vehicle.hub_id:
+        return routing.Place(f"hub:{vehicle.hub_id}", vehicle.hub.latitude, vehicle.hub.longitude)
+    return _place(vehicle.organization)
+
+
+def _truck(vehicle: Vehicle) -> routing.Truck:
+    return routing.Truck(
+        id=vehicle.pk,
+        capacity_kg=float(vehicle.capacity_kg),
+        refrigerated=vehicle.is_refrigerated,
+        depot=_depot(vehicle),
+        window=routing.Window(_seconds(vehicle.available_from), _seconds(vehicle.available_until)),
+        max_duration_s=vehicle.max_duration_min * 60,
+    )
+
+
+def _lot(match: Match, kg: Decimal, windows: dict) -> routing.Lot:
+    farm, structure = match.offer.organization, match.need.organization
+
+    def tw(org_id):
+        return tuple(routing.Window(_seconds(a), _seconds(b)) for a, b in windows[org_id])
+
+    return routing.Lot(
+        id=match.pk,
+        kg=float(kg),
+        cold=match.offer.storage in (Storage.CHILLED, Storage.FROZEN),
+        pickup=_place(farm),
+        delivery=_place(structure),
+        pickup_windows=tw(farm.pk),
+        delivery_windows=tw(structure.pk),
+    )
+
+
+def routing_params() -> routing.RoutingParams:
+    return routing.RoutingParams(service_s=int(settings.LOGISTICS_STOP_MINUTES) * 60)
+
+
+def distance_backend() -> CrowFlightRoads:
+    return CrowFlightRoads(
+        detour_factor=float(settings.ROAD_DETOUR_FACTOR), speed_kmh=float(settings.LOGISTICS_SPEED_KMH)
+    )
+
+
+def matches_of_day(*, territory: Territory, day: dt.date):
+    """Confirmed or scheduled matches of ``day`` whose structure is in the territory, not carried
+    by a round that already has a driver, not gleaned on the spot."""
+    claimed = Stop.objects.filter(round__day=day, round__status__in=(RS.CLAIMED, RS.DONE)).values("match_id")
+    return (
+        Match.objects.filter(status__in=CARRIED_STATUSES, need__organization__commune__territories=territory)
+        .filter(Q(scheduled_for=day) | Q(scheduled_for__isnull=True, proposed_for=day))
+        .exclude(mode=Logistics.GLEANING)
+        .exclude(pk__in=claimed)
+        .select_related("offer", "offer__organization", "offer__category", "need", "need__organization")
+        .order_by("id")
+        .distinct()
+    )
+
+
+def vehicles_for(*, territory: Territory, day: dt.date, hub: Hub | None = None):
+    qs = Vehicle.objects.filter(is_active=True).select_related("organization", "hub")
+    if hub is not None:
+        qs = qs.filter(hub=hub)
+    else:
+        qs = qs.filter(Q(organization__commune__territories=territory) | Q(hub__commune__territories=territory))
+    busy = Round.objects.filter(day=day, status__in=(RS.CLAIMED, RS.DONE)).values("vehicle_id")
+    return [v for v in qs.exclude(pk__in=busy).distinct().order_by("id") if day.weekday() in (v.days_available or [])]
+
+
+def _in_territory(territory: Territory, organization_ids) -> set[int]:
+    return set(
+        Organization.objects.filter(pk__in=organization_ids, commune__territories=territory).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+# --- Writing rounds ---------------------------------------------------------------------------
+
+
+def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, day, plan=None, hub=None) -> Round:
+    matches = {}
+    lot_ids = [s.lot_id for s in planned.stops if s.lot_id]
+    for match in Match.objects.filter(pk__in=lot_ids).select_related("offer", "offer__organization", "need"):
+        matches[match.pk] = match
+    lots_kg = {}
+    for stop in planned.stops:
+        if stop.lot_id and stop.kind == "pickup":
+            lots_kg[stop.lot_id] = stop
+    windows = windows_for(
+        {m.offer.organization_id for m in matches.values()} | {m.need.organization_id for m in matches.values()},
+        day.weekday(),
+    )
+    round_ = Round.objects.create(
+        plan=plan,
+        territory=territory,
+        hub=hub or vehicle.hub,
+        day=day,
+        vehicle=vehicle,
+        starts_at=_clock(planned.stops[0].arrival_s),
+        ends_at=_clock(planned.stops[-1].arrival_s),
+        distance_km=Decimal(str(round(planned.km, 1))),
+        duration_min=round(planned.duration_s / 60),
+        max_load_kg=Decimal(str(round(planned.max_load_kg, 1))),
+    )
+    stops = []
+    previous_load = 0.0
+    for position, stop in enumerate(planned.stops):
+        match = matches.get(stop.lot_id)
+        organization = None
+        if match is not None:
+            organization = match.offer.organization if stop.kind == "pickup" else match.need.organization
+        window = _window_at(windows.get(organization.pk) if organization else None, stop.arrival_s)
+        stops.append(
+            Stop(
+                round=round_,
+                position=position,
+                kind=stop.kind,
+                organization=organization,
+                hub=vehicle.hub if organization is None else None,
+                match=match,
+                latitude=stop.place.lat,
+                longitude=stop.place.lon,
+                arrives_at=_clock(stop.arrival_s),
+                window_start=window[0] if window else None,
+                window_end=window[1] if window else None,
+                quantity_kg=Decimal(str(round(abs(stop.load_kg - previous_load), 1))),
+                storage=match.offer.storage if match else Storage.AMBIENT,
+                load_kg=Decimal(str(round(stop.load_kg, 1))),
+                distance_km=Decimal(str(round(stop.km_from_start, 1))),
+            )
+        )
+        previous_load = stop.load_kg
+    Stop.objects.bulk_create(stops)
+    for match in matches.values():
+        _say_carried_by_round(match, day)
+    return round_
+
+
+#: How a match reaches its structure, in its reasons: a round replaces the mode it had.
+CARRIER_REASONS = ("delivery_by_farm", "partner_carries", "pickup_by_structure", "pooled_round")
+
+
+def _say_carried_by_round(match: Match, day: dt.date) -> None:
+    """The match is now « livré par la tournée du mardi » (``offers.reasons``), by a partner."""
+    kept = [r for r in (match.reasons or []) if r.get("code") not in CARRIER_REASONS]
+    match.reasons = [*kept, {"code": "pooled_round", "params": {"weekday": day.weekday()}}]
+    match.mode = Logistics.PARTNER
+    match.save(update_fields=["reasons", "mode", "updated_at"])
+
+
+def _forget_rounds(match_ids) -> None:
+    """Rounds planned again: their matches no longer say a round carries them until one does."""
+    for match in Match.objects.filter(pk__in=match_ids):
+        kept = [r for r in (match.reasons or []) if r.get("code") != "pooled_round"]
+        if kept != match.reasons:
+            match.reasons = kept
+            match.save(update_fields=["reasons", "updated_at"])
+
+
+def _window_at(windows, arrival_s: int):
+    if not windows:
+        return None
+    for start, end in windows:
+        if _seconds(start) <= arrival_s <= _seconds(end):
+            return start, end
+    return windows[0]
+
+
+# --- The planning job ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_plan_request(*, by, territory: Territory, day: dt.date, hub: Hub | None = None) -> RoundPlan:
+    """An officer asks for the rounds of a day: a job plans them, its progress on the plan."""
+    permissions.require_manage_territory(by, territory)
+    if hub is not None and not hub.commune.territories.filter(pk=territory.pk).exists():
+        raise refused("hub", _("Ce hub n'est pas sur ce territoire."), "hub_outside_territory")
+    plan = RoundPlan.objects.create(territory=territory, day=day, hub=hub, requested_by=permissions.as_user(by))
+    plan.task_id = dispatch(PLAN_TASK, kwargs={"plan_id": plan.pk})
+    plan.save(update_fields=["task_id"])
+    return plan
+
+
+def _stage(plan: RoundPlan, stage: str, progress: int) -> None:
+    RoundPlan.objects.filter(pk=plan.pk).update(stage=stage, progress=progress)
+    plan.stage, plan.progress = stage, progress
+
+
+def round_plan_run(*, plan_id: int) -> RoundPlan:
+    """Run one planning job (idempotent: a finished plan is left as it is; running it again
+    replaces the rounds it wrote that no driver has claimed yet)."""
+    with transaction.atomic():
+        plan = RoundPlan.objects.select_for_update(of=("self",)).select_related("territory", "hub").get(pk=plan_id)
+        if plan.status == PS.SUCCESS:
+            return plan
+        plan.status, plan.started_at, plan.error = PS.RUNNING, timezone.now(), ""
+        plan.save(update_fields=["status", "started_at", "error"])
+    try:
+        return _plan(plan)
+    except Exception as error:
+        RoundPlan.objects.filter(pk=plan.pk).update(
+            status=PS.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+
+
+def _plan(plan: RoundPlan) -> RoundPlan:
+    territory, day = plan.territory, plan.day
+    _stage(plan, "read", 10)
+    matches = list(matches_of_day(territory=territory, day=day))
+    vehicles = vehicles_for(territory=territory, day=day, hub=plan.hub)
+    org_ids = {m.offer.organization_id for m in matches} | {m.need.organization_id for m in matches}
+    inside = _in_territory(territory, org_ids)
+    windows = windows_for(org_ids, day.weekday())
+    lots, outside, no_weight = [], [], []
+    for match in matches:
+        if match.offer.organization_id not in inside or match.need.organization_id not in inside:
+            outside.append(match.pk)
+            continue
+        kg = match.quantity_kg or match_kg(match)
+        if not kg:
+            no_weight.append(match.pk)
+            continue
+        lots.append(_lot(match, kg, windows))
+    _stage(plan, "solve", 30)
+    result = routing.plan(lots, [_truck(v) for v in vehicles], distances=distance_backend(), params=routing_params())
+    _stage(plan, "write", 80)
+    by_id = {v.pk: v for v in vehicles}
+    with transaction.atomic():
+        # Rounds of this day no driver took yet are planned again; claimed ones stay.
+        replaced = Round.objects.filter(
+            territory=territory, day=day, status=RS.PLANNED, driver__isnull=True, hub=plan.hub
+        )
+        _forget_rounds(Stop.objects.filter(round__in=replaced, match__isnull=False).values_list("match_id", flat=True))
+        replaced.delete()
+        rounds = [
+            _write_round(r, vehicle=by_id[r.truck_id], territory=territory, day=day, plan=plan, hub=plan.hub)
+            for r in result.rounds
+        ]
+        plan.status, plan.progress, plan.stage, plan.finished_at = PS.SUCCESS, 100, "done", timezone.now()
+        plan.counts = {
+            "matches": len(matches),
+            "lots": len(lots),
+            "vehicles": len(vehicles),
+            "rounds": len(rounds),
+            "unassigned": list(result.unassigned),
+            "outside_territory": outside,
+            "no_weight": no_weight,
+            "km": round(result.km, 1),
+            "separate_trips_km": round(result.separate_trips_km, 1),
+            "solve_s": round(result.solve_s, 3),
+        }
+        plan.save(update_fields=["status", "progress", "stage", "finished_at", "counts"])
+    return plan
+
+
+# --- A round by hand ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_create(*, by, territory: Territory, day: dt.date, vehicle: Vehicle, matches: list[Match]) -> Round:
+    """A round of chosen matches on one vehicle, ordered by the planner. Every stop must be in
+    the territory, and the vehicle must take every lot (capacity, cold chain, hours)."""
+    permissions.require_manage_territory(by, territory)
+    errors = {}
+    org_ids = {m.offer.organization_id for m in matches} | {m.need.organization_id for m in matches}
+    inside = _in_territory(territory, org_ids)
+    outside = sorted(
+        {
+            f"{org.name} ({org.commune.name})"
+            for m in matches
+            for org in (m.offer.organization, m.need.organization)
+            if org.pk not in inside
+        }
+    )
+    if outside:
+        errors["matches"] = [
+            _("Ces arrêts sont hors du territoire %(territory)s : %(names)s.")
+            % {"territory": territory.name, "names": ", ".join(outside)}
+        ]
+    wrong = [m.pk for m in matches if m.status not in CARRIED_STATUSES]
+    if wrong:
+        errors.setdefault("matches", []).append(
+            _("Seules les mises en relation confirmées peuvent être transportées (n° %(ids)s).")
+            % {"ids": ", ".join(map(str, wrong))}
+        )
+    if not matches:
+        errors["matches"] = [_("Choisissez au moins une mise en relation.")]
+    if day.weekday() not in (vehicle.days_available or []):
+        errors["vehicle"] = [_("Ce véhicule n'est pas disponible ce jour-là.")]
+    if errors:
+        raise DomainError("invalid_round", _("Cette tournée n'est pas possible."), fields=errors)
+    windows = windows_for(org_ids, day.weekday())
+    lots = []
+    for match in matches:
+        kg = match.quantity_kg or match_kg(match)
+        if not kg:
+            raise refused("matches", _("Le poids de la mise en relation n° %(id)s est inconnu.") % {"id": match.pk})
+        lots.append(_lot(match, kg, windows))
+    result = routing.plan(lots, [_truck(vehicle)], distances=distance_backend(), params=routing_params())
+    if result.unassigned or not result.rounds:
+        raise refused(
+            "matches",
+            _("Le véhicule ne peut pas tout prendre (charge utile, froid ou horaires) : mises en relation n° %(ids)s.")
+            % {"ids": ", ".join(map(str, result.unassigned or [m.pk for m in matches]))},
+            "round_infeasible",
+        )
+    return _write_round(result.rounds[0], vehicle=vehicle, territory=territory, day=day)
+
+
+# --- Drivers --------------------------------------------------------------------------------------
+
+
+def can_drive(by, vehicle: Vehicle) -> bool:
+    user = permissions.as_user(by)
+    if user is None:
+        return False
+    if vehicle.drivers.filter(pk=user.pk).exists():
+        return True
+    return (
+        not vehicle.drivers.exists()
+        and Membership.objects.filter(user=user, organization=vehicle.organization).exists()
+    )
+
+
+@transaction.atomic
+def round_claim(*, round_: Round, by) -> Round:
+    """A driver of the vehicle's pool takes the round; the first one keeps it."""
+    round_ = Round.objects.select_for_update().select_related("vehicle").get(pk=round_.pk)
+    if not can_drive(by, round_.vehicle):
+        raise DomainError(
+            "not_a_driver", _("Vous ne faites pas partie des chauffeur·es de ce véhicule."), status_code=403
+        )
+    if round_.status != RS.PLANNED or round_.driver_id:
+        raise DomainError("round_taken", _("Cette tournée a déjà un·e chauffeur·e."), status_code=409)
+    round_.driver, round_.status = by, RS.CLAIMED
+    round_.save(update_fields=["driver", "status", "updated_at"])
+    return round_
+
+
+@transaction.atomic
+def round_release(*, round_: Round, by) -> Round:
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    if round_.driver_id != getattr(by, "pk", None) and not permissions.can_manage_territory(by, round_.territory):
+        raise DomainError("not_your_round", _("Ce n'est pas votre tournée."), status_code=403)
+    round_.driver, round_.status = None, RS.PLANNED
+    round_.save(update_fields=["driver", "status", "updated_at"])
+    return round_
+
+
+# --- Reminders (beat jobs) ------------------------------------------------------------------------
+
+
+def _round_url(round_: Round) -> str:
+    from django.urls import reverse
+
+    return reverse("logistics:round_detail", args=[round_.pk])
+
+
+def rounds_remind_tomorrow(*, today: dt.date) -> int:
+    """The day before: the driver, and each farm and structure of a round, are told their time."""
+    from actors.services import notify
+    from offers.services.notices import members_by_organization
+
+    sent = 0
+    tomorrow = today + dt.timedelta(days=1)
+    for round_ in Round.objects.filter(day=tomorrow, reminded_at__isnull=True).exclude(status=RS.CANCELLED):
+        with transaction.atomic():
+            round_ = Round.objects.select_for_update(of=("self",)).select_related("vehicle").get(pk=round_.pk)
+            if round_.reminded_at:
+                continue
+            stops = list(round_.stops.filter(organization__isnull=False).select_related("organization"))
+            if round_.driver_id:
+                notify(
+                    users=[round_.driver],
+                    kind="round_reminder",
+                    title=_("Demain, tournée de %(start)s à %(end)s (%(stops)s arrêts)")
+                    % {"start": f"{round_.starts_at:%H:%M}", "end": f"{round_.ends_at:%H:%M}", "stops": len(stops)},
+                    url=_round_url(round_),
+                )
+            members = members_by_organization({s.organization_id for s in stops})
+            for stop in stops:
+                kind = _("enlèvement") if stop.kind == Stop.Kind.PICKUP else _("livraison")
+                notify(
+                    users=members.get(stop.organization_id, []),
+                    kind="round_slot",
+                    title=_("Demain, %(kind)s par la tournée vers %(time)s")
+                    % {"kind": kind, "time": f"{stop.arrives_at:%H:%M}"},
+                    url=_round_url(round_),
+                )
+            round_.reminded_at = timezone.now()
+            round_.save(update_fields=["reminded_at"])
+            sent += 1
+    return sent
+
+
+def rounds_alert_unassigned(*, now: dt.datetime) -> int:
+    """A round that has no driver 24 h before it starts: its territory's officers are told (once)."""
+    from actors.models import TerritoryRole
+    from actors.services import notify
+
+    local = timezone.localtime(now)
+    horizon = local + dt.timedelta(hours=24)
+    alerted = 0
+    candidates = Round.objects.filter(
+        status=RS.PLANNED,
+        driver__isnull=True,
+        unassigned_alerted_at__isnull=True,
+        day__gte=local.date(),
+        day__lte=horizon.date(),
+    ).select_related("territory", "vehicle")
+    for round_ in candidates:
+        starts = timezone.make_aware(dt.datetime.combine(round_.day, round_.starts_at))
+        if not (local <= starts <= horizon):
+            continue
+        officers = [
+            r.user
+            for r in TerritoryRole.objects.filter(
+                territory=round_.territory, role=TerritoryRole.Role.OFFICER
+            ).select_related("user")
+        ]
+        notify(
+            users=officers,
+            kind="round_no_driver",
+            title=_("Tournée sans chauffeur·e le %(day)s à %(time)s (%(vehicle)s)")
+            % {
+                "day": round_.day.strftime("%d/%m/%Y"),
+                "time": f"{round_.starts_at:%H:%M}",
+                "vehicle": round_.vehicle.name,
+            },
+            url=_round_url(round_),
+        )
+        Round.objects.filter(pk=round_.pk).update(unassigned_alerted_at=timezone.now())
+        alerted += 1
+    return alerted
