@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actors import selectors, services
+from actors import inputs, selectors, services
 from actors.forms import (
     DirectoryFilterForm,
     InvitationAcceptForm,
@@ -211,7 +211,7 @@ def organization_edit(request, pk):
     form = OrganizationForm(request.POST or None, organization=organization, communes=_commune_choices(organization))
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(organization=organization, by=request.user, **form.service_kwargs())
+            services.organization_update(organization=organization, by=request.user, data=form.organization_data())
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -248,7 +248,9 @@ def invitations(request, slug):
         data = new_form.cleaned_data
         try:
             organization, _invitation = services.organization_register_and_invite(
-                by=request.user, kind=data["kind"], name=data["name"], commune=data["commune"], email=data["email"]
+                by=request.user,
+                email=data["email"],
+                data=inputs.organization_data({key: data[key] for key in ("kind", "name", "commune")}),
             )
         except DomainError as error:
             apply_domain_error(error, form=new_form, request=request)
