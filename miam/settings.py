@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "offers",
     "meetings",
     "initiatives",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,12 @@ MATCHING_MODE = env_str("MATCHING_MODE", "flow")
 MATCHING_DEBOUNCE_SECONDS = env_float("MATCHING_DEBOUNCE_SECONDS", 20.0)
 # Days after the scheduled date before an uncollected match expires.
 MATCHING_COLLECT_GRACE_DAYS = env_int("MATCHING_COLLECT_GRACE_DAYS", 1)
+
+# --- Imports of spreadsheets ----------------------------------------------------------
+# A file of more lines than this is checked and imported by a Celery job (progress bar).
+IMPORTS_INLINE_MAX_ROWS = env_int("IMPORTS_INLINE_MAX_ROWS", 1000)
+# The largest file accepted.
+IMPORTS_MAX_BYTES = env_int("IMPORTS_MAX_BYTES", 20_000_000)
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

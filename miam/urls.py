@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("offers.urls")),
     path("reunions/", include("meetings.urls")),
     path("initiatives/", include("initiatives.urls")),
+    path("imports/", include("imports.urls")),
 ]
 if settings.DEBUG or not settings.DATABASE_URL:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives")
+PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "imports")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -57,6 +57,8 @@ VIOLATIONS = [
     ("a service imports a tasks module", "offers/services/runs.py", "from offers import tasks", "tasks sit above"),
     ("a model imports a service", "meetings/models.py", "from meetings.services import shared", "tasks sit above"),
     ("a shared piece imports an app", "miam/pagination.py", "from offers.models import Offer", "shared pieces"),
+    ("imports import meetings", "imports/columns.py", "from meetings.models import Meeting", "Imports use actors"),
+    ("actors import the imports room", "actors/views.py", "from imports.models import ImportBatch", "No other app"),
 ]
 
 
