@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from actors import exports as actor_exports
 from actors import inputs, selectors, services
 from actors.forms import (
     DirectoryFilterForm,
@@ -35,7 +36,7 @@ from actors.permissions import (
     can_manage_territory,
     can_see_private_fields,
 )
-from miam import sections
+from miam import exports, sections
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -146,6 +147,11 @@ def directory(request):
     if form.is_valid():
         q, kind = form.cleaned_data["q"], form.cleaned_data["kind"]
     qs = selectors.organization_list(territory=territory, kind=kind or None, q=q)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        meta = [[_("Territoire"), territory.name if territory else _("Tous")], [_("Recherche"), q], [_("Type"), kind]]
+        export = actor_exports.organizations_export(qs, principal=request.user, title=_("Acteurs"), meta=meta)
+        return exports.export_response(export, fmt=fmt, filename="acteurs")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     editable = set()
     if request.user.is_authenticated and territory is not None and can_manage_territory(request.user, territory):
