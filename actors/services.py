@@ -61,7 +61,7 @@ def commune_get(code) -> Commune:
 # --- Organizations -------------------------------------------------------------------
 
 
-def _apply_profile(organization: Organization, data: OrganizationData, errors: FieldErrors) -> None:
+def _apply_profile(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool) -> None:
     """Write the profile the kind has (a farm's, a structure's), from the values given."""
     farm, structure = data.farm_profile, data.structure_profile
     if farm is not None and organization.kind != Organization.Kind.FARM:
@@ -69,20 +69,23 @@ def _apply_profile(organization: Organization, data: OrganizationData, errors: F
     if structure is not None and organization.kind != Organization.Kind.FOOD_AID:
         errors.add("structure_profile", _("Seule une structure d'aide alimentaire a ce profil."), "wrong_kind")
     errors.raise_if_any()
+    # The input checked every value (types, ranges, choices): the model's own validation runs
+    # without the constraint queries, which the database still enforces as the last guard.
     if organization.kind == Organization.Kind.FARM:
-        profile, _created = FarmProfile.objects.get_or_create(organization=organization)
+        profile = None if creating else FarmProfile.objects.filter(organization=organization).first()
+        profile = profile or FarmProfile(organization=organization)
         values = dict(farm.values if farm else {})
         productions = values.pop("productions", None)
         for name, value in values.items():
             if value is not None:
                 setattr(profile, name, value)
-        validate_model(profile, exclude=["organization"])
+        validate_model(profile, exclude=["organization"], constraints=False)
         profile.save()
         if productions is not None:
             profile.productions.set(productions)
     elif organization.kind == Organization.Kind.FOOD_AID:
         values = dict(structure.values if structure else {})
-        profile = StructureProfile.objects.filter(organization=organization).first()
+        profile = None if creating else StructureProfile.objects.filter(organization=organization).first()
         if profile is None:
             profile = StructureProfile(
                 organization=organization, structure_type=values.get("structure_type") or "other"
@@ -90,7 +93,7 @@ def _apply_profile(organization: Organization, data: OrganizationData, errors: F
         for name, value in values.items():
             if value is not None:
                 setattr(profile, name, value)
-        validate_model(profile, exclude=["organization"])
+        validate_model(profile, exclude=["organization"], constraints=False)
         profile.save()
 
 
@@ -126,7 +129,7 @@ def organization_create(*, by, data: OrganizationData, members: list | None = No
         location_precision=precision,
         **_model_fields(data),
     )
-    validate_model(organization)
+    validate_model(organization, exclude=["commune"], constraints=False)  # the commune: the input's
     user = as_user(by)
     from actors.permissions import api_key_of, officer_territory_ids
 
@@ -135,7 +138,7 @@ def organization_create(*, by, data: OrganizationData, members: list | None = No
     if key and not in_managed_territory:
         raise NotAllowed(_("Cette clé ne peut enregistrer des acteurs que dans son territoire."))
     organization.save()
-    _apply_profile(organization, data, errors)
+    _apply_profile(organization, data, errors, creating=True)
     if user and not user.is_staff and not in_managed_territory:
         Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
     for member in members or []:
@@ -179,9 +182,9 @@ def organization_update(*, organization: Organization, by, data: OrganizationDat
         point = geocoding.locate(address=organization.address, commune=organization.commune)
         organization.latitude, organization.longitude = point.latitude, point.longitude
         organization.location_precision = point.precision
-    validate_model(organization)
+    validate_model(organization, exclude=["commune"], constraints=False)
     organization.save()
-    _apply_profile(organization, data, errors)
+    _apply_profile(organization, data, errors, creating=False)
     return organization
 
 
