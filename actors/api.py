@@ -22,8 +22,8 @@ from rest_framework import generics, mixins, permissions, serializers, status, v
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from actors import inputs, services
 from actors import selectors as actor_selectors
-from actors import services
 from actors.filters import OrganizationFilter
 from actors.models import (
     POPULATION_YEAR,
@@ -353,6 +353,8 @@ class OrganizationSerializer(PointMixin, serializers.ModelSerializer):
         return data
 
 
+# The request bodies, for the schema only: ``actors.inputs`` validates them (one layer for the
+# page, the API and imports).
 class FarmProfileWriteSerializer(serializers.Serializer):
     labels = serializers.ListField(child=serializers.ChoiceField(choices=list(FARM_LABELS)), required=False)
     delivery_radius_km = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, required=False)
@@ -401,23 +403,9 @@ class OrganizationWriteSerializer(serializers.Serializer):
     farm_profile = FarmProfileWriteSerializer(required=False, allow_null=True)
     structure_profile = StructureProfileWriteSerializer(required=False, allow_null=True)
 
-    def validate(self, attrs):
-        if (attrs.get("latitude") is None) != (attrs.get("longitude") is None):
-            raise serializers.ValidationError({"longitude": [_("Donnez la latitude et la longitude, ou aucune.")]})
-        return attrs
-
 
 class OrganizationUpdateSerializer(OrganizationWriteSerializer):
     is_active = serializers.BooleanField(required=False)
-
-
-def _profile_values(data: dict | None) -> dict | None:
-    if data is None:
-        return None
-    values = dict(data)
-    if "productions" in values:
-        values["productions"] = [category.pk for category in values["productions"]]
-    return values
 
 
 @extend_schema_view(
@@ -460,27 +448,16 @@ class OrganizationViewSet(
 
     @extend_schema(request=OrganizationWriteSerializer, responses={201: OrganizationSerializer, **ERRORS_WRITE})
     def create(self, request, *args, **kwargs):
-        data = OrganizationWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        values["farm_profile"] = _profile_values(values.get("farm_profile"))
-        values["structure_profile"] = _profile_values(values.get("structure_profile"))
-        organization = services.organization_create(by=request.user, **values)
+        values = {key: value for key, value in request.data.items() if key != "is_active"}
+        data = inputs.organization_data(values, strict=False)
+        organization = services.organization_create(by=request.user, data=data)
         return self._respond(organization, 201)
 
     @extend_schema(request=OrganizationUpdateSerializer, responses={200: OrganizationSerializer, **ERRORS_WRITE})
     def partial_update(self, request, *args, **kwargs):
         organization = self.get_object()
-        data = OrganizationUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        for key in ("farm_profile", "structure_profile"):
-            if key in values:
-                values[key] = _profile_values(values[key])
-        if values.get("latitude") is None:
-            values.pop("latitude", None)
-            values.pop("longitude", None)
-        organization = services.organization_update(organization=organization, by=request.user, **values)
+        data = inputs.organization_data(request.data, partial=True, strict=False)
+        organization = services.organization_update(organization=organization, by=request.user, data=data)
         return self._respond(organization)
 
 

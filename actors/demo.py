@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from actors import services
+from actors import inputs, services
 from actors.models import Commune, Membership, Organization, Territory, TerritoryRole, User
 from products.models import ProductCategory
 
@@ -218,7 +218,7 @@ def _org(by, **kwargs) -> Organization:
     existing = Organization.objects.filter(name=kwargs["name"], commune__insee_code=str(kwargs["commune"])).first()
     if existing:
         return existing
-    return services.organization_create(by=by, **kwargs)
+    return services.organization_create(by=by, data=inputs.organization_data(kwargs))
 
 
 @transaction.atomic

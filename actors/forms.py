@@ -1,8 +1,13 @@
+import copy
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from actors import inputs
+from actors.inputs import FarmProfileInput, OrganizationData, OrganizationInput, StructureProfileInput
 from actors.models import User
-from miam.forms import DecimalCommaField
+from miam.forms import typed_by_people
+from miam.inputs import FlagField, NumberField
 
 
 class InvitationAcceptForm(forms.Form):
@@ -28,18 +33,24 @@ class DirectoryFilterForm(forms.Form):
         self.fields["kind"].choices = [("", _("Tous"))] + list(Organization.Kind.choices)
 
 
+def _dressed(form_class, name: str, label, *, required: bool | None = None, **attrs):
+    """A field of an input (``actors.inputs``) dressed for a page: its label, its widget's
+    attributes; the validation stays the input's."""
+    field = copy.deepcopy(form_class.base_fields[name])
+    field.label = label
+    if required is not None:
+        field.required = required
+    if isinstance(field, NumberField):
+        typed_by_people(field)
+    field.widget.attrs.update(attrs)
+    return field
+
+
 class OrganizationForm(forms.Form):
-    """The organization's profile. Farm and structure profile fields appear for those kinds only."""
+    """The organization's profile, with the fields of ``actors.inputs`` (their validation);
+    farm and structure profile fields appear for those kinds only."""
 
-    name = forms.CharField(label=_("Nom"), max_length=200)
-    commune = forms.ChoiceField(label=_("Commune"))
-    address = forms.CharField(label=_("Adresse"), max_length=300, required=False, help_text=_("Jamais publiée."))
-    email = forms.EmailField(label=_("E-mail de contact"), required=False, help_text=_("Visible par l'équipe du PAT."))
-    phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
-    website = forms.URLField(label=_("Site web"), required=False, assume_scheme="https")
-    siret = forms.CharField(label=_("SIRET"), max_length=20, required=False)
-    description = forms.CharField(label=_("Présentation"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
+    ORG_FIELDS = ("name", "address", "email", "phone", "website", "siret", "description")
     FARM_FIELDS = (
         "delivery_radius_km",
         "vehicle",
@@ -63,38 +74,45 @@ class OrganizationForm(forms.Form):
         "issues_donation_receipts",
         "donation_receipt_reference",
     )
-    ORG_FIELDS = ("name", "address", "email", "phone", "website", "siret", "description")
 
     def __init__(self, *args, organization, communes, **kwargs):
         super().__init__(*args, **kwargs)
         from actors.models import FarmProfile, Organization, StructureProfile
-        from products.labels import FARM_LABELS
 
         self.organization = organization
-        self.fields["commune"].choices = [(c.insee_code, f"{c.name} ({c.insee_code})") for c in communes]
+        org = OrganizationInput
+        self.fields["name"] = _dressed(org, "name", _("Nom"))
+        self.fields["commune"] = forms.ChoiceField(
+            label=_("Commune"), choices=[(c.insee_code, f"{c.name} ({c.insee_code})") for c in communes]
+        )
+        self.fields["address"] = _dressed(org, "address", _("Adresse"))
+        self.fields["address"].help_text = _("Jamais publiée.")
+        self.fields["email"] = _dressed(org, "email", _("E-mail de contact"))
+        self.fields["email"].widget = forms.EmailInput()
+        self.fields["email"].help_text = _("Visible par l'équipe du PAT.")
+        self.fields["phone"] = _dressed(org, "phone", _("Téléphone"))
+        self.fields["website"] = _dressed(org, "website", _("Site web"))
+        self.fields["siret"] = _dressed(org, "siret", _("SIRET"))
+        self.fields["description"] = _dressed(org, "description", _("Présentation"))
+        self.fields["description"].widget = forms.Textarea(attrs={"rows": 3})
         for name in self.ORG_FIELDS:
             self.initial.setdefault(name, getattr(organization, name))
         self.initial.setdefault("commune", organization.commune.insee_code)
         self.profile_kind = ""
-        decimal = {"inputmode": "decimal", "min": "0", "step": "any"}
         if organization.kind == Organization.Kind.FARM:
             self.profile_kind = "farm"
             profile = getattr(organization, "farm_profile", None) or FarmProfile(organization=organization)
-            self.fields["delivery_radius_km"] = DecimalCommaField(
-                label=_("Je livre jusqu'à (km)"), min_value=0, widget=forms.NumberInput(attrs=decimal)
+            farm = FarmProfileInput
+            self.fields["delivery_radius_km"] = _dressed(
+                farm, "delivery_radius_km", _("Je livre jusqu'à (km)"), required=True
             )
-            self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
-            self.fields["labels"] = forms.MultipleChoiceField(
-                label=_("Labels"),
-                choices=list(FARM_LABELS.items()),
-                required=False,
-                widget=forms.CheckboxSelectMultiple,
+            self.fields["vehicle"] = _dressed(farm, "vehicle", _("Véhicule"), required=True)
+            self.fields["labels"] = _dressed(farm, "labels", _("Labels"))
+            self.fields["accepts_donation"] = _dressed(farm, "accepts_donation", _("Ouvert au don"))
+            self.fields["accepts_solidarity_price"] = _dressed(
+                farm, "accepts_solidarity_price", _("Ouvert au prix solidaire")
             )
-            self.fields["accepts_donation"] = forms.BooleanField(label=_("Ouvert au don"), required=False)
-            self.fields["accepts_solidarity_price"] = forms.BooleanField(
-                label=_("Ouvert au prix solidaire"), required=False
-            )
-            self.fields["accepts_market_price"] = forms.BooleanField(label=_("Vend au prix du marché"), required=False)
+            self.fields["accepts_market_price"] = _dressed(farm, "accepts_market_price", _("Vend au prix du marché"))
             for name in self.FARM_FIELDS:
                 self.initial.setdefault(name, getattr(profile, name))
         elif organization.kind == Organization.Kind.FOOD_AID:
@@ -102,55 +120,56 @@ class OrganizationForm(forms.Form):
             profile = getattr(organization, "structure_profile", None) or StructureProfile(
                 organization=organization, structure_type="other"
             )
-            self.fields["structure_type"] = forms.ChoiceField(
-                label=_("Type de structure"), choices=StructureProfile.StructureType.choices
+            aid = StructureProfileInput
+            self.fields["structure_type"] = _dressed(aid, "structure_type", _("Type de structure"), required=True)
+            self.fields["people_served_per_week"] = _dressed(
+                aid, "people_served_per_week", _("Personnes accueillies par semaine"), required=True
             )
-            self.fields["people_served_per_week"] = forms.IntegerField(
-                label=_("Personnes accueillies par semaine"), min_value=0
+            self.fields["distribution_hours"] = _dressed(aid, "distribution_hours", _("Horaires de distribution"))
+            self.fields["has_fridge"] = _dressed(aid, "has_fridge", _("Chambre froide ou frigo"))
+            self.fields["chilled_capacity_kg"] = _dressed(
+                aid, "chilled_capacity_kg", _("Capacité réfrigérée (kg)"), required=True
             )
-            self.fields["distribution_hours"] = forms.CharField(
-                label=_("Horaires de distribution"), max_length=200, required=False
+            self.fields["has_freezer"] = _dressed(aid, "has_freezer", _("Congélateur"))
+            self.fields["frozen_capacity_kg"] = _dressed(
+                aid, "frozen_capacity_kg", _("Capacité congelée (kg)"), required=True
             )
-            self.fields["has_fridge"] = forms.BooleanField(label=_("Chambre froide ou frigo"), required=False)
-            self.fields["chilled_capacity_kg"] = forms.IntegerField(label=_("Capacité réfrigérée (kg)"), min_value=0)
-            self.fields["has_freezer"] = forms.BooleanField(label=_("Congélateur"), required=False)
-            self.fields["frozen_capacity_kg"] = forms.IntegerField(label=_("Capacité congelée (kg)"), min_value=0)
-            self.fields["vehicle"] = forms.ChoiceField(label=_("Véhicule"), choices=FarmProfile.Vehicle.choices)
-            self.fields["pickup_radius_km"] = DecimalCommaField(
-                label=_("Nous pouvons venir chercher jusqu'à (km)"),
-                min_value=0,
-                widget=forms.NumberInput(attrs=decimal),
+            self.fields["vehicle"] = _dressed(aid, "vehicle", _("Véhicule"), required=True)
+            self.fields["pickup_radius_km"] = _dressed(
+                aid, "pickup_radius_km", _("Nous pouvons venir chercher jusqu'à (km)"), required=True
             )
-            self.fields["monthly_budget_eur"] = DecimalCommaField(
-                label=_("Budget d'achat mensuel (€, 0 = dons uniquement)"),
-                min_value=0,
-                widget=forms.NumberInput(attrs=decimal),
+            self.fields["monthly_budget_eur"] = _dressed(
+                aid, "monthly_budget_eur", _("Budget d'achat mensuel (€, 0 = dons uniquement)"), required=True
             )
-            self.fields["gleaning_volunteers"] = forms.IntegerField(label=_("Bénévoles pour le glanage"), min_value=0)
-            self.fields["issues_donation_receipts"] = forms.BooleanField(
-                label=_("Habilitée à délivrer des reçus fiscaux pour les dons en nature"), required=False
+            self.fields["gleaning_volunteers"] = _dressed(
+                aid, "gleaning_volunteers", _("Bénévoles pour le glanage"), required=True
             )
-            self.fields["donation_receipt_reference"] = forms.CharField(
-                label=_("Référence de l'habilitation (rescrit fiscal, reconnaissance d'utilité publique…)"),
-                max_length=200,
-                required=False,
+            self.fields["issues_donation_receipts"] = _dressed(
+                aid, "issues_donation_receipts", _("Habilitée à délivrer des reçus fiscaux pour les dons en nature")
+            )
+            self.fields["donation_receipt_reference"] = _dressed(
+                aid,
+                "donation_receipt_reference",
+                _("Référence de l'habilitation (rescrit fiscal, reconnaissance d'utilité publique…)"),
             )
             for name in self.STRUCTURE_FIELDS:
                 self.initial.setdefault(name, getattr(profile, name))
+        for field in self.fields.values():
+            if isinstance(field, FlagField):
+                field.widget = forms.CheckboxInput()
 
-    def service_kwargs(self) -> dict:
+    def organization_data(self) -> OrganizationData:
+        """The typed input the service takes, from the fields this page shows."""
         data = self.cleaned_data
-        kwargs = {name: data.get(name) or "" for name in self.ORG_FIELDS}
-        kwargs["name"] = data["name"]
-        kwargs["commune"] = data["commune"]
+        values = {name: data.get(name) for name in self.ORG_FIELDS}
+        values["commune"] = data["commune"]
+        farm = structure = None
         if self.profile_kind == "farm":
-            kwargs["farm_profile"] = {name: data.get(name) for name in self.FARM_FIELDS}
-            kwargs["farm_profile"]["labels"] = list(data.get("labels") or [])
+            farm = {name: data.get(name) for name in self.FARM_FIELDS}
+            farm["labels"] = list(data.get("labels") or [])
         elif self.profile_kind == "structure":
-            kwargs["structure_profile"] = {
-                name: (data.get(name) if data.get(name) is not None else "") for name in self.STRUCTURE_FIELDS
-            }
-        return kwargs
+            structure = {name: data.get(name) for name in self.STRUCTURE_FIELDS}
+        return inputs.organization_data({**values, "farm_profile": farm, "structure_profile": structure}, partial=True)
 
 
 class RegisterAndInviteForm(forms.Form):

@@ -6,7 +6,6 @@ import json
 import logging
 import secrets
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -21,6 +20,7 @@ from shapely.geometry import mapping, shape
 from shapely.ops import unary_union
 
 from actors import geocoding
+from actors.inputs import OrganizationData
 from actors.models import (
     EPCI,
     ApiKey,
@@ -43,38 +43,9 @@ from actors.permissions import (
 )
 from miam import sections
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
-from products.labels import FARM_LABELS
+from miam.inputs import FieldErrors
 
 logger = logging.getLogger(__name__)
-
-ORG_FIELDS = ("name", "siret", "address", "email", "phone", "website", "description", "is_active")
-FARM_FIELDS = (
-    "labels",
-    "delivery_radius_km",
-    "vehicle",
-    "accepts_donation",
-    "accepts_solidarity_price",
-    "accepts_market_price",
-)
-STRUCTURE_FIELDS = (
-    "structure_type",
-    "people_served_per_week",
-    "distribution_days",
-    "distribution_hours",
-    "has_dry_storage",
-    "dry_capacity_kg",
-    "has_fridge",
-    "chilled_capacity_kg",
-    "has_freezer",
-    "frozen_capacity_kg",
-    "vehicle",
-    "pickup_radius_km",
-    "monthly_budget_eur",
-    "gleaning_volunteers",
-    "issues_donation_receipts",
-    "donation_receipt_reference",
-)
-
 
 # --- Reference geography -------------------------------------------------------------
 
@@ -88,115 +59,78 @@ def commune_get(code) -> Commune:
         raise invalid("commune", _("Commune inconnue : « %(code)s ».") % {"code": code}, "unknown_commune") from None
 
 
-def _check_coordinates(latitude, longitude) -> tuple[float, float]:
-    try:
-        lat, lon = float(latitude), float(longitude)
-    except (TypeError, ValueError):
-        raise invalid("latitude", _("Coordonnées invalides."), "invalid_coordinates") from None
-    if not -90 <= lat <= 90:
-        raise invalid("latitude", _("La latitude doit être comprise entre -90 et 90."), "latitude_out_of_range")
-    if not -180 <= lon <= 180:
-        raise invalid("longitude", _("La longitude doit être comprise entre -180 et 180."), "longitude_out_of_range")
-    return lat, lon
-
-
-def _check_radius(field: str, value) -> Decimal:
-    try:
-        radius = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise invalid(field, _("Nombre invalide.")) from None
-    if radius < 0:
-        raise invalid(field, _("Le rayon ne peut pas être négatif."), "negative_radius")
-    return radius
-
-
 # --- Organizations -------------------------------------------------------------------
 
 
-def _apply_profile(organization: Organization, farm: dict | None, structure: dict | None) -> None:
+def _apply_profile(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool) -> None:
+    """Write the profile the kind has (a farm's, a structure's), from the values given."""
+    farm, structure = data.farm_profile, data.structure_profile
     if farm is not None and organization.kind != Organization.Kind.FARM:
-        raise invalid("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
+        errors.add("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
     if structure is not None and organization.kind != Organization.Kind.FOOD_AID:
-        raise invalid("structure_profile", _("Seule une structure d'aide alimentaire a ce profil."), "wrong_kind")
+        errors.add("structure_profile", _("Seule une structure d'aide alimentaire a ce profil."), "wrong_kind")
+    errors.raise_if_any()
+    # The input checked every value (types, ranges, choices): the model's own validation runs
+    # without the constraint queries, which the database still enforces as the last guard.
     if organization.kind == Organization.Kind.FARM:
-        profile, _created = FarmProfile.objects.get_or_create(organization=organization)
-        farm = dict(farm or {})
-        productions = farm.pop("productions", None)
-        for field, value in farm.items():
-            if field not in FARM_FIELDS:
-                raise invalid(f"farm_profile.{field}", _("Champ inconnu."))
-            if field == "delivery_radius_km":
-                value = _check_radius(f"farm_profile.{field}", value)
-            if field == "labels":
-                unknown = [label for label in value if label not in FARM_LABELS]
-                if unknown:
-                    raise invalid("farm_profile.labels", _("Label inconnu : %(l)s.") % {"l": ", ".join(unknown)})
-            setattr(profile, field, value)
-        validate_model(profile, exclude=["organization"])
+        profile = None if creating else FarmProfile.objects.filter(organization=organization).first()
+        profile = profile or FarmProfile(organization=organization)
+        values = dict(farm.values if farm else {})
+        productions = values.pop("productions", None)
+        for name, value in values.items():
+            if value is not None:
+                setattr(profile, name, value)
+        validate_model(profile, exclude=["organization"], constraints=False)
         profile.save()
         if productions is not None:
             profile.productions.set(productions)
     elif organization.kind == Organization.Kind.FOOD_AID:
-        structure = dict(structure or {})
-        profile = StructureProfile.objects.filter(organization=organization).first()
+        values = dict(structure.values if structure else {})
+        profile = None if creating else StructureProfile.objects.filter(organization=organization).first()
         if profile is None:
             profile = StructureProfile(
-                organization=organization, structure_type=structure.get("structure_type", "other")
+                organization=organization, structure_type=values.get("structure_type") or "other"
             )
-        for field, value in structure.items():
-            if field not in STRUCTURE_FIELDS:
-                raise invalid(f"structure_profile.{field}", _("Champ inconnu."))
-            if field == "pickup_radius_km":
-                value = _check_radius(f"structure_profile.{field}", value)
-            if field == "monthly_budget_eur" and Decimal(str(value)) < 0:
-                raise invalid(f"structure_profile.{field}", _("Le budget ne peut pas être négatif."))
-            setattr(profile, field, value)
-        validate_model(profile, exclude=["organization"])
+        for name, value in values.items():
+            if value is not None:
+                setattr(profile, name, value)
+        validate_model(profile, exclude=["organization"], constraints=False)
         profile.save()
 
 
+def _model_fields(data: OrganizationData) -> dict:
+    """The organization's fields given, as the model stores them (an empty text is "")."""
+    fields = data.fields()
+    for name in ("kind", "commune", "latitude", "longitude"):
+        fields.pop(name, None)
+    if fields.get("is_active") is None:
+        fields.pop("is_active", None)
+    return fields
+
+
 @transaction.atomic
-def organization_create(
-    *,
-    by,
-    kind: str,
-    name: str,
-    commune,
-    address: str = "",
-    latitude=None,
-    longitude=None,
-    farm_profile: dict | None = None,
-    structure_profile: dict | None = None,
-    members: list | None = None,
-    **fields,
-) -> Organization:
+def organization_create(*, by, data: OrganizationData, members: list | None = None) -> Organization:
     """Register an organization. Officers register in their territory; staff anywhere;
     anyone signed in may register their own organization (they become its admin)."""
     require_write(by)
-    if kind not in Organization.Kind.values:
-        raise invalid("kind", _("Type d'acteur inconnu."), "unknown_kind")
-    commune = commune_get(commune)
-    unknown = set(fields) - set(ORG_FIELDS)
-    if unknown:
-        raise invalid(sorted(unknown)[0], _("Champ inconnu."))
-    if latitude is not None or longitude is not None:
-        lat, lon = _check_coordinates(latitude, longitude)
+    errors = data.errors.copy()
+    errors.raise_if_any()
+    commune = data.commune
+    if data.latitude is not None:
+        lat, lon = data.latitude, data.longitude
         precision = Organization.Precision.ADDRESS
     else:
-        point = geocoding.locate(address=address, commune=commune)
+        point = geocoding.locate(address=data.address, commune=commune)
         lat, lon, precision = point.latitude, point.longitude, point.precision
     organization = Organization(
-        kind=kind,
-        name=name,
+        kind=data.kind,
         commune=commune,
-        address=address,
         latitude=lat,
         longitude=lon,
         location_precision=precision,
-        **fields,
+        **_model_fields(data),
     )
-    organization.siret = (organization.siret or "").replace(" ", "")
-    validate_model(organization)
+    validate_model(organization, exclude=["commune"], constraints=False)  # the commune: the input's
     user = as_user(by)
     from actors.permissions import api_key_of, officer_territory_ids
 
@@ -205,7 +139,7 @@ def organization_create(
     if key and not in_managed_territory:
         raise NotAllowed(_("Cette clé ne peut enregistrer des acteurs que dans son territoire."))
     organization.save()
-    _apply_profile(organization, farm_profile, structure_profile)
+    _apply_profile(organization, data, errors, creating=True)
     if user and not user.is_staff and not in_managed_territory:
         Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
     for member in members or []:
@@ -215,9 +149,9 @@ def organization_create(
 
 
 @transaction.atomic
-def organization_register_and_invite(*, by, email: str, kind: str, name: str, commune, **fields):
+def organization_register_and_invite(*, by, email: str, data: OrganizationData):
     """An officer registers an actor and invites its contact as its admin: both or neither."""
-    organization = organization_create(by=by, kind=kind, name=name, commune=commune, **fields)
+    organization = organization_create(by=by, data=data)
     invitation, _raw = invitation_create(
         by=by, email=email, organization=organization, organization_role=Membership.Role.ADMIN
     )
@@ -225,36 +159,33 @@ def organization_register_and_invite(*, by, email: str, kind: str, name: str, co
 
 
 @transaction.atomic
-def organization_update(
-    *, organization: Organization, by, farm_profile: dict | None = None, structure_profile: dict | None = None, **fields
-) -> Organization:
+def organization_update(*, organization: Organization, by, data: OrganizationData) -> Organization:
+    """Change the fields ``data`` gives (the kind never changes); moving it locates it again."""
     require_edit_organization(by, organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    if "kind" in fields and fields["kind"] != organization.kind:
-        raise invalid("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
-    fields.pop("kind", None)
+    errors = data.errors.copy()
+    if "kind" in data.given and data.kind is not None and data.kind != organization.kind:
+        errors.add("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
+    errors.raise_if_any()
     relocate = False
-    if "commune" in fields:
-        organization.commune = commune_get(fields.pop("commune"))
-        relocate = True
+    if "commune" in data.given and data.commune is not None:
+        relocate = data.commune.pk != organization.commune_id
+        organization.commune = data.commune
+    fields = _model_fields(data)
     if "address" in fields:
         relocate = relocate or fields["address"] != organization.address
-    latitude, longitude = fields.pop("latitude", None), fields.pop("longitude", None)
-    for field, value in fields.items():
-        if field not in ORG_FIELDS + ("address",):
-            raise invalid(field, _("Champ inconnu."))
-        setattr(organization, field, value)
-    if latitude is not None or longitude is not None:
-        organization.latitude, organization.longitude = _check_coordinates(latitude, longitude)
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    if data.latitude is not None:
+        organization.latitude, organization.longitude = data.latitude, data.longitude
         organization.location_precision = Organization.Precision.ADDRESS
     elif relocate:
         point = geocoding.locate(address=organization.address, commune=organization.commune)
         organization.latitude, organization.longitude = point.latitude, point.longitude
         organization.location_precision = point.precision
-    organization.siret = (organization.siret or "").replace(" ", "")
-    validate_model(organization)
+    validate_model(organization, exclude=["commune"], constraints=False)
     organization.save()
-    _apply_profile(organization, farm_profile, structure_profile)
+    _apply_profile(organization, data, errors, creating=False)
     return organization
 
 

@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actors import selectors, services
+from actors import exports as actor_exports
+from actors import inputs, selectors, services
 from actors.forms import (
     DirectoryFilterForm,
     InvitationAcceptForm,
@@ -35,7 +36,7 @@ from actors.permissions import (
     can_manage_territory,
     can_see_private_fields,
 )
-from miam import sections
+from miam import exports, sections
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -146,6 +147,11 @@ def directory(request):
     if form.is_valid():
         q, kind = form.cleaned_data["q"], form.cleaned_data["kind"]
     qs = selectors.organization_list(territory=territory, kind=kind or None, q=q)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        meta = [[_("Territoire"), territory.name if territory else _("Tous")], [_("Recherche"), q], [_("Type"), kind]]
+        export = actor_exports.organizations_export(qs, principal=request.user, title=_("Acteurs"), meta=meta)
+        return exports.export_response(export, fmt=fmt, filename="acteurs")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     editable = set()
     if request.user.is_authenticated and territory is not None and can_manage_territory(request.user, territory):
@@ -211,7 +217,7 @@ def organization_edit(request, pk):
     form = OrganizationForm(request.POST or None, organization=organization, communes=_commune_choices(organization))
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_update(organization=organization, by=request.user, **form.service_kwargs())
+            services.organization_update(organization=organization, by=request.user, data=form.organization_data())
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
         else:
@@ -248,7 +254,9 @@ def invitations(request, slug):
         data = new_form.cleaned_data
         try:
             organization, _invitation = services.organization_register_and_invite(
-                by=request.user, kind=data["kind"], name=data["name"], commune=data["commune"], email=data["email"]
+                by=request.user,
+                email=data["email"],
+                data=inputs.organization_data({key: data[key] for key in ("kind", "name", "commune")}),
             )
         except DomainError as error:
             apply_domain_error(error, form=new_form, request=request)

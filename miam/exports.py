@@ -133,28 +133,53 @@ def _lines(export: Export):
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
+#: Lines read ahead to size the columns (a streamed sheet is sized before its first row).
+XLSX_WIDTH_LOOKAHEAD = 1000
+
+
 def to_xlsx(export: Export) -> bytes:
+    """The export as one sheet, streamed (openpyxl's write-only mode: 100,000 rows without a
+    cell object kept per value); columns sized on the first ``XLSX_WIDTH_LOOKAHEAD`` lines."""
+    import itertools
+
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = (_SHEET_NAME_FORBIDDEN.sub(" ", export.title).strip() or "MIAM")[:31]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet((_SHEET_NAME_FORBIDDEN.sub(" ", export.title).strip() or "MIAM")[:31])
     bold = Font(bold=True)
+    lines = _lines(export)
+    ahead = list(itertools.islice(lines, XLSX_WIDTH_LOOKAHEAD))
     widths: dict[int, int] = {}
-    for row_index, (kind, line) in enumerate(_lines(export), start=1):
+    for _kind, line in ahead:
         for column_index, value in enumerate(line, start=1):
-            cell = sheet.cell(row=row_index, column=column_index)
-            _xlsx_set(cell, value)
-            if kind in ("title", "header") or (kind == "meta" and column_index == 1):
-                cell.font = bold
             widths[column_index] = max(widths.get(column_index, 0), min(len(_csv_cell(value)), 60))
     for column_index, width in widths.items():
         sheet.column_dimensions[get_column_letter(column_index)].width = max(8, width + 2)
+    for kind, line in itertools.chain(ahead, lines):
+        styled = kind in ("title", "header", "meta")
+        row = []
+        for column_index, value in enumerate(line, start=1):
+            if not styled and _plain_xlsx_value(value):
+                row.append(value)  # a number or a text that is no formula: no cell object needed
+                continue
+            cell = WriteOnlyCell(sheet)
+            _xlsx_set(cell, value)
+            if kind in ("title", "header") or (kind == "meta" and column_index == 1):
+                cell.font = bold
+            row.append(cell)
+        sheet.append(row)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _plain_xlsx_value(value: Cell) -> bool:
+    if value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool)):
+        return True
+    return isinstance(value, str) and not is_formula_like(value)
 
 
 def _xlsx_set(cell, value: Cell) -> None:

@@ -48,7 +48,9 @@ class FieldErrors:
     def add_validation_error(self, field: str, error: ValidationError) -> None:
         for item in error.error_list:
             message = item.message % item.params if item.params else item.message
-            self.add(field, message, item.code or "invalid")
+            # An error about one item of a list names it (``labels.0``), as the API always did.
+            at = (item.params or {}).get("at")
+            self.add(field if at is None else f"{field}.{at}", message, item.code or "invalid")
 
     def has(self, field: str) -> bool:
         return field in self.fields
@@ -386,3 +388,45 @@ class ClockField(forms.Field):
     def validate(self, value) -> None:
         if value is None and self.required:
             _required(self)
+
+
+WEEKDAY_CHOICES = [
+    (0, gettext_lazy("lundi")),
+    (1, gettext_lazy("mardi")),
+    (2, gettext_lazy("mercredi")),
+    (3, gettext_lazy("jeudi")),
+    (4, gettext_lazy("vendredi")),
+    (5, gettext_lazy("samedi")),
+    (6, gettext_lazy("dimanche")),
+]
+
+
+class WeekdaysField(forms.Field):
+    """Weekdays, 0 (Monday) to 6, as a list of numbers or checkbox values; empty: None (as
+    the structure's profile)."""
+
+    widget = forms.CheckboxSelectMultiple
+    takes_list = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = WEEKDAY_CHOICES
+        self.widget.choices = self.choices
+
+    def to_python(self, value) -> list[int] | None:
+        if value in (None, "", []):
+            return None
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise ValidationError(_("Une liste de jours est attendue (0 = lundi … 6 = dimanche)."), code="invalid")
+        days = set()
+        for item in value:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdigit() or int(text) > 6:
+                raise ValidationError(
+                    _("Jour inconnu : « %(value)s » (0 = lundi … 6 = dimanche).") % {"value": item}, code="invalid"
+                )
+            days.add(int(text))
+        return sorted(days)
+
+    def validate(self, value) -> None:
+        return None

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "interop",
     "agreements",
     "logistics",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +308,12 @@ LOGISTICS_SPEED_KMH = env_float("LOGISTICS_SPEED_KMH", 50.0)
 LOGISTICS_STOP_MINUTES = env_int("LOGISTICS_STOP_MINUTES", 10)
 # A structure is told of a gleaning day within this distance (road estimate, km).
 GLEANING_REACH_KM = env_float("GLEANING_REACH_KM", 30.0)
+
+# --- Imports of spreadsheets ----------------------------------------------------------
+# A file of more lines than this is checked and imported by a Celery job (progress bar).
+IMPORTS_INLINE_MAX_ROWS = env_int("IMPORTS_INLINE_MAX_ROWS", 1000)
+# The largest file accepted.
+IMPORTS_MAX_BYTES = env_int("IMPORTS_MAX_BYTES", 20_000_000)
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {

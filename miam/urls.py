@@ -20,6 +20,7 @@ urlpatterns = [
     path("indicateurs/", include("indicators.urls")),
     path("conventions/", include("agreements.urls")),
     path("logistique/", include("logistics.urls")),
+    path("imports/", include("imports.urls")),
 ]
 if settings.DEBUG or not settings.DATABASE_URL:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

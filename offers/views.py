@@ -34,6 +34,7 @@ from miam import exports, maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
+from offers import exports as offer_exports
 from offers import indicators, map_layers, selectors
 from offers.forms import (
     DeclineForm,
@@ -142,6 +143,12 @@ def map_page(request, territory: Territory | None = None):
     filters = form.filters()
     layer = maps.layer(request.GET.get("liste", "offers")) or maps.layer("offers")
     qs = layer.listing(territory=territory, filters=filters)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS and layer.code in ("offers", "needs"):
+        meta = [[_("Territoire"), territory.name], *([str(k), str(v)] for k, v in filters.items())]
+        build = offer_exports.offers_export if layer.code == "offers" else offer_exports.needs_export
+        export = build(qs, title=str(layer.label), meta=meta)
+        return exports.export_response(export, fmt=fmt, filename=f"{layer.code}-{territory.slug}")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     base_qs = _map_querystring(territory, filters)
     context = {
@@ -426,6 +433,11 @@ def my_offers(request):
     show = request.GET.get("voir", "open")
     if show == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        return exports.export_response(
+            offer_exports.offers_export(qs, title=_("Mes offres")), fmt=fmt, filename="mes-offres"
+        )
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -444,6 +456,11 @@ def my_needs(request):
     show = request.GET.get("voir", "open")
     if show == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        return exports.export_response(
+            offer_exports.needs_export(qs, title=_("Mes besoins")), fmt=fmt, filename="mes-besoins"
+        )
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -471,6 +488,10 @@ def proposals(request):
         .filter(status__in=PROPOSAL_STATUSES)
         .order_by("-score", "id")
     )
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        export = offer_exports.matches_export(qs, title=_("Mes propositions"))
+        return exports.export_response(export, fmt=fmt, filename="mes-propositions")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -560,6 +581,17 @@ def match_decline(request, pk):
 
 @login_required
 def deliveries(request):
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        org_ids = _my_org_ids(request.user)
+        qs = (
+            _match_queryset()
+            .filter(Q(offer__organization_id__in=org_ids) | Q(need__organization_id__in=org_ids))
+            .filter(status__in=DELIVERY_STATUSES)
+            .order_by("status", "scheduled_for", "-updated_at", "id")
+        )
+        export = offer_exports.matches_export(qs, title=_("Mes livraisons"), deliveries=True)
+        return exports.export_response(export, fmt=fmt, filename="mes-livraisons")
     return _deliveries_page(request)
 
 

@@ -29,6 +29,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from pyld import jsonld as pyld_jsonld
 
+from actors import inputs as actor_inputs
 from actors import permissions
 from actors import services as actor_services
 from actors.models import PRODUCER_KINDS, Commune, Organization, Territory
@@ -369,7 +370,8 @@ def _enterprise_import(by, graph, enterprise, report, *, organization, commune) 
         return None
     try:
         with transaction.atomic():
-            org = actor_services.organization_create(by=by, kind=Organization.Kind.FARM, name=name[:200], commune=place)
+            data = actor_inputs.organization_data({"kind": Organization.Kind.FARM, "name": name[:200], "commune": place})
+            org = actor_services.organization_create(by=by, data=data)
             DfcLink.objects.create(kind=DfcLink.Kind.ORGANIZATION, iri=iri, organization=org)
     except DomainError as error:
         item.errors = error.fields or {"organization": [error.message]}

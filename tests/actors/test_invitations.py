@@ -5,6 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from actors import services
+from actors.inputs import organization_data
 from actors.models import Invitation, Membership, TerritoryRole, User
 from miam.errors import DomainError
 from tests.factories import FarmFactory, TerritoryFactory, make_officer
@@ -107,7 +108,9 @@ def test_registering_an_actor_with_a_bad_contact_email_registers_nothing(setting
     before = Organization.objects.count()
     with pytest.raises(DomainError) as error:
         services.organization_register_and_invite(
-            by=officer, kind="food_aid", name="Épicerie du Bourg", commune="71137", email="pas-un-email"
+            by=officer,
+            email="pas-un-email",
+            data=organization_data({"kind": "food_aid", "name": "Épicerie du Bourg", "commune": "71137"}),
         )
     assert "email" in error.value.fields
     assert Organization.objects.count() == before
@@ -116,6 +119,8 @@ def test_registering_an_actor_with_a_bad_contact_email_registers_nothing(setting
 def test_registering_an_actor_invites_its_contact_as_admin(setting):
     _territory, officer, _farm = setting
     organization, invitation = services.organization_register_and_invite(
-        by=officer, kind="farm", name="Ferme du Pré", commune="71137", email="contact@example.org"
+        by=officer,
+        email="contact@example.org",
+        data=organization_data({"kind": "farm", "name": "Ferme du Pré", "commune": "71137"}),
     )
     assert invitation.organization == organization and invitation.organization_role == "admin"

@@ -3,9 +3,18 @@ from decimal import Decimal
 import pytest
 
 from actors import services
+from actors.inputs import organization_data
 from actors.models import Membership, Organization
 from miam.errors import DomainError, NotAllowed
 from tests.factories import FarmFactory, StructureFactory, TerritoryFactory, UserFactory, make_member, make_officer
+
+
+def _create(*, by, **values):
+    return services.organization_create(by=by, data=organization_data(values))
+
+
+def _update(*, organization, by, **values):
+    return services.organization_update(organization=organization, by=by, data=organization_data(values, partial=True))
 
 
 @pytest.fixture
@@ -14,7 +23,7 @@ def officer(geo):
 
 
 def test_officer_registers_a_farm_located_at_the_town_hall_without_geocoder(officer):
-    farm = services.organization_create(
+    farm = _create(
         by=officer,
         kind="farm",
         name="GAEC des Prés",
@@ -31,7 +40,7 @@ def test_officer_registers_a_farm_located_at_the_town_hall_without_geocoder(offi
 
 def test_a_person_registering_their_own_structure_becomes_its_admin(geo):
     user = UserFactory()
-    org = services.organization_create(
+    org = _create(
         by=user,
         kind="food_aid",
         name="Épicerie du bourg",
@@ -50,7 +59,7 @@ def test_a_configured_geocoder_gives_the_precise_address(geo, monkeypatch, offic
             return geocoding.GeoPoint(latitude=46.4345, longitude=4.6590, precision="address")
 
     monkeypatch.setattr(geocoding, "get_geocoder", lambda: FakeBan())
-    farm = services.organization_create(by=officer, kind="farm", name="Ferme", commune="71137", address="2 rue X")
+    farm = _create(by=officer, kind="farm", name="Ferme", commune="71137", address="2 rue X")
     assert farm.location_precision == "address"
     assert farm.latitude == pytest.approx(46.4345)
 
@@ -63,7 +72,7 @@ BAD_INPUTS = [
     ({"latitude": 46.0, "longitude": 200.0}, "longitude"),
     ({"kind": "spaceship"}, "kind"),
     ({"farm_profile": {"delivery_radius_km": -3}}, "farm_profile.delivery_radius_km"),
-    ({"farm_profile": {"labels": ["NOT-A-LABEL"]}}, "farm_profile.labels"),
+    ({"farm_profile": {"labels": ["NOT-A-LABEL"]}}, "farm_profile.labels.0"),  # as the API names it
     ({"kind": "food_aid", "farm_profile": {"delivery_radius_km": 5}}, "farm_profile"),
     ({"kind": "food_aid", "structure_profile": {"pickup_radius_km": -1}}, "structure_profile.pickup_radius_km"),
 ]
@@ -74,30 +83,26 @@ def test_bad_input_gets_a_french_field_error_and_writes_nothing(officer, overrid
     data = {"by": officer, "kind": "farm", "name": "Ferme test", "commune": "71137", **overrides}
     before = Organization.objects.count()
     with pytest.raises(DomainError) as error:
-        services.organization_create(**data)
+        _create(**data)
     assert field in error.value.fields
     assert all(isinstance(m, str) and m for m in error.value.fields[field])
     assert Organization.objects.count() == before
 
 
 def test_a_valid_siret_is_accepted_and_spaces_are_removed(officer):
-    org = services.organization_create(
-        by=officer, kind="farm", name="Ferme", commune="71137", siret="732 829 320 00074"
-    )
+    org = _create(by=officer, kind="farm", name="Ferme", commune="71137", siret="732 829 320 00074")
     assert org.siret == "73282932000074"
 
 
 def test_the_la_poste_siret_rule_is_accepted(officer):
-    org = services.organization_create(by=officer, kind="other", name="Bureau", commune="71137", siret="35600000049837")
+    org = _create(by=officer, kind="other", name="Bureau", commune="71137", siret="35600000049837")
     assert org.siret == "35600000049837"
 
 
 def test_a_member_edits_their_organization(geo):
     farm = FarmFactory()
     member = make_member(farm)
-    services.organization_update(
-        organization=farm, by=member, description="Maraîchage bio", farm_profile={"delivery_radius_km": 12}
-    )
+    _update(organization=farm, by=member, description="Maraîchage bio", farm_profile={"delivery_radius_km": 12})
     farm.refresh_from_db()
     assert farm.description == "Maraîchage bio"
     assert farm.farm_profile.delivery_radius_km == 12
@@ -107,7 +112,7 @@ def test_a_member_cannot_edit_another_organization(geo):
     mine, other = FarmFactory(), FarmFactory(name="Autre ferme")
     member = make_member(mine)
     with pytest.raises(NotAllowed) as error:
-        services.organization_update(organization=other, by=member, name="Piraté")
+        _update(organization=other, by=member, name="Piraté")
     assert error.value.status_code == 403
     other.refresh_from_db()
     assert other.name == "Autre ferme"
@@ -117,23 +122,23 @@ def test_an_officer_edits_organizations_of_their_territory_only(geo):
     officer = make_officer(TerritoryFactory())  # Clunisois
     in_territory = FarmFactory()  # Cluny
     elsewhere = StructureFactory(commune=__import__("tests.factories", fromlist=["commune"]).commune("25462"))
-    services.organization_update(organization=in_territory, by=officer, phone="03 85 00 00 00")
+    _update(organization=in_territory, by=officer, phone="03 85 00 00 00")
     with pytest.raises(NotAllowed):
-        services.organization_update(organization=elsewhere, by=officer, phone="03 81 00 00 00")
+        _update(organization=elsewhere, by=officer, phone="03 81 00 00 00")
 
 
 def test_the_kind_of_an_organization_cannot_change(geo):
     farm = FarmFactory()
     member = make_member(farm)
     with pytest.raises(DomainError) as error:
-        services.organization_update(organization=farm, by=member, kind="food_aid")
+        _update(organization=farm, by=member, kind="food_aid")
     assert "kind" in error.value.fields
 
 
 def test_moving_an_organization_relocates_it_to_the_new_commune(geo):
     farm = FarmFactory()
     member = make_member(farm)
-    services.organization_update(organization=farm, by=member, commune="39013")
+    _update(organization=farm, by=member, commune="39013")
     farm.refresh_from_db()
     assert farm.commune.name == "Arbois"
     assert farm.latitude == farm.commune.latitude

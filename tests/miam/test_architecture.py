@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop", "agreements", "logistics")
+PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop", "agreements", "logistics", "imports")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -79,6 +79,8 @@ VIOLATIONS = [
     ),
     ("offers import logistics", "offers/selectors.py", "from logistics.models import Round", "nothing imports logistics"),
     ("the round planner imports a model", "logistics/routing.py", "from logistics.models import Round", "round planner"),
+    ("imports import meetings", "imports/columns.py", "from meetings.models import Meeting", "Imports use actors"),
+    ("actors import the imports room", "actors/views.py", "from imports.models import ImportBatch", "No other app"),
 ]
 
 
