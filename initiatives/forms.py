@@ -2,9 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
-from initiatives import typology
+from initiatives import inputs, typology
 from initiatives.models import ActionPlan, Initiative, PlannedAction
-from miam.forms import DecimalCommaField
+from miam.forms import DecimalCommaField, Dressed
 
 
 class CatalogFilterForm(forms.Form):
@@ -86,15 +86,20 @@ class PlannedActionForm(forms.ModelForm):
         self.fields["partner_organizations"].required = False
 
 
-class StepForm(forms.Form):
-    title = forms.CharField(label=_("Nouvelle étape"), max_length=300)
-    due_date = forms.DateField(label=_("Échéance"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+class StepForm(Dressed, inputs.StepInput):
+    labels = {"title": _("Nouvelle étape"), "due_date": _("Échéance")}
+    widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+
+    is_done = None  # a new step is to do
 
 
-class IndicatorForm(forms.Form):
-    name = forms.CharField(label=_("Indicateur"), max_length=200)
-    # Required by the service (clear domain error); left optional here so that error is the one shown.
-    unit = forms.CharField(label=_("Unité (kg, paniers, foyers, €…)"), max_length=60, required=False)
+class IndicatorForm(Dressed, inputs.IndicatorInput):
+    """An indicator of this action; the page reads its numbers the way people type them."""
+
+    # The unit is required by the service (clear domain error), optional in the input so that error is the one shown.
+    labels = {"name": _("Indicateur"), "unit": _("Unité (kg, paniers, foyers, €…)")}
+
+    action = None  # the page's
     baseline_value = DecimalCommaField(label=_("Valeur de départ"), required=False, max_digits=14, decimal_places=2)
     target_value = DecimalCommaField(label=_("Valeur cible"), required=False, max_digits=14, decimal_places=2)
 
