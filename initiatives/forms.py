@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
@@ -48,11 +49,27 @@ class ShortlistForm(forms.Form):
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class PlanForm(forms.ModelForm):
-    class Meta:
-        model = ActionPlan
-        fields = ["title", "status", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+def _model_labels(model, *names) -> dict:
+    """The labels a model form would give these fields: their verbose names."""
+    return {name: capfirst(model._meta.get_field(name).verbose_name) for name in names}
+
+
+class PlanForm(Dressed, inputs.ActionPlanInput):
+    """A plan's title, status and presentation (its territory is the page's)."""
+
+    labels = _model_labels(ActionPlan, "title", "status", "description")
+    widgets = {
+        "status": forms.Select(choices=ActionPlan.Status.choices),
+        "description": forms.Textarea(attrs={"rows": 3}),
+    }
+
+    territory = None
+
+    def __init__(self, *args, instance: ActionPlan | None = None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault("initial", {n: getattr(instance, n) for n in ("title", "status", "description")})
+        super().__init__(*args, **kwargs)
+        self.fields["title"].shown_required = True  # the service asks for it
 
 
 class PlannedActionForm(forms.ModelForm):

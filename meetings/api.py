@@ -35,8 +35,7 @@ from miam.inputs import ValidatedByInput, input_values
 
 
 class MeetingSerializer(ValidatedByInput, serializers.ModelSerializer):
-    input_class = inputs.MeetingInput
-    update_input_class = inputs.MeetingUpdateInput
+    input_class = inputs.MeetingInput  # on an update, a territory given is checked, then left as it is
 
     territory = serializers.SlugRelatedField(slug_field="slug", queryset=Territory.objects.all())
     commune = serializers.SlugRelatedField(
@@ -407,6 +406,7 @@ class MeetingViewSet(viewsets.ModelViewSet):
     @transaction.atomic
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
+        data.pop("territory", None)  # a meeting stays in its territory
         organizers = data.pop("organizers", None)
         discussed = data.pop("discussed_actions", None)
         meeting = serializer.instance

@@ -83,12 +83,6 @@ class MeetingInput(forms.Form):
     )
 
 
-class MeetingUpdateInput(MeetingInput):
-    """A meeting stays in its territory."""
-
-    territory = None
-
-
 # --- Registrations and invitations ----------------------------------------------------------
 
 
