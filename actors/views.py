@@ -39,7 +39,7 @@ from actors.permissions import (
 from miam import exports, sections
 from miam.context_processors import current_territory
 from miam.errors import DomainError
-from miam.pages import apply_domain_error
+from miam.pages import apply_domain_error, breadcrumb
 
 
 def invitation_accept(request, token):
@@ -113,10 +113,6 @@ def privacy(request):
     return render(request, "actors/privacy.html", {"title": _("Données personnelles")})
 
 
-def _crumbs(current, *links):
-    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
-
-
 def territory_detail(request, slug):
     territory = get_object_or_404(Territory.objects.select_related("carrier"), slug=slug)
     current_territory(request, override=str(territory.pk))
@@ -131,7 +127,7 @@ def territory_detail(request, slug):
         "population_year": POPULATION_YEAR,
         "data_url": f"{reverse('offers:map_data')}?{urlencode({'territory': territory.pk})}",
         "map_view": selectors.territory_map_view(territory),
-        "breadcrumb": _crumbs(territory.name),
+        "breadcrumb": breadcrumb(territory.name),
     }
     return render(request, "actors/territory_detail.html", context)
 
@@ -163,7 +159,7 @@ def directory(request):
         "editable": editable,
         "querystring": urlencode({k: v for k, v in {"q": q, "kind": kind}.items() if v}),
         "title": _("Annuaire des acteurs"),
-        "breadcrumb": _crumbs(_("Acteurs")),
+        "breadcrumb": breadcrumb(_("Acteurs")),
     }
     if request.htmx:
         return render(request, "actors/_directory_results.html", context)
@@ -190,7 +186,7 @@ def organization_detail(request, pk):
         else None,
         **sections.context("organization_detail", organization=organization, user=request.user),
         "title": organization.name,
-        "breadcrumb": _crumbs(organization.name, (reverse("actors:directory"), _("Acteurs"))),
+        "breadcrumb": breadcrumb(organization.name, (reverse("actors:directory"), _("Acteurs"))),
     }
     return render(request, "actors/organization_detail.html", context)
 
@@ -227,7 +223,7 @@ def organization_edit(request, pk):
         "form": form,
         "organization": organization,
         "title": _("Modifier %(name)s") % {"name": organization.name},
-        "breadcrumb": _crumbs(
+        "breadcrumb": breadcrumb(
             _("Modifier"),
             (reverse("actors:directory"), _("Acteurs")),
             (reverse("actors:organization_detail", args=[organization.pk]), organization.name),
@@ -298,7 +294,7 @@ def invitations(request, slug):
         "team_form": team_form,
         "sent": sent,
         "title": _("Inscrire et inviter"),
-        "breadcrumb": _crumbs(
+        "breadcrumb": breadcrumb(
             _("Invitations"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
         ),
     }

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from actors.models import Organization, Territory
 from actors.permissions import viewer_territory_ids
-from initiatives import selectors, services, typology
+from initiatives import inputs, selectors, services, typology
 from initiatives.models import (
     ActionIndicator,
     ActionPlan,
@@ -26,6 +26,7 @@ from initiatives.models import (
     PlannedAction,
 )
 from miam import exports
+from miam.inputs import ValidatedByInput
 
 # --- Catalog -------------------------------------------------------------------------
 
@@ -199,7 +200,9 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Action plans --------------------------------------------------------------------
 
 
-class IndicatorValueSerializer(serializers.ModelSerializer):
+class IndicatorValueSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.IndicatorValueInput
+
     class Meta:
         model = IndicatorValue
         fields = ["id", "indicator", "period_label", "period_date", "value", "note"]
@@ -208,9 +211,11 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class ActionIndicatorSerializer(serializers.ModelSerializer):
+class ActionIndicatorSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.IndicatorInput
+
     values = IndicatorValueSerializer(many=True, read_only=True)
-    unit = serializers.CharField(allow_blank=True, required=False, default="")
+    unit = serializers.CharField(allow_blank=True, max_length=60, required=False, default="")
 
     class Meta:
         model = ActionIndicator
@@ -218,13 +223,17 @@ class ActionIndicatorSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class ActionStepSerializer(serializers.ModelSerializer):
+class ActionStepSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.StepInput
+
     class Meta:
         model = ActionStep
         fields = ["id", "title", "due_date", "is_done"]
 
 
-class PlannedActionSerializer(serializers.ModelSerializer):
+class PlannedActionSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.PlannedActionInput
+
     initiative = serializers.SlugRelatedField(
         slug_field="slug", queryset=Initiative.objects.filter(is_published=True), required=False, allow_null=True
     )
@@ -274,7 +283,9 @@ class PlannedActionSerializer(serializers.ModelSerializer):
         return obj.owner_name
 
 
-class ActionPlanSerializer(serializers.ModelSerializer):
+class ActionPlanSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.ActionPlanInput
+
     territory = serializers.SlugRelatedField(slug_field="slug", queryset=Territory.objects.all())
     selected_count = serializers.SerializerMethodField()
 
@@ -288,7 +299,9 @@ class ActionPlanSerializer(serializers.ModelSerializer):
         return sum(1 for a in obj.actions.all() if a.state == PlannedAction.State.SELECTED)
 
 
-class _SelectSerializer(serializers.Serializer):
+class _SelectSerializer(ValidatedByInput, serializers.Serializer):
+    input_class = inputs.SelectInput
+
     priority = serializers.IntegerField(required=False, min_value=1)
 
 
@@ -348,7 +361,7 @@ class ActionPlanViewSet(
     @action(detail=True, methods=["post"])
     def reorder(self, request, pk=None):
         actions = services.action_plan_reorder(
-            plan=self.get_object(), by=request.user, ordered_ids=request.data.get("ordered_ids") or []
+            plan=self.get_object(), by=request.user, ordered_ids=inputs.reorder_input(request.data)
         )
         return Response(PlannedActionSerializer(actions, many=True, context=self.get_serializer_context()).data)
 

@@ -1,10 +1,11 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
-from initiatives import typology
+from initiatives import inputs, typology
 from initiatives.models import ActionPlan, Initiative, PlannedAction
-from miam.forms import DecimalCommaField
+from miam.forms import DecimalCommaField, Dressed
 
 
 class CatalogFilterForm(forms.Form):
@@ -48,11 +49,27 @@ class ShortlistForm(forms.Form):
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class PlanForm(forms.ModelForm):
-    class Meta:
-        model = ActionPlan
-        fields = ["title", "status", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+def _model_labels(model, *names) -> dict:
+    """The labels a model form would give these fields: their verbose names."""
+    return {name: capfirst(model._meta.get_field(name).verbose_name) for name in names}
+
+
+class PlanForm(Dressed, inputs.ActionPlanInput):
+    """A plan's title, status and presentation (its territory is the page's)."""
+
+    labels = _model_labels(ActionPlan, "title", "status", "description")
+    widgets = {
+        "status": forms.Select(choices=ActionPlan.Status.choices),
+        "description": forms.Textarea(attrs={"rows": 3}),
+    }
+
+    territory = None
+
+    def __init__(self, *args, instance: ActionPlan | None = None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault("initial", {n: getattr(instance, n) for n in ("title", "status", "description")})
+        super().__init__(*args, **kwargs)
+        self.fields["title"].shown_required = True  # the service asks for it
 
 
 class PlannedActionForm(forms.ModelForm):
@@ -86,15 +103,20 @@ class PlannedActionForm(forms.ModelForm):
         self.fields["partner_organizations"].required = False
 
 
-class StepForm(forms.Form):
-    title = forms.CharField(label=_("Nouvelle étape"), max_length=300)
-    due_date = forms.DateField(label=_("Échéance"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+class StepForm(Dressed, inputs.StepInput):
+    labels = {"title": _("Nouvelle étape"), "due_date": _("Échéance")}
+    widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+
+    is_done = None  # a new step is to do
 
 
-class IndicatorForm(forms.Form):
-    name = forms.CharField(label=_("Indicateur"), max_length=200)
-    # Required by the service (clear domain error); left optional here so that error is the one shown.
-    unit = forms.CharField(label=_("Unité (kg, paniers, foyers, €…)"), max_length=60, required=False)
+class IndicatorForm(Dressed, inputs.IndicatorInput):
+    """An indicator of this action; the page reads its numbers the way people type them."""
+
+    # The unit is required by the service (clear domain error), optional in the input so that error is the one shown.
+    labels = {"name": _("Indicateur"), "unit": _("Unité (kg, paniers, foyers, €…)")}
+
+    action = None  # the page's
     baseline_value = DecimalCommaField(label=_("Valeur de départ"), required=False, max_digits=14, decimal_places=2)
     target_value = DecimalCommaField(label=_("Valeur cible"), required=False, max_digits=14, decimal_places=2)
 

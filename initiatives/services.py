@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -49,28 +49,6 @@ def _future_year_error(field_name: str, year: int) -> DomainError:
         % {"year": year},
         fields={field_name: _("L'année %(year)s est dans le futur.") % {"year": year}},
     )
-
-
-def _decimal(value, field_name: str, *, required: bool = True) -> Decimal | None:
-    if value is None or value == "":
-        if required:
-            raise DomainError(
-                "invalid", _("Une valeur est requise."), fields={field_name: _("Une valeur est requise.")}
-            )
-        return None
-    if isinstance(value, bool):
-        value = str(value)
-    try:
-        number = Decimal(str(value).replace(",", ".").replace("\u202f", "").replace(" ", ""))
-    except (InvalidOperation, ValueError):
-        number = None
-    if number is None or not number.is_finite():
-        raise DomainError(
-            "invalid_number",
-            _("« %(value)s » n'est pas un nombre.") % {"value": value},
-            fields={field_name: _("Saisissez un nombre.")},
-        )
-    return number
 
 
 # --- Catalog loading -----------------------------------------------------------------
@@ -289,7 +267,7 @@ def action_plan_get_or_create(*, territory: Territory, by, title: str = "") -> A
         return existing
     _check_officer(by, territory)
     return ActionPlan.objects.create(
-        territory=territory, title=title.strip() or _("Plan d'action – %(name)s") % {"name": territory.name}
+        territory=territory, title=title or _("Plan d'action – %(name)s") % {"name": territory.name}
     )
 
 
@@ -299,14 +277,12 @@ def action_plan_update(
 ) -> ActionPlan:
     _check_officer(by, plan.territory)
     if title is not None:
-        if not title.strip():
+        if not title:
             raise DomainError(
                 "invalid", _("Le titre est obligatoire."), fields={"title": _("Le titre est obligatoire.")}
             )
-        plan.title = title.strip()[:200]
+        plan.title = title
     if status is not None:
-        if status not in ActionPlan.Status.values:
-            raise DomainError("invalid", _("Statut inconnu."), fields={"status": _("Statut inconnu.")})
         plan.status = status
     if description is not None:
         plan.description = description
@@ -330,7 +306,7 @@ def planned_action_shortlist(
     """Put a candidate action on the plan: from a catalog initiative, or written from scratch."""
     plan = _locked_plan(plan)
     _check_officer(by, plan.territory)
-    if initiative is None and not title.strip():
+    if initiative is None and not title:
         raise DomainError(
             "title_required",
             _("Une action sans initiative du catalogue doit avoir un titre."),
@@ -348,7 +324,7 @@ def planned_action_shortlist(
     return PlannedAction.objects.create(
         plan=plan,
         initiative=initiative,
-        title=(title.strip() or initiative.name)[:300],
+        title=title or initiative.name[:300],
         description=description or (initiative.summary if initiative else ""),
         state=PlannedAction.State.SHORTLISTED,
         created_by=_actor(by),
@@ -458,10 +434,7 @@ def action_plan_reorder(*, plan: ActionPlan, by, ordered_ids: list[int]) -> list
     """Give the selected actions priorities 1..n in the given order (all of them, each once)."""
     plan = _locked_plan(plan)
     _check_officer(by, plan.territory)
-    try:
-        ordered = [int(i) for i in ordered_ids]
-    except (TypeError, ValueError) as error:
-        raise DomainError("invalid_order", _("L'ordre doit être une liste d'identifiants d'actions.")) from error
+    ordered = list(ordered_ids)
     current = _selected_ids(plan)
     if len(ordered) != len(set(ordered)) or set(ordered) != set(current):
         raise DomainError(
@@ -498,20 +471,9 @@ def planned_action_update(*, action: PlannedAction, by, **changes) -> PlannedAct
     if unknown:
         raise DomainError("invalid", _("Champs inconnus : %(f)s") % {"f": ", ".join(sorted(unknown))})
     partners = changes.pop("partner_organizations", None)
-    if "title" in changes and not str(changes["title"] or "").strip():
+    if "title" in changes and not changes["title"]:
         raise DomainError("invalid", _("Le titre est obligatoire."), fields={"title": _("Le titre est obligatoire.")})
-    if "status" in changes and changes["status"] not in PlannedAction.Status.values:
-        raise DomainError("invalid", _("Avancement inconnu."), fields={"status": _("Avancement inconnu.")})
-    if "budget_eur" in changes:
-        changes["budget_eur"] = _decimal(changes["budget_eur"], "budget_eur", required=False)
-        if changes["budget_eur"] is not None and changes["budget_eur"] < 0:
-            raise DomainError(
-                "invalid", _("Le budget ne peut pas être négatif."), fields={"budget_eur": _("Montant négatif.")}
-            )
-    text_fields = {"title", "description", "owner_name", "other_partners", "funding"}
     for name, value in changes.items():
-        if name in text_fields:
-            value = str(value or "").strip()
         setattr(action, name, value)
     if action.start_date and action.end_date and action.end_date < action.start_date:
         raise DomainError(
@@ -528,10 +490,10 @@ def planned_action_update(*, action: PlannedAction, by, **changes) -> PlannedAct
 @transaction.atomic
 def action_step_add(*, action: PlannedAction, by, title: str, due_date: date | None = None) -> ActionStep:
     _check_officer(by, action.plan.territory)
-    if not (title or "").strip():
+    if not title:
         raise DomainError("invalid", _("Décrivez l'étape."), fields={"title": _("Décrivez l'étape.")})
     position = (action.steps.aggregate(m=Max("position"))["m"] or 0) + 1
-    return ActionStep.objects.create(action=action, title=title.strip()[:300], due_date=due_date, position=position)
+    return ActionStep.objects.create(action=action, title=title, due_date=due_date, position=position)
 
 
 @transaction.atomic
@@ -555,13 +517,11 @@ def action_indicator_add(
     by,
     name: str,
     unit: str,
-    target_value=None,
-    baseline_value=None,
+    target_value: Decimal | None = None,
+    baseline_value: Decimal | None = None,
 ) -> ActionIndicator:
     """An evaluation indicator: its unit is required (kg, paniers, foyers, €…)."""
     _check_officer(by, action.plan.territory)
-    name = (name or "").strip()
-    unit = (unit or "").strip()
     if not name:
         raise DomainError("invalid", _("Nommez l'indicateur."), fields={"name": _("Le nom est obligatoire.")})
     if not unit:
@@ -579,10 +539,10 @@ def action_indicator_add(
     position = (action.indicators.aggregate(m=Max("position"))["m"] or 0) + 1
     return ActionIndicator.objects.create(
         action=action,
-        name=name[:200],
-        unit=unit[:60],
-        target_value=_decimal(target_value, "target_value", required=False),
-        baseline_value=_decimal(baseline_value, "baseline_value", required=False),
+        name=name,
+        unit=unit,
+        target_value=target_value,
+        baseline_value=baseline_value,
         position=position,
     )
 
@@ -615,13 +575,13 @@ def indicator_value_record(
     indicator: ActionIndicator,
     by,
     period_label: str,
-    value,
+    value: Decimal,
     period_date: date | None = None,
     note: str = "",
 ) -> IndicatorValue:
     """Record (or correct) the achieved value of an indicator for a period; never a future year."""
     _check_officer(by, indicator.action.plan.territory)
-    label = (period_label or "").strip()
+    label = period_label
     if not label:
         raise DomainError(
             "invalid", _("Indiquez la période (par ex. 2024 ou 2025-T1)."), fields={"period_label": _("Obligatoire.")}
@@ -637,20 +597,19 @@ def indicator_value_record(
             )
     if period_date.year > _this_year():
         raise _future_year_error("period_label", period_date.year)
-    number = _decimal(value, "value")
-    existing = IndicatorValue.objects.select_for_update().filter(indicator=indicator, period_label=label[:40]).first()
+    existing = IndicatorValue.objects.select_for_update().filter(indicator=indicator, period_label=label).first()
     if existing is None:
         return IndicatorValue.objects.create(
             indicator=indicator,
-            period_label=label[:40],
+            period_label=label,
             period_date=period_date,
-            value=number,
-            note=(note or "")[:500],
+            value=value,
+            note=note,
             recorded_by=_actor(by),
         )
-    existing.value = number
+    existing.value = value
     existing.period_date = period_date
-    existing.note = (note or "")[:500]
+    existing.note = note
     existing.recorded_by = _actor(by)
     existing.save()
     return existing
@@ -658,29 +617,22 @@ def indicator_value_record(
 
 @transaction.atomic
 def indicator_values_record(
-    *, action: PlannedAction, by, period_label: str, values: dict[int, object], period_date: date | None = None
+    *, action: PlannedAction, by, period_label: str, values: dict[int, Decimal | None], period_date: date | None = None
 ) -> list[IndicatorValue]:
     """Record several indicators of one action for one period at once: all or nothing."""
     indicators = {i.pk: i for i in action.indicators.all()}
     saved = []
     for indicator_id, value in values.items():
-        if value is None or value == "":
+        if value is None:
             continue
-        indicator = indicators.get(int(indicator_id))
+        indicator = indicators.get(indicator_id)
         if indicator is None:
             raise DomainError("invalid", _("Indicateur inconnu pour cette action."))
-        try:
-            saved.append(
-                indicator_value_record(
-                    indicator=indicator, by=by, period_label=period_label, value=value, period_date=period_date
-                )
+        saved.append(
+            indicator_value_record(
+                indicator=indicator, by=by, period_label=period_label, value=value, period_date=period_date
             )
-        except DomainError as error:
-            if error.code == "invalid_number":
-                raise DomainError(
-                    error.code, error.message, fields={f"indicator_{indicator.pk}": error.fields.get("value", "")}
-                ) from error
-            raise
+        )
     return saved
 
 

@@ -32,14 +32,10 @@ from initiatives.forms import (
 from initiatives.models import ActionPlan, ActionStep, Initiative, PlannedAction
 from miam import exports
 from miam.errors import DomainError
-from miam.pages import apply_domain_error
+from miam.pages import apply_domain_error, breadcrumb
 
 PAGE_SIZE = 20
 BENEFICIARY_LABELS = dict(typology.BENEFICIARIES)
-
-
-def _crumbs(current: str, *parents: tuple[str, str]) -> dict:
-    return {"links": [{"url": url, "title": title} for url, title in parents], "current": current}
 
 
 # --- Catalog -------------------------------------------------------------------------
@@ -79,7 +75,7 @@ def catalog_map(request):
             "initiatives": initiatives,
             "unplaced": [i for i in initiatives if i.latitude is None],
             "geojson": selectors.initiative_geojson(qs),
-            "breadcrumb": _crumbs(_("Carte"), (reverse("initiatives:list"), _("Initiatives"))),
+            "breadcrumb": breadcrumb(_("Carte"), (reverse("initiatives:list"), _("Initiatives"))),
         },
     )
 
@@ -116,7 +112,7 @@ def detail(request, slug):
             "similar": selectors.initiative_similar(initiative),
             "plans": _plans_for_shortlist(request.user, initiative),
             "beneficiary_labels": [BENEFICIARY_LABELS.get(code, code) for code in initiative.beneficiaries or []],
-            "breadcrumb": _crumbs(initiative.name, (reverse("initiatives:list"), _("Initiatives"))),
+            "breadcrumb": breadcrumb(initiative.name, (reverse("initiatives:list"), _("Initiatives"))),
         },
     )
 
@@ -131,7 +127,7 @@ def plan_index(request):
         {
             "title": _("Plans d'action des territoires"),
             "territories": Territory.objects.order_by("name").select_related("action_plan"),
-            "breadcrumb": _crumbs(_("Plans d'action"), (reverse("initiatives:list"), _("Initiatives"))),
+            "breadcrumb": breadcrumb(_("Plans d'action"), (reverse("initiatives:list"), _("Initiatives"))),
         },
     )
 
@@ -157,7 +153,7 @@ def plan_detail(request, territory_slug):
     context = _plan_context(request, territory)
     context.update(
         title=context["plan"].title if context["plan"] else _("Plan d'action – %(name)s") % {"name": territory.name},
-        breadcrumb=_crumbs(
+        breadcrumb=breadcrumb(
             _("Plan d'action"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
         ),
     )
@@ -360,7 +356,7 @@ def action_edit(request, territory_slug, pk):
             "values_form": values_form,
             "indicators": indicators,
             "steps": list(action.steps.all()),
-            "breadcrumb": _crumbs(
+            "breadcrumb": breadcrumb(
                 action.title,
                 (reverse("actors:territory_detail", args=[territory.slug]), territory.name),
                 (reverse("initiatives:plan", kwargs={"territory_slug": territory.slug}), _("Plan d'action")),

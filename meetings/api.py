@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from actors.models import Commune, Organization, Territory, User
 from actors.permissions import officer_territory_ids
 from initiatives.models import Initiative, PlannedAction
-from meetings import ics, selectors
+from meetings import ics, inputs, selectors
 from meetings.models import Action, ActionNote, Decision, DiagnosticInterview, Meeting, Minutes, Registration
 from meetings.services import actions as action_services
 from meetings.services import interviews as interview_services
@@ -29,11 +29,14 @@ from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
 from meetings.templatetags.meetings_tags import render_markdown
 from miam.errors import NotAllowed
+from miam.inputs import ValidatedByInput, input_values
 
 # --- Serializers ---------------------------------------------------------------------
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.MeetingInput  # on an update, a territory given is checked, then left as it is
+
     territory = serializers.SlugRelatedField(slug_field="slug", queryset=Territory.objects.all())
     commune = serializers.SlugRelatedField(
         slug_field="insee_code", queryset=Commune.objects.all(), required=False, allow_null=True
@@ -94,12 +97,6 @@ class MeetingSerializer(serializers.ModelSerializer):
             fields[name].validators = []
         return fields
 
-    def to_internal_value(self, data):
-        values = super().to_internal_value(data)
-        if self.instance is not None:
-            values.pop("territory", None)
-        return values
-
 
 class RegistrationSerializer(serializers.ModelSerializer):
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all())
@@ -155,7 +152,9 @@ class RegistrationSerializer(serializers.ModelSerializer):
         return data
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(ValidatedByInput, serializers.Serializer):
+    input_class = inputs.RegisterInput
+
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True
     )
@@ -167,7 +166,9 @@ class RegisterSerializer(serializers.Serializer):
     walk_in = serializers.BooleanField(required=False, default=False)
 
 
-class RegistrationUpdateSerializer(serializers.Serializer):
+class RegistrationUpdateSerializer(ValidatedByInput, serializers.Serializer):
+    input_class = inputs.RegistrationUpdateInput
+
     answer = serializers.ChoiceField(choices=Registration.Answer.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -178,11 +179,15 @@ class InviteSerializer(serializers.Serializer):
     emails = serializers.ListField(child=serializers.CharField(max_length=254), required=False)
 
 
-class AttendanceSerializer(serializers.Serializer):
+class AttendanceSerializer(ValidatedByInput, serializers.Serializer):
+    input_class = inputs.AttendanceInput
+
     present = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
 
 
-class MinutesSerializer(serializers.ModelSerializer):
+class MinutesSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.MinutesInput
+
     html = serializers.SerializerMethodField()
 
     class Meta:
@@ -194,7 +199,10 @@ class MinutesSerializer(serializers.ModelSerializer):
         return render_markdown(obj.body)
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.DecisionInput
+    update_input_class = inputs.DecisionUpdateInput
+
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all())
     initiative = serializers.PrimaryKeyRelatedField(queryset=Initiative.objects.all(), required=False, allow_null=True)
     planned_action = serializers.PrimaryKeyRelatedField(
@@ -221,7 +229,10 @@ class ActionNoteSerializer(serializers.ModelSerializer):
         fields = ["id", "text", "author", "created_at"]
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.ActionInput
+    update_input_class = inputs.ActionUpdateInput
+
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all())
     owner_organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True
@@ -266,12 +277,17 @@ class ActionSerializer(serializers.ModelSerializer):
         return fields
 
 
-class ActionNoteCreateSerializer(serializers.Serializer):
+class ActionNoteCreateSerializer(ValidatedByInput, serializers.Serializer):
+    input_class = inputs.ActionNoteInput
+
     text = serializers.CharField()
     status = serializers.ChoiceField(choices=Action.Status.choices, required=False)
 
 
-class DiagnosticInterviewSerializer(serializers.ModelSerializer):
+class DiagnosticInterviewSerializer(ValidatedByInput, serializers.ModelSerializer):
+    input_class = inputs.InterviewInput
+    update_input_class = inputs.InterviewUpdateInput
+
     territory = serializers.SlugRelatedField(slug_field="slug", queryset=Territory.objects.all())
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     interviewer = serializers.PrimaryKeyRelatedField(
@@ -390,6 +406,7 @@ class MeetingViewSet(viewsets.ModelViewSet):
     @transaction.atomic
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
+        data.pop("territory", None)  # a meeting stays in its territory
         organizers = data.pop("organizers", None)
         discussed = data.pop("discussed_actions", None)
         meeting = serializer.instance
@@ -414,10 +431,8 @@ class MeetingViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def invite(self, request, pk=None):
-        serializer = InviteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         created = invitation_services.meeting_invite(
-            by=request.user, meeting=self.get_object(), **serializer.validated_data
+            by=request.user, meeting=self.get_object(), **inputs.invite_input(request.data)
         )
         return Response({"invited": len(created)}, status=status.HTTP_201_CREATED)
 
@@ -526,10 +541,7 @@ class RegistrationViewSet(
     )
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
-        attended = request.data.get("attended")
-        if attended not in (True, False, None, "true", "false"):
-            raise serializers.ValidationError({"attended": [_("Valeur attendue : true, false ou null.")]})
-        attended = {"true": True, "false": False}.get(attended, attended)
+        attended = input_values(inputs.AttendanceMarkInput, request.data).get("attended")
         registration = registration_services.attendance_mark(
             by=request.user, registration=self.get_object(), attended=attended
         )

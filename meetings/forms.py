@@ -1,4 +1,5 @@
-"""Forms of the meeting pages. They only shape input; rules are checked by the services."""
+"""Forms of the meeting pages: each is its use case's input (``meetings/inputs.py``) dressed for
+a page (labels, widgets, the territory's choosers); rules are checked by the services."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from actors.forms import CommuneField
 from actors.models import Organization, Territory, User
 from initiatives.models import PlannedAction
+from meetings import inputs
 from meetings.models import Action, Meeting, Registration
+from miam.forms import Dressed
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -54,29 +57,41 @@ class OrganizationMultipleChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({obj.get_kind_display()}, {obj.commune.name})"
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(Dressed, inputs.MeetingInput):
+    """A meeting's input; the page chooses the territory, the host and the commune among the
+    officer's, and reads a link typed without ``https://``."""
+
+    labels = {
+        "title": _("Titre"),
+        "kind": _("Type de réunion"),
+        "starts_at": _("Début"),
+        "ends_at": _("Fin"),
+        "address": _("Adresse"),
+        "agenda": _("Ordre du jour"),
+        "capacity": _("Nombre de places"),
+        "visibility": _("Qui voit la réunion et peut s'inscrire"),
+    }
+    help_texts = {"capacity": _("Vide : sans limite.")}
+    widgets = {
+        "kind": forms.Select(choices=Meeting.Kind.choices),
+        "starts_at": DateTimeLocalInput(),
+        "ends_at": DateTimeLocalInput(),
+        "agenda": forms.Textarea(attrs={"rows": 6}),
+        "capacity": forms.NumberInput(attrs={"min": 1}),
+        "visibility": forms.Select(choices=Meeting.Visibility.choices),
+    }
+    initials = {"kind": Meeting.Kind.COLLECTIVE, "visibility": Meeting.Visibility.TERRITORY}
+
     territory = forms.ModelChoiceField(label=_("Territoire"), queryset=Territory.objects.none())
-    title = forms.CharField(label=_("Titre"), max_length=200)
-    kind = forms.ChoiceField(label=_("Type de réunion"), choices=Meeting.Kind.choices, initial=Meeting.Kind.COLLECTIVE)
-    starts_at = forms.DateTimeField(label=_("Début"), widget=DateTimeLocalInput())
-    ends_at = forms.DateTimeField(label=_("Fin"), widget=DateTimeLocalInput())
     host_organization = OrganizationChoiceField(
         label=_("Chez une organisation (ferme, structure…)"), queryset=Organization.objects.none(), required=False
     )
-    address = forms.CharField(label=_("Adresse"), max_length=300, required=False)
     commune = CommuneField(
         label=_("Commune"), required=False, help_text=_("Tapez le début du nom : les communes s'affichent.")
     )
     online_url = forms.URLField(label=_("Lien de visioconférence"), required=False, assume_scheme="https")
-    agenda = forms.CharField(label=_("Ordre du jour"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
-    capacity = forms.IntegerField(
-        label=_("Nombre de places"), required=False, min_value=1, help_text=_("Vide : sans limite.")
-    )
-    visibility = forms.ChoiceField(
-        label=_("Qui voit la réunion et peut s'inscrire"),
-        choices=Meeting.Visibility.choices,
-        initial=Meeting.Visibility.TERRITORY,
-    )
+    organizers = None  # the page sets neither: the officer who creates it organizes it
+    discussed_actions = None  # set on the follow-up page
 
     def __init__(self, *args, territories=None, territory=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,17 +126,21 @@ class MeetingForm(forms.Form):
         }
 
 
-class RegistrationForm(forms.Form):
+_ANSWER = forms.RadioSelect(choices=Registration.Answer.choices)
+
+
+class RegistrationForm(Dressed, inputs.InvitationAnswerInput):
+    """The answer and note of a registration; the page asks who registers (oneself or one of
+    one's organizations)."""
+
+    labels = {"answer": _("Réponse"), "note": _("Remarque")}
+    help_texts = {"note": _("Accessibilité, régime alimentaire, covoiturage…")}
+    widgets = {"answer": _ANSWER}
+    initials = {"answer": Registration.Answer.YES}
+
     participant = forms.ChoiceField(label=_("Qui s'inscrit ?"), widget=forms.RadioSelect)
-    answer = forms.ChoiceField(
-        label=_("Réponse"), choices=Registration.Answer.choices, initial="yes", widget=forms.RadioSelect
-    )
-    note = forms.CharField(
-        label=_("Remarque"),
-        max_length=500,
-        required=False,
-        help_text=_("Accessibilité, régime alimentaire, covoiturage…"),
-    )
+
+    field_order = ["participant", "answer", "note"]
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,34 +149,46 @@ class RegistrationForm(forms.Form):
             self.fields["participant"].initial = choices[0][0]
 
 
-class GuestRegistrationForm(forms.Form):
-    guest_name = forms.CharField(label=_("Nom et prénom"), max_length=150)
-    guest_email = forms.EmailField(
-        label=_("E-mail (facultatif)"), required=False, help_text=_("Pour recevoir le rappel deux jours avant.")
-    )
-    answer = forms.ChoiceField(
-        label=_("Réponse"), choices=Registration.Answer.choices, initial="yes", widget=forms.RadioSelect
-    )
-    note = forms.CharField(label=_("Remarque (accessibilité, besoins…)"), max_length=500, required=False)
-    guest_consent = forms.BooleanField(
-        label=_("J'accepte que mon nom soit enregistré pour cette réunion"),
-        required=False,
-        help_text=_("Il n'est visible que de l'équipe qui organise la réunion."),
-    )
+class GuestRegistrationForm(Dressed, inputs.RegisterInput):
+    """A resident without an account registers to a public meeting: name, consent, an address."""
+
+    labels = {
+        "guest_name": _("Nom et prénom"),
+        "guest_email": _("E-mail (facultatif)"),
+        "answer": _("Réponse"),
+        "note": _("Remarque (accessibilité, besoins…)"),
+        "guest_consent": _("J'accepte que mon nom soit enregistré pour cette réunion"),
+    }
+    help_texts = {
+        "guest_email": _("Pour recevoir le rappel deux jours avant."),
+        "guest_consent": _("Il n'est visible que de l'équipe qui organise la réunion."),
+    }
+    widgets = {"guest_email": forms.EmailInput(), "answer": _ANSWER, "guest_consent": forms.CheckboxInput()}
+    initials = {"answer": Registration.Answer.YES}
+
+    organization = None
+    walk_in = None
+    field_order = ["guest_name", "guest_email", "answer", "note", "guest_consent"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guest_name"].shown_required = True  # the service asks for it (« Indiquez le nom… »)
 
 
-class InvitationAnswerForm(forms.Form):
-    answer = forms.ChoiceField(
-        label=_("Réponse"), choices=Registration.Answer.choices, initial="yes", widget=forms.RadioSelect
-    )
-    note = forms.CharField(label=_("Remarque (accessibilité, besoins…)"), max_length=500, required=False)
+class InvitationAnswerForm(Dressed, inputs.InvitationAnswerInput):
+    labels = {"answer": _("Réponse"), "note": _("Remarque (accessibilité, besoins…)")}
+    widgets = {"answer": _ANSWER}
+    initials = {"answer": Registration.Answer.YES}
 
 
-class InvitationGuestAnswerForm(InvitationAnswerForm):
-    guest_name = forms.CharField(label=_("Nom et prénom"), max_length=150, required=False)
-    guest_consent = forms.BooleanField(
-        label=_("J'accepte que mon nom soit enregistré pour cette réunion"), required=False
-    )
+class InvitationGuestAnswerForm(Dressed, inputs.InvitationGuestAnswerInput):
+    labels = {
+        **InvitationAnswerForm.labels,
+        "guest_name": _("Nom et prénom"),
+        "guest_consent": _("J'accepte que mon nom soit enregistré pour cette réunion"),
+    }
+    widgets = {"answer": _ANSWER, "guest_consent": forms.CheckboxInput()}
+    initials = {"answer": Registration.Answer.YES}
 
 
 class InviteForm(forms.Form):
@@ -183,35 +214,52 @@ class InviteForm(forms.Form):
         return [part.strip() for part in raw.replace(",", "\n").replace(";", "\n").splitlines() if part.strip()]
 
 
-class WalkInForm(forms.Form):
+class WalkInForm(Dressed, inputs.RegisterInput):
+    """Someone came without registering: an organization of the territory, or a resident."""
+
+    labels = {
+        "guest_name": _("ou nom d'une personne sans compte"),
+        "guest_consent": _("La personne accepte que son nom soit enregistré"),
+    }
+    widgets = {"guest_consent": forms.CheckboxInput()}
+
     organization = OrganizationChoiceField(
         label=_("Organisation"), queryset=Organization.objects.none(), required=False
     )
-    guest_name = forms.CharField(label=_("ou nom d'une personne sans compte"), max_length=150, required=False)
-    guest_consent = forms.BooleanField(label=_("La personne accepte que son nom soit enregistré"), required=False)
+    guest_email = None
+    answer = None
+    note = None
+    walk_in = None
 
     def __init__(self, *args, territory: Territory, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = territory_organizations(territory)
 
 
-class MinutesForm(forms.Form):
-    body = forms.CharField(
-        label=_("Compte rendu"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 14, "data-minutes-editor": ""}),
-        help_text=_(
+class MinutesForm(Dressed, inputs.MinutesInput):
+    labels = {
+        "body": _("Compte rendu"),
+        "is_published": _("Publier le compte rendu (visible de tous les participants)"),
+    }
+    help_texts = {
+        "body": _(
             "Les boutons au-dessus du texte mettent en forme (gras, titre, liste) ; « Aperçu » montre le résultat."
-        ),
-    )
-    is_published = forms.BooleanField(
-        label=_("Publier le compte rendu (visible de tous les participants)"), required=False
-    )
+        )
+    }
+    widgets = {
+        "body": forms.Textarea(attrs={"rows": 14, "data-minutes-editor": ""}),
+        "is_published": forms.CheckboxInput(),
+    }
 
 
-class DecisionForm(forms.Form):
-    text = forms.CharField(label=_("Décision"), widget=forms.Textarea(attrs={"rows": 3}))
+class DecisionForm(Dressed, inputs.DecisionInput):
+    """A decision of this meeting; the page offers the actions of the territory's plan."""
 
+    labels = {"text": _("Décision")}
+    widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    meeting = None  # the page's
+    initiative = None  # follows the planned action's
     planned_action = forms.ModelChoiceField(
         label=_("Action du plan d'action liée (facultatif)"), queryset=PlannedAction.objects.none(), required=False
     )
@@ -223,15 +271,24 @@ class DecisionForm(forms.Form):
         )
 
 
-class ActionForm(forms.Form):
-    title = forms.CharField(label=_("Action"), max_length=300)
-    description = forms.CharField(label=_("Précisions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+class ActionForm(Dressed, inputs.ActionInput):
+    """A follow-up action of this meeting; the page offers the territory's actors as owners."""
+
+    labels = {"title": _("Action"), "description": _("Précisions"), "due_date": _("Échéance"), "status": _("Statut")}
+    widgets = {
+        "description": forms.Textarea(attrs={"rows": 2}),
+        "due_date": DateInput(),
+        "status": forms.Select(choices=Action.Status.choices),
+    }
+    initials = {"status": Action.Status.TODO}
+
+    meeting = None  # the page's
+    decision = None
     owner_organization = OrganizationChoiceField(
         label=_("Porteur : une organisation"), queryset=Organization.objects.none(), required=False
     )
     owner_user = forms.ModelChoiceField(label=_("ou une personne"), queryset=User.objects.none(), required=False)
-    due_date = forms.DateField(label=_("Échéance"), required=False, widget=DateInput())
-    status = forms.ChoiceField(label=_("Statut"), choices=Action.Status.choices, initial=Action.Status.TODO)
+    field_order = ["title", "description", "owner_organization", "owner_user", "due_date", "status"]
 
     def __init__(self, *args, territory: Territory, **kwargs):
         super().__init__(*args, **kwargs)
@@ -240,38 +297,43 @@ class ActionForm(forms.Form):
         self.fields["owner_user"].queryset = territory_people(territory)
 
 
-class ActionNoteForm(forms.Form):
-    text = forms.CharField(label=_("Où en est l'action ?"), widget=forms.Textarea(attrs={"rows": 3}))
-    status = forms.ChoiceField(label=_("Statut"), choices=Action.Status.choices)
+class ActionNoteForm(Dressed, inputs.ActionNoteInput):
+    labels = {"text": _("Où en est l'action ?"), "status": _("Statut")}
+    widgets = {"text": forms.Textarea(attrs={"rows": 3}), "status": forms.Select(choices=Action.Status.choices)}
 
 
-class InterviewForm(forms.Form):
+_ANSWER_BOX = forms.Textarea(attrs={"rows": 4})
+
+
+class InterviewForm(Dressed, inputs.InterviewInput):
+    """A diagnostic interview on this territory; the page offers its organizations."""
+
+    labels = {
+        "held_on": _("Date de l'entretien"),
+        "links_other_world": _("1. Liens avec l'autre monde"),
+        "possible_commitment": _("2. Engagement possible"),
+        "current_actions": _("3. Actions en cours"),
+        "needs_expectations": _("4. Besoins, attentes et enjeux"),
+    }
+    help_texts = {
+        "links_other_world": _("Avez-vous des liens avec des agriculteur·rices / des structures sociales ? Lesquels ?"),
+        "possible_commitment": _("Comment pourriez-vous vous engager dans une action ?"),
+        "current_actions": _("Que faites-vous déjà pour une alimentation locale et accessible ?"),
+        "needs_expectations": _("Quels sont vos besoins, vos attentes, les enjeux pour vous ?"),
+    }
+    widgets = {
+        "held_on": DateInput(),
+        "links_other_world": _ANSWER_BOX,
+        "possible_commitment": _ANSWER_BOX,
+        "current_actions": _ANSWER_BOX,
+        "needs_expectations": _ANSWER_BOX,
+    }
+
+    territory = None  # the page's
+    interviewer = None  # who records it
+    meeting = None
     organization = OrganizationChoiceField(label=_("Organisation interrogée"), queryset=Organization.objects.none())
-    held_on = forms.DateField(label=_("Date de l'entretien"), widget=DateInput())
-    links_other_world = forms.CharField(
-        label=_("1. Liens avec l'autre monde"),
-        help_text=_("Avez-vous des liens avec des agriculteur·rices / des structures sociales ? Lesquels ?"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-    )
-    possible_commitment = forms.CharField(
-        label=_("2. Engagement possible"),
-        help_text=_("Comment pourriez-vous vous engager dans une action ?"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-    )
-    current_actions = forms.CharField(
-        label=_("3. Actions en cours"),
-        help_text=_("Que faites-vous déjà pour une alimentation locale et accessible ?"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-    )
-    needs_expectations = forms.CharField(
-        label=_("4. Besoins, attentes et enjeux"),
-        help_text=_("Quels sont vos besoins, vos attentes, les enjeux pour vous ?"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        required=False,
-    )
+    field_order = ["organization", "held_on"]
 
     def __init__(self, *args, territory: Territory, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,7 +24,7 @@ from actors.permissions import (
     member_organization_ids,
     officer_territory_ids,
 )
-from meetings import ics, selectors
+from meetings import ics, inputs, selectors
 from meetings.forms import (
     ActionForm,
     ActionNoteForm,
@@ -48,9 +48,11 @@ from meetings.services import invitations as invitation_services
 from meetings.services import meetings as meeting_services
 from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
+from meetings.services.shared import meeting_path
 from miam import exports
 from miam.errors import DomainError
-from miam.pages import apply_domain_error
+from miam.inputs import input_values
+from miam.pages import apply_domain_error, breadcrumb
 
 
 def _visible_meeting(request, pk: int) -> Meeting:
@@ -67,10 +69,6 @@ def _managed_meeting(request, pk: int) -> Meeting:
     if not selectors.can_manage_meeting(request.user, meeting):
         raise PermissionDenied
     return meeting
-
-
-def _breadcrumb(*links, current: str) -> dict:
-    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
 
 
 def _list_crumb() -> tuple[str, str]:
@@ -130,7 +128,7 @@ def meeting_calendar(request):
         "territory": territory,
         "today": today,
         "weekdays": [_("lun."), _("mar."), _("mer."), _("jeu."), _("ven."), _("sam."), _("dim.")],
-        "breadcrumb": _breadcrumb(_list_crumb(), current=_("Calendrier")),
+        "breadcrumb": breadcrumb(_("Calendrier"), _list_crumb()),
     }
     return render(request, "meetings/calendar.html", context)
 
@@ -170,7 +168,7 @@ def meeting_create(request):
         {
             "form": form,
             "title": _("Nouvelle réunion"),
-            "breadcrumb": _breadcrumb(_list_crumb(), current=_("Nouvelle réunion")),
+            "breadcrumb": breadcrumb(_("Nouvelle réunion"), _list_crumb()),
         },
     )
 
@@ -194,13 +192,9 @@ def meeting_edit(request, pk):
             "form": form,
             "meeting": meeting,
             "title": _("Modifier la réunion"),
-            "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Modifier")),
+            "breadcrumb": breadcrumb(_("Modifier"), _list_crumb(), (meeting_path(meeting), meeting.title)),
         },
     )
-
-
-def meeting_url(meeting: Meeting) -> str:
-    return reverse("meetings:detail", args=[meeting.pk])
 
 
 @login_required
@@ -308,7 +302,7 @@ def meeting_detail(request, pk):
         "minutes": minutes if minutes and (minutes.is_published or manager) else None,
         "is_open": is_open,
         "answers": Registration.Answer.choices,
-        "breadcrumb": _breadcrumb(_list_crumb(), current=meeting.title),
+        "breadcrumb": breadcrumb(meeting.title, _list_crumb()),
     }
     return render(request, "meetings/detail.html", context)
 
@@ -329,7 +323,7 @@ def registration_update(request, pk):
             messages.success(request, _("Réponse modifiée."))
     except DomainError as error:
         messages.error(request, error.message)
-    return redirect(request.POST.get("next") or meeting_url(meeting))
+    return redirect(request.POST.get("next") or meeting_path(meeting))
 
 
 def invitation_answer(request, token):
@@ -378,7 +372,7 @@ def meeting_invitations(request, pk):
                 by=request.user,
                 meeting=meeting,
                 organizations=form.cleaned_data["organizations"],
-                emails=form.email_list(),
+                emails=inputs.email_addresses(form.email_list()),
             )
         except DomainError as error:
             apply_domain_error(error, form=form, request=request)
@@ -391,7 +385,7 @@ def meeting_invitations(request, pk):
         "form": form,
         "invitations": invitations,
         "title": _("Invitations"),
-        "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Invitations")),
+        "breadcrumb": breadcrumb(_("Invitations"), _list_crumb(), (meeting_path(meeting), meeting.title)),
     }
     return render(request, "meetings/invitations.html", context)
 
@@ -419,8 +413,10 @@ def attendance(request, pk):
                     messages.success(request, _("Participant·e ajouté·e et marqué·e présent·e."))
                     return redirect("meetings:attendance", meeting.pk)
             else:
+                # Nobody ticked: nobody came (the API asks for the list, even empty).
+                roll = request.POST if "present" in request.POST else {"present": []}
                 registration_services.attendance_set(
-                    by=request.user, meeting=meeting, present_ids=request.POST.getlist("present")
+                    by=request.user, meeting=meeting, present_ids=input_values(inputs.AttendanceInput, roll)["present"]
                 )
                 messages.success(request, _("Feuille de présence enregistrée."))
                 return redirect("meetings:attendance", meeting.pk)
@@ -438,7 +434,7 @@ def attendance(request, pk):
         "stats": selectors.attendance_stats(meeting),
         "not_yet": timezone.localdate() < timezone.localdate(meeting.starts_at),
         "title": _("Feuille de présence"),
-        "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Présences")),
+        "breadcrumb": breadcrumb(_("Présences"), _list_crumb(), (meeting_path(meeting), meeting.title)),
     }
     return render(request, "meetings/attendance.html", context)
 
@@ -540,7 +536,7 @@ def followup(request, pk):
         "action_form": action_form,
         "discussed_form": discussed_form,
         "title": _("Compte rendu, décisions et actions"),
-        "breadcrumb": _breadcrumb(_list_crumb(), (meeting_url(meeting), meeting.title), current=_("Suivi")),
+        "breadcrumb": breadcrumb(_("Suivi"), _list_crumb(), (meeting_path(meeting), meeting.title)),
     }
     return render(request, "meetings/followup.html", context)
 
@@ -567,9 +563,7 @@ def action_detail(request, pk):
         "form": form,
         "overdue": action.is_open and action.due_date and action.due_date < timezone.localdate(),
         "title": action.title,
-        "breadcrumb": _breadcrumb(
-            _list_crumb(), (meeting_url(action.meeting), action.meeting.title), current=action.title
-        ),
+        "breadcrumb": breadcrumb(action.title, _list_crumb(), (meeting_path(action.meeting), action.meeting.title)),
     }
     return render(request, "meetings/action_detail.html", context)
 
@@ -589,7 +583,7 @@ def my_actions(request):
             "actions": sorted(actions, key=lambda a: (not a.is_open, a.due_date or date.max, a.pk)),
             "team_actions": team_actions.order_by("status", "due_date", "id")[:300],
             "today": timezone.localdate(),
-            "breadcrumb": _breadcrumb(_list_crumb(), current=_("Actions de suivi")),
+            "breadcrumb": breadcrumb(_("Actions de suivi"), _list_crumb()),
         },
     )
 
@@ -710,7 +704,7 @@ def my_calendars(request):
         {
             "title": _("Mes agendas"),
             "feeds": feeds,
-            "breadcrumb": _breadcrumb(_list_crumb(), current=_("Mes agendas")),
+            "breadcrumb": breadcrumb(_("Mes agendas"), _list_crumb()),
         },
     )
 
@@ -733,7 +727,7 @@ def territory_diagnostic(request, slug):
         "diagnostic": selectors.territory_diagnostic(territory=territory),
         "can_edit": territory.pk in officer_territory_ids(request.user),
         "title": _("Diagnostic — %(t)s") % {"t": territory.name},
-        "breadcrumb": _breadcrumb(_list_crumb(), current=_("Diagnostic")),
+        "breadcrumb": breadcrumb(_("Diagnostic"), _list_crumb()),
     }
     return render(request, "meetings/diagnostic.html", context)
 
@@ -770,8 +764,8 @@ def interview_create(request, slug):
             "form": form,
             "territory": territory,
             "title": _("Nouvel entretien de diagnostic"),
-            "breadcrumb": _breadcrumb(
-                (reverse("meetings:diagnostic", args=[territory.slug]), _("Diagnostic")), current=_("Entretien")
+            "breadcrumb": breadcrumb(
+                _("Entretien"), (reverse("meetings:diagnostic", args=[territory.slug]), _("Diagnostic"))
             ),
         },
     )
@@ -810,8 +804,8 @@ def interview_edit(request, pk):
             "interview": interview,
             "territory": territory,
             "title": _("Entretien avec %(org)s") % {"org": interview.organization.name},
-            "breadcrumb": _breadcrumb(
-                (reverse("meetings:diagnostic", args=[territory.slug]), _("Diagnostic")), current=_("Entretien")
+            "breadcrumb": breadcrumb(
+                _("Entretien"), (reverse("meetings:diagnostic", args=[territory.slug]), _("Diagnostic"))
             ),
         },
     )

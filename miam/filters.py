@@ -87,13 +87,23 @@ class LightFilterSet(filters.FilterSet):
         return form_class
 
 
+def has_annotation(queryset, name: str) -> bool:
+    """Whether ``queryset`` computes ``name`` (``distance_km`` once ``within`` applied).
+
+    The one place that reads Django's ``Query.annotations``, which Django does not document:
+    no public API tells whether a queryset carries an annotation, and asking the request
+    instead would repeat the filter's parsing. tests/miam/test_filters.py fails if an upgrade
+    of Django changes it."""
+    return name in queryset.query.annotations
+
+
 class SafeOrderingFilter(OrderingFilter):
     """``?ordering=`` with a unique tie-breaker (stable pages); ``distance_km`` only
     applies when ``within`` computed it."""
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
-        if "distance_km" not in queryset.query.annotations:
+        if not has_annotation(queryset, "distance_km"):
             ordering = [term for term in ordering if term.lstrip("-") != "distance_km"]
         if not ordering:
             ordering = list(self.get_default_ordering(view) or [])

@@ -10,6 +10,7 @@ they are.
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import Decimal
 
@@ -141,3 +142,29 @@ def typed_by_people(field):
     field.typed_by_people = True
     field.widget = DecimalInput(getattr(field.widget, "attrs", None))
     return field
+
+
+class Dressed:
+    """A use case's input (``miam.inputs``) dressed for a page: the labels, help texts, widgets
+    and initial values of its fields, declared as a ``ModelForm``'s ``Meta`` declares them for
+    model fields. The fields themselves, and so the parsing, stay the input's."""
+
+    labels: dict = {}
+    help_texts: dict = {}
+    widgets: dict = {}
+    initials: dict = {}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name in self.labels:
+                field.label = self.labels[name]
+            if name in self.help_texts:
+                field.help_text = self.help_texts[name]
+            if name in self.initials:
+                field.initial = self.initials[name]
+            if name in self.widgets:
+                widget = copy.deepcopy(self.widgets[name])
+                widget.is_required = field.required
+                widget.attrs.update(field.widget_attrs(widget))
+                field.widget = widget

@@ -18,12 +18,14 @@ number for a date...) instead of turning it into text, as Django's own fields wo
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,6 +48,11 @@ class FieldErrors:
         self.codes.append(code)
 
     def add_validation_error(self, field: str, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):  # the items of a list, by position: ``emails.0``
+            for key, items in error.error_dict.items():
+                for item in items:
+                    self.add_validation_error(f"{field}.{key}", item)
+            return
         for item in error.error_list:
             message = item.message % item.params if item.params else item.message
             # An error about one item of a list names it (``labels.0``), as the API always did.
@@ -98,6 +105,19 @@ def parse(form_class: type[forms.Form], values: Mapping, *, partial: bool = Fals
     errors = FieldErrors()
     given = []
     for name, field in fields.items():
+        if isinstance(field, SerializerField):  # reads its own key: missing, null and defaults as DRF does
+            if name not in values and partial:
+                continue
+            try:
+                value = field.read(values, name)
+            except ValidationError as error:
+                errors.add_validation_error(name, error)
+                given.append(name)
+                continue
+            if value is not SKIP:
+                cleaned[name] = value
+                given.append(name)
+            continue
         if name not in values:
             if partial:
                 continue
@@ -115,6 +135,31 @@ def parse(form_class: type[forms.Form], values: Mapping, *, partial: bool = Fals
         except ValidationError as error:
             errors.add_validation_error(name, error)
     return cleaned, errors, frozenset(given)
+
+
+def input_values(form_class: type[forms.Form], values: Mapping, *, partial: bool = False) -> dict:
+    """The typed values of ``values``, or a ``DomainError`` with every field error (the doors
+    whose input is checked before anything else: the meetings and the action plans)."""
+    cleaned, errors, _given = parse(form_class, values, partial=partial)
+    errors.raise_if_any()
+    return cleaned
+
+
+class ValidatedByInput:
+    """A write serializer that validates through its use case's input (``input_class``, and
+    ``update_input_class`` for an update when it differs): its declared fields stay the schema
+    of the request body, the input alone parses it."""
+
+    input_class: type[forms.Form]
+    update_input_class: type[forms.Form] | None = None
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # DRF's own "a dictionary is expected"
+        form_class = self.input_class
+        if getattr(self, "instance", None) is not None and self.update_input_class is not None:
+            form_class = self.update_input_class
+        return input_values(form_class, data, partial=getattr(self, "partial", False))
 
 
 def bound_errors(form: forms.Form) -> FieldErrors:
@@ -430,3 +475,88 @@ class WeekdaysField(forms.Field):
 
     def validate(self, value) -> None:
         return None
+
+
+# --- Fields in the API's own words ----------------------------------------------------------
+
+SKIP = object()  # not given, and no default: the value is left out
+
+
+def _validation_error(detail) -> ValidationError:
+    """A DRF error detail as a Django one, every message with the code ``invalid`` (as the API
+    has always answered a malformed value)."""
+    if isinstance(detail, Mapping):
+        return ValidationError({str(key): _validation_error(value) for key, value in detail.items()})
+    if isinstance(detail, list | tuple):
+        return ValidationError([_validation_error(item) for item in detail])
+    return ValidationError(str(detail), code="invalid")
+
+
+class SerializerField(forms.Field):
+    """A value read and parsed by a Django REST framework field (``rest_framework.fields``,
+    ``rest_framework.relations``): its types, lengths, choices, lookups and messages.
+
+    The meetings and the action plans use these: their API has always answered DRF's wording
+    (« Ce champ ne peut être vide. », « « x » n'est pas un choix valide. »), which partner apps
+    see and ``tests/api/error_bodies.json`` pins; the parsing is DRF's own, maintained and
+    translated, rather than written again. It is declared in an input like any other field:
+    ``parse`` reads it from a mapping (JSON or form data, missing, null and defaults as DRF
+    reads them), a page binds it with a widget of its own."""
+
+    def __init__(self, drf_field, **kwargs) -> None:
+        kwargs.setdefault("required", drf_field.required)
+        self.drf = drf_field  # before the widget asks for its attributes
+        super().__init__(**kwargs)
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result.drf = copy.deepcopy(self.drf, memo)
+        return result
+
+    def read(self, values: Mapping, name: str):
+        """The typed value of ``name`` in ``values``; ``SKIP`` when it is not given and has no
+        default; a ``ValidationError`` with DRF's messages when it is malformed."""
+        from rest_framework.exceptions import ValidationError as DRFValidationError
+        from rest_framework.fields import SkipField
+
+        self.drf.field_name = name
+        try:
+            return self.drf.run_validation(self.drf.get_value(values))
+        except SkipField:
+            return SKIP
+        except DRFValidationError as error:
+            raise _validation_error(error.detail) from None
+
+    def widget_attrs(self, widget) -> dict:
+        attrs = super().widget_attrs(widget)
+        max_length = getattr(self.drf, "max_length", None)
+        if max_length and not widget.is_hidden:
+            attrs["maxlength"] = str(max_length)
+        return attrs
+
+    def prepare_value(self, value):
+        """A page shows a moment in the local time, as Django's own fields do."""
+        if isinstance(value, dt.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value)
+        return value
+
+    def clean(self, value):
+        """A page's value (a widget's): read as DRF reads form data."""
+        from django.utils.datastructures import MultiValueDict
+
+        data = MultiValueDict()
+        if value is not None:
+            data.setlist("value", list(value) if isinstance(value, list | tuple) else [value])
+        try:
+            result = self.read(data, "value")
+        except ValidationError as error:
+            messages = error.messages  # a list's items: flat, next to the page's field
+            raise ValidationError(messages, code="invalid") from None
+        if result is SKIP:  # not sent: empty, as Django's own fields give it
+            from rest_framework.fields import CharField, ListField
+            from rest_framework.relations import ManyRelatedField
+
+            if isinstance(self.drf, CharField):
+                return ""
+            return [] if isinstance(self.drf, ListField | ManyRelatedField) else None
+        return result

@@ -20,3 +20,8 @@ def apply_domain_error(error: DomainError, *, form=None, request=None) -> None:
             placed = True
     if not placed and request is not None:
         messages.error(request, error.message)
+
+
+def breadcrumb(current: str, *links: tuple[str, str]) -> dict:
+    """The DSFR breadcrumb of a page: ``links`` as (url, title) from the top, then ``current``."""
+    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}

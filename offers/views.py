@@ -33,7 +33,7 @@ from actors.permissions import (
 from miam import exports, maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
-from miam.pages import apply_domain_error
+from miam.pages import apply_domain_error, breadcrumb
 from offers import exports as offer_exports
 from offers import indicators, map_layers, selectors
 from offers.forms import (
@@ -62,10 +62,6 @@ DELIVERY_STATUSES = (
     Match.MatchStatus.CLOSED,
 )
 PAGE_SIZE = 25
-
-
-def _crumbs(current: str, *links: tuple[str, str]) -> dict:
-    return {"links": [{"url": url, "title": title} for url, title in links], "current": current}
 
 
 def _safe_next(request, default: str) -> str:
@@ -162,7 +158,9 @@ def map_page(request, territory: Territory | None = None):
         "map_view": actor_selectors.territory_map_view(territory),
         "querystring": urlencode({**filters, "territory": territory.pk, "liste": layer.code}),
         "filter_querystring": base_qs,
-        "breadcrumb": _crumbs(_("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)),
+        "breadcrumb": breadcrumb(
+            _("Carte"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
+        ),
     }
     return render(request, "offers/map.html", context)
 
@@ -194,7 +192,7 @@ def offer_detail(request, pk):
         "can_request": offer.status in OPEN_STATUSES and bool(_requesting_needs(request.user)),
         "title": offer.product_name,
         "matches": list(_match_queryset().filter(offer=offer)) if can_edit else [],
-        "breadcrumb": _crumbs(offer.product_name, (reverse("offers:map"), _("Carte"))),
+        "breadcrumb": breadcrumb(offer.product_name, (reverse("offers:map"), _("Carte"))),
     }
     return render(request, "offers/offer_detail.html", context)
 
@@ -245,7 +243,7 @@ def offer_request(request, pk):
         "form": form,
         "offer": offer,
         "title": _("Je suis intéressé·e"),
-        "breadcrumb": _crumbs(
+        "breadcrumb": breadcrumb(
             _("Je suis intéressé·e"), (reverse("offers:offer_detail", args=[offer.pk]), offer.product_name)
         ),
     }
@@ -268,7 +266,7 @@ def need_detail(request, pk):
         "title": need.title,
         "matches": list(_match_queryset().filter(need=need)) if can_edit else [],
         "near_misses": near_misses,
-        "breadcrumb": _crumbs(need.title, (reverse("offers:map"), _("Carte"))),
+        "breadcrumb": breadcrumb(need.title, (reverse("offers:map"), _("Carte"))),
     }
     return render(request, "offers/need_detail.html", context)
 
@@ -344,12 +342,12 @@ def _listing_form_page(request, *, kind: str, instance=None):
             return redirect("offers:my_needs")
     if is_offer:
         title = _("Je propose") if instance is None else _("Modifier l'offre")
-        crumbs = _crumbs(
+        crumbs = breadcrumb(
             title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_offers"), _("Mes offres"))
         )
     else:
         title = _("J'ai besoin") if instance is None else _("Modifier le besoin")
-        crumbs = _crumbs(
+        crumbs = breadcrumb(
             title, (reverse("offers:my_space"), _("Mon espace")), (reverse("offers:my_needs"), _("Mes besoins"))
         )
     context = {"form": form, "title": title, "instance": instance, "breadcrumb": crumbs}
@@ -444,7 +442,7 @@ def my_offers(request):
         "show": show,
         "title": _("Mes offres"),
         "querystring": urlencode({"voir": show}),
-        "breadcrumb": _crumbs(_("Mes offres"), (reverse("offers:my_space"), _("Mon espace"))),
+        "breadcrumb": breadcrumb(_("Mes offres"), (reverse("offers:my_space"), _("Mon espace"))),
     }
     return render(request, "offers/my_offers.html", context)
 
@@ -467,7 +465,7 @@ def my_needs(request):
         "show": show,
         "title": _("Mes besoins"),
         "querystring": urlencode({"voir": show}),
-        "breadcrumb": _crumbs(_("Mes besoins"), (reverse("offers:my_space"), _("Mon espace"))),
+        "breadcrumb": breadcrumb(_("Mes besoins"), (reverse("offers:my_space"), _("Mon espace"))),
     }
     return render(request, "offers/my_needs.html", context)
 
@@ -498,7 +496,7 @@ def proposals(request):
         "items": _with_sides(page.object_list, org_ids),
         "decline_form": DeclineForm(),
         "title": _("Mes propositions"),
-        "breadcrumb": _crumbs(_("Mes propositions"), (reverse("offers:my_space"), _("Mon espace"))),
+        "breadcrumb": breadcrumb(_("Mes propositions"), (reverse("offers:my_space"), _("Mon espace"))),
     }
     return render(request, "offers/proposals.html", context)
 
@@ -537,7 +535,7 @@ def match_detail(request, pk):
         "item": {"match": match, "side": side},
         "decline_form": DeclineForm(),
         "title": _("Mise en relation"),
-        "breadcrumb": _crumbs(_("Mise en relation"), (reverse("offers:proposals"), _("Mes propositions"))),
+        "breadcrumb": breadcrumb(_("Mise en relation"), (reverse("offers:proposals"), _("Mes propositions"))),
     }
     return render(request, "offers/match_detail.html", context)
 
@@ -619,7 +617,7 @@ def _deliveries_page(request, *, bound: dict | None = None, status: int = 200):
         "page": page,
         "items": items,
         "title": _("Mes livraisons"),
-        "breadcrumb": _crumbs(_("Mes livraisons"), (reverse("offers:my_space"), _("Mon espace"))),
+        "breadcrumb": breadcrumb(_("Mes livraisons"), (reverse("offers:my_space"), _("Mon espace"))),
     }
     return render(request, "offers/deliveries.html", context, status=status)
 
@@ -712,7 +710,7 @@ def dashboard(request):
         "matches_by_status": [(status_labels[s], n, s) for s, n in data["matches"].items()],
         "recent_matches": recent_matches,
         **_runs_context(territory),
-        "breadcrumb": _crumbs(
+        "breadcrumb": breadcrumb(
             _("Tableau de bord"), (reverse("actors:territory_detail", args=[territory.slug]), territory.name)
         ),
     }
@@ -775,7 +773,9 @@ def match_propose(request):
         "form": form,
         "territory": territory,
         "title": _("Proposer une mise en relation"),
-        "breadcrumb": _crumbs(_("Proposer une mise en relation"), (reverse("offers:dashboard"), _("Tableau de bord"))),
+        "breadcrumb": breadcrumb(
+            _("Proposer une mise en relation"), (reverse("offers:dashboard"), _("Tableau de bord"))
+        ),
     }
     return render(request, "offers/match_propose.html", context, status=400 if form.errors else 200)
 

@@ -74,7 +74,6 @@ def action_create(
 ) -> Action:
     """A follow-up action, owned by an organization or a person of the meeting's territory."""
     require_manage_meeting(by, meeting)
-    title = (title or "").strip()
     if not title:
         raise refused("title", _("Donnez un intitulé à l'action."), "empty_action")
     _check_owner(meeting, owner_organization, owner_user)
@@ -83,7 +82,7 @@ def action_create(
     action = Action(
         meeting=meeting,
         title=title,
-        description=description or "",
+        description=description,
         owner_organization=owner_organization,
         owner_user=owner_user,
         due_date=due_date,
@@ -130,8 +129,6 @@ def action_update(*, by, action: Action, **fields) -> Action:
     unknown = set(fields) - allowed
     if unknown:
         raise refused(sorted(unknown)[0], _("Champ inconnu."))
-    if "status" in fields and fields["status"] not in Action.Status.values:
-        raise refused("status", _("Statut inconnu."))
     if "owner_organization" in fields or "owner_user" in fields:
         owner_org = fields.get("owner_organization", action.owner_organization)
         owner_user = fields.get("owner_user", action.owner_user)
@@ -143,7 +140,7 @@ def action_update(*, by, action: Action, **fields) -> Action:
         fields["owner_organization"], fields["owner_user"] = owner_org, owner_user
     if fields.get("decision") is not None and fields["decision"].meeting_id != action.meeting_id:
         raise refused("decision", _("Cette décision a été prise dans une autre réunion."))
-    if "title" in fields and not (fields["title"] or "").strip():
+    if "title" in fields and not fields["title"]:
         raise refused("title", _("Donnez un intitulé à l'action."), "empty_action")
     for field, value in fields.items():
         setattr(action, field, value)
@@ -158,7 +155,6 @@ def action_note_add(*, by, action: Action, text: str, status: str | None = None)
     require_write(by)
     if not can_follow_up_action(by, action):
         raise NotAllowed(_("Seul·e le porteur de l'action ou l'équipe du territoire peut la suivre."))
-    text = (text or "").strip()
     if not text:
         raise refused("text", _("Écrivez où en est l'action."), "empty_note")
     if status:

@@ -30,7 +30,7 @@ def _check_interview(interview: DiagnosticInterview) -> None:
         )
     if interview.meeting_id and interview.meeting.territory_id != interview.territory_id:
         raise refused("meeting", _("Ce rendez-vous est sur un autre territoire."), "outside_territory")
-    if not any(getattr(interview, f).strip() for f in DiagnosticInterview.QUESTION_FIELDS):
+    if not any(getattr(interview, f) for f in DiagnosticInterview.QUESTION_FIELDS):
         raise DomainError(
             "empty_interview",
             _("Renseignez au moins une des quatre questions de l'entretien."),
@@ -49,8 +49,6 @@ def interview_create(
     if unknown:
         raise refused(sorted(unknown)[0], _("Champ inconnu."))
     fields.setdefault("interviewer", as_user(by))
-    for name in DiagnosticInterview.QUESTION_FIELDS:
-        fields[name] = (fields.get(name) or "").strip()
     interview = DiagnosticInterview(
         territory=territory, organization=organization, held_on=held_on, created_by=as_user(by), **fields
     )
@@ -66,8 +64,6 @@ def interview_update(*, by, interview: DiagnosticInterview, **fields) -> Diagnos
     if unknown:
         raise refused(sorted(unknown)[0], _("Champ inconnu."))
     for name, value in fields.items():
-        if name in DiagnosticInterview.QUESTION_FIELDS:
-            value = (value or "").strip()
         setattr(interview, name, value)
     _check_interview(interview)
     interview.save()

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -88,16 +86,9 @@ def meeting_invite(
     if meeting.is_cancelled:
         raise DomainError("meeting_cancelled", _("Cette réunion est annulée."))
     organizations, users = list(organizations), list(users)
-    clean_emails = []
-    for raw in emails:
-        address = (raw or "").strip().lower()
-        if not address:
-            continue
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise refused("emails", _("Adresse e-mail invalide : « %(e)s ».") % {"e": address}, "invalid_email")
-        clean_emails.append(address)
+    # Addresses are checked by the input (meetings.inputs.email_addresses); an account is
+    # found by its address whatever its case.
+    clean_emails = [address.strip().lower() for address in emails if address.strip()]
     outside = [o.name for o in organizations if not organization_in_territory(o, meeting.territory)]
     if outside:
         raise refused(

@@ -23,7 +23,6 @@ from meetings.models import (
 )
 from meetings.services.registrations import waitlist_promote
 from meetings.services.shared import (
-    aware,
     local_label,
     mail_later,
     meeting_path,
@@ -56,7 +55,7 @@ REMINDER_BEFORE = timedelta(days=2)
 
 def _check_meeting(meeting: Meeting) -> None:
     errors: dict[str, list[str]] = {}
-    if not (meeting.title or "").strip():
+    if not meeting.title:
         errors["title"] = [_("Donnez un titre à la réunion.")]
     if meeting.starts_at and meeting.ends_at and meeting.ends_at <= meeting.starts_at:
         errors["ends_at"] = [_("La fin doit être après le début.")]
@@ -87,10 +86,10 @@ def meeting_create(
         raise refused(sorted(unknown)[0], _("Champ inconnu."))
     meeting = Meeting(
         territory=territory,
-        title=(title or "").strip(),
+        title=title,
         kind=kind,
-        starts_at=aware(starts_at, "starts_at"),
-        ends_at=aware(ends_at, "ends_at"),
+        starts_at=starts_at,
+        ends_at=ends_at,
         created_by=as_user(by),
         **fields,
     )
@@ -112,8 +111,6 @@ def meeting_update(*, by, meeting: Meeting, organizers: Iterable[User] | None = 
     if unknown:
         raise refused(sorted(unknown)[0], _("Champ inconnu."))
     for field, value in fields.items():
-        if field in ("starts_at", "ends_at"):
-            value = aware(value, field)
         setattr(meeting, field, value)
     _check_meeting(meeting)
     meeting.ical_sequence += 1

@@ -41,7 +41,6 @@ def _check_decision_links(meeting: Meeting, initiative, planned_action) -> None:
 @transaction.atomic
 def decision_create(*, by, meeting: Meeting, text: str, initiative=None, planned_action=None) -> Decision:
     require_manage_meeting(by, meeting)
-    text = (text or "").strip()
     if not text:
         raise refused("text", _("Écrivez la décision."), "empty_decision")
     _check_decision_links(meeting, initiative, planned_action)
@@ -67,7 +66,6 @@ def decision_update(
 ) -> Decision:
     require_manage_meeting(by, decision.meeting)
     if text is not None:
-        text = text.strip()
         if not text:
             raise refused("text", _("Écrivez la décision."), "empty_decision")
         decision.text = text

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -197,8 +195,6 @@ def registration_make(
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.is_cancelled:
         raise DomainError("meeting_cancelled", _("Cette réunion est annulée."))
-    if answer not in Registration.Answer.values:
-        raise refused("answer", _("Réponse inconnue : oui, non ou peut-être."))
     guest_name = " ".join((guest_name or "").split())
     if organization is None and user is None:
         errors = {}
@@ -208,11 +204,6 @@ def registration_make(
             errors["guest_consent"] = [_("La personne doit accepter que son nom soit enregistré pour cette réunion.")]
         if errors:
             raise DomainError("guest_incomplete", next(iter(errors.values()))[0], fields=errors)
-        if guest_email:
-            try:
-                validate_email(guest_email)
-            except ValidationError:
-                raise refused("guest_email", _("Adresse e-mail invalide."))
     if existing is None:
         existing = _find_registration(meeting, organization=organization, user=user, guest_name=guest_name)
         if existing is not None and existing.status != Registration.Status.CANCELLED:
@@ -225,7 +216,7 @@ def registration_make(
     registration.guest_email = (guest_email or "").strip().lower() if organization is None and user is None else ""
     registration.guest_consent = bool(guest_consent) if organization is None and user is None else False
     registration.answer = answer
-    registration.note = (note or "").strip()
+    registration.note = note
     registration.actor_kind = _actor_kind(organization, user)
     registration.invitation = invitation or registration.invitation
     registration.registered_by = by
@@ -299,10 +290,8 @@ def registration_change(*, registration: Registration, answer: str | None = None
     if registration.status == Registration.Status.CANCELLED:
         raise DomainError("registration_cancelled", _("Cette inscription est annulée ; inscrivez-vous à nouveau."))
     if note is not None:
-        registration.note = note.strip()
+        registration.note = note
     if answer is not None and answer != registration.answer:
-        if answer not in Registration.Answer.values:
-            raise refused("answer", _("Réponse inconnue : oui, non ou peut-être."))
         had_seat = registration.holds_seat
         registration.answer = answer
         if answer == Registration.Answer.YES:
@@ -377,7 +366,7 @@ def attendance_set(*, by, meeting: Meeting, present_ids: Iterable[int]) -> dict:
     """Take the roll in one go: the listed registrations came, the other expected ones did not."""
     require_manage_meeting(by, meeting)
     require_meeting_day(meeting)
-    present = {int(pk) for pk in present_ids}
+    present = set(present_ids)
     rows = meeting.registrations.select_for_update().exclude(status=Registration.Status.CANCELLED)
     known = set(rows.values_list("id", flat=True))
     unknown = present - known

@@ -22,7 +22,7 @@ from meetings.models import (
     Meeting,
     Registration,
 )
-from miam.errors import NotAllowed, refused
+from miam.errors import NotAllowed
 
 
 def site_url(path: str) -> str:
@@ -48,14 +48,6 @@ def person_in_territory(user: User, territory: Territory) -> bool:
     if TerritoryRole.objects.filter(user=user, territory=territory).exists():
         return True
     return Membership.objects.filter(user=user, organization__commune__territories=territory).exists()
-
-
-def aware(value, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise refused(field, _("Date et heure invalides."))
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_current_timezone())
-    return value
 
 
 def local_label(value: datetime) -> str:

@@ -22,6 +22,7 @@ from actors.api import OrganizationBriefSerializer, PointMixin, principal_of
 from actors.models import Organization
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
+from miam.filters import has_annotation
 from miam.pagination import TOTAL_FIELD, RowsWithTotal
 from offers import inputs, selectors
 from offers.api.listings import ListingViewSet, listing_write_schemas
@@ -79,7 +80,7 @@ def offer_rows(queryset, *, with_total: bool = False):
     ``with_total``, each row also carries the number of rows of the whole list, so that a
     page reads its rows and its count in one query (``miam.pagination``)."""
     fields = OFFER_ROW_FIELDS
-    if "distance_km" in queryset.query.annotations:
+    if has_annotation(queryset, "distance_km"):
         fields = (*fields, "distance_km")
     if with_total:
         queryset = queryset.annotate(**{TOTAL_FIELD: Window(Count("*"))})

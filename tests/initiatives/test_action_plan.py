@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -56,7 +57,7 @@ def test_a_plan_built_from_eight_shortlisted_initiatives_with_six_selected_expor
         by=officer,
         owner_organization=structure,
         owner_name="Claire P.",
-        budget_eur="2500",
+        budget_eur=Decimal("2500"),
         start_date=date(2024, 9, 1),
         end_date=date(2026, 6, 30),
         status="in_progress",
@@ -70,7 +71,7 @@ def test_a_plan_built_from_eight_shortlisted_initiatives_with_six_selected_expor
     ]
     for n, indicator in enumerate(indicators):
         services.indicator_value_record(indicator=indicator, by=officer, period_label="2024", value=100 + n)
-        services.indicator_value_record(indicator=indicator, by=officer, period_label="2025-S1", value="250,5")
+        services.indicator_value_record(indicator=indicator, by=officer, period_label="2025-S1", value=Decimal("250.5"))
 
     assert plan.actions.count() == 8
     selected = plan.actions.filter(state="selected").order_by("priority")
@@ -101,7 +102,9 @@ def _plan_rows(plan, **kwargs):
 def test_an_indicator_without_unit_is_refused_and_nothing_is_written(plan, officer):
     action = services.planned_action_shortlist(plan=plan, by=officer, title="Glanage d'automne")
     with pytest.raises(DomainError) as error:
-        services.action_indicator_add(action=action, by=officer, name="Volume glané", unit="  ")
+        services.action_indicator_add(
+            action=action, by=officer, name="Volume glané", unit=""
+        )  # as the input gives « » trimmed
     assert error.value.code == "unit_required"
     assert "unit" in error.value.fields
     assert ActionIndicator.objects.count() == 0
@@ -126,10 +129,24 @@ def test_several_values_of_one_period_are_all_or_nothing(plan, officer):
     action = services.planned_action_shortlist(plan=plan, by=officer, title="Paniers solidaires")
     a = services.action_indicator_add(action=action, by=officer, name="Paniers", unit="paniers")
     b = services.action_indicator_add(action=action, by=officer, name="Foyers", unit="foyers")
-    with pytest.raises(DomainError) as error:
-        services.indicator_values_record(action=action, by=officer, period_label="2024", values={a.pk: 10, b.pk: "x"})
-    assert f"indicator_{b.pk}" in error.value.fields
+    with pytest.raises(DomainError, match="Indicateur inconnu"):
+        services.indicator_values_record(
+            action=action, by=officer, period_label="2024", values={a.pk: Decimal(10), b.pk: Decimal(4), 999_999: 1}
+        )
     assert IndicatorValue.objects.count() == 0
+
+
+def test_a_value_that_is_not_a_number_is_refused_next_to_its_indicator(plan, officer):
+    from initiatives.forms import IndicatorValuesForm
+
+    action = services.planned_action_shortlist(plan=plan, by=officer, title="Paniers solidaires")
+    a = services.action_indicator_add(action=action, by=officer, name="Paniers", unit="paniers")
+    b = services.action_indicator_add(action=action, by=officer, name="Foyers", unit="foyers")
+    form = IndicatorValuesForm(
+        {"period_label": "2024", f"indicator_{a.pk}": "10", f"indicator_{b.pk}": "x"}, indicators=[a, b]
+    )
+    assert not form.is_valid()
+    assert list(form.errors) == [f"indicator_{b.pk}"]
 
 
 def test_a_period_recorded_twice_is_corrected_not_duplicated(plan, officer):
@@ -170,7 +187,7 @@ def test_an_initiative_shortlisted_twice_on_the_same_plan_is_refused(geo, plan, 
 
 def test_an_action_from_elsewhere_needs_a_title(plan, officer):
     with pytest.raises(DomainError) as error:
-        services.planned_action_shortlist(plan=plan, by=officer, title=" ")
+        services.planned_action_shortlist(plan=plan, by=officer, title="")  # a page's « » trimmed
     assert error.value.code == "title_required"
     action = services.planned_action_shortlist(plan=plan, by=officer, title="Cuisine mobile au marché")
     assert action.initiative is None and action.state == "shortlisted"

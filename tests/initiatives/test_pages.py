@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from initiatives import services
 from initiatives.models import ActionIndicator, IndicatorValue, PlannedAction
@@ -227,3 +228,16 @@ def test_every_initiative_page_renders_its_sources_by_title(catalog, client):
     for initiative in catalog:
         body = client.get(reverse("initiatives:detail", args=[initiative.slug])).content.decode()
         assert initiative.sources[0]["title"].split(" (")[0][:30] in body.replace("&#x27;", "'"), initiative.slug
+
+
+def test_an_officer_renames_the_plan_from_its_page_and_a_blank_title_is_refused(geo, client, territory, plan, officer):
+    client.force_login(officer)
+    page = client.get(reverse("initiatives:plan", args=[territory.slug])).content.decode()
+    assert f'value="{escape(plan.title)}"' in page and 'maxlength="200"' in page
+    url = reverse("initiatives:plan_update", args=[territory.slug])
+    client.post(url, {"title": "  Plan alimentaire du Clunisois ", "status": "adopted", "description": "Voté."})
+    plan.refresh_from_db()
+    assert (plan.title, plan.status, plan.description) == ("Plan alimentaire du Clunisois", "adopted", "Voté.")
+    client.post(url, {"title": "", "status": "closed", "description": ""})
+    plan.refresh_from_db()
+    assert (plan.title, plan.status) == ("Plan alimentaire du Clunisois", "adopted")

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from meetings.inputs import invite_input
 from meetings.models import Action, Meeting, MeetingInvitation, Registration
 from meetings.services import actions as action_services
 from meetings.services import invitations as invitation_services
@@ -137,8 +138,11 @@ def test_inviting_an_organization_outside_the_territory_is_refused_and_nothing_i
 
 
 def test_an_invalid_invitation_address_is_refused(meeting, officer):
-    with pytest.raises(DomainError, match="pas-une-adresse"):
-        invitation_services.meeting_invite(by=officer, meeting=meeting, emails=["ok@example.org", "pas-une-adresse"])
+    with pytest.raises(DomainError, match="pas-une-adresse") as error:
+        invitation_services.meeting_invite(
+            by=officer, meeting=meeting, **invite_input({"emails": ["ok@example.org", "pas-une-adresse"]})
+        )
+    assert error.value.code == "invalid_email"
     assert MeetingInvitation.objects.count() == 0
 
 

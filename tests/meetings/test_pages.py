@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from meetings.models import Action, Decision, Meeting, MeetingInvitation, Registration
 from meetings.services import actions as action_services
@@ -420,3 +421,39 @@ def test_the_invitations_page_offers_to_select_every_organization(client, meetin
     client.force_login(officer)
     page = client.get(reverse("meetings:invitations", args=[meeting.pk])).content.decode()
     assert 'data-select-all="organizations"' in page and "Tout sélectionner (2 organisations)" in page
+
+
+def test_the_edit_page_shows_a_meeting_in_the_local_time_it_was_typed_in(client, officer, territory):
+    """The page reads « 14:00 » in Paris (13:00 UTC in winter) and shows « 14:00 » back."""
+    client.force_login(officer)
+    data = {
+        "territory": territory.pk,
+        "title": "Atelier d'hiver",
+        "kind": "workshop",
+        "starts_at": "2027-01-12T14:00",
+        "ends_at": "2027-01-12T16:30",
+        "visibility": "territory",
+        "capacity": "",
+    }
+    assert client.post(reverse("meetings:create"), data).status_code == 302
+    meeting = Meeting.objects.get(title="Atelier d'hiver")
+    assert meeting.starts_at.isoformat() == "2027-01-12T13:00:00+00:00" and meeting.capacity is None
+    edit = client.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
+    assert 'value="2027-01-12T14:00"' in edit and 'value="2027-01-12T16:30"' in edit
+    assert 'maxlength="200"' in edit  # the title's length, from the input
+
+
+def test_the_create_page_answers_a_malformed_value_with_the_apis_words_and_writes_nothing(client, officer, territory):
+    client.force_login(officer)
+    data = {
+        "territory": territory.pk,
+        "title": "Atelier",
+        "kind": "party",
+        "starts_at": "demain",
+        "ends_at": "2027-01-12T16:30",
+        "visibility": "territory",
+    }
+    body = client.post(reverse("meetings:create"), data).content.decode()
+    assert escape("«\xa0party\xa0» n'est pas un choix valide.") in body  # DRF's French, non-breaking spaces
+    assert escape("La date + heure n'a pas le bon format") in body
+    assert Meeting.objects.count() == 0

@@ -38,3 +38,18 @@ def test_a_method_filter_runs_on_its_own_filterset(db):
 def test_the_form_class_is_built_once_per_filterset_class(db):
     assert OfferFilter(QueryDict()).get_form_class() is OfferFilter(QueryDict("x=1")).get_form_class()
     assert OfferFilter(QueryDict()).form is not OfferFilter(QueryDict()).form
+
+
+def test_an_annotation_is_seen_through_filters_orderings_and_slices_and_a_missing_one_is_not(db):
+    """``has_annotation`` reads Django's undocumented ``Query.annotations``: this fails first if
+    an upgrade of Django moves it (the distance ordering and the offers' rows rely on it)."""
+    from django.db.models import F, Value
+
+    from miam.filters import has_annotation
+
+    plain = Offer.objects.all()
+    assert not has_annotation(plain, "distance_km")
+    annotated = plain.annotate(distance_km=Value(3.5)).filter(quantity__gte=0).order_by("-id")
+    assert has_annotation(annotated, "distance_km")
+    assert has_annotation(annotated.annotate(double=F("distance_km") * 2)[:10], "distance_km")
+    assert not has_annotation(annotated, "nothing_of_the_kind")
