@@ -19,9 +19,9 @@ from django.core.cache import cache
 from django.shortcuts import render
 
 
-def client_address(request) -> str:
+def client_address(request) -> str | None:
     """The client's address as the web server sees it (REMOTE_ADDR; see docs/security.md for proxies)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def normalized_username(request, credentials) -> str:
@@ -51,9 +51,9 @@ def _hit(key: str, window: int) -> int:
         return 1
 
 
-def password_reset_allowed(*, email: str, ip: str) -> bool:
+def password_reset_allowed(*, email: str, ip: str | None) -> bool:
     """Count one reset request; False when the address or the client went past its limit."""
     window = settings.PASSWORD_RESET_LIMIT_WINDOW_SECONDS
     by_email = _hit(_window_key("email", email.strip().lower()), window)
-    by_ip = _hit(_window_key("ip", ip), window)
+    by_ip = _hit(_window_key("ip", ip or "unknown"), window)
     return by_email <= settings.PASSWORD_RESET_LIMIT_PER_EMAIL and by_ip <= settings.PASSWORD_RESET_LIMIT_PER_IP

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +115,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "leaflet",
     "axes",
+    "csp",
     "miam",
     "products",
     "actors",
@@ -134,6 +136,7 @@ MIDDLEWARE = [
     "miam.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its answer.
     "axes.middleware.AxesMiddleware",
@@ -237,6 +240,10 @@ STORAGES = {
     },
 }
 UPLOAD_MAX_IMAGE_BYTES = env_int("UPLOAD_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)  # 40 megapixels
+# Serve MEDIA_URL (photos) from the app itself (miam.views.media): on by default, as in
+# docker-compose and the README's gunicorn recipe; 0 when a web server in front serves MEDIA_ROOT.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=True)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -388,6 +395,39 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "miam.views.csrf_failure"
+
+
+def _tile_origin(url: str) -> str:
+    """The origin of the map tiles (img-src): ``https://{s}.tile.osm.org/…`` → ``https://*.tile.osm.org``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}.", "*.").replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp; docs/security.md). Scripts: this site's files and the
+# inline scripts that carry the request's nonce (the map's, from django-leaflet), nothing else.
+# Styles allow inline: DSFR and django-dsfr write style attributes and htmx adds its indicator
+# style; a style cannot run code. CSP_REPORT_ONLY=1 reports without blocking.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *filter(None, [_tile_origin(MAP_TILE_URL)])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 LOGGING = {
     "version": 1,

@@ -19,3 +19,11 @@ def outbox_send() -> int:
 def outbox_prune() -> int:
     """Forget the tasks sent more than a week ago (daily)."""
     return dispatch.prune(older_than=dt.timedelta(days=7))
+
+
+@shared_task(ignore_result=True)
+def sessions_clear() -> None:
+    """Delete the expired sessions (Django's ``clearsessions``; daily): nobody else removes them."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")
