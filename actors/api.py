@@ -46,8 +46,10 @@ from actors.permissions import (
 from actors.selectors import annotate_public_point
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView
+from miam.errors import DomainError
 from miam.filters import SafeOrderingFilter, clean_text
 from miam.pagination import PageOrSyncPagination
+from miam.text import normalize
 from products.labels import FARM_LABELS
 from products.models import ProductCategory
 
@@ -223,24 +225,47 @@ Q_PARAM = OpenApiParameter(
 )
 
 
+TERRITORY_PARAM = OpenApiParameter(
+    "territory",
+    str,
+    description=_("Les communes d'un territoire (identifiant ou slug), par nom ; avec « q », filtrées par nom."),
+    required=False,
+)
+
+
 @extend_schema_view(
-    list=extend_schema(parameters=[Q_PARAM], responses={200: CommuneSerializer(many=True)}),
+    list=extend_schema(
+        parameters=[Q_PARAM, TERRITORY_PARAM], responses={200: CommuneSerializer(many=True), **ERRORS_READ}
+    ),
     retrieve=extend_schema(responses={200: CommuneSerializer, 404: ErrorSerializer}),
 )
 class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
-    """Reference communes: search them by name or postal code; read one by INSEE code."""
+    """Reference communes: search them by name or postal code, or list a territory's; read one
+    by INSEE code. Paginated like every list."""
 
     serializer_class = CommuneSerializer
     lookup_field = "insee_code"
     lookup_value_regex = "[0-9AB]{5}"
-    pagination_class = None
     filter_backends: list = []
 
     def get_queryset(self):
-        if self.action == "list":
-            results = actor_selectors.commune_search(q=clean_text(self.request.query_params.get("q", "")))
-            return list(results)
-        return Commune.objects.select_related("departement")
+        if self.action != "list":
+            return Commune.objects.select_related("departement")
+        q = clean_text(self.request.query_params.get("q", ""))
+        wanted = clean_text(self.request.query_params.get("territory", ""))
+        if not wanted:
+            return list(actor_selectors.commune_search(q=q))
+        territory = Territory.objects.filter(Q(slug=wanted) | Q(pk=int(wanted) if wanted.isdigit() else None)).first()
+        if territory is None:
+            raise DomainError(
+                "unknown_territory",
+                _("Territoire inconnu."),
+                fields={"territory": [_("Territoire inconnu : %(t)s.") % {"t": wanted}]},
+            )
+        communes = territory.communes.select_related("departement").order_by("name", "insee_code")
+        if q:
+            communes = communes.filter(search_name__startswith=normalize(q))
+        return communes
 
 
 # --- Organizations -----------------------------------------------------------------------

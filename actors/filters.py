@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Commune, Departement, Organization, Territory
 from actors.selectors import filter_bbox, filter_within, territory_commune_ids
-from miam.filters import CodeListFilter, Csv, LightFilterSet, clean_text
+from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet, clean_text
 
 MAX_RADIUS_KM = 1000.0
 
@@ -115,7 +115,7 @@ class LocatedFilterSet(LightFilterSet):
     departement = CodeListFilter(method="filter_departement", label=_("département(s) : code"))
     within = WithinFilter(label=_("à moins de N km d'un point : lat,lon,km"))
     bbox = BBoxFilter(label=_("dans un rectangle : lon_min,lat_min,lon_max,lat_max"))
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("modifiés depuis (date et heure ISO 8601)")
     )
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.ops import unary_union
 
-from actors import geocoding
+from actors import geocoding, personal_data
 from actors.inputs import OrganizationData
 from actors.models import (
     EPCI,
@@ -542,6 +542,17 @@ def user_export_data(*, user: User) -> dict:
         "notifications": [
             {"title": n.title, "body": n.body, "created_at": n.created_at.isoformat()} for n in user.notifications.all()
         ],
+        "invitations": [
+            {
+                "email": i.email,
+                "organization": i.organization.name if i.organization_id else None,
+                "territory": i.territory.name if i.territory_id else None,
+                "created_at": i.created_at.isoformat(),
+                "accepted_at": i.accepted_at.isoformat() if i.accepted_at else None,
+            }
+            for i in Invitation.objects.filter(email__iexact=user.email).select_related("organization", "territory")
+        ],
+        **personal_data.export_all(user),  # the other apps' share (offers, meetings…)
         # What higher apps hold about the person (gleaning sign-ups...), registered by them.
         **sections.context("user_export", user=user),
     }
@@ -553,5 +564,7 @@ def user_delete(*, user: User, by) -> None:
     actor = as_user(by)
     if not actor or (actor.pk != user.pk and not actor.is_staff):
         raise NotAllowed()
-    Invitation.objects.filter(email=user.email).delete()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    personal_data.erase_all(user, actor if actor.pk != user.pk else None)  # reassign, anonymise, erase
+    Invitation.objects.filter(email__iexact=user.email).delete()
     user.delete()

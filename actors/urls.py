@@ -6,15 +6,7 @@ from actors import views
 urlpatterns = [
     path("connexion/", auth_views.LoginView.as_view(template_name="actors/login.html"), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "mot-de-passe/oubli/",
-        auth_views.PasswordResetView.as_view(
-            template_name="actors/password_reset.html",
-            email_template_name="actors/email/password_reset.txt",
-            subject_template_name="actors/email/password_reset_subject.txt",
-        ),
-        name="password_reset",
-    ),
+    path("mot-de-passe/oubli/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "mot-de-passe/envoye/",
         auth_views.PasswordResetDoneView.as_view(template_name="actors/password_reset_done.html"),

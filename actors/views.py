@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from actors import abuse, inputs, selectors, services
 from actors import exports as actor_exports
-from actors import inputs, selectors, services
 from actors.forms import (
     DirectoryFilterForm,
     InvitationAcceptForm,
@@ -301,3 +302,24 @@ def invitations(request, slug):
     return render(
         request, "actors/invitations.html", context, status=400 if action and request.method == "POST" else 200
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with a limit on e-mails per address and per client (actors.abuse)."""
+
+    template_name = "actors/password_reset.html"
+    email_template_name = "actors/email/password_reset.txt"
+    subject_template_name = "actors/email/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if not abuse.password_reset_allowed(email=email, ip=abuse.client_address(self.request)):
+            form.add_error(
+                None,
+                _(
+                    "Trop de demandes de réinitialisation pour cette adresse ou depuis ce poste. "
+                    "Réessayez dans une heure ; si vous avez déjà reçu un lien, il reste valable."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)

@@ -86,4 +86,4 @@ class DiagnosticInterviewAdmin(admin.ModelAdmin):
 class CalendarTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "territory", "created_at", "last_used_at"]
     raw_id_fields = ["user"]
-    exclude = ["token"]
+    exclude = ["token_hash"]

@@ -29,6 +29,7 @@ from meetings.services import minutes as minutes_services
 from meetings.services import registrations as registration_services
 from meetings.templatetags.meetings_tags import render_markdown
 from miam.errors import NotAllowed
+from miam.filters import IsoDateTimeFilter
 from miam.inputs import ValidatedByInput, input_values
 
 # --- Serializers ---------------------------------------------------------------------
@@ -325,8 +326,8 @@ class DiagnosticInterviewSerializer(ValidatedByInput, serializers.ModelSerialize
 
 class MeetingFilter(filters.FilterSet):
     territory = filters.CharFilter(field_name="territory__slug")
-    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
 
     class Meta:
         model = Meeting

@@ -26,6 +26,10 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def hash_calendar_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
 class Meeting(TimeStamped):
     class Kind(models.TextChoices):
         DIAGNOSTIC_INTERVIEW = "diagnostic_interview", _("Entretien de diagnostic")
@@ -536,9 +540,8 @@ class CalendarToken(models.Model):
         related_name="calendar_tokens",
         verbose_name=_("territoire"),
     )
-    token = models.CharField(
-        max_length=64, unique=True, default=new_calendar_token, editable=False, verbose_name=_("jeton")
-    )
+    # SHA-256 of the secret in the feed's address, like API keys: the address is shown once.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("empreinte du jeton"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("créé le"))
     last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dernière utilisation"))
 

@@ -679,13 +679,14 @@ def calendar_feed(request, token):
 @login_required
 def my_calendars(request):
     territories = list(Territory.objects.filter(id__in=selectors.team_territory_ids(request.user)).order_by("name"))
+    fresh: dict = {}  # territory id (0: personal) -> the address, shown once, when just made
     if request.method == "POST":
         territory = None
         if request.POST.get("territory"):
             territory = get_object_or_404(Territory, pk=request.POST["territory"], id__in=[t.pk for t in territories])
-        calendar_services.calendar_token_reset(user=request.user, territory=territory)
+        token = calendar_services.calendar_token_reset(user=request.user, territory=territory)
+        fresh[territory.pk if territory else 0] = token.raw
         messages.success(request, _("Nouvelle adresse créée ; l'ancienne ne fonctionne plus."))
-        return redirect("meetings:calendars")
     personal = calendar_services.calendar_token_get(user=request.user)
     feeds = [{"label": _("Mes réunions"), "token": personal, "territory": None}]
     for territory in territories:
@@ -697,7 +698,8 @@ def my_calendars(request):
             }
         )
     for feed in feeds:
-        feed["url"] = request.build_absolute_uri(reverse("meetings:feed", args=[feed["token"].token]))
+        raw = feed["token"].raw or fresh.get(feed["territory"].pk if feed["territory"] else 0)
+        feed["url"] = request.build_absolute_uri(reverse("meetings:feed", args=[raw])) if raw else ""
     return render(
         request,
         "meetings/calendars.html",

@@ -8,3 +8,6 @@ class MiamConfig(AppConfig):
     name = "miam"
     verbose_name = _("Infrastructure")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from miam import checks  # noqa: F401 (registers the deploy checks)

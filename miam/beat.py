@@ -22,6 +22,7 @@ BEAT_SCHEDULE: dict = {
     },
     "miam-outbox-prune": {"task": "miam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=30)},
     "miam-tombstones-prune": {"task": "miam.tasks.tombstones_prune", "schedule": crontab(hour=3, minute=40)},
+    "miam-sessions-clear": {"task": "miam.tasks.sessions_clear", "schedule": crontab(hour=3, minute=45)},
     # Entry names stay when a job moves or is renamed: beat's stored last runs follow them.
     "offers-notifications-digest": {
         "task": "actors.tasks.notifications_send_digest",

@@ -69,6 +69,8 @@ def remember_territory(request, territory) -> None:
         return
     if session.get(SESSION_KEY) == territory.id:
         return
+    if request.method in ("GET", "HEAD") and session.session_key is None and not _user(request).is_authenticated:
+        return  # a visitor's link or page view: the URL carries the territory; no session row for it
     if SESSION_KEY not in session and territory == default_territory(request, territory_choices(request)):
         return  # choosing the default changes nothing: no session for it
     session[SESSION_KEY] = territory.id

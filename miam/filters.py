@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from datetime import timedelta
 
 import django_filters as filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from rest_framework.filters import OrderingFilter
 
 # In the schema, list filters are one comma-separated string ("vegetables,fruits").
@@ -50,6 +52,31 @@ class CodeListField(forms.CharField):
 
 class CodeListFilter(filters.Filter):
     field_class = CodeListField
+
+
+#: The widest offset a time zone has (UTC−12 to UTC+14); PostgreSQL refuses past ±15:59.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+class IsoDateTimeInRangeField(IsoDateTimeField):
+    """An ISO 8601 date and time whose offset a real time zone can have (``+19:00``: a 400)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError(
+                _("Décalage horaire hors limites : de -12:00 à +14:00 (reçu %(offset)s)."),
+                code="invalid",
+                params={"offset": value.strftime("%z")},
+            )
+        return value
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """django-filter's ISO 8601 filter, with the offset checked (``IsoDateTimeInRangeField``)."""
+
+    field_class = IsoDateTimeInRangeField
 
 
 class ShallowCopiedFilters(OrderedDict):
@@ -102,6 +129,7 @@ class SafeOrderingFilter(OrderingFilter):
     applies when ``within`` computed it."""
 
     def get_ordering(self, request, queryset, view):
+        self._refuse_unknown_fields(request, queryset, view)
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not has_annotation(queryset, "distance_km"):
             ordering = [term for term in ordering if term.lstrip("-") != "distance_km"]
@@ -110,3 +138,22 @@ class SafeOrderingFilter(OrderingFilter):
         if not any(term.lstrip("-") in {"id", "pk"} for term in ordering):
             ordering.append("id")
         return ordering
+
+    def _refuse_unknown_fields(self, request, queryset, view) -> None:
+        """An ``?ordering=`` on a field the list cannot sort by is a 400 (DRF ignores it)."""
+        raw = request.query_params.get(self.ordering_param)
+        if not raw:
+            return
+        valid = [name for name, _label in self.get_valid_fields(queryset, view, {"request": request})]
+        unknown = [term for term in (t.strip() for t in raw.split(",")) if term and term.lstrip("-") not in valid]
+        if unknown:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        _("Tri inconnu : %(unknown)s. Tris possibles : %(valid)s.")
+                        % {"unknown": ", ".join(unknown), "valid": ", ".join(valid)}
+                    ]
+                }
+            )

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
 from miam import sync as sync_mod
@@ -56,20 +57,50 @@ class CountInPagePaginator(Paginator):
         return Page(rows[: top - bottom], number, self)
 
 
-class PagePagination(PageNumberPagination):
+class CheckedPageSize:
+    """``?page_size=`` is a whole number from 1 to ``max_page_size``, else a 400 (DRF would
+    silently use its default or its maximum); the schema states the bounds."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            message = _("Taille de page invalide : un nombre entier de 1 à %(max)s.") % {"max": self.max_page_size}
+            raise ValidationError({self.page_size_query_param: [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] == self.page_size_query_param:
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+                param["description"] = _("Nombre de résultats par page (1 à %(max)s).") % {"max": self.max_page_size}
+        return params
+
+
+class PagePagination(CheckedPageSize, PageNumberPagination):
     django_paginator_class = CountInPagePaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class SyncCursorPagination(CursorPagination):
+class SyncCursorPagination(CheckedPageSize, CursorPagination):
     """A stable cursor for partner apps that sync: ordered by last change, then id."""
 
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("updated_at", "id")
+
+    def decode_cursor(self, request):
+        """A cursor that is not one MIAM gave is a 400 on the ``cursor`` parameter (DRF: a 404)."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            message = _("Curseur invalide : reprenez le lien « next » d'une réponse précédente.")
+            raise ValidationError({self.cursor_query_param: [message]}) from None
 
 
 class PageOrSyncPagination(BasePagination):

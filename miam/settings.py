@@ -7,9 +7,12 @@ tasks eagerly in the web process (the embedded default for newcomers and demos).
 
 import json
 import os
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -54,8 +57,43 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-# The insecure key only exists for the embedded default; production must set SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "django-insecure-miam-local-development-key-change-me")
+# The development key only exists for DEBUG=1 (the demo), the test suite and the offline
+# commands below; anything else with DEBUG off refuses to start without a real SECRET_KEY.
+# The deploy check (miam.checks) also fails on any of these placeholders.
+DEVELOPMENT_SECRET_KEY = "django-insecure-miam-local-development-key-change-me"  # noqa: S105 (a known placeholder)
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        "change-me-to-a-long-random-string-of-at-least-fifty-characters-please",  # .env.example
+        "build-only",  # the Dockerfile's collectstatic
+    }
+)
+# Commands that read the code, never serve or send anything: they may run without a key.
+OFFLINE_COMMANDS = frozenset(
+    {"makemigrations", "makemessages", "compilemessages", "collectstatic", "check", "help", "version"}
+)
+
+
+def is_placeholder_secret_key(key: str) -> bool:
+    lowered = key.strip().lower()
+    return not lowered or key in PLACEHOLDER_SECRET_KEYS or "change-me" in lowered or "changeme" in lowered
+
+
+def _may_run_without_secret_key() -> bool:
+    if "pytest" in sys.modules:  # the test suite: its own throw-away data
+        return True
+    argv = sys.argv
+    return len(argv) > 1 and Path(argv[0]).name == "manage.py" and argv[1] in OFFLINE_COMMANDS
+
+
+SECRET_KEY = env_str("SECRET_KEY")
+if is_placeholder_secret_key(SECRET_KEY):
+    if not DEBUG and not _may_run_without_secret_key():
+        raise ImproperlyConfigured(
+            "SECRET_KEY is missing or is a placeholder while DEBUG is off: set SECRET_KEY to a long "
+            "random string (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -76,6 +114,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "widget_tweaks",
     "leaflet",
+    "axes",
+    "csp",
     "miam",
     "products",
     "actors",
@@ -101,7 +141,10 @@ MIDDLEWARE = [
     "miam.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "miam.urls"
@@ -148,9 +191,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address first
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- Abuse of the login and reset forms (actors/abuse.py, docs/security.md) -------------
+# django-axes: AXES_FAILURE_LIMIT failed logins for one account, or from one address, lock
+# that account or address out for AXES_COOLOFF_MINUTES (site login and admin alike).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the login forms' field (it holds the e-mail)
+AXES_USERNAME_CALLABLE = "actors.abuse.normalized_username"
+AXES_CLIENT_IP_CALLABLE = "actors.abuse.client_address"
+AXES_LOCKOUT_CALLABLE = "actors.abuse.login_locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (for the lockout), successes are not
+AXES_VERBOSE = False
+# Password-reset e-mails: at most this many requests per address, and per client address,
+# in one window.
+PASSWORD_RESET_LIMIT_PER_EMAIL = env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3)
+PASSWORD_RESET_LIMIT_PER_IP = env_int("PASSWORD_RESET_LIMIT_PER_IP", 10)
+PASSWORD_RESET_LIMIT_WINDOW_SECONDS = env_int("PASSWORD_RESET_LIMIT_WINDOW_SECONDS", 3600)
+ABUSE_CACHE_PREFIX = "abuse"  # the counters' cache keys (each test gets its own)
 
 # --- Languages ------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -178,6 +245,10 @@ STORAGES = {
     },
 }
 UPLOAD_MAX_IMAGE_BYTES = env_int("UPLOAD_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)  # 40 megapixels
+# Serve MEDIA_URL (photos) from the app itself (miam.views.media): on by default, as in
+# docker-compose and the README's gunicorn recipe; 0 when a web server in front serves MEDIA_ROOT.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=True)
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -322,6 +393,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "miam.parsers.ObjectJSONParser",  # one JSON object, no NUL, errors in French
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -385,6 +461,39 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "miam.views.csrf_failure"
+
+
+def _tile_origin(url: str) -> str:
+    """The origin of the map tiles (img-src): ``https://{s}.tile.osm.org/…`` → ``https://*.tile.osm.org``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}.", "*.").replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp; docs/security.md). Scripts: this site's files and the
+# inline scripts that carry the request's nonce (the map's, from django-leaflet), nothing else.
+# Styles allow inline: DSFR and django-dsfr write style attributes and htmx adds its indicator
+# style; a style cannot run code. CSP_REPORT_ONLY=1 reports without blocking.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *filter(None, [_tile_origin(MAP_TILE_URL)])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 LOGGING = {
     "version": 1,

@@ -33,3 +33,11 @@ def tombstones_prune() -> int:
     from django.conf import settings
 
     return sync.tombstones_prune(keep_days=settings.TOMBSTONE_KEEP_DAYS)
+
+
+@shared_task(ignore_result=True)
+def sessions_clear() -> None:
+    """Delete the expired sessions (Django's ``clearsessions``; daily): nobody else removes them."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")

@@ -1,7 +1,6 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from miam import health, views
 
@@ -22,8 +21,8 @@ urlpatterns = [
     path("logistique/", include("logistics.urls")),
     path("imports/", include("imports.urls")),
 ]
-if settings.DEBUG or not settings.DATABASE_URL:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media, name="media")]
 
 handler400 = "miam.views.bad_request"
 handler403 = "miam.views.permission_denied"

@@ -28,6 +28,29 @@ def favicon(request):
 # shape ({"code", "message", "fields"}) even for a path no view matched or a crash outside DRF.
 
 
+#: What MEDIA_ROOT holds: photos MIAM re-encoded itself (offers/validators.py), nothing else.
+MEDIA_EXTENSIONS = {".jpg", ".png", ".webp", ".gif"}
+
+
+def media(request, path: str):
+    """MEDIA_ROOT served by the app (SERVE_MEDIA): images only, cached a day, never a listing.
+
+    Django's ``static.serve`` does the safe part (no path outside MEDIA_ROOT, conditional
+    answers); the files are MIAM's own re-encodings under random names.
+    """
+    from pathlib import PurePosixPath
+
+    from django.conf import settings
+    from django.http import Http404
+    from django.views.static import serve
+
+    if PurePosixPath(path).suffix.lower() not in MEDIA_EXTENSIONS:
+        raise Http404
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def is_api_request(request) -> bool:
     return request.path.startswith(API_PREFIX)
 

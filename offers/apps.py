@@ -18,3 +18,8 @@ class OffersConfig(AppConfig):
         for layer in map_layers.LAYERS:
             maps.register(layer)
         sections.register("organization_detail", selectors.organization_open_listings)
+
+        from actors import personal_data
+        from offers import personal_data as offers_personal_data
+
+        personal_data.register("offers", export=offers_personal_data.export, erase=offers_personal_data.erase)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from actors.filters import LocatedFilterSet
 from actors.models import Territory
 from actors.selectors import territory_commune_ids
-from miam.filters import CodeListFilter, Csv, LightFilterSet
+from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet
 from offers.models import Logistics, Match, Need, Offer, Pricing, Status
 from products.models import ProductCategory
 
@@ -151,7 +151,7 @@ class MatchFilter(LightFilterSet):
     need = filters.NumberFilter(field_name="need_id")
     organization = filters.NumberFilter(method="filter_organization", label=_("organisation (d'un côté ou de l'autre)"))
     territory = CodeListFilter(method="filter_territory", label=_("territoire(s) : identifiant ou slug"))
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Match

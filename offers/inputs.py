@@ -35,7 +35,7 @@ from miam.inputs import (
     parse,
 )
 from offers.models import NEED_FREQUENCY_CHOICES, Logistics, Need, Pricing, Recurrence
-from offers.validators import validate_image_upload
+from offers.validators import image_reencode
 from products.labels import FARM_LABELS
 from products.models import ProductCategory, Storage, Unit
 
@@ -142,8 +142,7 @@ class PhotoField(forms.FileField):
             return None
         if not hasattr(value, "read"):
             raise ValidationError(_("Ce fichier n'est pas une image lisible."), code="not_an_image")
-        validate_image_upload(value)
-        return value
+        return image_reencode(value)  # checked, then stored as re-encoded (offers/validators.py)
 
     def validate(self, value) -> None:
         return None

@@ -29,8 +29,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
     queryset = ProductCategory.objects.select_related("parent").order_by("sort_order", "name")
     lookup_field = "code"
-    pagination_class = None
-    filter_backends: list = []
+    filter_backends: list = []  # paginated like every list (miam.pagination.PagePagination)
 
 
 def register(router) -> None:

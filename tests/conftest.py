@@ -7,6 +7,7 @@ Chromium must really run there.
 from __future__ import annotations
 
 import os
+import secrets
 
 import pytest
 from django.conf import settings
@@ -19,6 +20,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 def pytest_configure(config):
     os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
+    # Processes the tests start (a Celery worker, a server) need a real key with DEBUG off.
+    os.environ.setdefault("SECRET_KEY", "tests-" + secrets.token_urlsafe(48))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -56,6 +59,12 @@ def _broker_reachable_again():
     broker_state_reset()
     yield
     broker_state_reset()
+
+
+@pytest.fixture(autouse=True)
+def _own_abuse_counters(settings):
+    """The reset limits count in the cache (Redis in CI, kept between tests): each test starts at 0."""
+    settings.ABUSE_CACHE_PREFIX = "abuse-test-" + secrets.token_hex(6)
 
 
 @pytest.fixture(autouse=True)

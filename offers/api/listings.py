@@ -6,14 +6,15 @@ from __future__ import annotations
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 
 from miam.api_cache import AnonymousCacheMixin
 from miam.api_errors import ERRORS_WRITE
 from miam.filters import SafeOrderingFilter
 from miam.pagination import PageOrSyncPagination
+from miam.parsers import ObjectJSONParser
 
-WRITE_PARSERS = [JSONParser, MultiPartParser]
+WRITE_PARSERS = [ObjectJSONParser, MultiPartParser]
 
 
 class ListingViewSet(

@@ -6,12 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from actors.api import OrganizationBriefSerializer, PointMixin, principal_of
 from actors.models import Organization
 from miam.api_errors import ERRORS_READ, ErrorSerializer
+from miam.parsers import ObjectJSONParser
 from offers import inputs, selectors
 from offers.api.fairness import NearMissesSerializer, near_misses_response
 from offers.api.listings import ListingViewSet, listing_write_schemas
@@ -145,7 +145,7 @@ class NeedViewSet(ListingViewSet):
 
     serializer_class = NeedSerializer
     filterset_class = NeedFilter
-    parser_classes = [JSONParser]
+    parser_classes = [ObjectJSONParser]
     ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "urgency", "distance_km"]
 
     def get_queryset(self):
@@ -175,6 +175,8 @@ class NeedViewSet(ListingViewSet):
 
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
+        """Publish the draft: it becomes visible and starts matching (its territory is recomputed
+        after a short delay, MATCHING_DEBOUNCE_SECONDS; the proposals then appear in /matches/)."""
         return self._respond_with(listings.need_publish(need=self.get_object(), by=request.user))
 
     @action(detail=True, methods=["post"])

@@ -346,6 +346,8 @@ class OfferViewSet(ListingViewSet):
 
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
+        """Publish the draft: it becomes visible and starts matching (its territory is recomputed
+        after a short delay, MATCHING_DEBOUNCE_SECONDS; the proposals then appear in /matches/)."""
         return self._respond_with(listings.offer_publish(offer=self.get_object(), by=request.user))
 
     @action(detail=True, methods=["post"])

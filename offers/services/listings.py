@@ -213,10 +213,14 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
     _take(offer, data, errors, "logistics_partner")
     _take(offer, data, errors, "lot_number")
     if "photo" in data.given and not errors.has("photo"):
+        replaced = offer.photo.name if not creating and offer.photo else ""
         if data.photo is not None:
             offer.photo = data.photo
         elif not creating:
             offer.photo = None
+        if replaced:  # the old file goes once the new one is committed (nothing else points to it)
+            storage = offer.photo.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
 
     # --- The offer as a whole --------------------------------------------------------------
     if offer.quantity is not None and not errors.has("quantity"):

@@ -16,8 +16,9 @@
       timer = setTimeout(function () {
         last = q;
         fetch(url + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (r) { return r.ok ? r.json() : []; })
-          .then(function (communes) {
+          .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+          .then(function (page) {
+            var communes = page.results || [];
             list.textContent = "";
             communes.slice(0, 12).forEach(function (c) {
               var option = document.createElement("option");

@@ -47,14 +47,14 @@ def test_territories_are_listed_with_their_perimeter_and_outline(geo):
     [("cluny", "71137"), ("ST CLAUDE", "39478"), ("saint-claude", "39478"), ("25300", "25462"), ("Besancon", "25056")],
 )
 def test_communes_are_found_by_name_or_postal_code(geo, q, expected):
-    found = APIClient().get("/api/v1/communes/", {"q": q}).json()
+    found = APIClient().get("/api/v1/communes/", {"q": q}).json()["results"]
     assert found[0]["insee_code"] == expected
 
 
 def test_a_commune_is_read_by_its_insee_code(geo):
     body = APIClient().get("/api/v1/communes/39013/").json()
     assert body["name"] == "Arbois" and body["departement"] == "39"
-    assert APIClient().get("/api/v1/communes/", {"q": ""}).json() == []
+    assert APIClient().get("/api/v1/communes/", {"q": ""}).json()["results"] == []
 
 
 def test_visitors_see_public_fields_only(geo):

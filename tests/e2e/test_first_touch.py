@@ -262,6 +262,10 @@ def test_the_key_pages_work_on_a_phone_and_a_desktop_in_french(browser, live_ser
             if role in LOGINS:
                 context.add_cookies([_session_cookie(User.objects.get(email=LOGINS[role]), live_server)])
             page = context.new_page()
+            refused: list[str] = []  # the Content-Security-Policy is on: nothing of ours may be refused
+            page.on(
+                "console", lambda m, refused=refused: refused.append(m.text) if "Security Policy" in m.text else None
+            )
             for name, path in role_pages:
                 response = page.goto(path)
                 assert response.status == 200, f"{name} ({path}): HTTP {response.status}"
@@ -273,6 +277,8 @@ def test_the_key_pages_work_on_a_phone_and_a_desktop_in_french(browser, live_ser
                 problems += found
                 heights.append(f"{name} @{width}px: {height} px")
                 page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=height < 8000)
+                problems += [f"{name} @{width}px: CSP refused: {text[:200]}" for text in refused]
+                refused.clear()
             context.close()
     problems += _officer_tools_work(browser, live_server, User.objects.get(email=LOGINS["officer"]))
     (ARTIFACTS / "page-heights.txt").write_text("\n".join(heights) + "\n")

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -190,7 +191,10 @@ def test_the_plan_exports_as_csv_and_prints(geo, client, territory, plan, office
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0]["action"] == "Glanage" and rows[0]["2024"] == "42"
     printable = client.get(reverse("initiatives:plan_print", args=[territory.slug]))
-    assert printable.status_code == 200 and "@media print" in printable.content.decode()
+    assert printable.status_code == 200 and "miam/plan_print.css" in printable.content.decode()
+    from django.contrib.staticfiles import finders  # the print style is a file (CSP: no inline style)
+
+    assert "@media print" in Path(finders.find("miam/plan_print.css")).read_text()
 
 
 def test_plans_index_lists_territories(geo, client, territory):

@@ -1,5 +1,6 @@
 """iCalendar: parses with icalendar, carries TZID Europe/Paris and the right times across DST."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -97,15 +98,15 @@ def test_the_personal_secret_feed_lists_the_person_s_meetings_only(client, meeti
     other = MeetingFactory(territory=territory, title="Autre réunion")
     registration_services.registration_create(by=farmer, meeting=meeting, organization=farm)
     token = calendar_services.calendar_token_get(user=farmer)
-    response = client.get(reverse("meetings:feed", args=[token.token]))
+    response = client.get(reverse("meetings:feed", args=[token.raw]))
     assert response.status_code == 200
     titles = set(_events(response.content))
     assert meeting.title in titles and other.title not in titles
 
 
 def test_a_reset_secret_feed_address_stops_working(client, farmer):
-    old = calendar_services.calendar_token_get(user=farmer).token
-    new = calendar_services.calendar_token_reset(user=farmer).token
+    old = calendar_services.calendar_token_get(user=farmer).raw
+    new = calendar_services.calendar_token_reset(user=farmer).raw
     assert old != new
     assert client.get(reverse("meetings:feed", args=[old])).status_code == 404
     assert client.get(reverse("meetings:feed", args=[new])).status_code == 200
@@ -122,5 +123,23 @@ def test_the_territory_secret_feed_is_only_for_the_team(territory, officer):
 def test_the_team_feed_includes_invitation_only_meetings(client, territory, officer):
     MeetingFactory(territory=territory, title="Comité de pilotage", visibility=Meeting.Visibility.INVITED)
     token = calendar_services.calendar_token_get(user=officer, territory=territory)
-    response = client.get(reverse("meetings:feed", args=[token.token]))
+    response = client.get(reverse("meetings:feed", args=[token.raw]))
     assert "Comité de pilotage" in _events(response.content)
+
+
+def test_a_feed_secret_is_stored_hashed_and_shown_only_when_made(client, farmer):
+    from meetings.models import CalendarToken
+
+    made = calendar_services.calendar_token_get(user=farmer)
+    stored = CalendarToken.objects.get(pk=made.pk)
+    assert made.raw and made.raw not in stored.token_hash and len(stored.token_hash) == 64
+    assert calendar_services.calendar_token_get(user=farmer).raw is None  # never again
+    client.force_login(farmer)
+    page = client.get(reverse("meetings:calendars")).content.decode()
+    assert made.raw not in page and "affichée qu'à sa création" in page
+    reset = client.post(reverse("meetings:calendars")).content.decode()
+    fresh = CalendarToken.objects.get(user=farmer, territory=None)
+    assert fresh.token_hash != stored.token_hash
+    url = re.search(r'value="(http[^"]+\.ics)"', reset).group(1)
+    assert client.get(url.replace("http://testserver", "")).status_code == 200
+    assert client.get(reverse("meetings:feed", args=[made.raw])).status_code == 404

@@ -98,3 +98,41 @@ def test_the_matching_settings_are_declared_with_their_defaults():
     assert settings.MATCHING_COLLECT_GRACE_DAYS == 1
     assert not hasattr(settings, "MATCHING_DEFAULT_CRATE_KG")  # a crate weighs what its offer says, never a guess
     assert _setting("MATCHING_DEBOUNCE_SECONDS", {"MATCHING_DEBOUNCE_SECONDS": "5"}).stdout.strip() == "5.0"
+
+
+ENV_EXAMPLE_KEY = "change-me-to-a-long-random-string-of-at-least-fifty-characters-please"
+
+
+def _start(env: dict) -> subprocess.CompletedProcess:
+    """Import the settings the way gunicorn or a worker does (not a test, not an offline command)."""
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='miam.settings'; django.setup(); print('started')"
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_with_debug_off_the_app_refuses_to_start_without_a_real_secret_key():
+    for env in ({"DEBUG": "0"}, {}, {"DEBUG": "0", "SECRET_KEY": ENV_EXAMPLE_KEY}, {"DEBUG": "0", "SECRET_KEY": " "}):
+        refused = _start(env)
+        assert refused.returncode != 0, env
+        assert "ImproperlyConfigured" in refused.stderr and "SECRET_KEY" in refused.stderr
+        assert "started" not in refused.stdout
+    assert (
+        _start({"DEBUG": "0", "SECRET_KEY": "k3y-F0r-T3st1ng-0nly-9f8e7d6c5b4a39281706f5e4d3c2b1a0zZ"}).stdout.strip()
+        == "started"
+    )
+    assert _start({"DEBUG": "1"}).stdout.strip() == "started"  # the demo (python3 dev.py demo)
+
+
+def test_the_deploy_check_fails_on_any_placeholder_key():
+    production = {"DEBUG": "0", "ALLOWED_HOSTS": "miam.example.org", "SECURE_SSL_REDIRECT": "1"}
+    production |= {"SECURE_COOKIES": "1", "SECURE_HSTS_SECONDS": "31536000"}
+    for key in (
+        ENV_EXAMPLE_KEY,
+        "django-insecure-miam-local-development-key-change-me",
+        "x" * 30 + "CHANGEME" + "y1z2w3" * 5,
+    ):
+        result = _run_manage("check", "--deploy", env={**production, "SECRET_KEY": key})
+        assert result.returncode != 0, key
+        assert "miam.E001" in result.stderr
