@@ -255,7 +255,7 @@ class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
         wanted = clean_text(self.request.query_params.get("territory", ""))
         if not wanted:
             return list(actor_selectors.commune_search(q=q))
-        territory = Territory.objects.filter(Q(slug=wanted) | Q(pk=int(wanted) if wanted.isdigit() else None)).first()
+        territory = Territory.objects.filter(Q(slug=wanted) | Q(pk=int(wanted) if wanted.isdecimal() else None)).first()
         if territory is None:
             raise DomainError(
                 "unknown_territory",

@@ -120,8 +120,8 @@ class LocatedFilterSet(LightFilterSet):
     )
 
     def filter_territory(self, qs, name, value: Csv):
-        ids = [int(v) for v in value if v.isdigit()]
-        slugs = [v for v in value if not v.isdigit()]
+        ids = [int(v) for v in value if v.isdecimal()]
+        slugs = [v for v in value if not v.isdecimal()]
         territories = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", "slug"))
         known = {str(i) for i, _slug in territories} | {s for _i, s in territories}
         unknown = [v for v in value if v not in known]

@@ -287,7 +287,7 @@ class CommuneField(forms.CharField):
         candidates = list(commune_search(q=name, limit=20))
         if departement:
             candidates = [c for c in candidates if c.departement.code == departement.upper()]
-        exact = [c for c in candidates if normalize(c.name) == normalize(name)] if not name.isdigit() else candidates
+        exact = [c for c in candidates if normalize(c.name) == normalize(name)] if not name.isdecimal() else candidates
         if self.territory is not None and len(exact) > 1:
             mine = set(self.territory.communes.filter(pk__in=[c.pk for c in exact]).values_list("pk", flat=True))
             if len(mine) == 1:

@@ -18,7 +18,7 @@ def commune_search(*, q: str, limit: int = 20) -> QuerySet[Commune]:
     qs = Commune.objects.select_related("departement")
     if not q:
         return qs.none()
-    if q.isdigit():
+    if q.isdecimal():
         if len(q) == 5:
             return qs.filter(Q(postal_codes__contains=q) | Q(insee_code=q)).order_by("-population")[:limit]
         return qs.filter(postal_codes__startswith=q).order_by("-population")[:limit]

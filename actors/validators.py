@@ -21,7 +21,7 @@ def validate_siret(value: str) -> None:
     if not value:
         return
     compact = value.replace(" ", "")
-    if len(compact) != 14 or not compact.isdigit():
+    if len(compact) != 14 or not compact.isdecimal():
         raise ValidationError(_("Un SIRET compte exactement 14 chiffres."), code="siret_format")
     if compact.startswith(LA_POSTE_SIREN):
         ok = sum(int(c) for c in compact) % 5 == 0

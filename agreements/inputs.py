@@ -84,7 +84,7 @@ class OrganizationsField(forms.Field):
         for item in value:
             if isinstance(item, Organization):
                 item = item.pk
-            if isinstance(item, bool) or not isinstance(item, int | str) or not str(item).strip().isdigit():
+            if isinstance(item, bool) or not isinstance(item, int | str) or not str(item).strip().isdecimal():
                 unknown.append(str(item))
             elif int(item) not in ids:
                 ids.append(int(item))
@@ -127,7 +127,7 @@ class FundingLineField(forms.Field):
             return None
         if isinstance(value, FundingLine):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdigit():
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
             line = FundingLine.objects.select_related("funder").filter(pk=int(value)).first()
             if line is not None:
                 return line
@@ -150,7 +150,7 @@ class FunderField(forms.Field):
             return None
         if isinstance(value, Funder):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdigit():
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
             funder = Funder.objects.filter(pk=int(value)).first()
             if funder is not None:
                 return funder

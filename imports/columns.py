@@ -119,7 +119,7 @@ def shape(column: Column, value):
             return value
         text = str(value)
         parts = text.replace(".", "/").split("/")
-        if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        if len(parts) == 3 and all(p.isdecimal() for p in parts) and len(parts[2]) == 4:
             return f"{parts[2]}-{int(parts[1]):02d}-{int(parts[0]):02d}"  # 01/12/2026, as France writes it
         return text
     return value

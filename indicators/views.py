@@ -31,7 +31,7 @@ def _asked(request):
         error = exc
         territory_id = None
         raw = request.GET.get("territory", "")
-        if raw.isdigit():
+        if raw.isdecimal():
             territory_id = int(raw)
         period = period_resolve(period=None, start=None, end=None, today=timezone.localdate())
     try:

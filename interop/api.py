@@ -324,7 +324,7 @@ class DfcViewSet(viewsets.ViewSet):
         if params.get("organization"):
             organization = (
                 Organization.objects.filter(pk=params["organization"]).first()
-                if params["organization"].isdigit()
+                if params["organization"].isdecimal()
                 else None
             )
             if organization is None:

@@ -34,7 +34,7 @@ class _ById(forms.Field):
             return None
         if isinstance(value, self.model):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdigit():
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
             found = self.model.objects.filter(pk=int(value)).first()
             if found is not None:
                 return found
@@ -81,7 +81,7 @@ class UsersField(forms.Field):
         ids = []
         for item in value:
             text = str(item).strip()
-            if isinstance(item, bool) or not text.isdigit():
+            if isinstance(item, bool) or not text.isdecimal():
                 raise ValidationError(_("Identifiant de personne invalide : « %(value)s ».") % {"value": item})
             if int(text) not in ids:
                 ids.append(int(text))

@@ -513,7 +513,7 @@ class RegistrationViewSet(
     def create(self, request, *args, **kwargs):
         meeting_id = request.data.get("meeting")
         # Resolved among all meetings so an uninvited caller gets the clear "not invited" error.
-        meeting = get_object_or_404(Meeting, pk=meeting_id) if str(meeting_id or "").isdigit() else None
+        meeting = get_object_or_404(Meeting, pk=meeting_id) if str(meeting_id or "").isdecimal() else None
         if meeting is None:
             raise serializers.ValidationError({"meeting": [_("Réunion inconnue.")]})
         return _register(request, meeting)

@@ -423,7 +423,7 @@ class ClockField(forms.Field):
             raise ValidationError(_("Heure invalide (format HH:MM)."), code="invalid")
         text = value.strip().lower().replace("h", ":").rstrip(":")
         hours, _sep, minutes = text.partition(":")
-        if not hours.isdigit() or (minutes and not minutes.isdigit()):
+        if not hours.isdecimal() or (minutes and not minutes.isdecimal()):
             raise ValidationError(_("Heure invalide (format HH:MM)."), code="invalid")
         try:
             return dt.time(int(hours), int(minutes[:2] or 0))
@@ -466,7 +466,7 @@ class WeekdaysField(forms.Field):
         days = set()
         for item in value:
             text = str(item).strip()
-            if isinstance(item, bool) or not text.isdigit() or int(text) > 6:
+            if isinstance(item, bool) or not text.isdecimal() or int(text) > 6:
                 raise ValidationError(
                     _("Jour inconnu : « %(value)s » (0 = lundi … 6 = dimanche).") % {"value": item}, code="invalid"
                 )

@@ -40,7 +40,7 @@ class CountInPagePaginator(Paginator):
         return self.known_count if self.known_count is not None else super().count
 
     def page(self, number):
-        plain = isinstance(number, int) or (isinstance(number, str) and number.isdigit())
+        plain = isinstance(number, int) or (isinstance(number, str) and number.isdecimal())
         if not isinstance(self.object_list, RowsWithTotal) or not plain or int(number) < 1:
             return super().page(number)
         number = int(number)
@@ -65,7 +65,7 @@ class CheckedPageSize:
         raw = request.query_params.get(self.page_size_query_param)
         if raw in (None, ""):
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not raw.isdecimal() or not 1 <= int(raw) <= self.max_page_size:
             message = _("Taille de page invalide : un nombre entier de 1 à %(max)s.") % {"max": self.max_page_size}
             raise ValidationError({self.page_size_query_param: [message]})
         return int(raw)

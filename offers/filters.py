@@ -164,8 +164,8 @@ class MatchFilter(LightFilterSet):
         return qs.filter(Q(offer__organization_id=value) | Q(need__organization_id=value))
 
     def filter_territory(self, qs, name, value: Csv):
-        ids = [int(v) for v in value if v.isdigit()]
-        slugs = [v for v in value if not v.isdigit()]
+        ids = [int(v) for v in value if v.isdecimal()]
+        slugs = [v for v in value if not v.isdecimal()]
         territory_ids = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", flat=True))
         if not territory_ids:
             raise forms.ValidationError({"territory": _("Territoire inconnu : %(v)s.") % {"v": ", ".join(value)}})

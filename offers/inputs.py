@@ -57,7 +57,7 @@ def category_resolve(value) -> ProductCategory | None:
     text = str(value).strip()
     if not text or "\x00" in text:
         return None
-    if text.isdigit():
+    if text.isdecimal():
         return ProductCategory.objects.filter(pk=int(text)).select_related("parent").first()
     return ProductCategory.objects.filter(code=text).select_related("parent").first()
 
@@ -123,7 +123,7 @@ class LogisticsPartnerField(forms.Field):
             return None
         if isinstance(value, Organization):
             organization = value
-        elif isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdigit():
+        elif isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
             organization = Organization.objects.filter(pk=int(value)).first()
         else:
             organization = None
@@ -156,7 +156,7 @@ class OrganizationField(forms.Field):
             return None
         if isinstance(value, Organization):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdigit():
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
             organization = Organization.objects.filter(pk=int(value)).first()
             if organization is not None:
                 return organization

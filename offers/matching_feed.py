@@ -388,7 +388,7 @@ def _offer_input(r: dict, categories: Categories, available: Decimal, mass: Deci
 
 
 def _weekdays(values) -> frozenset[int]:
-    return frozenset(int(v) for v in (values or []) if isinstance(v, int | str) and str(v).isdigit() and int(v) < 7)
+    return frozenset(int(v) for v in (values or []) if isinstance(v, int | str) and str(v).isdecimal() and int(v) < 7)
 
 
 def _need_input(r: dict, categories, open_quantity: Decimal, mass: Decimal | None, budget_left) -> NeedInput:

@@ -263,7 +263,7 @@ def profile_means(profile) -> dict:
         "frozen_capacity_kg": profile.frozen_capacity_kg,
         "pickup_radius_km": profile.pickup_radius_km,
         "has_vehicle": profile.vehicle != "none",
-        "distribution_days": sorted(int(d) for d in profile.distribution_days or [] if str(d).isdigit()),
+        "distribution_days": sorted(int(d) for d in profile.distribution_days or [] if str(d).isdecimal()),
     }
 
 

@@ -67,7 +67,7 @@ class MatchingRunViewSet(
         if not perms.is_staff(principal):
             qs = qs.filter(territory_id__in=sorted(perms.viewer_territory_ids(principal)))
         params = self.request.query_params
-        if params.get("territory", "").isdigit():
+        if params.get("territory", "").isdecimal():
             qs = qs.filter(territory_id=int(params["territory"]))
         if params.get("status") in MatchingRun.RunStatus.values:
             qs = qs.filter(status=params["status"])

@@ -357,7 +357,7 @@ def distribution_days(need: Need) -> set[int]:
     else:
         profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
         days = profile.distribution_days if profile else []
-    return {int(d) for d in days or [] if str(d).isdigit() and int(d) < 7}
+    return {int(d) for d in days or [] if str(d).isdecimal() and int(d) < 7}
 
 
 @transaction.atomic

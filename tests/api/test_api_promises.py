@@ -41,6 +41,7 @@ def test_a_real_offset_still_filters(geo):
     ("query", "field"),
     [
         ("page_size=abc", "page_size"),
+        ("page_size=%C2%B2", "page_size"),  # "²" is a digit to str.isdigit(), not to int()
         ("page_size=0", "page_size"),
         ("page_size=100000", "page_size"),
         ("cursor=zzz", "cursor"),
@@ -98,3 +99,12 @@ def test_communes_and_categories_are_paginated_like_every_list(geo):
     assert set(categories) >= {"count", "next", "previous", "results"} and len(categories["results"]) == 3
     communes = APIClient().get("/api/v1/communes/?q=cluny").json()
     assert communes["results"][0]["name"] == "Cluny"
+
+
+def test_a_superscript_digit_is_no_category_id():
+    """« ² » passes ``str.isdigit()`` but not ``int()``: it is an unknown category, not a 500
+    (found by schemathesis on POST /api/v1/demand/)."""
+    from offers.inputs import category_resolve
+
+    assert category_resolve("²") is None
+    assert category_resolve("\u0663") is None or category_resolve("\u0663").pk == 3  # Arabic-Indic 3 reads as 3
