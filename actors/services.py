@@ -41,7 +41,6 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
-from miam import sections
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
 from miam.inputs import FieldErrors
 
@@ -552,9 +551,7 @@ def user_export_data(*, user: User) -> dict:
             }
             for i in Invitation.objects.filter(email__iexact=user.email).select_related("organization", "territory")
         ],
-        **personal_data.export_all(user),  # the other apps' share (offers, meetings…)
-        # What higher apps hold about the person (gleaning sign-ups...), registered by them.
-        **sections.context("user_export", user=user),
+        **personal_data.export_all(user),  # the other apps' share (offers, meetings, logistics…)
     }
 
 

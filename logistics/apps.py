@@ -7,10 +7,16 @@ class LogisticsConfig(AppConfig):
     verbose_name = _("Logistique mutualisée")
 
     def ready(self) -> None:
+        from actors import personal_data
         from logistics import map_layers
         from logistics.services import gleaning
-        from miam import maps, sections
+        from miam import maps
 
         for layer in map_layers.LAYERS:
             maps.register(layer)
-        sections.register("user_export", lambda *, user: {"gleaning_signups": gleaning.personal_data(user)})
+        # A person's sign-ups: exported with the account; they go with it (the FK cascades).
+        personal_data.register(
+            "logistics",
+            export=lambda user: {"gleaning_signups": gleaning.personal_data(user)},
+            erase=lambda user, by: None,
+        )
