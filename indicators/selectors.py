@@ -10,13 +10,10 @@ and why: docs/indicators.md.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
 
-from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,17 +25,13 @@ from indicators.models import Factor
 from indicators.periods import Period
 from meetings.models import Decision, Meeting, Registration
 from miam.errors import DomainError, NotAllowed
-from miam.geo import haversine_km
+from offers import distances
 from offers import selectors as offer_selectors
 from offers.models import Delivery, Logistics, Match, Need, Offer, Pricing, Status
 from products.units import UnsafeConversion, to_kg
 
 ZERO = Decimal(0)
 GRAM, CENT, TENTH = Decimal("0.001"), Decimal("0.01"), Decimal("0.1")
-#: Mean distance between two points drawn at random in a disc of radius R is 128 R / (45 π).
-MEAN_DISC_DISTANCE = 128 / (45 * math.pi)
-#: A commune whose outline is unknown: its two points are taken this far apart (docs/indicators.md).
-SAME_COMMUNE_FALLBACK_KM = 1.0
 VAN_VEHICLES = (FarmProfile.Vehicle.VAN, FarmProfile.Vehicle.REFRIGERATED)
 MS = Match.MatchStatus
 
@@ -99,59 +92,6 @@ def factor_dict(factor: Factor | None) -> dict | None:
         "year": factor.source_year,
         "valid_from": factor.valid_from,
     }
-
-
-# --- Distances -------------------------------------------------------------------------------
-
-
-def _commune_radius_km(outline) -> float | None:
-    """The radius of a disc as large as the commune (its outline's area, in km²)."""
-    if not outline:
-        return None
-    try:
-        from shapely.geometry import shape
-
-        geometry = shape(outline.get("geometry", outline) if isinstance(outline, dict) else outline)
-    except (ValueError, TypeError, AttributeError, KeyError):
-        return None
-    if geometry.is_empty:
-        return None
-    lat = geometry.centroid.y
-    km_per_degree = math.pi * 6371.0088 / 180
-    area_km2 = geometry.area * km_per_degree * km_per_degree * math.cos(math.radians(lat))
-    return math.sqrt(area_km2 / math.pi) if area_km2 > 0 else None
-
-
-def delivery_distance_km(
-    offer_org: Place | Organization, need_org: Place | Organization, outlines: dict
-) -> tuple[float, bool]:
-    """Road kilometres between the two organizations' own points (great circle × the detour factor),
-    and whether the figure is an estimate.
-
-    Two organizations of one commune both placed on its town hall are not 0 km apart: their
-    distance is then estimated as the mean distance between two points of a disc as large as the
-    commune (0.905 × its radius), and said to be an estimate."""
-    detour = float(settings.ROAD_DETOUR_FACTOR)
-    same_point = (offer_org.latitude, offer_org.longitude) == (need_org.latitude, need_org.longitude)
-    on_town_hall = (
-        offer_org.location_precision == Organization.Precision.COMMUNE
-        and need_org.location_precision == Organization.Precision.COMMUNE
-    )
-    if same_point and on_town_hall and offer_org.commune_id == need_org.commune_id:
-        radius = outlines.get(offer_org.commune_id)
-        straight = MEAN_DISC_DISTANCE * radius if radius else SAME_COMMUNE_FALLBACK_KM
-        return straight * detour, True
-    straight = haversine_km(offer_org.latitude, offer_org.longitude, need_org.latitude, need_org.longitude)
-    return straight * detour, False
-
-
-class Place(NamedTuple):
-    """What a distance needs of an organization (an ``Organization`` has the same attributes)."""
-
-    latitude: float
-    longitude: float
-    location_precision: str
-    commune_id: int
 
 
 def carrier_factor(*, mode: str, farm_vehicle: str | None, structure_vehicle: str | None) -> str:
@@ -220,19 +160,8 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         .values(*DELIVERY_FIELDS)
     )
     families_of = _families() if rows else {}
-    same_commune = {
-        r["match__offer__organization__commune_id"]
-        for r in rows
-        if r["match__offer__organization__commune_id"] == r["match__need__organization__commune_id"]
-    }
-    outlines = {}
-    if same_commune:
-        from actors.models import Commune
-
-        outlines = {
-            pk: _commune_radius_km(outline)
-            for pk, outline in Commune.objects.filter(pk__in=same_commune).values_list("pk", "outline")
-        }
+    offer_side, need_side = "match__offer__organization__", "match__need__organization__"
+    kms = distances.distances_km([(distances.place_of(r, offer_side), distances.place_of(r, need_side)) for r in rows])
     months = {m: {"month": m, "deliveries": 0, "kg": ZERO, "eur": ZERO} for m in period.months}
     families: dict[str, dict] = {}
     labels: dict[str, Decimal] = defaultdict(Decimal)
@@ -252,7 +181,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
     }
     km_total = 0.0
     structures, farms = set(), set()
-    for row in rows:
+    for row, (km, estimated) in zip(rows, kms, strict=True):
         day = row["delivered_on"]
         family_code, family_label, factors = families_of[row["match__offer__category_id"]]
         kg = row["quantity_kg"]
@@ -298,19 +227,6 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         elif pricing == Pricing.SOLIDARITY and usual and price is not None and usual > price:
             totals["solidarity_deliveries"] += 1
             totals["solidarity_discount_eur"] += (usual - price) * received
-        offer_place = Place(
-            row["match__offer__organization__latitude"],
-            row["match__offer__organization__longitude"],
-            row["match__offer__organization__location_precision"],
-            row["match__offer__organization__commune_id"],
-        )
-        need_place = Place(
-            row["match__need__organization__latitude"],
-            row["match__need__organization__longitude"],
-            row["match__need__organization__location_precision"],
-            row["match__need__organization__commune_id"],
-        )
-        km, estimated = delivery_distance_km(offer_place, need_place, outlines)
         km_total += km
         vehicle = carrier_factor(
             mode=row["mode"],

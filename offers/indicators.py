@@ -2,7 +2,8 @@
 
 - kilos delivered (``Delivery.quantity_kg``: the kg equivalent of what was received),
 - euros paid to farmers (``Delivery.amount_paid_eur``),
-- kilometres travelled (``Delivery.distance_km``),
+- kilometres travelled, from the farm's and the structure's own points (``offers.distances``, as
+  the territory's indicators count them: never 0 between two points of one commune),
 - needs covered: covered quantity over asked quantity, on the needs published in the period,
 - matches by status, and deliveries by month.
 
@@ -13,13 +14,14 @@ export of the same figures (CSV or XLSX) so officers can put them in their repor
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
 from actors.models import Territory
+from offers import distances
 from offers.models import Delivery, Match, MatchingRun, Need, Offer, Status
 
 ZERO = Decimal(0)
@@ -34,18 +36,42 @@ def _deliveries(*, territory: Territory, date_from: dt.date | None = None, date_
     return qs
 
 
-def delivery_totals(*, territory: Territory, date_from=None, date_to=None) -> dict:
-    totals = _deliveries(territory=territory, date_from=date_from, date_to=date_to).aggregate(
-        deliveries=Count("id"),
-        kg=Sum("quantity_kg"),
-        eur=Sum("amount_paid_eur"),
-        km=Sum("distance_km"),
+_OFFER_SIDE, _NEED_SIDE = "match__offer__organization__", "match__need__organization__"
+
+
+def _km_by_month(deliveries) -> dict[dt.date, float]:
+    """Kilometres of the deliveries by month, from both sides' points (``offers.distances``)."""
+    rows = list(
+        deliveries.order_by().values(
+            "delivered_on", *distances.place_fields(_OFFER_SIDE), *distances.place_fields(_NEED_SIDE)
+        )
     )
+    kms = distances.distances_km(
+        [(distances.place_of(r, _OFFER_SIDE), distances.place_of(r, _NEED_SIDE)) for r in rows]
+    )
+    months: dict[dt.date, float] = {}
+    for row, (km, _estimated) in zip(rows, kms, strict=True):
+        month = row["delivered_on"].replace(day=1)
+        months[month] = months.get(month, 0.0) + km
+    return months
+
+
+def _tenth(km: float) -> Decimal:
+    return Decimal(str(km)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def delivery_totals(*, territory: Territory, date_from=None, date_to=None, km_of: dict | None = None) -> dict:
+    """``km_of``: the kilometres by month when the caller already read them (``_km_by_month``)."""
+    deliveries = _deliveries(territory=territory, date_from=date_from, date_to=date_to)
+    totals = deliveries.aggregate(deliveries=Count("id"), kg=Sum("quantity_kg"), eur=Sum("amount_paid_eur"))
+    if km_of is None:
+        km_of = _km_by_month(deliveries) if totals["deliveries"] else {}
+    km = _tenth(sum(km_of.values())) if km_of else ZERO
     return {
         "deliveries": totals["deliveries"] or 0,
         "kg": totals["kg"] or ZERO,
         "eur": totals["eur"] or ZERO,
-        "km": totals["km"] or ZERO,
+        "km": km,
     }
 
 
@@ -81,24 +107,31 @@ def matches_by_status(*, territory: Territory) -> dict[str, int]:
     return counts
 
 
-def deliveries_by_month(*, territory: Territory, date_from=None, date_to=None) -> list[dict]:
-    rows = (
-        _deliveries(territory=territory, date_from=date_from, date_to=date_to)
-        .annotate(month=TruncMonth("delivered_on"))
+def deliveries_by_month(*, territory: Territory, date_from=None, date_to=None, km_of: dict | None = None) -> list[dict]:
+    deliveries = _deliveries(territory=territory, date_from=date_from, date_to=date_to)
+    rows = list(
+        deliveries.annotate(month=TruncMonth("delivered_on"))
         .values("month")
-        .annotate(deliveries=Count("id"), kg=Sum("quantity_kg"), eur=Sum("amount_paid_eur"), km=Sum("distance_km"))
+        .annotate(deliveries=Count("id"), kg=Sum("quantity_kg"), eur=Sum("amount_paid_eur"))
         .order_by("month")
     )
+    if km_of is None:
+        km_of = _km_by_month(deliveries) if rows else {}
     return [
         {
             "month": row["month"] if isinstance(row["month"], dt.date) else row["month"],
             "deliveries": row["deliveries"],
             "kg": row["kg"] or ZERO,
             "eur": row["eur"] or ZERO,
-            "km": row["km"] or ZERO,
+            "km": _tenth(km_of.get(_first_day(row["month"]), 0.0)),
         }
         for row in rows
     ]
+
+
+def _first_day(month) -> dt.date:
+    day = month.date() if isinstance(month, dt.datetime) else month
+    return day.replace(day=1)
 
 
 def open_listing_counts(*, territory: Territory) -> dict[str, int]:
@@ -115,11 +148,12 @@ def recent_runs(*, territory: Territory, limit: int = 5):
 
 def territory_indicators(*, territory: Territory, date_from=None, date_to=None) -> dict:
     """Everything the dashboard shows about results, in one dict."""
+    km_of = _km_by_month(_deliveries(territory=territory, date_from=date_from, date_to=date_to))
     return {
-        "totals": delivery_totals(territory=territory, date_from=date_from, date_to=date_to),
+        "totals": delivery_totals(territory=territory, date_from=date_from, date_to=date_to, km_of=km_of),
         "coverage": needs_coverage(territory=territory, date_from=date_from, date_to=date_to),
         "matches": matches_by_status(territory=territory),
-        "by_month": deliveries_by_month(territory=territory, date_from=date_from, date_to=date_to),
+        "by_month": deliveries_by_month(territory=territory, date_from=date_from, date_to=date_to, km_of=km_of),
     }
 
 

@@ -34,8 +34,8 @@ from miam import exports, maps
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error, breadcrumb
+from offers import distances, indicators, map_layers, selectors
 from offers import exports as offer_exports
-from offers import indicators, map_layers, selectors
 from offers.forms import (
     DeclineForm,
     DeliveryConfirmForm,
@@ -474,7 +474,21 @@ def my_needs(request):
 
 
 def _with_sides(matches, org_ids: set[int]) -> list[dict]:
-    return [{"match": m, "side": _side(m, org_ids)} for m in matches]
+    """Each match with the side the person is on and its kilometres from both organizations'
+    points (``offers.distances``: never 0 between two points of one commune)."""
+    matches = list(matches)
+    kms = distances.distances_km([(m.offer.organization, m.need.organization) for m in matches])
+    return [
+        {"match": m, "side": _side(m, org_ids), "km": _km(km)} for m, (km, _estimated) in zip(matches, kms, strict=True)
+    ]
+
+
+def _item(match: Match, side: str) -> dict:
+    return {**_with_sides([match], set())[0], "side": side}
+
+
+def _km(km: float) -> float:
+    return round(km, 1)
 
 
 @login_required
@@ -518,7 +532,7 @@ def _proposal_response(request, match: Match, side: str, *, error: str = "", suc
         return render(
             request,
             "offers/_proposal.html",
-            {"item": {"match": match, "side": side}, "decline_form": DeclineForm(), "error": error, "success": success},
+            {"item": _item(match, side), "decline_form": DeclineForm(), "error": error, "success": success},
         )
     if error:
         messages.error(request, error)
@@ -532,7 +546,7 @@ def match_detail(request, pk):
     """One match, for its two sides and their PAT team: where notifications and e-mails lead."""
     match, side = _match_for_user(request, pk)
     context = {
-        "item": {"match": match, "side": side},
+        "item": _item(match, side),
         "decline_form": DeclineForm(),
         "title": _("Mise en relation"),
         "breadcrumb": breadcrumb(_("Mise en relation"), (reverse("offers:proposals"), _("Mes propositions"))),

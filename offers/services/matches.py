@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from actors import permissions
 from actors.models import Organization, StructureProfile, Territory
 from miam.errors import DomainError, NotAllowed
-from offers import events, quantities, signals
+from offers import distances, events, quantities, signals
 from offers import matching_feed as feed_mod
 from offers.matching import check_pair
 from offers.matching import run as engine_run
@@ -440,7 +440,7 @@ def match_confirm_delivery(
         unit=match.unit,
         quantity_kg=match_kg(match, received),
         amount_paid_eur=amount,
-        distance_km=match.distance_km,
+        distance_km=distances.match_km(match),  # the farm's and the structure's points, never 0 apart in one commune
         received_by=permissions.as_user(by),
         note=(note or "")[:300],
         lot_number=match.offer.lot_number,

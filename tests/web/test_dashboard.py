@@ -1,21 +1,56 @@
-"""The officer's dashboard: figures, matching runs, recompute now, pairing by hand, CSV."""
+"""The officer's dashboard: figures, matching runs, recompute now, pairing by hand, CSV.
+
+Kilometres come from the two organizations' own points, never from the stored
+``Delivery.distance_km`` (the helper below stores 0 to prove it), and are never 0 between two
+points of one commune."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.urls import reverse
 
+from shapely.geometry import shape
+
+from miam.geo import haversine_km
 from offers import indicators
 from offers.models import Delivery, Match, MatchingRun
-from tests.factories import NeedFactory, OfferFactory, UserFactory, web_match
+from tests.factories import NeedFactory, OfferFactory, UserFactory, commune, web_match
 
 pytestmark = pytest.mark.usefixtures("geo")
 
 
-def delivered(farm, structure, *, kg: str, eur: str = "0", km: str = "4", on=dt.date(2026, 3, 10)):
+DETOUR = 1.3
+#: A farm at its exact address in Cluny, north of the town hall, and a structure at its own address,
+#: a few hundred metres from the farm: two points of one commune.
+CLUNY_FARM = (46.4420, 4.6610)
+CLUNY_STRUCTURE = (46.4370, 4.6650)
+
+
+def tenth(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def cluny_disc_km() -> float:
+    """Both sides on Cluny's town hall: the mean distance between two points of a disc as large as
+    Cluny, 128 R / 45 π with R = √(area / π), times the road detour."""
+    outline = commune("71137").outline
+    geometry = shape(outline.get("geometry", outline))
+    km_per_degree = math.pi * 6371.0088 / 180
+    area = geometry.area * km_per_degree**2 * math.cos(math.radians(geometry.centroid.y))
+    return 128 * math.sqrt(area / math.pi) / (45 * math.pi) * DETOUR
+
+
+def place(organization, point):
+    organization.latitude, organization.longitude = point
+    organization.location_precision = "address"
+    organization.save()
+
+
+def delivered(farm, structure, *, kg: str, eur: str = "0", km: str = "0", on=dt.date(2026, 3, 10)):
     match = web_match(OfferFactory(organization=farm), NeedFactory(organization=structure), status="delivered")
     Delivery.objects.create(
         match=match,
@@ -31,12 +66,42 @@ def delivered(farm, structure, *, kg: str, eur: str = "0", km: str = "4", on=dt.
 
 
 def test_indicators_add_up_deliveries_by_month(territory, farm, structure):
+    place(farm, CLUNY_FARM)
+    place(structure, CLUNY_STRUCTURE)
     delivered(farm, structure, kg="40", eur="12.50", km="5", on=dt.date(2026, 3, 10))
     delivered(farm, structure, kg="10", eur="0", km="7", on=dt.date(2026, 4, 2))
     data = indicators.territory_indicators(territory=territory)
-    assert data["totals"] == {"deliveries": 2, "kg": Decimal("50"), "eur": Decimal("12.50"), "km": Decimal("12")}
-    assert [row["deliveries"] for row in data["by_month"]] == [1, 1]
+    one_way = haversine_km(*CLUNY_FARM, *CLUNY_STRUCTURE) * DETOUR  # about 0.8 km: never 0
+    assert one_way > 0.5
+    assert data["totals"] == {"deliveries": 2, "kg": Decimal("50"), "eur": Decimal("12.50"), "km": tenth(2 * one_way)}
+    assert [(row["deliveries"], row["km"]) for row in data["by_month"]] == [(1, tenth(one_way)), (1, tenth(one_way))]
     assert data["matches"]["delivered"] == 2
+
+
+def test_two_organizations_on_one_town_hall_are_not_0_km_apart(territory, farm, structure):
+    assert (farm.latitude, farm.longitude) == (structure.latitude, structure.longitude)  # Cluny's town hall
+    delivered(farm, structure, kg="40", on=dt.date(2026, 3, 10))
+    data = indicators.territory_indicators(territory=territory)
+    assert cluny_disc_km() > 3  # Cluny covers about 24 km²
+    assert data["totals"]["km"] == tenth(cluny_disc_km())
+    assert data["by_month"][0]["km"] == tenth(cluny_disc_km())
+
+
+def test_the_dashboard_and_the_territory_indicators_count_the_same_kilometres(territory, farm, structure):
+    from indicators.periods import period_between
+    from indicators.selectors import compute
+
+    place(farm, CLUNY_FARM)
+    delivered(farm, structure, kg="40", on=dt.date(2026, 3, 10))  # farm at its address, structure on the town hall
+    delivered(farm, structure, kg="40", on=dt.date(2026, 3, 12))
+    dashboard = indicators.delivery_totals(territory=territory)["km"]
+    figures = compute(territory=territory, period=period_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31)))
+    cluny = commune("71137")
+    assert (
+        dashboard
+        == figures["deliveries"]["km"]
+        == tenth(2 * haversine_km(*CLUNY_FARM, cluny.latitude, cluny.longitude) * DETOUR)
+    )
 
 
 def test_needs_covered_is_the_covered_share_of_what_was_asked(territory, structure):
