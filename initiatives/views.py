@@ -19,6 +19,7 @@ from actors.permissions import (
     organizations_in_territories,
     viewer_territory_ids,
 )
+from initiatives import exports as initiative_exports
 from initiatives import selectors, services, typology
 from initiatives.forms import (
     CatalogFilterForm,
@@ -46,8 +47,17 @@ def catalog(request):
     form = CatalogFilterForm(request.GET or None, facets=facets)
     filters = selectors.CatalogFilters.from_data(form.cleaned_data if form.is_valid() else {})
     qs = selectors.initiative_list(filters=filters)
+    params = {k: v for k, v in request.GET.items() if k not in ("page", "format") and v}
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        export = initiative_exports.catalog_export(
+            qs,
+            title=_("Initiatives inspirantes"),
+            meta=[[str(form.fields[k].label if k in form.fields else k), v] for k, v in params.items()],
+            url_of=lambda slug: request.build_absolute_uri(reverse("initiatives:detail", args=[slug])),
+        )
+        return exports.export_response(export, fmt=fmt, filename="initiatives")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
         "initiatives/list.html",
@@ -149,6 +159,8 @@ def _plan_context(request, territory: Territory) -> dict:
 
 
 def plan_detail(request, territory_slug):
+    if request.GET.get("format") in exports.FORMATS:  # as every list: the page's address + ?format=
+        return plan_export(request, territory_slug, fmt=request.GET["format"])
     territory = get_object_or_404(Territory, slug=territory_slug)
     context = _plan_context(request, territory)
     context.update(

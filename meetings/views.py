@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from actors.permissions import (
     member_organization_ids,
     officer_territory_ids,
 )
+from meetings import exports as meeting_exports
 from meetings import ics, inputs, selectors
 from meetings.forms import (
     ActionForm,
@@ -91,7 +93,19 @@ def meeting_list(request):
     now = timezone.now()
     qs = selectors.meeting_list(principal=request.user, territory=territory, kind=kind)
     qs = qs.filter(ends_at__lt=now).order_by("-starts_at") if past else qs.filter(ends_at__gte=now)
+    fmt = request.GET.get("format")
+    if fmt in exports.FORMATS:
+        meta = [[_("Territoire"), territory.name if territory else _("Tous")]]
+        if kind:
+            meta.append([_("Type"), str(dict(Meeting.Kind.choices).get(kind, kind))])
+        meta.append([_("Réunions"), _("passées") if past else _("à venir")])
+        export = meeting_exports.meetings_export(qs, title=_("Réunions"), meta=meta)
+        return exports.export_response(
+            export, fmt=fmt, filename="reunions" + (f"-{territory.slug}" if territory else "")
+        )
+    params = {k: v for k, v in request.GET.items() if k in ("territoire", "type", "passees") and v}
     context = {
+        "querystring": urlencode(params),
         "title": _("Réunions"),
         "meetings": qs[:200],
         "territory": territory,

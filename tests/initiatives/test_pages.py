@@ -190,6 +190,8 @@ def test_the_plan_exports_as_csv_and_prints(geo, client, territory, plan, office
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0]["action"] == "Glanage" and rows[0]["2024"] == "42"
+    same = client.get(reverse("initiatives:plan", args=[territory.slug]), {"format": "csv"})  # as every list
+    assert same["Content-Type"].startswith("text/csv") and same.content == response.content
     printable = client.get(reverse("initiatives:plan_print", args=[territory.slug]))
     assert printable.status_code == 200 and "miam/plan_print.css" in printable.content.decode()
     from django.contrib.staticfiles import finders  # the print style is a file (CSP: no inline style)
