@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from indicators import report, selectors
 from indicators.inputs import indicators_input
@@ -20,13 +21,40 @@ from indicators.periods import period_resolve
 from miam import exports
 from miam.errors import DomainError, NotAllowed
 
+#: The picker's fields, to say which one an error is about.
+FIELD_LABELS = {
+    "territory": gettext_lazy("Territoire"),
+    "period": gettext_lazy("Période"),
+    "start": gettext_lazy("Du"),
+    "end": gettext_lazy("Au"),
+}
+
+
+def _picked(query) -> dict:
+    """What the picker asked. Its form always sends the dates (filled with the period shown), so a
+    period chosen in its list wins over them; the API, which has no such form, refuses both."""
+    values = {key: query.get(key, "") for key in ("territory", "period", "start", "end")}
+    if values["period"].strip():
+        values["start"] = values["end"] = ""
+    return values
+
+
+def error_text(error: DomainError) -> str:
+    """The error and, for each field, its label and reason: « Du : Date invalide (format AAAA-MM-JJ). »"""
+    reasons = [
+        f"{FIELD_LABELS.get(field, field)} : {message}"
+        for field, messages_ in error.fields.items()
+        for message in messages_
+    ]
+    return " ".join([error.message, *reasons])
+
 
 def _asked(request):
     """(territory, period, error) from the query string; a bad period falls back to the year to
     date with its error shown."""
     error = None
     try:
-        territory_id, period = indicators_input(request.GET)
+        territory_id, period = indicators_input(_picked(request.GET))
     except DomainError as exc:
         error = exc
         territory_id = None
@@ -64,8 +92,7 @@ def period_choices(today: dt.date) -> list[tuple[str, str]]:
 def territory_indicators(request):
     territory, period, error = _asked(request)
     if error is not None:
-        reasons = [message for messages_ in error.fields.values() for message in messages_]
-        messages.error(request, " ".join([error.message, *reasons]))
+        messages.error(request, error_text(error))
     data = selectors.territory_indicators(principal=request.user, territory=territory, period=period)
     readable = list(selectors.readable_territories(request.user))
     compare = selectors.territories_compare(principal=request.user, period=period) if len(readable) > 1 else []
@@ -77,6 +104,8 @@ def territory_indicators(request):
         "territories": readable,
         "choices": period_choices(timezone.localdate()),
         "asked_period": request.GET.get("period", ""),
+        "typed": _picked(request.GET),  # shown again beside its error, as typed
+        "error_fields": sorted(error.fields) if error is not None else [],
         "compare": compare,
         "compared": selectors.COMPARED,
         "query": query,
@@ -93,7 +122,7 @@ def report_pdf(request):
     territory, period, error = _asked(request)
     if error is not None:
         return HttpResponse(
-            " ".join([error.message, *[m for ms in error.fields.values() for m in ms]]),
+            error_text(error),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -111,7 +140,7 @@ def report_spreadsheet(request, fmt: str = "xlsx"):
     territory, period, error = _asked(request)
     if error is not None:
         return HttpResponse(
-            " ".join([error.message, *[m for ms in error.fields.values() for m in ms]]),
+            error_text(error),
             status=400,
             content_type="text/plain; charset=utf-8",
         )

@@ -69,3 +69,12 @@ def test_the_schema_documents_the_endpoint(dataset):
     operation = schema["paths"]["/api/v1/indicators/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"territory", "period", "start", "end"}
     assert "IndicatorsSerializer" in str(operation["responses"]["200"]) or "Indicators" in str(operation["responses"])
+
+
+def test_an_unreadable_date_is_a_400_naming_its_field_in_french(api, dataset):
+    response = api.get("/api/v1/indicators/", {"territory": dataset.territory.pk, "start": "2026-02-30"})
+    assert response.status_code == 400
+    assert response.json()["fields"]["start"] == ["Date invalide (format AAAA-MM-JJ)."]
+    response = api.get("/api/v1/indicators/", {"period": "2026-Q1", "end": "2026-03-31"})
+    assert response.status_code == 400
+    assert response.json()["fields"]["period"] == ["Donnez une période ou des dates, pas les deux."]

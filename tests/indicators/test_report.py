@@ -85,3 +85,38 @@ def test_the_page_speaks_english(client, dataset):
     )
     html = response.content.decode()
     assert "Key figures" in html and "meal equivalents" in html
+
+
+def test_an_unreadable_date_is_named_in_french_and_stays_as_typed(client, dataset):
+    client.force_login(dataset.officer)
+    url = reverse("indicators:territory")
+    response = client.get(url, {"territory": dataset.territory.pk, "start": "2026-02-30", "end": "2026-03-31"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Du : Date invalide (format AAAA-MM-JJ)." in html
+    assert 'name="start" value="2026-02-30" aria-invalid="true"' in html  # what was typed, beside its error
+    response = client.get(reverse("indicators:report_xlsx"), {"start": "hier"})
+    assert response.status_code == 400 and "Du : Date invalide" in response.content.decode()
+
+
+def test_an_end_before_the_start_is_refused_in_french(client, dataset):
+    client.force_login(dataset.officer)
+    response = client.get(reverse("indicators:territory"), {"start": "2026-05-01", "end": "2026-04-01"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "La période est à l&#x27;envers. Du : Après la date de fin." in html
+    response = client.get(reverse("indicators:report_pdf"), {"start": "2026-05-01", "end": "2026-04-01"})
+    assert response.status_code == 400 and "envers" in response.content.decode()
+
+
+def test_a_period_picked_in_the_list_wins_over_the_dates_the_form_also_sends(client, dataset):
+    """The picker's date inputs are filled with the period shown; choosing « 1er trimestre » in the
+    list then sends both: the page shows the quarter (the API, without a form, refuses both)."""
+    client.force_login(dataset.officer)
+    response = client.get(
+        reverse("indicators:territory"),
+        {"territory": dataset.territory.pk, "period": "2026-Q1", "start": "2026-01-01", "end": "2026-12-01"},
+    )
+    assert response.status_code == 200
+    assert response.context["period"].label == "2026-Q1"
+    assert response.context["data"]["deliveries"]["deliveries"] == 2  # d1 and d2, the first quarter's
