@@ -201,3 +201,36 @@ def test_territories_compare_for_a_regional_viewer(dataset):
 def test_someone_outside_the_territory_reads_nothing(dataset):
     with pytest.raises(NotAllowed):
         selectors.territory_indicators(principal=UserFactory(), territory=dataset.territory, period=Q1)
+
+
+def test_plan_indicators_in_euros_farms_and_tonnes_are_fed_too_and_others_keep_their_recorded_value(dataset):
+    from initiatives.models import ActionIndicator, IndicatorValue, PlannedAction
+
+    action = PlannedAction.objects.get(title="Dons de producteurs aux épiceries")
+    ActionIndicator.objects.create(action=action, name="Payé aux producteurs", unit="€", target_value=344)
+    ActionIndicator.objects.create(action=action, name="Fermes engagées", unit="fermes", target_value=4)
+    ActionIndicator.objects.create(action=action, name="Volume", unit="tonnes", target_value=1)
+    workshops = ActionIndicator.objects.create(action=action, name="Ateliers cuisine", unit="ateliers", target_value=10)
+    IndicatorValue.objects.create(
+        indicator=workshops, period_label="mars 2026", period_date=dt.date(2026, 3, 15), value=3
+    )
+    IndicatorValue.objects.create(
+        indicator=workshops, period_label="mai 2026", period_date=dt.date(2026, 5, 15), value=5
+    )
+
+    def indicators(period):
+        data = selectors.territory_indicators(principal=dataset.officer, territory=dataset.territory, period=period)
+        return {i["name"]: i for i in data["action_plan"]["actions"][0]["indicators"]}
+
+    q1, q2 = indicators(Q1), indicators(Q2)
+    # Euros paid: d1 is a donation (0 €), d2 90 kg × 0.80 € = 72.00 €; then d3 50 kg × 2.00 € = 100.00 €.
+    assert (q1["Payé aux producteurs"]["value"], q1["Payé aux producteurs"]["progress_percent"]) == (d("72.00"), 21)
+    assert q2["Payé aux producteurs"]["value"] == d("172.00") and q2["Payé aux producteurs"]["progress_percent"] == 50
+    # Farms: the Ferme du Bourg (d1, d4) and the Ferme de Blanot (d2, d3), since 1 January.
+    assert (q1["Fermes engagées"]["value"], q2["Fermes engagées"]["value"]) == (d(2), d(2))
+    assert q1["Fermes engagées"]["from_deliveries"] and q1["Fermes engagées"]["progress_percent"] == 50
+    # Tonnes: 96.96 kg = 0.09696 t, to the hundredth.
+    assert q1["Volume"]["value"] == d("0.10")
+    # Not something deliveries measure: the last value recorded by the period's end.
+    assert (q1["Ateliers cuisine"]["value"], q1["Ateliers cuisine"]["from_deliveries"]) == (d(3), False)
+    assert q2["Ateliers cuisine"]["value"] == d(5) and q2["Ateliers cuisine"]["progress_percent"] == 50

@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.urls import reverse
-
 from shapely.geometry import shape
 
 from miam.geo import haversine_km
