@@ -82,6 +82,10 @@ class IndicatorsFamilySerializer(serializers.Serializer):
     label = serializers.CharField()
     deliveries = serializers.IntegerField()
     kg = serializers.DecimalField(**KG)
+    structures_served = serializers.IntegerField(help_text=_("Structures qui ont reçu cette famille sur la période."))
+    people_reached = serializers.IntegerField(
+        help_text=_("Personnes accueillies chaque semaine par ces structures (leur profil).")
+    )
 
 
 class IndicatorsLabelSerializer(serializers.Serializer):

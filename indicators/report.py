@@ -113,8 +113,11 @@ def report_export(data: dict) -> exports.Export:
         ),
         exports.Table(
             title=_("Kilos livrés par famille"),
-            columns=[_("Famille"), _("Livraisons"), _("Kilos")],
-            rows=[[r["label"], r["deliveries"], r["kg"]] for r in data["by_family"]],
+            columns=[_("Famille"), _("Livraisons"), _("Kilos"), _("Structures servies"), _("Personnes atteintes")],
+            rows=[
+                [r["label"], r["deliveries"], r["kg"], r["structures_served"], r["people_reached"]]
+                for r in data["by_family"]
+            ],
         ),
         exports.Table(
             title=_("Besoins couverts par famille"),

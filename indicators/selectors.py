@@ -14,7 +14,7 @@ import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -198,9 +198,11 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         month["deliveries"] += 1
         month["eur"] += paid
         family = families.setdefault(
-            family_code, {"code": family_code, "label": family_label, "kg": ZERO, "deliveries": 0}
+            family_code,
+            {"code": family_code, "label": family_label, "kg": ZERO, "deliveries": 0, "structure_ids": set()},
         )
         family["deliveries"] += 1
+        family["structure_ids"].add(row["match__need__organization_id"])
         labels_of = row["match__offer__labels"] or []
         if kg is None:
             totals["not_weighed"] += 1
@@ -246,6 +248,11 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
     totals["km"] = _q(km_total, TENTH)
     totals["farms_involved"] = len(farms)
     totals["structures_served"] = len(structures)
+    people = _people_of(structures)
+    for family in families.values():
+        served = family.pop("structure_ids")
+        family["structures_served"] = len(served)
+        family["people_reached"] = sum(people.get(pk, 0) for pk in served)
     return {
         "totals": totals,
         "by_month": [{**m, "kg": _q(m["kg"], GRAM), "eur": _q(m["eur"], CENT)} for _k, m in sorted(months.items())],
@@ -256,6 +263,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "km_by_vehicle": dict(km_by_vehicle),
         "structure_ids": structures,
         "farm_ids": farms,
+        "people_reached": sum(people.values()),
     }
 
 
@@ -393,13 +401,18 @@ def _needs_by_family(territory: Territory, period: Period) -> list[dict]:
     return sorted(families.values(), key=lambda r: (-r["needs"], r["label"]))
 
 
-def _people_reached(structure_ids: set[int]) -> int:
+def _people_of(structure_ids: set[int]) -> dict[int, int]:
+    """People served per week by each structure (its profile), one query."""
     from actors.models import StructureProfile
 
-    total = StructureProfile.objects.filter(organization_id__in=structure_ids).aggregate(
-        n=Sum("people_served_per_week")
-    )["n"]
-    return total or 0
+    if not structure_ids:
+        return {}
+    return {
+        pk: n or 0
+        for pk, n in StructureProfile.objects.filter(organization_id__in=structure_ids).values_list(
+            "organization_id", "people_served_per_week"
+        )
+    }
 
 
 def _meetings(territory: Territory, period: Period) -> dict:
@@ -565,7 +578,7 @@ def compute(*, territory: Territory, period: Period) -> dict:
         "by_month": deliveries["by_month"],
         "by_family": deliveries["by_family"],
         "by_label": deliveries["by_label"],
-        "people_reached": _people_reached(deliveries["structure_ids"]),
+        "people_reached": deliveries["people_reached"],
         "needs_by_family": _needs_by_family(territory, period),
         "fill_rates": fill_rates,
         "meetings": _meetings(territory, period),
@@ -599,7 +612,7 @@ def territories_compare(*, principal, period: Period) -> list[dict]:
                 **{key: figures["totals"][key] for key, _label in COMPARED},
                 "meals": impact["meals"],
                 "co2e_kg": impact["co2e_kg"],
-                "people_reached": _people_reached(figures["structure_ids"]),
+                "people_reached": figures["people_reached"],
             }
         )
     return rows

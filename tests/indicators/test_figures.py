@@ -138,6 +138,11 @@ def test_a_new_factor_applies_from_its_day_and_the_past_keeps_its_own(dataset, m
 def test_people_reached_needs_covered_and_fill_rates(dataset, q1, q2):
     assert q1["people_reached"] == 100  # only the épicerie received
     assert q2["people_reached"] == 140  # the épicerie and the Restos
+    # By family: who received it, and the people they serve each week.
+    by_family = {r["code"]: (r["structures_served"], r["people_reached"]) for r in q1["by_family"]}
+    assert by_family == {"vegetables": (1, 100), "eggs": (1, 100)}  # both went to the épicerie
+    by_family = {r["code"]: (r["structures_served"], r["people_reached"]) for r in q2["by_family"]}
+    assert by_family == {"fruits": (1, 40), "eggs": (1, 100)}  # apples to the Restos, eggs to the épicerie
     assert {r["code"]: (r["needs"], r["covered"]) for r in q1["needs_by_family"]} == {
         "eggs": (1, 0),
         "vegetables": (1, 0),
