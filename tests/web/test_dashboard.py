@@ -218,3 +218,18 @@ def test_the_dashboard_query_count_is_pinned(
 def test_strangers_cannot_export(client, territory):
     client.force_login(UserFactory())
     assert client.get(reverse("offers:indicators_csv")).status_code == 403
+
+
+def test_the_farmer_and_the_structure_see_the_same_kilometres_on_their_deliveries(client, farm, farmer, structure):
+    """Both on Cluny's town hall: the matching said 0 km (it stored 0.0), the pages say the estimate."""
+    from tests.factories import make_member
+
+    match = delivered(farm, structure, kg="40")
+    Match.objects.filter(pk=match.pk).update(distance_km=Decimal("0.0"))
+    shown = f"{tenth(cluny_disc_km())} km".replace(".", ",")  # « 3,3 km »
+    for person in (farmer, make_member(structure)):
+        client.force_login(person)
+        html = client.get(reverse("offers:deliveries")).content.decode()
+        assert f"· {shown}" in html and "· 0 km" not in html
+    client.force_login(farmer)
+    assert shown in client.get(reverse("offers:match_detail", args=[match.pk])).content.decode()
