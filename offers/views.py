@@ -191,7 +191,7 @@ def offer_detail(request, pk):
         "can_edit": can_edit,
         "can_request": offer.status in OPEN_STATUSES and bool(_requesting_needs(request.user)),
         "title": offer.product_name,
-        "matches": list(_match_queryset().filter(offer=offer)) if can_edit else [],
+        "matches": _with_km(list(_match_queryset().filter(offer=offer))) if can_edit else [],
         "breadcrumb": breadcrumb(offer.product_name, (reverse("offers:map"), _("Carte"))),
     }
     return render(request, "offers/offer_detail.html", context)
@@ -264,7 +264,7 @@ def need_detail(request, pk):
         "categories": list(need.categories.all()),
         "can_edit": can_edit,
         "title": need.title,
-        "matches": list(_match_queryset().filter(need=need)) if can_edit else [],
+        "matches": _with_km(list(_match_queryset().filter(need=need))) if can_edit else [],
         "near_misses": near_misses,
         "breadcrumb": breadcrumb(need.title, (reverse("offers:map"), _("Carte"))),
     }
@@ -483,6 +483,13 @@ def _with_sides(matches, org_ids: set[int]) -> list[dict]:
     ]
 
 
+def _with_km(matches: list[Match]) -> list[Match]:
+    """The matches of a table, each with ``km``: from both organizations' points, as everywhere."""
+    for match, item in zip(matches, _with_sides(matches, set()), strict=True):
+        match.km = item["km"]
+    return matches
+
+
 def _item(match: Match, side: str) -> dict:
     return {**_with_sides([match], set())[0], "side": side}
 
@@ -699,8 +706,12 @@ def dashboard(request):
     actor_counts = actor_selectors.territory_actor_counts(territory=territory)
     data = indicators.territory_indicators(territory=territory)
     status_labels = dict(Match.MatchStatus.choices)
-    recent_matches = list(
-        _match_queryset().filter(need__organization__commune__territories=territory).order_by("-updated_at", "-id")[:10]
+    recent_matches = _with_km(
+        list(
+            _match_queryset()
+            .filter(need__organization__commune__territories=territory)
+            .order_by("-updated_at", "-id")[:10]
+        )
     )
     strength, window = selectors.fairness_settings(territory)
     try:

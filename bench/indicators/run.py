@@ -8,7 +8,7 @@ migrates it, loads the communes of Saône-et-Loire, makes the Clunisois territor
 20 food-aid structures on their town halls (so many deliveries are same-commune estimates), and
 bulk-creates the deliveries over 2026 (offers, needs, matches, deliveries; mixed units, prices and
 labels). Then it times, best of three: the year's figures, one quarter's, the comparison across
-territories, the PDF and the XLSX. Not part of the test suite.
+territories, the PDF, the XLSX and the officer's dashboard (all time). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -171,6 +171,7 @@ def main() -> None:
     from actors.models import Territory, User
     from indicators import report, selectors
     from indicators.periods import period_parse
+    from offers import indicators as dashboard
 
     territory = Territory.objects.get(slug="bench-clunisois")
     staff = User.objects.filter(is_staff=True).first() or User.objects.create_user("bench@example.org", is_staff=True)
@@ -182,6 +183,7 @@ def main() -> None:
         ("compare territories, year", best_of(lambda: selectors.territories_compare(principal=staff, period=year))),
         ("PDF of the year", best_of(lambda: report.report_pdf(data), runs=2)),
         ("XLSX of the year", best_of(lambda: __import__("miam.exports").exports.to_xlsx(report.report_export(data)))),
+        ("officer's dashboard figures, all time", best_of(lambda: dashboard.territory_indicators(territory=territory))),
     ]
     print(
         f"{data['deliveries']['deliveries']} deliveries in 2026, {data['deliveries']['kg']} kg, "

@@ -220,7 +220,7 @@ def test_strangers_cannot_export(client, territory):
     assert client.get(reverse("offers:indicators_csv")).status_code == 403
 
 
-def test_the_farmer_and_the_structure_see_the_same_kilometres_on_their_deliveries(client, farm, farmer, structure):
+def test_the_farmer_the_structure_and_the_officer_see_the_same_kilometres(client, officer, farm, farmer, structure):
     """Both on Cluny's town hall: the matching said 0 km (it stored 0.0), the pages say the estimate."""
     from tests.factories import make_member
 
@@ -233,3 +233,5 @@ def test_the_farmer_and_the_structure_see_the_same_kilometres_on_their_deliverie
         assert f"· {shown}" in html and "· 0 km" not in html
     client.force_login(farmer)
     assert shown in client.get(reverse("offers:match_detail", args=[match.pk])).content.decode()
+    client.force_login(officer)  # the dashboard's recent matches
+    assert f"<td>{shown}</td>" in client.get(reverse("offers:dashboard")).content.decode()
