@@ -120,3 +120,24 @@ def test_a_period_picked_in_the_list_wins_over_the_dates_the_form_also_sends(cli
     assert response.status_code == 200
     assert response.context["period"].label == "2026-Q1"
     assert response.context["data"]["deliveries"]["deliveries"] == 2  # d1 and d2, the first quarter's
+
+
+def test_a_regional_viewer_compares_the_territories_on_the_page(client, dataset):
+    """An observer of two PATs (a regional body): read-only, the same figures side by side, and
+    no territory of which they hold no role."""
+    from actors.models import TerritoryRole
+    from tests.factories import TerritoryFactory
+
+    jura = TerritoryFactory(name="PAT Cœur du Jura", slug="jura", epci_codes=["200071595"])
+    TerritoryFactory(name="PAT Pays de Montbéliard", slug="montbeliard", epci_codes=["200065647"])
+    viewer = UserFactory()
+    for territory in (dataset.territory, jura):
+        TerritoryRole.objects.create(user=viewer, territory=territory, role=TerritoryRole.Role.VIEWER)
+    client.force_login(viewer)
+    response = client.get(reverse("indicators:territory"), {"territory": dataset.territory.pk, "period": "2026-Q1"})
+    assert response.status_code == 200
+    rows = {row["territory"]["name"]: row for row in response.context["compare"]}
+    assert set(rows) == {"PAT du Clunisois", "PAT Cœur du Jura"}
+    assert (rows["PAT du Clunisois"]["deliveries"], rows["PAT du Clunisois"]["meals"]) == (2, 194)
+    html = response.content.decode()
+    assert 'id="table-compare"' in html and "PAT Pays de Montbéliard" not in html
