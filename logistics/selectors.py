@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import Round
+from logistics.models import Round, Vehicle
+from miam.pooled_rounds import WeeklyRound
 
 
 def rounds_visible(principal) -> QuerySet[Round]:
@@ -40,3 +41,25 @@ def sees_contacts(principal, round_: Round) -> bool:
         round_.vehicle.organization_id in perms.member_organization_ids(principal)
         or round_.vehicle.drivers.filter(pk=user.pk).exists()
     )
+
+
+def territory_vehicles(territory_id: int) -> QuerySet[Vehicle]:
+    """Active vehicles that serve a territory's rounds: owned in it or based at one of its hubs."""
+    return (
+        Vehicle.objects.filter(is_active=True)
+        .filter(Q(organization__commune__territories=territory_id) | Q(hub__commune__territories=territory_id))
+        .distinct()
+    )
+
+
+def weekly_rounds(territory_id: int) -> list[WeeklyRound]:
+    """The rounds a territory can run each week: one per vehicle and weekday it is available
+    (what matching calls the partner mode, through ``miam.pooled_rounds``)."""
+    rows = set()
+    for days, capacity, refrigerated in territory_vehicles(territory_id).values_list(
+        "days_available", "capacity_kg", "is_refrigerated"
+    ):
+        for day in days or []:
+            if isinstance(day, int) and 0 <= day <= 6:
+                rows.add(WeeklyRound(day, float(capacity), bool(refrigerated)))
+    return sorted(rows)
