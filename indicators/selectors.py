@@ -154,6 +154,25 @@ class Place(NamedTuple):
     commune_id: int
 
 
+def round_shares(*, match_ids) -> dict[int, tuple[float, str]]:
+    """The km of the pooled rounds, shared among the deliveries they carried: match id →
+    (round km × the lot's share of the kilograms the round carried for its delivered lots,
+    the CO₂e factor of the round's vehicle). Over a round's deliveries, the shares add up to
+    the round's km; a lot carried by a round no longer counts a trip of its own."""
+    from logistics.models import Vehicle
+    from logistics.selectors import rounds_carrying
+
+    carried, loads = rounds_carrying(match_ids=match_ids)
+    out = {}
+    for match_id, round_id in carried.items():
+        load = loads[round_id]
+        total = sum(load.lots_kg.values())
+        share = load.lots_kg[match_id] / total if total else 1 / len(load.lots_kg)
+        factor = Factor.Code.CO2E_CAR if load.vehicle_kind == Vehicle.Kind.CAR else Factor.Code.CO2E_VAN
+        out[match_id] = (load.km * share, factor)
+    return out
+
+
 def carrier_factor(*, mode: str, farm_vehicle: str | None, structure_vehicle: str | None) -> str:
     """Who drove, and in what: the farm when it delivers, the structure when it collects or
     gleans, a logistics partner (a van) otherwise."""
@@ -184,6 +203,7 @@ def _families() -> dict[int, tuple[str, str, object]]:
 
 #: What a delivery's figures read, as plain values (no model instances: a year is thousands of rows).
 DELIVERY_FIELDS = (
+    "match_id",
     "delivered_on",
     "mode",
     "quantity_received",
@@ -233,6 +253,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
             pk: _commune_radius_km(outline)
             for pk, outline in Commune.objects.filter(pk__in=same_commune).values_list("pk", "outline")
         }
+    by_round = round_shares(match_ids=[r["match_id"] for r in rows]) if rows else {}
     months = {m: {"month": m, "deliveries": 0, "kg": ZERO, "eur": ZERO} for m in period.months}
     families: dict[str, dict] = {}
     labels: dict[str, Decimal] = defaultdict(Decimal)
@@ -249,6 +270,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "labelled_kg": ZERO,
         "not_weighed": 0,
         "km_estimated_deliveries": 0,
+        "round_deliveries": 0,
     }
     km_total = 0.0
     structures, farms = set(), set()
@@ -310,13 +332,17 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
             row["match__need__organization__location_precision"],
             row["match__need__organization__commune_id"],
         )
-        km, estimated = delivery_distance_km(offer_place, need_place, outlines)
+        if row["match_id"] in by_round:
+            (km, vehicle), estimated = by_round[row["match_id"]], False
+            totals["round_deliveries"] += 1
+        else:
+            km, estimated = delivery_distance_km(offer_place, need_place, outlines)
+            vehicle = carrier_factor(
+                mode=row["mode"],
+                farm_vehicle=row["match__offer__organization__farm_profile__vehicle"],
+                structure_vehicle=row["match__need__organization__structure_profile__vehicle"],
+            )
         km_total += km
-        vehicle = carrier_factor(
-            mode=row["mode"],
-            farm_vehicle=row["match__offer__organization__farm_profile__vehicle"],
-            structure_vehicle=row["match__need__organization__structure_profile__vehicle"],
-        )
         km_by_vehicle[vehicle] += km
         totals["km_estimated_deliveries"] += int(estimated)
         structures.add(row["match__need__organization_id"])

@@ -21,10 +21,16 @@ KG = {"max_digits": 10, "decimal_places": 1}
 class Vehicle(TimeStamped):
     """A vehicle an organization lends to the rounds, with the people who may drive it."""
 
+    class Kind(models.TextChoices):
+        # What CO₂e factor its kilometres take in the indicators (ADEME Base Carbone).
+        VAN = "van", _("véhicule utilitaire")
+        CAR = "car", _("voiture")
+
     organization = models.ForeignKey(
         Organization, models.CASCADE, related_name="vehicles", verbose_name=_("organisation propriétaire")
     )
     name = models.CharField(_("nom"), max_length=120)
+    kind = models.CharField(_("type de véhicule"), max_length=5, choices=Kind.choices, default=Kind.VAN)
     capacity_kg = models.DecimalField(_("charge utile (kg)"), **KG, validators=[MinValueValidator(1)])
     is_refrigerated = models.BooleanField(_("réfrigéré"), default=False)
     days_available = models.JSONField(_("jours de disponibilité (0 = lundi)"), default=list, blank=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import Round, Vehicle
+from logistics.models import Round, Stop, Vehicle
 from miam.pooled_rounds import WeeklyRound
 
 
@@ -63,3 +65,43 @@ def weekly_rounds(territory_id: int) -> list[WeeklyRound]:
             if isinstance(day, int) and 0 <= day <= 6:
                 rows.add(WeeklyRound(day, float(capacity), bool(refrigerated)))
     return sorted(rows)
+
+
+class RoundLoad(NamedTuple):
+    """A round as the indicators share it: its km, its vehicle's kind, and the kilograms it
+    carried for each of its lots that was delivered (match id → kg)."""
+
+    km: float
+    vehicle_kind: str
+    lots_kg: dict[int, float]
+
+
+def rounds_carrying(*, match_ids) -> tuple[dict[int, int], dict[int, RoundLoad]]:
+    """Which round carried each match (the latest one, not cancelled, that picked it up), and
+    each of those rounds with every delivered lot it carried (three queries)."""
+    live = Stop.objects.filter(kind=Stop.Kind.PICKUP, match__isnull=False).exclude(
+        round__status=Round.RoundStatus.CANCELLED
+    )
+    match_ids = set(match_ids)
+    round_ids = set(live.filter(match_id__in=match_ids).values_list("round_id", flat=True))
+    if not round_ids:
+        return {}, {}
+    delivered = set(
+        live.filter(round_id__in=round_ids, match__delivery__isnull=False).values_list("match_id", flat=True)
+    )
+    rows = live.filter(match_id__in=match_ids | delivered).values_list(
+        "match_id", "round_id", "round__day", "quantity_kg", "round__distance_km", "round__vehicle__kind"
+    )
+    latest: dict[int, tuple] = {}
+    for row in rows:
+        match_id, round_id, day = row[0], row[1], row[2]
+        if match_id not in latest or (day, round_id) > (latest[match_id][2], latest[match_id][1]):
+            latest[match_id] = row
+    loads: dict[int, RoundLoad] = {}
+    for match_id, round_id, _day, kg, km, kind in latest.values():
+        if round_id not in round_ids or match_id not in (delivered | match_ids):
+            continue
+        load = loads.setdefault(round_id, RoundLoad(float(km), kind, {}))
+        load.lots_kg[match_id] = float(kg or 0)
+    carried = {m: latest[m][1] for m in match_ids if m in latest}
+    return carried, loads

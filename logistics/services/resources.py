@@ -71,7 +71,7 @@ def _vehicle_save(vehicle: Vehicle, *, by, data: VehicleData, creating: bool) ->
         vehicle.organization = organization
     elif organization is not None and organization.pk != vehicle.organization_id:
         errors.add("organization", _("Un véhicule ne change pas d'organisation."), "immutable")
-    _set(vehicle, data, ("name", "capacity_kg", "is_refrigerated", "available_from", "available_until"))
+    _set(vehicle, data, ("name", "kind", "capacity_kg", "is_refrigerated", "available_from", "available_until"))
     if "days_available" in data.given and not errors.has("days_available"):
         vehicle.days_available = data.days_available or []
     if data.max_duration_min is not None:
