@@ -159,8 +159,7 @@ def round_shares(*, match_ids) -> dict[int, tuple[float, str]]:
     (round km × the lot's share of the kilograms the round carried for its delivered lots,
     the CO₂e factor of the round's vehicle). Over a round's deliveries, the shares add up to
     the round's km; a lot carried by a round no longer counts a trip of its own."""
-    from logistics.models import Vehicle
-    from logistics.selectors import rounds_carrying
+    from logistics.selectors import CAR, rounds_carrying
 
     carried, loads = rounds_carrying(match_ids=match_ids)
     out = {}
@@ -168,7 +167,7 @@ def round_shares(*, match_ids) -> dict[int, tuple[float, str]]:
         load = loads[round_id]
         total = sum(load.lots_kg.values())
         share = load.lots_kg[match_id] / total if total else 1 / len(load.lots_kg)
-        factor = Factor.Code.CO2E_CAR if load.vehicle_kind == Vehicle.Kind.CAR else Factor.Code.CO2E_VAN
+        factor = Factor.Code.CO2E_CAR if load.vehicle_kind == CAR else Factor.Code.CO2E_VAN
         out[match_id] = (load.km * share, factor)
     return out
 

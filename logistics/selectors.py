@@ -67,6 +67,10 @@ def weekly_rounds(territory_id: int) -> list[WeeklyRound]:
     return sorted(rows)
 
 
+#: A round's vehicle kind whose km take the car's CO₂e factor (any other: the van's).
+CAR = Vehicle.Kind.CAR
+
+
 class RoundLoad(NamedTuple):
     """A round as the indicators share it: its km, its vehicle's kind, and the kilograms it
     carried for each of its lots that was delivered (match id → kg)."""
