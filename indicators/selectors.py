@@ -270,6 +270,8 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "not_weighed": 0,
         "km_estimated_deliveries": 0,
         "round_deliveries": 0,
+        "gleaned_kg": ZERO,
+        "gleaned_without_delivery": 0,
     }
     km_total = 0.0
     structures, farms = set(), set()
@@ -346,6 +348,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         totals["km_estimated_deliveries"] += int(estimated)
         structures.add(row["match__need__organization_id"])
         farms.add(row["match__offer__organization_id"])
+    _add_harvests(territory, period, totals, months, families, structures, farms)
     totals["kg"] = _q(totals["kg"], GRAM)
     totals["eur"] = _q(totals["eur"], CENT)
     totals["donation_value_eur"] = _q(totals["donation_value_eur"], CENT)
@@ -366,6 +369,33 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "structure_ids": structures,
         "farm_ids": farms,
     }
+
+
+def _add_harvests(territory, period, totals, months, families, structures, farms) -> None:
+    """Kilograms gleaned by the structures (``gleaned_kg``). A harvest recorded as a delivery is
+    already counted with the deliveries; one that covered no need of the structure (it had none
+    for the product) is added here, to the kilograms by month and family, its structure and farm
+    served and involved, with no km (the volunteers' trips are not recorded)."""
+    from logistics.selectors import harvests_in
+
+    families_of = None
+    for row in harvests_in(territory=territory, start=period.start, end=period.end):
+        kg = row["quantity_kg"]
+        totals["gleaned_kg"] += kg
+        if row["delivery_id"] is not None:
+            continue
+        families_of = families_of or _families()
+        code, label, _factors = families_of[row["day__offer__category_id"]]
+        totals["gleaned_without_delivery"] += 1
+        totals["kg"] += kg
+        first = row["day__date"].replace(day=1)
+        month = months.setdefault(first, {"month": first, "deliveries": 0, "kg": ZERO, "eur": ZERO})
+        month["kg"] += kg
+        family = families.setdefault(code, {"code": code, "label": label, "kg": ZERO, "deliveries": 0})
+        family["kg"] += kg
+        structures.add(row["structure_id"])
+        farms.add(row["day__offer__organization_id"])
+    totals["gleaned_kg"] = _q(totals["gleaned_kg"], GRAM)
 
 
 def _impact(totals: dict, km_by_vehicle: dict, end: dt.date) -> dict:

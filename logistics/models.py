@@ -361,6 +361,16 @@ class GleaningHarvest(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("saisie par")
     )
     recorded_at = models.DateTimeField(_("saisie le"), auto_now=True)
+    # The delivery it was recorded as (on the structure's need that accepts the product); none
+    # when the structure had no such need: the indicators then count the harvest on its own.
+    delivery = models.OneToOneField(
+        "offers.Delivery",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gleaning_harvest",
+        verbose_name=_("livraison"),
+    )
 
     class Meta:
         verbose_name = _("récolte de glanage")

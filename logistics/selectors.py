@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import Round, Stop, Vehicle
+from logistics.models import GleaningHarvest, Round, Stop, Vehicle
 from miam.pooled_rounds import WeeklyRound
 
 
@@ -109,3 +109,21 @@ def rounds_carrying(*, match_ids) -> tuple[dict[int, int], dict[int, RoundLoad]]
         load.lots_kg[match_id] = float(kg or 0)
     carried = {m: latest[m][1] for m in match_ids if m in latest}
     return carried, loads
+
+
+def harvests_in(*, territory, start, end) -> list[dict]:
+    """The gleaning harvests of a territory's structures from ``start`` to ``end`` (the day's
+    date), as plain rows: day, structure, farm, product category, kilograms, and the delivery it
+    was recorded as (None: the structure had no need it covered)."""
+    return list(
+        GleaningHarvest.objects.filter(structure__commune__territories=territory, day__date__range=(start, end))
+        .order_by("day__date", "id")
+        .values(
+            "day__date",
+            "structure_id",
+            "day__offer__organization_id",
+            "day__offer__category_id",
+            "quantity_kg",
+            "delivery_id",
+        )
+    )
