@@ -314,7 +314,7 @@ def _limit(limit: Mapping) -> str:
             if limit.get("refrigerated"):
                 return gettext("aucune tournée réfrigérée sur le territoire")
             return gettext("aucune tournée sur le territoire")
-        return gettext("les tournées du territoire passent le %(days)s : aucun de ces jours ne convient") % {
+        return gettext("tournées du territoire : %(days)s ; aucun de ces jours ne convient") % {
             "days": weekdays(limit["days"])
         }
     if by == "pickup":
