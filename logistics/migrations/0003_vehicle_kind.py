@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('logistics', '0002_gleaning_days'),
+        ("logistics", "0002_gleaning_days"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='vehicle',
-            name='kind',
-            field=models.CharField(choices=[('van', 'véhicule utilitaire'), ('car', 'voiture')], default='van', max_length=5, verbose_name='type de véhicule'),
+            model_name="vehicle",
+            name="kind",
+            field=models.CharField(
+                choices=[("van", "véhicule utilitaire"), ("car", "voiture")],
+                default="van",
+                max_length=5,
+                verbose_name="type de véhicule",
+            ),
         ),
     ]

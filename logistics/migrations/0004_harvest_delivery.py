@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('logistics', '0003_vehicle_kind'),
-        ('offers', '0012_match_origin_gleaning'),
+        ("logistics", "0003_vehicle_kind"),
+        ("offers", "0012_match_origin_gleaning"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='gleaningharvest',
-            name='delivery',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='gleaning_harvest', to='offers.delivery', verbose_name='livraison'),
+            model_name="gleaningharvest",
+            name="delivery",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="gleaning_harvest",
+                to="offers.delivery",
+                verbose_name="livraison",
+            ),
         ),
     ]

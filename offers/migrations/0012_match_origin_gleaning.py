@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('offers', '0011_agreement_origin_and_delivery_lot'),
+        ("offers", "0011_agreement_origin_and_delivery_lot"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='match',
-            name='origin',
-            field=models.CharField(choices=[('engine', 'calcul automatique'), ('manual', 'proposée par un·e chargé·e de mission'), ('request', 'demandée par la structure'), ('agreement', "convention d'approvisionnement"), ('gleaning', "récolte d'une journée de glanage")], default='engine', max_length=10, verbose_name='origine'),
+            model_name="match",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("engine", "calcul automatique"),
+                    ("manual", "proposée par un·e chargé·e de mission"),
+                    ("request", "demandée par la structure"),
+                    ("agreement", "convention d'approvisionnement"),
+                    ("gleaning", "récolte d'une journée de glanage"),
+                ],
+                default="engine",
+                max_length=10,
+                verbose_name="origine",
+            ),
         ),
     ]
