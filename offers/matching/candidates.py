@@ -10,6 +10,12 @@ Hard constraints, in the order they are reported: same dimension (units that con
 safely), category, cold chain, dates (windows, use-by, a distribution day of the
 structure in the common window), reach (who carries the goods), price, quantity
 (minimum, cold capacity, budget left), and pairs never to propose again.
+
+Who carries, in this order: the farm within its delivery radius; a pooled round of the
+territory (`Params.rounds`, the "partner" mode: no radius, the first common day a round suited
+to the lot runs and the structure receives goods, the lot within the largest payload of that
+day, chilled and frozen lots on refrigerated rounds only); the structure within its pick-up
+radius with a vehicle; its gleaners within that radius.
 """
 
 from __future__ import annotations
