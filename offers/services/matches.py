@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from actors import permissions
 from actors.models import Organization, StructureProfile, Territory
+from miam import pooled_rounds
 from miam.errors import DomainError, NotAllowed
 from offers import events, quantities, signals
 from offers import matching_feed as feed_mod
@@ -360,6 +361,26 @@ def distribution_days(need: Need) -> set[int]:
     return {int(d) for d in days or [] if str(d).isdecimal() and int(d) < 7}
 
 
+def _require_round_on(match: Match, day: date) -> None:
+    """Carried by a logistics partner means by a pooled round of the structure's territory: one
+    must run that weekday, refrigerated for chilled and frozen goods (``miam.pooled_rounds``)."""
+    territory = runs.territory_for_organization(match.need.organization_id)
+    cold = match.offer.storage != "ambient"
+    rounds = pooled_rounds.weekly(territory.pk) if territory is not None else []
+    suited = sorted({r.weekday for r in rounds if r.refrigerated or not cold})
+    if day.weekday() in suited:
+        return
+    if suited:
+        message = _("Les tournées du territoire passent le %(days)s : choisissez l'un de ces jours.") % {
+            "days": weekdays(suited)
+        }
+    elif cold:
+        message = _("Aucune tournée réfrigérée ne passe sur le territoire : choisissez un autre acheminement.")
+    else:
+        message = _("Aucune tournée ne passe sur le territoire : choisissez un autre acheminement.")
+    raise DomainError("no_round_that_day", message, fields={"date": message})
+
+
 @transaction.atomic
 def match_schedule(*, match: Match, by, date: date, mode: str, today: date | None = None) -> Match:  # noqa: A002
     """Either side sets the day and who carries the goods."""
@@ -387,6 +408,8 @@ def match_schedule(*, match: Match, by, date: date, mode: str, today: date | Non
             % {"days": weekdays(days)},
             fields={"date": _("Pas un jour de distribution de la structure.")},
         )
+    if mode == Logistics.PARTNER:
+        _require_round_on(match, day)
     match.scheduled_for, match.mode, match.status, match.acted_by_person = day, mode, MS.SCHEDULED, True
     match.reminded_at = None
     match.save()

@@ -11,10 +11,12 @@ from django.utils import timezone
 
 from actors.models import StructureProfile
 from miam import pooled_rounds
+from miam.errors import DomainError
 from offers.models import Match, MatchingRun
+from offers.services import matches as match_services
 from offers.services import runs
-from tests.factories import TerritoryFactory, commune, matching_need, matching_offer
-from tests.logistics.helpers import farm, structure, vehicle
+from tests.factories import TerritoryFactory, commune, make_member, matching_need, matching_offer
+from tests.logistics.helpers import confirmed_match, farm, next_tuesday, structure, vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +87,23 @@ def test_a_chilled_lot_is_not_proposed_through_a_round_without_refrigeration():
     vehicle(days=(3,), refrigerated=True, name="Frigo du jeudi")
     (match,) = run_matching(territory)
     assert "livré par la tournée du jeudi" in match.explanation
+
+
+def test_a_match_is_carried_by_a_partner_only_on_a_day_a_round_of_its_territory_runs():
+    TerritoryFactory()
+    tuesday = next_tuesday()
+    match = confirmed_match(farm("71007"), structure("71137"), day=None)
+    volunteer = make_member(match.need.organization)
+    with pytest.raises(DomainError) as caught:
+        match_services.match_schedule(match=match, by=volunteer, date=tuesday, mode="partner")
+    assert caught.value.fields == {
+        "date": ["Aucune tournée ne passe sur le territoire : choisissez un autre acheminement."]
+    }
+    vehicle(days=(1,), refrigerated=False)
+    with pytest.raises(DomainError) as caught:
+        match_services.match_schedule(match=match, by=volunteer, date=tuesday + dt.timedelta(days=1), mode="partner")
+    assert caught.value.fields == {
+        "date": ["Les tournées du territoire passent le mardi : choisissez l'un de ces jours."]
+    }
+    scheduled = match_services.match_schedule(match=match, by=volunteer, date=tuesday, mode="partner")
+    assert (scheduled.status, scheduled.scheduled_for, scheduled.mode) == ("scheduled", tuesday, "partner")
