@@ -94,6 +94,24 @@ def factor_dict(factor: Factor | None) -> dict | None:
     }
 
 
+def round_shares(*, match_ids) -> dict[int, tuple[float, str]]:
+    """The km of the pooled rounds, shared among the deliveries they carried: match id →
+    (round km × the lot's share of the kilograms the round carried for its delivered lots,
+    the CO₂e factor of the round's vehicle). Over a round's deliveries, the shares add up to
+    the round's km; a lot carried by a round no longer counts a trip of its own."""
+    from logistics.selectors import CAR, rounds_carrying
+
+    carried, loads = rounds_carrying(match_ids=match_ids)
+    out = {}
+    for match_id, round_id in carried.items():
+        load = loads[round_id]
+        total = sum(load.lots_kg.values())
+        share = load.lots_kg[match_id] / total if total else 1 / len(load.lots_kg)
+        factor = Factor.Code.CO2E_CAR if load.vehicle_kind == CAR else Factor.Code.CO2E_VAN
+        out[match_id] = (load.km * share, factor)
+    return out
+
+
 def carrier_factor(*, mode: str, farm_vehicle: str | None, structure_vehicle: str | None) -> str:
     """Who drove, and in what: the farm when it delivers, the structure when it collects or
     gleans, a logistics partner (a van) otherwise."""
@@ -124,6 +142,7 @@ def _families() -> dict[int, tuple[str, str, object]]:
 
 #: What a delivery's figures read, as plain values (no model instances: a year is thousands of rows).
 DELIVERY_FIELDS = (
+    "match_id",
     "delivered_on",
     "mode",
     "quantity_received",
@@ -162,6 +181,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
     families_of = _families() if rows else {}
     offer_side, need_side = "match__offer__organization__", "match__need__organization__"
     kms = distances.distances_km([(distances.place_of(r, offer_side), distances.place_of(r, need_side)) for r in rows])
+    by_round = round_shares(match_ids=[r["match_id"] for r in rows]) if rows else {}
     months = {m: {"month": m, "deliveries": 0, "kg": ZERO, "eur": ZERO} for m in period.months}
     families: dict[str, dict] = {}
     labels: dict[str, Decimal] = defaultdict(Decimal)
@@ -178,6 +198,9 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "labelled_kg": ZERO,
         "not_weighed": 0,
         "km_estimated_deliveries": 0,
+        "round_deliveries": 0,
+        "gleaned_kg": ZERO,
+        "gleaned_without_delivery": 0,
     }
     km_total = 0.0
     structures, farms = set(), set()
@@ -229,16 +252,21 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         elif pricing == Pricing.SOLIDARITY and usual and price is not None and usual > price:
             totals["solidarity_deliveries"] += 1
             totals["solidarity_discount_eur"] += (usual - price) * received
+        if row["match_id"] in by_round:
+            (km, vehicle), estimated = by_round[row["match_id"]], False
+            totals["round_deliveries"] += 1
+        else:
+            vehicle = carrier_factor(
+                mode=row["mode"],
+                farm_vehicle=row["match__offer__organization__farm_profile__vehicle"],
+                structure_vehicle=row["match__need__organization__structure_profile__vehicle"],
+            )
         km_total += km
-        vehicle = carrier_factor(
-            mode=row["mode"],
-            farm_vehicle=row["match__offer__organization__farm_profile__vehicle"],
-            structure_vehicle=row["match__need__organization__structure_profile__vehicle"],
-        )
         km_by_vehicle[vehicle] += km
         totals["km_estimated_deliveries"] += int(estimated)
         structures.add(row["match__need__organization_id"])
         farms.add(row["match__offer__organization_id"])
+    _add_harvests(territory, period, totals, months, families, structures, farms)
     totals["kg"] = _q(totals["kg"], GRAM)
     totals["eur"] = _q(totals["eur"], CENT)
     totals["donation_value_eur"] = _q(totals["donation_value_eur"], CENT)
@@ -265,6 +293,33 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "farm_ids": farms,
         "people_reached": sum(people.values()),
     }
+
+
+def _add_harvests(territory, period, totals, months, families, structures, farms) -> None:
+    """Kilograms gleaned by the structures (``gleaned_kg``). A harvest recorded as a delivery is
+    already counted with the deliveries; one that covered no need of the structure (it had none
+    for the product) is added here, to the kilograms by month and family, its structure and farm
+    served and involved, with no km (the volunteers' trips are not recorded)."""
+    from logistics.selectors import harvests_in
+
+    families_of = None
+    for row in harvests_in(territory=territory, start=period.start, end=period.end):
+        kg = row["quantity_kg"]
+        totals["gleaned_kg"] += kg
+        if row["delivery_id"] is not None:
+            continue
+        families_of = families_of or _families()
+        code, label, _factors = families_of[row["day__offer__category_id"]]
+        totals["gleaned_without_delivery"] += 1
+        totals["kg"] += kg
+        first = row["day__date"].replace(day=1)
+        month = months.setdefault(first, {"month": first, "deliveries": 0, "kg": ZERO, "eur": ZERO})
+        month["kg"] += kg
+        family = families.setdefault(code, {"code": code, "label": label, "kg": ZERO, "deliveries": 0})
+        family["kg"] += kg
+        structures.add(row["structure_id"])
+        farms.add(row["day__offer__organization_id"])
+    totals["gleaned_kg"] = _q(totals["gleaned_kg"], GRAM)
 
 
 def _impact(totals: dict, km_by_vehicle: dict, end: dt.date) -> dict:

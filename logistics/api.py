@@ -24,6 +24,7 @@ class VehicleSerializer(serializers.ModelSerializer):
             "id",
             "organization",
             "name",
+            "kind",
             "capacity_kg",
             "is_refrigerated",
             "days_available",

@@ -8,12 +8,14 @@ class LogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from actors import personal_data
-        from logistics import map_layers
+        from logistics import map_layers, selectors
         from logistics.services import gleaning
-        from miam import maps
+        from miam import maps, pooled_rounds
 
         for layer in map_layers.LAYERS:
             maps.register(layer)
+        # Matching's partner mode: the territory's rounds (offers may not import logistics).
+        pooled_rounds.register(selectors.weekly_rounds)
         # A person's sign-ups: exported with the account; they go with it (the FK cascades).
         personal_data.register(
             "logistics",

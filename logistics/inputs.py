@@ -16,7 +16,17 @@ from django.utils.translation import gettext_lazy
 
 from actors.models import Commune, Organization, Territory, User
 from logistics.models import Hub, Vehicle
-from miam.inputs import ClockField, CountField, DayField, FieldErrors, FlagField, NumberField, TextField, parse
+from miam.inputs import (
+    ChoiceInput,
+    ClockField,
+    CountField,
+    DayField,
+    FieldErrors,
+    FlagField,
+    NumberField,
+    TextField,
+    parse,
+)
 from offers.inputs import OrganizationField, WeekdaysField
 from offers.models import Offer
 
@@ -103,6 +113,7 @@ class UsersField(forms.Field):
 class VehicleInput(forms.Form):
     organization = OrganizationField()
     name = TextField(max_length=120)
+    kind = ChoiceInput(choices=Vehicle.Kind.choices, message=gettext_lazy("Type de véhicule inconnu."), required=False)
     capacity_kg = NumberField(
         digits=KG_DIGITS,
         minimum=Decimal("0.1"),
@@ -120,6 +131,7 @@ class VehicleInput(forms.Form):
 class VehicleData:
     organization: object = None
     name: str = ""
+    kind: str | None = None
     capacity_kg: Decimal | None = None
     is_refrigerated: bool | None = None
     days_available: list[int] | None = None

@@ -21,10 +21,16 @@ KG = {"max_digits": 10, "decimal_places": 1}
 class Vehicle(TimeStamped):
     """A vehicle an organization lends to the rounds, with the people who may drive it."""
 
+    class Kind(models.TextChoices):
+        # What CO₂e factor its kilometres take in the indicators (ADEME Base Carbone).
+        VAN = "van", _("véhicule utilitaire")
+        CAR = "car", _("voiture")
+
     organization = models.ForeignKey(
         Organization, models.CASCADE, related_name="vehicles", verbose_name=_("organisation propriétaire")
     )
     name = models.CharField(_("nom"), max_length=120)
+    kind = models.CharField(_("type de véhicule"), max_length=5, choices=Kind.choices, default=Kind.VAN)
     capacity_kg = models.DecimalField(_("charge utile (kg)"), **KG, validators=[MinValueValidator(1)])
     is_refrigerated = models.BooleanField(_("réfrigéré"), default=False)
     days_available = models.JSONField(_("jours de disponibilité (0 = lundi)"), default=list, blank=True)
@@ -355,6 +361,16 @@ class GleaningHarvest(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("saisie par")
     )
     recorded_at = models.DateTimeField(_("saisie le"), auto_now=True)
+    # The delivery it was recorded as (on the structure's need that accepts the product); none
+    # when the structure had no such need: the indicators then count the harvest on its own.
+    delivery = models.OneToOneField(
+        "offers.Delivery",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gleaning_harvest",
+        verbose_name=_("livraison"),
+    )
 
     class Meta:
         verbose_name = _("récolte de glanage")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import Round
+from logistics.models import GleaningHarvest, Round, Stop, Vehicle
+from miam.pooled_rounds import WeeklyRound
 
 
 def rounds_visible(principal) -> QuerySet[Round]:
@@ -39,4 +42,88 @@ def sees_contacts(principal, round_: Round) -> bool:
     return (
         round_.vehicle.organization_id in perms.member_organization_ids(principal)
         or round_.vehicle.drivers.filter(pk=user.pk).exists()
+    )
+
+
+def territory_vehicles(territory_id: int) -> QuerySet[Vehicle]:
+    """Active vehicles that serve a territory's rounds: owned in it or based at one of its hubs."""
+    return (
+        Vehicle.objects.filter(is_active=True)
+        .filter(Q(organization__commune__territories=territory_id) | Q(hub__commune__territories=territory_id))
+        .distinct()
+    )
+
+
+def weekly_rounds(territory_id: int) -> list[WeeklyRound]:
+    """The rounds a territory can run each week: one per vehicle and weekday it is available
+    (what matching calls the partner mode, through ``miam.pooled_rounds``)."""
+    rows = set()
+    for days, capacity, refrigerated in territory_vehicles(territory_id).values_list(
+        "days_available", "capacity_kg", "is_refrigerated"
+    ):
+        for day in days or []:
+            if isinstance(day, int) and 0 <= day <= 6:
+                rows.add(WeeklyRound(day, float(capacity), bool(refrigerated)))
+    return sorted(rows)
+
+
+#: A round's vehicle kind whose km take the car's CO₂e factor (any other: the van's).
+CAR = Vehicle.Kind.CAR
+
+
+class RoundLoad(NamedTuple):
+    """A round as the indicators share it: its km, its vehicle's kind, and the kilograms it
+    carried for each of its lots that was delivered (match id → kg)."""
+
+    km: float
+    vehicle_kind: str
+    lots_kg: dict[int, float]
+
+
+def rounds_carrying(*, match_ids) -> tuple[dict[int, int], dict[int, RoundLoad]]:
+    """Which round carried each match (the latest one, not cancelled, that picked it up), and
+    each of those rounds with every delivered lot it carried (three queries)."""
+    live = Stop.objects.filter(kind=Stop.Kind.PICKUP, match__isnull=False).exclude(
+        round__status=Round.RoundStatus.CANCELLED
+    )
+    match_ids = set(match_ids)
+    round_ids = set(live.filter(match_id__in=match_ids).values_list("round_id", flat=True))
+    if not round_ids:
+        return {}, {}
+    delivered = set(
+        live.filter(round_id__in=round_ids, match__delivery__isnull=False).values_list("match_id", flat=True)
+    )
+    rows = live.filter(match_id__in=match_ids | delivered).values_list(
+        "match_id", "round_id", "round__day", "quantity_kg", "round__distance_km", "round__vehicle__kind"
+    )
+    latest: dict[int, tuple] = {}
+    for row in rows:
+        match_id, round_id, day = row[0], row[1], row[2]
+        if match_id not in latest or (day, round_id) > (latest[match_id][2], latest[match_id][1]):
+            latest[match_id] = row
+    loads: dict[int, RoundLoad] = {}
+    for match_id, round_id, _day, kg, km, kind in latest.values():
+        if round_id not in round_ids or match_id not in (delivered | match_ids):
+            continue
+        load = loads.setdefault(round_id, RoundLoad(float(km), kind, {}))
+        load.lots_kg[match_id] = float(kg or 0)
+    carried = {m: latest[m][1] for m in match_ids if m in latest}
+    return carried, loads
+
+
+def harvests_in(*, territory, start, end) -> list[dict]:
+    """The gleaning harvests of a territory's structures from ``start`` to ``end`` (the day's
+    date), as plain rows: day, structure, farm, product category, kilograms, and the delivery it
+    was recorded as (None: the structure had no need it covered)."""
+    return list(
+        GleaningHarvest.objects.filter(structure__commune__territories=territory, day__date__range=(start, end))
+        .order_by("day__date", "id")
+        .values(
+            "day__date",
+            "structure_id",
+            "day__offer__organization_id",
+            "day__offer__category_id",
+            "quantity_kg",
+            "delivery_id",
+        )
     )

@@ -340,6 +340,8 @@ class Match(TimeStamped):
         # An occurrence of a season agreement (``agreements``): confirmed from the start, its
         # cost counted in the month of its date.
         AGREEMENT = "agreement", _("convention d'approvisionnement")
+        # The kilograms a structure took home from a gleaning day (``logistics``), recorded after it.
+        GLEANING = "gleaning", _("récolte d'une journée de glanage")
 
     offer = models.ForeignKey(Offer, models.PROTECT, related_name="matches", verbose_name=_("offre"))
     need = models.ForeignKey(Need, models.PROTECT, related_name="matches", verbose_name=_("besoin"))

@@ -173,6 +173,7 @@ def _delivery(p):
 
 @renders("partner_carries")
 def _partner(p):
+    """Matches proposed before the partner mode became the territory's pooled rounds."""
     return gettext("transport par un partenaire logistique")
 
 
@@ -307,7 +308,15 @@ def _limit(limit: Mapping) -> str:
     if by == "delivery":
         return gettext("la ferme livre jusqu'à %(radius)s km") % {"radius": radius(km_)}
     if by == "partner":
-        return gettext("le partenaire logistique va jusqu'à %(radius)s km") % {"radius": radius(km_)}
+        if "days" not in limit:  # a reason written before pooled rounds
+            return gettext("le partenaire logistique va jusqu'à %(radius)s km") % {"radius": radius(km_)}
+        if not limit["days"]:
+            if limit.get("refrigerated"):
+                return gettext("aucune tournée réfrigérée sur le territoire")
+            return gettext("aucune tournée sur le territoire")
+        return gettext("tournées du territoire : %(days)s ; aucun de ces jours ne convient") % {
+            "days": weekdays(limit["days"])
+        }
     if by == "pickup":
         if km_ is None:
             return gettext("la structure ne peut pas venir chercher")

@@ -28,6 +28,7 @@ from miam.errors import DomainError, refused
 from miam.formatting import long_date
 from miam.inputs import FieldErrors
 from offers.models import Logistics
+from offers.services import matches as match_services
 from offers.services.notices import members_by_organization
 
 logger = logging.getLogger(__name__)
@@ -283,6 +284,13 @@ def gleaning_record_harvest(*, by, day: GleaningDay, structure: Organization, qu
     harvest, _created = GleaningHarvest.objects.update_or_create(
         day=day, structure=structure, defaults={"quantity_kg": quantity_kg, "recorded_by": permissions.as_user(by)}
     )
+    # It feeds the deliveries: the structure's need that accepts the product counts it.
+    delivery = match_services.delivery_record_gleaned(
+        offer=day.offer, structure=structure, quantity_kg=quantity_kg, delivered_on=day.date, by=by
+    )
+    if harvest.delivery_id != (delivery.pk if delivery else None):
+        harvest.delivery = delivery
+        harvest.save(update_fields=["delivery"])
     if day.status != GS.DONE:
         day.status = GS.DONE
         day.save(update_fields=["status", "updated_at"])

@@ -17,6 +17,7 @@ from logistics.inputs import HubData, OpeningHoursData, VehicleData, hours_in_or
 from logistics.models import Hub, OpeningHours, Vehicle
 from miam.errors import NotAllowed
 from miam.inputs import FieldErrors
+from offers.services import runs
 
 DEFAULT_FROM = dt.time(8, 0)
 DEFAULT_UNTIL = dt.time(18, 0)
@@ -71,7 +72,7 @@ def _vehicle_save(vehicle: Vehicle, *, by, data: VehicleData, creating: bool) ->
         vehicle.organization = organization
     elif organization is not None and organization.pk != vehicle.organization_id:
         errors.add("organization", _("Un véhicule ne change pas d'organisation."), "immutable")
-    _set(vehicle, data, ("name", "capacity_kg", "is_refrigerated", "available_from", "available_until"))
+    _set(vehicle, data, ("name", "kind", "capacity_kg", "is_refrigerated", "available_from", "available_until"))
     if "days_available" in data.given and not errors.has("days_available"):
         vehicle.days_available = data.days_available or []
     if data.max_duration_min is not None:
@@ -90,6 +91,10 @@ def _vehicle_save(vehicle: Vehicle, *, by, data: VehicleData, creating: bool) ->
     vehicle.save()
     if "drivers" in data.given:
         vehicle.drivers.set(data.drivers)
+    # The territory's rounds are matching's partner mode: its proposals are computed again.
+    runs.matching_listing_changed(organization_id=vehicle.organization_id)
+    if vehicle.hub_id:
+        runs.matching_listing_changed(organization_id=vehicle.hub.organization_id)
     return vehicle
 
 

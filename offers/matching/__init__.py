@@ -16,7 +16,8 @@ Inputs (`types.py`, frozen dataclasses):
   over the territory's rolling window, and what is left of its monthly budget.
 - `Weights` of the six score components (normalised to sum 1), `Params` (today, road
   detour factor, allocation mode 'flow' — default —, 'lp' or 'greedy', top candidates
-  kept per need, fairness strength and shape, partner radius...), and `excluded_pairs`
+  kept per need, fairness strength and shape, the territory's pooled rounds — `PooledRound`,
+  weekday, payload, refrigerated: what the "partner" mode is —...), and `excluded_pairs`
   {(offer id, need id)} never to propose again.
 
 Output of `run`: `EngineResult` with `proposals`, a tuple of `Proposal` (offer_id,
@@ -58,6 +59,7 @@ from .types import (
     NeedInput,
     OfferInput,
     Params,
+    PooledRound,
     Proposal,
     Reason,
     StructureInput,
@@ -83,6 +85,7 @@ __all__ = [
     "NeedInput",
     "OfferInput",
     "Params",
+    "PooledRound",
     "Proposal",
     "Reason",
     "Scores",

@@ -10,21 +10,30 @@ Hard constraints, in the order they are reported: same dimension (units that con
 safely), category, cold chain, dates (windows, use-by, a distribution day of the
 structure in the common window), reach (who carries the goods), price, quantity
 (minimum, cold capacity, budget left), and pairs never to propose again.
+
+Who carries, in this order: the farm within its delivery radius; a pooled round of the
+territory (`Params.rounds`, the "partner" mode: no radius, the first common day a round suited
+to the lot runs and the structure receives goods, the lot within the largest payload of that
+day, chilled and frozen lots on refrigerated rounds only); the structure within its pick-up
+radius with a vehicle; its gleaners within that radius.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from .arrays import (
+    AMBIENT,
     CAPPED_DIMENSIONS,
     CHILLED,
     DONATION,
     FROZEN,
+    MASS,
     NeedArrays,
     OfferArrays,
     StructureArrays,
@@ -32,10 +41,13 @@ from .arrays import (
     chord_for_great_circle_km,
     haversine_km,
     intersects,
+    weekday_mask,
 )
-from .types import MODES, NeedInput, OfferInput, Params, StructureInput
+from .types import MODES, NeedInput, OfferInput, Params, PooledRound, StructureInput
 
 DELIVERY, PARTNER, PICKUP, GLEANING = range(len(MODES))
+#: Every weekday, as a mask of weekday bits.
+ANY_DAY = 0x7F
 #: Float noise allowed when a quantity is compared with a minimum or a grain.
 EPSILON = 1e-9
 
@@ -106,17 +118,89 @@ def pair_distance_km(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarr
     return haversine_km(o.lat[oi], o.lon[oi], n.lat[ni], n.lon[ni]) * params.road_detour_factor
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class RoundSupply:
+    """The territory's pooled rounds by weekday: bit masks of the weekdays some round runs
+    (any, refrigerated), and the largest lot one vehicle takes each weekday (kg, 0: none)."""
+
+    any_mask: int
+    cold_mask: int
+    any_kg: np.ndarray  # (7,)
+    cold_kg: np.ndarray  # (7,)
+
+
+@lru_cache(maxsize=32)
+def round_supply(rounds: tuple[PooledRound, ...]) -> RoundSupply:
+    any_kg, cold_kg = np.zeros(7), np.zeros(7)
+    for r in rounds:
+        any_kg[r.weekday] = max(any_kg[r.weekday], r.capacity_kg)
+        if r.refrigerated:
+            cold_kg[r.weekday] = max(cold_kg[r.weekday], r.capacity_kg)
+    return RoundSupply(weekday_mask(np.flatnonzero(any_kg)), weekday_mask(np.flatnonzero(cold_kg)), any_kg, cold_kg)
+
+
+def round_days(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params) -> np.ndarray:
+    """Per pair, the first day of the common window on which a round of the territory suited to
+    the lot (refrigerated for chilled and frozen goods) runs and the structure receives goods;
+    -1 when none, when the offer is not open to a logistics partner, or when the lot has no
+    known mass (a round loads kilograms)."""
+    out = np.full(len(oi), -1, dtype=np.int64)
+    if not params.rounds or not len(oi):
+        return out
+    supply = round_supply(params.rounds)
+    cold = o.storage[oi] != AMBIENT
+    receives = np.where(n.distribution_mask[ni] == 0, ANY_DAY, n.distribution_mask[ni])
+    mask = receives & np.where(cold, supply.cold_mask, supply.any_mask)
+    usable = o.has_partner[oi] & (o.dimension[oi] == MASS) & (mask != 0)
+    if usable.any():
+        earliest, last = days_window(o, n, oi[usable], ni[usable], params)
+        out[usable] = first_distribution_day(earliest, last, mask[usable])
+    return out
+
+
+def round_carry(o: OfferArrays, oi: np.ndarray, day: np.ndarray, params: Params) -> np.ndarray:
+    """Base units (kg) the round of `day` takes in one lot: its largest suited vehicle's payload."""
+    carry = np.full(len(oi), np.inf)
+    ok = day >= 0
+    if ok.any():
+        supply = round_supply(params.rounds)
+        weekday = (day[ok] - 1) % 7  # date.fromordinal(1) is a Monday
+        cold = o.storage[oi[ok]] != AMBIENT
+        carry[ok] = np.where(cold, supply.cold_kg[weekday], supply.any_kg[weekday])
+    return carry
+
+
 def reach_modes(
-    o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, d: np.ndarray, params: Params
+    o: OfferArrays,
+    n: NeedArrays,
+    oi: np.ndarray,
+    ni: np.ndarray,
+    d: np.ndarray,
+    params: Params,
+    round_day: np.ndarray | None = None,
 ) -> np.ndarray:
-    """First feasible mode among delivery, partner, pickup, gleaning; -1 when none."""
+    """First feasible mode among delivery, partner (a round of the territory), pickup,
+    gleaning; -1 when none."""
+    if round_day is None:
+        round_day = round_days(o, n, oi, ni, params)
     by_mode = (
         o.has_delivery[oi] & (d <= o.delivery_radius_km[oi]),
-        o.has_partner[oi] & (d <= params.partner_radius_km),
+        round_day >= 0,
         o.has_pickup[oi] & n.can_pick_up[ni] & (d <= n.pickup_radius_km[ni]),
         o.has_gleaning[oi] & n.can_glean[ni] & (d <= n.pickup_radius_km[ni]),
     )
     return np.select(by_mode, [DELIVERY, PARTNER, PICKUP, GLEANING], default=-1).astype(np.int8)
+
+
+def pair_carriers(
+    o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(road km, mode, round day or -1, most one lot may weigh on its carrier) of each pair."""
+    d = pair_distance_km(o, n, oi, ni, params)
+    rday = round_days(o, n, oi, ni, params)
+    mode = reach_modes(o, n, oi, ni, d, params, rday)
+    rday = np.where(mode == PARTNER, rday, -1)
+    return d, mode, rday, round_carry(o, oi, rday, params)
 
 
 def days_window(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params):
@@ -153,11 +237,19 @@ def _floor_to_grain(quantity: np.ndarray, grain: np.ndarray) -> np.ndarray:
 
 
 def pair_caps(
-    o: OfferArrays, n: NeedArrays, s: StructureArrays, oi: np.ndarray, ni: np.ndarray
+    o: OfferArrays,
+    n: NeedArrays,
+    s: StructureArrays,
+    oi: np.ndarray,
+    ni: np.ndarray,
+    carry: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair, in base units: (plain cap: min of both quantities, after cold capacity,
-    after the budget left), each a multiple of the offer's grain."""
+    """Per pair, in base units: (plain cap: min of both quantities and of what one lot may
+    weigh on its carrier, after cold capacity, after the budget left), each a multiple of the
+    offer's grain."""
     plain = np.minimum(o.quantity[oi], n.quantity[ni])
+    if carry is not None:
+        plain = np.minimum(plain, carry)
     capped = np.isin(o.dimension[oi], CAPPED_DIMENSIONS)
     storage = o.storage[oi]
     cold = np.where(capped & (storage == CHILLED), np.minimum(plain, n.chilled_capacity[ni]), plain)
@@ -188,10 +280,9 @@ def _evaluate(
     """Apply every hard constraint to raw pairs; returns the feasible ones and their data."""
     keep = (o.dimension[oi] == n.dimension[ni]) & intersects(o.categories[oi], n.categories[ni])
     oi, ni = oi[keep], ni[keep]
-    d = pair_distance_km(o, n, oi, ni, params)
-    mode = reach_modes(o, n, oi, ni, d, params)
+    d, mode, rday, carry = pair_carriers(o, n, oi, ni, params)
     keep = mode >= 0
-    oi, ni, d, mode = oi[keep], ni[keep], d[keep], mode[keep]
+    oi, ni, d, mode, rday, carry = oi[keep], ni[keep], d[keep], mode[keep], rday[keep], carry[keep]
 
     storage = o.storage[oi]
     earliest, last = days_window(o, n, oi, ni, params)
@@ -202,8 +293,9 @@ def _evaluate(
         & price_ok(o, n, oi, ni)
     )
     oi, ni, d, mode, earliest, last = oi[keep], ni[keep], d[keep], mode[keep], earliest[keep], last[keep]
-    day = first_distribution_day(earliest, last, n.distribution_mask[ni])
-    cap = pair_caps(o, n, s, oi, ni)[2]
+    rday, carry = rday[keep], carry[keep]
+    day = np.where(mode == PARTNER, rday, first_distribution_day(earliest, last, n.distribution_mask[ni]))
+    cap = pair_caps(o, n, s, oi, ni, carry)[2]
     keep = (day >= 0) & _enough(cap, o, oi)
     if len(excluded):
         keep &= ~np.isin(oi.astype(np.int64) * len(n) + ni, excluded)
@@ -226,7 +318,7 @@ def pair_checks(
     quantities would have been enough; "expired" and "no_distribution_day" only when
     the windows meet.
     """
-    d = pair_distance_km(o, n, oi, ni, params)
+    d, mode, _rday, carry = pair_carriers(o, n, oi, ni, params)
     storage = o.storage[oi]
     earliest, last = days_window(o, n, oi, ni, params)
     common_start = np.maximum(o.window_start[oi], n.window_start[ni])
@@ -235,7 +327,7 @@ def pair_checks(
     past = ~disjoint & (np.maximum(common_start, params.today.toordinal()) > common_end)
     expired = ~disjoint & ~past & (earliest > last)
     no_day = (earliest <= last) & (first_distribution_day(earliest, last, n.distribution_mask[ni]) < 0)
-    plain, cold, budget = pair_caps(o, n, s, oi, ni)
+    plain, cold, budget = pair_caps(o, n, s, oi, ni, carry)
     short = ~_enough(plain, o, oi)
     no_fridge = (storage == CHILLED) & ~n.has_fridge[ni]
     no_freezer = (storage == FROZEN) & ~n.has_freezer[ni]
@@ -249,7 +341,7 @@ def pair_checks(
         "window_past": past,
         "expired": expired,
         "no_distribution_day": no_day,
-        "out_of_reach": reach_modes(o, n, oi, ni, d, params) < 0,
+        "out_of_reach": mode < 0,
         **_price_checks(o, n, oi, ni),
         "quantity_below_minimum": short,
         "cold_storage_too_small": cold_short,
@@ -322,8 +414,9 @@ def find_candidates_arrays(
         reach = np.full(len(needs), -1.0)
         if o.has_delivery[group].any():
             reach[:] = o.delivery_radius_km[group][o.has_delivery[group]].max()
-        if o.has_partner[first]:
-            reach = np.maximum(reach, params.partner_radius_km)
+        if o.has_partner[first] and params.rounds:
+            # A round of the territory reaches every structure of it (the run's scope).
+            reach[:] = np.inf
         collect = np.zeros(len(needs), dtype=bool)
         if o.has_pickup[group].any():
             collect |= n.can_pick_up[needs]

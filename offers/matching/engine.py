@@ -15,6 +15,7 @@ from .candidates import (
     excluded_keys,
     find_candidates_arrays,
     pair_caps,
+    pair_carriers,
     pair_checks,
     pair_distance_km,
 )
@@ -220,8 +221,9 @@ def check_pair(
     o, n, s = build_arrays([offer], [need], structures)
     one = np.zeros(1, dtype=np.intp)
     checks = pair_checks(o, n, s, one, one, params, excluded_keys(o, n, excluded_pairs))
-    distance = float(pair_distance_km(o, n, one, one, params)[0])
-    caps = tuple(float(c[0]) for c in pair_caps(o, n, s, one, one))
+    d, _mode, _day, carry = pair_carriers(o, n, one, one, params)
+    distance = float(d[0])
+    caps = tuple(float(c[0]) for c in pair_caps(o, n, s, one, one, carry))
     return constraint_reasons(checks, 0, o=o, n=n, s=s, oi=0, ni=0, distance_km=distance, caps=caps, params=params)
 
 

@@ -8,7 +8,8 @@ To add a reason: give it a code here (or in the caller that knows why, such as a
 round), and a renderer in `offers/reasons.py`; a test fails while a code has none.
 
 Codes of a proposal, most decisive first: ``fairness_priority`` (when the fairness
-objective decided), ``distance``, one of ``delivery_by_farm``, ``partner_carries``,
+objective decided), ``distance``, one of ``delivery_by_farm``, ``pooled_round`` (the
+weekday of the territory's round that carries it: « livré par la tournée du mardi »),
 ``pickup_by_structure``, ``gleaning``, then ``fridge_available`` or
 ``freezer_available``, ``donation`` or ``price``, ``covers_need``, ``use_by``,
 ``labels``, ``delivery_day``. Codes of a pair that is not feasible: `CONSTRAINT_CODES`.
@@ -48,7 +49,7 @@ PROPOSAL_CODES = (
     "fairness_priority",
     "distance",
     "delivery_by_farm",
-    "partner_carries",
+    "pooled_round",
     "pickup_by_structure",
     "gleaning",
     "fridge_available",
@@ -104,7 +105,7 @@ def proposal_reasons(
     if by == "delivery":
         reasons.append(Reason("delivery_by_farm", {"radius_km": _r(offer.delivery_radius_km)}))
     elif by == "partner":
-        reasons.append(Reason("partner_carries", {"radius_km": _r(params.partner_radius_km)}))
+        reasons.append(Reason("pooled_round", {"weekday": date.fromordinal(int(delivery_day)).weekday()}))
     elif by == "pickup":
         reasons.append(Reason("pickup_by_structure", {"radius_km": _r(need.pickup_radius_km)}))
     else:
@@ -199,7 +200,9 @@ def reach_limits(offer, need, params: Params) -> list[dict]:
     if "delivery" in offer.logistics:
         limits.append({"by": "delivery", "km": _r(offer.delivery_radius_km)})
     if "partner" in offer.logistics:
-        limits.append({"by": "partner", "km": _r(params.partner_radius_km)})
+        cold = offer.storage != "ambient"
+        days = sorted({r.weekday for r in params.rounds if r.refrigerated or not cold})
+        limits.append({"by": "partner", "km": None, "days": days, "refrigerated": cold})
     if "pickup" in offer.logistics:
         can = need.has_vehicle and need.pickup_radius_km > 0
         limits.append({"by": "pickup", "km": _r(need.pickup_radius_km) if can else None})

@@ -2,8 +2,8 @@
 
 score = 100 × Σ weightᵢ × componentᵢ, every component in [0, 1]:
 
-- distance: 1 − road km / reach of the chosen mode (delivery radius, partner
-  limit or the structure's pick-up radius);
+- distance: 1 − road km / reach of the chosen mode (delivery radius, the structure's
+  pick-up radius; for a pooled round, which has no radius, `Params.round_score_km`);
 - coverage: share of the need's open quantity this offer alone can cover;
 - urgency: mean of the offer's perishability (1 when the goods must go on the
   first common day, 0 with two weeks or more left, shelf life counting too)
@@ -64,7 +64,7 @@ def score_candidates(c: CandidatePairs, *, weights: Weights, params: Params) -> 
     mode = c.mode
     reach = np.select(
         [mode == DELIVERY, mode == PARTNER],
-        [o.delivery_radius_km[oi], np.full(len(c), params.partner_radius_km)],
+        [o.delivery_radius_km[oi], np.full(len(c), params.round_score_km)],
         default=n.pickup_radius_km[ni],
     )
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -175,6 +175,28 @@ class StructureInput:
 
 
 @dataclass(frozen=True, slots=True)
+class PooledRound:
+    """A pooled round of the run's territory that runs every `weekday` (0 = Monday) on a
+    vehicle taking up to `capacity_kg` in one lot; `refrigerated`: it keeps the cold chain.
+
+    The "partner" mode is this: an offer open to a logistics partner reaches every structure
+    of the territory (a run holds one territory's offers and needs) on a day one of its
+    rounds runs, within one vehicle's payload, chilled and frozen lots only on a refrigerated
+    one. No round in the territory: the partner mode reaches nobody.
+    """
+
+    weekday: int
+    capacity_kg: float
+    refrigerated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.weekday not in range(7):
+            raise ValueError("PooledRound.weekday is 0 (Monday) to 6")
+        if not (self.capacity_kg > 0 and math.isfinite(self.capacity_kg)):
+            raise ValueError("PooledRound.capacity_kg must be > 0")
+
+
+@dataclass(frozen=True, slots=True)
 class Weights:
     """Weights of the score components; normalised to sum 1 on creation.
 
@@ -231,8 +253,10 @@ class Params:
     #: Attach the fairness reason to proposals the fairness objective decided: quantity a
     #: better-scoring pair of the same offer could still have taken (engine.fairness_decided).
     explain_fairness: bool = True
-    #: How far a logistics partner carries goods (road km).
-    partner_radius_km: float = 80.0
+    #: The territory's pooled rounds (one per vehicle and weekday): what the partner mode is.
+    rounds: tuple[PooledRound, ...] = ()
+    #: Road km at which a pair carried by a round scores 0 on distance (a score, not a limit).
+    round_score_km: float = 80.0
     #: Local re-solves (flow) or component re-solves (LP) when allocations fall below an
     #: offer's minimum quantity or a budget is overspent.
     min_quantity_rounds: int = 1
@@ -243,7 +267,7 @@ class Params:
             raise ValueError("road_detour_factor must be >= 1")
         if self.max_candidates_per_need < 1:
             raise ValueError("max_candidates_per_need must be >= 1")
-        _check_non_negative(self, "fairness_strength", "partner_radius_km", "min_quantity_rounds", "fairness_alpha")
+        _check_non_negative(self, "fairness_strength", "round_score_km", "min_quantity_rounds", "fairness_alpha")
         points = self.fairness_breakpoints
         if not points or any(b <= a for a, b in zip((0.0, *points), points, strict=False)):
             raise ValueError("fairness_breakpoints must be positive and increasing")

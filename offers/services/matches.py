@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from actors import permissions
 from actors.models import Organization, StructureProfile, Territory
+from miam import pooled_rounds
 from miam.errors import DomainError, NotAllowed
 from offers import distances, events, quantities, signals
 from offers import matching_feed as feed_mod
@@ -360,6 +361,26 @@ def distribution_days(need: Need) -> set[int]:
     return {int(d) for d in days or [] if str(d).isdecimal() and int(d) < 7}
 
 
+def _require_round_on(match: Match, day: date) -> None:
+    """Carried by a logistics partner means by a pooled round of the structure's territory: one
+    must run that weekday, refrigerated for chilled and frozen goods (``miam.pooled_rounds``)."""
+    territory = runs.territory_for_organization(match.need.organization_id)
+    cold = match.offer.storage != "ambient"
+    rounds = pooled_rounds.weekly(territory.pk) if territory is not None else []
+    suited = sorted({r.weekday for r in rounds if r.refrigerated or not cold})
+    if day.weekday() in suited:
+        return
+    if suited:
+        message = _("Les tournées du territoire passent le %(days)s : choisissez l'un de ces jours.") % {
+            "days": weekdays(suited)
+        }
+    elif cold:
+        message = _("Aucune tournée réfrigérée ne passe sur le territoire : choisissez un autre acheminement.")
+    else:
+        message = _("Aucune tournée ne passe sur le territoire : choisissez un autre acheminement.")
+    raise DomainError("no_round_that_day", message, fields={"date": message})
+
+
 @transaction.atomic
 def match_schedule(*, match: Match, by, date: date, mode: str, today: date | None = None) -> Match:  # noqa: A002
     """Either side sets the day and who carries the goods."""
@@ -387,6 +408,8 @@ def match_schedule(*, match: Match, by, date: date, mode: str, today: date | Non
             % {"days": weekdays(days)},
             fields={"date": _("Pas un jour de distribution de la structure.")},
         )
+    if mode == Logistics.PARTNER:
+        _require_round_on(match, day)
     match.scheduled_for, match.mode, match.status, match.acted_by_person = day, mode, MS.SCHEDULED, True
     match.reminded_at = None
     match.save()
@@ -476,6 +499,105 @@ def match_confirm_delivery(
         url=match_url(match.pk),
     )
     return match
+
+
+#: Matches a gleaning harvest may be recorded on: any the pair did not end otherwise.
+GLEANABLE_STATUSES = (*ACCEPTABLE_STATUSES, *RESERVED_STATUSES, MS.DELIVERED, MS.WITHDRAWN)
+
+
+def _need_for_harvest(offer: Offer, structure: Organization, day: date) -> Need | None:
+    """The structure's open need that accepts the offer's product and counts in a unit its
+    kilograms convert to; one whose window holds the day first, then the oldest."""
+    categories = feed_mod.Categories()
+    product = set(categories.ancestors(offer.category_id))
+    needs = (
+        Need.objects.select_for_update()
+        .filter(organization=structure, status__in=OPEN_STATUSES)
+        .exclude(matches__offer=offer)  # a pair ended otherwise (declined, cancelled) stays so
+        .prefetch_related("categories")
+        .order_by("id")
+    )
+    fitting = []
+    for need in needs:
+        ids = [c.pk for c in need.categories.all()]
+        if not product & categories.accepted(ids):
+            continue
+        if need.unit != "kg" and categories.need_mass(need.unit, ids) is None:
+            continue
+        fitting.append(need)
+    fitting.sort(key=lambda n: (not (n.window_start <= day <= n.window_end), n.pk))
+    return fitting[0] if fitting else None
+
+
+@transaction.atomic
+def delivery_record_gleaned(
+    *, offer: Offer, structure: Organization, quantity_kg: Decimal, delivered_on: date, by=None
+) -> Delivery | None:
+    """The kilograms a structure took home from a gleaning day in this offer's field, as its
+    delivery (the figures indicators read; the need it covers counts them): on the pair's match
+    when the offer and one of the structure's needs already have one, else on a match made for
+    it with the structure's open need that accepts the product. Recording again corrects the
+    quantity. None when the offer's unit has no known mass or the structure has no such need:
+    then nothing is covered, and the indicators count the harvest on its own (``logistics``).
+
+    The organiser of the day checked who acts (``logistics.services.gleaning``)."""
+    mass = quantities.offer_kg_per_unit(offer.category, offer.unit, offer.crate_kg)
+    if mass is None or quantity_kg <= 0:
+        return None
+    quantity = (quantity_kg / mass).quantize(Decimal("0.001"))
+    match = (
+        Match.objects.select_for_update(of=("self",))
+        .select_related("offer", "offer__category", "need")
+        .filter(offer=offer, need__organization=structure, status__in=GLEANABLE_STATUSES)
+        .order_by("-id")
+        .first()
+    )
+    made = match is None
+    if made:
+        need = _need_for_harvest(offer, structure, delivered_on)
+        if need is None:
+            return None
+        match = Match.objects.create(
+            offer=offer,
+            need=need,
+            quantity=quantity,
+            unit=offer.unit,
+            mode=Logistics.GLEANING,
+            origin=Match.Origin.GLEANING,
+            status=MS.DELIVERED,
+            acted_by_person=True,
+        )
+    need = Need.objects.select_for_update().get(pk=match.need_id)
+    delivery = Delivery.objects.filter(match=match).first()
+    # What the need already counts of this pair: what was received, else what was reserved.
+    if delivery is not None:
+        counted = delivery.quantity_received
+    elif not made and match.status in RESERVED_STATUSES:
+        counted = match.quantity
+    else:
+        counted = Decimal(0)
+    change = _need_quantity(match, need, quantity - counted) if quantity != counted else Decimal(0)
+    if change:
+        Need.objects.filter(pk=need.pk).update(
+            quantity_covered=Greatest(F("quantity_covered") + change, Decimal(0)), updated_at=timezone.now()
+        )
+    if delivery is None:
+        delivery = Delivery(match=match, lot_number=offer.lot_number, use_by=offer.use_by)
+    delivery.delivered_on = delivered_on
+    delivery.mode = Logistics.GLEANING
+    delivery.quantity_received, delivery.unit, delivery.quantity_kg = quantity, offer.unit, quantity_kg
+    delivery.amount_paid_eur = Decimal(0)  # gleaned: given
+    delivery.received_by = permissions.as_user(by) if by is not None else None
+    delivery.save()
+    match.quantity = max(match.quantity, quantity)
+    match.quantity_received, match.quantity_kg = quantity, match_kg(match, match.quantity)
+    match.mode, match.status, match.acted_by_person = Logistics.GLEANING, MS.DELIVERED, True
+    match.delivered_at = match.delivered_at or timezone.now()
+    match.save()
+    need.refresh_from_db()
+    listings.need_refresh_status(need)
+    events.match_event(match, "delivered")
+    return delivery
 
 
 @transaction.atomic

@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 
 from actors import permissions
 from actors.models import Territory
+from miam import pooled_rounds
 from miam.dispatch import dispatch, runs_inline
 from miam.locks import advisory_lock
 from offers import events
 from offers import matching_feed as feed_mod
-from offers.matching import Params, Weights
+from offers.matching import Params, PooledRound, Weights
 from offers.matching import run as engine_run
 from offers.models import OPEN_STATUSES, MatchingRun, Offer
 from offers.selectors import fairness_settings
@@ -50,12 +51,19 @@ ABANDONED = "abandoned"
 
 def matching_params(*, today: date, territory: Territory | None = None) -> Params:
     strength, window = fairness_settings(territory)
+    rounds = ()
+    if territory is not None:
+        rounds = tuple(
+            PooledRound(weekday=r.weekday, capacity_kg=r.capacity_kg, refrigerated=r.refrigerated)
+            for r in pooled_rounds.weekly(territory.pk)
+        )
     return Params(
         today=today,
         road_detour_factor=float(settings.ROAD_DETOUR_FACTOR),
         mode=settings.MATCHING_MODE,
         fairness_strength=strength,
         fairness_window_days=window,
+        rounds=rounds,
     )
 
 

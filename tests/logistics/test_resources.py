@@ -12,6 +12,7 @@ from logistics.map_layers import rows
 from logistics.models import Hub, OpeningHours, Vehicle
 from logistics.services import resources
 from miam.errors import DomainError, NotAllowed
+from offers.models import MatchingRun
 from tests.factories import TerritoryFactory, UserFactory, make_member
 from tests.logistics.helpers import hub, logistics_org
 
@@ -165,3 +166,32 @@ def test_hubs_are_a_layer_of_the_territory_map():
     from miam import maps
 
     assert maps.layer("hubs") is not None
+
+
+def test_a_vehicle_says_whether_it_is_a_van_or_a_car_and_nothing_else():
+    owner = logistics_org()
+    car = resources.vehicle_create(
+        by=make_member(owner),
+        data=vehicle_data({"organization": owner.pk, "name": "Clio", "kind": "car", "capacity_kg": "300"}),
+    )
+    assert car.kind == "car"
+    with pytest.raises(DomainError) as caught:
+        resources.vehicle_create(
+            by=make_member(owner),
+            data=vehicle_data({"organization": owner.pk, "name": "Semi", "kind": "truck", "capacity_kg": "9000"}),
+        )
+    assert caught.value.fields == {"kind": ["Type de véhicule inconnu."]}
+    assert Vehicle.objects.count() == 1
+
+
+def test_a_new_vehicle_has_its_territory_s_proposals_computed_again(django_capture_on_commit_callbacks):
+    territory = TerritoryFactory()
+    owner = logistics_org()
+    with django_capture_on_commit_callbacks(execute=False):
+        resources.vehicle_create(
+            by=make_member(owner),
+            data=vehicle_data(
+                {"organization": owner.pk, "name": "Fourgon", "capacity_kg": "800", "days_available": [1]}
+            ),
+        )
+    assert MatchingRun.objects.filter(territory=territory, status="pending").exists()

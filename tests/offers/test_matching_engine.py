@@ -18,6 +18,7 @@ from offers.matching import (
     NeedInput,
     OfferInput,
     Params,
+    PooledRound,
     StructureInput,
     Weights,
     allocate_flow,
@@ -35,7 +36,10 @@ from offers.matching import (
 )
 from tests.offers.engine_instances import TODAY, days, random_instance
 
-PARAMS = Params(today=TODAY)
+#: The territory's pooled rounds: a refrigerated van on Tuesdays, a dry car on Fridays.
+TUESDAY_VAN, FRIDAY_CAR = PooledRound(1, 500.0, refrigerated=True), PooledRound(4, 150.0, refrigerated=False)
+PARAMS = Params(today=TODAY, rounds=(TUESDAY_VAN, FRIDAY_CAR))
+NO_ROUND = Params(today=TODAY)
 CLUNY = (46.4347, 4.6591)
 KM_PER_DEGREE_LAT = 111.195  # on the engine's sphere
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -177,10 +181,46 @@ def test_a_structure_beyond_the_farm_delivery_radius_is_excluded():
     assert_only_excluded_by(make_offer(), make_need(road_km=20.5), "out_of_reach")
 
 
-def test_a_logistics_partner_carries_up_to_its_limit_only():
+def test_a_structure_far_away_without_vehicle_is_served_by_the_tuesday_round_of_its_territory():
+    offer = make_offer(logistics=frozenset({"partner"}))  # TODAY is a Monday; chilled goods
+    proposal = proposed(offer, make_need(road_km=150.0, has_vehicle=False))
+    assert (proposal.mode, proposal.delivery_date) == ("partner", days(1))
+    assert reason(proposal, "pooled_round") == {"weekday": 1}
+    assert codes(proposal.reasons)[:2] == ["distance", "pooled_round"]
+
+
+def test_without_a_round_in_the_territory_the_partner_mode_reaches_nobody():
     offer = make_offer(logistics=frozenset({"partner"}))
-    assert proposed(offer, make_need(road_km=79.0)).mode == "partner"
-    assert_only_excluded_by(offer, make_need(road_km=81.0), "out_of_reach")
+    need = make_need(road_km=15.0, has_vehicle=False)
+    assert run([offer], [need], params=NO_ROUND).proposals == ()
+    [why] = check_pair(offer, need, params=NO_ROUND)
+    assert why.code == "out_of_reach"
+    assert why.params["limits"] == [{"by": "partner", "km": None, "days": [], "refrigerated": True}]
+
+
+def test_a_chilled_lot_never_goes_on_a_round_without_refrigeration():
+    offer = make_offer(logistics=frozenset({"partner"}))
+    dry_only = replace(PARAMS, rounds=(FRIDAY_CAR,))
+    need = make_need(road_km=40.0)
+    assert run([offer], [need], params=dry_only).proposals == ()
+    assert codes(check_pair(offer, need, params=dry_only)) == ["out_of_reach"]
+    # Ambient goods take the Friday car.
+    ambient = proposed(replace(offer, storage="ambient"), need, params=dry_only)
+    assert (ambient.delivery_date, reason(ambient, "pooled_round")) == (days(4), {"weekday": 4})
+
+
+def test_a_round_comes_on_a_distribution_day_of_the_structure_only():
+    offer = make_offer(logistics=frozenset({"partner"}), storage="ambient")
+    friday = proposed(offer, make_need(distribution_days=frozenset({4})))
+    assert friday.delivery_date == days(4)
+    assert_only_excluded_by(offer, make_need(distribution_days=frozenset({2})), "out_of_reach")
+
+
+def test_a_lot_on_a_round_weighs_no_more_than_its_vehicle_takes():
+    offer = make_offer(logistics=frozenset({"partner"}), storage="ambient", quantity=400.0, window_start=days(3))
+    need = make_need(quantity=400.0, chilled_capacity_kg=0.0)
+    proposal = proposed(offer, need)  # the first round day is the Friday car's, not the van's
+    assert (proposal.delivery_date, proposal.quantity) == (days(4), 150.0)
 
 
 def test_pickup_needs_a_vehicle_and_a_radius_covering_the_distance():
@@ -271,7 +311,7 @@ def test_the_reasons_say_distance_carrier_cold_price_and_coverage_in_order():
         (
             {"logistics": frozenset({"partner"}), "pricing": "donation", "storage": "ambient"},
             {},
-            "partner_carries",
+            "pooled_round",
         ),
     ],
 )

@@ -59,6 +59,30 @@ def test_the_same_reasons_read_in_english_with_english_numbers():
             "31 km ; the structure cannot collect",
         ),
         (
+            {"code": "pooled_round", "params": {"weekday": 1}},
+            "livré par la tournée du mardi",
+            "delivered by the Tuesday round",
+        ),
+        (
+            {
+                "code": "out_of_reach",
+                "params": {"km": 150.0, "limits": [{"by": "partner", "km": None, "days": [], "refrigerated": True}]},
+            },
+            "150 km ; aucune tournée réfrigérée sur le territoire",
+            "150 km ; no refrigerated round in the territory",
+        ),
+        (
+            {
+                "code": "out_of_reach",
+                "params": {
+                    "km": 40.0,
+                    "limits": [{"by": "partner", "km": None, "days": [1, 4], "refrigerated": False}],
+                },
+            },
+            "40 km ; tournées du territoire : mardi, vendredi ; aucun de ces jours ne convient",
+            "40 km ; the territory's rounds: Tuesday, Friday; none of these days fits",
+        ),
+        (
             {"code": "allocated_elsewhere", "params": {"count": 2}},
             "2 offres possibles, attribuées à des structures moins servies ou mieux placées",
             "2 possible offers, allocated to structures less served or better placed",
