@@ -119,11 +119,19 @@ def _lot(match: Match, kg: Decimal, windows: dict) -> routing.Lot:
         id=match.pk,
         kg=float(kg),
         cold=match.offer.storage in (Storage.CHILLED, Storage.FROZEN),
+        out_of_fridge_s=out_of_fridge_s(match.offer.storage),
         pickup=_place(farm),
         delivery=_place(structure),
         pickup_windows=tw(farm.pk),
         delivery_windows=tw(structure.pk),
     )
+
+
+def out_of_fridge_s(storage: str) -> int:
+    """How long a lot of this storage class may ride without refrigeration
+    (``settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES``; ambient lots are not asked)."""
+    minutes = (settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES or {}).get(storage, 0)
+    return max(0, int(minutes)) * 60
 
 
 def routing_params() -> routing.RoutingParams:
