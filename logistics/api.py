@@ -71,6 +71,7 @@ class StopSerializer(serializers.ModelSerializer):
             "kind",
             "organization",
             "organization_name",
+            "hub",
             "match",
             "arrives_at",
             "window_start",
@@ -85,6 +86,10 @@ class StopSerializer(serializers.ModelSerializer):
 
 class RoundSerializer(serializers.ModelSerializer):
     stops = StopSerializer(many=True, read_only=True)
+    # Cross-docking: the rounds that brought this round's lots to the hub, and those that take
+    # them on from it.
+    after = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    before = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = Round
@@ -95,6 +100,10 @@ class RoundSerializer(serializers.ModelSerializer):
             "vehicle",
             "driver",
             "status",
+            "hub",
+            "leg",
+            "after",
+            "before",
             "starts_at",
             "ends_at",
             "distance_km",
@@ -108,7 +117,19 @@ class RoundSerializer(serializers.ModelSerializer):
 class RoundPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = RoundPlan
-        fields = ["id", "territory", "hub", "day", "status", "stage", "progress", "counts", "error", "created_at"]
+        fields = [
+            "id",
+            "territory",
+            "hub",
+            "cross_dock",
+            "day",
+            "status",
+            "stage",
+            "progress",
+            "counts",
+            "error",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -175,7 +196,9 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self):
-        return selectors.rounds_visible(principal_of(self.request)).prefetch_related("stops", "stops__organization")
+        return selectors.rounds_visible(principal_of(self.request)).prefetch_related(
+            "stops", "stops__organization", "after", "before"
+        )
 
     @action(detail=False, methods=["post"])
     def plan(self, request):

@@ -224,6 +224,7 @@ class RoundPlanInput(forms.Form):
     territory = TerritoryField()
     day = DayField()
     hub = HubField(required=False)
+    cross_dock = FlagField()
 
 
 def round_plan_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:

@@ -40,8 +40,18 @@ def round_list(request):
 
 def _stops(round_):
     return list(
-        round_.stops.select_related("organization", "organization__commune", "match__offer").order_by("position")
+        round_.stops.select_related("organization", "organization__commune", "hub__commune", "match__offer").order_by(
+            "position"
+        )
     )
+
+
+def _links(round_) -> dict:
+    """Cross-docking: the rounds before and after this one at the hub."""
+    return {
+        "after": list(round_.after.select_related("vehicle").order_by("ends_at", "id")),
+        "before": list(round_.before.select_related("vehicle").order_by("starts_at", "id")),
+    }
 
 
 @login_required
@@ -50,6 +60,7 @@ def round_detail(request, pk: int):
     context = {
         "round": round_,
         "stops": _stops(round_),
+        **_links(round_),
         "contacts": selectors.sees_contacts(request.user, round_),
         "can_claim": round_.driver_id is None and rounds.can_drive(request.user, round_.vehicle),
         "title": _("Tournée du %(day)s") % {"day": round_.day.strftime("%d/%m/%Y")},
@@ -66,7 +77,12 @@ def round_sheet(request, pk: int):
     round_ = _round_or_404(request, pk)
     html = render_to_string(
         "logistics/round_sheet.html",
-        {"round": round_, "stops": _stops(round_), "contacts": selectors.sees_contacts(request.user, round_)},
+        {
+            "round": round_,
+            "stops": _stops(round_),
+            **_links(round_),
+            "contacts": selectors.sees_contacts(request.user, round_),
+        },
         request=request,
     )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
