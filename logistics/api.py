@@ -4,7 +4,6 @@ every write calls a service of ``logistics.services``, with the pages' rules and
 
 from __future__ import annotations
 
-from django.db.models import Q
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -170,11 +169,7 @@ class VehicleViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     instance_name = "vehicle"
 
     def get_queryset(self):
-        principal = principal_of(self.request)
-        qs = Vehicle.objects.prefetch_related("drivers").order_by("id")
-        if perms.is_staff(principal):
-            return qs
-        return qs.filter(organization__in=perms.editable_organizations(principal)).distinct()
+        return selectors.vehicles_visible(principal_of(self.request)).order_by("id")
 
 
 class HubViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -190,10 +185,17 @@ class HubViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Rounds of the territories you follow, and those your vehicles drive; claim one."""
+    """Rounds of the territories you follow, and those your vehicles drive; claim one; an
+    officer makes one by hand from chosen matches (``POST``: territory, day, vehicle, matches)."""
 
     serializer_class = RoundSerializer
     permission_classes = [permissions.IsAuthenticated]
+
+    def create(self, request):
+        cleaned, errors = inputs.round_data(request.data, strict=False)
+        errors.raise_if_any()
+        made = rounds.round_create(by=principal_of(request), **cleaned)
+        return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self):
         return selectors.rounds_visible(principal_of(self.request)).prefetch_related(
@@ -277,12 +279,7 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        qs = GleaningDay.objects.select_related("commune", "offer__organization").prefetch_related("slots__signups")
-        principal = principal_of(self.request)
-        visible = Q(status__in=(GleaningDay.GleaningStatus.POSTED, GleaningDay.GleaningStatus.CONFIRMED))
-        if getattr(principal, "is_authenticated", False):
-            visible |= Q(offer__organization__in=perms.editable_organizations(principal))
-        return qs.filter(visible).order_by("date", "starts_at", "id")
+        return selectors.gleanings_visible(principal_of(self.request))
 
     def _organiser(self):
         return permissions.IsAuthenticated().has_permission(self.request, self) or _anonymous()

@@ -46,7 +46,8 @@ class _ById(forms.Field):
 
 
 class CommuneField(forms.Field):
-    """A commune by INSEE code (or instance)."""
+    """A commune by INSEE code (or instance); on a page, its name as people type it (« Cluny »,
+    « Cluny (71) », read by ``actors.forms.CommuneField``: a shared name is an error listing them)."""
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -57,6 +58,10 @@ class CommuneField(forms.Field):
             found = Commune.objects.filter(insee_code=str(value).strip()).first()
             if found is not None:
                 return found
+            if isinstance(value, str) and not value.strip().isdecimal():
+                from actors.forms import CommuneField as NamedCommune
+
+                return NamedCommune().clean(value)
         raise ValidationError(_("Commune inconnue (code INSEE attendu)."), code="unknown_commune")
 
     def validate(self, value) -> None:
@@ -225,6 +230,57 @@ class RoundPlanInput(forms.Form):
     day = DayField()
     hub = HubField(required=False)
     cross_dock = FlagField()
+
+
+class MatchesField(forms.Field):
+    """Matches by id, each once."""
+
+    takes_list = True
+
+    def to_python(self, value) -> list:
+        from offers.models import Match
+
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            raise ValidationError(_("Une liste est attendue."), code="invalid")
+        ids = []
+        for item in value:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdecimal():
+                raise ValidationError(_("Identifiant invalide : « %(value)s ».") % {"value": item}, code="invalid")
+            if int(text) not in ids:
+                ids.append(int(text))
+        found = {
+            m.pk: m
+            for m in Match.objects.filter(pk__in=ids).select_related(
+                "offer", "offer__organization__commune", "need", "need__organization__commune"
+            )
+        }
+        unknown = [str(i) for i in ids if i not in found]
+        if unknown:
+            raise ValidationError(
+                _("Mise en relation inconnue : %(values)s.") % {"values": ", ".join(unknown)}, code="unknown_match"
+            )
+        return [found[i] for i in ids]
+
+    def validate(self, value) -> None:
+        if not value and self.required:
+            raise ValidationError(_("Choisissez au moins une mise en relation."), code="required")
+
+
+class RoundInput(forms.Form):
+    """A round by hand: chosen matches on one vehicle, a day, a territory."""
+
+    territory = TerritoryField()
+    day = DayField()
+    vehicle = VehicleField()
+    matches = MatchesField()
+
+
+def round_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(RoundInput, values, strict=strict)
+    return cleaned, errors
 
 
 def round_plan_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:

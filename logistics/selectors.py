@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import Round
+from logistics.models import GleaningDay, Hub, Round, Vehicle
 
 
 def rounds_visible(principal) -> QuerySet[Round]:
@@ -40,3 +40,25 @@ def sees_contacts(principal, round_: Round) -> bool:
         round_.vehicle.organization_id in perms.member_organization_ids(principal)
         or round_.vehicle.drivers.filter(pk=user.pk).exists()
     )
+
+
+def vehicles_visible(principal) -> QuerySet[Vehicle]:
+    """Vehicles of the organizations one acts for (their members, their territories' officers)."""
+    qs = Vehicle.objects.select_related("organization", "hub").prefetch_related("drivers").order_by("name", "id")
+    if perms.is_staff(principal):
+        return qs
+    return qs.filter(organization__in=perms.editable_organizations(principal)).distinct()
+
+
+def hubs_public() -> QuerySet[Hub]:
+    """Hubs and cold rooms are public places: the active ones, for anyone."""
+    return Hub.objects.filter(is_active=True).select_related("commune", "organization").order_by("name", "id")
+
+
+def gleanings_visible(principal) -> QuerySet[GleaningDay]:
+    """Announced and confirmed days for anyone; drafts for the farm's people."""
+    qs = GleaningDay.objects.select_related("commune", "offer__organization").prefetch_related("slots__signups")
+    visible = Q(status__in=(GleaningDay.GleaningStatus.POSTED, GleaningDay.GleaningStatus.CONFIRMED))
+    if getattr(principal, "is_authenticated", False):
+        visible |= Q(offer__organization__in=perms.editable_organizations(principal))
+    return qs.filter(visible).order_by("date", "starts_at", "id")

@@ -37,7 +37,7 @@ ALERT_TASK = "logistics.tasks.gleaning_alert"
 
 
 def gleaning_url(day: GleaningDay) -> str:
-    return reverse("gleaning-detail", args=[day.pk])
+    return reverse("logistics:gleaning_detail", args=[day.pk])
 
 
 def _require_organiser(by, day_or_offer) -> None:
