@@ -8,12 +8,14 @@ class LogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from actors import personal_data
-        from logistics import map_layers
+        from logistics import map_layers, selectors
         from logistics.services import gleaning
-        from miam import maps
+        from miam import maps, sections
 
         for layer in map_layers.LAYERS:
             maps.register(layer)
+        # Farms and structures see their time slot of the coming rounds on « Mon espace ».
+        sections.register("my_space", selectors.my_round_slots)
         # A person's sign-ups: exported with the account; they go with it (the FK cascades).
         personal_data.register(
             "logistics",

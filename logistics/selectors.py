@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import GleaningDay, Hub, Round, Vehicle
+from logistics.models import GleaningDay, Hub, Round, Stop, Vehicle
 
 
 def rounds_visible(principal) -> QuerySet[Round]:
@@ -62,3 +62,23 @@ def gleanings_visible(principal) -> QuerySet[GleaningDay]:
     if getattr(principal, "is_authenticated", False):
         visible |= Q(offer__organization__in=perms.editable_organizations(principal))
     return qs.filter(visible).order_by("date", "starts_at", "id")
+
+
+def my_round_slots(*, organization_ids, limit: int = 10, **_ignored) -> dict:
+    """The ``my_space`` section (``miam.sections``): when the coming rounds stop at one's farms
+    and structures, for a pick-up or a delivery (their time slot)."""
+    from django.utils import timezone
+
+    if not organization_ids:
+        return {}
+    stops = list(
+        Stop.objects.filter(
+            organization_id__in=organization_ids,
+            round__day__gte=timezone.localdate(),
+            kind__in=(Stop.Kind.PICKUP, Stop.Kind.DELIVERY),
+        )
+        .exclude(round__status=Round.RoundStatus.CANCELLED)
+        .select_related("round", "organization", "match__offer")
+        .order_by("round__day", "arrives_at", "id")[:limit]
+    )
+    return {"round_slots": stops} if stops else {}
