@@ -32,7 +32,7 @@ from logistics.distances import CrowFlightRoads, DistanceBackend
 COLD = 1
 #: Solutions checked for the out-of-fridge time before the plain rule (cold lots only in
 #: refrigerated vehicles) is applied to every cold lot.
-MAX_COLD_ATTEMPTS = 4
+MAX_COLD_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def plan(
         km=total,
         separate_trips_km=separate,
         solve_s=solve_s,
-        stats={"points": len(points), "lots": len(lots), "trucks": len(trucks)},
+        stats={"points": len(points), "lots": len(lots), "trucks": len(trucks), "solves": attempt + 1},
     )
 
 
