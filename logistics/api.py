@@ -300,13 +300,11 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def confirm(self, request, pk=None):
         self._organiser()
         day = self.get_object()
-        if "agreement_reference" in request.data or "insurance_reference" in request.data:
-            gleaning.gleaning_record_papers(
-                by=principal_of(request),
-                day=day,
-                agreement_reference=request.data.get("agreement_reference"),
-                insurance_reference=request.data.get("insurance_reference"),
-            )
+        # A reference or a PDF each (JSON, or multipart with the documents), read by the page's input.
+        cleaned, errors = inputs.papers_data(request.data, request.FILES)
+        errors.raise_if_any()
+        if cleaned:
+            gleaning.gleaning_record_papers(by=principal_of(request), day=day, **cleaned)
         return Response(self.get_serializer(gleaning.gleaning_confirm(by=principal_of(request), day=day)).data)
 
     @action(detail=True, methods=["post"])

@@ -201,10 +201,16 @@ class MoveForm(Dressed, inputs.MoveInput):
     widgets = {"starts_at": TIME, "ends_at": TIME}
 
 
-class PapersForm(Dressed, forms.Form):
-    agreement_reference = inputs.GleaningInput.base_fields["agreement_reference"]
-    insurance_reference = inputs.GleaningInput.base_fields["insurance_reference"]
-    labels = GleaningForm.labels
+class PapersForm(Dressed, inputs.PapersInput):
+    labels = {
+        **GleaningForm.labels,
+        "agreement_document": _("Convention de glanage (PDF)"),
+        "insurance_document": _("Attestation d'assurance (PDF)"),
+    }
+    help_texts = {
+        "agreement_document": _("Une référence ou le document suffit."),
+        "insurance_document": _("5 Mo au plus."),
+    }
 
 
 class SignupForm(Dressed, inputs.SignupInput):

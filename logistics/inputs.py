@@ -387,6 +387,58 @@ def gleaning_data(values: Mapping, *, partial: bool = False, strict: bool = True
     return GleaningData(**cleaned, slots=slots, given=given, errors=errors)
 
 
+#: A gleaning agreement or an insurance certificate: a PDF, at most this size.
+PAPER_MAX_BYTES = 5 * 1024 * 1024
+
+
+class PdfField(forms.Field):
+    """An uploaded PDF (its first bytes say so, whatever its name), at most ``PAPER_MAX_BYTES``."""
+
+    widget = forms.ClearableFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values or value is False:
+            return None
+        if not hasattr(value, "read") or not hasattr(value, "name"):
+            raise ValidationError(_("Un fichier PDF est attendu."), code="invalid")
+        size = getattr(value, "size", None) or 0
+        if size > PAPER_MAX_BYTES:
+            raise ValidationError(
+                _("Le document est trop lourd (maximum %(limit)s Mo).") % {"limit": PAPER_MAX_BYTES // 1_048_576},
+                code="too_large",
+            )
+        value.seek(0)
+        head = value.read(5)
+        value.seek(0)
+        if head != b"%PDF-":
+            raise ValidationError(_("Le document doit être un PDF."), code="not_pdf")
+        return value
+
+    def validate(self, value) -> None:
+        return None
+
+
+class PapersInput(forms.Form):
+    """The gleaning agreement and the civil-liability insurance: a reference or a PDF each."""
+
+    agreement_reference = TextField(max_length=200, required=False)
+    agreement_document = PdfField()
+    insurance_reference = TextField(max_length=200, required=False)
+    insurance_document = PdfField()
+
+
+def papers_data(values: Mapping, files: Mapping | None = None) -> tuple[dict, FieldErrors]:
+    """Only what was given: an absent reference or document leaves the recorded one."""
+    merged = {k: v for k, v in values.items() if k in PapersInput.base_fields}
+    merged.update({k: v for k, v in (files or {}).items() if k in PapersInput.base_fields})
+    cleaned, errors, _given = parse(PapersInput, merged, partial=True)
+    return cleaned, errors
+
+
 class MoveInput(forms.Form):
     date = DayField()
     starts_at = ClockField()

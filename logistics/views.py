@@ -425,9 +425,10 @@ def gleaning_action(request, pk: int, action: str):
             gleaning.gleaning_post(by=by, day=day)
             done = _("Journée annoncée : les structures proches qui ont des bénévoles sont prévenues.")
         elif action == "confirmer":
-            form = PapersForm(request.POST)
+            form = PapersForm(request.POST, request.FILES)
             if form.is_valid():
-                gleaning.gleaning_record_papers(by=by, day=day, **form.cleaned_data)
+                papers = {k: v for k, v in form.cleaned_data.items() if v is not None}
+                gleaning.gleaning_record_papers(by=by, day=day, **papers)
                 gleaning.gleaning_confirm(by=by, day=day)
                 done = _("Journée confirmée.")
         elif action == "deplacer":

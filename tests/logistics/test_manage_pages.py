@@ -318,3 +318,30 @@ def test_the_header_leads_the_roles_concerned_to_logistics(client):
     assert 'href="/logistique/tournees/calculer/"' in html
     client.force_login(make_member(farm("71007")))
     assert 'href="/logistique/tournees/"' in client.get("/").content.decode()
+
+
+def test_the_insurance_may_be_a_pdf_uploaded_on_the_page_and_anything_else_is_refused(client, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    day, _organiser = a_gleaning_day(client)
+    not_pdf = client.post(
+        f"/logistique/glanage/{day.pk}/confirmer/",
+        {
+            "agreement_reference": "CONV-1",
+            "insurance_document": SimpleUploadedFile("assurance.pdf", b"GIF89a...", "application/pdf"),
+        },
+    )
+    assert not_pdf.status_code == 400 and "Le document doit être un PDF." in text(not_pdf)
+    day.refresh_from_db()
+    assert (day.status, day.agreement_reference, bool(day.insurance_document)) == ("draft", "", False)
+    done = client.post(
+        f"/logistique/glanage/{day.pk}/confirmer/",
+        {
+            "agreement_reference": "CONV-1",
+            "insurance_document": SimpleUploadedFile("assurance.pdf", b"%PDF-1.4 attestation", "application/pdf"),
+        },
+    )
+    assert done.status_code == 302
+    day.refresh_from_db()
+    assert day.status == "confirmed" and day.has_insurance and day.insurance_document.name.endswith(".pdf")
