@@ -236,7 +236,9 @@ def hub_list(request):
     page = Paginator(selectors.hubs_public(), PAGE_SIZE).get_page(request.GET.get("page"))
     editable = set()
     if request.user.is_authenticated:
-        editable = {h.pk for h in page if permissions.can_edit_organization(request.user, h.organization)}
+        org_ids = {h.organization_id for h in page}
+        mine = set(permissions.editable_organizations(request.user).filter(pk__in=org_ids).values_list("pk", flat=True))
+        editable = {h.pk for h in page if h.organization_id in mine}
     return render(
         request,
         "logistics/hub_list.html",
