@@ -4,25 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('logistics', '0002_gleaning_days'),
+        ("logistics", "0002_gleaning_days"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='round',
-            name='after',
-            field=models.ManyToManyField(blank=True, related_name='before', to='logistics.round', verbose_name='après les tournées (groupage)'),
+            model_name="round",
+            name="after",
+            field=models.ManyToManyField(
+                blank=True, related_name="before", to="logistics.round", verbose_name="après les tournées (groupage)"
+            ),
         ),
         migrations.AddField(
-            model_name='round',
-            name='leg',
-            field=models.CharField(choices=[('direct', 'directe (fermes → structures)'), ('to_hub', 'vers le hub (fermes → hub)'), ('from_hub', 'depuis le hub (hub → structures)')], default='direct', max_length=10, verbose_name='étape du groupage'),
+            model_name="round",
+            name="leg",
+            field=models.CharField(
+                choices=[
+                    ("direct", "directe (fermes → structures)"),
+                    ("to_hub", "vers le hub (fermes → hub)"),
+                    ("from_hub", "depuis le hub (hub → structures)"),
+                ],
+                default="direct",
+                max_length=10,
+                verbose_name="étape du groupage",
+            ),
         ),
         migrations.AddField(
-            model_name='roundplan',
-            name='cross_dock',
-            field=models.BooleanField(default=False, help_text='Les enlèvements vont au hub, puis une seconde tournée livre les structures depuis le hub.', verbose_name='groupage au hub'),
+            model_name="roundplan",
+            name="cross_dock",
+            field=models.BooleanField(
+                default=False,
+                help_text="Les enlèvements vont au hub, puis une seconde tournée livre les structures depuis le hub.",
+                verbose_name="groupage au hub",
+            ),
         ),
     ]
