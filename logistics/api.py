@@ -4,7 +4,6 @@ every write calls a service of ``logistics.services``, with the pages' rules and
 
 from __future__ import annotations
 
-from django.db.models import Q
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -72,6 +71,7 @@ class StopSerializer(serializers.ModelSerializer):
             "kind",
             "organization",
             "organization_name",
+            "hub",
             "match",
             "arrives_at",
             "window_start",
@@ -86,6 +86,10 @@ class StopSerializer(serializers.ModelSerializer):
 
 class RoundSerializer(serializers.ModelSerializer):
     stops = StopSerializer(many=True, read_only=True)
+    # Cross-docking: the rounds that brought this round's lots to the hub, and those that take
+    # them on from it.
+    after = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    before = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = Round
@@ -96,6 +100,10 @@ class RoundSerializer(serializers.ModelSerializer):
             "vehicle",
             "driver",
             "status",
+            "hub",
+            "leg",
+            "after",
+            "before",
             "starts_at",
             "ends_at",
             "distance_km",
@@ -109,7 +117,19 @@ class RoundSerializer(serializers.ModelSerializer):
 class RoundPlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = RoundPlan
-        fields = ["id", "territory", "hub", "day", "status", "stage", "progress", "counts", "error", "created_at"]
+        fields = [
+            "id",
+            "territory",
+            "hub",
+            "cross_dock",
+            "day",
+            "status",
+            "stage",
+            "progress",
+            "counts",
+            "error",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -150,11 +170,7 @@ class VehicleViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     instance_name = "vehicle"
 
     def get_queryset(self):
-        principal = principal_of(self.request)
-        qs = Vehicle.objects.prefetch_related("drivers").order_by("id")
-        if perms.is_staff(principal):
-            return qs
-        return qs.filter(organization__in=perms.editable_organizations(principal)).distinct()
+        return selectors.vehicles_visible(principal_of(self.request)).order_by("id")
 
 
 class HubViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -170,13 +186,22 @@ class HubViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Rounds of the territories you follow, and those your vehicles drive; claim one."""
+    """Rounds of the territories you follow, and those your vehicles drive; claim one; an
+    officer makes one by hand from chosen matches (``POST``: territory, day, vehicle, matches)."""
 
     serializer_class = RoundSerializer
     permission_classes = [permissions.IsAuthenticated]
 
+    def create(self, request):
+        cleaned, errors = inputs.round_data(request.data, strict=False)
+        errors.raise_if_any()
+        made = rounds.round_create(by=principal_of(request), **cleaned)
+        return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
+
     def get_queryset(self):
-        return selectors.rounds_visible(principal_of(self.request)).prefetch_related("stops", "stops__organization")
+        return selectors.rounds_visible(principal_of(self.request)).prefetch_related(
+            "stops", "stops__organization", "after", "before"
+        )
 
     @action(detail=False, methods=["post"])
     def plan(self, request):
@@ -255,12 +280,7 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        qs = GleaningDay.objects.select_related("commune", "offer__organization").prefetch_related("slots__signups")
-        principal = principal_of(self.request)
-        visible = Q(status__in=(GleaningDay.GleaningStatus.POSTED, GleaningDay.GleaningStatus.CONFIRMED))
-        if getattr(principal, "is_authenticated", False):
-            visible |= Q(offer__organization__in=perms.editable_organizations(principal))
-        return qs.filter(visible).order_by("date", "starts_at", "id")
+        return selectors.gleanings_visible(principal_of(self.request))
 
     def _organiser(self):
         return permissions.IsAuthenticated().has_permission(self.request, self) or _anonymous()
@@ -281,13 +301,11 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def confirm(self, request, pk=None):
         self._organiser()
         day = self.get_object()
-        if "agreement_reference" in request.data or "insurance_reference" in request.data:
-            gleaning.gleaning_record_papers(
-                by=principal_of(request),
-                day=day,
-                agreement_reference=request.data.get("agreement_reference"),
-                insurance_reference=request.data.get("insurance_reference"),
-            )
+        # A reference or a PDF each (JSON, or multipart with the documents), read by the page's input.
+        cleaned, errors = inputs.papers_data(request.data, request.FILES)
+        errors.raise_if_any()
+        if cleaned:
+            gleaning.gleaning_record_papers(by=principal_of(request), day=day, **cleaned)
         return Response(self.get_serializer(gleaning.gleaning_confirm(by=principal_of(request), day=day)).data)
 
     @action(detail=True, methods=["post"])

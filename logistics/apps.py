@@ -10,12 +10,14 @@ class LogisticsConfig(AppConfig):
         from actors import personal_data
         from logistics import map_layers, selectors
         from logistics.services import gleaning
-        from miam import maps, pooled_rounds
+        from miam import maps, pooled_rounds, sections
 
         for layer in map_layers.LAYERS:
             maps.register(layer)
         # Matching's partner mode: the territory's rounds (offers may not import logistics).
         pooled_rounds.register(selectors.weekly_rounds)
+        # Farms and structures see their time slot of the coming rounds on « Mon espace ».
+        sections.register("my_space", selectors.my_round_slots)
         # A person's sign-ups: exported with the account; they go with it (the FK cascades).
         personal_data.register(
             "logistics",

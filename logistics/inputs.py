@@ -56,7 +56,8 @@ class _ById(forms.Field):
 
 
 class CommuneField(forms.Field):
-    """A commune by INSEE code (or instance)."""
+    """A commune by INSEE code (or instance); on a page, its name as people type it (« Cluny »,
+    « Cluny (71) », read by ``actors.forms.CommuneField``: a shared name is an error listing them)."""
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -67,6 +68,10 @@ class CommuneField(forms.Field):
             found = Commune.objects.filter(insee_code=str(value).strip()).first()
             if found is not None:
                 return found
+            if isinstance(value, str) and not value.strip().isdecimal():
+                from actors.forms import CommuneField as NamedCommune
+
+                return NamedCommune().clean(value)
         raise ValidationError(_("Commune inconnue (code INSEE attendu)."), code="unknown_commune")
 
     def validate(self, value) -> None:
@@ -236,6 +241,58 @@ class RoundPlanInput(forms.Form):
     territory = TerritoryField()
     day = DayField()
     hub = HubField(required=False)
+    cross_dock = FlagField()
+
+
+class MatchesField(forms.Field):
+    """Matches by id, each once."""
+
+    takes_list = True
+
+    def to_python(self, value) -> list:
+        from offers.models import Match
+
+        if value in (None, "", []):
+            return []
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            raise ValidationError(_("Une liste est attendue."), code="invalid")
+        ids = []
+        for item in value:
+            text = str(item).strip()
+            if isinstance(item, bool) or not text.isdecimal():
+                raise ValidationError(_("Identifiant invalide : « %(value)s ».") % {"value": item}, code="invalid")
+            if int(text) not in ids:
+                ids.append(int(text))
+        found = {
+            m.pk: m
+            for m in Match.objects.filter(pk__in=ids).select_related(
+                "offer", "offer__organization__commune", "need", "need__organization__commune"
+            )
+        }
+        unknown = [str(i) for i in ids if i not in found]
+        if unknown:
+            raise ValidationError(
+                _("Mise en relation inconnue : %(values)s.") % {"values": ", ".join(unknown)}, code="unknown_match"
+            )
+        return [found[i] for i in ids]
+
+    def validate(self, value) -> None:
+        if not value and self.required:
+            raise ValidationError(_("Choisissez au moins une mise en relation."), code="required")
+
+
+class RoundInput(forms.Form):
+    """A round by hand: chosen matches on one vehicle, a day, a territory."""
+
+    territory = TerritoryField()
+    day = DayField()
+    vehicle = VehicleField()
+    matches = MatchesField()
+
+
+def round_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(RoundInput, values, strict=strict)
+    return cleaned, errors
 
 
 def round_plan_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:
@@ -340,6 +397,58 @@ def gleaning_data(values: Mapping, *, partial: bool = False, strict: bool = True
     slots = slots_parse(cleaned.pop("slots", []), errors)
     hours_in_order(errors, cleaned.get("starts_at"), cleaned.get("ends_at"), field_name="ends_at")
     return GleaningData(**cleaned, slots=slots, given=given, errors=errors)
+
+
+#: A gleaning agreement or an insurance certificate: a PDF, at most this size.
+PAPER_MAX_BYTES = 5 * 1024 * 1024
+
+
+class PdfField(forms.Field):
+    """An uploaded PDF (its first bytes say so, whatever its name), at most ``PAPER_MAX_BYTES``."""
+
+    widget = forms.ClearableFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values or value is False:
+            return None
+        if not hasattr(value, "read") or not hasattr(value, "name"):
+            raise ValidationError(_("Un fichier PDF est attendu."), code="invalid")
+        size = getattr(value, "size", None) or 0
+        if size > PAPER_MAX_BYTES:
+            raise ValidationError(
+                _("Le document est trop lourd (maximum %(limit)s Mo).") % {"limit": PAPER_MAX_BYTES // 1_048_576},
+                code="too_large",
+            )
+        value.seek(0)
+        head = value.read(5)
+        value.seek(0)
+        if head != b"%PDF-":
+            raise ValidationError(_("Le document doit être un PDF."), code="not_pdf")
+        return value
+
+    def validate(self, value) -> None:
+        return None
+
+
+class PapersInput(forms.Form):
+    """The gleaning agreement and the civil-liability insurance: a reference or a PDF each."""
+
+    agreement_reference = TextField(max_length=200, required=False)
+    agreement_document = PdfField()
+    insurance_reference = TextField(max_length=200, required=False)
+    insurance_document = PdfField()
+
+
+def papers_data(values: Mapping, files: Mapping | None = None) -> tuple[dict, FieldErrors]:
+    """Only what was given: an absent reference or document leaves the recorded one."""
+    merged = {k: v for k, v in values.items() if k in PapersInput.base_fields}
+    merged.update({k: v for k, v in (files or {}).items() if k in PapersInput.base_fields})
+    cleaned, errors, _given = parse(PapersInput, merged, partial=True)
+    return cleaned, errors
 
 
 class MoveInput(forms.Form):

@@ -127,6 +127,11 @@ class RoundPlan(models.Model):
     territory = models.ForeignKey(Territory, models.CASCADE, related_name="round_plans", verbose_name=_("territoire"))
     hub = models.ForeignKey(Hub, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("hub"))
     day = models.DateField(_("jour"))
+    cross_dock = models.BooleanField(
+        _("groupage au hub"),
+        default=False,
+        help_text=_("Les enlèvements vont au hub, puis une seconde tournée livre les structures depuis le hub."),
+    )
     status = models.CharField(_("statut"), max_length=10, choices=PlanStatus.choices, default=PlanStatus.PENDING)
     progress = models.PositiveSmallIntegerField(_("progression (%)"), default=0, validators=[MaxValueValidator(100)])
     stage = models.CharField(_("étape"), max_length=40, blank=True)
@@ -163,6 +168,11 @@ class Round(TimeStamped):
         DONE = "done", _("effectuée")
         CANCELLED = "cancelled", _("annulée")
 
+    class Leg(models.TextChoices):
+        DIRECT = "direct", _("directe (fermes → structures)")
+        TO_HUB = "to_hub", _("vers le hub (fermes → hub)")
+        FROM_HUB = "from_hub", _("depuis le hub (hub → structures)")
+
     plan = models.ForeignKey(
         RoundPlan, models.SET_NULL, null=True, blank=True, related_name="rounds", verbose_name=_("calcul")
     )
@@ -179,6 +189,15 @@ class Round(TimeStamped):
         verbose_name=_("chauffeur·e"),
     )
     status = models.CharField(_("statut"), max_length=10, choices=RoundStatus.choices, default=RoundStatus.PLANNED)
+    leg = models.CharField(_("étape du groupage"), max_length=10, choices=Leg.choices, default=Leg.DIRECT)
+    # Cross-docking: a round from the hub carries lots that rounds to the hub brought there.
+    after = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="before",
+        verbose_name=_("après les tournées (groupage)"),
+    )
     starts_at = models.TimeField(_("départ"))
     ends_at = models.TimeField(_("retour"))
     distance_km = models.DecimalField(_("distance (km)"), max_digits=8, decimal_places=1)

@@ -9,7 +9,10 @@ What VROOM is told:
 - each lot is a *shipment* (pick-up at the farm, delivery at the structure, in that order, on
   the same vehicle), its kilograms the amount, rounded up;
 - a vehicle's capacity is its payload, rounded down: no round ever carries more;
-- cold chain: a chilled or frozen lot needs skill ``COLD``, which only refrigerated vehicles have;
+- cold chain: a chilled or frozen lot needs skill ``COLD``, which only refrigerated vehicles have,
+  unless it has an out-of-fridge time (``Lot.out_of_fridge_s``) and its direct drive fits in it;
+  the solution is then checked: a cold lot that rode longer than its out-of-fridge time on a
+  vehicle without refrigeration is planned again with the skill required (``_cold_chain``);
 - time windows: the farm's pick-up hours, the structure's reception hours, the vehicle's
   availability; its maximum duration bounds the time it drives (``max_travel_time``);
 - distances and durations come from a ``DistanceBackend`` (``logistics.distances``).
@@ -27,6 +30,9 @@ import vroom
 from logistics.distances import CrowFlightRoads, DistanceBackend
 
 COLD = 1
+#: Solutions checked for the out-of-fridge time before the plain rule (cold lots only in
+#: refrigerated vehicles) is applied to every cold lot.
+MAX_COLD_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class Lot:
     delivery: Place
     pickup_windows: tuple[Window, ...] = ()
     delivery_windows: tuple[Window, ...] = ()
+    # How long a cold lot may ride out of the fridge, from leaving the pick-up to the start of
+    # its delivery; 0: only in a refrigerated vehicle.
+    out_of_fridge_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,39 @@ def plan(
     if not lots or not trucks:
         return RoutingResult((), tuple(by_id), 0.0, separate, 0.0)
 
+    # A cold lot may go in a dry vehicle only when its direct drive fits its out-of-fridge time.
+    strict = {
+        lot.id
+        for lot in lots
+        if lot.cold
+        and not (
+            lot.out_of_fridge_s > 0 and float(seconds[where(lot.pickup), where(lot.delivery)]) <= lot.out_of_fridge_s
+        )
+    }
+    started = time.perf_counter()
+    for attempt in range(MAX_COLD_ATTEMPTS + 1):
+        if attempt == MAX_COLD_ATTEMPTS:
+            strict = {lot.id for lot in lots if lot.cold}  # last resort: the plain rule
+        solution = _solve(lots, trucks, where, seconds, km, strict, params)
+        rounds = _rounds(solution, trucks, by_id)
+        too_long = _cold_chain(rounds, trucks, by_id, params) - strict
+        if not too_long:
+            break
+        strict |= too_long
+    solve_s = time.perf_counter() - started
+    unassigned = tuple(sorted({u["id"] for u in solution.get("unassigned", [])}))
+    total = sum(r.km for r in rounds)
+    return RoutingResult(
+        rounds=tuple(sorted(rounds, key=lambda r: r.truck_id)),
+        unassigned=unassigned,
+        km=total,
+        separate_trips_km=separate,
+        solve_s=solve_s,
+        stats={"points": len(points), "lots": len(lots), "trucks": len(trucks), "solves": attempt + 1},
+    )
+
+
+def _solve(lots, trucks, where, seconds, km, strict: set[int], params: RoutingParams) -> dict:
     problem = vroom.Input()
     problem.set_durations_matrix(profile="car", matrix_input=np.rint(seconds).astype(np.uint32))
     problem.set_distances_matrix(profile="car", matrix_input=np.rint(km * 1000).astype(np.uint32))
@@ -163,12 +205,12 @@ def plan(
                 time_windows=_windows(lot.delivery_windows),
             ),
             amount=vroom.Amount([max(1, math.ceil(lot.kg))]),
-            skills={COLD} if lot.cold else set(),
+            skills={COLD} if lot.id in strict else set(),
         )
-    started = time.perf_counter()
-    solution = problem.solve(exploration_level=params.exploration_level, nb_threads=params.threads).to_dict()
-    solve_s = time.perf_counter() - started
+    return problem.solve(exploration_level=params.exploration_level, nb_threads=params.threads).to_dict()
 
+
+def _rounds(solution: dict, trucks, by_id) -> list[PlannedRound]:
     truck_by_id = {t.id: t for t in trucks}
     rounds = []
     for route in solution.get("routes", []):
@@ -208,13 +250,26 @@ def plan(
                 travel_s=int(route.get("duration", 0)),
             )
         )
-    unassigned = tuple(sorted({u["id"] for u in solution.get("unassigned", [])}))
-    total = sum(r.km for r in rounds)
-    return RoutingResult(
-        rounds=tuple(sorted(rounds, key=lambda r: r.truck_id)),
-        unassigned=unassigned,
-        km=total,
-        separate_trips_km=separate,
-        solve_s=solve_s,
-        stats={"points": len(points), "lots": len(lots), "trucks": len(trucks)},
-    )
+    return rounds
+
+
+def _cold_chain(rounds, trucks, by_id, params: RoutingParams) -> set[int]:
+    """Cold lots that rode longer than their out-of-fridge time in a vehicle without
+    refrigeration: from the end of loading at the pick-up to the start of the delivery."""
+    refrigerated = {t.id for t in trucks if t.refrigerated}
+    over = set()
+    for planned in rounds:
+        if planned.truck_id in refrigerated:
+            continue
+        loaded = {}
+        for stop in planned.stops:
+            lot = by_id.get(stop.lot_id)
+            if lot is None or not lot.cold:
+                continue
+            if stop.kind == "pickup":
+                loaded[lot.id] = stop.arrival_s + params.service_s
+            elif stop.kind == "delivery":
+                ride = stop.arrival_s - loaded.get(lot.id, stop.arrival_s)
+                if lot.out_of_fridge_s <= 0 or ride > lot.out_of_fridge_s:
+                    over.add(lot.id)
+    return over

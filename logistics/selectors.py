@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
-from logistics.models import GleaningHarvest, Round, Stop, Vehicle
+from logistics.models import GleaningDay, GleaningHarvest, Hub, Round, Stop, Vehicle
 from miam.pooled_rounds import WeeklyRound
 
 
@@ -127,3 +127,45 @@ def harvests_in(*, territory, start, end) -> list[dict]:
             "delivery_id",
         )
     )
+
+
+def vehicles_visible(principal) -> QuerySet[Vehicle]:
+    """Vehicles of the organizations one acts for (their members, their territories' officers)."""
+    qs = Vehicle.objects.select_related("organization", "hub").prefetch_related("drivers").order_by("name", "id")
+    if perms.is_staff(principal):
+        return qs
+    return qs.filter(organization__in=perms.editable_organizations(principal)).distinct()
+
+
+def hubs_public() -> QuerySet[Hub]:
+    """Hubs and cold rooms are public places: the active ones, for anyone."""
+    return Hub.objects.filter(is_active=True).select_related("commune", "organization").order_by("name", "id")
+
+
+def gleanings_visible(principal) -> QuerySet[GleaningDay]:
+    """Announced and confirmed days for anyone; drafts for the farm's people."""
+    qs = GleaningDay.objects.select_related("commune", "offer__organization").prefetch_related("slots__signups")
+    visible = Q(status__in=(GleaningDay.GleaningStatus.POSTED, GleaningDay.GleaningStatus.CONFIRMED))
+    if getattr(principal, "is_authenticated", False):
+        visible |= Q(offer__organization__in=perms.editable_organizations(principal))
+    return qs.filter(visible).order_by("date", "starts_at", "id")
+
+
+def my_round_slots(*, organization_ids, limit: int = 10, **_ignored) -> dict:
+    """The ``my_space`` section (``miam.sections``): when the coming rounds stop at one's farms
+    and structures, for a pick-up or a delivery (their time slot)."""
+    from django.utils import timezone
+
+    if not organization_ids:
+        return {}
+    stops = list(
+        Stop.objects.filter(
+            organization_id__in=organization_ids,
+            round__day__gte=timezone.localdate(),
+            kind__in=(Stop.Kind.PICKUP, Stop.Kind.DELIVERY),
+        )
+        .exclude(round__status=Round.RoundStatus.CANCELLED)
+        .select_related("round", "organization", "match__offer")
+        .order_by("round__day", "arrives_at", "id")[:limit]
+    )
+    return {"round_slots": stops} if stops else {}

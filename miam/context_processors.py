@@ -151,14 +151,18 @@ def roles(request) -> dict:
     from actors.permissions import member_organization_ids, officer_territory_ids
 
     user = _user(request)
-    result = {"farm": False, "structure": False, "officer": False}
+    result = {"farm": False, "structure": False, "officer": False, "logistics": False}
     if user.is_authenticated:
         org_ids = member_organization_ids(user)
         if org_ids:
             kinds = set(Organization.objects.filter(id__in=org_ids).values_list("kind", flat=True))
             result["farm"] = bool(kinds & {Organization.Kind.FARM, Organization.Kind.PROCESSOR})
             result["structure"] = Organization.Kind.FOOD_AID in kinds
+            result["logistics"] = Organization.Kind.LOGISTICS in kinds
         result["officer"] = bool(officer_territory_ids(user))
+        # A driver of a vehicle (the relation's name: this module imports no logistics code).
+        if not any(result.values()):
+            result["logistics"] = user.vehicles_driven.exists()
     request._miam_roles = result
     return result
 
@@ -202,6 +206,8 @@ def _nav(request) -> list[dict]:
     add("offers:map", _("Carte"))
     add("actors:directory", _("Acteurs"))
     add("initiatives:list", _("Initiatives"))
+    if not user.is_authenticated:
+        add("logistics:gleaning_list", _("Glanage"))  # residents sign up without an account
     if not who["officer"]:
         add("meetings:list", _("Réunions"))
     if user.is_authenticated:
@@ -229,6 +235,23 @@ def _nav(request) -> list[dict]:
                 "id": "menu-mine",
             }
         )
+        if any(who[role] for role in ("farm", "structure", "officer", "logistics")):
+            # Pooled logistics (by URL name only: this module imports no logistics code).
+            moves: list[dict] = []
+            add("logistics:round_list", _("Tournées"), moves)
+            if who["officer"]:
+                add("logistics:round_plan", _("Calculer les tournées"), moves)
+            add("logistics:vehicle_list", _("Véhicules"), moves)
+            add("logistics:hub_list", _("Hubs et chambres froides"), moves)
+            add("logistics:gleaning_list", _("Journées de glanage"), moves)
+            items.append(
+                {
+                    "label": _("Logistique"),
+                    "children": moves,
+                    "active": any(c["active"] for c in moves),
+                    "id": "menu-logistics",
+                }
+            )
         if who["officer"]:
             team: list[dict] = []
             add("offers:dashboard", _("Tableau de bord"), team)

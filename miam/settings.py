@@ -377,6 +377,12 @@ AGREEMENT_REMINDER_DAYS = env_int("AGREEMENT_REMINDER_DAYS", 2)
 # Average speed on the roads a round takes, and the minutes spent at each stop.
 LOGISTICS_SPEED_KMH = env_float("LOGISTICS_SPEED_KMH", 50.0)
 LOGISTICS_STOP_MINUTES = env_int("LOGISTICS_STOP_MINUTES", 10)
+# Out-of-fridge time (docs/logistics.md): the minutes a chilled or frozen lot may ride in a
+# vehicle without refrigeration, from leaving the farm to its delivery (0: never).
+LOGISTICS_OUT_OF_FRIDGE_MINUTES = {
+    "chilled": env_int("LOGISTICS_OUT_OF_FRIDGE_CHILLED_MINUTES", 30),
+    "frozen": env_int("LOGISTICS_OUT_OF_FRIDGE_FROZEN_MINUTES", 0),
+}
 # A structure is told of a gleaning day within this distance (road estimate, km).
 GLEANING_REACH_KM = env_float("GLEANING_REACH_KM", 30.0)
 

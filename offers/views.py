@@ -30,7 +30,7 @@ from actors.permissions import (
     member_organization_ids,
     viewer_territory_ids,
 )
-from miam import exports, maps
+from miam import exports, maps, sections
 from miam.context_processors import current_territory
 from miam.errors import DomainError
 from miam.pages import apply_domain_error, breadcrumb
@@ -291,6 +291,8 @@ def my_space(request):
         "deliveries": Match.objects.filter(
             mine, status__in=[Match.MatchStatus.CONFIRMED, Match.MatchStatus.SCHEDULED]
         ).count(),
+        # What higher apps add (``miam.sections``): the time slots of the coming rounds.
+        **sections.context("my_space", user=request.user, organization_ids=org_ids),
     }
     return render(request, "offers/my_space.html", context)
 

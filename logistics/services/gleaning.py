@@ -38,7 +38,7 @@ ALERT_TASK = "logistics.tasks.gleaning_alert"
 
 
 def gleaning_url(day: GleaningDay) -> str:
-    return reverse("gleaning-detail", args=[day.pk])
+    return reverse("logistics:gleaning_detail", args=[day.pk])
 
 
 def _require_organiser(by, day_or_offer) -> None:
@@ -219,14 +219,35 @@ def gleaning_confirm(*, by, day: GleaningDay) -> GleaningDay:
 
 
 @transaction.atomic
-def gleaning_record_papers(*, by, day: GleaningDay, agreement_reference=None, insurance_reference=None):
+def gleaning_record_papers(
+    *,
+    by,
+    day: GleaningDay,
+    agreement_reference=None,
+    insurance_reference=None,
+    agreement_document=None,
+    insurance_document=None,
+):
+    """The agreement and the insurance: a reference, a PDF (checked by ``inputs.PdfField``), or both."""
     day = _lock(day)
     _require_organiser(by, day)
     if agreement_reference is not None:
         day.agreement_reference = agreement_reference
     if insurance_reference is not None:
         day.insurance_reference = insurance_reference
-    day.save(update_fields=["agreement_reference", "insurance_reference", "updated_at"])
+    if agreement_document is not None:
+        day.agreement_document = agreement_document
+    if insurance_document is not None:
+        day.insurance_document = insurance_document
+    day.save(
+        update_fields=[
+            "agreement_reference",
+            "insurance_reference",
+            "agreement_document",
+            "insurance_document",
+            "updated_at",
+        ]
+    )
     return day
 
 

@@ -119,11 +119,19 @@ def _lot(match: Match, kg: Decimal, windows: dict) -> routing.Lot:
         id=match.pk,
         kg=float(kg),
         cold=match.offer.storage in (Storage.CHILLED, Storage.FROZEN),
+        out_of_fridge_s=out_of_fridge_s(match.offer.storage),
         pickup=_place(farm),
         delivery=_place(structure),
         pickup_windows=tw(farm.pk),
         delivery_windows=tw(structure.pk),
     )
+
+
+def out_of_fridge_s(storage: str) -> int:
+    """How long a lot of this storage class may ride without refrigeration
+    (``settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES``; ambient lots are not asked)."""
+    minutes = (settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES or {}).get(storage, 0)
+    return max(0, int(minutes)) * 60
 
 
 def routing_params() -> routing.RoutingParams:
@@ -172,7 +180,18 @@ def _in_territory(territory: Territory, organization_ids) -> set[int]:
 # --- Writing rounds ---------------------------------------------------------------------------
 
 
-def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, day, plan=None, hub=None) -> Round:
+LEG = Round.Leg
+
+
+def _at_hub(leg: str, kind: str) -> bool:
+    """Is this stop of a cross-docking leg the hub (the drop of a round to it, the pick-up of
+    a round from it)?"""
+    return (leg == LEG.TO_HUB and kind == "delivery") or (leg == LEG.FROM_HUB and kind == "pickup")
+
+
+def _write_round(
+    planned: routing.PlannedRound, *, vehicle: Vehicle, territory, day, plan=None, hub=None, leg=LEG.DIRECT
+) -> Round:
     matches = {}
     lot_ids = [s.lot_id for s in planned.stops if s.lot_id]
     for match in Match.objects.filter(pk__in=lot_ids).select_related("offer", "offer__organization", "need"):
@@ -191,6 +210,7 @@ def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, 
         hub=hub or vehicle.hub,
         day=day,
         vehicle=vehicle,
+        leg=leg,
         starts_at=_clock(planned.stops[0].arrival_s),
         ends_at=_clock(planned.stops[-1].arrival_s),
         distance_km=Decimal(str(round(planned.km, 1))),
@@ -201,8 +221,10 @@ def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, 
     previous_load = 0.0
     for position, stop in enumerate(planned.stops):
         match = matches.get(stop.lot_id)
-        organization = None
-        if match is not None:
+        organization, stop_hub = None, vehicle.hub
+        if match is not None and _at_hub(leg, stop.kind):
+            stop_hub = hub
+        elif match is not None:
             organization = match.offer.organization if stop.kind == "pickup" else match.need.organization
         window = _window_at(windows.get(organization.pk) if organization else None, stop.arrival_s)
         stops.append(
@@ -211,7 +233,7 @@ def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, 
                 position=position,
                 kind=stop.kind,
                 organization=organization,
-                hub=vehicle.hub if organization is None else None,
+                hub=stop_hub if organization is None else None,
                 match=match,
                 latitude=stop.place.lat,
                 longitude=stop.place.lon,
@@ -226,8 +248,9 @@ def _write_round(planned: routing.PlannedRound, *, vehicle: Vehicle, territory, 
         )
         previous_load = stop.load_kg
     Stop.objects.bulk_create(stops)
-    for match in matches.values():
-        _say_carried_by_round(match, day)
+    if leg != LEG.TO_HUB:  # the round that brings it to the structure says so
+        for match in matches.values():
+            _say_carried_by_round(match, day)
     return round_
 
 
@@ -265,12 +288,20 @@ def _window_at(windows, arrival_s: int):
 
 
 @transaction.atomic
-def round_plan_request(*, by, territory: Territory, day: dt.date, hub: Hub | None = None) -> RoundPlan:
-    """An officer asks for the rounds of a day: a job plans them, its progress on the plan."""
+def round_plan_request(
+    *, by, territory: Territory, day: dt.date, hub: Hub | None = None, cross_dock: bool | None = False
+) -> RoundPlan:
+    """An officer asks for the rounds of a day: a job plans them, its progress on the plan.
+    With ``cross_dock`` (a hub is needed), the pick-ups go to the hub and a second round takes
+    them from the hub to the structures."""
     permissions.require_manage_territory(by, territory)
     if hub is not None and not hub.commune.territories.filter(pk=territory.pk).exists():
         raise refused("hub", _("Ce hub n'est pas sur ce territoire."), "hub_outside_territory")
-    plan = RoundPlan.objects.create(territory=territory, day=day, hub=hub, requested_by=permissions.as_user(by))
+    if cross_dock and hub is None:
+        raise refused("hub", _("Le groupage passe par un hub : choisissez-le."), "hub_required")
+    plan = RoundPlan.objects.create(
+        territory=territory, day=day, hub=hub, cross_dock=bool(cross_dock), requested_by=permissions.as_user(by)
+    )
     plan.task_id = dispatch(PLAN_TASK, kwargs={"plan_id": plan.pk})
     plan.save(update_fields=["task_id"])
     return plan
@@ -318,35 +349,139 @@ def _plan(plan: RoundPlan) -> RoundPlan:
             continue
         lots.append(_lot(match, kg, windows))
     _stage(plan, "solve", 30)
-    result = routing.plan(lots, [_truck(v) for v in vehicles], distances=distance_backend(), params=routing_params())
+    trucks = [_truck(v) for v in vehicles]
+    if plan.cross_dock and plan.hub is not None:
+        result, second = _cross_dock(lots, trucks, hub=plan.hub, day=day)
+    else:
+        result, second = routing.plan(lots, trucks, distances=distance_backend(), params=routing_params()), None
     _stage(plan, "write", 80)
     by_id = {v.pk: v for v in vehicles}
     with transaction.atomic():
-        # Rounds of this day no driver took yet are planned again; claimed ones stay.
+        # Rounds this kind of plan wrote for the day that no driver took yet are planned again;
+        # claimed ones stay.
         replaced = Round.objects.filter(
-            territory=territory, day=day, status=RS.PLANNED, driver__isnull=True, hub=plan.hub
-        )
+            territory=territory, day=day, status=RS.PLANNED, driver__isnull=True, plan__isnull=False
+        ).filter(Q(plan__hub=plan.hub) if plan.hub else Q(plan__hub__isnull=True))
         _forget_rounds(Stop.objects.filter(round__in=replaced, match__isnull=False).values_list("match_id", flat=True))
         replaced.delete()
+        first_leg = LEG.TO_HUB if second is not None else LEG.DIRECT
         rounds = [
-            _write_round(r, vehicle=by_id[r.truck_id], territory=territory, day=day, plan=plan, hub=plan.hub)
+            _write_round(
+                r, vehicle=by_id[r.truck_id], territory=territory, day=day, plan=plan, hub=plan.hub, leg=first_leg
+            )
             for r in result.rounds
         ]
+        if second is not None:
+            rounds += _write_second_leg(second, rounds, by_id=by_id, territory=territory, day=day, plan=plan)
         plan.status, plan.progress, plan.stage, plan.finished_at = PS.SUCCESS, 100, "done", timezone.now()
         plan.counts = {
             "matches": len(matches),
             "lots": len(lots),
             "vehicles": len(vehicles),
             "rounds": len(rounds),
-            "unassigned": list(result.unassigned),
+            "unassigned": sorted(set(result.unassigned) | set(second.unassigned if second else ())),
+            "cross_dock": second is not None,
             "outside_territory": outside,
             "no_weight": no_weight,
-            "km": round(result.km, 1),
-            "separate_trips_km": round(result.separate_trips_km, 1),
-            "solve_s": round(result.solve_s, 3),
+            "km": round(result.km + (second.km if second else 0), 1),
+            "separate_trips_km": round(_separate_trips_km(lots) if second else result.separate_trips_km, 1),
+            "solve_s": round(result.solve_s + (second.solve_s if second else 0), 3),
         }
         plan.save(update_fields=["status", "progress", "stage", "finished_at", "counts"])
     return plan
+
+
+# --- Cross-docking: to the hub, then from the hub -------------------------------------------
+
+
+def _hub_place(hub: Hub) -> routing.Place:
+    return routing.Place(f"hub:{hub.pk}", hub.latitude, hub.longitude)
+
+
+def _cross_dock(lots: list[routing.Lot], trucks: list[routing.Truck], *, hub: Hub, day: dt.date):
+    """The solver twice: the pick-ups to the hub (within its hours), then the lots that reached
+    it from the hub to their structures, each no earlier than it was unloaded there. A vehicle
+    that drove the first leg starts the second when it is back."""
+    where = _hub_place(hub)
+    hub_hours = (routing.Window(_seconds(hub.opens_at), _seconds(hub.closes_at)),)
+    distances, params = distance_backend(), routing_params()
+    inbound = [
+        routing.Lot(
+            id=lot.id,
+            kg=lot.kg,
+            cold=lot.cold,
+            pickup=lot.pickup,
+            delivery=where,
+            pickup_windows=lot.pickup_windows,
+            delivery_windows=hub_hours,
+            out_of_fridge_s=lot.out_of_fridge_s,
+        )
+        for lot in lots
+    ]
+    first = routing.plan(inbound, trucks, distances=distances, params=params)
+    ready, back = {}, {}
+    for planned in first.rounds:
+        back[planned.truck_id] = planned.stops[-1].arrival_s
+        for stop in planned.stops:
+            if stop.kind == "delivery":
+                ready[stop.lot_id] = stop.arrival_s + params.service_s
+    outbound = [
+        routing.Lot(
+            id=lot.id,
+            kg=lot.kg,
+            cold=lot.cold,
+            pickup=where,
+            delivery=lot.delivery,
+            pickup_windows=(routing.Window(ready[lot.id], max(ready[lot.id], hub_hours[0].end_s)),),
+            delivery_windows=lot.delivery_windows,
+            out_of_fridge_s=lot.out_of_fridge_s,
+        )
+        for lot in lots
+        if lot.id in ready
+    ]
+    later = [
+        routing.Truck(
+            id=t.id,
+            capacity_kg=t.capacity_kg,
+            refrigerated=t.refrigerated,
+            depot=t.depot,
+            window=routing.Window(max(t.window.start_s, back.get(t.id, 0)), t.window.end_s),
+            max_duration_s=t.max_duration_s,
+        )
+        for t in trucks
+        if max(t.window.start_s, back.get(t.id, 0)) < t.window.end_s
+    ]
+    second = routing.plan(outbound, later, distances=distances, params=params)
+    return first, second
+
+
+def _separate_trips_km(lots: list[routing.Lot]) -> float:
+    """One return trip per lot, farm → structure → farm (what pooling is measured against)."""
+    points = [(p.lat, p.lon) for lot in lots for p in (lot.pickup, lot.delivery)]
+    km, _seconds = distance_backend().matrices(points)
+    return float(sum(2 * km[2 * i, 2 * i + 1] for i in range(len(lots))))
+
+
+def _write_second_leg(second, first_rounds: list[Round], *, by_id, territory, day, plan) -> list[Round]:
+    """The rounds from the hub, each linked to the rounds that brought its lots to the hub."""
+    brought_by = {}
+    for round_ in first_rounds:
+        for match_id in round_.stops.filter(kind=Stop.Kind.DELIVERY).values_list("match_id", flat=True):
+            brought_by[match_id] = round_
+    made = []
+    for planned in second.rounds:
+        round_ = _write_round(
+            planned,
+            vehicle=by_id[planned.truck_id],
+            territory=territory,
+            day=day,
+            plan=plan,
+            hub=plan.hub,
+            leg=LEG.FROM_HUB,
+        )
+        round_.after.set({brought_by[s.lot_id] for s in planned.stops if s.lot_id in brought_by})
+        made.append(round_)
+    return made
 
 
 # --- A round by hand ----------------------------------------------------------------------------

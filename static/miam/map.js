@@ -18,6 +18,7 @@
     { code: "offers", css: "miam-offer" },
     { code: "needs", css: "miam-need" },
     { code: "hubs", css: "miam-hub" },
+    { code: "vehicles", css: "miam-vehicle" },
     { code: "initiatives", css: "miam-initiative" }
   ];
   var timings = (window.miamMapTimings = { script: performance.now() });

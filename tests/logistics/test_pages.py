@@ -11,7 +11,7 @@ from actors.models import Notification, Organization
 from logistics.models import Round
 from logistics.services import rounds
 from miam.beat import BEAT_SCHEDULE
-from tests.factories import TerritoryFactory, UserFactory, make_member, make_officer
+from tests.factories import FarmFactory, TerritoryFactory, UserFactory, make_member, make_officer
 from tests.logistics.helpers import confirmed_match, farm, logistics_org, structure, vehicle
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +114,14 @@ def test_the_rounds_api_list_reads_in_a_fixed_number_of_queries(client, django_a
     with django_assert_max_num_queries(8):
         answer = api.get("/api/v1/rounds/")
     assert answer.status_code == 200 and len(answer.json()["results"]) >= 1
+
+
+def test_a_farm_sees_its_time_slot_of_the_coming_round_on_its_space(client):
+    made, _owner, match = a_round()
+    client.force_login(make_member(match.offer.organization))
+    html = client.get("/mon-espace/").content.decode()
+    pickup = made.stops.get(kind="pickup")
+    assert 'id="round-slots"' in html and f"/logistique/tournees/{made.pk}/" in html
+    assert f"{pickup.arrives_at:%H:%M}" in html
+    client.force_login(make_member(FarmFactory()))
+    assert 'id="round-slots"' not in client.get("/mon-espace/").content.decode()

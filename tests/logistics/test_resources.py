@@ -14,7 +14,7 @@ from logistics.services import resources
 from miam.errors import DomainError, NotAllowed
 from offers.models import MatchingRun
 from tests.factories import TerritoryFactory, UserFactory, make_member
-from tests.logistics.helpers import hub, logistics_org
+from tests.logistics.helpers import hub, logistics_org, vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +195,20 @@ def test_a_new_vehicle_has_its_territory_s_proposals_computed_again(django_captu
             ),
         )
     assert MatchingRun.objects.filter(territory=territory, status="pending").exists()
+
+
+def test_vehicles_are_their_own_layer_of_the_territory_map_at_their_hub_or_organization():
+    from logistics.map_layers import vehicle_rows
+    from miam import maps
+
+    territory = TerritoryFactory()
+    owner = logistics_org()
+    platform = hub(owner)
+    at_hub = vehicle(owner, name="Frigo du hub", hub=platform)
+    at_home = vehicle(owner, name="Fourgon", refrigerated=False)
+    found = {row[3]: row for row in vehicle_rows(territory=territory, exact=False, filters={})}
+    assert set(found) == {"Frigo du hub", "Fourgon"}
+    assert found["Frigo du hub"][:2] == [round(platform.latitude, 5), round(platform.longitude, 5)]
+    assert found["Fourgon"][:2] == [round(owner.latitude, 5), round(owner.longitude, 5)]
+    assert found["Fourgon"][-1] is False and found["Frigo du hub"][-2] == float(at_hub.capacity_kg)
+    assert at_home.pk and maps.layer("vehicles") is not None

@@ -68,7 +68,8 @@ def test_three_tuesday_matches_become_one_round_shorter_than_three_return_trips(
     assert max(s.load_kg for s in stops) == made.max_load_kg == 300
 
 
-def test_a_chilled_lot_is_never_put_on_a_vehicle_without_refrigeration(django_capture_on_commit_callbacks):
+def test_a_chilled_lot_is_never_put_on_a_vehicle_without_refrigeration(settings, django_capture_on_commit_callbacks):
+    settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES = {"chilled": 0, "frozen": 0}  # no time out of the fridge
     territory, tuesday = TerritoryFactory(), next_tuesday()
     yogurt = confirmed_match(farm("71007"), structure("71137"), day=tuesday, category="dairy", storage="chilled")
     potatoes = confirmed_match(farm("71532"), structure("71240"), day=tuesday)

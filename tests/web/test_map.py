@@ -41,7 +41,7 @@ def test_map_data_gives_every_layer_with_the_outline(client, territory, farm, st
     outline = {"type": "Polygon", "coordinates": [[[4.6, 46.4], [4.7, 46.4], [4.7, 46.5], [4.6, 46.4]]]}
     type(territory).objects.filter(pk=territory.pk).update(outline=outline)
     data = client.get(reverse("offers:map_data"), {"territory": territory.pk}).json()
-    assert set(data["layers"]) == {"farms", "structures", "offers", "needs", "hubs", "initiatives"}
+    assert set(data["layers"]) == {"farms", "structures", "offers", "needs", "hubs", "vehicles", "initiatives"}
     assert data["outline"] == outline
     assert [len(data["layers"][k]["rows"]) for k in ("farms", "structures", "offers", "needs")] == [1, 1, 1, 1]
     offer = rows(data, "offers")[0]
