@@ -44,13 +44,14 @@ from actors.permissions import (
     officer_territory_ids,
 )
 from actors.selectors import annotate_public_point
+from miam import api_fields
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView
 from miam.errors import DomainError
 from miam.filters import SafeOrderingFilter, clean_text
 from miam.pagination import PageOrSyncPagination
 from miam.text import normalize
-from products.labels import FARM_LABELS
+from products.labels import FARM_LABEL_CODES, FARM_LABELS
 from products.models import ProductCategory
 
 # --- Places and brief mentions, shared with the offers API ------------------------------
@@ -273,6 +274,7 @@ class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
 
 class FarmProfileSerializer(serializers.ModelSerializer):
     productions = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=FARM_LABEL_CODES), read_only=True)
 
     class Meta:
         model = FarmProfile
@@ -292,6 +294,8 @@ STRUCTURE_PUBLIC = ("structure_type", "people_served_per_week", "distribution_da
 
 
 class StructureProfileSerializer(serializers.ModelSerializer):
+    distribution_days = api_fields.week_days(read_only=True, help_text=_("Jours de distribution (0 = lundi)."))
+
     class Meta:
         model = StructureProfile
         fields = [
@@ -310,6 +314,8 @@ class StructureProfileSerializer(serializers.ModelSerializer):
             "donation_receipt_reference",
         ]
         read_only_fields = fields
+        # Absent for those who may not see the structure's capacities (``OrganizationSerializer``).
+        optional_in_schema = [name for name in fields if name not in STRUCTURE_PUBLIC]
 
 
 PRIVATE_FIELDS = ("address", "email", "phone", "location_precision")
@@ -354,6 +360,7 @@ class OrganizationSerializer(PointMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        optional_in_schema = PRIVATE_FIELDS  # absent for those who may not see them
 
     @extend_schema_field(FarmProfileSerializer(allow_null=True))
     def get_farm_profile(self, obj):
@@ -696,7 +703,18 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             )
         return qs.order_by("-created_at", "-id")
 
-    @extend_schema(request=ApiKeyWriteSerializer, responses={201: ApiKeyCreatedSerializer, **ERRORS_WRITE})
+    @extend_schema(
+        summary=_("Créer une clé d'API (d'une organisation ou d'un territoire)"),
+        description=_(
+            "Une clé vise exactement une organisation ou un territoire. La clé d'une organisation est créée par un "
+            "membre de l'organisation, un·e chargé·e de mission d'un territoire où elle se trouve, ou l'équipe MIAM ; "
+            "celle d'un territoire par ses chargé·es de mission ou l'équipe MIAM ; toute autre personne reçoit un 403, "
+            "et une clé ne crée jamais de clé. La clé complète (champ « key ») n'est affichée qu'une fois, dans cette "
+            "réponse : MIAM n'en garde que l'empreinte (SHA-256)."
+        ),
+        request=ApiKeyWriteSerializer,
+        responses={201: ApiKeyCreatedSerializer, **ERRORS_WRITE},
+    )
     def create(self, request, *args, **kwargs):
         data = ApiKeyWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -31,6 +31,7 @@ from agreements.models import (
 )
 from agreements.services import agreements as svc
 from agreements.services import funding, receipts
+from miam import api_fields
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE
 from miam.errors import DomainError, NotAllowed
 from miam.pagination import PageOrSyncPagination, PagePagination
@@ -592,6 +593,8 @@ class DonationReceiptSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     items = ReceiptItemSerializer(many=True, read_only=True)
     replaces = serializers.CharField(source="replaces.number", default=None, read_only=True)
+    structure_snapshot = api_fields.text_map(read_only=True, help_text=_("Le bénéficiaire tel que délivré."))
+    donor_snapshot = api_fields.text_map(read_only=True, help_text=_("Le donateur tel que délivré."))
 
     class Meta:
         model = DonationReceipt

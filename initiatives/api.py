@@ -25,7 +25,7 @@ from initiatives.models import (
     KeyFigure,
     PlannedAction,
 )
-from miam import exports
+from miam import api_fields, exports
 from miam.inputs import ValidatedByInput
 
 # --- Catalog -------------------------------------------------------------------------
@@ -52,6 +52,7 @@ class InitiativeListSerializer(serializers.ModelSerializer):
     place = serializers.CharField(source="place_label", read_only=True)
     sources = SourceReferenceSerializer(many=True, read_only=True)
     rank = serializers.FloatField(read_only=True, required=False, default=None)
+    beneficiaries = api_fields.texts(read_only=True)
 
     class Meta:
         model = Initiative
@@ -88,6 +89,22 @@ class InitiativeSerializer(InitiativeListSerializer):
 
     key_figures = KeyFigureSerializer(many=True, read_only=True)
     carrier_organization = serializers.PrimaryKeyRelatedField(read_only=True)
+    # The sheet's lists (JSON columns): texts or codes.
+    other_types = api_fields.texts(read_only=True)
+    carrier_kinds = api_fields.texts(read_only=True)
+    objectives = api_fields.texts(read_only=True)
+    objective_kinds = api_fields.texts(read_only=True)
+    funding_sources = api_fields.texts(read_only=True)
+    partners = api_fields.texts(read_only=True)
+    results = api_fields.texts(read_only=True)
+    levers = api_fields.texts(read_only=True)
+    difficulties = api_fields.texts(read_only=True)
+    solutions = api_fields.texts(read_only=True)
+    improvements = api_fields.texts(read_only=True)
+    committee_assessments = api_fields.texts(read_only=True)
+    links = api_fields.texts(read_only=True)
+    keywords = api_fields.texts(read_only=True)
+    source_notes = api_fields.texts(read_only=True)
 
     class Meta(InitiativeListSerializer.Meta):
         fields = [
@@ -330,12 +347,13 @@ class ActionPlanViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        territory = serializer.validated_data["territory"]
+        existed = ActionPlan.objects.filter(territory=territory).exists()
         plan = services.action_plan_get_or_create(
-            territory=serializer.validated_data["territory"],
-            by=request.user,
-            title=serializer.validated_data.get("title", ""),
+            territory=territory, by=request.user, title=serializer.validated_data.get("title", "")
         )
-        return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(self.get_serializer(plan).data, status=code)
 
     def update(self, request, *args, **kwargs):
         plan = self.get_object()

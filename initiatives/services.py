@@ -261,11 +261,14 @@ def _actor(by):
 
 @transaction.atomic
 def action_plan_get_or_create(*, territory: Territory, by, title: str = "") -> ActionPlan:
-    """The territory's plan (one per territory), created on first use by one of its officers."""
+    """The territory's plan (one per territory), created on first use by one of its officers.
+
+    Only the territory's officers (and staff) get it, existing or not: anyone else is refused
+    before the lookup, so the answer never depends on whether a plan exists."""
+    _check_officer(by, territory)
     existing = ActionPlan.objects.filter(territory=territory).first()
     if existing is not None:
         return existing
-    _check_officer(by, territory)
     return ActionPlan.objects.create(
         territory=territory, title=title or _("Plan d'action – %(name)s") % {"name": territory.name}
     )

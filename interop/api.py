@@ -81,7 +81,9 @@ class AttemptSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     message_id = serializers.CharField(source="event.message_id", read_only=True)
     type = serializers.CharField(source="event.type", read_only=True)
-    payload = serializers.JSONField(source="event.payload", read_only=True)
+    payload = serializers.DictField(
+        source="event.payload", read_only=True, help_text=_("Le corps de l'événement, tel qu'envoyé.")
+    )
     attempt_log = AttemptSerializer(many=True, read_only=True)
 
     class Meta:

@@ -4,6 +4,7 @@ every write calls a service of ``logistics.services``, with the pages' rules and
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,10 +14,13 @@ from actors.api import principal_of
 from logistics import inputs, selectors
 from logistics.models import GleaningDay, GleaningSlot, Hub, Round, RoundPlan, Stop, Vehicle
 from logistics.services import gleaning, resources, rounds
+from miam import api_fields
 from miam.errors import DomainError
 
 
 class VehicleSerializer(serializers.ModelSerializer):
+    days_available = api_fields.week_days(required=False, help_text=_("Jours de disponibilité (0 = lundi)."))
+
     class Meta:
         model = Vehicle
         fields = [
@@ -40,6 +44,7 @@ class VehicleSerializer(serializers.ModelSerializer):
 class HubSerializer(serializers.ModelSerializer):
     commune = serializers.SlugRelatedField(slug_field="insee_code", read_only=True)
     commune_name = serializers.CharField(source="commune.name", read_only=True)
+    opening_days = api_fields.week_days(read_only=True, help_text=_("Jours d'ouverture (0 = lundi)."))
 
     class Meta:
         model = Hub

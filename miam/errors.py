@@ -14,14 +14,44 @@ from django.utils.translation import gettext as _
 logger = logging.getLogger(__name__)
 
 
+#: Codes of refusals caused by the current state of what the request acts on, not by what it
+#: sent: the same request may succeed later or elsewhere. The API answers them with a 409
+#: Conflict (partner apps retry or re-read instead of fixing their payload); everything else a
+#: rule refuses is a 400. The services keep raising their codes; only the status lives here.
+CONFLICT_CODES = frozenset(
+    {
+        "offer_exhausted",  # another structure took the quantity first
+        "budget_exceeded",  # the structure's or the need's budget is spent
+        "funding_exhausted",  # a funding line has no money left
+        "invalid_status",  # a state transition the current status does not allow
+        "round_taken",
+        "pair_exists",
+        "already_signed",
+        "already_posted",
+        "already_cancelled",
+        "already_registered",
+        "already_selected",
+        "already_on_plan",
+        "already_dropped",
+        "receipt_immutable",
+        "invitation_used",
+        "occurrence_done",
+    }
+)
+
+
 class DomainError(Exception):
-    """A business rule refused the operation. ``fields`` maps field names to messages."""
+    """A business rule refused the operation. ``fields`` maps field names to messages.
+
+    The HTTP status: ``status_code`` when given, else 409 for ``CONFLICT_CODES``, else 400."""
 
     status_code = 400
 
     def __init__(self, code: str, message: str, *, fields: dict | None = None, status_code=None):
         super().__init__(message)
         self.code = code
+        if status_code is None and type(self).status_code == 400 and code in CONFLICT_CODES:
+            status_code = 409
         self.message = str(message)
         self.fields = {
             k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in (fields or {}).items()

@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
 from miam import sync as sync_mod
+from miam.query_params import refuse_unknown_parameters
 
 #: The column a row may carry with the number of rows of the whole list (``COUNT(*) OVER ()``).
 TOTAL_FIELD = "miam_page_total"  # no leading underscore: a namedtuple field
@@ -85,6 +86,10 @@ class PagePagination(CheckedPageSize, PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def paginate_queryset(self, queryset, request, view=None):
+        refuse_unknown_parameters(request, view)
+        return super().paginate_queryset(queryset, request, view)
+
 
 class SyncCursorPagination(CheckedPageSize, CursorPagination):
     """A stable cursor for partner apps that sync: ordered by last change, then id."""
@@ -135,6 +140,7 @@ class PageOrSyncPagination(BasePagination):
         return flag in {"1", "true", "yes"} or self.sync.cursor_query_param in params
 
     def paginate_queryset(self, queryset, request, view=None):
+        refuse_unknown_parameters(request, view)
         if self.wants_sync(request):
             self.active = self.sync
             self.deleted = self._deleted(queryset, request)

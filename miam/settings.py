@@ -410,7 +410,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "miam.pagination.PagePagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "miam.schema.MiamAutoSchema",
     "EXCEPTION_HANDLER": "miam.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "miam.throttling.ApiKeyRateThrottle",

@@ -15,6 +15,7 @@ LISTING_ACTIONS = {
     "updated": (_("offre modifiée"), _("besoin modifié")),
     "withdrawn": (_("offre retirée"), _("besoin retiré")),
     "deleted": (_("offre supprimée"), _("besoin supprimé")),
+    "expired": (_("offre expirée"), _("besoin expiré")),
 }
 MATCH_ACTIONS = {
     "proposed": _("mise en relation proposée"),
@@ -54,6 +55,32 @@ def listing_event(listing, action: str, *, pk: int | None = None) -> None:
         },
         organization_ids=[listing.organization_id],
     )
+
+
+def expired_wanted(kind: str) -> bool:
+    """Whether anyone listens to ``offer.expired`` / ``need.expired`` (else the rows are not read)."""
+    return events.wanted(f"{kind}.expired")
+
+
+def listings_expired(kind: str, rows: list[tuple[int, int]]) -> None:
+    """The daily expiry's offers or needs (``rows``: id, organization id), in one batch: the
+    same ``offer.expired`` / ``need.expired`` event for each as a single change would give."""
+    batch = [
+        events.DomainEvent(
+            type=f"{kind}.expired",
+            data={
+                "id": pk,
+                "kind": kind,
+                "status": "expired",
+                "organization_id": organization_id,
+                "url": _path(kind, pk),
+            },
+            organization_ids=(organization_id,),
+        )
+        for pk, organization_id in rows
+    ]
+    if batch:
+        events.emit_many(batch)
 
 
 def match_payload(match, *, farm_id: int, structure_id: int) -> dict:

@@ -20,6 +20,10 @@ from offers.services import runs
 
 class MatchingRunSerializer(serializers.ModelSerializer):
     territory_name = serializers.CharField(source="territory.name", read_only=True)
+    counts = serializers.DictField(
+        read_only=True,
+        help_text=_("Compteurs du calcul : nom → nombre (et, une fois fini, « timings_s » : étape → secondes)."),
+    )
 
     class Meta:
         model = MatchingRun

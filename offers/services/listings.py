@@ -266,10 +266,15 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
                 errors.add(field, _("Un don n'a pas de prix."), "price_on_donation")
             setattr(offer, field, None)
     elif not errors.has("price_per_unit"):
-        if offer.price_per_unit is None or offer.price_per_unit <= 0:
+        # A negative price is wrong, not missing: say so (a partner read « Indiquez un prix » for -1).
+        if offer.price_per_unit is not None and offer.price_per_unit < 0:
+            errors.add("price_per_unit", _("Le prix ne peut être négatif."), "negative")
+        elif offer.price_per_unit is None or offer.price_per_unit == 0:
             errors.add("price_per_unit", _("Indiquez un prix par unité."), "price_required")
         elif offer.pricing == Pricing.SOLIDARITY and not errors.has("usual_price_per_unit"):
-            if offer.usual_price_per_unit is None:
+            if offer.usual_price_per_unit is not None and offer.usual_price_per_unit < 0:
+                errors.add("usual_price_per_unit", _("Le prix ne peut être négatif."), "negative")
+            elif offer.usual_price_per_unit is None:
                 errors.add(
                     "usual_price_per_unit",
                     _("Indiquez le prix habituel, pour que la remise se voie."),
@@ -293,7 +298,9 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
             if not radius_given and (creating or "logistics" in data.given) and not offer.delivery_radius_km:
                 profile = FarmProfile.objects.filter(organization_id=offer.organization_id).first()
                 offer.delivery_radius_km = profile.delivery_radius_km if profile else Decimal(0)
-            if not offer.delivery_radius_km or offer.delivery_radius_km <= 0:
+            if offer.delivery_radius_km is not None and offer.delivery_radius_km < 0:
+                errors.add("delivery_radius_km", _("Le rayon ne peut pas être négatif."), "negative")
+            elif not offer.delivery_radius_km:
                 errors.add(
                     "delivery_radius_km",
                     _("Indiquez jusqu'à combien de kilomètres vous livrez."),
@@ -502,9 +509,14 @@ def listings_expire(*, today: dt.date) -> dict[str, int]:
     organization_ids = set(offers.values_list("organization_id", flat=True)) | set(
         needs.values_list("organization_id", flat=True)
     )
+    # The rows before they change, for their events (not even read when nobody listens).
+    offer_rows = list(offers.values_list("id", "organization_id")) if events.expired_wanted("offer") else []
+    need_rows = list(needs.values_list("id", "organization_id")) if events.expired_wanted("need") else []
     # update() skips auto_now: set updated_at by hand so that partner apps see the change.
     expired_offers = offers.update(status=Status.EXPIRED, updated_at=now)
     expired_needs = needs.update(status=Status.EXPIRED, updated_at=now)
+    events.listings_expired("offer", offer_rows)
+    events.listings_expired("need", need_rows)
     for organization_id in sorted(organization_ids):
         _changed(organization_id)
     if expired_offers or expired_needs:

@@ -103,7 +103,7 @@ def _require_status(match: Match, allowed, action: str) -> None:
     if match.status not in allowed:
         raise DomainError(
             "invalid_status",
-            _("Impossible de %(action)s une mise en relation au statut « %(status)s ».")
+            _("On ne peut pas %(action)s une mise en relation au statut « %(status)s ».")
             % {"action": action, "status": match.get_status_display()},
         )
 
@@ -432,7 +432,7 @@ def match_confirm_delivery(
     """The structure records what it actually received: the figures indicators use."""
     match = _lock(match)
     _require_sides(by, match, only=STRUCTURE)
-    _require_status(match, RESERVED_STATUSES, _("confirmer la livraison d'"))
+    _require_status(match, RESERVED_STATUSES, _("confirmer la livraison pour"))
     received = quantity_received
     if received < 0:
         raise DomainError(

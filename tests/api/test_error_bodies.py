@@ -96,6 +96,15 @@ CASES = [
     ("offer zero quantity", "farm", "post", "/api/v1/offers/", lambda w: _offer(w["farm"], quantity="0"), "json"),
     ("offer negative quantity", "farm", "post", "/api/v1/offers/", lambda w: _offer(w["farm"], quantity="-12"), "json"),
     (
+        "offer negative price",
+        "farm",
+        "post",
+        "/api/v1/offers/",
+        lambda w: _offer(w["farm"], pricing="market", price_per_unit="-1"),
+        "json",
+    ),
+    ("offers unknown filter", "farm", "get", "/api/v1/offers/", lambda w: {"categroy": "eggs"}, None),
+    (
         "offer window reversed",
         "farm",
         "post",

@@ -98,11 +98,11 @@ def test_an_officer_builds_the_plan_through_the_api(geo, client, territory, offi
     assert created.status_code == 201, created.json()
     action_id = created.json()["id"]
     again = client.post("/api/v1/planned-actions/", {"plan": plan_id, "initiative": initiative.slug}, format="json")
-    assert again.status_code == 400 and again.json()["code"] == "already_on_plan"
+    assert again.status_code == 409 and again.json()["code"] == "already_on_plan"
     selected = client.post(f"/api/v1/planned-actions/{action_id}/select/")
     assert selected.json()["state"] == "selected" and selected.json()["priority"] == 1
     twice = client.post(f"/api/v1/planned-actions/{action_id}/select/")
-    assert twice.status_code == 400 and twice.json()["code"] == "already_selected"
+    assert twice.status_code == 409 and twice.json()["code"] == "already_selected"
     patched = client.patch(
         f"/api/v1/planned-actions/{action_id}/", {"status": "in_progress", "budget_eur": "1200.00"}, format="json"
     )

@@ -320,3 +320,32 @@ def test_a_body_that_is_not_an_object_is_a_400(partner):
     # The shared JSON parser (miam) refuses it before the view, in the one error shape.
     assert response.status_code == 400
     assert response.json()["message"] == "Le corps de la requête doit être un objet JSON ({…})."
+
+
+def test_the_daily_expiry_emits_one_expired_event_per_listing_like_a_single_change(clunisois, receiver):
+    from offers.models import Offer
+    from offers.services import listings
+    from tests.factories import NeedFactory, OfferFactory
+
+    sub = Subscription.objects.create(
+        territory=clunisois, url=receiver.url, events=["offer.expired", "need.expired"], secret="whsec_" + "A" * 32
+    )
+    farm, structure = FarmFactory(), StructureFactory()
+    past = [
+        OfferFactory(
+            organization=farm, window_start=TODAY - dt.timedelta(days=9), window_end=TODAY - dt.timedelta(days=2)
+        )
+        for _ in range(2)
+    ]
+    OfferFactory(organization=farm)  # still open: no event
+    need = NeedFactory(
+        organization=structure, window_start=TODAY - dt.timedelta(days=9), window_end=TODAY - dt.timedelta(days=1)
+    )
+    assert listings.listings_expire(today=TODAY) == {"offers": 2, "needs": 1}
+    sent = sorted((d.event.type, d.event.payload["data"]["id"]) for d in Delivery.objects.filter(subscription=sub))
+    assert sent == sorted([("need.expired", need.pk), *(("offer.expired", o.pk) for o in past)])
+    payload = Delivery.objects.filter(event__type="offer.expired").first().event.payload["data"]
+    assert payload["status"] == "expired" and payload["url"] == f"/api/v1/offers/{payload['id']}/"
+    assert Offer.objects.filter(status="expired").count() == 2
+    assert listings.listings_expire(today=TODAY) == {"offers": 0, "needs": 0}  # idempotent: no second event
+    assert Delivery.objects.filter(subscription=sub).count() == 3

@@ -111,7 +111,7 @@ def test_register_cancel_and_promotion_through_the_api(client, meeting, farm, fa
     first = _post(client, f"{API}/meetings/{meeting.pk}/register/", {"organization": farm.pk, "note": "2 personnes"})
     assert first.status_code == 201 and first.json()["status"] == "confirmed"
     again = _post(client, f"{API}/meetings/{meeting.pk}/register/", {"organization": farm.pk})
-    assert again.status_code == 400 and again.json()["code"] == "already_registered"
+    assert again.status_code == 409 and again.json()["code"] == "already_registered"
     client.force_login(volunteer)
     second = _post(client, f"{API}/meeting-registrations/", {"meeting": meeting.pk, "organization": structure.pk})
     assert second.json()["status"] == "waitlisted" and second.json()["waitlist_position"] == 1

@@ -353,7 +353,7 @@ def test_a_purchase_beyond_the_months_budget_is_refused_and_never_proposed(
     )
     api.post(f"/api/v1/matches/{match['id']}/accept/", {"side": "farm"}, format="json")
     refused = api.post(f"/api/v1/matches/{match['id']}/accept/", {"side": "structure"}, format="json")
-    assert refused.status_code == 400, refused.json()
+    assert refused.status_code == 409, refused.json()
     assert refused.json()["code"] == "budget_exceeded"
     assert "il reste 30,00 € pour un achat de 50,00 €" in refused.json()["message"]
     assert Match.objects.get(pk=match["id"]).status == MS.ACCEPTED_FARM  # nothing written
