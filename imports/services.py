@@ -20,7 +20,7 @@ import re
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,9 +159,10 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
     counts = {"created": 0, "updated": 0, "skipped": 0}
     errors: list[dict] = []
     invalid_lines: set[int] = set()
+    every = max(PROGRESS_EVERY, len(sheet.rows) // 100)
     try:
         with transaction.atomic():
-            loop = _Loop(batch=batch, spec=spec, found=found, sheet=sheet, principal=principal)
+            loop = _Loop(batch=batch, spec=spec, found=found, sheet=sheet, principal=principal, commit=commit)
             for done, (line, cells) in enumerate(sheet.rows, start=1):
                 row_errors, outcome = loop.line(line, cells)
                 if row_errors:
@@ -169,8 +170,10 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
                     invalid_lines.add(line)
                 elif outcome:
                     counts[outcome] += 1
-                if done % PROGRESS_EVERY == 0:
+                if done % every == 0:
                     cache.set(_progress_key(batch.pk), (done, len(sheet.rows)), 3600)
+            if not errors:
+                errors.extend(loop.write())  # the check writes too, then rolls back
             if errors or not commit:
                 raise _Rollback
     except _Rollback:
@@ -202,10 +205,18 @@ def batch_fail(*, batch_id: int, message: str) -> None:
 
 
 class _Loop:
-    """One file's lines through their service, with what every line needs loaded once."""
+    """One file's lines through their use case's rules, with what every line needs loaded once.
 
-    def __init__(self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal) -> None:
+    A new organization goes through ``organization_prepare`` (every rule of
+    ``organization_create``, nothing written) and waits; once every line passed, ``write`` adds
+    them all with ``organizations_create_many`` (a few INSERTs, not five queries a line).
+    Updates and listings go through their service line by line."""
+
+    def __init__(
+        self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal, commit: bool = True
+    ) -> None:
         self.batch, self.spec, self.found, self.principal = batch, spec, found, principal
+        self.commit = commit
         self.headers = sheet.headers
         self.by_key = {column.key: index for index, column in found.items()}
         self.seen: dict[tuple, int] = {}
@@ -213,6 +224,24 @@ class _Loop:
         self.territory = batch.territory
         self._load_communes(sheet)
         self._load_organizations(sheet)
+        self.pending: list[actor_services.PreparedOrganization] = []
+        self.pending_line: dict[int, int] = {}  # id() of an organization not written yet → its line
+        self.scope = None
+        if spec.kind in KIND_OF:
+            communes = [*self.communes.values(), *(c for group in self.communes_by_name.values() for c in group)]
+            self.scope = actor_services.organization_scope(by=principal, communes=communes)
+
+    def write(self) -> list[dict]:
+        """Write the organizations waiting (all lines passed); the errors if the database refuses."""
+        if not self.pending:
+            return []
+        try:
+            with transaction.atomic():
+                actor_services.organizations_create_many(by=self.principal, prepared=self.pending)
+        except DatabaseError:
+            logger.exception("import %s: the database refused the new organizations", self.batch.pk)
+            return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
+        return []
 
     # -- what is loaded once
 
@@ -320,12 +349,16 @@ class _Loop:
 
     def line(self, line: int, cells) -> tuple[list[dict], str | None]:
         values, raw = self._values(cells)
+        if self.spec.kind in KIND_OF:
+            # Nothing is written here but updates, each in its service's own transaction.
+            try:
+                outcome, errors = self._organization(line, values, raw)
+            except DomainError as error:
+                outcome, errors = None, self._domain_errors(line, error, raw)
+            return (errors, None) if errors else ([], outcome)
         savepoint = transaction.savepoint()
         try:
-            if self.spec.kind in KIND_OF:
-                outcome, errors = self._organization(line, values, raw)
-            else:
-                outcome, errors = self._listing(line, values, raw)
+            outcome, errors = self._listing(line, values, raw)
         except DomainError as error:
             outcome, errors = None, self._domain_errors(line, error, raw)
         if errors:
@@ -350,7 +383,8 @@ class _Loop:
         errors = self._in_territory(line, commune, "commune", raw)
         siret = str(values.get("siret") or "").replace(" ", "").replace("\u00a0", "")
         key = ("siret", siret) if siret else ("name", normalize(str(values.get("name") or "")), str(commune))
-        if key in self.seen:
+        duplicate = key in self.seen
+        if duplicate:
             errors.append(
                 self.error(
                     line,
@@ -365,6 +399,18 @@ class _Loop:
         existing = self.existing(siret, str(values.get("name") or ""), commune)
         if existing is not None and self.batch.on_duplicate == ImportBatch.OnDuplicate.SKIP:
             return ("skipped", errors)
+        if existing is not None and existing.pk is None and not duplicate:
+            # The same actor as a line above (one found by SIRET, the other by name), which is
+            # not written yet: the two lines cannot both set its values.
+            errors.append(
+                self.error(
+                    line,
+                    "siret" if siret else "name",
+                    _("Même acteur que la ligne %(line)s (même SIRET, ou même nom dans la même commune).")
+                    % {"line": self.pending_line[id(existing)]},
+                    raw.get("siret" if siret else "name"),
+                )
+            )
         if existing is not None:
             data = organization_data(values, partial=True)
         else:
@@ -376,7 +422,10 @@ class _Loop:
         if existing is not None:
             actor_services.organization_update(organization=existing, by=self.principal, data=data)
             return ("updated", [])
-        organization = actor_services.organization_create(by=self.principal, data=data)
+        prepared = actor_services.organization_prepare(scope=self.scope, data=data, locate=self.commit)
+        organization = prepared.organization
+        self.pending.append(prepared)
+        self.pending_line[id(organization)] = line
         self.by_name[(normalize(organization.name), organization.commune_id)] = organization
         if organization.siret:
             self.by_siret[organization.siret] = organization

@@ -8,10 +8,14 @@ loads the communes of Saône-et-Loire, makes one territory of all of them with a
 
   (a) imports a CSV of N farms (distinct names, communes drawn from the territory, a radius, a
       vehicle, labels) as the officer: the check (every line through ``organization_data`` and
-      ``organization_create`` in savepoints, rolled back), then the import (the same, committed);
-      the farms are deleted afterwards so that a second run measures the same work;
+      ``organization_prepare``, then ``organizations_create_many``, rolled back), then the import
+      (the same, committed); the farms are deleted afterwards so that a second run measures the
+      same work;
   (b) exports 100,000 offers (``bulk_create`` once) with ``offers.exports.offers_export`` to CSV
       and to XLSX, the page's code path without the HTTP layer.
+
+Each line also gives the process's peak resident memory (``ru_maxrss``) once the step is done:
+it only grows, so a step that needs no more than the steps before it leaves it unchanged.
 
 Not part of the test suite; figures go to the README.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -77,9 +82,15 @@ def main() -> None:
     settings.IMPORTS_INLINE_MAX_ROWS = args.rows + 1
     settings.GEOCODER = "none"
 
-    print("| measure | rows | wall time | CPU time (this process) |\n| --- | ---: | ---: | ---: |")
+    print(
+        "| measure | rows | wall time | CPU time (this process) | peak RSS after |\n| --- | ---: | ---: | ---: | ---: |"
+    )
     bench_import(args, territory, officer, communes)
     bench_export(args, communes)
+
+
+def peak_rss() -> str:
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"  # Linux: kilobytes
 
 
 def bench_import(args, territory, officer, communes) -> None:
@@ -98,15 +109,18 @@ def bench_import(args, territory, officer, communes) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     batch = services.batch_create(by=officer, kind="farms", territory=territory, filename="bench.csv", content=content)
     checked, checked_cpu = time.perf_counter() - started, time.process_time() - cpu
+    rss_checked = peak_rss()
     assert batch.status == ImportBatch.Status.CHECKED, (batch.file_error, batch.errors[:3])
     started, cpu = time.perf_counter(), time.process_time()
     batch = services.batch_commit(by=officer, batch=batch)
     imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert batch.status == ImportBatch.Status.DONE and batch.rows_created == args.rows
-    print(f"| import: check (dry run) | {args.rows:,} | {checked:.1f} s | {checked_cpu:.1f} s |")
-    print(f"| import: import (all or nothing) | {args.rows:,} | {imported:.1f} s | {imported_cpu:.1f} s |")
+    print(f"| import: check (dry run) | {args.rows:,} | {checked:.1f} s | {checked_cpu:.1f} s | {rss_checked} |")
+    print(
+        f"| import: import (all or nothing) | {args.rows:,} | {imported:.1f} s | {imported_cpu:.1f} s | {peak_rss()} |"
+    )
     total, total_cpu = checked + imported, checked_cpu + imported_cpu
-    print(f"| import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s |")
+    print(f"| import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s | {peak_rss()} |")
     Organization.objects.filter(name__startswith="Ferme bench ").delete()
 
 
@@ -161,8 +175,10 @@ def bench_export(args, communes) -> None:
         data = write(offers_export(queryset, title="Offres"))
         elapsed, used = time.perf_counter() - started, time.process_time() - cpu
         print(
-            f"| export of offers, {fmt} ({len(data) / 1e6:.1f} MB) | {args.offers:,} | {elapsed:.1f} s | {used:.1f} s |"
+            f"| export of offers, {fmt} ({len(data) / 1e6:.1f} MB) | {args.offers:,} | {elapsed:.1f} s | {used:.1f} s "
+            f"| {peak_rss()} |"
         )
+        del data
 
 
 if __name__ == "__main__":
