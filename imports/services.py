@@ -1,12 +1,17 @@
 """Imports of spreadsheets: check every line, then write all of them or none.
 
 A line becomes the input of its use case (``actors.inputs.organization_data``,
-``offers.inputs.offer_data`` / ``need_data``) and goes through the very service a page calls
-(``organization_create``, ``offer_create``…), so an import accepts exactly what a page would,
-with the same permissions. The check (« dry run ») and the import run the same loop inside one
-transaction, each line in a savepoint so that a refused line does not stop the others: the check
-always rolls back, the import commits only when no line was refused. Every error of every line
-is kept (line, column, value, reason), never only the first, never capped.
+``offers.inputs.offer_data`` / ``need_data``) and goes through the rules of the very service a
+page calls (``organization_prepare`` for ``organization_create``, ``offer_prepare`` for
+``offer_create``…, nothing written), so an import accepts exactly what a page would, with the
+same permissions. Once every line passed, what they create is written at once
+(``organizations_create_many``, ``listings_create_many``: a few INSERTs for 10,000 lines, and
+their follow-ups batched: one matching schedule per organization, one batch of events, the
+visitors' cache dropped once); an update of an existing actor goes through
+``organization_update``. The check (« dry run ») and the import run the same code inside one
+transaction: the check always rolls back, the import commits only when no line was refused.
+Every error of every line is kept (line, column, value, reason), never only the first, never
+capped.
 
 A file of more than ``IMPORTS_INLINE_MAX_ROWS`` lines runs as a Celery job (``miam.dispatch``);
 its progress is in the cache, where the page polls it (the job's transaction is not visible
@@ -226,18 +231,28 @@ class _Loop:
         self._load_organizations(sheet)
         self.pending: list[actor_services.PreparedOrganization] = []
         self.pending_line: dict[int, int] = {}  # id() of an organization not written yet → its line
+        self.listings: list = []  # offers or needs that passed, to write
+        self.categories: list = []  # each need's categories
+        self.today = timezone.localdate()
         self.scope = None
         if spec.kind in KIND_OF:
             communes = [*self.communes.values(), *(c for group in self.communes_by_name.values() for c in group)]
             self.scope = actor_services.organization_scope(by=principal, communes=communes)
 
     def write(self) -> list[dict]:
-        """Write the organizations waiting (all lines passed); the errors if the database refuses."""
-        if not self.pending:
+        """Write what waits (all lines passed); the errors if the database refuses."""
+        if not (self.pending or self.listings):
             return []
         try:
             with transaction.atomic():
-                actor_services.organizations_create_many(by=self.principal, prepared=self.pending)
+                if self.pending:
+                    actor_services.organizations_create_many(by=self.principal, prepared=self.pending)
+                if self.listings:
+                    listings.listings_create_many(
+                        by=self.principal,
+                        listings=self.listings,
+                        categories=self.categories if self.spec.kind == "needs" else None,
+                    )
         except DatabaseError:
             logger.exception("import %s: the database refused the new organizations", self.batch.pk)
             return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
@@ -348,24 +363,17 @@ class _Loop:
         return out
 
     def line(self, line: int, cells) -> tuple[list[dict], str | None]:
+        """One line checked; nothing is written here but updates of organizations, each in its
+        service's own transaction (a refused one leaves nothing behind)."""
         values, raw = self._values(cells)
-        if self.spec.kind in KIND_OF:
-            # Nothing is written here but updates, each in its service's own transaction.
-            try:
-                outcome, errors = self._organization(line, values, raw)
-            except DomainError as error:
-                outcome, errors = None, self._domain_errors(line, error, raw)
-            return (errors, None) if errors else ([], outcome)
-        savepoint = transaction.savepoint()
         try:
-            outcome, errors = self._listing(line, values, raw)
+            if self.spec.kind in KIND_OF:
+                outcome, errors = self._organization(line, values, raw)
+            else:
+                outcome, errors = self._listing(line, values, raw)
         except DomainError as error:
             outcome, errors = None, self._domain_errors(line, error, raw)
-        if errors:
-            transaction.savepoint_rollback(savepoint)
-            return errors, None
-        transaction.savepoint_commit(savepoint)
-        return [], outcome
+        return (errors, None) if errors else ([], outcome)
 
     def _in_territory(self, line: int, commune, key: str, raw: dict) -> list[dict]:
         if self.staff or not isinstance(commune, Commune) or commune.insee_code in self.territory_codes:
@@ -456,9 +464,11 @@ class _Loop:
         if errors:
             return (None, errors)
         if self.spec.kind == "offers":
-            listings.offer_create(by=self.principal, organization=organization, data=data)
+            listing = listings.offer_prepare(by=self.principal, organization=organization, data=data, today=self.today)
         else:
-            listings.need_create(by=self.principal, organization=organization, data=data)
+            listing = listings.need_prepare(by=self.principal, organization=organization, data=data, today=self.today)
+            self.categories.append(data.categories or [])
+        self.listings.append(listing)
         return ("created", [])
 
 

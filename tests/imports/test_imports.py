@@ -298,3 +298,37 @@ def test_the_same_actor_given_by_siret_then_by_name_in_one_file_is_an_error(offi
     assert [(e["line"], e["column"]) for e in batch.errors] == [(3, "Nom")]
     assert "ligne 2" in batch.errors[0]["reason"]
     assert not Organization.objects.filter(name__iexact="Ferme B").exists()
+
+
+def test_imported_needs_are_written_with_their_categories_and_announced_in_one_batch(officer, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from miam import events
+    from offers.models import MatchingRun, Need
+    from tests.factories import StructureFactory
+
+    batches = []
+    monkeypatch.setattr(events, "_LISTENERS", [*events._LISTENERS, batches.append])
+    structure = StructureFactory(siret="73282932000074")
+    start = timezone.localdate()
+    end = start + dt.timedelta(days=10)
+    headers = ["SIRET", "Catégories (codes)", "Intitulé", "Quantité", "Unité", "Du", "Au"]
+    rows = [
+        ["73282932000074", "potatoes, apples-pears", f"Besoin {i}", "30", "kg", f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}"]
+        for i in range(3)
+    ]
+    batch = _import(officer, _csv(rows, headers=headers), kind="needs")
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    needs = list(Need.objects.filter(organization=structure).order_by("id"))
+    assert [n.title for n in needs] == ["Besoin 0", "Besoin 1", "Besoin 2"]
+    assert all(sorted(n.categories.values_list("code", flat=True)) == ["apples-pears", "potatoes"] for n in needs)
+    assert all(n.status == "published" and n.created_by == officer for n in needs)
+    created = [b for b in batches if b and b[0].type == "need.created"]
+    # One batch a pass, not one event at a time: the check's (rolled back with its transaction,
+    # as what a listener wrote of it) and the import's.
+    assert [len(b) for b in created] == [3, 3]
+    assert [e.data["id"] for e in created[-1]] == [n.pk for n in needs]
+    assert {e.organization_ids for e in created[-1]} == {(structure.pk,)}
+    assert MatchingRun.objects.filter(status="pending").count() <= len(structure.commune.territories.all())
