@@ -213,9 +213,10 @@ class _Loop:
     """One file's lines through their use case's rules, with what every line needs loaded once.
 
     A new organization goes through ``organization_prepare`` (every rule of
-    ``organization_create``, nothing written) and waits; once every line passed, ``write`` adds
-    them all with ``organizations_create_many`` (a few INSERTs, not five queries a line).
-    Updates and listings go through their service line by line."""
+    ``organization_create``, nothing written), an offer or a need through ``offer_prepare`` /
+    ``need_prepare``, and waits; once every line passed, ``write`` adds them all with
+    ``organizations_create_many`` / ``listings_create_many`` (a few INSERTs, not five queries a
+    line). An update of an existing actor goes through ``organization_update`` line by line."""
 
     def __init__(
         self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal, commit: bool = True
@@ -254,7 +255,7 @@ class _Loop:
                         categories=self.categories if self.spec.kind == "needs" else None,
                     )
         except DatabaseError:
-            logger.exception("import %s: the database refused the new organizations", self.batch.pk)
+            logger.exception("import %s: the database refused the new rows", self.batch.pk)
             return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
         return []
 
