@@ -225,10 +225,13 @@ class Organization(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def refresh_search_text(self) -> None:
         from miam.text import normalize
 
         self.search_text = normalize(f"{self.name} {self.commune.name if self.commune_id else ''}")
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_text()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
+from miam import api_cache
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
 from miam.inputs import FieldErrors
 
@@ -61,8 +63,9 @@ def commune_get(code) -> Commune:
 # --- Organizations -------------------------------------------------------------------
 
 
-def _apply_profile(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool) -> None:
-    """Write the profile the kind has (a farm's, a structure's), from the values given."""
+def _profile_build(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool):
+    """The profile the kind has (a farm's, a structure's) with the values given, validated and
+    not saved, and a farm's productions (None: unchanged)."""
     farm, structure = data.farm_profile, data.structure_profile
     if farm is not None and organization.kind != Organization.Kind.FARM:
         errors.add("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
@@ -80,10 +83,8 @@ def _apply_profile(organization: Organization, data: OrganizationData, errors: F
             if value is not None:
                 setattr(profile, name, value)
         validate_model(profile, exclude=["organization"], constraints=False)
-        profile.save()
-        if productions is not None:
-            profile.productions.set(productions)
-    elif organization.kind == Organization.Kind.FOOD_AID:
+        return profile, productions
+    if organization.kind == Organization.Kind.FOOD_AID:
         values = dict(structure.values if structure else {})
         profile = None if creating else StructureProfile.objects.filter(organization=organization).first()
         if profile is None:
@@ -94,7 +95,18 @@ def _apply_profile(organization: Organization, data: OrganizationData, errors: F
             if value is not None:
                 setattr(profile, name, value)
         validate_model(profile, exclude=["organization"], constraints=False)
-        profile.save()
+        return profile, None
+    return None, None
+
+
+def _apply_profile(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool) -> None:
+    """Write the profile the kind has (a farm's, a structure's), from the values given."""
+    profile, productions = _profile_build(organization, data, errors, creating=creating)
+    if profile is None:
+        return
+    profile.save()
+    if productions is not None:
+        profile.productions.set(productions)
 
 
 def _model_fields(data: OrganizationData) -> dict:
@@ -107,11 +119,41 @@ def _model_fields(data: OrganizationData) -> dict:
     return fields
 
 
-@transaction.atomic
-def organization_create(*, by, data: OrganizationData, members: list | None = None) -> Organization:
-    """Register an organization. Officers register in their territory; staff anywhere;
-    anyone signed in may register their own organization (they become its admin)."""
-    require_write(by)
+@dataclass(frozen=True)
+class OrganizationScope:
+    """What the rules of a registration need to know of the person, loaded once for any number
+    of organizations: the communes among those given that lie in a territory they manage."""
+
+    user: User | None
+    has_key: bool
+    managed_commune_ids: frozenset[int]
+
+
+def organization_scope(*, by, communes) -> OrganizationScope:
+    from actors.permissions import api_key_of, officer_territory_ids
+
+    commune_ids = {c.pk for c in communes if c is not None}
+    managed = Commune.objects.filter(pk__in=commune_ids, territories__id__in=officer_territory_ids(by))
+    return OrganizationScope(
+        user=as_user(by),
+        has_key=bool(api_key_of(by)),
+        managed_commune_ids=frozenset(managed.values_list("pk", flat=True)) if commune_ids else frozenset(),
+    )
+
+
+@dataclass
+class PreparedOrganization:
+    """A registration that passed every rule: the rows to write."""
+
+    organization: Organization
+    profile: FarmProfile | StructureProfile | None
+    productions: list | None
+    admin: User | None  # who becomes its admin (someone registering their own organization)
+
+
+def organization_prepare(*, scope: OrganizationScope, data: OrganizationData, locate: bool = True):
+    """Every rule of a registration, nothing written: the organization located (``locate``
+    False: at its town hall, no geocoder asked, for a check) and validated, its profile."""
     errors = data.errors.copy()
     errors.raise_if_any()
     commune = data.commune
@@ -119,7 +161,11 @@ def organization_create(*, by, data: OrganizationData, members: list | None = No
         lat, lon = data.latitude, data.longitude
         precision = Organization.Precision.ADDRESS
     else:
-        point = geocoding.locate(address=data.address, commune=commune)
+        point = (
+            geocoding.locate(address=data.address, commune=commune)
+            if locate
+            else geocoding.GeoPoint(latitude=commune.latitude, longitude=commune.longitude, precision="commune")
+        )
         lat, lon, precision = point.latitude, point.longitude, point.precision
     organization = Organization(
         kind=data.kind,
@@ -130,21 +176,72 @@ def organization_create(*, by, data: OrganizationData, members: list | None = No
         **_model_fields(data),
     )
     validate_model(organization, exclude=["commune"], constraints=False)  # the commune: the input's
-    user = as_user(by)
-    from actors.permissions import api_key_of, officer_territory_ids
-
-    key = api_key_of(by)
-    in_managed_territory = commune.territories.filter(id__in=officer_territory_ids(by)).exists()
-    if key and not in_managed_territory:
+    in_managed_territory = commune.pk in scope.managed_commune_ids
+    if scope.has_key and not in_managed_territory:
         raise NotAllowed(_("Cette clé ne peut enregistrer des acteurs que dans son territoire."))
+    profile, productions = _profile_build(organization, data, errors, creating=True)
+    user = scope.user
+    admin = user if user and not user.is_staff and not in_managed_territory else None
+    return PreparedOrganization(organization=organization, profile=profile, productions=productions, admin=admin)
+
+
+@transaction.atomic
+def organization_create(*, by, data: OrganizationData, members: list | None = None) -> Organization:
+    """Register an organization. Officers register in their territory; staff anywhere;
+    anyone signed in may register their own organization (they become its admin)."""
+    require_write(by)
+    data.errors.copy().raise_if_any()
+    prepared = organization_prepare(scope=organization_scope(by=by, communes=[data.commune]), data=data)
+    organization = prepared.organization
     organization.save()
-    _apply_profile(organization, data, errors, creating=True)
-    if user and not user.is_staff and not in_managed_territory:
-        Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
+    if prepared.profile is not None:
+        prepared.profile.organization = organization
+        prepared.profile.save()
+        if prepared.productions is not None:
+            prepared.profile.productions.set(prepared.productions)
+    if prepared.admin is not None:
+        Membership.objects.create(user=prepared.admin, organization=organization, role=Membership.Role.ADMIN)
     for member in members or []:
         Membership.objects.get_or_create(user=member, organization=organization)
     logger.debug("organization %s created by %s", organization.pk, by)
     return organization
+
+
+#: Rows per INSERT when many organizations are written at once.
+BULK_BATCH = 1000
+
+
+@transaction.atomic
+def organizations_create_many(*, by, prepared: list[PreparedOrganization]) -> list[Organization]:
+    """Write registrations that ``organization_prepare`` accepted, a few INSERTs for thousands
+    (an import): the same rows ``organization_create`` writes, and what its saves set off
+    (the visitors' cache, dropped once)."""
+    require_write(by)
+    organizations = [p.organization for p in prepared]
+    for organization in organizations:
+        organization.refresh_search_text()
+    Organization.objects.bulk_create(organizations, batch_size=BULK_BATCH)
+    farms, structures, productions, admins = [], [], [], []
+    for item in prepared:
+        if item.profile is not None:
+            item.profile.organization = item.organization
+            (farms if isinstance(item.profile, FarmProfile) else structures).append(item.profile)
+        if item.admin is not None:
+            admins.append(Membership(user=item.admin, organization=item.organization, role=Membership.Role.ADMIN))
+    FarmProfile.objects.bulk_create(farms, batch_size=BULK_BATCH)
+    StructureProfile.objects.bulk_create(structures, batch_size=BULK_BATCH)
+    through = FarmProfile.productions.through
+    for item in prepared:
+        for category in item.productions or []:
+            productions.append(through(farmprofile_id=item.profile.pk, productcategory_id=category.pk))
+    through.objects.bulk_create(productions, batch_size=BULK_BATCH, ignore_conflicts=True)
+    Membership.objects.bulk_create(admins, batch_size=BULK_BATCH)
+    if organizations:
+        # What each organization's post_save does, once, and once written (a rolled-back check
+        # changes nothing visitors see).
+        transaction.on_commit(api_cache.bump_anonymous_cache)
+    logger.debug("%s organizations created by %s", len(organizations), by)
+    return organizations
 
 
 @transaction.atomic

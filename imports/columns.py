@@ -13,9 +13,11 @@ then validates it exactly as it would a page's field.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import FarmProfile, StructureProfile
@@ -127,10 +129,18 @@ def shape(column: Column, value):
 
 def _choice(column: Column, value):
     text = normalize(str(value))
-    for code, label in column.choices:
-        if text in (normalize(str(code)), normalize(str(label))):
-            return code
-    return str(value)
+    return _choice_names(column.choices, get_language()).get(text, str(value))
+
+
+@functools.lru_cache(maxsize=128)
+def _choice_names(choices: tuple, language: str | None) -> dict[str, object]:
+    """A column's choices by normalised code and label (the labels of the language in use),
+    made once rather than for every cell; the first choice wins, as it did line by line."""
+    names: dict[str, object] = {}
+    for code, label in choices:
+        names.setdefault(normalize(str(code)), code)
+        names.setdefault(normalize(str(label)), code)
+    return names
 
 
 DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]

@@ -1,12 +1,17 @@
 """Imports of spreadsheets: check every line, then write all of them or none.
 
 A line becomes the input of its use case (``actors.inputs.organization_data``,
-``offers.inputs.offer_data`` / ``need_data``) and goes through the very service a page calls
-(``organization_create``, ``offer_create``…), so an import accepts exactly what a page would,
-with the same permissions. The check (« dry run ») and the import run the same loop inside one
-transaction, each line in a savepoint so that a refused line does not stop the others: the check
-always rolls back, the import commits only when no line was refused. Every error of every line
-is kept (line, column, value, reason), never only the first, never capped.
+``offers.inputs.offer_data`` / ``need_data``) and goes through the rules of the very service a
+page calls (``organization_prepare`` for ``organization_create``, ``offer_prepare`` for
+``offer_create``…, nothing written), so an import accepts exactly what a page would, with the
+same permissions. Once every line passed, what they create is written at once
+(``organizations_create_many``, ``listings_create_many``: a few INSERTs for 10,000 lines, and
+their follow-ups batched: one matching schedule per organization, one batch of events, the
+visitors' cache dropped once); an update of an existing actor goes through
+``organization_update``. The check (« dry run ») and the import run the same code inside one
+transaction: the check always rolls back, the import commits only when no line was refused.
+Every error of every line is kept (line, column, value, reason), never only the first, never
+capped.
 
 A file of more than ``IMPORTS_INLINE_MAX_ROWS`` lines runs as a Celery job (``miam.dispatch``);
 its progress is in the cache, where the page polls it (the job's transaction is not visible
@@ -20,7 +25,7 @@ import re
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,9 +164,10 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
     counts = {"created": 0, "updated": 0, "skipped": 0}
     errors: list[dict] = []
     invalid_lines: set[int] = set()
+    every = max(PROGRESS_EVERY, len(sheet.rows) // 100)
     try:
         with transaction.atomic():
-            loop = _Loop(batch=batch, spec=spec, found=found, sheet=sheet, principal=principal)
+            loop = _Loop(batch=batch, spec=spec, found=found, sheet=sheet, principal=principal, commit=commit)
             for done, (line, cells) in enumerate(sheet.rows, start=1):
                 row_errors, outcome = loop.line(line, cells)
                 if row_errors:
@@ -169,8 +175,10 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
                     invalid_lines.add(line)
                 elif outcome:
                     counts[outcome] += 1
-                if done % PROGRESS_EVERY == 0:
+                if done % every == 0:
                     cache.set(_progress_key(batch.pk), (done, len(sheet.rows)), 3600)
+            if not errors:
+                errors.extend(loop.write())  # the check writes too, then rolls back
             if errors or not commit:
                 raise _Rollback
     except _Rollback:
@@ -202,10 +210,19 @@ def batch_fail(*, batch_id: int, message: str) -> None:
 
 
 class _Loop:
-    """One file's lines through their service, with what every line needs loaded once."""
+    """One file's lines through their use case's rules, with what every line needs loaded once.
 
-    def __init__(self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal) -> None:
+    A new organization goes through ``organization_prepare`` (every rule of
+    ``organization_create``, nothing written), an offer or a need through ``offer_prepare`` /
+    ``need_prepare``, and waits; once every line passed, ``write`` adds them all with
+    ``organizations_create_many`` / ``listings_create_many`` (a few INSERTs, not five queries a
+    line). An update of an existing actor goes through ``organization_update`` line by line."""
+
+    def __init__(
+        self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal, commit: bool = True
+    ) -> None:
         self.batch, self.spec, self.found, self.principal = batch, spec, found, principal
+        self.commit = commit
         self.headers = sheet.headers
         self.by_key = {column.key: index for index, column in found.items()}
         self.seen: dict[tuple, int] = {}
@@ -213,6 +230,34 @@ class _Loop:
         self.territory = batch.territory
         self._load_communes(sheet)
         self._load_organizations(sheet)
+        self.pending: list[actor_services.PreparedOrganization] = []
+        self.pending_line: dict[int, int] = {}  # id() of an organization not written yet → its line
+        self.listings: list = []  # offers or needs that passed, to write
+        self.categories: list = []  # each need's categories
+        self.today = timezone.localdate()
+        self.scope = None
+        if spec.kind in KIND_OF:
+            communes = [*self.communes.values(), *(c for group in self.communes_by_name.values() for c in group)]
+            self.scope = actor_services.organization_scope(by=principal, communes=communes)
+
+    def write(self) -> list[dict]:
+        """Write what waits (all lines passed); the errors if the database refuses."""
+        if not (self.pending or self.listings):
+            return []
+        try:
+            with transaction.atomic():
+                if self.pending:
+                    actor_services.organizations_create_many(by=self.principal, prepared=self.pending)
+                if self.listings:
+                    listings.listings_create_many(
+                        by=self.principal,
+                        listings=self.listings,
+                        categories=self.categories if self.spec.kind == "needs" else None,
+                    )
+        except DatabaseError:
+            logger.exception("import %s: the database refused the new rows", self.batch.pk)
+            return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
+        return []
 
     # -- what is loaded once
 
@@ -319,8 +364,9 @@ class _Loop:
         return out
 
     def line(self, line: int, cells) -> tuple[list[dict], str | None]:
+        """One line checked; nothing is written here but updates of organizations, each in its
+        service's own transaction (a refused one leaves nothing behind)."""
         values, raw = self._values(cells)
-        savepoint = transaction.savepoint()
         try:
             if self.spec.kind in KIND_OF:
                 outcome, errors = self._organization(line, values, raw)
@@ -328,11 +374,7 @@ class _Loop:
                 outcome, errors = self._listing(line, values, raw)
         except DomainError as error:
             outcome, errors = None, self._domain_errors(line, error, raw)
-        if errors:
-            transaction.savepoint_rollback(savepoint)
-            return errors, None
-        transaction.savepoint_commit(savepoint)
-        return [], outcome
+        return (errors, None) if errors else ([], outcome)
 
     def _in_territory(self, line: int, commune, key: str, raw: dict) -> list[dict]:
         if self.staff or not isinstance(commune, Commune) or commune.insee_code in self.territory_codes:
@@ -350,7 +392,8 @@ class _Loop:
         errors = self._in_territory(line, commune, "commune", raw)
         siret = str(values.get("siret") or "").replace(" ", "").replace("\u00a0", "")
         key = ("siret", siret) if siret else ("name", normalize(str(values.get("name") or "")), str(commune))
-        if key in self.seen:
+        duplicate = key in self.seen
+        if duplicate:
             errors.append(
                 self.error(
                     line,
@@ -365,6 +408,18 @@ class _Loop:
         existing = self.existing(siret, str(values.get("name") or ""), commune)
         if existing is not None and self.batch.on_duplicate == ImportBatch.OnDuplicate.SKIP:
             return ("skipped", errors)
+        if existing is not None and existing.pk is None and not duplicate:
+            # The same actor as a line above (one found by SIRET, the other by name), which is
+            # not written yet: the two lines cannot both set its values.
+            errors.append(
+                self.error(
+                    line,
+                    "siret" if siret else "name",
+                    _("Même acteur que la ligne %(line)s (même SIRET, ou même nom dans la même commune).")
+                    % {"line": self.pending_line[id(existing)]},
+                    raw.get("siret" if siret else "name"),
+                )
+            )
         if existing is not None:
             data = organization_data(values, partial=True)
         else:
@@ -376,7 +431,10 @@ class _Loop:
         if existing is not None:
             actor_services.organization_update(organization=existing, by=self.principal, data=data)
             return ("updated", [])
-        organization = actor_services.organization_create(by=self.principal, data=data)
+        prepared = actor_services.organization_prepare(scope=self.scope, data=data, locate=self.commit)
+        organization = prepared.organization
+        self.pending.append(prepared)
+        self.pending_line[id(organization)] = line
         self.by_name[(normalize(organization.name), organization.commune_id)] = organization
         if organization.siret:
             self.by_siret[organization.siret] = organization
@@ -407,9 +465,11 @@ class _Loop:
         if errors:
             return (None, errors)
         if self.spec.kind == "offers":
-            listings.offer_create(by=self.principal, organization=organization, data=data)
+            listing = listings.offer_prepare(by=self.principal, organization=organization, data=data, today=self.today)
         else:
-            listings.need_create(by=self.principal, organization=organization, data=data)
+            listing = listings.need_prepare(by=self.principal, organization=organization, data=data, today=self.today)
+            self.categories.append(data.categories or [])
+        self.listings.append(listing)
         return ("created", [])
 
 

@@ -7,7 +7,7 @@ territory and the period, then one or more ``Table`` of typed values under their
 - **CSV** for French spreadsheets: UTF-8 with a BOM (Excel then reads the accents), ``;`` between
   cells, a decimal comma and no thousands separator (« 460,2 »), dates as « 01/12/2026 »,
   booleans as « oui » / « non »;
-- **XLSX** (openpyxl): numbers and dates as real typed cells, headers in bold, one sheet.
+- **XLSX** (XlsxWriter, streamed): numbers and dates as real typed cells, headers in bold, one sheet.
 
 **Formulas are neutralised** in both (CSV injection): a text cell starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return is written with a leading apostrophe in CSV, and as a
@@ -41,14 +41,19 @@ FORMATS = ("csv", "xlsx")
 
 @dataclass
 class Table:
-    """Rows of typed values under column headers (a row may be shorter than the headers)."""
+    """Rows of typed values under column headers (a row may be shorter than the headers).
+
+    Rows given as a list are kept as one; rows given as an iterator (a queryset read in
+    chunks) stay one, read once as the file is written, so that a large list is never held
+    whole in memory."""
 
     columns: Sequence[str]
     rows: Iterable[Sequence[Cell]]
     title: str = ""
 
     def __post_init__(self):
-        self.rows = [list(row) for row in self.rows]
+        if isinstance(self.rows, list | tuple):
+            self.rows = [list(row) for row in self.rows]
 
 
 @dataclass
@@ -138,76 +143,79 @@ XLSX_WIDTH_LOOKAHEAD = 1000
 
 
 def to_xlsx(export: Export) -> bytes:
-    """The export as one sheet, streamed (openpyxl's write-only mode: 100,000 rows without a
-    cell object kept per value); columns sized on the first ``XLSX_WIDTH_LOOKAHEAD`` lines."""
+    """The export as one sheet, streamed: XlsxWriter's constant-memory mode writes each row to
+    a temporary file as it comes (100,000 rows hold one row in memory, not a cell object per
+    value); columns sized on the first ``XLSX_WIDTH_LOOKAHEAD`` lines."""
     import itertools
 
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet((_SHEET_NAME_FORBIDDEN.sub(" ", export.title).strip() or "MIAM")[:31])
-    bold = Font(bold=True)
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # Every text is written as text: never read as a formula, a number or a link.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    sheet = workbook.add_worksheet((_SHEET_NAME_FORBIDDEN.sub(" ", export.title).strip() or "MIAM")[:31])
+    formats = _XlsxFormats(workbook)
     lines = _lines(export)
     ahead = list(itertools.islice(lines, XLSX_WIDTH_LOOKAHEAD))
     widths: dict[int, int] = {}
     for _kind, line in ahead:
-        for column_index, value in enumerate(line, start=1):
+        for column_index, value in enumerate(line):
             widths[column_index] = max(widths.get(column_index, 0), min(len(_csv_cell(value)), 60))
     for column_index, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column_index)].width = max(8, width + 2)
-    for kind, line in itertools.chain(ahead, lines):
-        styled = kind in ("title", "header", "meta")
-        row = []
-        for column_index, value in enumerate(line, start=1):
-            if not styled and _plain_xlsx_value(value):
-                row.append(value)  # a number or a text that is no formula: no cell object needed
-                continue
-            cell = WriteOnlyCell(sheet)
-            _xlsx_set(cell, value)
-            if kind in ("title", "header") or (kind == "meta" and column_index == 1):
-                cell.font = bold
-            row.append(cell)
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
+        sheet.set_column(column_index, column_index, max(8, width + 2))
+    for row_index, (kind, line) in enumerate(itertools.chain(ahead, lines)):
+        bold = kind in ("title", "header")
+        for column_index, value in enumerate(line):
+            _xlsx_write(sheet, row_index, column_index, value, formats, bold or (kind == "meta" and column_index == 0))
+    workbook.close()
     return out.getvalue()
 
 
-def _plain_xlsx_value(value: Cell) -> bool:
-    if value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool)):
-        return True
-    return isinstance(value, str) and not is_formula_like(value)
+class _XlsxFormats:
+    """The few cell formats a sheet uses, made once (bold or not)."""
+
+    def __init__(self, workbook) -> None:
+        self.plain = {False: None, True: workbook.add_format({"bold": True})}
+        self.quoted = {b: workbook.add_format({"bold": b, "quote_prefix": True}) for b in (False, True)}
+        self.date = {b: workbook.add_format({"bold": b, "num_format": "DD/MM/YYYY"}) for b in (False, True)}
+        self.moment = {b: workbook.add_format({"bold": b, "num_format": "DD/MM/YYYY HH:MM"}) for b in (False, True)}
 
 
-def _xlsx_set(cell, value: Cell) -> None:
+def _xlsx_write(sheet, row: int, column: int, value: Cell, formats: _XlsxFormats, bold: bool) -> None:
+    """One typed cell: numbers and dates as such, every text as text (a formula-like one with
+    Excel's "quote prefix", so that editing it in a spreadsheet does not turn it into one)."""
     if value is None:
+        if bold:
+            sheet.write_blank(row, column, None, formats.plain[True])
         return
-    if isinstance(value, bool):
-        cell.value = str(_("oui") if value else _("non"))
-        return
-    if isinstance(value, int | float | Decimal):
-        cell.value = value
-        return
-    if isinstance(value, dt.datetime):
+    kind = type(value)
+    if kind is str:
+        if value.startswith(FORMULA_STARTS):
+            sheet.write_string(row, column, value, formats.quoted[bold])
+        else:
+            sheet.write_string(row, column, value, formats.plain[bold])
+    elif kind is bool:
+        sheet.write_string(row, column, str(_("oui") if value else _("non")), formats.plain[bold])
+    elif kind is int or kind is float or kind is Decimal:
+        sheet.write_number(row, column, float(value), formats.plain[bold])
+    elif isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.make_naive(timezone.localtime(value))
-        cell.value = value
-        cell.number_format = "DD/MM/YYYY HH:MM"
-        return
-    if isinstance(value, dt.date):
-        cell.value = value
-        cell.number_format = "DD/MM/YYYY"
-        return
-    text = str(value)
-    # openpyxl would store a text starting with "=" as a formula: force a text cell, and mark it
-    # as quoted so that editing it in a spreadsheet does not turn it into one either.
-    cell.value = text
-    cell.data_type = "s"
-    if is_formula_like(text):
-        cell.quotePrefix = True
+        sheet.write_datetime(row, column, value, formats.moment[bold])
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, column, value, formats.date[bold])
+    elif isinstance(value, int | float | Decimal):  # subclasses (an IntEnum…)
+        sheet.write_number(row, column, float(value), formats.plain[bold])
+    else:
+        _xlsx_write(sheet, row, column, str(value), formats, bold)
 
 
 # --- Responses ----------------------------------------------------------------------------------

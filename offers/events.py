@@ -83,6 +83,31 @@ def listings_expired(kind: str, rows: list[tuple[int, int]]) -> None:
         events.emit_many(batch)
 
 
+def listings_created(listings) -> None:
+    """``offer.created`` / ``need.created`` for many listings written at once, in one batch."""
+    if not listings:
+        return
+    kind = listings[0]._meta.model_name
+    if not events.wanted(f"{kind}.created"):
+        return
+    events.emit_many(
+        [
+            events.DomainEvent(
+                type=f"{kind}.created",
+                data={
+                    "id": listing.pk,
+                    "kind": kind,
+                    "status": listing.status,
+                    "organization_id": listing.organization_id,
+                    "url": _path(kind, listing.pk),
+                },
+                organization_ids=(listing.organization_id,),
+            )
+            for listing in listings
+        ]
+    )
+
+
 def match_payload(match, *, farm_id: int, structure_id: int) -> dict:
     return {
         "id": match.pk,

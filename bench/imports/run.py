@@ -8,10 +8,15 @@ loads the communes of Saône-et-Loire, makes one territory of all of them with a
 
   (a) imports a CSV of N farms (distinct names, communes drawn from the territory, a radius, a
       vehicle, labels) as the officer: the check (every line through ``organization_data`` and
-      ``organization_create`` in savepoints, rolled back), then the import (the same, committed);
-      the farms are deleted afterwards so that a second run measures the same work;
+      ``organization_prepare``, then ``organizations_create_many``, rolled back), then the import
+      (the same, committed); the farms are deleted afterwards so that a second run measures the
+      same work;
   (b) exports 100,000 offers (``bulk_create`` once) with ``offers.exports.offers_export`` to CSV
       and to XLSX, the page's code path without the HTTP layer.
+
+Each line also gives the peak resident memory (``ru_maxrss``) once the step is done. The
+imports' is the bench process's (it only grows); each export runs in a forked child, its own
+peak given with how much the export itself added to what the child started with.
 
 Not part of the test suite; figures go to the README.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -77,9 +83,15 @@ def main() -> None:
     settings.IMPORTS_INLINE_MAX_ROWS = args.rows + 1
     settings.GEOCODER = "none"
 
-    print("| measure | rows | wall time | CPU time (this process) |\n| --- | ---: | ---: | ---: |")
+    print(
+        "| measure | rows | wall time | CPU time (this process) | peak RSS after |\n| --- | ---: | ---: | ---: | ---: |"
+    )
     bench_import(args, territory, officer, communes)
     bench_export(args, communes)
+
+
+def peak_rss() -> str:
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"  # Linux: kilobytes
 
 
 def bench_import(args, territory, officer, communes) -> None:
@@ -98,15 +110,18 @@ def bench_import(args, territory, officer, communes) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     batch = services.batch_create(by=officer, kind="farms", territory=territory, filename="bench.csv", content=content)
     checked, checked_cpu = time.perf_counter() - started, time.process_time() - cpu
+    rss_checked = peak_rss()
     assert batch.status == ImportBatch.Status.CHECKED, (batch.file_error, batch.errors[:3])
     started, cpu = time.perf_counter(), time.process_time()
     batch = services.batch_commit(by=officer, batch=batch)
     imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert batch.status == ImportBatch.Status.DONE and batch.rows_created == args.rows
-    print(f"| import: check (dry run) | {args.rows:,} | {checked:.1f} s | {checked_cpu:.1f} s |")
-    print(f"| import: import (all or nothing) | {args.rows:,} | {imported:.1f} s | {imported_cpu:.1f} s |")
+    print(f"| import: check (dry run) | {args.rows:,} | {checked:.1f} s | {checked_cpu:.1f} s | {rss_checked} |")
+    print(
+        f"| import: import (all or nothing) | {args.rows:,} | {imported:.1f} s | {imported_cpu:.1f} s | {peak_rss()} |"
+    )
     total, total_cpu = checked + imported, checked_cpu + imported_cpu
-    print(f"| import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s |")
+    print(f"| import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s | {peak_rss()} |")
     Organization.objects.filter(name__startswith="Ferme bench ").delete()
 
 
@@ -116,7 +131,6 @@ def bench_export(args, communes) -> None:
 
     from actors.models import Organization
     from miam import exports
-    from offers.exports import offers_export
     from offers.models import Offer
     from products.models import ProductCategory
 
@@ -157,12 +171,45 @@ def bench_export(args, communes) -> None:
     queryset = Offer.objects.filter(organization=farm)[: args.offers]
     queryset = Offer.objects.filter(pk__in=queryset.values("pk"))
     for fmt, write in (("CSV", exports.to_csv), ("XLSX", exports.to_xlsx)):
-        started, cpu = time.perf_counter(), time.process_time()
-        data = write(offers_export(queryset, title="Offres"))
-        elapsed, used = time.perf_counter() - started, time.process_time() - cpu
-        print(
-            f"| export of offers, {fmt} ({len(data) / 1e6:.1f} MB) | {args.offers:,} | {elapsed:.1f} s | {used:.1f} s |"
-        )
+        print(in_child(lambda write=write, fmt=fmt: _export_line(args, queryset, fmt, write)))
+
+
+def _export_line(args, queryset, fmt, write) -> str:
+    from offers.exports import offers_export
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, cpu = time.perf_counter(), time.process_time()
+    data = write(offers_export(queryset, title="Offres"))
+    elapsed, used = time.perf_counter() - started, time.process_time() - cpu
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    return (
+        f"| export of offers, {fmt} ({len(data) / 1e6:.1f} MB) | {args.offers:,} | {elapsed:.1f} s | {used:.1f} s "
+        f"| {peak_rss()} (+{grown:.0f} MB in the export) |"
+    )
+
+
+def in_child(work) -> str:
+    """Run ``work`` in a forked process, so that its peak memory is its own (the parent's peak,
+    bulk-creating the offers, is not counted); returns what it returns, as text."""
+    from django.db import connections
+
+    connections.close_all()  # the child opens its own connection
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        try:
+            text = work()
+        except BaseException as error:  # noqa: BLE001 - reported by the parent
+            text = f"| failed: {error!r} |"
+        os.write(write, text.encode())
+        os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.waitpid(pid, 0)
+    return b"".join(chunks).decode()
 
 
 if __name__ == "__main__":

@@ -315,11 +315,16 @@ def _apply_offer(offer: Offer, data: OfferData, *, creating: bool, today: dt.dat
 def offer_create(*, by, organization: Organization, data: OfferData, publish: bool = True) -> Offer:
     """A farm or processor posts what it can give or sell. ``storage`` None = the category's;
     ``delivery_radius_km`` None = the farm profile's (when the farm delivers)."""
+    return _save_new(offer_prepare(by=by, organization=organization, data=data), publish=publish, by=by)
+
+
+def offer_prepare(*, by, organization: Organization, data: OfferData, today: dt.date | None = None) -> Offer:
+    """Every rule of ``offer_create``, nothing written: the offer to save."""
     require_edit_organization(by, organization)
     _require_kind(organization, OFFER_KINDS, _("Seule une ferme ou un transformateur peut publier une offre."))
     offer = Offer(organization=organization, created_by=as_user(by), quantity_reserved=Decimal(0))
-    _apply_offer(offer, data, creating=True, today=timezone.localdate()).raise_if_any()
-    return _save_new(offer, publish=publish, by=by)
+    _apply_offer(offer, data, creating=True, today=today or timezone.localdate()).raise_if_any()
+    return offer
 
 
 def _lock_offer(offer: Offer) -> Offer:
@@ -449,11 +454,53 @@ def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date) -
 def need_create(*, by, organization: Organization, data: NeedData, publish: bool = True) -> Need:
     """A food-aid structure posts what it needs. Storage and pick-up capacity left to None
     are prefilled from the structure's profile."""
+    need = need_prepare(by=by, organization=organization, data=data)
+    return _save_new(need, publish=publish, by=by, categories=data.categories or [])
+
+
+def need_prepare(*, by, organization: Organization, data: NeedData, today: dt.date | None = None) -> Need:
+    """Every rule of ``need_create``, nothing written: the need to save."""
     require_edit_organization(by, organization)
     _require_kind(organization, NEED_KINDS, _("Seule une structure d'aide alimentaire peut publier un besoin."))
     need = Need(organization=organization, created_by=as_user(by), quantity_covered=Decimal(0))
-    _apply_need(need, data, creating=True, today=timezone.localdate()).raise_if_any()
-    return _save_new(need, publish=publish, by=by, categories=data.categories or [])
+    _apply_need(need, data, creating=True, today=today or timezone.localdate()).raise_if_any()
+    return need
+
+
+#: Rows per INSERT when many listings are written at once.
+BULK_BATCH = 1000
+
+
+@transaction.atomic
+def listings_create_many(*, by, listings: list, categories: list | None = None, publish: bool = True) -> list:
+    """Write offers or needs (one kind) that ``offer_prepare`` / ``need_prepare`` accepted, in a
+    few INSERTs (an import), with what ``_save_new`` sets off batched: one matching schedule
+    per organization, the ``created`` events in one batch, the visitors' cache dropped once.
+    ``categories``: each need's categories, in the same order."""
+    if not listings:
+        return []
+    model = type(listings[0])
+    for listing in listings:
+        listing.status = Status.PUBLISHED if publish else Status.DRAFT
+    model.objects.bulk_create(listings, batch_size=BULK_BATCH)
+    if categories is not None:
+        through = model.categories.through
+        rows = [
+            through(need_id=listing.pk, productcategory_id=category.pk)
+            for listing, chosen in zip(listings, categories, strict=True)
+            for category in dict.fromkeys(chosen or [])
+        ]
+        through.objects.bulk_create(rows, batch_size=BULK_BATCH)
+    organization_ids = sorted({listing.organization_id for listing in listings})
+    if publish:
+        for organization_id in organization_ids:
+            _changed(organization_id)
+    events.listings_created(listings)
+    transaction.on_commit(lambda: listings_bulk_changed.send(sender=model))
+    logger.info(
+        "%s %ss created for %s organizations by %s", len(listings), model._meta.model_name, len(organization_ids), by
+    )
+    return listings
 
 
 def _lock_need(need: Need) -> Need:

@@ -257,3 +257,78 @@ def test_a_downloaded_template_is_accepted_as_it_is(officer):
     batch = _import(officer, content, filename="modele.xlsx")
     assert batch.status == ImportBatch.Status.DONE, batch.errors
     assert Organization.objects.filter(name="GAEC des Prés").exists()
+
+
+def test_imported_farms_are_written_whole_their_productions_search_text_and_place(officer):
+    headers = [*HEADERS, "Productions (codes)", "Adresse"]
+    rows = [["Ferme des Saules", "71137", "", "12", "aucun", "AB, HVE", "potatoes, apples-pears", "2 rue du Pont"]]
+    batch = _import(officer, _csv(rows, headers=headers))
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    farm = Organization.objects.get(name="Ferme des Saules")
+    assert farm.search_text == "ferme des saules cluny"  # what the directory's search reads
+    assert (farm.latitude, farm.longitude) == (farm.commune.latitude, farm.commune.longitude)
+    assert (farm.location_precision, farm.address) == ("commune", "2 rue du Pont")
+    profile = FarmProfile.objects.get(organization=farm)
+    assert sorted(profile.productions.values_list("code", flat=True)) == ["apples-pears", "potatoes"]
+    assert (profile.labels, profile.vehicle, profile.delivery_radius_km) == (["AB", "HVE"], "none", 12)
+    assert not farm.memberships.exists()  # an officer registering in their territory does not become its admin
+
+
+def test_an_import_drops_the_visitors_cached_lists_once_it_is_written(officer, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from miam.api_cache import _VERSION_KEY
+
+    cache.set(_VERSION_KEY, 7, None)
+    territory = officer.territory_roles.get().territory
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = services.batch_create(
+            by=officer, kind="farms", territory=territory, filename="f.csv", content=_csv(_farms(3))
+        )
+    assert cache.get(_VERSION_KEY) == 7  # the check rolled back: nothing visitors see has changed
+    with django_capture_on_commit_callbacks(execute=True):
+        services.batch_commit(by=officer, batch=batch)
+    assert cache.get(_VERSION_KEY) == 8  # one bump for the whole file, not one per farm
+
+
+def test_the_same_actor_given_by_siret_then_by_name_in_one_file_is_an_error(officer):
+    rows = [["Ferme B", "71137", "73282932000074", "5", "", ""], ["ferme b", "71137", "", "6", "", ""]]
+    batch = _import(officer, _csv(rows))
+    assert batch.status == ImportBatch.Status.INVALID
+    assert [(e["line"], e["column"]) for e in batch.errors] == [(3, "Nom")]
+    assert "ligne 2" in batch.errors[0]["reason"]
+    assert not Organization.objects.filter(name__iexact="Ferme B").exists()
+
+
+def test_imported_needs_are_written_with_their_categories_and_announced_in_one_batch(officer, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from miam import events
+    from offers.models import MatchingRun, Need
+    from tests.factories import StructureFactory
+
+    batches = []
+    monkeypatch.setattr(events, "_LISTENERS", [*events._LISTENERS, batches.append])
+    structure = StructureFactory(siret="73282932000074")
+    start = timezone.localdate()
+    end = start + dt.timedelta(days=10)
+    headers = ["SIRET", "Catégories (codes)", "Intitulé", "Quantité", "Unité", "Du", "Au"]
+    rows = [
+        ["73282932000074", "potatoes, apples-pears", f"Besoin {i}", "30", "kg", f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}"]
+        for i in range(3)
+    ]
+    batch = _import(officer, _csv(rows, headers=headers), kind="needs")
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    needs = list(Need.objects.filter(organization=structure).order_by("id"))
+    assert [n.title for n in needs] == ["Besoin 0", "Besoin 1", "Besoin 2"]
+    assert all(sorted(n.categories.values_list("code", flat=True)) == ["apples-pears", "potatoes"] for n in needs)
+    assert all(n.status == "published" and n.created_by == officer for n in needs)
+    created = [b for b in batches if b and b[0].type == "need.created"]
+    # One batch a pass, not one event at a time: the check's (rolled back with its transaction,
+    # as what a listener wrote of it) and the import's.
+    assert [len(b) for b in created] == [3, 3]
+    assert [e.data["id"] for e in created[-1]] == [n.pk for n in needs]
+    assert {e.organization_ids for e in created[-1]} == {(structure.pk,)}
+    assert MatchingRun.objects.filter(status="pending").count() <= len(structure.commune.territories.all())
