@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.validators import validate_siret
+from miam.fields import HttpsURLField
 
 
 class TimeStamped(models.Model):
@@ -202,7 +203,7 @@ class Organization(TimeStamped):
     )
     email = models.EmailField(_("e-mail de contact"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
-    website = models.URLField(_("site web"), blank=True)
+    website = HttpsURLField(_("site web"), blank=True)
     description = models.TextField(_("présentation"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Name and commune, normalised (see miam.text.normalize): what the directory searches.
