@@ -115,7 +115,10 @@ def matching_run(
             trigger=trigger,
             counts={"offer_ids": list(offer_ids)} if offer_ids else {},
         )
-    with advisory_lock(LOCK_NAMESPACE, run.territory_id, wait=runs_inline()) as granted:
+    # A run that hangs past its deadline (quiet, or in one statement) loses its session, hence
+    # the lock: the territory's next run is never blocked for longer than that.
+    hold = float(settings.MATCHING_RUN_DEADLINE_SECONDS)
+    with advisory_lock(LOCK_NAMESPACE, run.territory_id, wait=runs_inline(), hold_seconds=hold) as granted:
         if not granted:
             _run_later(run)
             return run
