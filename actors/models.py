@@ -530,6 +530,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("envoyée par e-mail le"), null=True, blank=True)
+    #: When its e-mail is (still) to be sent; cleared once sent or given up.
+    email_due_at = models.DateTimeField(_("e-mail à envoyer le"), null=True, blank=True, db_index=True)
+    email_attempts = models.PositiveSmallIntegerField(_("tentatives d'envoi de l'e-mail"), default=0)
 
     class Meta:
         verbose_name = _("notification")

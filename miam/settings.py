@@ -263,6 +263,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MIAM <ne-pas-repondre@miam.local>")
+#: An SMTP server that does not answer holds a send this long at most (then it is retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+#: A notification's e-mail refused by SMTP is tried again (beat, every minute, backoff doubling
+#: from one minute to an hour) this many times in all before it is given up (logged as an error).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 12)
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
