@@ -31,9 +31,8 @@ def test_an_email_refused_by_smtp_is_sent_once_the_server_is_back_and_never_twic
 ):
     person = UserFactory()
     smtp.down = True
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            (notification,) = notify(users=[person], kind="test", title="Nouvelle proposition")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        (notification,) = notify(users=[person], kind="test", title="Nouvelle proposition")
     # The save went through (no error escaped the commit), the e-mail did not go, and is due later.
     notification.refresh_from_db()
     assert mail.outbox == [] and notification.emailed_at is None
