@@ -20,6 +20,9 @@ from offers.services import runs
 
 class MatchingRunSerializer(serializers.ModelSerializer):
     territory_name = serializers.CharField(source="territory.name", read_only=True)
+    stage_label = serializers.CharField(
+        source="get_stage_display", read_only=True, help_text=_("L'étape, en clair, dans la langue demandée.")
+    )
 
     class Meta:
         model = MatchingRun
@@ -30,6 +33,7 @@ class MatchingRunSerializer(serializers.ModelSerializer):
             "trigger",
             "status",
             "stage",
+            "stage_label",
             "progress",
             "created_at",
             "started_at",

@@ -45,7 +45,7 @@ LOCK_NAMESPACE = "matching-territory"
 #: A run that finds its territory's lock taken is queued again this much later.
 LOCK_RETRY_SECONDS = 5.0
 #: The stage of a run that beat found stuck, failed and replaced: a late redelivery skips it.
-ABANDONED = "abandoned"
+ABANDONED = MatchingRun.Stage.ABANDONED
 
 
 def matching_params(*, today: date, territory: Territory | None = None) -> Params:
