@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from actors import permissions
@@ -410,7 +411,7 @@ def match_schedule(*, match: Match, by, date: date, mode: str, today: date | Non
             % {"date": date_format(day, "SHORT_DATE_FORMAT"), "product": match.offer.product_name}
         ),
         template="offers/email/match_scheduled.txt",
-        context={**match_describe(match), "mode": match.get_mode_display()},
+        context={**match_describe(match), "mode": lazy(match.get_mode_display, str)()},
         url=match_url(match.pk),
     )
     return match
@@ -789,7 +790,7 @@ def matches_remind_upcoming(*, today: date | None = None) -> int:
                     _("Rappel : livraison demain – %(product)s") % {"product": match.offer.product_name}
                 ),
                 template="offers/email/match_reminder.txt",
-                context={**match_describe(match), "mode": match.get_mode_display()},
+                context={**match_describe(match), "mode": lazy(match.get_mode_display, str)()},
                 url=match_url(match.pk),
             )
         sent += 1
