@@ -18,10 +18,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
+from miam.client_address import client_address
 
-def client_address(request) -> str | None:
-    """The client's address as the web server sees it (REMOTE_ADDR; see docs/security.md for proxies)."""
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["client_address", "login_locked_out", "normalized_username", "password_reset_allowed"]
 
 
 def normalized_username(request, credentials) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import translation
 
 from actors import inputs, services
 from actors.models import Commune, Membership, Organization, Territory, TerritoryRole, User
@@ -198,7 +199,11 @@ STRUCTURES = [
 def _user(email: str, first: str, last: str, *, staff: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, first_name=first, last_name=last)
+        # A demo made in English has English-speaking people (their notifications are written in it).
+        language = "en" if (translation.get_language() or "").startswith("en") else "fr"
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, first_name=first, last_name=last, language=language
+        )
     user.is_staff = user.is_superuser = staff
     user.save(update_fields=["is_staff", "is_superuser"])
     return user

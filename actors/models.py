@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.validators import validate_siret
+from miam.fields import HttpsURLField
 
 
 class TimeStamped(models.Model):
@@ -202,7 +203,7 @@ class Organization(TimeStamped):
     )
     email = models.EmailField(_("e-mail de contact"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
-    website = models.URLField(_("site web"), blank=True)
+    website = HttpsURLField(_("site web"), blank=True)
     description = models.TextField(_("présentation"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Name and commune, normalised (see miam.text.normalize): what the directory searches.
@@ -532,6 +533,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("lue le"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("envoyée par e-mail le"), null=True, blank=True)
+    #: When its e-mail is (still) to be sent; cleared once sent or given up.
+    email_due_at = models.DateTimeField(_("e-mail à envoyer le"), null=True, blank=True, db_index=True)
+    email_attempts = models.PositiveSmallIntegerField(_("tentatives d'envoi de l'e-mail"), default=0)
 
     class Meta:
         verbose_name = _("notification")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
@@ -544,18 +545,99 @@ def apikey_revoke(*, by, key: ApiKey) -> ApiKey:
 # --- Notifications -------------------------------------------------------------------
 
 
-def notify(*, users, kind: str, title: str, body: str = "", url: str = "") -> list[Notification]:
-    """In-app notification, e-mailed at once unless the person chose the daily digest."""
+def _in_language(user: User, text):
+    """``text``, or what ``text()`` says in the person's language (a notification is written
+    in its recipient's language, whoever or whatever caused it)."""
+    if not callable(text):
+        return text
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return str(text())
+
+
+def notify(*, users, kind: str, title, body="", url: str = "") -> list[Notification]:
+    """In-app notification, e-mailed at once unless the person chose the daily digest.
+
+    ``title`` and ``body`` are texts, or callables that write them: called in each recipient's
+    language. The e-mail is sent after the commit, at least once and never twice: a refusal of
+    the SMTP server leaves it due, and beat's ``notifications_email_retry`` tries it again."""
     created = []
+    now = timezone.now()
     for user in {u.pk: u for u in users if u is not None}.values():
-        notification = Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url)
+        immediate = user.wants_email_notifications and not user.wants_daily_digest
+        notification = Notification.objects.create(
+            user=user,
+            kind=kind,
+            title=_in_language(user, title),
+            body=_in_language(user, body),
+            url=url,
+            email_due_at=now if immediate else None,
+        )
         created.append(notification)
-        if user.wants_email_notifications and not user.wants_daily_digest:
-            transaction.on_commit(lambda n=notification: notification_email(notification=n))
+        if immediate:
+            transaction.on_commit(lambda pk=notification.pk: notification_email_send(notification_id=pk))
     return created
 
 
+def _email_backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def notification_email_send(*, notification_id: int, now=None) -> bool:
+    """Send a notification's e-mail if it is still due; whether it was sent now.
+
+    The row is locked while the e-mail goes (``skip_locked``: another process sending it is left
+    to it) and marked sent in the same transaction, so that it is never sent twice; a process
+    killed between the send and the commit sends it again (at least once). An SMTP refusal or
+    a server that does not answer is logged, and the e-mail tried again later with a backoff."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(pk=notification_id, emailed_at__isnull=True, email_due_at__isnull=False)
+            .first()
+        )
+        if notification is None:
+            return False  # sent, given up, or being sent by another process
+        user = notification.user
+        if not (user.is_active and user.wants_email_notifications) or user.wants_daily_digest:
+            Notification.objects.filter(pk=notification.pk).update(email_due_at=None)
+            return False  # they changed their mind (the digest, if chosen, takes it)
+        try:
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                notification_email(notification=notification)
+        except (smtplib.SMTPException, OSError) as error:
+            attempts = notification.email_attempts + 1
+            gave_up = attempts >= settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+            Notification.objects.filter(pk=notification.pk).update(
+                email_attempts=attempts, email_due_at=None if gave_up else now + _email_backoff(attempts)
+            )
+            log = logger.error if gave_up else logger.warning
+            log(
+                "notification %s: e-mail refused (%s: %s), attempt %d%s",
+                notification.pk,
+                type(error).__name__,
+                error,
+                attempts,
+                ", given up" if gave_up else ", tried again later",
+            )
+            return False
+        Notification.objects.filter(pk=notification.pk).update(
+            emailed_at=timezone.now(), email_due_at=None, email_attempts=notification.email_attempts + 1
+        )
+        return True
+
+
+def notifications_email_retry(*, now=None) -> int:
+    """E-mails of notifications still due (the SMTP server refused them): sent again. Returns
+    how many went."""
+    now = now or timezone.now()
+    due = Notification.objects.filter(emailed_at__isnull=True, email_due_at__lte=now).order_by("email_due_at")
+    return sum(notification_email_send(notification_id=pk, now=now) for pk in due.values_list("pk", flat=True)[:500])
+
+
 def notification_email(*, notification: Notification) -> None:
+    """Write and send the e-mail of a notification (in the current language)."""
     context = {"notification": notification, "site_url": settings.SITE_URL}
     send_mail(
         subject=f"[MIAM] {notification.title}",
@@ -563,7 +645,6 @@ def notification_email(*, notification: Notification) -> None:
         from_email=None,
         recipient_list=[notification.user.email],
     )
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
 
 
 def notifications_send_digest() -> int:
@@ -575,14 +656,15 @@ def notifications_send_digest() -> int:
         by_user.setdefault(notification.user_id, []).append(notification)
     for items in by_user.values():
         user = items[0].user
-        send_mail(
-            subject=_("[MIAM] Votre récapitulatif du jour"),
-            message=render_to_string(
-                "actors/email/digest.txt", {"notifications": items, "site_url": settings.SITE_URL}
-            ),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            send_mail(
+                subject=_("[MIAM] Votre récapitulatif du jour"),
+                message=render_to_string(
+                    "actors/email/digest.txt", {"notifications": items, "site_url": settings.SITE_URL}
+                ),
+                from_email=None,
+                recipient_list=[user.email],
+            )
         Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
         sent += 1
     return sent

@@ -16,5 +16,11 @@ def notifications_send_digest() -> int:
     return services.notifications_send_digest()
 
 
+@shared_task(**RETRY)
+def notifications_email_retry() -> int:
+    """E-mails of notifications the SMTP server refused, tried again (every minute)."""
+    return services.notifications_email_retry()
+
+
 # The job's former name, for messages queued before it moved here (drop after a release).
 shared_task(name="offers.tasks.notifications_digest", **RETRY)(notifications_send_digest.run)

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization, TimeStamped
+from miam.fields import HttpsURLField
 
 
 def new_ical_uid() -> str:
@@ -63,7 +64,7 @@ class Meeting(TimeStamped):
     commune = models.ForeignKey(
         "actors.Commune", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("commune")
     )
-    online_url = models.URLField(_("lien de visioconférence"), blank=True)
+    online_url = HttpsURLField(_("lien de visioconférence"), blank=True)
     agenda = models.TextField(_("ordre du jour"), blank=True)
     organizers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="organized_meetings", verbose_name=_("organisateur·rices")

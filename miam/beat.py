@@ -28,6 +28,11 @@ BEAT_SCHEDULE: dict = {
         "task": "actors.tasks.notifications_send_digest",
         "schedule": crontab(hour=7, minute=0),
     },
+    "actors-notifications-email-retry": {
+        "task": "actors.tasks.notifications_email_retry",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
     "meetings-reminders": {"task": "meetings.tasks.meetings_remind", "schedule": crontab(minute=10)},
     "meetings-overdue-actions": {
         "task": "meetings.tasks.actions_remind_overdue",

@@ -200,6 +200,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- Abuse of the login and reset forms (actors/abuse.py, docs/security.md) -------------
+#: How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the header is
+#: ignored). Every limit (axes, password resets, the API's throttles) counts the address
+#: ``miam.client_address`` reads with it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # django-axes: AXES_FAILURE_LIMIT failed logins for one account, or from one address, lock
 # that account or address out for AXES_COOLOFF_MINUTES (site login and admin alike).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
@@ -208,7 +212,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # the login forms' field (it holds the e-mail)
 AXES_USERNAME_CALLABLE = "actors.abuse.normalized_username"
-AXES_CLIENT_IP_CALLABLE = "actors.abuse.client_address"
+AXES_CLIENT_IP_CALLABLE = "miam.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "actors.abuse.login_locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (for the lockout), successes are not
 AXES_VERBOSE = False
@@ -263,6 +267,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MIAM <ne-pas-repondre@miam.local>")
+#: An SMTP server that does not answer holds a send this long at most (then it is retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+#: A notification's e-mail refused by SMTP is tried again (beat, every minute, backoff doubling
+#: from one minute to an hour) this many times in all before it is given up (logged as an error).
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 12)
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -412,10 +421,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "miam.schema.MiamAutoSchema",
     "EXCEPTION_HANDLER": "miam.errors.api_exception_handler",
+    # DRF's own reading of X-Forwarded-For (its default, None, believes the whole header).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "miam.throttling.ApiKeyRateThrottle",
         "miam.throttling.PersonRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "miam.throttling.AnonymousRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "apikey": env_str("THROTTLE_APIKEY", "1200/min"),

@@ -4,7 +4,16 @@ While Redis is unreachable the cache (``miam.cache.FailoverRedisCache``) answers
 process's memory: the limits keep counting, per process, instead of failing the request.
 """
 
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from miam.client_address import client_address
+
+
+class ClientAddressMixin:
+    """Anonymous buckets per client address as ``miam.client_address`` reads it (proxies)."""
+
+    def get_ident(self, request):
+        return client_address(request) or ""
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
@@ -20,7 +29,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": key_id}
 
 
-class PersonRateThrottle(UserRateThrottle):
+class PersonRateThrottle(ClientAddressMixin, UserRateThrottle):
     """Per signed-in person (or per address when anonymous); API keys have their own bucket,
     so requests by keys must not all share the bucket of "user None"."""
 
@@ -28,3 +37,7 @@ class PersonRateThrottle(UserRateThrottle):
         if type(getattr(request, "auth", None)).__name__ == "ApiKey":
             return None
         return super().get_cache_key(request, view)
+
+
+class AnonymousRateThrottle(ClientAddressMixin, AnonRateThrottle):
+    """DRF's anonymous limit, per client address."""

@@ -285,11 +285,23 @@ class MatchingRun(models.Model):
         SUCCESS = "success", _("terminé")
         FAILED = "failed", _("échec")
 
+    class Stage(models.TextChoices):
+        """Where a run is; shown beside its progress."""
+
+        QUEUED = "queued", _("demandé")
+        WAITING = "waiting", _("attend la fin d'un autre calcul")
+        LOAD = "load", _("lecture des offres et besoins")
+        COMPUTE = "compute", _("calcul des propositions")
+        WRITE = "write", _("enregistrement des propositions")
+        FINISH = "finish", _("finalisation")
+        DONE = "done", _("terminé")
+        ABANDONED = "abandoned", _("abandonné (sans nouvelles du calcul)")
+
     territory = models.ForeignKey(Territory, models.CASCADE, related_name="matching_runs", verbose_name=_("territoire"))
     trigger = models.CharField(_("déclencheur"), max_length=10, choices=Trigger.choices)
     status = models.CharField(_("statut"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
     progress = models.PositiveSmallIntegerField(_("progression (%)"), default=0, validators=[MaxValueValidator(100)])
-    stage = models.CharField(_("étape"), max_length=40, blank=True)
+    stage = models.CharField(_("étape"), max_length=40, blank=True, choices=Stage.choices)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,

@@ -225,7 +225,7 @@ def _transition(by, agreement, allowed, to: str, action: str, label: str, note: 
 @transaction.atomic
 def agreement_propose(*, by, agreement: SupplyAgreement) -> SupplyAgreement:
     agreement = _transition(by, agreement, (ST.DRAFT,), ST.PROPOSED, "proposed", _("proposer"))
-    _notify_parties(agreement, _("Convention à signer : %(product)s") % {"product": agreement.product_name})
+    _notify_parties(agreement, lambda: _("Convention à signer : %(product)s") % {"product": agreement.product_name})
     return agreement
 
 
@@ -352,7 +352,7 @@ def agreement_activate(*, by, agreement: SupplyAgreement, today: dt.date | None 
     agreement.status, agreement.offer = ST.ACTIVE, offer
     agreement.save(update_fields=["status", "offer", "updated_at"])
     _event(agreement, by, "activated", before, _("%(count)d livraisons planifiées") % {"count": len(matches)})
-    _notify_parties(agreement, _("Convention en cours : %(product)s") % {"product": agreement.product_name})
+    _notify_parties(agreement, lambda: _("Convention en cours : %(product)s") % {"product": agreement.product_name})
     return agreement
 
 
@@ -429,7 +429,7 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
         before,
         _("terminée le %(date)s, %(count)d livraisons à venir retirées") % {"date": date_format(on), "count": removed},
     )
-    _notify_parties(agreement, _("Convention terminée : %(product)s") % {"product": agreement.product_name})
+    _notify_parties(agreement, lambda: _("Convention terminée : %(product)s") % {"product": agreement.product_name})
     return agreement
 
 
@@ -535,12 +535,18 @@ def _members(org_ids) -> list:
     ]
 
 
-def _notify_parties(agreement: SupplyAgreement, title: str) -> None:
+def _notify_parties(agreement: SupplyAgreement, title) -> None:
+    """Both sides told; ``title`` writes the title (in each recipient's language)."""
     org_ids = [agreement.farm_id, *agreement.parties.values_list("structure_id", flat=True)]
     users = _members(org_ids)
     if users:
-        body = render_to_string("agreements/email/agreement.txt", {"agreement": agreement}).strip()
-        notify(users=users, kind="agreement", title=title, body=body, url=agreement_url(agreement.pk))
+        notify(
+            users=users,
+            kind="agreement",
+            title=title,
+            body=lambda: render_to_string("agreements/email/agreement.txt", {"agreement": agreement}).strip(),
+            url=agreement_url(agreement.pk),
+        )
 
 
 def occurrences_remind(*, today: dt.date | None = None, days_ahead: int = 2) -> int:
@@ -564,13 +570,16 @@ def occurrences_remind(*, today: dt.date | None = None, days_ahead: int = 2) -> 
                 continue
             users = _members([occurrence.agreement.farm_id, occurrence.structure_id])
             if users:
-                body = render_to_string("agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}).strip()
                 notify(
                     users=users,
                     kind="agreement_reminder",
-                    title=_("Rappel : livraison de la convention le %(date)s – %(product)s")
-                    % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name},
-                    body=body,
+                    title=lambda occurrence=occurrence: (
+                        _("Rappel : livraison de la convention le %(date)s – %(product)s")
+                        % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name}
+                    ),
+                    body=lambda occurrence=occurrence: render_to_string(
+                        "agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}
+                    ).strip(),
                     url=agreement_url(occurrence.agreement_id),
                 )
             sent += 1

@@ -188,9 +188,11 @@ def funding_consume(*, match: Match, delivery: Delivery) -> FundingUse | None:
             notify(
                 users=officers,
                 kind="funding_low",
-                title=_("Ligne de financement bientôt épuisée : %(line)s") % {"line": line},
-                body=_("Il reste %(left)s € sur %(amount)s €.")
-                % {"left": _euros(remaining), "amount": _euros(line.amount_eur)},
+                title=lambda line=line: _("Ligne de financement bientôt épuisée : %(line)s") % {"line": line},
+                body=lambda line=line, remaining=remaining: (
+                    _("Il reste %(left)s € sur %(amount)s €.")
+                    % {"left": _euros(remaining), "amount": _euros(line.amount_eur)}
+                ),
                 url=reverse("agreements:funding_lines"),
             )
     return use

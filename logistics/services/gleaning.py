@@ -128,18 +128,23 @@ def gleaning_alert(*, day_id: int) -> int:
         structures = structures_in_reach(day)
         members = members_by_organization([s.pk for s in structures])
         users = [u for s in structures for u in members.get(s.pk, [])]
-        title = _("Journée de glanage le %(date)s à %(commune)s") % {
-            "date": long_date(day.date),
-            "commune": day.commune.name,
-        }
-        body = _(
-            "%(farm)s organise une journée de glanage (%(product)s), %(start)s–%(end)s. Inscrivez vos bénévoles."
-        ) % {
-            "farm": day.offer.organization.name,
-            "product": day.offer.product_name,
-            "start": day.starts_at.strftime("%H:%M"),
-            "end": day.ends_at.strftime("%H:%M"),
-        }
+
+        def title():  # in each recipient's language
+            return _("Journée de glanage le %(date)s à %(commune)s") % {
+                "date": long_date(day.date),
+                "commune": day.commune.name,
+            }
+
+        def body():
+            return _(
+                "%(farm)s organise une journée de glanage (%(product)s), %(start)s–%(end)s. Inscrivez vos bénévoles."
+            ) % {
+                "farm": day.offer.organization.name,
+                "product": day.offer.product_name,
+                "start": day.starts_at.strftime("%H:%M"),
+                "end": day.ends_at.strftime("%H:%M"),
+            }
+
         notify(users=users, kind="gleaning_posted", title=title, body=body, url=gleaning_url(day))
         day.alerted_at = timezone.now()
         day.save(update_fields=["alerted_at"])
@@ -172,12 +177,14 @@ def gleaning_move(*, by, day: GleaningDay, date: dt.date, starts_at: dt.time, en
 
 
 def _tell_signed_up(day: GleaningDay) -> None:
-    title = _("La journée de glanage de %(place)s change : %(date)s, %(start)s–%(end)s") % {
-        "place": day.place,
-        "date": long_date(day.date),
-        "start": day.starts_at.strftime("%H:%M"),
-        "end": day.ends_at.strftime("%H:%M"),
-    }
+    def title():  # in each recipient's language (the current one for residents without an account)
+        return _("La journée de glanage de %(place)s change : %(date)s, %(start)s–%(end)s") % {
+            "place": day.place,
+            "date": long_date(day.date),
+            "start": day.starts_at.strftime("%H:%M"),
+            "end": day.ends_at.strftime("%H:%M"),
+        }
+
     signups = list(GleaningSignup.objects.filter(slot__day=day).select_related("user"))
     users = [s.user for s in signups if s.user_id]
     structure_members = members_by_organization({s.structure_id for s in signups if s.structure_id})
@@ -185,9 +192,10 @@ def _tell_signed_up(day: GleaningDay) -> None:
     notify(users=users, kind="gleaning_moved", title=title, url=gleaning_url(day))
     # Residents without an account: by e-mail, once the change is committed.
     emails = sorted({s.email for s in signups if not s.user_id and s.email and s.consent})
+    subject = title()
     for email in emails:
         transaction.on_commit(
-            lambda e=email: send_mail(title, title, settings.DEFAULT_FROM_EMAIL, [e], fail_silently=True)
+            lambda e=email: send_mail(subject, subject, settings.DEFAULT_FROM_EMAIL, [e], fail_silently=True)
         )
 
 

@@ -604,18 +604,24 @@ def rounds_remind_tomorrow(*, today: dt.date) -> int:
                 notify(
                     users=[round_.driver],
                     kind="round_reminder",
-                    title=_("Demain, tournée de %(start)s à %(end)s (%(stops)s arrêts)")
-                    % {"start": f"{round_.starts_at:%H:%M}", "end": f"{round_.ends_at:%H:%M}", "stops": len(stops)},
+                    title=lambda round_=round_, stops=stops: (
+                        _("Demain, tournée de %(start)s à %(end)s (%(stops)s arrêts)")
+                        % {"start": f"{round_.starts_at:%H:%M}", "end": f"{round_.ends_at:%H:%M}", "stops": len(stops)}
+                    ),
                     url=_round_url(round_),
                 )
             members = members_by_organization({s.organization_id for s in stops})
             for stop in stops:
-                kind = _("enlèvement") if stop.kind == Stop.Kind.PICKUP else _("livraison")
                 notify(
                     users=members.get(stop.organization_id, []),
                     kind="round_slot",
-                    title=_("Demain, %(kind)s par la tournée vers %(time)s")
-                    % {"kind": kind, "time": f"{stop.arrives_at:%H:%M}"},
+                    title=lambda stop=stop: (
+                        _("Demain, %(kind)s par la tournée vers %(time)s")
+                        % {
+                            "kind": _("enlèvement") if stop.kind == Stop.Kind.PICKUP else _("livraison"),
+                            "time": f"{stop.arrives_at:%H:%M}",
+                        }
+                    ),
                     url=_round_url(round_),
                 )
             round_.reminded_at = timezone.now()
@@ -652,12 +658,14 @@ def rounds_alert_unassigned(*, now: dt.datetime) -> int:
         notify(
             users=officers,
             kind="round_no_driver",
-            title=_("Tournée sans chauffeur·e le %(day)s à %(time)s (%(vehicle)s)")
-            % {
-                "day": round_.day.strftime("%d/%m/%Y"),
-                "time": f"{round_.starts_at:%H:%M}",
-                "vehicle": round_.vehicle.name,
-            },
+            title=lambda round_=round_: (
+                _("Tournée sans chauffeur·e le %(day)s à %(time)s (%(vehicle)s)")
+                % {
+                    "day": round_.day.strftime("%d/%m/%Y"),
+                    "time": f"{round_.starts_at:%H:%M}",
+                    "vehicle": round_.vehicle.name,
+                }
+            ),
             url=_round_url(round_),
         )
         Round.objects.filter(pk=round_.pk).update(unassigned_alerted_at=timezone.now())

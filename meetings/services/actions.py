@@ -96,8 +96,8 @@ def action_create(
     notify(
         users=users,
         kind="meeting_action",
-        title=_("Action à porter : %(title)s") % {"title": title},
-        body=_("Décidée lors de « %(meeting)s ».") % {"meeting": meeting.title},
+        title=lambda: _("Action à porter : %(title)s") % {"title": title},
+        body=lambda: _("Décidée lors de « %(meeting)s ».") % {"meeting": meeting.title},
         url=reverse("meetings:action_detail", args=[action.pk]),
     )
     return action
@@ -189,14 +189,19 @@ def actions_remind_overdue(*, now: datetime | None = None) -> int:
                 users = [action.owner_user]
             else:
                 users = [m.user for m in action.owner_organization.memberships.select_related("user")]
-            title = _("Action en retard : %(title)s") % {"title": action.title}
-            body = _("Échéance dépassée le %(due)s (réunion « %(meeting)s »). Donnez-en des nouvelles.") % {
-                "due": action.due_date.strftime("%d/%m/%Y"),
-                "meeting": action.meeting.title,
-            }
+
+            def title(action=action):  # in each recipient's language
+                return _("Action en retard : %(title)s") % {"title": action.title}
+
+            def body(action=action):
+                return _("Échéance dépassée le %(due)s (réunion « %(meeting)s »). Donnez-en des nouvelles.") % {
+                    "due": action.due_date.strftime("%d/%m/%Y"),
+                    "meeting": action.meeting.title,
+                }
+
             url = reverse("meetings:action_detail", args=[action.pk])
             notify(users=users, kind="meeting_action_overdue", title=title, body=body, url=url)
             if not users and action.owner_organization and action.owner_organization.email:
-                mail_later([action.owner_organization.email], title, body + "\n" + site_url(url) + "\n")
+                mail_later([action.owner_organization.email], title(), body() + "\n" + site_url(url) + "\n")
             reminded += 1
     return reminded

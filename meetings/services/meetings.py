@@ -137,10 +137,15 @@ def meeting_cancel(*, by, meeting: Meeting) -> Meeting:
         meeting.registrations.exclude(status=Registration.Status.CANCELLED).exclude(answer=Registration.Answer.NO)
     )
     users, emails = recipients(registrations)
-    title = _("Réunion annulée : %(title)s") % {"title": meeting.title}
-    body = _("La réunion du %(date)s est annulée.") % {"date": local_label(meeting.starts_at)}
+
+    def title():  # in each recipient's language (the current one for guests)
+        return _("Réunion annulée : %(title)s") % {"title": meeting.title}
+
+    def body():
+        return _("La réunion du %(date)s est annulée.") % {"date": local_label(meeting.starts_at)}
+
     notify(users=users, kind="meeting_cancelled", title=title, body=body, url=meeting_path(meeting))
-    mail_later(emails, title, body + "\n")
+    mail_later(emails, title(), body() + "\n")
     return meeting
 
 
@@ -187,12 +192,17 @@ def meetings_send_reminders(*, now: datetime | None = None) -> int:
                 .select_related("organization", "user")
             )
             users, emails = recipients(registrations)
-            title = _("Rappel : %(title)s") % {"title": meeting.title}
-            body = _("La réunion a lieu le %(date)s%(place)s.") % {
-                "date": local_label(meeting.starts_at),
-                "place": f" ({meeting.place_label()})" if meeting.place_label() else "",
-            }
+
+            def title(meeting=meeting):  # in each recipient's language (the current one for guests)
+                return _("Rappel : %(title)s") % {"title": meeting.title}
+
+            def body(meeting=meeting):
+                return _("La réunion a lieu le %(date)s%(place)s.") % {
+                    "date": local_label(meeting.starts_at),
+                    "place": f" ({meeting.place_label()})" if meeting.place_label() else "",
+                }
+
             notify(users=users, kind="meeting_reminder", title=title, body=body, url=meeting_path(meeting))
-            mail_later(emails, title, body + "\n" + site_url(meeting_path(meeting)) + "\n")
+            mail_later(emails, title(), body() + "\n" + site_url(meeting_path(meeting)) + "\n")
             sent += 1
     return sent

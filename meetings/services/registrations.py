@@ -100,12 +100,17 @@ def waitlist_promote(meeting: Meeting) -> list[Registration]:
         _renumber_waitlist(meeting)
         for registration in promoted:
             users, emails = recipients([registration])
-            title = _("Une place s'est libérée : %(title)s") % {"title": meeting.title}
-            body = _("Votre inscription à la réunion du %(date)s est confirmée.") % {
-                "date": local_label(meeting.starts_at)
-            }
+
+            def title():  # in each recipient's language (the current one for guests)
+                return _("Une place s'est libérée : %(title)s") % {"title": meeting.title}
+
+            def body():
+                return _("Votre inscription à la réunion du %(date)s est confirmée.") % {
+                    "date": local_label(meeting.starts_at)
+                }
+
             notify(users=users, kind="meeting_promoted", title=title, body=body, url=meeting_path(meeting))
-            mail_later(emails, title, body + "\n")
+            mail_later(emails, title(), body() + "\n")
     return promoted
 
 

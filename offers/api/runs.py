@@ -24,6 +24,9 @@ class MatchingRunSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("Compteurs du calcul : nom → nombre (et, une fois fini, « timings_s » : étape → secondes)."),
     )
+    stage_label = serializers.CharField(
+        source="get_stage_display", read_only=True, help_text=_("L'étape, en clair, dans la langue demandée.")
+    )
 
     class Meta:
         model = MatchingRun
@@ -34,6 +37,7 @@ class MatchingRunSerializer(serializers.ModelSerializer):
             "trigger",
             "status",
             "stage",
+            "stage_label",
             "progress",
             "created_at",
             "started_at",

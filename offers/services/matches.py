@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from actors import permissions
@@ -176,17 +177,23 @@ def _resize_or_withdraw(match: Match, left: Decimal) -> Match:
         match.reasons = [r for r in (match.reasons or []) if r.get("code") != "resized"] + [resized]
         match.save(update_fields=["quantity", "quantity_kg", "reasons", "updated_at"])
         kind, template = "match_resized", "offers/email/match_resized.txt"
-        title = _("Quantité réduite : %(quantity)s de %(product)s") % {
-            "quantity": quantity_format(new_quantity, match.get_unit_display()),
-            "product": offer.product_name,
-        }
+
+        def title():
+            return _("Quantité réduite : %(quantity)s de %(product)s") % {
+                "quantity": quantity_format(new_quantity, match.get_unit_display()),
+                "product": offer.product_name,
+            }
+
     else:
         untouched = not match.acted_by_person and match.origin == Match.Origin.ENGINE
         match.status = MS.WITHDRAWN if untouched else MS.EXPIRED
         match.declined_reason = _("L'offre a été réservée pour une autre structure : il n'en reste plus assez.")
         match.save(update_fields=["status", "declined_reason", "updated_at"])
         kind, template = "match_exhausted", "offers/email/match_exhausted.txt"
-        title = _("Offre épuisée : %(product)s") % {"product": offer.product_name}
+
+        def title():
+            return _("Offre épuisée : %(product)s") % {"product": offer.product_name}
+
         if untouched:
             return match  # never shown to anyone yet as a decision to make
     organizations_notify(
@@ -285,18 +292,24 @@ def match_accept(*, match: Match, by, side: str | None = None) -> Match:
     if match.farm_accepted_at and match.structure_accepted_at:
         _reserve(match)
         match.status, match.confirmed_at = MS.CONFIRMED, now
-        title = _("Mise en relation confirmée : %(quantity)s de %(product)s") % {
-            "quantity": context["quantity"],
-            "product": match.offer.product_name,
-        }
+
+        def title():
+            return _("Mise en relation confirmée : %(quantity)s de %(product)s") % {
+                "quantity": context["quantity"],
+                "product": match.offer.product_name,
+            }
+
         template, kind = "offers/email/match_confirmed.txt", "match_confirmed"
     else:
         match.status = MS.ACCEPTED_FARM if match.farm_accepted_at else MS.ACCEPTED_STRUCTURE
         who = match.offer.organization if match.farm_accepted_at else match.need.organization
-        title = _("%(who)s a accepté la proposition : %(product)s") % {
-            "who": who,
-            "product": match.offer.product_name,
-        }
+
+        def title():
+            return _("%(who)s a accepté la proposition : %(product)s") % {
+                "who": who,
+                "product": match.offer.product_name,
+            }
+
         template, kind = "offers/email/match_accepted.txt", "match_accepted"
     match.save()
     events.match_event(match, "confirmed" if match.status == MS.CONFIRMED else "accepted")
@@ -340,7 +353,7 @@ def match_decline(*, match: Match, by, reason: str) -> Match:
     organizations_notify(
         other_side_organizations(match, sides),
         kind="match_declined",
-        title=_("Proposition déclinée : %(product)s") % {"product": match.offer.product_name},
+        title=lambda: _("Proposition déclinée : %(product)s") % {"product": match.offer.product_name},
         template="offers/email/match_declined.txt",
         context={**match_describe(match), "reason": match.declined_reason},
         url=match_url(match.pk),
@@ -416,10 +429,12 @@ def match_schedule(*, match: Match, by, date: date, mode: str, today: date | Non
     organizations_notify(
         other_side_organizations(match, sides),
         kind="match_scheduled",
-        title=_("Livraison prévue le %(date)s : %(product)s")
-        % {"date": date_format(day, "SHORT_DATE_FORMAT"), "product": match.offer.product_name},
+        title=lambda: (
+            _("Livraison prévue le %(date)s : %(product)s")
+            % {"date": date_format(day, "SHORT_DATE_FORMAT"), "product": match.offer.product_name}
+        ),
         template="offers/email/match_scheduled.txt",
-        context={**match_describe(match), "mode": match.get_mode_display()},
+        context={**match_describe(match), "mode": lazy(match.get_mode_display, str)()},
         url=match_url(match.pk),
     )
     return match
@@ -488,8 +503,10 @@ def match_confirm_delivery(
     organizations_notify(
         [match.offer.organization_id],
         kind="match_delivered",
-        title=_("Livraison reçue : %(quantity)s de %(product)s")
-        % {"quantity": quantity_format(received, match.unit), "product": match.offer.product_name},
+        title=lambda: (
+            _("Livraison reçue : %(quantity)s de %(product)s")
+            % {"quantity": quantity_format(received, match.unit), "product": match.offer.product_name}
+        ),
         template="offers/email/match_delivered.txt",
         context={
             **match_describe(match),
@@ -628,7 +645,7 @@ def match_cancel(*, match: Match, by, reason: str) -> Match:
     organizations_notify(
         other_side_organizations(match, sides),
         kind="match_cancelled",
-        title=_("Mise en relation annulée : %(product)s") % {"product": match.offer.product_name},
+        title=lambda: _("Mise en relation annulée : %(product)s") % {"product": match.offer.product_name},
         template="offers/email/match_cancelled.txt",
         context={**match_describe(match), "reason": reason},
         url=match_url(match.pk),
@@ -687,7 +704,7 @@ def match_propose_manual(*, by, offer: Offer, need: Need, quantity: Decimal, tod
     organizations_notify(
         [offer.organization_id, need.organization_id],
         kind="match_proposed",
-        title=_("Nouvelle proposition de mise en relation : %(product)s") % {"product": offer.product_name},
+        title=lambda: _("Nouvelle proposition de mise en relation : %(product)s") % {"product": offer.product_name},
         template="offers/email/match_proposed_manual.txt",
         context=match_describe(match),
         url=match_url(match.pk),
@@ -805,8 +822,10 @@ def match_request(*, by, offer: Offer, need: Need, quantity: Decimal, today: dat
     organizations_notify(
         [offer.organization_id],
         kind="match_requested",
-        title=_("%(structure)s est intéressée par votre offre : %(product)s")
-        % {"structure": need.organization, "product": offer.product_name},
+        title=lambda: (
+            _("%(structure)s est intéressée par votre offre : %(product)s")
+            % {"structure": need.organization, "product": offer.product_name}
+        ),
         template="offers/email/match_requested.txt",
         context=match_describe(match),
         url=match_url(match.pk),
@@ -839,8 +858,10 @@ def matches_expire_uncollected(*, today: date | None = None) -> int:
             organizations_notify(
                 [match.offer.organization_id, match.need.organization_id],
                 kind="match_expired",
-                title=_("Mise en relation expirée (non enlevée à temps) : %(product)s")
-                % {"product": match.offer.product_name},
+                title=lambda match=match: (
+                    _("Mise en relation expirée (non enlevée à temps) : %(product)s")
+                    % {"product": match.offer.product_name}
+                ),
                 template="offers/email/match_expired.txt",
                 context=match_describe(match),
                 url=match_url(match.pk),
@@ -887,9 +908,11 @@ def matches_remind_upcoming(*, today: date | None = None) -> int:
             organizations_notify(
                 [match.offer.organization_id, match.need.organization_id],
                 kind="match_reminder",
-                title=_("Rappel : livraison demain – %(product)s") % {"product": match.offer.product_name},
+                title=lambda match=match: (
+                    _("Rappel : livraison demain – %(product)s") % {"product": match.offer.product_name}
+                ),
                 template="offers/email/match_reminder.txt",
-                context={**match_describe(match), "mode": match.get_mode_display()},
+                context={**match_describe(match), "mode": lazy(match.get_mode_display, str)()},
                 url=match_url(match.pk),
             )
         sent += 1

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.translation import ngettext
 
 from actors.models import Membership, Territory
@@ -28,14 +29,14 @@ def members_by_organization(org_ids) -> dict[int, list]:
     return out
 
 
-def organizations_notify(org_ids, *, kind: str, title: str, template: str, context: dict, url: str = "") -> None:
+def organizations_notify(org_ids, *, kind: str, title, template: str, context: dict, url: str = "") -> None:
     """Every active member of these organizations gets the notification (and its e-mail)."""
     members = members_by_organization(org_ids)
     users = [u for org in org_ids for u in members.get(org, [])]
     if not users:
         return
-    body = render_to_string(template, context).strip()
-    notify(users=users, kind=kind, title=title, body=body, url=url)
+    # Written in each person's language: ``title`` may be a callable, the template is rendered per language.
+    notify(users=users, kind=kind, title=title, body=lambda: render_to_string(template, context).strip(), url=url)
 
 
 def proposals_notify(pairs_orgs: list[tuple[int, int | None]], territory: Territory) -> None:
@@ -50,13 +51,22 @@ def proposals_notify(pairs_orgs: list[tuple[int, int | None]], territory: Territ
     for org_id, count in per_org.items():
         if not members.get(org_id):
             continue
-        title = ngettext(
-            "%(count)d nouvelle proposition de mise en relation",
-            "%(count)d nouvelles propositions de mise en relation",
-            count,
-        ) % {"count": count}
-        body = render_to_string("offers/email/match_proposed.txt", {"count": count, "territory": territory}).strip()
-        notify(users=members[org_id], kind="match_proposed", title=title, body=body, url=match_list_url())
+        notify(
+            users=members[org_id],
+            kind="match_proposed",
+            title=lambda count=count: (
+                ngettext(
+                    "%(count)d nouvelle proposition de mise en relation",
+                    "%(count)d nouvelles propositions de mise en relation",
+                    count,
+                )
+                % {"count": count}
+            ),
+            body=lambda count=count: render_to_string(
+                "offers/email/match_proposed.txt", {"count": count, "territory": territory}
+            ).strip(),
+            url=match_list_url(),
+        )
 
 
 def match_list_url() -> str:
@@ -70,13 +80,17 @@ def match_describe(match: Match) -> dict:
         "need": match.need,
         "farm": match.offer.organization,
         "structure": match.need.organization,
-        "quantity": quantity_format(match.quantity, match.unit),
+        # Written when the message is, in its recipient's language.
+        "quantity": lazy_quantity_format(match.quantity, match.unit),
     }
 
 
 def quantity_format(quantity, unit: str) -> str:
     """« 104 litres », in the language of the message being written."""
     return quantity_text(Decimal(quantity), unit)
+
+
+lazy_quantity_format = lazy(quantity_format, str)
 
 
 def other_side_organizations(match: Match, sides: set[str]) -> list[int]:

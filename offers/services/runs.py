@@ -46,7 +46,7 @@ LOCK_NAMESPACE = "matching-territory"
 #: A run that finds its territory's lock taken is queued again this much later.
 LOCK_RETRY_SECONDS = 5.0
 #: The stage of a run that beat found stuck, failed and replaced: a late redelivery skips it.
-ABANDONED = "abandoned"
+ABANDONED = MatchingRun.Stage.ABANDONED
 
 
 def matching_params(*, today: date, territory: Territory | None = None) -> Params:
@@ -123,7 +123,10 @@ def matching_run(
             trigger=trigger,
             counts={"offer_ids": list(offer_ids)} if offer_ids else {},
         )
-    with advisory_lock(LOCK_NAMESPACE, run.territory_id, wait=runs_inline()) as granted:
+    # A run that hangs past its deadline (quiet, or in one statement) loses its session, hence
+    # the lock: the territory's next run is never blocked for longer than that.
+    hold = float(settings.MATCHING_RUN_DEADLINE_SECONDS)
+    with advisory_lock(LOCK_NAMESPACE, run.territory_id, wait=runs_inline(), hold_seconds=hold) as granted:
         if not granted:
             _run_later(run)
             return run

@@ -14,7 +14,8 @@ DEMO_APPS = ("offers.demo", "initiatives.demo", "meetings.demo")
 def demo(geo):
     """The demo (a quarter of its farms) made in English, every demo person preferring English.
 
-    What the demo's own jobs write for people (notifications) is then English too.
+    What the demo's own jobs write for people (notifications, in their recipient's language) is
+    then English too: the demo's people are created preferring the language it is made in.
     """
     from actors import demo as actors_demo
     from actors.models import User

@@ -2,8 +2,8 @@
 
 The flows are driven through the pages, as people do them: a match accepted by both sides,
 scheduled, received; another declined; a meeting's invitations and its cancellation; an
-invitation to join MIAM; a password reset. (Scheduled jobs write in the worker's language,
-French: see the README's English section.)
+invitation to join MIAM; a password reset. Everyone here chose English in their profile:
+notifications are written in their recipient's language (tests/offers/test_notification_language.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def _open_match(farm: Organization, structure: Organization) -> Match:
 
 
 def test_english_emails_hold_no_french_words(demo, django_capture_on_commit_callbacks):
+    User.objects.update(language="en")
     farmer = User.objects.get(email="producteur@demo.miam.fr")
     volunteer = User.objects.get(email="structure@demo.miam.fr")
     officer = User.objects.get(email="pat.coeur-du-jura@demo.miam.fr")

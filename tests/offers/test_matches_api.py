@@ -113,6 +113,15 @@ def test_an_officer_runs_matching_and_follows_the_run(territory, django_capture_
     assert run_id in [r["id"] for r in listed["results"]]
 
 
+def test_a_run_says_its_stage_in_words_in_the_language_asked(territory):
+    MatchingRun.objects.create(territory=territory, trigger="manual", status="running", stage="compute", progress=30)
+    officer = client_for(make_officer(territory))
+    (run,) = officer.get("/api/v1/matching-runs/").json()["results"]
+    assert (run["stage"], run["stage_label"]) == ("compute", "calcul des propositions")
+    (run,) = officer.get("/api/v1/matching-runs/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert run["stage_label"] == "computing the proposals"
+
+
 def test_a_farmer_cannot_run_matching_nor_see_runs(territory):
     farmer = client_for(make_member(matching_offer().organization))
     assert farmer.post("/api/v1/matching-runs/", {"territory": territory.pk}, format="json").status_code == 403

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from actors.models import Notification
 from miam.celery import app
+from miam.locks import lock_key
 from miam.models import OutboxMessage
 from offers.models import Match, MatchingRun
 from offers.services import runs
@@ -160,6 +161,58 @@ def test_a_run_stuck_past_its_deadline_is_failed_and_its_territory_queued_again(
     assert matching_run(territory_id=cluny.pk, trigger="nightly", run_id=stuck.pk).status == RS.FAILED
     assert not Match.objects.filter(run=stuck).exists()
     assert matching_runs_reap() == []
+
+
+def territory_lock_holder(territory) -> int | None:
+    """The backend holding a territory's matching lock, seen from another connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s",
+            [lock_key(runs.LOCK_NAMESPACE), territory.pk],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def test_a_hung_worker_loses_the_territory_lock_past_the_deadline_and_the_next_run_proceeds(
+    cluny, with_broker, workers, tmp_path
+):
+    people = listings_with_people()
+    # A worker that hangs after loading (alive, its session open and quiet) with a 2 s deadline.
+    hung = Worker(tmp_path, **{STAGE_DELAY_ENV: "8", "MATCHING_RUN_DEADLINE_SECONDS": "2"}).start()
+    workers.append(hung)
+    run = MatchingRun.objects.create(territory=cluny, trigger="nightly")
+    _enqueue_run(run, countdown=0)
+    wait_for(lambda: MatchingRun.objects.filter(pk=run.pk, status=RS.RUNNING).exists(), 60, "the run to start")
+    holder = wait_for(lambda: territory_lock_holder(cluny), 10, "the hung worker to hold the lock")
+
+    # PostgreSQL ends the quiet session past the deadline, and the lock goes with it.
+    wait_for(lambda: territory_lock_holder(cluny) is None, 10, "the hung session to be ended")
+    assert hung.process.poll() is None  # the worker itself is still there, hung
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [holder])
+        assert cursor.fetchone()[0] == 0
+
+    # Beat's reaper, past twice the deadline: the run abandoned, its territory queued again,
+    # and a healthy worker computes it (the lock is free).
+    started = MatchingRun.objects.get(pk=run.pk).started_at
+    later = started + dt.timedelta(seconds=2 * settings.MATCHING_RUN_DEADLINE_SECONDS + 1)
+    assert matching_runs_reap(now=later) == [run.pk]
+    workers.append(Worker(tmp_path).start())
+    replacement = wait_for(
+        lambda: MatchingRun.objects.exclude(pk=run.pk).filter(territory=cluny, status=RS.SUCCESS).first(),
+        60,
+        "the rescheduled run",
+    )
+    assert Match.objects.filter(run=replacement).exists()
+
+    # The hung worker wakes up on a closed connection: it writes nothing.
+    wait_for(lambda: "Error" in hung.log.read_text(), 30, "the hung worker to wake up on a closed connection")
+    run.refresh_from_db()
+    assert (run.status, run.stage) == (RS.FAILED, runs.ABANDONED)
+    assert not Match.objects.filter(run=run).exists()
+    assert_no_duplicate_pair()
+    assert_one_notification_each(people)
 
 
 def test_a_pending_run_whose_message_waits_for_the_broker_is_not_reaped(cluny, with_broker):

@@ -179,10 +179,11 @@ def test_recompute_now_runs_matching_and_shows_the_run(
 
 
 def test_a_running_run_is_polled_until_it_ends(client, territory, officer):
-    MatchingRun.objects.create(territory=territory, trigger="manual", status="running", progress=40, stage="scores")
+    MatchingRun.objects.create(territory=territory, trigger="manual", status="running", progress=40, stage="load")
     client.force_login(officer)
     html = client.get(reverse("offers:dashboard_runs")).content.decode()
     assert 'hx-trigger="every 1s"' in html and 'value="40"' in html
+    assert "40 % · lecture des offres et besoins" in html and "· load" not in html
     MatchingRun.objects.update(status="success", progress=100)
     assert "every 1s" not in client.get(reverse("offers:dashboard_runs")).content.decode()
 
