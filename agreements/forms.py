@@ -74,6 +74,7 @@ class AgreementForm(AgreementInput):
                 "fair_price_per_unit": _("Prix juste au producteur (€ par unité)"),
                 "price_paid_per_unit": _("Prix payé par la structure (€ par unité)"),
                 "usual_price_per_unit": _("Prix habituel (€ par unité)"),
+                "household_price_per_unit": _("Prix payé par le ménage, si la structure revend (€ par unité)"),
                 "carrier": _("Qui transporte ?"),
                 "transport_payer": _("Qui paie le transport ?"),
                 "transport_cost_eur": _("Coût du transport par livraison (€)"),
@@ -151,7 +152,14 @@ class FunderForm(forms.Form):
 class OccurrenceForm(OccurrenceChangeInput):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(self, {"date": _("Nouvelle date"), "quantity": _("Nouvelle quantité")})
+        _dress(
+            self,
+            {
+                "date": _("Nouvelle date"),
+                "quantity": _("Nouvelle quantité"),
+                "household_price_per_unit": _("Prix payé par le ménage (€ par unité)"),
+            },
+        )
         self.fields["date"].widget = forms.DateInput(attrs=DATE)
 
 

@@ -186,6 +186,12 @@ class AgreementInput(forms.Form):
         digits=PRICE_DIGITS, minimum=0, below=(gettext_lazy("Le prix ne peut être négatif."), "negative")
     )
     usual_price_per_unit = NumberField(digits=PRICE_DIGITS, required=False)
+    household_price_per_unit = NumberField(
+        digits=PRICE_DIGITS,
+        required=False,
+        minimum=0,
+        below=(gettext_lazy("Le prix payé par le ménage ne peut être négatif."), "negative"),
+    )
     carrier = OrganizationField()
     transport_payer = OrganizationField()
     transport_cost_eur = NumberField(
@@ -212,6 +218,7 @@ class AgreementData:
     fair_price_per_unit: Decimal | None = None
     price_paid_per_unit: Decimal | None = None
     usual_price_per_unit: Decimal | None = None
+    household_price_per_unit: Decimal | None = None
     carrier: Organization | None = None
     transport_payer: Organization | None = None
     transport_cost_eur: Decimal | None = None
@@ -226,7 +233,7 @@ def agreement_data(values: Mapping, *, partial: bool = False, strict: bool = Tru
 
 
 class OccurrenceChangeInput(forms.Form):
-    """Move or resize one occurrence (either or both)."""
+    """Move or resize one occurrence, or set the price its household pays (any of them)."""
 
     date = Day(required=False)
     quantity = NumberField(
@@ -234,6 +241,12 @@ class OccurrenceChangeInput(forms.Form):
         required=False,
         minimum="0.001",
         below=(gettext_lazy("La quantité doit être positive."), "not_positive"),
+    )
+    household_price_per_unit = NumberField(
+        digits=PRICE_DIGITS,
+        required=False,
+        minimum=0,
+        below=(gettext_lazy("Le prix payé par le ménage ne peut être négatif."), "negative"),
     )
 
 

@@ -87,6 +87,8 @@ class StatementLine:
     fair_price: Decimal
     fair_amount: Decimal
     paid_by_structure: Decimal
+    household_price: Decimal | None  # what the household pays per unit where the structure resells
+    household_amount: Decimal | None
     funder: object  # a Funder or None
     funded: Decimal
     unfunded_gap: Decimal
@@ -162,6 +164,7 @@ def statement_for(*, organization, month) -> Statement:
             fair_price = match.price_per_unit if paid else ZERO
             fair_amount = paid
         party = parties.get((agreement.pk, match.need.organization_id)) if agreement is not None else None
+        household = occurrence.household_price if occurrence is not None else None
         line = StatementLine(
             delivered_on=delivery.delivered_on,
             farm=match.offer.organization,
@@ -175,6 +178,10 @@ def statement_for(*, organization, month) -> Statement:
             fair_price=fair_price or ZERO,
             fair_amount=fair_amount,
             paid_by_structure=paid,
+            household_price=household,
+            household_amount=(household * delivery.quantity_received).quantize(Decimal("0.01"))
+            if household is not None
+            else None,
             funder=use.line.funder if use is not None else None,
             funded=funded,
             unfunded_gap=max(ZERO, fair_amount - paid - funded),

@@ -65,6 +65,28 @@ def agreement_create(request):
     return render(request, "agreements/form.html", {"form": form, "title": _("Nouvelle convention")}, status=status)
 
 
+@login_required
+def agreement_edit(request, pk: int):
+    """Change a draft, or a proposed agreement no one has signed yet (the same input as a new one)."""
+    agreement = _visible(request, pk)
+    if not svc.editable(agreement):
+        messages.error(request, _("Une convention signée ne se modifie plus : suspendez-la ou terminez-la."))
+        return redirect("agreements:detail", pk)
+    initial = svc.agreement_initial(agreement)
+    form = AgreementForm(request.POST or None, initial=initial, principal=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.agreement_update(by=request.user, agreement=agreement, data=form.data_for_service())
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Convention modifiée."))
+            return redirect("agreements:detail", agreement.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "title": _("Modifier la convention"), "agreement": agreement}
+    return render(request, "agreements/form.html", context, status=status)
+
+
 def _visible(request, pk) -> SupplyAgreement:
     agreement = get_object_or_404(SupplyAgreement.objects.select_related("farm__commune", "category"), pk=pk)
     if not svc.can_see(request.user, agreement):
@@ -90,6 +112,7 @@ def agreement_detail(request, pk: int):
         "end_form": EndForm(initial={"on": today}),
         "occurrence_form": OccurrenceForm(),
         "own": permissions.member_organization_ids(request.user),
+        "editable": svc.editable(agreement),
     }
     return render(request, "agreements/detail.html", context)
 
@@ -145,6 +168,7 @@ def occurrence_action(request, pk: int, action: str):
                 occurrence=occurrence,
                 date=form.cleaned_data["date"],
                 quantity=form.cleaned_data["quantity"],
+                household_price_per_unit=form.cleaned_data.get("household_price_per_unit"),
             )
             messages.success(request, _("Cette livraison est modifiée ; la série continue."))
         else:
