@@ -273,7 +273,10 @@ class Occurrence(models.Model):
     )
     # The share of the agreement's funding line reserved for this delivery when it was planned.
     funding_reserved_eur = models.DecimalField(_("financement réservé (€)"), **PRICE, default=0, editable=False)
-    reminded_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True)
+    # The beat job claims the reminder (``reminded_at``) and hands it to the outbox in one
+    # transaction; the task writes it once (``reminder_sent_at``), however often it runs.
+    reminded_at = models.DateTimeField(_("rappel programmé le"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("livraison d'une convention")

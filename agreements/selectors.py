@@ -70,6 +70,31 @@ def agreements_visible(principal):
     ).distinct()
 
 
+def signatures_of(user) -> list[dict]:
+    """Who signed what, and when: the signatures a person gave, for their account export."""
+    from agreements.models import AgreementParty
+
+    rows = [
+        {
+            "agreement": a.pk,
+            "product": a.product_name,
+            "organization": a.farm.name,
+            "signed_at": a.farm_signed_at.isoformat() if a.farm_signed_at else None,
+        }
+        for a in SupplyAgreement.objects.filter(farm_signed_by=user).select_related("farm").order_by("pk")
+    ]
+    rows += [
+        {
+            "agreement": p.agreement_id,
+            "product": p.agreement.product_name,
+            "organization": p.structure.name,
+            "signed_at": p.signed_at.isoformat() if p.signed_at else None,
+        }
+        for p in AgreementParty.objects.filter(signed_by=user).select_related("agreement", "structure").order_by("pk")
+    ]
+    return rows
+
+
 # --- Monthly statements -------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from agreements import recurrence
 from agreements.inputs import AgreementData
 from agreements.models import AgreementEvent, AgreementParty, Occurrence, SupplyAgreement
 from agreements.services import funding
+from miam.dispatch import dispatch
 from miam.errors import DomainError, NotAllowed
 from miam.inputs import FieldErrors
 from offers.models import Logistics
@@ -711,35 +712,56 @@ def _notify_parties(agreement: SupplyAgreement, title: str) -> None:
         notify(users=users, kind="agreement", title=title, body=body, url=agreement_url(agreement.pk))
 
 
+REMIND_TASK = "agreements.tasks.occurrence_remind"
+
+
 def occurrences_remind(*, today: dt.date | None = None, days_ahead: int = 2) -> int:
-    """``days_ahead`` days before each delivery of an active agreement, both sides get a
-    reminder, once (the day-before reminder of ``offers`` follows for the scheduled match)."""
+    """Beat, daily: each delivery of an active agreement due within ``days_ahead`` days and not
+    yet reminded is claimed and its reminder handed to the outbox, in one transaction (the
+    message exists exactly when the claim does: at least once). A day beat missed is caught up."""
     today = today or timezone.localdate()
-    day = today + dt.timedelta(days=days_ahead)
-    sent = 0
     due = Occurrence.objects.filter(
-        date=day,
+        date__gte=today,
+        date__lte=today + dt.timedelta(days=days_ahead),
         status=Occurrence.Status.PLANNED,
         reminded_at__isnull=True,
         match__isnull=False,
         agreement__status=ST.ACTIVE,
-    ).select_related("agreement__farm", "structure")
-    for occurrence in due:
+    ).values_list("pk", flat=True)
+    claimed = 0
+    for occurrence_id in list(due):
         with transaction.atomic():
-            if not Occurrence.objects.filter(pk=occurrence.pk, reminded_at__isnull=True).update(
-                reminded_at=timezone.now()
-            ):
-                continue
-            users = _members([occurrence.agreement.farm_id, occurrence.structure_id])
-            if users:
-                body = render_to_string("agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}).strip()
-                notify(
-                    users=users,
-                    kind="agreement_reminder",
-                    title=_("Rappel : livraison de la convention le %(date)s – %(product)s")
-                    % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name},
-                    body=body,
-                    url=agreement_url(occurrence.agreement_id),
-                )
-            sent += 1
-    return sent
+            if Occurrence.objects.filter(pk=occurrence_id, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+                dispatch(REMIND_TASK, kwargs={"occurrence_id": occurrence_id})
+                claimed += 1
+    return claimed
+
+
+@transaction.atomic
+def occurrence_remind_send(*, occurrence_id: int) -> bool:
+    """The reminder of one delivery to both sides, once: a task run twice (the outbox and the
+    broker deliver at least once) finds it sent and does nothing."""
+    occurrence = (
+        Occurrence.objects.select_for_update(of=("self",))
+        .select_related("agreement__farm", "structure")
+        .filter(pk=occurrence_id)
+        .first()
+    )
+    if occurrence is None or occurrence.reminder_sent_at is not None:
+        return False
+    if occurrence.status != Occurrence.Status.PLANNED or occurrence.match_id is None:
+        return False  # skipped or suspended since it was claimed
+    users = _members([occurrence.agreement.farm_id, occurrence.structure_id])
+    if users:
+        body = render_to_string("agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}).strip()
+        notify(
+            users=users,
+            kind="agreement_reminder",
+            title=_("Rappel : livraison de la convention le %(date)s – %(product)s")
+            % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name},
+            body=body,
+            url=agreement_url(occurrence.agreement_id),
+        )
+    occurrence.reminder_sent_at = timezone.now()
+    occurrence.save(update_fields=["reminder_sent_at"])
+    return True
