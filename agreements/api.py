@@ -800,6 +800,31 @@ class CommitmentView(generics.GenericAPIView):
         return _agreement_response(demand.commitment_propose(by=request.user, **data), code=201)
 
 
+class PreorderSerializer(serializers.Serializer):
+    """The request body of a pre-order (``agreements.inputs.PreorderInput``)."""
+
+    offer = serializers.IntegerField(help_text=_("La production planifiée (une offre) pré-commandée."))
+    structure = serializers.IntegerField()
+    quantity_per_month = serializers.DecimalField(max_digits=12, decimal_places=3)
+    first_month = serializers.CharField(help_text=_("AAAA-MM"))
+    last_month = serializers.CharField(help_text=_("AAAA-MM"))
+
+
+class PreorderView(generics.GenericAPIView):
+    """A structure pre-orders a farm's planned harvest: a proposed agreement, one delivery a month,
+    the same path as a farmer's commitment on the demand calendar."""
+
+    serializer_class = PreorderSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=PreorderSerializer, responses={201: AgreementSerializer, **ERRORS_WRITE})
+    def post(self, request):
+        from agreements.services import demand
+
+        data = inputs.action_input(inputs.PreorderInput, request.data)
+        return _agreement_response(demand.preorder_propose(by=request.user, **data), code=201)
+
+
 def register(router) -> None:
     router.register("agreements", AgreementViewSet, basename="agreement")
     router.register("funders", FunderViewSet, basename="funder")
@@ -813,4 +838,5 @@ urlpatterns: list = [
     path("delivery-notes/<int:match_id>/", DeliveryNoteView.as_view(), name="delivery-note"),
     path("demand/", DemandView.as_view(), name="demand"),
     path("demand/commitments/", CommitmentView.as_view(), name="demand-commitments"),
+    path("demand/preorders/", PreorderView.as_view(), name="demand-preorders"),
 ]

@@ -17,6 +17,7 @@ from agreements.inputs import (
     FundingLineData,
     FundingLineInput,
     OccurrenceChangeInput,
+    PreorderInput,
     ReceiptInput,
 )
 from agreements.models import Funder, FundingLine
@@ -224,5 +225,32 @@ class CommitmentForm(CommitmentInput):
             choices=[("", _("Choisissez"))] + [(o.pk, o.name) for o in structures]
         )
         self.fields["category"].widget = forms.Select(choices=category_choices())
+        for name in ("first_month", "last_month"):
+            self.fields[name].widget = forms.DateInput(attrs=MONTH)
+
+
+class PreorderForm(PreorderInput):
+    """« Pré-commander une production » : the planned harvests one may pre-order."""
+
+    def __init__(self, *args, offers, structures, **kwargs):
+        super().__init__(*args, **kwargs)
+        _dress(
+            self,
+            {
+                "offer": _("Production planifiée"),
+                "structure": _("Pour la structure"),
+                "quantity_per_month": _("Quantité par mois"),
+                "first_month": _("De (mois)"),
+                "last_month": _("À (mois)"),
+            },
+        )
+        self.fields["offer"].widget = forms.Select(
+            choices=[("", _("Choisissez"))]
+            + [
+                (o.pk, f"{o.product_name} – {o.organization.name} ({o.window_start:%m/%Y}–{o.window_end:%m/%Y})")
+                for o in offers
+            ]
+        )
+        self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         for name in ("first_month", "last_month"):
             self.fields[name].widget = forms.DateInput(attrs=MONTH)

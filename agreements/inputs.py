@@ -322,6 +322,39 @@ class CommitmentInput(forms.Form):
     )
 
 
+class OfferField(forms.Field):
+    """A farm's planned production (an offer), by id."""
+
+    def to_python(self, value):
+        from offers.models import Offer
+
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Offer):
+            return value
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
+            offer = Offer.objects.filter(pk=int(value)).first()
+            if offer is not None:
+                return offer
+        raise ValidationError(_("Production inconnue : « %(value)s ».") % {"value": value}, code="unknown_offer")
+
+    def validate(self, value) -> None:
+        if value is None:
+            raise ValidationError(_("Ce champ est obligatoire."), code="required")
+
+
+class PreorderInput(forms.Form):
+    """A structure pre-orders a farm's planned harvest: so much a month, from one month to another."""
+
+    offer = OfferField()
+    structure = OrganizationField()
+    quantity_per_month = NumberField(
+        digits=QTY_DIGITS, minimum="0.001", below=(gettext_lazy("La quantité doit être positive."), "not_positive")
+    )
+    first_month = MonthField()
+    last_month = MonthField()
+
+
 class NoteInput(forms.Form):
     note = TextField(max_length=300, required=False)
 
