@@ -167,3 +167,19 @@ def test_a_persons_signatures_are_in_their_account_export(client):
     [row] = data["agreement_signatures"]
     assert row["agreement"] == agreement.pk and row["organization"] == w.structure.name
     assert row["signed_at"].startswith(agreement.parties.get().signed_at.date().isoformat())
+
+
+def test_the_territorys_indicators_count_what_households_paid():
+    from indicators.periods import Period
+    from indicators.selectors import compute
+
+    w = world()
+    w.territory.communes.add(w.structure.commune, w.farm.commune)
+    agreement = active(w, household_price_per_unit="3.00")
+    first = agreement.occurrences.order_by("date").first()
+    match_confirm_delivery(match=first.match, by=w.volunteer, quantity_received=Decimal(10), delivered_on=first.date)
+
+    figures = compute(territory=w.territory, period=Period(D(2026, 10, 1), D(2026, 10, 31), "octobre 2026"))
+
+    deliveries = figures["deliveries"]
+    assert (deliveries["household_deliveries"], deliveries["household_eur"]) == (1, Decimal("30.00"))
