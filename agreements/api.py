@@ -4,6 +4,8 @@ write parses with ``agreements.inputs`` and calls a service, which checks who ma
 - ``/api/v1/agreements/``: list, read, draft (POST), edit a draft or an unsigned proposal (PUT/PATCH); ``POST …/{id}/propose|sign|activate|
   suspend|resume|end/``; ``GET …/{id}/occurrences/``; ``POST …/{id}/occurrences/{occ}/skip|change/``;
 - ``/api/v1/funders/`` and ``/api/v1/funding-lines/``: officers manage their territory's;
+- ``/api/v1/demand/``, ``…/demand/commitments/`` and ``…/demand/preorders/``: the demand calendar,
+  a farmer's commitment and a structure's pre-order of a planned harvest (proposed agreements);
 """
 
 from __future__ import annotations
