@@ -106,7 +106,8 @@ class AgreementForm(AgreementInput):
             choices=[("", _("Aucun"))] + [(line.pk, str(line)) for line in lines]
         )
         for name in ("start_date", "end_date"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE)
+            # ISO: a browser's date input reads nothing else (the edit page starts from values).
+            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
         self.initial.setdefault("unit", "kg")
 
     def data_for_service(self) -> AgreementData:

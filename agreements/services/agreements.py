@@ -250,7 +250,7 @@ def agreement_initial(agreement: SupplyAgreement) -> dict:
     initial = {name: value for name, value in values.items() if name not in ("structures", "recurrence")}
     for name in ("farm", "carrier", "transport_payer", "funding_line"):
         initial[name] = getattr(agreement, f"{name}_id")
-    initial["category"] = agreement.category.code
+    initial["category"] = agreement.category_id
     initial["structures"] = [s.pk for s in values["structures"]]
     initial["recurrence"] = agreement.recurrence_label or agreement.recurrence
     return initial

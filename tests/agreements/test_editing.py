@@ -109,7 +109,11 @@ def test_the_edit_page_starts_from_the_agreement_and_saves_through_the_same_inpu
     client.force_login(w.farmer)
 
     page = client.get(f"/conventions/{agreement.pk}/modifier/")
-    assert page.status_code == 200 and 'value="Bœuf en colis"' in page.content.decode()
+    html = page.content.decode()
+    assert page.status_code == 200 and 'value="Bœuf en colis"' in html
+    # What a browser sends back unchanged: ISO dates, the agreement's category selected.
+    assert 'name="start_date" value="2026-10-06"' in html
+    assert f'<option value="{agreement.category_id}" selected>' in html
 
     response = client.post(f"/conventions/{agreement.pk}/modifier/", form_values(w, household_price_per_unit="2,50"))
     assert response.status_code == 302
