@@ -139,7 +139,7 @@ class FundingLineForm(FundingLineInput):
             choices=[(o.pk, o.name) for o in reachable_organizations(principal) if o.kind in RECIPIENT_KINDS]
         )
         for name in ("period_start", "period_end"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE)
+            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
     def data_for_service(self) -> FundingLineData:
         values = {k: v for k, v in self.cleaned_data.items() if k in FundingLineInput.base_fields and v is not None}
@@ -162,14 +162,14 @@ class OccurrenceForm(OccurrenceChangeInput):
                 "household_price_per_unit": _("Prix payé par le ménage (€ par unité)"),
             },
         )
-        self.fields["date"].widget = forms.DateInput(attrs=DATE)
+        self.fields["date"].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
 class EndForm(EndInput):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["on"].label = _("Terminer le")
-        self.fields["on"].widget = forms.DateInput(attrs=DATE)
+        self.fields["on"].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
 class ReceiptForm(ReceiptInput):
@@ -182,7 +182,7 @@ class ReceiptForm(ReceiptInput):
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         self.fields["donor"].widget = forms.Select(choices=[("", _("Choisissez"))] + [(o.pk, o.name) for o in donors])
         for name in ("period_start", "period_end"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE)
+            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
 MONTH = {"type": "month"}
@@ -202,7 +202,7 @@ class DemandForm(DemandInput):
         )
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         self.fields["category"].widget = forms.Select(choices=category_choices())
-        self.fields["month"].widget = forms.DateInput(attrs=MONTH)
+        self.fields["month"].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
 
 
 class CommitmentForm(CommitmentInput):
@@ -227,7 +227,7 @@ class CommitmentForm(CommitmentInput):
         )
         self.fields["category"].widget = forms.Select(choices=category_choices())
         for name in ("first_month", "last_month"):
-            self.fields[name].widget = forms.DateInput(attrs=MONTH)
+            self.fields[name].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
 
 
 class PreorderForm(PreorderInput):
@@ -254,4 +254,4 @@ class PreorderForm(PreorderInput):
         )
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         for name in ("first_month", "last_month"):
-            self.fields[name].widget = forms.DateInput(attrs=MONTH)
+            self.fields[name].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
