@@ -1,9 +1,11 @@
 """REST API of season agreements, funding lines, statements and donation receipts. Thin: each
 write parses with ``agreements.inputs`` and calls a service, which checks who may do what.
 
-- ``/api/v1/agreements/``: list, read, draft (POST); ``POST …/{id}/propose|sign|activate|
+- ``/api/v1/agreements/``: list, read, draft (POST), edit a draft or an unsigned proposal (PUT/PATCH); ``POST …/{id}/propose|sign|activate|
   suspend|resume|end/``; ``GET …/{id}/occurrences/``; ``POST …/{id}/occurrences/{occ}/skip|change/``;
 - ``/api/v1/funders/`` and ``/api/v1/funding-lines/``: officers manage their territory's;
+- ``/api/v1/demand/``, ``…/demand/commitments/`` and ``…/demand/preorders/``: the demand calendar,
+  a farmer's commitment and a structure's pre-order of a planned harvest (proposed agreements);
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class OccurrenceSerializer(serializers.ModelSerializer):
             "match",
             "match_status",
             "quantity_received",
+            "household_price_per_unit",
+            "funding_reserved_eur",
         ]
 
 
@@ -115,10 +119,12 @@ class AgreementSerializer(serializers.ModelSerializer):
             "fair_price_per_unit",
             "price_paid_per_unit",
             "usual_price_per_unit",
+            "household_price_per_unit",
             "carrier",
             "transport_payer",
             "transport_cost_eur",
             "funding_line",
+            "funding_reserved_eur",
             "farm_signed_at",
             "ended_on",
             "offer",
@@ -145,6 +151,12 @@ class AgreementWriteSerializer(serializers.Serializer):
     fair_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2)
     price_paid_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2)
     usual_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2, required=False)
+    household_price_per_unit = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        required=False,
+        help_text=_("Quand la structure revend (épicerie solidaire) : le prix payé par le ménage."),
+    )
     carrier = serializers.IntegerField(help_text=_("L'organisation qui assure le transport."))
     transport_payer = serializers.IntegerField(help_text=_("L'organisation qui paie le transport."))
     transport_cost_eur = serializers.DecimalField(max_digits=9, decimal_places=2, required=False)
@@ -166,6 +178,7 @@ class NoteSerializer(serializers.Serializer):
 class OccurrenceChangeSerializer(serializers.Serializer):
     date = serializers.DateField(required=False)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
+    household_price_per_unit = serializers.DecimalField(max_digits=9, decimal_places=2, required=False)
 
 
 class InvoicingSerializer(serializers.Serializer):
@@ -179,7 +192,7 @@ def _agreement_response(agreement, *, code: int = 200) -> Response:
     return Response(AgreementSerializer(agreement).data, status=code)
 
 
-class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AgreementViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Season agreements you are a party to, or of your territory (officers)."""
 
     serializer_class = AgreementSerializer
@@ -194,6 +207,16 @@ class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """Draft an agreement (a party's member, or an officer of a party's territory)."""
         data = inputs.agreement_data(request.data, strict=False)
         return _agreement_response(svc.agreement_create(by=request.user, data=data), code=201)
+
+    @extend_schema(request=AgreementWriteSerializer, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    def update(self, request, *args, **kwargs):
+        """Change a draft, or a proposed agreement before any signature (PATCH: the fields given)."""
+        data = inputs.agreement_data(request.data, partial=kwargs.get("partial", False), strict=False)
+        return _agreement_response(svc.agreement_update(by=request.user, agreement=self.get_object(), data=data))
+
+    @extend_schema(request=AgreementWriteSerializer, responses={200: AgreementSerializer, **ERRORS_WRITE})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(request=None, responses={200: AgreementSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"])
@@ -276,7 +299,7 @@ class AgreementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=OccurrenceChangeSerializer, responses={200: OccurrenceSerializer, **ERRORS_WRITE})
     @action(detail=True, methods=["post"], url_path=r"occurrences/(?P<occurrence_id>\d+)/change")
     def occurrence_change(self, request, pk=None, occurrence_id=None):
-        """Move one delivery to another day, or change its quantity."""
+        """Move one delivery to another day, change its quantity or the price its household pays."""
         data = inputs.action_input(inputs.OccurrenceChangeInput, request.data)
         occurrence = svc.occurrence_change(by=request.user, occurrence=self._occurrence(occurrence_id), **data)
         return Response(OccurrenceSerializer(Occurrence.objects.select_related("match").get(pk=occurrence.pk)).data)
@@ -328,6 +351,7 @@ class FundingLineSerializer(serializers.ModelSerializer):
 
     funder_name = serializers.CharField(source="funder.name", read_only=True)
     remaining_eur = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    available_eur = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:
@@ -339,7 +363,9 @@ class FundingLineSerializer(serializers.ModelSerializer):
             "name",
             "amount_eur",
             "consumed_eur",
+            "reserved_eur",
             "remaining_eur",
+            "available_eur",
             "period_start",
             "period_end",
             "share_per_kg_eur",
@@ -406,6 +432,8 @@ class StatementLineSerializer(serializers.Serializer):
     fair_price = serializers.DecimalField(max_digits=9, decimal_places=2)
     fair_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     paid_by_structure = serializers.DecimalField(max_digits=12, decimal_places=2)
+    household_price = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
+    household_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     funder = serializers.CharField(source="funder.name", default=None)
     funded = serializers.DecimalField(max_digits=12, decimal_places=2)
     unfunded_gap = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -777,6 +805,31 @@ class CommitmentView(generics.GenericAPIView):
         return _agreement_response(demand.commitment_propose(by=request.user, **data), code=201)
 
 
+class PreorderSerializer(serializers.Serializer):
+    """The request body of a pre-order (``agreements.inputs.PreorderInput``)."""
+
+    offer = serializers.IntegerField(help_text=_("La production planifiée (une offre) pré-commandée."))
+    structure = serializers.IntegerField()
+    quantity_per_month = serializers.DecimalField(max_digits=12, decimal_places=3)
+    first_month = serializers.CharField(help_text=_("AAAA-MM"))
+    last_month = serializers.CharField(help_text=_("AAAA-MM"))
+
+
+class PreorderView(generics.GenericAPIView):
+    """A structure pre-orders a farm's planned harvest: a proposed agreement, one delivery a month,
+    the same path as a farmer's commitment on the demand calendar."""
+
+    serializer_class = PreorderSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=PreorderSerializer, responses={201: AgreementSerializer, **ERRORS_WRITE})
+    def post(self, request):
+        from agreements.services import demand
+
+        data = inputs.action_input(inputs.PreorderInput, request.data)
+        return _agreement_response(demand.preorder_propose(by=request.user, **data), code=201)
+
+
 def register(router) -> None:
     router.register("agreements", AgreementViewSet, basename="agreement")
     router.register("funders", FunderViewSet, basename="funder")
@@ -790,4 +843,5 @@ urlpatterns: list = [
     path("delivery-notes/<int:match_id>/", DeliveryNoteView.as_view(), name="delivery-note"),
     path("demand/", DemandView.as_view(), name="demand"),
     path("demand/commitments/", CommitmentView.as_view(), name="demand-commitments"),
+    path("demand/preorders/", PreorderView.as_view(), name="demand-preorders"),
 ]

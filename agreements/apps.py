@@ -11,3 +11,15 @@ class AgreementsConfig(AppConfig):
         from offers.signals import delivery_recorded
 
         delivery_recorded.connect(funding.on_delivery_recorded, dispatch_uid="agreements-funding")
+
+        from actors import personal_data
+        from agreements import selectors
+
+        # The agreements a person signed, and what they did in their history: exported with the
+        # account. The rows stay for the parties (a signed agreement is theirs); the person's
+        # link goes with the account (the foreign keys are SET_NULL).
+        personal_data.register(
+            "agreements",
+            export=lambda user: {"agreement_signatures": selectors.signatures_of(user)},
+            erase=lambda user, by: None,
+        )

@@ -17,6 +17,7 @@ from agreements.inputs import (
     FundingLineData,
     FundingLineInput,
     OccurrenceChangeInput,
+    PreorderInput,
     ReceiptInput,
 )
 from agreements.models import Funder, FundingLine
@@ -74,6 +75,7 @@ class AgreementForm(AgreementInput):
                 "fair_price_per_unit": _("Prix juste au producteur (€ par unité)"),
                 "price_paid_per_unit": _("Prix payé par la structure (€ par unité)"),
                 "usual_price_per_unit": _("Prix habituel (€ par unité)"),
+                "household_price_per_unit": _("Prix payé par le ménage, si la structure revend (€ par unité)"),
                 "carrier": _("Qui transporte ?"),
                 "transport_payer": _("Qui paie le transport ?"),
                 "transport_cost_eur": _("Coût du transport par livraison (€)"),
@@ -104,7 +106,8 @@ class AgreementForm(AgreementInput):
             choices=[("", _("Aucun"))] + [(line.pk, str(line)) for line in lines]
         )
         for name in ("start_date", "end_date"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE)
+            # ISO: a browser's date input reads nothing else (the edit page starts from values).
+            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
         self.initial.setdefault("unit", "kg")
 
     def data_for_service(self) -> AgreementData:
@@ -136,7 +139,7 @@ class FundingLineForm(FundingLineInput):
             choices=[(o.pk, o.name) for o in reachable_organizations(principal) if o.kind in RECIPIENT_KINDS]
         )
         for name in ("period_start", "period_end"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE)
+            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
     def data_for_service(self) -> FundingLineData:
         values = {k: v for k, v in self.cleaned_data.items() if k in FundingLineInput.base_fields and v is not None}
@@ -151,15 +154,22 @@ class FunderForm(forms.Form):
 class OccurrenceForm(OccurrenceChangeInput):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(self, {"date": _("Nouvelle date"), "quantity": _("Nouvelle quantité")})
-        self.fields["date"].widget = forms.DateInput(attrs=DATE)
+        _dress(
+            self,
+            {
+                "date": _("Nouvelle date"),
+                "quantity": _("Nouvelle quantité"),
+                "household_price_per_unit": _("Prix payé par le ménage (€ par unité)"),
+            },
+        )
+        self.fields["date"].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
 class EndForm(EndInput):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["on"].label = _("Terminer le")
-        self.fields["on"].widget = forms.DateInput(attrs=DATE)
+        self.fields["on"].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
 class ReceiptForm(ReceiptInput):
@@ -172,7 +182,7 @@ class ReceiptForm(ReceiptInput):
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         self.fields["donor"].widget = forms.Select(choices=[("", _("Choisissez"))] + [(o.pk, o.name) for o in donors])
         for name in ("period_start", "period_end"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE)
+            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
 MONTH = {"type": "month"}
@@ -192,7 +202,7 @@ class DemandForm(DemandInput):
         )
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         self.fields["category"].widget = forms.Select(choices=category_choices())
-        self.fields["month"].widget = forms.DateInput(attrs=MONTH)
+        self.fields["month"].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
 
 
 class CommitmentForm(CommitmentInput):
@@ -217,4 +227,31 @@ class CommitmentForm(CommitmentInput):
         )
         self.fields["category"].widget = forms.Select(choices=category_choices())
         for name in ("first_month", "last_month"):
-            self.fields[name].widget = forms.DateInput(attrs=MONTH)
+            self.fields[name].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
+
+
+class PreorderForm(PreorderInput):
+    """« Pré-commander une production » : the planned harvests one may pre-order."""
+
+    def __init__(self, *args, offers, structures, **kwargs):
+        super().__init__(*args, **kwargs)
+        _dress(
+            self,
+            {
+                "offer": _("Production planifiée"),
+                "structure": _("Pour la structure"),
+                "quantity_per_month": _("Quantité par mois"),
+                "first_month": _("De (mois)"),
+                "last_month": _("À (mois)"),
+            },
+        )
+        self.fields["offer"].widget = forms.Select(
+            choices=[("", _("Choisissez"))]
+            + [
+                (o.pk, f"{o.product_name} – {o.organization.name} ({o.window_start:%m/%Y}–{o.window_end:%m/%Y})")
+                for o in offers
+            ]
+        )
+        self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
+        for name in ("first_month", "last_month"):
+            self.fields[name].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")

@@ -186,6 +186,12 @@ class AgreementInput(forms.Form):
         digits=PRICE_DIGITS, minimum=0, below=(gettext_lazy("Le prix ne peut être négatif."), "negative")
     )
     usual_price_per_unit = NumberField(digits=PRICE_DIGITS, required=False)
+    household_price_per_unit = NumberField(
+        digits=PRICE_DIGITS,
+        required=False,
+        minimum=0,
+        below=(gettext_lazy("Le prix payé par le ménage ne peut être négatif."), "negative"),
+    )
     carrier = OrganizationField()
     transport_payer = OrganizationField()
     transport_cost_eur = NumberField(
@@ -212,6 +218,7 @@ class AgreementData:
     fair_price_per_unit: Decimal | None = None
     price_paid_per_unit: Decimal | None = None
     usual_price_per_unit: Decimal | None = None
+    household_price_per_unit: Decimal | None = None
     carrier: Organization | None = None
     transport_payer: Organization | None = None
     transport_cost_eur: Decimal | None = None
@@ -226,7 +233,7 @@ def agreement_data(values: Mapping, *, partial: bool = False, strict: bool = Tru
 
 
 class OccurrenceChangeInput(forms.Form):
-    """Move or resize one occurrence (either or both)."""
+    """Move or resize one occurrence, or set the price its household pays (any of them)."""
 
     date = Day(required=False)
     quantity = NumberField(
@@ -234,6 +241,12 @@ class OccurrenceChangeInput(forms.Form):
         required=False,
         minimum="0.001",
         below=(gettext_lazy("La quantité doit être positive."), "not_positive"),
+    )
+    household_price_per_unit = NumberField(
+        digits=PRICE_DIGITS,
+        required=False,
+        minimum=0,
+        below=(gettext_lazy("Le prix payé par le ménage ne peut être négatif."), "negative"),
     )
 
 
@@ -307,6 +320,39 @@ class CommitmentInput(forms.Form):
     price_paid_per_kg = NumberField(
         digits=PRICE_DIGITS, minimum=0, below=(gettext_lazy("Le prix ne peut être négatif."), "negative")
     )
+
+
+class OfferField(forms.Field):
+    """A farm's planned production (an offer), by id."""
+
+    def to_python(self, value):
+        from offers.models import Offer
+
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Offer):
+            return value
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
+            offer = Offer.objects.filter(pk=int(value)).first()
+            if offer is not None:
+                return offer
+        raise ValidationError(_("Production inconnue : « %(value)s ».") % {"value": value}, code="unknown_offer")
+
+    def validate(self, value) -> None:
+        if value is None:
+            raise ValidationError(_("Ce champ est obligatoire."), code="required")
+
+
+class PreorderInput(forms.Form):
+    """A structure pre-orders a farm's planned harvest: so much a month, from one month to another."""
+
+    offer = OfferField()
+    structure = OrganizationField()
+    quantity_per_month = NumberField(
+        digits=QTY_DIGITS, minimum="0.001", below=(gettext_lazy("La quantité doit être positive."), "not_positive")
+    )
+    first_month = MonthField()
+    last_month = MonthField()
 
 
 class NoteInput(forms.Form):

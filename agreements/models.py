@@ -78,6 +78,9 @@ class FundingLine(TimeStamped):
         _("alerte quand il reste moins de (%)"), default=20, validators=[MaxValueValidator(100)]
     )
     alerted_at = models.DateTimeField(_("alerte envoyée le"), null=True, blank=True, editable=False)
+    # What signed agreements will draw from the line (their planned gap), under its row lock:
+    # a line is never promised twice. Each delivery moves its share from reserved to consumed.
+    reserved_eur = models.DecimalField(_("montant réservé (€)"), **AMOUNT, default=0, editable=False)
 
     class Meta:
         verbose_name = _("ligne de financement")
@@ -86,6 +89,10 @@ class FundingLine(TimeStamped):
         constraints = [
             models.CheckConstraint(condition=Q(consumed_eur__gte=0), name="funding_consumed_not_negative"),
             models.CheckConstraint(condition=Q(consumed_eur__lte=F("amount_eur")), name="funding_within_amount"),
+            models.CheckConstraint(condition=Q(reserved_eur__gte=0), name="funding_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved_eur__lte=F("amount_eur") - F("consumed_eur")), name="funding_reserved_within_left"
+            ),
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="funding_period_ordered"),
         ]
 
@@ -95,6 +102,11 @@ class FundingLine(TimeStamped):
     @property
     def remaining_eur(self) -> Decimal:
         return self.amount_eur - self.consumed_eur
+
+    @property
+    def available_eur(self) -> Decimal:
+        """What is neither consumed nor promised to a signed agreement."""
+        return self.amount_eur - self.consumed_eur - self.reserved_eur
 
 
 class SupplyAgreement(TimeStamped):
@@ -126,6 +138,14 @@ class SupplyAgreement(TimeStamped):
     fair_price_per_unit = models.DecimalField(_("prix juste au producteur (€ par unité)"), **PRICE)
     price_paid_per_unit = models.DecimalField(_("prix payé par la structure (€ par unité)"), **PRICE)
     usual_price_per_unit = models.DecimalField(_("prix habituel (€ par unité)"), **PRICE, null=True, blank=True)
+    household_price_per_unit = models.DecimalField(
+        _("prix au ménage (€ par unité)"),
+        **PRICE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Quand la structure revend (épicerie solidaire) : le prix payé par le ménage."),
+    )
     carrier = models.ForeignKey(Organization, models.PROTECT, related_name="+", verbose_name=_("transport assuré par"))
     transport_payer = models.ForeignKey(
         Organization, models.PROTECT, related_name="+", verbose_name=_("transport payé par")
@@ -139,6 +159,8 @@ class SupplyAgreement(TimeStamped):
         related_name="agreements",
         verbose_name=_("financement de l'écart"),
     )
+    # The part of the line's reservation this agreement holds (its planned gap not yet delivered).
+    funding_reserved_eur = models.DecimalField(_("financement réservé (€)"), **AMOUNT, default=0, editable=False)
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     farm_signed_at = models.DateTimeField(_("signée par la ferme le"), null=True, blank=True)
     farm_signed_by = models.ForeignKey(
@@ -162,6 +184,11 @@ class SupplyAgreement(TimeStamped):
                 condition=Q(price_paid_per_unit__lte=F("fair_price_per_unit")), name="agreement_paid_within_fair"
             ),
             models.CheckConstraint(condition=Q(quantity_per_delivery__gt=0), name="agreement_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(household_price_per_unit__isnull=True) | Q(household_price_per_unit__gte=0),
+                name="agreement_household_price_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(funding_reserved_eur__gte=0), name="agreement_reserved_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -236,7 +263,20 @@ class Occurrence(models.Model):
     match = models.OneToOneField(
         Match, models.SET_NULL, null=True, blank=True, related_name="occurrence", verbose_name=_("mise en relation")
     )
-    reminded_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True)
+    household_price_per_unit = models.DecimalField(
+        _("prix au ménage (€ par unité)"),
+        **PRICE,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Vide : celui de la convention."),
+    )
+    # The share of the agreement's funding line reserved for this delivery when it was planned.
+    funding_reserved_eur = models.DecimalField(_("financement réservé (€)"), **PRICE, default=0, editable=False)
+    # The beat job claims the reminder (``reminded_at``) and hands it to the outbox in one
+    # transaction; the task writes it once (``reminder_sent_at``), however often it runs.
+    reminded_at = models.DateTimeField(_("rappel programmé le"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("rappel envoyé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("livraison d'une convention")
@@ -244,10 +284,21 @@ class Occurrence(models.Model):
         ordering = ["date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "structure", "planned_for"], name="occurrence_once"),
+            models.CheckConstraint(
+                condition=Q(household_price_per_unit__isnull=True) | Q(household_price_per_unit__gte=0),
+                name="occurrence_household_price_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.agreement} – {self.date}"
+
+    @property
+    def household_price(self) -> Decimal | None:
+        """The price the household pays for this delivery: its own, else the agreement's."""
+        if self.household_price_per_unit is not None:
+            return self.household_price_per_unit
+        return self.agreement.household_price_per_unit
 
 
 class FundingUse(models.Model):

@@ -70,6 +70,31 @@ def agreements_visible(principal):
     ).distinct()
 
 
+def signatures_of(user) -> list[dict]:
+    """Who signed what, and when: the signatures a person gave, for their account export."""
+    from agreements.models import AgreementParty
+
+    rows = [
+        {
+            "agreement": a.pk,
+            "product": a.product_name,
+            "organization": a.farm.name,
+            "signed_at": a.farm_signed_at.isoformat() if a.farm_signed_at else None,
+        }
+        for a in SupplyAgreement.objects.filter(farm_signed_by=user).select_related("farm").order_by("pk")
+    ]
+    rows += [
+        {
+            "agreement": p.agreement_id,
+            "product": p.agreement.product_name,
+            "organization": p.structure.name,
+            "signed_at": p.signed_at.isoformat() if p.signed_at else None,
+        }
+        for p in AgreementParty.objects.filter(signed_by=user).select_related("agreement", "structure").order_by("pk")
+    ]
+    return rows
+
+
 # --- Monthly statements -------------------------------------------------------------------
 
 
@@ -87,6 +112,8 @@ class StatementLine:
     fair_price: Decimal
     fair_amount: Decimal
     paid_by_structure: Decimal
+    household_price: Decimal | None  # what the household pays per unit where the structure resells
+    household_amount: Decimal | None
     funder: object  # a Funder or None
     funded: Decimal
     unfunded_gap: Decimal
@@ -162,6 +189,7 @@ def statement_for(*, organization, month) -> Statement:
             fair_price = match.price_per_unit if paid else ZERO
             fair_amount = paid
         party = parties.get((agreement.pk, match.need.organization_id)) if agreement is not None else None
+        household = occurrence.household_price if occurrence is not None else None
         line = StatementLine(
             delivered_on=delivery.delivered_on,
             farm=match.offer.organization,
@@ -175,6 +203,10 @@ def statement_for(*, organization, month) -> Statement:
             fair_price=fair_price or ZERO,
             fair_amount=fair_amount,
             paid_by_structure=paid,
+            household_price=household,
+            household_amount=(household * delivery.quantity_received).quantize(Decimal("0.01"))
+            if household is not None
+            else None,
             funder=use.line.funder if use is not None else None,
             funded=funded,
             unfunded_gap=max(ZERO, fair_amount - paid - funded),

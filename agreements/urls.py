@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.agreement_list, name="list"),
     path("nouvelle/", views.agreement_create, name="create"),
     path("<int:pk>/", views.agreement_detail, name="detail"),
+    path("<int:pk>/modifier/", views.agreement_edit, name="edit"),
     path("<int:pk>/<str:action>/", views.agreement_action, name="action"),
     path("livraisons/<int:pk>/<str:action>/", views.occurrence_action, name="occurrence_action"),
     path("financements/", views.funding_line_list, name="funding_lines"),

@@ -65,6 +65,28 @@ def agreement_create(request):
     return render(request, "agreements/form.html", {"form": form, "title": _("Nouvelle convention")}, status=status)
 
 
+@login_required
+def agreement_edit(request, pk: int):
+    """Change a draft, or a proposed agreement no one has signed yet (the same input as a new one)."""
+    agreement = _visible(request, pk)
+    if not svc.editable(agreement):
+        messages.error(request, _("Une convention signée ne se modifie plus : suspendez-la ou terminez-la."))
+        return redirect("agreements:detail", pk)
+    initial = svc.agreement_initial(agreement)
+    form = AgreementForm(request.POST or None, initial=initial, principal=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.agreement_update(by=request.user, agreement=agreement, data=form.data_for_service())
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Convention modifiée."))
+            return redirect("agreements:detail", agreement.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "title": _("Modifier la convention"), "agreement": agreement}
+    return render(request, "agreements/form.html", context, status=status)
+
+
 def _visible(request, pk) -> SupplyAgreement:
     agreement = get_object_or_404(SupplyAgreement.objects.select_related("farm__commune", "category"), pk=pk)
     if not svc.can_see(request.user, agreement):
@@ -90,6 +112,7 @@ def agreement_detail(request, pk: int):
         "end_form": EndForm(initial={"on": today}),
         "occurrence_form": OccurrenceForm(),
         "own": permissions.member_organization_ids(request.user),
+        "editable": svc.editable(agreement),
     }
     return render(request, "agreements/detail.html", context)
 
@@ -145,6 +168,7 @@ def occurrence_action(request, pk: int, action: str):
                 occurrence=occurrence,
                 date=form.cleaned_data["date"],
                 quantity=form.cleaned_data["quantity"],
+                household_price_per_unit=form.cleaned_data.get("household_price_per_unit"),
             )
             messages.success(request, _("Cette livraison est modifiée ; la série continue."))
         else:
@@ -351,8 +375,9 @@ def receipt_action(request, pk: int, action: str):
 def demand(request):
     """The structures' expected needs by month against the supply committed by agreements; a
     structure states its needs, a farmer answers a gap with a commitment."""
-    from agreements.forms import CommitmentForm, DemandForm
+    from agreements.forms import CommitmentForm, DemandForm, PreorderForm
     from agreements.services import demand as demand_svc
+    from offers.models import Offer, Pricing
 
     structures = list(_my_organizations(request.user, RECIPIENT_KINDS))
     farms = list(_my_organizations(request.user, PRODUCER_KINDS))
@@ -367,9 +392,30 @@ def demand(request):
         farms=farms,
         structures=list(Organization.objects.filter(pk__in=structure_ids).order_by("name")),
     )
+    planned_offers = (
+        Offer.objects.filter(
+            status__in=demand_svc.PREORDERABLE,
+            window_end__gte=timezone.localdate(),
+            organization__commune__territories__in=territory_ids,
+        )
+        .exclude(pricing=Pricing.DONATION)
+        .select_related("organization")
+        .distinct()
+        .order_by("window_start", "id")[:100]
+        if structures
+        else []
+    )
+    preorder_form = PreorderForm(
+        request.POST if "preorder" in request.POST else None, offers=planned_offers, structures=structures
+    )
+    forms_by_kind = {"demand": demand_form, "commitment": commitment_form, "preorder": preorder_form}
     status = 200
     if request.method == "POST":
         try:
+            if "preorder" in request.POST and preorder_form.is_valid():
+                agreement = demand_svc.preorder_propose(by=request.user, **preorder_form.cleaned_data)
+                messages.success(request, _("Votre pré-commande est proposée à la ferme comme convention."))
+                return redirect("agreements:detail", agreement.pk)
             if "demand" in request.POST and demand_form.is_valid():
                 demand_svc.demand_set(by=request.user, **demand_form.cleaned_data)
                 messages.success(request, _("Besoin prévu enregistré."))
@@ -379,9 +425,8 @@ def demand(request):
                 messages.success(request, _("Votre engagement est proposé à la structure comme convention."))
                 return redirect("agreements:detail", agreement.pk)
         except DomainError as error:
-            apply_domain_error(
-                error, form=demand_form if "demand" in request.POST else commitment_form, request=request
-            )
+            posted = next((kind for kind in forms_by_kind if kind in request.POST), "commitment")
+            apply_domain_error(error, form=forms_by_kind[posted], request=request)
         status = 400
     months, rows = selectors.demand_table(structure_ids=structure_ids, first_month=timezone.localdate())
     context = {
@@ -389,6 +434,7 @@ def demand(request):
         "rows": rows,
         "demand_form": demand_form if structures else None,
         "commitment_form": commitment_form if farms else None,
+        "preorder_form": preorder_form if structures and planned_offers else None,
         "title": _("Calendrier des besoins"),
     }
     return render(request, "agreements/demand.html", context, status=status)

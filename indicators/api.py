@@ -60,6 +60,10 @@ class IndicatorsDeliveriesSerializer(serializers.Serializer):
     solidarity_discount_eur = serializers.DecimalField(
         **EUR, help_text=_("(prix habituel − prix solidaire) × quantité.")
     )
+    household_deliveries = serializers.IntegerField(
+        help_text=_("Livraisons revendues aux ménages (épicerie solidaire), prix au ménage connu.")
+    )
+    household_eur = serializers.DecimalField(**EUR, help_text=_("Payés par les ménages (prix au ménage × quantité)."))
     labelled_kg = serializers.DecimalField(**KG)
     labelled_share = serializers.DecimalField(**TENTH, allow_null=True, help_text=_("Part des kilos sous label (%)."))
     km = serializers.DecimalField(**TENTH)

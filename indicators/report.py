@@ -64,6 +64,7 @@ def report_export(data: dict) -> exports.Export:
         [_("Euros payés aux producteurs"), totals["eur"], "€", ""],
         [_("Valeur des dons au prix habituel"), totals["donation_value_eur"], "€", ""],
         [_("Remises solidaires consenties par les producteurs"), totals["solidarity_discount_eur"], "€", ""],
+        [_("Payés par les ménages (épiceries solidaires)"), totals["household_eur"], "€", ""],
         [_("Part des produits sous label"), totals["labelled_share"], "%", ""],
         [_("Kilomètres parcourus"), totals["km"], "km", ""],
         [_("Fermes impliquées"), totals["farms_involved"], "", ""],

@@ -167,6 +167,10 @@ DELIVERY_FIELDS = (
     "match__need__organization__location_precision",
     "match__need__organization__commune_id",
     "match__need__organization__structure_profile__vehicle",
+    # Where the structure resells (épicerie solidaire): the price the household paid, per delivery
+    # of a season agreement, else the agreement's.
+    "match__occurrence__household_price_per_unit",
+    "match__occurrence__agreement__household_price_per_unit",
 )
 
 
@@ -195,6 +199,8 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "donations_without_usual_price": 0,
         "solidarity_discount_eur": ZERO,
         "solidarity_deliveries": 0,
+        "household_eur": ZERO,
+        "household_deliveries": 0,
         "labelled_kg": ZERO,
         "not_weighed": 0,
         "km_estimated_deliveries": 0,
@@ -243,6 +249,12 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
             row["match__offer__usual_price_per_unit"],
             row["match__price_per_unit"],
         )
+        household = row["match__occurrence__household_price_per_unit"]
+        if household is None:
+            household = row["match__occurrence__agreement__household_price_per_unit"]
+        if household is not None:
+            totals["household_deliveries"] += 1
+            totals["household_eur"] += household * received
         if pricing == Pricing.DONATION:
             totals["donations"] += 1
             if usual:
@@ -271,6 +283,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
     totals["eur"] = _q(totals["eur"], CENT)
     totals["donation_value_eur"] = _q(totals["donation_value_eur"], CENT)
     totals["solidarity_discount_eur"] = _q(totals["solidarity_discount_eur"], CENT)
+    totals["household_eur"] = _q(totals["household_eur"], CENT)
     totals["labelled_kg"] = _q(totals["labelled_kg"], GRAM)
     totals["labelled_share"] = _q(100 * totals["labelled_kg"] / totals["kg"], TENTH) if totals["kg"] else None
     totals["km"] = _q(km_total, TENTH)

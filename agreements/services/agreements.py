@@ -27,6 +27,8 @@ from actors.services import notify
 from agreements import recurrence
 from agreements.inputs import AgreementData
 from agreements.models import AgreementEvent, AgreementParty, Occurrence, SupplyAgreement
+from agreements.services import funding
+from miam.dispatch import dispatch
 from miam.errors import DomainError, NotAllowed
 from miam.inputs import FieldErrors
 from offers.models import Logistics
@@ -200,6 +202,7 @@ def agreement_create(*, by, data: AgreementData) -> SupplyAgreement:
         fair_price_per_unit=data.fair_price_per_unit,
         price_paid_per_unit=data.price_paid_per_unit,
         usual_price_per_unit=data.usual_price_per_unit,
+        household_price_per_unit=data.household_price_per_unit,
         carrier=data.carrier,
         transport_payer=data.transport_payer,
         transport_cost_eur=data.transport_cost_eur or 0,
@@ -208,6 +211,110 @@ def agreement_create(*, by, data: AgreementData) -> SupplyAgreement:
     )
     AgreementParty.objects.bulk_create([AgreementParty(agreement=agreement, structure=s) for s in data.structures])
     _event(agreement, by, "created", "")
+    return agreement
+
+
+#: What an edit may change, and how a field of the agreement reads back into its input.
+EDITABLE = (
+    "farm",
+    "structures",
+    "category",
+    "product_name",
+    "unit",
+    "pack_size",
+    "quantity_per_delivery",
+    "recurrence",
+    "start_date",
+    "end_date",
+    "fair_price_per_unit",
+    "price_paid_per_unit",
+    "usual_price_per_unit",
+    "household_price_per_unit",
+    "carrier",
+    "transport_payer",
+    "transport_cost_eur",
+    "funding_line",
+)
+
+
+def _current(agreement: SupplyAgreement) -> dict:
+    values = {name: getattr(agreement, name) for name in EDITABLE if name not in ("structures", "recurrence")}
+    values["structures"] = [p.structure for p in agreement.parties.select_related("structure").order_by("id")]
+    values["recurrence"] = (agreement.recurrence, agreement.recurrence_label)
+    return values
+
+
+def agreement_initial(agreement: SupplyAgreement) -> dict:
+    """The agreement as the values of its input (the edit page starts from them)."""
+    values = _current(agreement)
+    initial = {name: value for name, value in values.items() if name not in ("structures", "recurrence")}
+    for name in ("farm", "carrier", "transport_payer", "funding_line"):
+        initial[name] = getattr(agreement, f"{name}_id")
+    initial["category"] = agreement.category_id
+    initial["structures"] = [s.pk for s in values["structures"]]
+    initial["recurrence"] = agreement.recurrence_label or agreement.recurrence
+    return initial
+
+
+def editable(agreement: SupplyAgreement) -> bool:
+    """A draft, or a proposed agreement no one has signed yet."""
+    if agreement.status == ST.DRAFT:
+        return True
+    return (
+        agreement.status == ST.PROPOSED
+        and agreement.farm_signed_at is None
+        and not agreement.parties.filter(signed_at__isnull=False).exists()
+    )
+
+
+@transaction.atomic
+def agreement_update(*, by, agreement: SupplyAgreement, data: AgreementData) -> SupplyAgreement:
+    """Change a draft, or a proposed agreement before any signature (the fields given in
+    ``data``; the others stay). A signed agreement is not edited: it is suspended or ended."""
+    permissions.require_write(by)
+    agreement = _lock(agreement)
+    _require_help(by, agreement)
+    parties = list(AgreementParty.objects.select_for_update().filter(agreement=agreement))
+    if agreement.status not in (ST.DRAFT, ST.PROPOSED) or agreement.farm_signed_at or any(p.signed_at for p in parties):
+        raise DomainError(
+            "not_editable",
+            _(
+                "Une convention signée, même par une seule partie, ne se modifie plus : suspendez-la ou "
+                "terminez-la, puis rédigez-en une nouvelle."
+            ),
+        )
+    before = _current(agreement)
+    given = {name for name in data.given if name in EDITABLE}
+    merged = {name: (getattr(data, name) if name in given else before[name]) for name in EDITABLE}
+    merged_data = AgreementData(**merged, given=frozenset(EDITABLE), errors=data.errors)
+    errors, _days = _check(merged_data)
+    if merged_data.farm is not None and merged_data.structures:
+        _require_help(by, [merged_data.farm, *merged_data.structures])
+    errors.raise_if_any()
+    changed = [name for name in EDITABLE if merged[name] != before[name]]
+    if not changed:
+        return agreement
+    for name in changed:
+        if name == "structures":
+            continue
+        if name == "recurrence":
+            agreement.recurrence, agreement.recurrence_label = merged["recurrence"]
+        elif name == "unit":
+            agreement.unit = merged["unit"] or "kg"
+        elif name == "transport_cost_eur":
+            agreement.transport_cost_eur = merged["transport_cost_eur"] or 0
+        else:
+            setattr(agreement, name, merged[name])
+    agreement.save()
+    if "structures" in changed:
+        wanted = {s.pk for s in merged["structures"]}
+        AgreementParty.objects.filter(agreement=agreement).exclude(structure_id__in=wanted).delete()
+        have = {p.structure_id for p in parties}
+        AgreementParty.objects.bulk_create(
+            [AgreementParty(agreement=agreement, structure=s) for s in merged["structures"] if s.pk not in have]
+        )
+    labels = [str(SupplyAgreement._meta.get_field(name).verbose_name) for name in changed]
+    _event(agreement, by, "updated", agreement.status, _("modifié : %(fields)s") % {"fields": ", ".join(labels)})
     return agreement
 
 
@@ -287,9 +394,31 @@ def agreement_sign(
     before = agreement.status
     if agreement.farm_signed_at and all(p.signed_at for p in parties.values()):
         agreement.status = ST.SIGNED
-    agreement.save(update_fields=["status", "farm_signed_at", "farm_signed_by", "updated_at"])
+        # The planned gap of the whole agreement is promised now, so no one else is promised it.
+        agreement.funding_reserved_eur = funding.funding_reserve(
+            agreement=agreement,
+            amount=_planned_gap(agreement, _dates(agreement, since=today or timezone.localdate()), parties),
+        )
+    agreement.save(update_fields=["status", "farm_signed_at", "farm_signed_by", "funding_reserved_eur", "updated_at"])
     _event(agreement, by, "signed", before, str(who))
     return agreement
+
+
+def _planned_gap(agreement: SupplyAgreement, days: list[dt.date], structure_ids) -> Decimal:
+    """What the agreement's funding line will pay for these deliveries, all structures."""
+    line = agreement.funding_line
+    if line is None:
+        return Decimal(0)
+    return sum(
+        (
+            funding.planned_share(
+                line=line, agreement=agreement, day=d, quantity=agreement.quantity_per_delivery, structure_id=s
+            )
+            for d in days
+            for s in structure_ids
+        ),
+        Decimal(0),
+    )
 
 
 def _mode(agreement: SupplyAgreement, structure_id: int) -> str:
@@ -335,22 +464,29 @@ def agreement_activate(*, by, agreement: SupplyAgreement, today: dt.date | None 
         deliveries=deliveries,
         by=permissions.as_user(by),
     )
-    Occurrence.objects.bulk_create(
-        [
-            Occurrence(
-                agreement=agreement,
-                structure=item.structure,
-                planned_for=item.date,
-                date=item.date,
-                quantity=item.quantity,
-                match=match,
-            )
-            for item, match in zip(deliveries, matches, strict=True)
-        ]
-    )
+    occurrences = [
+        Occurrence(
+            agreement=agreement,
+            structure=item.structure,
+            planned_for=item.date,
+            date=item.date,
+            quantity=item.quantity,
+            match=match,
+            funding_reserved_eur=_planned_gap(agreement, [item.date], [item.structure.pk]),
+        )
+        for item, match in zip(deliveries, matches, strict=True)
+    ]
+    Occurrence.objects.bulk_create(occurrences)
+    # The agreement's reservation now lives on its occurrences; what was promised for days
+    # already past (signed earlier, started later) goes back to the line.
+    held = sum((o.funding_reserved_eur for o in occurrences), Decimal(0))
+    if held > agreement.funding_reserved_eur:
+        funding.funding_reserve(agreement=agreement, amount=held - agreement.funding_reserved_eur)
+    else:
+        funding.funding_release(line_id=agreement.funding_line_id, amount=agreement.funding_reserved_eur - held)
     before = agreement.status
-    agreement.status, agreement.offer = ST.ACTIVE, offer
-    agreement.save(update_fields=["status", "offer", "updated_at"])
+    agreement.status, agreement.offer, agreement.funding_reserved_eur = ST.ACTIVE, offer, Decimal(0)
+    agreement.save(update_fields=["status", "offer", "funding_reserved_eur", "updated_at"])
     _event(agreement, by, "activated", before, _("%(count)d livraisons planifiées") % {"count": len(matches)})
     _notify_parties(agreement, lambda: _("Convention en cours : %(product)s") % {"product": agreement.product_name})
     return agreement
@@ -414,14 +550,20 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
     agreement = _lock(agreement)
     _require_help(by, agreement)
     _require_status(agreement, (ST.ACTIVE, ST.SUSPENDED, ST.SIGNED), _("terminer"))
-    future = list(_future(agreement, on).values_list("pk", "match_id"))
-    removed = Occurrence.objects.filter(pk__in=[pk for pk, _m in future]).delete()[0]
+    future = list(_future(agreement, on).values_list("pk", "match_id", "funding_reserved_eur"))
+    waiting = Occurrence.objects.filter(agreement=agreement, date__gte=on, match__isnull=True)
+    released = sum((r for _pk, _m, r in future), Decimal(0)) + sum(
+        waiting.filter(status=Occurrence.Status.PLANNED).values_list("funding_reserved_eur", flat=True), Decimal(0)
+    )
+    removed = Occurrence.objects.filter(pk__in=[pk for pk, _m, _r in future]).delete()[0]
     if agreement.offer_id:
-        planned.planned_matches_remove(offer=agreement.offer, match_ids=[m for _pk, m in future])
-    removed += Occurrence.objects.filter(agreement=agreement, date__gte=on, match__isnull=True).delete()[0]
+        planned.planned_matches_remove(offer=agreement.offer, match_ids=[m for _pk, m, _r in future])
+    removed += waiting.delete()[0]
+    # A signed agreement never started gives back all it held; a started one, what it removed.
+    funding.funding_release(line_id=agreement.funding_line_id, amount=released + agreement.funding_reserved_eur)
     before = agreement.status
-    agreement.status, agreement.ended_on = ST.ENDED, on
-    agreement.save(update_fields=["status", "ended_on", "updated_at"])
+    agreement.status, agreement.ended_on, agreement.funding_reserved_eur = ST.ENDED, on, Decimal(0)
+    agreement.save(update_fields=["status", "ended_on", "funding_reserved_eur", "updated_at"])
     _event(
         agreement,
         by,
@@ -474,8 +616,9 @@ def occurrence_skip(*, by, occurrence: Occurrence, note: str = "") -> Occurrence
     occurrence = _occurrence(occurrence)
     _require_help(by, [occurrence.agreement.farm, occurrence.structure])
     planned.planned_match_remove(match=occurrence.match)
-    occurrence.status, occurrence.match = Occurrence.Status.SKIPPED, None
-    occurrence.save(update_fields=["status", "match"])
+    funding.funding_release(line_id=occurrence.agreement.funding_line_id, amount=occurrence.funding_reserved_eur)
+    occurrence.status, occurrence.match, occurrence.funding_reserved_eur = Occurrence.Status.SKIPPED, None, 0
+    occurrence.save(update_fields=["status", "match", "funding_reserved_eur"])
     _event(
         occurrence.agreement,
         by,
@@ -493,14 +636,22 @@ def occurrence_change(
     occurrence: Occurrence,
     date: dt.date | None = None,
     quantity: Decimal | None = None,
+    household_price_per_unit: Decimal | None = None,
     today=None,  # noqa: A002
 ) -> Occurrence:
-    """Move this one delivery to another day, or change its quantity; the series goes on."""
+    """Move this one delivery to another day, change its quantity, or the price its household
+    pays; the series goes on. A new quantity moves its funding reservation with it."""
     today = today or timezone.localdate()
     occurrence = _occurrence(occurrence)
     _require_help(by, [occurrence.agreement.farm, occurrence.structure])
-    if date is None and quantity is None:
-        raise DomainError("invalid", _("Indiquez une nouvelle date ou une nouvelle quantité."))
+    if date is None and quantity is None and household_price_per_unit is None:
+        raise DomainError("invalid", _("Indiquez une nouvelle date, une nouvelle quantité ou un prix au ménage."))
+    if household_price_per_unit is not None and household_price_per_unit < 0:
+        raise DomainError(
+            "invalid",
+            _("Certaines données sont invalides."),
+            fields={"household_price_per_unit": _("Le prix payé par le ménage ne peut être négatif.")},
+        )
     notes = []
     if date is not None and date != occurrence.date:
         if date < today:
@@ -513,12 +664,30 @@ def occurrence_change(
         )
         occurrence.date = date
     if quantity is not None and quantity != occurrence.quantity:
+        agreement = occurrence.agreement
         planned.planned_match_resize(match=occurrence.match, quantity=quantity)
+        share = _planned_gap_of(agreement, occurrence.date, quantity, occurrence.structure_id)
+        if share > occurrence.funding_reserved_eur:
+            funding.funding_reserve(agreement=agreement, amount=share - occurrence.funding_reserved_eur)
+        else:
+            funding.funding_release(line_id=agreement.funding_line_id, amount=occurrence.funding_reserved_eur - share)
+        occurrence.funding_reserved_eur = share
         notes.append(_("quantité %(old)s → %(new)s") % {"old": occurrence.quantity, "new": quantity})
         occurrence.quantity = quantity
-    occurrence.save(update_fields=["date", "quantity"])
+    if household_price_per_unit is not None and household_price_per_unit != occurrence.household_price_per_unit:
+        notes.append(_("prix au ménage : %(price)s €") % {"price": _euros(household_price_per_unit)})
+        occurrence.household_price_per_unit = household_price_per_unit
+    occurrence.save(update_fields=["date", "quantity", "funding_reserved_eur", "household_price_per_unit"])
     _event(occurrence.agreement, by, "occurrence_changed", occurrence.agreement.status, " ; ".join(notes))
     return occurrence
+
+
+def _planned_gap_of(agreement: SupplyAgreement, day: dt.date, quantity: Decimal, structure_id: int) -> Decimal:
+    if agreement.funding_line is None:
+        return Decimal(0)
+    return funding.planned_share(
+        line=agreement.funding_line, agreement=agreement, day=day, quantity=quantity, structure_id=structure_id
+    )
 
 
 # --- Notifications -------------------------------------------------------------------------
@@ -549,38 +718,59 @@ def _notify_parties(agreement: SupplyAgreement, title) -> None:
         )
 
 
+REMIND_TASK = "agreements.tasks.occurrence_remind"
+
+
 def occurrences_remind(*, today: dt.date | None = None, days_ahead: int = 2) -> int:
-    """``days_ahead`` days before each delivery of an active agreement, both sides get a
-    reminder, once (the day-before reminder of ``offers`` follows for the scheduled match)."""
+    """Beat, daily: each delivery of an active agreement due within ``days_ahead`` days and not
+    yet reminded is claimed and its reminder handed to the outbox, in one transaction (the
+    message exists exactly when the claim does: at least once). A day beat missed is caught up."""
     today = today or timezone.localdate()
-    day = today + dt.timedelta(days=days_ahead)
-    sent = 0
     due = Occurrence.objects.filter(
-        date=day,
+        date__gte=today,
+        date__lte=today + dt.timedelta(days=days_ahead),
         status=Occurrence.Status.PLANNED,
         reminded_at__isnull=True,
         match__isnull=False,
         agreement__status=ST.ACTIVE,
-    ).select_related("agreement__farm", "structure")
-    for occurrence in due:
+    ).values_list("pk", flat=True)
+    claimed = 0
+    for occurrence_id in list(due):
         with transaction.atomic():
-            if not Occurrence.objects.filter(pk=occurrence.pk, reminded_at__isnull=True).update(
-                reminded_at=timezone.now()
-            ):
-                continue
-            users = _members([occurrence.agreement.farm_id, occurrence.structure_id])
-            if users:
-                notify(
-                    users=users,
-                    kind="agreement_reminder",
-                    title=lambda occurrence=occurrence: (
-                        _("Rappel : livraison de la convention le %(date)s – %(product)s")
-                        % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name}
-                    ),
-                    body=lambda occurrence=occurrence: render_to_string(
-                        "agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}
-                    ).strip(),
-                    url=agreement_url(occurrence.agreement_id),
-                )
-            sent += 1
-    return sent
+            if Occurrence.objects.filter(pk=occurrence_id, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+                dispatch(REMIND_TASK, kwargs={"occurrence_id": occurrence_id})
+                claimed += 1
+    return claimed
+
+
+@transaction.atomic
+def occurrence_remind_send(*, occurrence_id: int) -> bool:
+    """The reminder of one delivery to both sides, once: a task run twice (the outbox and the
+    broker deliver at least once) finds it sent and does nothing."""
+    occurrence = (
+        Occurrence.objects.select_for_update(of=("self",))
+        .select_related("agreement__farm", "structure")
+        .filter(pk=occurrence_id)
+        .first()
+    )
+    if occurrence is None or occurrence.reminder_sent_at is not None:
+        return False
+    if occurrence.status != Occurrence.Status.PLANNED or occurrence.match_id is None:
+        return False  # skipped or suspended since it was claimed
+    users = _members([occurrence.agreement.farm_id, occurrence.structure_id])
+    if users:
+        notify(
+            users=users,
+            kind="agreement_reminder",
+            title=lambda: (
+                _("Rappel : livraison de la convention le %(date)s – %(product)s")
+                % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name}
+            ),
+            body=lambda: render_to_string(
+                "agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}
+            ).strip(),
+            url=agreement_url(occurrence.agreement_id),
+        )
+    occurrence.reminder_sent_at = timezone.now()
+    occurrence.save(update_fields=["reminder_sent_at"])
+    return True

@@ -1,7 +1,12 @@
 """Funders and funding lines: who pays the gap between the fair price and the price paid.
 
 A line pays ``share_per_kg_eur`` per kilogram delivered, never more than the gap, within its
-period, categories and structures. It is consumed when a delivery of an agreement it funds is
+period, categories and structures. When the last party signs an agreement, the planned gap of
+all its deliveries is reserved on the line (``funding_reserve``, under the line's row lock): a
+line is never promised twice, and a signature it cannot cover is refused. The reservation moves
+to each occurrence when the agreement starts, goes back to the line when an occurrence is
+skipped, made smaller or removed (``funding_release``), and turns into consumption when the
+delivery is recorded. It is consumed when a delivery of an agreement it funds is
 recorded (``offers.signals.delivery_recorded``), under the line's row lock: a delivery that the
 line can no longer pay is refused, and nothing is written, even when two are recorded at once.
 When what is left falls below the line's alert threshold, the territory's officers are told,
@@ -25,6 +30,7 @@ from actors.services import notify
 from agreements.inputs import FundingLineData
 from agreements.models import Funder, FundingLine, FundingUse, Occurrence
 from miam.errors import DomainError, NotAllowed
+from offers import quantities
 from offers.models import Delivery, Match
 
 CENT = Decimal("0.01")
@@ -53,11 +59,15 @@ def _apply(line: FundingLine, data: FundingLineData) -> None:
         errors.add("period_end", _("La période se termine avant de commencer."), "period_reversed")
     if line.alert_percent is not None and line.alert_percent > 100:
         errors.add("alert_percent", _("Un pourcentage de 0 à 100."), "invalid")
-    if line.amount_eur is not None and line.consumed_eur and line.amount_eur < line.consumed_eur:
+    held = (line.consumed_eur or 0) + (line.reserved_eur or 0)
+    if line.amount_eur is not None and held and line.amount_eur < held:
         errors.add(
             "amount_eur",
-            _("Le montant ne peut être inférieur à ce qui est déjà consommé (%(consumed)s €).")
-            % {"consumed": _euros(line.consumed_eur)},
+            _(
+                "Le montant ne peut être inférieur à ce qui est déjà consommé ou réservé par des conventions "
+                "signées (%(held)s €)."
+            )
+            % {"held": _euros(held)},
             "below_consumed",
         )
     errors.raise_if_any()
@@ -124,20 +134,82 @@ def require_see(principal, line: FundingLine) -> None:
 # --- Consumption ----------------------------------------------------------------------------
 
 
+def _eligible(line: FundingLine, *, day, category, structure_id: int) -> bool:
+    if not (line.period_start <= day <= line.period_end):
+        return False
+    # Read once per line object: a season's occurrences ask the same line many times.
+    if not hasattr(line, "_eligible_sets"):
+        line._eligible_sets = (
+            set(line.categories.values_list("pk", flat=True)),
+            set(line.structures.values_list("pk", flat=True)),
+        )
+    eligible_categories, eligible_structures = line._eligible_sets
+    if eligible_categories and not ({category.pk, category.parent_id} & eligible_categories):
+        return False
+    return not (eligible_structures and structure_id not in eligible_structures)
+
+
+def _share(line: FundingLine, agreement, *, kg: Decimal | None, quantity: Decimal) -> Decimal:
+    share = line.share_per_kg_eur * (kg if kg is not None else Decimal(0))
+    gap = agreement.gap_per_unit * quantity
+    return max(Decimal(0), min(share, gap)).quantize(CENT)
+
+
 def funding_share(*, line: FundingLine, agreement, delivery: Delivery, category, structure_id: int) -> Decimal:
     """What the line pays for this delivery: its share per kg, at most the gap, 0 when not eligible."""
-    if not (line.period_start <= delivery.delivered_on <= line.period_end):
+    if not _eligible(line, day=delivery.delivered_on, category=category, structure_id=structure_id):
         return Decimal(0)
-    eligible_categories = set(line.categories.values_list("pk", flat=True))
-    if eligible_categories and not ({category.pk, category.parent_id} & eligible_categories):
+    return _share(line, agreement, kg=delivery.quantity_kg, quantity=delivery.quantity_received)
+
+
+def planned_share(*, line: FundingLine, agreement, day, quantity: Decimal, structure_id: int) -> Decimal:
+    """What the line will pay for a planned delivery of ``quantity`` on ``day`` (its reservation)."""
+    if not _eligible(line, day=day, category=agreement.category, structure_id=structure_id):
         return Decimal(0)
-    eligible_structures = set(line.structures.values_list("pk", flat=True))
-    if eligible_structures and structure_id not in eligible_structures:
+    kg = quantities.kg_of(quantity, quantities.offer_kg_per_unit(agreement.category, agreement.unit))
+    return _share(line, agreement, kg=kg, quantity=quantity)
+
+
+# --- Reservation ----------------------------------------------------------------------------
+
+
+def _locked_line(line_id: int) -> FundingLine:
+    return FundingLine.objects.select_for_update(of=("self",)).select_related("funder").get(pk=line_id)
+
+
+def funding_reserve(*, agreement, amount: Decimal) -> Decimal:
+    """Promise ``amount`` of the agreement's line, under the line's row lock, or refuse
+    (``funding_exhausted``): a line is never promised twice. The caller writes who holds it."""
+    if agreement.funding_line_id is None or amount <= 0:
         return Decimal(0)
-    kg = delivery.quantity_kg if delivery.quantity_kg is not None else Decimal(0)
-    share = line.share_per_kg_eur * kg
-    gap = agreement.gap_per_unit * delivery.quantity_received
-    return max(Decimal(0), min(share, gap)).quantize(CENT)
+    line = _locked_line(agreement.funding_line_id)
+    left = line.available_eur
+    if amount > left:
+        raise DomainError(
+            "funding_exhausted",
+            _(
+                "La ligne de financement « %(line)s » ne peut plus financer cet écart : il reste %(left)s € "
+                "disponibles pour %(amount)s € prévus. Rien n'a été enregistré ; voyez avec le chargé de mission "
+                "du territoire."
+            )
+            % {"line": line, "left": _euros(max(left, Decimal(0))), "amount": _euros(amount)},
+            fields={"funding_line": _("Ligne de financement insuffisante.")},
+        )
+    FundingLine.objects.filter(pk=line.pk).update(reserved_eur=F("reserved_eur") + amount, updated_at=timezone.now())
+    return amount
+
+
+def funding_release(*, line_id: int | None, amount: Decimal) -> Decimal:
+    """Give back a reservation that will not be delivered (a skipped, removed or smaller delivery)."""
+    if line_id is None or amount <= 0:
+        return Decimal(0)
+    line = _locked_line(line_id)
+    amount = min(amount, line.reserved_eur)
+    if amount > 0:
+        FundingLine.objects.filter(pk=line.pk).update(
+            reserved_eur=F("reserved_eur") - amount, updated_at=timezone.now()
+        )
+    return amount
 
 
 def funding_consume(*, match: Match, delivery: Delivery) -> FundingUse | None:
@@ -151,7 +223,7 @@ def funding_consume(*, match: Match, delivery: Delivery) -> FundingUse | None:
     if occurrence is None or occurrence.agreement.funding_line_id is None:
         return None
     agreement = occurrence.agreement
-    line = FundingLine.objects.select_for_update().select_related("funder__territory").get(pk=agreement.funding_line_id)
+    line = _locked_line(agreement.funding_line_id)
     amount = funding_share(
         line=line,
         agreement=agreement,
@@ -159,9 +231,13 @@ def funding_consume(*, match: Match, delivery: Delivery) -> FundingUse | None:
         category=agreement.category,
         structure_id=occurrence.structure_id,
     )
+    # What was reserved for this delivery when it was planned is now consumed or given back.
+    released = min(occurrence.funding_reserved_eur, line.reserved_eur)
     if amount <= 0:
+        if released > 0:
+            FundingLine.objects.filter(pk=line.pk).update(reserved_eur=F("reserved_eur") - released)
         return None
-    left = line.amount_eur - line.consumed_eur
+    left = line.amount_eur - line.consumed_eur - (line.reserved_eur - released)
     if amount > left:
         raise DomainError(
             "funding_exhausted",
@@ -169,13 +245,14 @@ def funding_consume(*, match: Match, delivery: Delivery) -> FundingUse | None:
                 "La ligne de financement « %(line)s » ne peut plus payer cette livraison : il reste %(left)s € pour "
                 "%(amount)s €. Rien n'a été enregistré ; voyez avec le chargé de mission du territoire."
             )
-            % {"line": line, "left": _euros(left), "amount": _euros(amount)},
+            % {"line": line, "left": _euros(max(left, Decimal(0))), "amount": _euros(amount)},
         )
+    FundingLine.objects.filter(pk=line.pk).update(reserved_eur=F("reserved_eur") - released)
     FundingLine.objects.filter(pk=line.pk).update(consumed_eur=F("consumed_eur") + amount, updated_at=timezone.now())
     use = FundingUse.objects.create(
         line=line, delivery=delivery, quantity_kg=delivery.quantity_kg or 0, amount_eur=amount
     )
-    remaining = left - amount
+    remaining = line.amount_eur - line.consumed_eur - amount
     if line.alerted_at is None and remaining * 100 < line.amount_eur * line.alert_percent:
         FundingLine.objects.filter(pk=line.pk).update(alerted_at=timezone.now())
         officers = [

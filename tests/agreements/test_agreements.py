@@ -206,11 +206,14 @@ def test_a_structure_cannot_sign_an_agreement_its_monthly_budget_cannot_pay():
     assert svc.agreement_sign(by=w.volunteer, agreement=fits, today=BEFORE_START).status == "signed"
 
 
-def test_both_sides_are_reminded_before_each_delivery_once():
+def test_both_sides_are_reminded_before_each_delivery_once(django_capture_on_commit_callbacks):
     w = world()
     agreement = active(w)
-    assert svc.occurrences_remind(today=D(2026, 10, 4), days_ahead=2) == 1
-    assert svc.occurrences_remind(today=D(2026, 10, 4), days_ahead=2) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert svc.occurrences_remind(today=D(2026, 10, 4), days_ahead=2) == 1
+        assert svc.occurrences_remind(today=D(2026, 10, 4), days_ahead=2) == 0
+    occurrence = agreement.occurrences.get(reminded_at__isnull=False)
+    assert svc.occurrence_remind_send(occurrence_id=occurrence.pk) is False  # a second run: nothing
     titles = Notification.objects.filter(kind="agreement_reminder").values_list("user_id", "title")
     assert {u for u, _ in titles} == {w.farmer.pk, w.volunteer.pk}
     assert "6 octobre 2026" in titles[0][1]

@@ -21,6 +21,7 @@ PAIRS = [
     (api.InvoicingSerializer, inputs.InvoicingInput),
     (api.DemandWriteSerializer, inputs.DemandInput),
     (api.CommitmentSerializer, inputs.CommitmentInput),
+    (api.PreorderSerializer, inputs.PreorderInput),
 ]
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from agreements.models import DemandForecast, SupplyAgreement
 from agreements.selectors import demand_table
 from agreements.services import demand
 from miam.errors import NotAllowed
 from tests.agreements.helpers import D, active, world
-from tests.factories import category
+from tests.factories import OfferFactory, category
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +66,122 @@ def test_only_the_structure_or_its_officers_state_its_needs():
         demand.demand_set(
             by=w.farmer, structure=w.structure, category=category("beef"), month=D(2026, 10, 1), quantity_kg=Decimal(5)
         )
+
+
+def planned_harvest(w, **over):
+    values = {
+        "organization": w.farm,
+        "product_name": "Carottes de garde",
+        "quantity": Decimal(1000),
+        "window_start": D(2026, 10, 1),
+        "window_end": D(2027, 3, 31),
+        "pricing": "solidarity",
+        "price_per_unit": Decimal("0.90"),
+        "usual_price_per_unit": Decimal("1.20"),
+        **over,
+    }
+    return OfferFactory(**values)
+
+
+def test_a_structure_pre_orders_a_planned_harvest_as_a_proposed_agreement_through_the_api(client):
+    w = world()
+    offer = planned_harvest(w)
+    demand.demand_set(
+        by=w.volunteer, structure=w.structure, category=offer.category, month=D(2026, 10, 1), quantity_kg=Decimal(150)
+    )
+    client.force_login(w.volunteer)
+
+    response = client.post(
+        "/api/v1/demand/preorders/",
+        {
+            "offer": offer.pk,
+            "structure": w.structure.pk,
+            "quantity_per_month": "120",
+            "first_month": "2026-10",
+            "last_month": "2027-03",
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.json()
+    agreement = SupplyAgreement.objects.get(pk=response.json()["id"])
+    assert agreement.status == SupplyAgreement.Status.PROPOSED and agreement.farm == w.farm
+    assert (agreement.product_name, agreement.quantity_per_delivery) == ("Carottes de garde", Decimal(120))
+    assert (agreement.fair_price_per_unit, agreement.price_paid_per_unit) == (Decimal("1.20"), Decimal("0.90"))
+    assert agreement.recurrence == "FREQ=MONTHLY;BYDAY=+1MO" and agreement.end_date == D(2027, 3, 31)
+    months, rows = demand_table(structure_ids={w.structure.pk}, first_month=D(2026, 10, 1), months=6)
+    assert {str(c.code): cells for c, cells in rows}["potatoes"][0].gap_kg == 30
+
+
+@pytest.mark.parametrize(
+    ("over", "body", "field", "message"),
+    [
+        ({}, {"first_month": "2026-08"}, "first_month", "pré-commandez dans ces mois-là"),
+        ({}, {"quantity_per_month": "200"}, "quantity_per_month", "Il reste 1000 kg de cette production, pas 1200."),
+        ({"pricing": "donation", "price_per_unit": None}, {}, "offer", "Un don ne se pré-commande pas"),
+        ({}, {"offer": 999999}, "offer", "Production inconnue"),
+        ({}, {"quantity_per_month": "-1"}, "quantity_per_month", "La quantité doit être positive."),
+    ],
+)
+def test_a_bad_pre_order_is_explained_in_french_and_writes_nothing(client, over, body, field, message):
+    w = world()
+    offer = planned_harvest(w, **over)
+    client.force_login(w.volunteer)
+    values = {
+        "offer": offer.pk,
+        "structure": w.structure.pk,
+        "quantity_per_month": "120",
+        "first_month": "2026-10",
+        "last_month": "2027-03",
+        **body,
+    }
+
+    response = client.post("/api/v1/demand/preorders/", values, content_type="application/json")
+
+    assert response.status_code == 400
+    assert message in str(response.json()), response.json()
+    assert field in str(response.json())
+    assert not SupplyAgreement.objects.exists()
+
+
+def test_the_heat_map_is_a_table_with_a_caption_and_words_beside_its_colours(client):
+    w = world()
+    demand.demand_set(
+        by=w.volunteer,
+        structure=w.structure,
+        category=category("beef"),
+        month=timezone.localdate().replace(day=1),
+        quantity_kg=Decimal(80),
+    )
+    client.force_login(w.volunteer)
+
+    html = client.get("/conventions/demande/").content.decode()
+
+    assert "<caption>" in html and 'id="demand-table"' in html
+    assert 'data-cover="0"' in html and "0 / 80" in html and "−80 kg" in html
+    assert "0 % couvert" in html  # said in words for a screen reader, not by the colour alone
+
+
+def test_a_farmer_answers_a_gap_on_the_page_and_a_bad_answer_writes_nothing(client):
+    w = world()
+    client.force_login(w.farmer)
+    values = {
+        "commitment": "1",
+        "farm": w.farm.pk,
+        "structure": w.structure.pk,
+        "category": "potatoes",
+        "kg_per_month": "120",
+        "first_month": "2026-10",
+        "last_month": "2027-03",
+        "fair_price_per_kg": "1,20",
+        "price_paid_per_kg": "1,50",
+    }
+
+    bad = client.post("/conventions/demande/", values)
+    assert bad.status_code == 400 and "ne peut dépasser le prix juste" in bad.content.decode()
+    assert not SupplyAgreement.objects.exists()
+
+    good = client.post("/conventions/demande/", {**values, "price_paid_per_kg": "0,90"})
+    agreement = SupplyAgreement.objects.get()
+    assert good.status_code == 302 and agreement.status == SupplyAgreement.Status.PROPOSED
+    assert agreement.quantity_per_delivery == Decimal(120) and agreement.start_date == D(2026, 10, 1)

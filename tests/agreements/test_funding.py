@@ -1,21 +1,25 @@
-"""Funding lines pay the gap per kg as deliveries are recorded, never beyond their amount (row
-locks, tested with two recordings at once on PostgreSQL); budgets refuse the 301st euro."""
+"""Funding lines pay the gap per kg as deliveries are recorded, never beyond their amount; the
+planned gap of a whole agreement is reserved when it is signed, so a line is never promised twice
+(row locks, tested with two signatures and two recordings at once on PostgreSQL); budgets refuse
+the 301st euro."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from actors.models import Notification
-from agreements.inputs import funding_line_data
-from agreements.models import Funder, FundingLine, FundingUse
+from agreements.inputs import agreement_data, funding_line_data
+from agreements.models import Funder, FundingLine, FundingUse, Occurrence, SupplyAgreement
+from agreements.services import agreements as svc
 from agreements.services import funding
 from miam.errors import DomainError, NotAllowed
 from offers.models import Delivery, Match
 from offers.services.matches import match_accept, match_confirm_delivery
-from tests.agreements.helpers import D, active, world
+from tests.agreements.helpers import BEFORE_START, D, active, germigney_values, signed, world
 from tests.factories import FarmFactory, StructureFactory, make_member, matching_need, matching_offer
 from tests.offers.test_concurrency import run_at_once
 
@@ -63,9 +67,13 @@ def test_a_line_never_pays_more_than_the_gap():
 
 @pytest.mark.django_db
 def test_a_delivery_the_line_can_no_longer_pay_is_refused_and_nothing_is_written():
+    # An agreement signed before lines were reserved (nothing held for it): the last guard is
+    # the consumption itself, under the line's row lock.
     w = world()
-    line = line_for(w, amount="15")
-    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
+    line = line_for(w, amount="20")
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk), end_date="2026-10-13")
+    agreement.occurrences.update(funding_reserved_eur=0)
+    FundingLine.objects.filter(pk=line.pk).update(reserved_eur=0, amount_eur=15)
     first, second = agreement.occurrences.order_by("date")[:2]
     match_confirm_delivery(match=first.match, by=w.volunteer, quantity_received=Decimal(10), delivered_on=first.date)
 
@@ -86,7 +94,8 @@ def test_a_delivery_the_line_can_no_longer_pay_is_refused_and_nothing_is_written
 def test_officers_are_alerted_once_before_a_line_runs_out():
     w = world()
     line = line_for(w, amount="40")  # alert under 20 %: 8 € left
-    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
+    # Four Tuesdays of 10 kg at 1 €/kg of gap: the whole line is reserved at signing.
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk), end_date="2026-10-27")
     occurrences = list(agreement.occurrences.order_by("date")[:4])
     for occurrence in occurrences[:3]:
         match_confirm_delivery(
@@ -98,6 +107,113 @@ def test_officers_are_alerted_once_before_a_line_runs_out():
     )
     alert = Notification.objects.get(kind="funding_low")
     assert alert.user == w.officer and "5,00 €" in alert.body
+    line.refresh_from_db()
+    # The 5 kg not delivered of the last one went back to the line.
+    assert (line.consumed_eur, line.reserved_eur, line.available_eur) == (Decimal(35), Decimal(0), Decimal(5))
+
+
+# --- Reservation at signing -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_signing_reserves_the_planned_gap_of_the_whole_agreement():
+    w = world()
+    line = line_for(w, amount="500")
+    agreement = signed(w, price_paid_per_unit="9.80", funding_line=str(line.pk))  # 26 Tuesdays × 10 kg × 1 €
+
+    line.refresh_from_db()
+    assert (line.reserved_eur, line.available_eur, agreement.funding_reserved_eur) == (
+        Decimal(260),
+        Decimal(240),
+        Decimal(260),
+    )
+
+
+@pytest.mark.django_db
+def test_a_line_cannot_be_promised_twice_and_the_refused_signature_writes_nothing():
+    w = world()
+    line = line_for(w, amount="300")
+    signed(w, price_paid_per_unit="9.80", funding_line=str(line.pk))  # holds 260 €
+    other = _proposed_for_another_farm(w, line)
+    svc.agreement_sign(by=other.farmer, agreement=other.agreement)
+
+    with pytest.raises(DomainError) as caught:
+        svc.agreement_sign(by=w.volunteer, agreement=other.agreement, today=BEFORE_START)
+
+    assert caught.value.code == "funding_exhausted"
+    assert "il reste 40,00 € disponibles pour 260,00 € prévus" in caught.value.message
+    refused = SupplyAgreement.objects.get(pk=other.agreement.pk)
+    assert refused.status == "proposed" and refused.funding_reserved_eur == 0
+    assert not refused.parties.filter(signed_at__isnull=False).exists()
+    line.refresh_from_db()
+    assert line.reserved_eur == Decimal(260)
+
+
+@pytest.mark.django_db
+def test_skipping_ending_and_delivering_give_back_or_consume_the_reservation():
+    w = world()
+    line = line_for(w, amount="500")
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
+    occurrences = list(agreement.occurrences.order_by("date"))
+    assert sum(o.funding_reserved_eur for o in occurrences) == Decimal(260)
+
+    svc.occurrence_skip(by=w.volunteer, occurrence=occurrences[1])
+    line.refresh_from_db()
+    assert line.reserved_eur == Decimal(250)
+
+    match_confirm_delivery(
+        match=occurrences[0].match, by=w.volunteer, quantity_received=Decimal(10), delivered_on=occurrences[0].date
+    )
+    line.refresh_from_db()
+    assert (line.consumed_eur, line.reserved_eur) == (Decimal(10), Decimal(240))
+
+    svc.agreement_end(by=w.farmer, agreement=agreement, on=D(2027, 1, 1), today=BEFORE_START)
+    line.refresh_from_db()
+    kept = Occurrence.objects.filter(agreement=agreement, status="planned", match__delivery__isnull=True).count()
+    assert line.reserved_eur == Decimal(10) * kept  # only the deliveries still to come before 1 January
+
+
+@pytest.mark.django_db
+def test_a_bigger_delivery_reserves_more_and_is_refused_when_the_line_cannot():
+    w = world()
+    line = line_for(w, amount="265")
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))  # 260 € held, 5 € free
+    first = agreement.occurrences.order_by("date").first()
+
+    with pytest.raises(DomainError) as caught:
+        svc.occurrence_change(by=w.volunteer, occurrence=first, quantity=Decimal(20), today=BEFORE_START)
+    assert caught.value.code == "funding_exhausted"
+    first.refresh_from_db()
+    assert first.quantity == Decimal(10) and first.funding_reserved_eur == Decimal(10)
+
+    svc.occurrence_change(by=w.volunteer, occurrence=first, quantity=Decimal(15), today=BEFORE_START)
+    line.refresh_from_db()
+    assert (line.reserved_eur, line.available_eur) == (Decimal(265), Decimal(0))
+
+
+@dataclass
+class _Other:
+    farmer: object
+    agreement: object
+
+
+def _proposed_for_another_farm(w, line) -> _Other:
+    other_farm = FarmFactory()
+    other_farmer = make_member(other_farm)
+    agreement = svc.agreement_create(
+        by=other_farmer,
+        data=agreement_data(
+            germigney_values(
+                w,
+                farm=other_farm.pk,
+                carrier=other_farm.pk,
+                transport_payer=other_farm.pk,
+                price_paid_per_unit="9.80",
+                funding_line=str(line.pk),
+            )
+        ),
+    )
+    return _Other(farmer=other_farmer, agreement=svc.agreement_propose(by=other_farmer, agreement=agreement))
 
 
 @pytest.mark.django_db
@@ -167,33 +283,44 @@ def test_300_euros_a_month_cannot_confirm_a_purchase_that_brings_it_to_301():
 
 @pytest.mark.postgres
 @pytest.mark.usefixtures("transactional_geo")
+def test_two_agreements_signed_at_once_never_promise_a_line_twice():
+    w = world()
+    line = line_for(w, amount="300")  # one season of 260 €, not two
+    agreements = [_proposed_for_another_farm(w, line) for _ in range(2)]
+    for other in agreements:
+        svc.agreement_sign(by=other.farmer, agreement=other.agreement)
+
+    outcomes = run_at_once(
+        *[
+            lambda a=other.agreement: svc.agreement_sign(by=w.volunteer, agreement=a, today=BEFORE_START)
+            for other in agreements
+        ]
+    )
+
+    failures = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(failures) == 1 and isinstance(failures[0], DomainError), outcomes
+    assert failures[0].code == "funding_exhausted"
+    line.refresh_from_db()
+    assert line.reserved_eur == Decimal(260)
+    assert SupplyAgreement.objects.filter(status="signed").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("transactional_geo")
 def test_two_deliveries_recorded_at_once_never_overspend_a_funding_line():
     w = world()
-    line = line_for(w, amount="10")  # one delivery of 10 kg at 1 €/kg, not two
-    other_farm = FarmFactory()
-    other_farmer = make_member(other_farm)
-    first = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
-    from agreements.inputs import agreement_data
-    from agreements.services import agreements as svc
-    from tests.agreements.helpers import BEFORE_START, germigney_values
-
-    second = svc.agreement_create(
-        by=other_farmer,
-        data=agreement_data(
-            germigney_values(
-                w,
-                farm=other_farm.pk,
-                carrier=other_farm.pk,
-                transport_payer=other_farm.pk,
-                price_paid_per_unit="9.80",
-                funding_line=str(line.pk),
-            )
-        ),
+    line = line_for(w, amount="20")
+    first = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk), end_date="2026-10-06")
+    other = _proposed_for_another_farm(w, line)
+    svc.agreement_update(
+        by=other.farmer, agreement=other.agreement, data=agreement_data({"end_date": "2026-10-06"}, partial=True)
     )
-    svc.agreement_propose(by=other_farmer, agreement=second)
-    svc.agreement_sign(by=other_farmer, agreement=second)
-    svc.agreement_sign(by=w.volunteer, agreement=second, today=BEFORE_START)
-    svc.agreement_activate(by=other_farmer, agreement=second, today=BEFORE_START)
+    svc.agreement_sign(by=other.farmer, agreement=other.agreement)
+    svc.agreement_sign(by=w.volunteer, agreement=other.agreement, today=BEFORE_START)
+    second = svc.agreement_activate(by=other.farmer, agreement=other.agreement, today=BEFORE_START)
+    # Signed before reservations existed: nothing held, 10 € left for two deliveries of 10 €.
+    Occurrence.objects.update(funding_reserved_eur=0)
+    FundingLine.objects.filter(pk=line.pk).update(reserved_eur=0, amount_eur=10)
     matches = [a.occurrences.order_by("date").first().match for a in (first, second)]
 
     outcomes = run_at_once(
