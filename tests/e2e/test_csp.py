@@ -32,7 +32,7 @@ def test_the_map_runs_under_the_policy_and_an_injected_inline_script_does_not(op
     assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     # django-leaflet's inline script carries the nonce, so the map is made; htmx and DSFR load.
-    page.wait_for_function("window.miamMapReady === true")
+    page.wait_for_function("() => window.miamMapReady === true")
     assert page.locator("#miam-map.leaflet-container").count() == 1
     assert page.evaluate("typeof window.htmx") == "object"
     assert violations == []

@@ -270,7 +270,7 @@ def test_the_key_pages_work_on_a_phone_and_a_desktop_in_french(browser, live_ser
                 response = page.goto(path)
                 assert response.status == 200, f"{name} ({path}): HTTP {response.status}"
                 if name == "map":
-                    page.wait_for_function("window.miamMapReady === true")
+                    page.wait_for_function("() => window.miamMapReady === true")
                 if name == "offer-form":
                     page.locator("details.miam-more > summary").click()  # « Plus de détails » open
                 found, height = _check(page, name, width)

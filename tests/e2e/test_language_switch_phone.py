@@ -20,7 +20,7 @@ def test_a_visitor_switches_to_english_from_the_phone_menu(open_context, geo):
     menu = page.locator("#main-menu")
     menu.locator(".fr-translate__btn").click()
     menu.locator("button[name=language][value=en]").click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.url.endswith("/initiatives/")
     assert (
         page.locator("#main-menu .fr-translate__btn, .fr-header__tools .fr-translate__btn")

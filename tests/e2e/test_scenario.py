@@ -157,7 +157,7 @@ def test_an_offer_goes_from_invitation_to_a_counted_delivery(live_server, open_c
 
     # 8. The map: markers ready, and accessible.
     officer_page.goto(f"/carte/?territory={territory.pk}")
-    officer_page.wait_for_function("window.miamMapReady === true")
+    officer_page.wait_for_function("() => window.miamMapReady === true")
     assert officer_page.evaluate("window.miamMarkerCount") >= 2
     assert_accessible(officer_page, "map")
     shot(officer_page, artifacts, "11-map")
