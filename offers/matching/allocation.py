@@ -460,8 +460,15 @@ def allocate_flow(c: CandidatePairs, s: Scores, params: Params, fm: FairnessMode
     zero_given = np.zeros(len(c.structures))
     x = _solve_flow(c, s, fm, np.arange(len(c)), c.offers.quantity, c.needs.quantity, c.cap, zero_given)
     if rounds_overloaded(c, x):
-        # A weekday's payload is a side constraint no network says: the LP solves it exactly.
-        return allocate_lp(c, s, params, fm)
+        # A weekday's payload is a side constraint no network says: the LP solves exactly the
+        # components its rounds link, the flow's optimum stands for the others.
+        component = pair_components(c, fm)
+        todo = np.unique(component[c.round_weekday >= 0])
+        fixed = np.where(np.isin(component, todo), 0.0, x)
+        x = fixed.copy()
+        for batch in _batches(component, todo):
+            x[batch] = _solve_lp(c, s, fm, batch, c.cap, fixed)
+        return _settle(c, s, fm, params, np.clip(x, 0.0, c.cap), c.cap, _lp_resolver(c, s, fm, component))
 
     def resolve(x: np.ndarray, near: np.ndarray, cap: np.ndarray) -> np.ndarray:
         # Every allocation outside `near` stays as it is, its quantities taken out first.
@@ -677,6 +684,11 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel 
     x = np.zeros(len(c))
     for batch in _batches(component, np.unique(component)):
         x[batch] = _solve_lp(c, s, fm, batch, c.cap, np.zeros(len(c)))
+    return _settle(c, s, fm, params, np.clip(x, 0.0, c.cap), c.cap, _lp_resolver(c, s, fm, component))
+
+
+def _lp_resolver(c: CandidatePairs, s: Scores, fm: FairnessModel, component: np.ndarray):
+    """The LP again on the components of the pairs `near`, every other allocation fixed."""
 
     def resolve(x: np.ndarray, near: np.ndarray, cap: np.ndarray) -> np.ndarray:
         todo = np.unique(component[near])
@@ -687,7 +699,7 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel 
             x[batch] = _solve_lp(c, s, fm, batch, cap, fixed)
         return x
 
-    return _settle(c, s, fm, params, np.clip(x, 0.0, c.cap), c.cap, resolve)
+    return resolve
 
 
 def allocate(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel | None = None) -> np.ndarray:

@@ -513,6 +513,15 @@ def test_allocations_never_exceed_quantities_caps_or_budgets_and_respect_packs(s
             <= p.delivery_date
             <= min(offer.window_end, need.window_end)
         )
+    # The lots of one weekday's rounds weigh no more than its vehicles carry together (the cold
+    # ones no more than its refrigerated vehicles: PARAMS' only Tuesday van is refrigerated).
+    by_round: dict[int, float] = {}
+    for p in result.proposals:
+        if p.mode == "partner":
+            by_round[p.delivery_date.weekday()] = by_round.get(p.delivery_date.weekday(), 0.0) + p.quantity_kg
+    payload = {r.weekday: r.capacity_kg for r in params.rounds}
+    for weekday, kg in by_round.items():
+        assert kg <= payload[weekday] + 1e-6, (weekday, kg)
     for offer_id, total in given_by_offer.items():
         assert total <= offer_by_id[offer_id].quantity + 1e-6
     for need_id, total in given_by_need.items():
