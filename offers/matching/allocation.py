@@ -21,6 +21,12 @@ integer quantities the flow optimum is the LP optimum. Quantities are counted in
 (`arrays.FLOW_STEPS`: 10 g of kilogram-equivalent, 10 ml, whole pieces and crates) and
 values per step in hundredths of a score point (`COST_SCALE`).
 
+A weekday's pooled rounds add Σ_{p by round that day} x_p ≤ the day's payloads (and, for the
+lots that need the cold, ≤ its refrigerated payloads): the set of a weekday's pairs crosses both
+the offers' and the needs' sets, so no arc of this network says it. When the flow sends a day
+beyond its payload, the components the rounds link are solved by the LP (exact), the flow's
+optimum standing elsewhere; the repairs below and the greedy top-up keep every day within it.
+
 What a flow cannot say is repaired around the solution, re-optimising only where it
 must (every other allocation fixed), up to `Params.min_quantity_rounds` times:
 - a budget overspent (a side constraint, not a network one): the purchases of that need
