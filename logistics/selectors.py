@@ -57,13 +57,13 @@ def territory_vehicles(territory_id: int) -> QuerySet[Vehicle]:
 def weekly_rounds(territory_id: int) -> list[WeeklyRound]:
     """The rounds a territory can run each week: one per vehicle and weekday it is available
     (what matching calls the partner mode, through ``miam.pooled_rounds``)."""
-    rows = set()
+    rows = []
     for days, capacity, refrigerated in territory_vehicles(territory_id).values_list(
         "days_available", "capacity_kg", "is_refrigerated"
     ):
-        for day in days or []:
+        for day in set(days or []):
             if isinstance(day, int) and 0 <= day <= 6:
-                rows.add(WeeklyRound(day, float(capacity), bool(refrigerated)))
+                rows.append(WeeklyRound(day, float(capacity), bool(refrigerated)))
     return sorted(rows)
 
 

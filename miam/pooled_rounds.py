@@ -7,6 +7,12 @@ rounds). Matching (``offers.services.runs.matching_params``) asks ``weekly(terri
 gives them to the engine as the "partner" mode: « livré par la tournée du mardi ». No provider
 (``logistics`` not installed): no round, and the partner mode reaches nobody. The same pattern
 as the map's layers (``miam.maps``) and the pages' sections (``miam.sections``).
+
+The cold chain is told here too, once for both sides: the round planner (``logistics.routing``)
+lets a chilled lot ride a vehicle without refrigeration when its direct drive (the road estimate
+at ``settings.LOGISTICS_SPEED_KMH``) fits its out-of-fridge time
+(``settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES``), and matching asks ``dry_ride_km`` the same
+question as a distance.
 """
 
 from __future__ import annotations
@@ -14,11 +20,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from django.conf import settings
+
 
 class WeeklyRound(NamedTuple):
     weekday: int  # 0 = Monday
-    capacity_kg: float  # the vehicle's payload: the heaviest lot it takes
+    capacity_kg: float  # the vehicle's payload: the heaviest lot it takes, and its share of the day's
     refrigerated: bool
+
+
+def speed_kmh() -> float:
+    """Average speed on the roads a round takes (the planner's and matching's)."""
+    return float(settings.LOGISTICS_SPEED_KMH)
+
+
+def out_of_fridge_s(storage: str) -> int:
+    """How long a lot of this storage class may ride without refrigeration, in seconds
+    (``settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES``; 0: never; ambient lots are not asked)."""
+    minutes = (settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES or {}).get(storage, 0)
+    return max(0, int(minutes)) * 60
+
+
+def dry_ride_km(storage: str) -> float:
+    """The longest direct road ride (km, the road-detour estimate) a lot of this storage class
+    may take in a vehicle without refrigeration: its out-of-fridge time at the rounds' speed."""
+    return out_of_fridge_s(storage) / 3600.0 * speed_kmh()
 
 
 _PROVIDERS: list[Callable[[int], list[WeeklyRound]]] = []
@@ -30,6 +56,6 @@ def register(provider: Callable[[int], list[WeeklyRound]]) -> None:
 
 
 def weekly(territory_id: int) -> list[WeeklyRound]:
-    """Every round the territory runs in a week, sorted (weekday, capacity, refrigerated)."""
-    rows = {row for provider in _PROVIDERS for row in provider(territory_id)}
-    return sorted(rows)
+    """Every round the territory runs in a week, one per vehicle and weekday (two alike vans
+    are two rows: the day's payload is their sum), sorted (weekday, capacity, refrigerated)."""
+    return sorted(row for provider in _PROVIDERS for row in provider(territory_id))

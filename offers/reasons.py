@@ -311,6 +311,11 @@ def _limit(limit: Mapping) -> str:
         if "days" not in limit:  # a reason written before pooled rounds
             return gettext("le partenaire logistique va jusqu'à %(radius)s km") % {"radius": radius(km_)}
         if not limit["days"]:
+            if limit.get("refrigerated") and limit.get("dry_km"):
+                return gettext(
+                    "aucune tournée réfrigérée sur le territoire, et le trajet est trop long pour une tournée "
+                    "sans froid (au plus %(radius)s km hors du froid)"
+                ) % {"radius": radius(limit["dry_km"])}
             if limit.get("refrigerated"):
                 return gettext("aucune tournée réfrigérée sur le territoire")
             return gettext("aucune tournée sur le territoire")

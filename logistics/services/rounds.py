@@ -24,6 +24,7 @@ from actors.models import Membership, Organization, Territory
 from logistics import routing
 from logistics.distances import CrowFlightRoads
 from logistics.models import Hub, OpeningHours, Round, RoundPlan, Stop, Vehicle
+from miam import pooled_rounds
 from miam.dispatch import dispatch
 from miam.errors import DomainError, refused
 from offers.models import Logistics, Match
@@ -128,10 +129,9 @@ def _lot(match: Match, kg: Decimal, windows: dict) -> routing.Lot:
 
 
 def out_of_fridge_s(storage: str) -> int:
-    """How long a lot of this storage class may ride without refrigeration
-    (``settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES``; ambient lots are not asked)."""
-    minutes = (settings.LOGISTICS_OUT_OF_FRIDGE_MINUTES or {}).get(storage, 0)
-    return max(0, int(minutes)) * 60
+    """How long a lot of this storage class may ride without refrigeration: the figure matching
+    uses too (``miam.pooled_rounds.out_of_fridge_s``)."""
+    return pooled_rounds.out_of_fridge_s(storage)
 
 
 def routing_params() -> routing.RoutingParams:
@@ -139,9 +139,7 @@ def routing_params() -> routing.RoutingParams:
 
 
 def distance_backend() -> CrowFlightRoads:
-    return CrowFlightRoads(
-        detour_factor=float(settings.ROAD_DETOUR_FACTOR), speed_kmh=float(settings.LOGISTICS_SPEED_KMH)
-    )
+    return CrowFlightRoads(detour_factor=float(settings.ROAD_DETOUR_FACTOR), speed_kmh=pooled_rounds.speed_kmh())
 
 
 def matches_of_day(*, territory: Territory, day: dt.date):

@@ -21,6 +21,12 @@ integer quantities the flow optimum is the LP optimum. Quantities are counted in
 (`arrays.FLOW_STEPS`: 10 g of kilogram-equivalent, 10 ml, whole pieces and crates) and
 values per step in hundredths of a score point (`COST_SCALE`).
 
+A weekday's pooled rounds add Σ_{p by round that day} x_p ≤ the day's payloads (and, for the
+lots that need the cold, ≤ its refrigerated payloads): the set of a weekday's pairs crosses both
+the offers' and the needs' sets, so no arc of this network says it. When the flow sends a day
+beyond its payload, the components the rounds link are solved by the LP (exact), the flow's
+optimum standing elsewhere; the repairs below and the greedy top-up keep every day within it.
+
 What a flow cannot say is repaired around the solution, re-optimising only where it
 must (every other allocation fixed), up to `Params.min_quantity_rounds` times:
 - a budget overspent (a side constraint, not a network one): the purchases of that need
@@ -112,11 +118,49 @@ def _scale_to_budgets(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tup
     """Purchases of overspent needs and structures cut to what their budget pays, the
     least score per euro first (grain multiples); returns (x, pairs cut)."""
     price, need_budget, pair_struct, struct_budget = _limits(c)
+    value = s.score / np.where(price > 0, price, 1.0) if s is not None else np.zeros(len(c))
+    return _cut_to_limits(c, x, ((c.need_idx, need_budget), (pair_struct, struct_budget)), price, value)
+
+
+def _round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The pooled rounds' side constraints as (owner per pair, limit per owner): per weekday,
+    the lots needing a refrigerated round within the refrigerated vehicles' payloads, then every
+    lot of the day within all its vehicles' payloads (kg; -1: not carried by a round)."""
+    if c.round_weekday is None or not len(c) or not (c.round_weekday >= 0).any():
+        return ()
+    weekday = c.round_weekday.astype(np.int64)
+    strict = np.where(c.round_strict, weekday, -1)
+    return ((strict, c.round_cold_total_kg), (weekday, c.round_total_kg))
+
+
+def _scale_to_rounds(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lots of an overloaded weekday's rounds cut to what its vehicles carry together, the
+    least score per kg first (grain multiples); returns (x, pairs cut)."""
+    groups = _round_groups(c)
+    if not groups:
+        return x, np.zeros(len(c), dtype=bool)
+    value = s.score if s is not None else np.zeros(len(c))
+    return _cut_to_limits(c, x, groups, np.ones(len(c)), value)
+
+
+def rounds_overloaded(c: CandidatePairs, x: np.ndarray) -> bool:
+    """Whether the lots `x` sends through some weekday's rounds weigh more than they carry."""
+    for of_pair, limit in _round_groups(c):
+        on = of_pair >= 0
+        loaded = np.bincount(of_pair[on], weights=x[on], minlength=len(limit))
+        if (loaded > limit * (1 + EPSILON) + TOLERANCE).any():
+            return True
+    return False
+
+
+def _cut_to_limits(c: CandidatePairs, x: np.ndarray, groups, weight: np.ndarray, value: np.ndarray):
+    """Per (owner per pair, limit per owner) of `groups`: Σ weight·x of an owner's pairs cut to
+    its limit, the least `value` first (ties: the later pair first); returns (x, pairs cut)."""
     cut = np.zeros(len(c), dtype=bool)
     grain = c.offers.grain[c.offer_idx]
-    value = s.score / np.where(price > 0, price, 1.0) if s is not None else np.zeros(len(c))
+    price = weight
     x = x.copy()
-    for of_pair, limit in ((c.need_idx, need_budget), (pair_struct, struct_budget)):
+    for of_pair, limit in groups:
         on = of_pair >= 0
         spent = np.bincount(of_pair[on], weights=(price * x)[on], minlength=len(limit))
         over = np.flatnonzero(spent > limit * (1 + EPSILON))
@@ -169,6 +213,15 @@ def _fill_greedily(
     candidates &= x + room >= c.offers.min_quantity[c.offer_idx] * (1 - EPSILON) - EPSILON
     if not candidates.any():
         return x
+    # What each weekday's rounds (all, refrigerated) still carry, and each pair's day (-1: none).
+    groups = _round_groups(c)
+    round_left: list[list[float]] = []
+    round_of: list[list[int]] = []
+    for of_pair, limit in groups:
+        on = of_pair >= 0
+        loaded = np.bincount(of_pair[on], weights=x[on], minlength=len(limit))
+        round_left.append((limit - loaded).tolist())
+        round_of.append(of_pair.tolist())
     oi, ni = c.offer_idx.tolist(), c.need_idx.tolist()
     grain = c.offers.grain[c.offer_idx].tolist()
     min_q = c.offers.min_quantity[c.offer_idx].tolist()
@@ -182,6 +235,9 @@ def _fill_greedily(
         if price_l[p] > 0:
             money = need_money[n] if t < 0 else min(need_money[n], struct_money[t])
             amount = min(amount, money / price_l[p] * (1 - 1e-9))
+        for left, of in zip(round_left, round_of, strict=True):
+            if of[p] >= 0:
+                amount = min(amount, left[of[p]] * (1 - 1e-12))
         if grain[p] > 0:
             amount = math.floor(amount / grain[p] + EPSILON) * grain[p]
         if amount <= TOLERANCE or x_l[p] + amount < min_q[p] * (1 - EPSILON) - EPSILON:
@@ -193,6 +249,9 @@ def _fill_greedily(
             need_money[n] -= amount * price_l[p]
             if t >= 0:
                 struct_money[t] -= amount * price_l[p]
+        for left, of in zip(round_left, round_of, strict=True):
+            if of[p] >= 0:
+                left[of[p]] -= amount
     return np.asarray(x_l, dtype=float)
 
 
@@ -212,6 +271,7 @@ def _tidy(c: CandidatePairs, x: np.ndarray) -> np.ndarray:
             factor[over] = limit[over] / total[over] * (1 - 1e-12)
             x = _floor_to_grain(x * factor[idx], grain)
     x, _ = _scale_to_budgets(c, None, x)
+    x, _ = _scale_to_rounds(c, None, x)
     return np.where(x > TOLERANCE, x, 0.0)
 
 
@@ -370,6 +430,8 @@ def _settle(
     for round_ in range(params.min_quantity_rounds + 1):
         x = _round_to_grain(c, x)
         x, scaled = _scale_to_budgets(c, s, x)
+        x, loaded = _scale_to_rounds(c, s, x)
+        scaled |= loaded
         cap[scaled] = x[scaled]
         short = _below_minimum(c, x)
         cap[short] = 0.0
@@ -384,6 +446,8 @@ def _settle(
         x = resolve(x, near, cap)
     x = _round_to_grain(c, x)
     x, scaled = _scale_to_budgets(c, s, x)
+    x, loaded = _scale_to_rounds(c, s, x)
+    scaled |= loaded
     cap[scaled] = x[scaled]
     short = _below_minimum(c, x)
     x[short] = 0.0
@@ -401,6 +465,16 @@ def allocate_flow(c: CandidatePairs, s: Scores, params: Params, fm: FairnessMode
     fm = fairness_model(c, params) if fm is None else fm
     zero_given = np.zeros(len(c.structures))
     x = _solve_flow(c, s, fm, np.arange(len(c)), c.offers.quantity, c.needs.quantity, c.cap, zero_given)
+    if rounds_overloaded(c, x):
+        # A weekday's payload is a side constraint no network says: the LP solves exactly the
+        # components its rounds link, the flow's optimum stands for the others.
+        component = pair_components(c, fm)
+        todo = np.unique(component[c.round_weekday >= 0])
+        fixed = np.where(np.isin(component, todo), 0.0, x)
+        x = fixed.copy()
+        for batch in _batches(component, todo):
+            x[batch] = _solve_lp(c, s, fm, batch, c.cap, fixed)
+        return _settle(c, s, fm, params, np.clip(x, 0.0, c.cap), c.cap, _lp_resolver(c, s, fm, component))
 
     def resolve(x: np.ndarray, near: np.ndarray, cap: np.ndarray) -> np.ndarray:
         # Every allocation outside `near` stays as it is, its quantities taken out first.
@@ -470,16 +544,21 @@ def _alone_caps(c: CandidatePairs, fm: FairnessModel) -> np.ndarray:
 
 
 def pair_components(c: CandidatePairs, fm: FairnessModel | None = None) -> np.ndarray:
-    """Connected component of each pair in the offer–need(–structure) graph: independent
-    sub-problems (needs of one structure share its segments and budget)."""
+    """Connected component of each pair in the offer–need(–structure–weekday) graph: independent
+    sub-problems (needs of one structure share its segments and budget, lots of one weekday's
+    pooled rounds their payload)."""
     n_offers, n_needs = len(c.offers), len(c.needs)
-    size = n_offers + n_needs + len(c.structures)
+    size = n_offers + n_needs + len(c.structures) + 7
     rows = [c.offer_idx, c.need_idx + n_offers]
     cols = [c.need_idx + n_offers, c.offer_idx]
     link = c.needs.structure[c.need_idx]
     on = link >= 0
     rows.append(c.need_idx[on] + n_offers)
     cols.append(link[on] + n_offers + n_needs)
+    if c.round_weekday is not None:
+        by_round = c.round_weekday >= 0
+        rows += [c.offer_idx[by_round], c.round_weekday[by_round].astype(np.int64) + size - 7]
+        cols += [c.round_weekday[by_round].astype(np.int64) + size - 7, c.offer_idx[by_round]]
     r, k = np.concatenate(rows), np.concatenate(cols)
     graph = sparse.coo_array((np.ones(len(r), dtype=np.int8), (r, k)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
@@ -571,6 +650,21 @@ def _solve_lp(
         rhs.append(np.maximum(limit[owners] - spent[owners], 0.0))
         n_rows += len(owners)
 
+    # Pooled rounds: Σ x of a weekday's lots ≤ its payloads left (refrigerated ones, all).
+    for owner_all, limit in _round_groups(c):
+        owner = owner_all[pairs]
+        sel = owner >= 0
+        if not sel.any():
+            continue
+        owners = np.unique(owner[sel])
+        on = owner_all >= 0
+        loaded = np.bincount(owner_all[on], weights=fixed[on], minlength=len(limit))
+        rows.append(n_rows + np.searchsorted(owners, owner[sel]))
+        cols.append(np.flatnonzero(sel))
+        vals.append(np.ones(int(sel.sum())))
+        rhs.append(np.maximum(limit[owners] - loaded[owners], 0.0))
+        n_rows += len(owners)
+
     a_ub = sparse.csr_array(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_cols)
     )
@@ -596,6 +690,11 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel 
     x = np.zeros(len(c))
     for batch in _batches(component, np.unique(component)):
         x[batch] = _solve_lp(c, s, fm, batch, c.cap, np.zeros(len(c)))
+    return _settle(c, s, fm, params, np.clip(x, 0.0, c.cap), c.cap, _lp_resolver(c, s, fm, component))
+
+
+def _lp_resolver(c: CandidatePairs, s: Scores, fm: FairnessModel, component: np.ndarray):
+    """The LP again on the components of the pairs `near`, every other allocation fixed."""
 
     def resolve(x: np.ndarray, near: np.ndarray, cap: np.ndarray) -> np.ndarray:
         todo = np.unique(component[near])
@@ -606,7 +705,7 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel 
             x[batch] = _solve_lp(c, s, fm, batch, cap, fixed)
         return x
 
-    return _settle(c, s, fm, params, np.clip(x, 0.0, c.cap), c.cap, resolve)
+    return resolve
 
 
 def allocate(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel | None = None) -> np.ndarray:

@@ -14,8 +14,10 @@ structure in the common window), reach (who carries the goods), price, quantity
 Who carries, in this order: the farm within its delivery radius; a pooled round of the
 territory (`Params.rounds`, the "partner" mode: no radius, the first common day a round suited
 to the lot runs and the structure receives goods, the lot within the largest payload of that
-day, chilled and frozen lots on refrigerated rounds only); the structure within its pick-up
-radius with a vehicle; its gleaners within that radius.
+day; chilled and frozen lots on refrigerated rounds, or on dry ones when their direct ride is
+within `Params.dry_ride_km_*`, the planner's out-of-fridge time); the structure within its
+pick-up radius with a vehicle; its gleaners within that radius. What all the lots of one
+weekday weigh together is the allocation's business (`round_weekday`, `round_strict`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ class CandidatePairs:
     last_day: np.ndarray  # last day the goods can reach the need (ordinal)
     delivery_day: np.ndarray  # first of those days that is a distribution day of the structure
     n_raw_pairs: int  # pairs examined before the exact checks
+    #: Weekday of the round carrying the pair (-1: not carried by a round), and whether it
+    #: needs a refrigerated one (a cold lot whose ride is too long without refrigeration).
+    round_weekday: np.ndarray | None = None
+    round_strict: np.ndarray | None = None
+    #: Per weekday, the total payload of the territory's rounds, and of its refrigerated ones (kg).
+    round_total_kg: np.ndarray | None = None
+    round_cold_total_kg: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offer_idx)
@@ -95,6 +104,10 @@ class CandidatePairs:
             last_day=self.last_day[keep],
             delivery_day=self.delivery_day[keep],
             n_raw_pairs=self.n_raw_pairs,
+            round_weekday=None if self.round_weekday is None else self.round_weekday[keep],
+            round_strict=None if self.round_strict is None else self.round_strict[keep],
+            round_total_kg=self.round_total_kg,
+            round_cold_total_kg=self.round_cold_total_kg,
         )
 
     def price(self) -> np.ndarray:
@@ -121,34 +134,58 @@ def pair_distance_km(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarr
 @dataclass(frozen=True, slots=True, eq=False)
 class RoundSupply:
     """The territory's pooled rounds by weekday: bit masks of the weekdays some round runs
-    (any, refrigerated), and the largest lot one vehicle takes each weekday (kg, 0: none)."""
+    (any, refrigerated), the largest lot one vehicle takes each weekday (kg, 0: none), and
+    the sum of the day's payloads (all vehicles, refrigerated ones)."""
 
     any_mask: int
     cold_mask: int
     any_kg: np.ndarray  # (7,)
     cold_kg: np.ndarray  # (7,)
+    any_total_kg: np.ndarray  # (7,)
+    cold_total_kg: np.ndarray  # (7,)
 
 
 @lru_cache(maxsize=32)
 def round_supply(rounds: tuple[PooledRound, ...]) -> RoundSupply:
-    any_kg, cold_kg = np.zeros(7), np.zeros(7)
+    any_kg, cold_kg, any_total, cold_total = np.zeros(7), np.zeros(7), np.zeros(7), np.zeros(7)
     for r in rounds:
         any_kg[r.weekday] = max(any_kg[r.weekday], r.capacity_kg)
+        any_total[r.weekday] += r.capacity_kg
         if r.refrigerated:
             cold_kg[r.weekday] = max(cold_kg[r.weekday], r.capacity_kg)
-    return RoundSupply(weekday_mask(np.flatnonzero(any_kg)), weekday_mask(np.flatnonzero(cold_kg)), any_kg, cold_kg)
+            cold_total[r.weekday] += r.capacity_kg
+    return RoundSupply(
+        weekday_mask(np.flatnonzero(any_kg)),
+        weekday_mask(np.flatnonzero(cold_kg)),
+        any_kg,
+        cold_kg,
+        any_total,
+        cold_total,
+    )
 
 
-def round_days(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params) -> np.ndarray:
+def needs_cold_round(o: OfferArrays, oi: np.ndarray, d: np.ndarray, params: Params) -> np.ndarray:
+    """Per pair, whether only a refrigerated round may carry the lot: chilled or frozen goods
+    whose direct ride (road km) is longer than they may spend out of the fridge."""
+    storage = o.storage[oi]
+    dry_km = np.where(storage == CHILLED, params.dry_ride_km_chilled, params.dry_ride_km_frozen)
+    return (storage != AMBIENT) & ~((dry_km > 0) & (d <= dry_km))
+
+
+def round_days(
+    o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params, d: np.ndarray | None = None
+) -> np.ndarray:
     """Per pair, the first day of the common window on which a round of the territory suited to
-    the lot (refrigerated for chilled and frozen goods) runs and the structure receives goods;
-    -1 when none, when the offer is not open to a logistics partner, or when the lot has no
-    known mass (a round loads kilograms)."""
+    the lot (refrigerated for chilled and frozen goods, unless their ride fits their out-of-fridge
+    time) runs and the structure receives goods; -1 when none, when the offer is not open to a
+    logistics partner, or when the lot has no known mass (a round loads kilograms)."""
     out = np.full(len(oi), -1, dtype=np.int64)
     if not params.rounds or not len(oi):
         return out
     supply = round_supply(params.rounds)
-    cold = o.storage[oi] != AMBIENT
+    if d is None:
+        d = pair_distance_km(o, n, oi, ni, params)
+    cold = needs_cold_round(o, oi, d, params)
     receives = np.where(n.distribution_mask[ni] == 0, ANY_DAY, n.distribution_mask[ni])
     mask = receives & np.where(cold, supply.cold_mask, supply.any_mask)
     usable = o.has_partner[oi] & (o.dimension[oi] == MASS) & (mask != 0)
@@ -158,14 +195,15 @@ def round_days(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, pa
     return out
 
 
-def round_carry(o: OfferArrays, oi: np.ndarray, day: np.ndarray, params: Params) -> np.ndarray:
-    """Base units (kg) the round of `day` takes in one lot: its largest suited vehicle's payload."""
-    carry = np.full(len(oi), np.inf)
+def round_carry(day: np.ndarray, strict: np.ndarray, params: Params) -> np.ndarray:
+    """Base units (kg) the round of `day` takes in one lot: its largest suited vehicle's payload
+    (refrigerated when `strict`)."""
+    carry = np.full(len(day), np.inf)
     ok = day >= 0
     if ok.any():
         supply = round_supply(params.rounds)
         weekday = (day[ok] - 1) % 7  # date.fromordinal(1) is a Monday
-        cold = o.storage[oi[ok]] != AMBIENT
+        cold = strict[ok]
         carry[ok] = np.where(cold, supply.cold_kg[weekday], supply.any_kg[weekday])
     return carry
 
@@ -182,7 +220,7 @@ def reach_modes(
     """First feasible mode among delivery, partner (a round of the territory), pickup,
     gleaning; -1 when none."""
     if round_day is None:
-        round_day = round_days(o, n, oi, ni, params)
+        round_day = round_days(o, n, oi, ni, params, d)
     by_mode = (
         o.has_delivery[oi] & (d <= o.delivery_radius_km[oi]),
         round_day >= 0,
@@ -194,13 +232,15 @@ def reach_modes(
 
 def pair_carriers(
     o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(road km, mode, round day or -1, most one lot may weigh on its carrier) of each pair."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(road km, mode, round day or -1, most one lot may weigh on its carrier, whether its
+    round must be refrigerated) of each pair."""
     d = pair_distance_km(o, n, oi, ni, params)
-    rday = round_days(o, n, oi, ni, params)
+    rday = round_days(o, n, oi, ni, params, d)
     mode = reach_modes(o, n, oi, ni, d, params, rday)
     rday = np.where(mode == PARTNER, rday, -1)
-    return d, mode, rday, round_carry(o, oi, rday, params)
+    strict = needs_cold_round(o, oi, d, params)
+    return d, mode, rday, round_carry(rday, strict, params), strict
 
 
 def days_window(o: OfferArrays, n: NeedArrays, oi: np.ndarray, ni: np.ndarray, params: Params):
@@ -280,9 +320,9 @@ def _evaluate(
     """Apply every hard constraint to raw pairs; returns the feasible ones and their data."""
     keep = (o.dimension[oi] == n.dimension[ni]) & intersects(o.categories[oi], n.categories[ni])
     oi, ni = oi[keep], ni[keep]
-    d, mode, rday, carry = pair_carriers(o, n, oi, ni, params)
+    d, mode, rday, carry, strict = pair_carriers(o, n, oi, ni, params)
     keep = mode >= 0
-    oi, ni, d, mode, rday, carry = oi[keep], ni[keep], d[keep], mode[keep], rday[keep], carry[keep]
+    oi, ni, d, mode, rday, carry, strict = (a[keep] for a in (oi, ni, d, mode, rday, carry, strict))
 
     storage = o.storage[oi]
     earliest, last = days_window(o, n, oi, ni, params)
@@ -293,13 +333,25 @@ def _evaluate(
         & price_ok(o, n, oi, ni)
     )
     oi, ni, d, mode, earliest, last = oi[keep], ni[keep], d[keep], mode[keep], earliest[keep], last[keep]
-    rday, carry = rday[keep], carry[keep]
+    rday, carry, strict = rday[keep], carry[keep], strict[keep]
     day = np.where(mode == PARTNER, rday, first_distribution_day(earliest, last, n.distribution_mask[ni]))
     cap = pair_caps(o, n, s, oi, ni, carry)[2]
     keep = (day >= 0) & _enough(cap, o, oi)
     if len(excluded):
         keep &= ~np.isin(oi.astype(np.int64) * len(n) + ni, excluded)
-    return oi[keep], ni[keep], d[keep], mode[keep], cap[keep], earliest[keep], last[keep], day[keep]
+    weekday = np.where(mode == PARTNER, (day - 1) % 7, -1).astype(np.int8)  # date.fromordinal(1): a Monday
+    return (
+        oi[keep],
+        ni[keep],
+        d[keep],
+        mode[keep],
+        cap[keep],
+        earliest[keep],
+        last[keep],
+        day[keep],
+        weekday[keep],
+        strict[keep] & (mode[keep] == PARTNER),
+    )
 
 
 def pair_checks(
@@ -318,7 +370,7 @@ def pair_checks(
     quantities would have been enough; "expired" and "no_distribution_day" only when
     the windows meet.
     """
-    d, mode, _rday, carry = pair_carriers(o, n, oi, ni, params)
+    d, mode, _rday, carry, _strict = pair_carriers(o, n, oi, ni, params)
     storage = o.storage[oi]
     earliest, last = days_window(o, n, oi, ni, params)
     common_start = np.maximum(o.window_start[oi], n.window_start[ni])
@@ -376,14 +428,34 @@ def _assemble(
     s: StructureArrays,
     parts: list[tuple[np.ndarray, ...]],
     n_raw: int,
+    params: Params,
 ) -> CandidatePairs:
     if parts:
         cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     else:
-        cols = [np.empty(0, dtype=t) for t in (np.intp, np.intp, float, np.int8, float, np.int64, np.int64, np.int64)]
+        types = (np.intp, np.intp, float, np.int8, float, np.int64, np.int64, np.int64, np.int8, bool)
+        cols = [np.empty(0, dtype=t) for t in types]
     order = np.lexsort((cols[0], cols[1]))
-    oi, ni, d, mode, cap, earliest, last, day = (c[order] for c in cols)
-    return CandidatePairs(o, n, s, oi, ni, d, mode, cap, earliest, last, day, n_raw)
+    oi, ni, d, mode, cap, earliest, last, day, weekday, strict = (c[order] for c in cols)
+    supply = round_supply(params.rounds)
+    return CandidatePairs(
+        o,
+        n,
+        s,
+        oi,
+        ni,
+        d,
+        mode,
+        cap,
+        earliest,
+        last,
+        day,
+        n_raw,
+        round_weekday=weekday,
+        round_strict=strict,
+        round_total_kg=supply.any_total_kg,
+        round_cold_total_kg=supply.cold_total_kg,
+    )
 
 
 def _offer_groups(o: OfferArrays) -> list[np.ndarray]:
@@ -437,7 +509,7 @@ def find_candidates_arrays(
         n_raw += total
         local = np.concatenate([np.asarray(h, dtype=np.intp) for h in hits if h])
         parts.append(_evaluate(o, n, s, group[local], np.repeat(needs, counts), params, excluded))
-    return _assemble(o, n, s, parts, n_raw)
+    return _assemble(o, n, s, parts, n_raw, params)
 
 
 def find_candidates(
@@ -468,7 +540,7 @@ def bruteforce_arrays(
             ni = np.repeat(np.arange(start, min(start + step, len(n))), len(o))
             oi = np.tile(np.arange(len(o)), len(ni) // len(o))
             parts.append(_evaluate(o, n, s, oi, ni, params, excluded))
-    return _assemble(o, n, s, parts, len(o) * len(n))
+    return _assemble(o, n, s, parts, len(o) * len(n), params)
 
 
 def candidates_bruteforce(

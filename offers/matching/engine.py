@@ -221,7 +221,7 @@ def check_pair(
     o, n, s = build_arrays([offer], [need], structures)
     one = np.zeros(1, dtype=np.intp)
     checks = pair_checks(o, n, s, one, one, params, excluded_keys(o, n, excluded_pairs))
-    d, _mode, _day, carry = pair_carriers(o, n, one, one, params)
+    d, _mode, _day, carry, _strict = pair_carriers(o, n, one, one, params)
     distance = float(d[0])
     caps = tuple(float(c[0]) for c in pair_caps(o, n, s, one, one, carry))
     return constraint_reasons(checks, 0, o=o, n=n, s=s, oi=0, ni=0, distance_km=distance, caps=caps, params=params)

@@ -170,7 +170,7 @@ def constraint_reasons(
         elif code == "no_distribution_day":
             params_ = {"days": sorted(need.distribution_days)}
         elif code == "out_of_reach":
-            params_ = {"km": _r(distance_km), "limits": reach_limits(offer, need, params)}
+            params_ = {"km": _r(distance_km), "limits": reach_limits(offer, need, params, distance_km)}
         elif code == "price_too_high":
             params_ = {
                 "price": _r(offer.price_per_unit or 0, 2),
@@ -194,15 +194,26 @@ def constraint_reasons(
     return out
 
 
-def reach_limits(offer, need, params: Params) -> list[dict]:
+def dry_ride_km(storage: str, params: Params) -> float | None:
+    """The longest direct ride a lot of this storage may take on a dry round (None: ambient)."""
+    if storage == "ambient":
+        return None
+    return params.dry_ride_km_chilled if storage == "chilled" else params.dry_ride_km_frozen
+
+
+def reach_limits(offer, need, params: Params, distance_km: float) -> list[dict]:
     """How far each of the offer's logistics goes for this need (None: it cannot)."""
     limits = []
     if "delivery" in offer.logistics:
         limits.append({"by": "delivery", "km": _r(offer.delivery_radius_km)})
     if "partner" in offer.logistics:
-        cold = offer.storage != "ambient"
+        dry_km = dry_ride_km(offer.storage, params)
+        cold = dry_km is not None and not (dry_km > 0 and distance_km <= dry_km)
         days = sorted({r.weekday for r in params.rounds if r.refrigerated or not cold})
-        limits.append({"by": "partner", "km": None, "days": days, "refrigerated": cold})
+        limit = {"by": "partner", "km": None, "days": days, "refrigerated": cold}
+        if cold and dry_km and any(not r.refrigerated for r in params.rounds):
+            limit["dry_km"] = _r(dry_km)  # dry rounds run, but the ride is too long out of the fridge
+        limits.append(limit)
     if "pickup" in offer.logistics:
         can = need.has_vehicle and need.pickup_radius_km > 0
         limits.append({"by": "pickup", "km": _r(need.pickup_radius_km) if can else None})

@@ -177,12 +177,14 @@ class StructureInput:
 @dataclass(frozen=True, slots=True)
 class PooledRound:
     """A pooled round of the run's territory that runs every `weekday` (0 = Monday) on a
-    vehicle taking up to `capacity_kg` in one lot; `refrigerated`: it keeps the cold chain.
+    vehicle of payload `capacity_kg`; `refrigerated`: it keeps the cold chain.
 
     The "partner" mode is this: an offer open to a logistics partner reaches every structure
     of the territory (a run holds one territory's offers and needs) on a day one of its
-    rounds runs, within one vehicle's payload, chilled and frozen lots only on a refrigerated
-    one. No round in the territory: the partner mode reaches nobody.
+    rounds runs, each lot within one vehicle's payload and all the lots of a weekday within
+    the sum of that day's payloads; chilled and frozen lots on a refrigerated round, or on a
+    dry one when their direct ride fits their out-of-fridge time (`Params.dry_ride_km`).
+    No round in the territory: the partner mode reaches nobody.
     """
 
     weekday: int
@@ -255,6 +257,10 @@ class Params:
     explain_fairness: bool = True
     #: The territory's pooled rounds (one per vehicle and weekday): what the partner mode is.
     rounds: tuple[PooledRound, ...] = ()
+    #: Longest direct road ride (km) a chilled and a frozen lot may take on a round without
+    #: refrigeration: the planner's out-of-fridge time at its speed (0: never).
+    dry_ride_km_chilled: float = 0.0
+    dry_ride_km_frozen: float = 0.0
     #: Road km at which a pair carried by a round scores 0 on distance (a score, not a limit).
     round_score_km: float = 80.0
     #: Local re-solves (flow) or component re-solves (LP) when allocations fall below an
@@ -267,7 +273,15 @@ class Params:
             raise ValueError("road_detour_factor must be >= 1")
         if self.max_candidates_per_need < 1:
             raise ValueError("max_candidates_per_need must be >= 1")
-        _check_non_negative(self, "fairness_strength", "round_score_km", "min_quantity_rounds", "fairness_alpha")
+        _check_non_negative(
+            self,
+            "fairness_strength",
+            "round_score_km",
+            "min_quantity_rounds",
+            "fairness_alpha",
+            "dry_ride_km_chilled",
+            "dry_ride_km_frozen",
+        )
         points = self.fairness_breakpoints
         if not points or any(b <= a for a, b in zip((0.0, *points), points, strict=False)):
             raise ValueError("fairness_breakpoints must be positive and increasing")

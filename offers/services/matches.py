@@ -376,9 +376,12 @@ def distribution_days(need: Need) -> set[int]:
 
 def _require_round_on(match: Match, day: date) -> None:
     """Carried by a logistics partner means by a pooled round of the structure's territory: one
-    must run that weekday, refrigerated for chilled and frozen goods (``miam.pooled_rounds``)."""
+    must run that weekday, refrigerated for chilled and frozen goods unless their direct ride fits
+    their out-of-fridge time (``miam.pooled_rounds``, as the engine and the round planner)."""
     territory = runs.territory_for_organization(match.need.organization_id)
-    cold = match.offer.storage != "ambient"
+    dry_km = pooled_rounds.dry_ride_km(match.offer.storage)
+    ride = float(match.distance_km) if match.distance_km is not None else None
+    cold = match.offer.storage != "ambient" and not (dry_km > 0 and ride is not None and ride <= dry_km)
     rounds = pooled_rounds.weekly(territory.pk) if territory is not None else []
     suited = sorted({r.weekday for r in rounds if r.refrigerated or not cold})
     if day.weekday() in suited:

@@ -64,6 +64,8 @@ def matching_params(*, today: date, territory: Territory | None = None) -> Param
         fairness_strength=strength,
         fairness_window_days=window,
         rounds=rounds,
+        dry_ride_km_chilled=pooled_rounds.dry_ride_km("chilled"),
+        dry_ride_km_frozen=pooled_rounds.dry_ride_km("frozen"),
     )
 
 

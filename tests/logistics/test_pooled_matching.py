@@ -107,3 +107,35 @@ def test_a_match_is_carried_by_a_partner_only_on_a_day_a_round_of_its_territory_
     }
     scheduled = match_services.match_schedule(match=match, by=volunteer, date=tuesday, mode="partner")
     assert (scheduled.status, scheduled.scheduled_for, scheduled.mode) == ("scheduled", tuesday, "partner")
+
+
+def test_a_near_chilled_lot_rides_a_dry_round_within_the_planners_out_of_fridge_time():
+    # Ameugny → Cluny: some 10 km by road, within 30 minutes at 50 km/h (the planner's figures).
+    territory = far_territory()
+    near = structure("71137")
+    StructureProfile.objects.filter(organization=near).update(
+        vehicle="none", pickup_radius_km=0, has_fridge=True, chilled_capacity_kg=300
+    )
+    offer = matching_offer(farm("71007"), category="dairy", logistics=["partner"], quantity=80)
+    matching_need(near, categories=("dairy",), quantity=50)
+    vehicle(days=(1,), refrigerated=False)
+    assert pooled_rounds.dry_ride_km("chilled") == pytest.approx(25.0)
+    assert pooled_rounds.dry_ride_km("frozen") == 0.0
+    (match,) = run_matching(territory)
+    assert (match.offer, match.mode) == (offer, "partner")
+    assert float(match.distance_km) < 25
+    assert "livré par la tournée du mardi" in match.explanation
+    # Scheduling agrees: the dry Tuesday round carries it.
+    Match.objects.filter(pk=match.pk).update(status=Match.MatchStatus.CONFIRMED)
+    match.refresh_from_db()
+    volunteer = make_member(near)
+    tuesday = next_tuesday()
+    scheduled = match_services.match_schedule(match=match, by=volunteer, date=tuesday, mode="partner")
+    assert scheduled.mode == "partner"
+
+
+def test_two_alike_vans_on_tuesdays_are_two_rounds_whose_payloads_add_up():
+    territory = far_territory()
+    vehicle(days=(1,), refrigerated=False, name="Van 1")
+    vehicle(days=(1,), refrigerated=False, name="Van 2")
+    assert pooled_rounds.weekly(territory.pk) == [pooled_rounds.WeeklyRound(1, 1000.0, False)] * 2

@@ -209,6 +209,75 @@ def test_a_chilled_lot_never_goes_on_a_round_without_refrigeration():
     assert (ambient.delivery_date, reason(ambient, "pooled_round")) == (days(4), {"weekday": 4})
 
 
+#: The planner's out-of-fridge time (30 min for chilled lots, never for frozen ones) at its
+#: speed (50 km/h): what matching_params gives from the settings.
+DRY_TUESDAY = PooledRound(1, 500.0, refrigerated=False)
+OUT_OF_FRIDGE = replace(PARAMS, rounds=(DRY_TUESDAY,), dry_ride_km_chilled=25.0, dry_ride_km_frozen=0.0)
+
+
+def test_a_chilled_lot_10_km_away_goes_through_a_dry_tuesday_round_within_its_out_of_fridge_time():
+    offer = make_offer(logistics=frozenset({"partner"}))  # chilled; TODAY is a Monday
+    proposal = proposed(offer, make_need(road_km=10.0, has_vehicle=False), params=OUT_OF_FRIDGE)
+    assert (proposal.mode, proposal.delivery_date) == ("partner", days(1))
+    assert reason(proposal, "pooled_round") == {"weekday": 1}
+
+
+def test_a_chilled_lot_80_km_away_rides_too_long_out_of_the_fridge_for_a_dry_round():
+    offer = make_offer(logistics=frozenset({"partner"}))
+    need = make_need(road_km=80.0, has_vehicle=False)
+    assert run([offer], [need], params=OUT_OF_FRIDGE).proposals == ()
+    [why] = check_pair(offer, need, params=OUT_OF_FRIDGE)
+    assert why.code == "out_of_reach"
+    assert why.params["limits"] == [{"by": "partner", "km": None, "days": [], "refrigerated": True, "dry_km": 25.0}]
+    # A refrigerated van the same day takes it, whatever the distance.
+    with_van = replace(OUT_OF_FRIDGE, rounds=(DRY_TUESDAY, TUESDAY_VAN))
+    assert proposed(offer, need, params=with_van).mode == "partner"
+
+
+def test_a_frozen_lot_never_goes_on_a_dry_round_however_near():
+    offer = make_offer(logistics=frozenset({"partner"}), storage="frozen")
+    need = make_need(road_km=2.0, has_vehicle=False, has_freezer=True, frozen_capacity_kg=200.0)
+    assert run([offer], [need], params=OUT_OF_FRIDGE).proposals == ()
+    [why] = check_pair(offer, need, params=OUT_OF_FRIDGE)
+    assert why.params["limits"] == [{"by": "partner", "km": None, "days": [], "refrigerated": True}]
+
+
+def test_the_lots_of_one_tuesday_never_weigh_more_than_its_vehicles_carry_together():
+    # Two lots of 300 kg each fit the 500 kg van, not both: one is proposed whole, the other
+    # gets what is left of the day's payload (every mode).
+    first = make_offer(id=1, logistics=frozenset({"partner"}), quantity=300.0, min_quantity=10.0)
+    second = make_offer(id=2, organization_id=11, logistics=frozenset({"partner"}), quantity=300.0, min_quantity=10.0)
+    needs = [
+        make_need(id=7, road_km=100.0, quantity=300.0, chilled_capacity_kg=300.0),
+        make_need(id=8, organization_id=21, road_km=110.0, quantity=300.0, chilled_capacity_kg=300.0),
+    ]
+    van = replace(PARAMS, rounds=(TUESDAY_VAN,))
+    for mode in ("flow", "lp", "greedy"):
+        result = run([first, second], needs, params=replace(van, mode=mode))
+        assert {p.mode for p in result.proposals} == {"partner"}
+        assert sum(p.quantity_kg for p in result.proposals) == pytest.approx(500.0), mode
+    # Each alone still fits: the day's payload, not one vehicle's, is what they share.
+    assert proposed(first, needs[0], params=van).quantity == 300.0
+    # Two vans on Tuesdays carry both.
+    two_vans = replace(PARAMS, rounds=(TUESDAY_VAN, TUESDAY_VAN))
+    assert sum(p.quantity_kg for p in run([first, second], needs, params=two_vans).proposals) == 600.0
+
+
+def test_a_chilled_lot_needing_the_cold_van_shares_the_refrigerated_payload_only():
+    # The dry car on Tuesday carries ambient goods and near chilled lots, never the far chilled one.
+    car = PooledRound(1, 400.0, refrigerated=False)
+    params = replace(PARAMS, rounds=(TUESDAY_VAN, car), dry_ride_km_chilled=25.0)
+    lots = [
+        make_offer(id=k, organization_id=10 + k, logistics=frozenset({"partner"}), quantity=300.0, min_quantity=10.0)
+        for k in (1, 2)
+    ]
+    need = make_need(road_km=100.0, quantity=800.0, chilled_capacity_kg=800.0)
+    proposals = run(lots, [need], params=params).proposals
+    assert sum(p.quantity for p in proposals) == 500.0  # the van's payload, not the day's 900 kg
+    near = replace(need, lat=north_of_cluny(10.0)[0])
+    assert sum(p.quantity for p in run(lots, [near], params=params).proposals) == 600.0
+
+
 def test_a_round_comes_on_a_distribution_day_of_the_structure_only():
     offer = make_offer(logistics=frozenset({"partner"}), storage="ambient")
     friday = proposed(offer, make_need(distribution_days=frozenset({4})))
@@ -444,6 +513,15 @@ def test_allocations_never_exceed_quantities_caps_or_budgets_and_respect_packs(s
             <= p.delivery_date
             <= min(offer.window_end, need.window_end)
         )
+    # The lots of one weekday's rounds weigh no more than its vehicles carry together (the cold
+    # ones no more than its refrigerated vehicles: PARAMS' only Tuesday van is refrigerated).
+    by_round: dict[int, float] = {}
+    for p in result.proposals:
+        if p.mode == "partner":
+            by_round[p.delivery_date.weekday()] = by_round.get(p.delivery_date.weekday(), 0.0) + p.quantity_kg
+    payload = {r.weekday: r.capacity_kg for r in params.rounds}
+    for weekday, kg in by_round.items():
+        assert kg <= payload[weekday] + 1e-6, (weekday, kg)
     for offer_id, total in given_by_offer.items():
         assert total <= offer_by_id[offer_id].quantity + 1e-6
     for need_id, total in given_by_need.items():

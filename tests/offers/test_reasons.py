@@ -75,6 +75,19 @@ def test_the_same_reasons_read_in_english_with_english_numbers():
             {
                 "code": "out_of_reach",
                 "params": {
+                    "km": 80.0,
+                    "limits": [{"by": "partner", "km": None, "days": [], "refrigerated": True, "dry_km": 25.0}],
+                },
+            },
+            "80 km ; aucune tournée réfrigérée sur le territoire, et le trajet est trop long pour une tournée "
+            "sans froid (au plus 25 km hors du froid)",
+            "80 km ; no refrigerated round in the territory, and the ride is too long for a round without "
+            "refrigeration (at most 25 km out of the fridge)",
+        ),
+        (
+            {
+                "code": "out_of_reach",
+                "params": {
                     "km": 40.0,
                     "limits": [{"by": "partner", "km": None, "days": [1, 4], "refrigerated": False}],
                 },
