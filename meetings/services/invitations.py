@@ -135,13 +135,12 @@ def meeting_invite(
             known_users.add(user.pk)
             add(user=user)
 
-    def send():
-        now = timezone.now()
-        for invitation, raw in created:
-            _send_invitation(invitation, raw)
-            MeetingInvitation.objects.filter(pk=invitation.pk).update(sent_at=now)
-
-    transaction.on_commit(send)
+    # Written to the outgoing-mail outbox with the invitations: sent after the commit, retried
+    # while the SMTP server refuses (``sent_at``: handed to it).
+    now = timezone.now()
+    for invitation, raw in created:
+        _send_invitation(invitation, raw)
+    MeetingInvitation.objects.filter(pk__in=[i.pk for i, _raw in created]).update(sent_at=now)
     _notify_invited([i for i, _raw in created], meeting)
     return [i for i, _raw in created]
 
