@@ -1,11 +1,14 @@
 import copy
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from actors import inputs
 from actors.inputs import FarmProfileInput, OrganizationData, OrganizationInput, StructureProfileInput
 from actors.models import User
+from miam import mail
 from miam.forms import typed_by_people
 from miam.inputs import FlagField, NumberField
 
@@ -306,3 +309,15 @@ class CommuneField(forms.CharField):
             params={"name": name, "choices": choices},
             code="ambiguous_commune",
         )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, its e-mail through the outgoing-mail outbox (``miam.mail``): an SMTP
+    server that refuses never fails the request, and the link goes out once it answers."""
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        html = render_to_string(html_email_template_name, context) if html_email_template_name else ""
+        mail.email_queue(to=to_email, subject=subject, body=render_to_string(email_template_name, context), html=html)

@@ -43,7 +43,7 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
-from miam import api_cache
+from miam import api_cache, mail
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
 from miam.inputs import FieldErrors
 
@@ -397,6 +397,7 @@ def territory_role_set(*, by, territory: Territory, user: User, role: str) -> Te
 
 
 @transaction.atomic
+@transaction.atomic
 def invitation_create(
     *,
     by,
@@ -438,13 +439,11 @@ def invitation_create(
     )
     link = f"{settings.SITE_URL}/invitation/{raw}/"
     context = {"invitation": invitation, "link": link, "inviter": as_user(by)}
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("Invitation à rejoindre MIAM"),
-            message=render_to_string("actors/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[email],
-        )
+    # Through the outgoing-mail outbox: sent after the commit, retried while SMTP refuses it.
+    mail.email_queue(
+        to=email,
+        subject=_("Invitation à rejoindre MIAM"),
+        body=render_to_string("actors/email/invitation.txt", context),
     )
     return invitation, raw
 
@@ -648,26 +647,40 @@ def notification_email(*, notification: Notification) -> None:
 
 
 def notifications_send_digest() -> int:
-    """One e-mail per person who chose the digest, with what they have not had yet."""
-    sent = 0
+    """One e-mail per person who chose the digest, with what they have not had yet; how many
+    digests were handed to the outgoing-mail outbox.
+
+    Per person, in one transaction: their notifications are locked (``skip_locked``: a digest
+    run at the same time leaves them to the other), the digest is written to the outbox and
+    they are marked e-mailed, so that a notification is never in two digests. The outbox sends
+    each digest after its own commit and tries again later one the SMTP server refused: a bad
+    address or a server down delays nobody else's digest and loses nothing."""
     pending = Notification.objects.filter(emailed_at__isnull=True, read_at__isnull=True, user__wants_daily_digest=True)
-    by_user: dict[int, list[Notification]] = {}
-    for notification in pending.select_related("user").order_by("created_at"):
-        by_user.setdefault(notification.user_id, []).append(notification)
-    for items in by_user.values():
-        user = items[0].user
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            send_mail(
-                subject=_("[MIAM] Votre récapitulatif du jour"),
-                message=render_to_string(
-                    "actors/email/digest.txt", {"notifications": items, "site_url": settings.SITE_URL}
-                ),
-                from_email=None,
-                recipient_list=[user.email],
+    queued = 0
+    for user_id in sorted(set(pending.values_list("user_id", flat=True))):
+        with transaction.atomic():
+            items = list(
+                pending.filter(user_id=user_id)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .order_by("created_at", "id")
             )
-        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())
-        sent += 1
-    return sent
+            if not items:
+                continue
+            user = items[0].user
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                mail.email_queue(
+                    to=user.email,
+                    subject=_("[MIAM] Votre récapitulatif du jour"),
+                    body=render_to_string(
+                        "actors/email/digest.txt", {"notifications": items, "site_url": settings.SITE_URL}
+                    ),
+                )
+            Notification.objects.filter(pk__in=[n.pk for n in items]).update(
+                emailed_at=timezone.now(), email_due_at=None
+            )
+            queued += 1
+    return queued
 
 
 def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
@@ -730,6 +743,16 @@ def user_export_data(*, user: User) -> dict:
             }
             for i in Invitation.objects.filter(email__iexact=user.email).select_related("organization", "territory")
         ],
+        "emails": [
+            {
+                "to": e.to,
+                "subject": e.subject,
+                "body": e.body,
+                "created_at": e.created_at.isoformat(),
+                "sent_at": e.sent_at.isoformat() if e.sent_at else None,
+            }
+            for e in mail.emails_for(user.email)
+        ],
         **personal_data.export_all(user),  # the other apps' share (offers, meetings, logistics…)
     }
 
@@ -743,4 +766,5 @@ def user_delete(*, user: User, by) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)
     personal_data.erase_all(user, actor if actor.pk != user.pk else None)  # reassign, anonymise, erase
     Invitation.objects.filter(email__iexact=user.email).delete()
+    mail.emails_for(user.email).delete()  # the e-mails kept for their address, sent or not
     user.delete()

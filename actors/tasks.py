@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from actors import services
+from miam import mail
 
 RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True}
 
@@ -18,8 +19,9 @@ def notifications_send_digest() -> int:
 
 @shared_task(**RETRY)
 def notifications_email_retry() -> int:
-    """E-mails of notifications the SMTP server refused, tried again (every minute)."""
-    return services.notifications_email_retry()
+    """E-mails the SMTP server refused, tried again (every minute): the notifications' and
+    those of the outgoing-mail outbox (``miam.mail``: invitations, digests, guests…)."""
+    return services.notifications_email_retry() + mail.emails_send_due()
 
 
 # The job's former name, for messages queued before it moved here (drop after a release).

@@ -28,6 +28,7 @@ from actors.forms import (
     InviteToOrganizationForm,
     InviteToTerritoryForm,
     OrganizationForm,
+    PasswordResetForm,
     ProfileForm,
     RegisterAndInviteForm,
 )
@@ -308,6 +309,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset form, with a limit on e-mails per address and per client (actors.abuse)."""
 
     template_name = "actors/password_reset.html"
+    form_class = PasswordResetForm
     email_template_name = "actors/email/password_reset.txt"
     subject_template_name = "actors/email/password_reset_subject.txt"
 

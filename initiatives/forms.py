@@ -105,7 +105,7 @@ class PlannedActionForm(forms.ModelForm):
 
 class StepForm(Dressed, inputs.StepInput):
     labels = {"title": _("Nouvelle étape"), "due_date": _("Échéance")}
-    widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+    widgets = {"due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     is_done = None  # a new step is to do
 

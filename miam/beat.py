@@ -21,6 +21,7 @@ BEAT_SCHEDULE: dict = {
         "options": {"expires": HEARTBEAT_EVERY_SECONDS - 5},
     },
     "miam-outbox-prune": {"task": "miam.tasks.outbox_prune", "schedule": crontab(hour=3, minute=30)},
+    "miam-emails-prune": {"task": "miam.tasks.emails_prune", "schedule": crontab(hour=3, minute=35)},
     "miam-tombstones-prune": {"task": "miam.tasks.tombstones_prune", "schedule": crontab(hour=3, minute=40)},
     "miam-sessions-clear": {"task": "miam.tasks.sessions_clear", "schedule": crontab(hour=3, minute=45)},
     # Entry names stay when a job moves or is renamed: beat's stored last runs follow them.

@@ -1,4 +1,4 @@
-"""Infrastructure rows no app owns: the outbox of tasks handed to the queue, the tombstones of deleted rows."""
+"""Infrastructure rows no app owns: the outbox of tasks handed to the queue, the e-mails to send, the tombstones of deleted rows."""
 
 from __future__ import annotations
 
@@ -67,3 +67,35 @@ class Tombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}"
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail to send, written in the transaction of the change that asks for it (``miam.mail``).
+
+    Sent once that transaction commits, locked while it goes and marked sent in the same
+    transaction, so that it is never sent twice; an SMTP refusal leaves it due with a backoff,
+    and beat sends it again. Rows are purged ``OUTGOING_EMAIL_KEEP_DAYS`` after they went (or
+    were given up): they hold addresses and texts (RGPD)."""
+
+    to = models.EmailField(_("destinataire"), max_length=254)
+    subject = models.CharField(_("objet"), max_length=255)
+    body = models.TextField(_("texte"))
+    html = models.TextField(_("HTML"), blank=True)
+    #: [{"filename", "content" (text), "mimetype"}]
+    attachments = models.JSONField(_("pièces jointes"), default=list, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    due_at = models.DateTimeField(_("à envoyer le"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("tentatives d'envoi"), default=0)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail à envoyer")
+        verbose_name_plural = _("e-mails à envoyer")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], name="outgoing_email_due_idx", condition=models.Q(due_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

@@ -272,6 +272,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 #: A notification's e-mail refused by SMTP is tried again (beat, every minute, backoff doubling
 #: from one minute to an hour) this many times in all before it is given up (logged as an error).
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 12)
+#: Every other e-mail (invitations, meeting guests, digests, password resets…) goes through the
+#: outgoing-mail outbox (``miam.mail``), retried the same way; its rows (addresses, texts) are
+#: deleted this many days after they went or were given up.
+OUTGOING_EMAIL_KEEP_DAYS = env_int("OUTGOING_EMAIL_KEEP_DAYS", 7)
 
 # --- Celery ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

@@ -1,4 +1,4 @@
-"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``), the worker heartbeat, the tombstones (``miam.sync``)."""
+"""Celery jobs of the infrastructure: the outbox (``miam.dispatch``), the outgoing e-mails (``miam.mail``), the worker heartbeat, the tombstones (``miam.sync``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from miam import dispatch, health, sync
+from miam import dispatch, health, mail, sync
 
 
 @shared_task(ignore_result=True)
@@ -19,6 +19,12 @@ def outbox_send() -> int:
 def outbox_prune() -> int:
     """Forget the tasks sent more than a week ago (daily)."""
     return dispatch.prune(older_than=dt.timedelta(days=7))
+
+
+@shared_task(ignore_result=True)
+def emails_prune() -> int:
+    """Delete the e-mails sent or given up more than ``OUTGOING_EMAIL_KEEP_DAYS`` ago (daily, RGPD)."""
+    return mail.emails_prune()
 
 
 @shared_task(bind=True, ignore_result=True)

@@ -68,7 +68,7 @@ def _require_status(agreement: SupplyAgreement, allowed, action: str) -> None:
     if agreement.status not in allowed:
         raise DomainError(
             "invalid_status",
-            _("Impossible de %(action)s une convention au statut « %(status)s ».")
+            _("On ne peut pas %(action)s une convention au statut « %(status)s ».")
             % {"action": action, "status": agreement.get_status_display()},
         )
 

@@ -10,7 +10,6 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
@@ -23,6 +22,7 @@ from actors.services import notify
 from logistics.distances import CrowFlightRoads
 from logistics.inputs import GleaningData, SignupData
 from logistics.models import GleaningDay, GleaningHarvest, GleaningSignup, GleaningSlot
+from miam import mail
 from miam.dispatch import dispatch
 from miam.errors import DomainError, refused
 from miam.formatting import long_date
@@ -193,10 +193,8 @@ def _tell_signed_up(day: GleaningDay) -> None:
     # Residents without an account: by e-mail, once the change is committed.
     emails = sorted({s.email for s in signups if not s.user_id and s.email and s.consent})
     subject = title()
-    for email in emails:
-        transaction.on_commit(
-            lambda e=email: send_mail(subject, subject, settings.DEFAULT_FROM_EMAIL, [e], fail_silently=True)
-        )
+    for email in emails:  # after the commit, retried while SMTP refuses (miam.mail)
+        mail.email_queue(to=email, subject=subject, body=subject)
 
 
 @transaction.atomic

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,6 +30,7 @@ from meetings.services.shared import (
     require_manage_meeting,
     site_url,
 )
+from miam import mail
 from miam.errors import DomainError, refused
 
 
@@ -63,11 +63,13 @@ def _send_invitation(invitation: MeetingInvitation, raw_token: str) -> None:
         "date": timezone.localtime(meeting.starts_at).strftime("%d/%m/%Y"),
     }
     body = render_to_string("meetings/email/invitation.txt", context)
-    attachment = ics.meeting_ics(meeting)
-    for address in recipients:
-        message = EmailMultiAlternatives(subject=subject, body=body, to=[address])
-        message.attach("invitation.ics", attachment, "text/calendar; charset=utf-8; method=PUBLISH")
-        message.send()
+    ics_file = {
+        "filename": "invitation.ics",
+        "content": ics.meeting_ics(meeting).decode(),
+        "mimetype": "text/calendar; charset=utf-8; method=PUBLISH",
+    }
+    for address in recipients:  # after the commit, retried while SMTP refuses (miam.mail)
+        mail.email_queue(to=address, subject=subject, body=body, attachments=[ics_file])
 
 
 @transaction.atomic
@@ -133,13 +135,12 @@ def meeting_invite(
             known_users.add(user.pk)
             add(user=user)
 
-    def send():
-        now = timezone.now()
-        for invitation, raw in created:
-            _send_invitation(invitation, raw)
-            MeetingInvitation.objects.filter(pk=invitation.pk).update(sent_at=now)
-
-    transaction.on_commit(send)
+    # Written to the outgoing-mail outbox with the invitations: sent after the commit, retried
+    # while the SMTP server refuses (``sent_at``: handed to it).
+    now = timezone.now()
+    for invitation, raw in created:
+        _send_invitation(invitation, raw)
+    MeetingInvitation.objects.filter(pk__in=[i.pk for i, _raw in created]).update(sent_at=now)
     _notify_invited([i for i, _raw in created], meeting)
     return [i for i, _raw in created]
 

@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +20,7 @@ from meetings.models import (
     Meeting,
     Registration,
 )
+from miam import mail
 from miam.errors import NotAllowed
 
 
@@ -80,11 +79,7 @@ def recipients(registrations: Iterable[Registration]) -> tuple[list[User], list[
 
 
 def mail_later(emails: list[str], subject: str, body: str) -> None:
-    if not emails:
-        return
-
-    def send():
-        for address in emails:
-            send_mail(subject=f"[MIAM] {subject}", message=body, from_email=None, recipient_list=[address])
-
-    transaction.on_commit(send)
+    """E-mail these addresses once the change commits, through the outgoing-mail outbox
+    (``miam.mail``: retried while the SMTP server refuses, never sent twice)."""
+    for address in emails:
+        mail.email_queue(to=address, subject=f"[MIAM] {subject}", body=body)

@@ -3,7 +3,7 @@ X-Forwarded-For is ignored without trusted proxies, and read behind TRUSTED_PROX
 
 import pytest
 from django.core import mail
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, TestCase
 from django.urls import reverse
 from rest_framework.throttling import AnonRateThrottle
 
@@ -21,7 +21,8 @@ def _login(email, *, forwarded):
 
 
 def _reset(email, *, forwarded):
-    return Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the e-mail goes after the commit (miam.mail)
+        return Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ from django.core import mail
 
 from actors import services
 from actors.models import Membership, Notification, User
+from miam import mail as mail_outbox
+from miam.models import OutgoingEmail
 from tests.factories import FarmFactory, make_member
 
 
@@ -38,7 +40,8 @@ def test_notifications_are_emailed_unless_the_person_chose_the_digest(geo, djang
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(users=[instant, digest], kind="match_proposed", title="Nouvelle proposition")
     assert [m.to for m in mail.outbox] == [["instant@example.org"]]
-    assert services.notifications_send_digest() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notifications_send_digest() == 1
     assert mail.outbox[-1].to == ["digest@example.org"]
     assert services.notifications_send_digest() == 0
 
@@ -55,3 +58,14 @@ def test_a_person_edits_their_profile_but_not_someone_elses(geo):
     assert (me.first_name, me.wants_daily_digest) == ("Lou", True)
     with pytest.raises(NotAllowed):
         services.user_update(user=other, by=me, first_name="Pirate")
+
+
+def test_the_emails_kept_for_a_person_are_in_their_export_and_erased_with_the_account(geo, client):
+    user = make_member(FarmFactory(), email="moi@example.org")
+    mail_outbox.email_queue(to="Moi@Example.org", subject="Invitation à rejoindre MIAM", body="Lien")
+    mail_outbox.email_queue(to="autre@example.org", subject="Autre", body="Texte")
+    client.force_login(user)
+    data = json.loads(client.get("/profil/export/").content)
+    assert [e["subject"] for e in data["emails"]] == ["Invitation à rejoindre MIAM"]
+    services.user_delete(user=user, by=user)
+    assert list(OutgoingEmail.objects.values_list("to", flat=True)) == ["autre@example.org"]

@@ -149,7 +149,9 @@ def test_each_side_signs_for_itself_and_an_officer_helps_without_signing():
         svc.agreement_sign(by=w.farmer, agreement=agreement)
     agreement.refresh_from_db()
     assert agreement.status == SupplyAgreement.Status.PROPOSED  # the structure has not signed
-    with pytest.raises(DomainError, match="statut"):
+    with pytest.raises(
+        DomainError, match="^On ne peut pas démarrer une convention au statut « proposée à la signature »"
+    ):
         svc.agreement_activate(by=w.officer, agreement=agreement, today=BEFORE_START)
 
 

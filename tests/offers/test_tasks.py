@@ -171,11 +171,12 @@ def test_a_failing_run_is_recorded_then_raised_so_that_celery_reports_it(territo
     assert run.status == RS.FAILED and "données incohérentes" in run.error
 
 
-def test_the_digest_job_sends_one_mail_per_person_who_chose_it():
+def test_the_digest_job_sends_one_mail_per_person_who_chose_it(django_capture_on_commit_callbacks):
     from actors.services import notify
 
     user = UserFactory(wants_daily_digest=True)
     notify(users=[user], kind="match_proposed", title="Nouvelle proposition")
     mail.outbox.clear()
-    assert actor_tasks.notifications_send_digest() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actor_tasks.notifications_send_digest() == 1
     assert mail.outbox[0].to == [user.email]
