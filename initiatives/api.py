@@ -27,6 +27,7 @@ from initiatives.models import (
 )
 from miam import api_fields, exports
 from miam.inputs import ValidatedByInput
+from miam.query_params import refuse_unknown_parameters
 
 # --- Catalog -------------------------------------------------------------------------
 
@@ -174,12 +175,14 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, pagination_class=None)
     def geojson(self, request):
+        refuse_unknown_parameters(request, self)  # a misspelt filter is a 400, as on the lists
         qs = selectors.initiative_list(filters=selectors.CatalogFilters.from_data(request.query_params))
         return Response(selectors.initiative_geojson(qs))
 
     @extend_schema(summary=_("Initiatives similaires"), responses={200: InitiativeListSerializer(many=True)})
     @action(detail=True, pagination_class=None)
     def similar(self, request, slug=None):
+        refuse_unknown_parameters(request, self)
         return Response(InitiativeListSerializer(selectors.initiative_similar(self.get_object()), many=True).data)
 
     @extend_schema(
@@ -188,6 +191,8 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, pagination_class=None)
     def typology(self, request):
+        refuse_unknown_parameters(request, self)
+
         def pairs(items):
             return [{"code": c, "label": str(label)} for c, label in items]
 

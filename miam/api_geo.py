@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from miam.api_cache import AnonymousCacheMixin, _renders_as_cached
 from miam.errors import DomainError
+from miam.query_params import refuse_unknown_parameters
 
 GEOJSON_MAX_FEATURES = 20_000
 
@@ -70,6 +71,7 @@ class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
     pg_properties: tuple[tuple[str, str], ...] = ()
 
     def list(self, request, *args, **kwargs):
+        refuse_unknown_parameters(request, self)  # a misspelt filter is a 400, as on the lists
         qs = self.filter_queryset(self.get_queryset())
         limit = self.limit()
         if self.pg_properties and connection.vendor == "postgresql" and _renders_as_cached(request):

@@ -406,12 +406,21 @@ IMPORTS_INLINE_MAX_ROWS = env_int("IMPORTS_INLINE_MAX_ROWS", 1000)
 IMPORTS_MAX_BYTES = env_int("IMPORTS_MAX_BYTES", 20_000_000)
 
 # --- REST API -------------------------------------------------------------------------
+#: Seconds a visitor's read stays cached (miam.api_cache); 0: never cached (bench/api measures
+#: the uncached path so, with the same URLs and SQL as a visitor's).
+API_ANON_CACHE_SECONDS = env_int("API_ANON_CACHE_SECONDS", 15)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "actors.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # DRF's JSON written by orjson (miam.renderers), and the browsable API.
+    "DEFAULT_RENDERER_CLASSES": [
+        "miam.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "miam.parsers.ObjectJSONParser",  # one JSON object, no NUL, errors in French
         "rest_framework.parsers.FormParser",

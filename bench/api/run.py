@@ -11,7 +11,9 @@ clients (threads, ``http.client``, a new connection per request as gunicorn's sy
 workers close them):
 
   (a) ``/api/v1/offers/?territory=…&category=vegetables`` (a page of 50);
-  (b) ``/api/v1/geo/offers/?territory=…`` (the map layer of one territory);
+  (b) the same list again, and ``/api/v1/geo/offers/?territory=…`` (the map layer of one
+      territory), on a second gunicorn with the visitors' cache off (``API_ANON_CACHE_SECONDS=0``):
+      the uncached path, with the very URLs and SQL of a visitor;
 
 then the same with ``bench/api/floor.py`` (the same SQL rows, psycopg + orjson in a bare WSGI
 app, the same gunicorn), and prints MIAM's throughput as a share of the floor's.
@@ -241,9 +243,8 @@ def serve(args, env: dict, app: str = "miam.wsgi", health: str = "/healthz") -> 
     raise SystemExit("gunicorn did not start")
 
 
-def load(port: int, path: str, clients: int, duration: float, *, distinct: bool = False) -> dict:
-    """Closed loop: each client sends its next request as soon as the last one is answered.
-    ``distinct`` adds a unique, ignored parameter so that no response comes from a cache."""
+def load(port: int, path: str, clients: int, duration: float) -> dict:
+    """Closed loop: each client sends its next request as soon as the last one is answered."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -254,8 +255,7 @@ def load(port: int, path: str, clients: int, duration: float, *, distinct: bool 
         mine, failed = [], 0
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            sep = "&" if "?" in path else "?"
-            url = f"{path}{sep}nocache={threading.get_ident()}-{started}" if distinct else path
+            url = path
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 conn.request("GET", url, headers={"Accept": "application/json"})
@@ -318,26 +318,41 @@ def main() -> None:
     slug, territory_offers = pick_territory()
     list_path = f"/api/v1/offers/?territory={slug}&category=vegetables&page_size=50"
     geo_path = f"/api/v1/geo/offers/?territory={slug}"
-    server = serve(args, env)
-    try:
-        for path in (list_path, geo_path):  # warm up the workers and their connections
+
+    def warm(paths) -> bytes:  # the workers and their connections
+        body = b""
+        for path in paths:
             for _ in range(10):
                 conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
                 conn.request("GET", path)
                 body = conn.getresponse().read()
-        features = body.count(b'"Feature"')
+        return body
+
+    server = serve(args, env)
+    try:
+        warm([list_path])
         results = [
             (
                 "offers list, page of 50 (territory + category), visitors' cache",
                 load(args.port, list_path, args.clients, args.duration),
-            ),
+            )
+        ]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    # Uncached: the very same anonymous URLs and SQL, the visitors' cache off
+    # (API_ANON_CACHE_SECONDS=0; lists refuse unknown parameters, so no cache-busting one).
+    server = serve(args, {**env, "API_ANON_CACHE_SECONDS": "0"})
+    try:
+        features = warm([list_path, geo_path]).count(b'"Feature"')
+        results += [
             (
-                "same, every request distinct (no cache: the database each time)",
-                load(args.port, list_path, args.clients, args.duration, distinct=True),
+                "same, every request from the database (visitors' cache off)",
+                load(args.port, list_path, args.clients, args.duration),
             ),
             (
                 f"GeoJSON offers layer, one territory ({features} features), no cache",
-                load(args.port, geo_path, args.clients, args.duration, distinct=True),
+                load(args.port, geo_path, args.clients, args.duration),
             ),
         ]
     finally:

@@ -15,6 +15,7 @@ from offers.models import Match
 from tests.api.test_error_bodies import _offer
 from tests.factories import (
     FarmFactory,
+    InitiativeFactory,
     NeedFactory,
     OfferFactory,
     StructureFactory,
@@ -117,6 +118,43 @@ def test_an_unknown_query_parameter_is_a_400_that_lists_the_known_ones(geo, url,
     assert list(body["fields"]) == [unknown]
     assert body["fields"][unknown][0].startswith("Paramètre inconnu. Paramètres possibles : ")
     assert one_known in body["fields"][unknown][0]
+
+
+@pytest.mark.parametrize(
+    ("url", "unknown", "one_known"),
+    [
+        ("/api/v1/geo/offers/?territoire=clunisois", "territoire", "territory"),
+        ("/api/v1/geo/needs/?limit=5&urgence=3", "urgence", "limit"),
+        ("/api/v1/geo/farms/?nocache=1", "nocache", "limit"),
+        ("/api/v1/geo/structures/?kind=food_aid&x=1", "x", "limit"),
+        ("/api/v1/initiatives/geojson/?domaine=supply", "domaine", "domain"),
+        ("/api/v1/initiatives/typology/?lang=en", "lang", "format"),
+        ("/api/v1/initiatives/{slug}/similar/?limit=3", "limit", "format"),
+    ],
+)
+def test_unpaginated_reads_refuse_unknown_query_parameters_too(geo, url, unknown, one_known):
+    """Map layers and the catalog's unpaged actions, as the paged lists: a misspelt filter is a
+    400, not the whole layer."""
+    initiative = InitiativeFactory()
+    body = _error(APIClient().get(url.replace("{slug}", initiative.slug)), 400)
+    assert body["code"] == "unknown_parameter"
+    assert list(body["fields"]) == [unknown]
+    assert one_known in body["fields"][unknown][0]
+
+
+def test_unpaginated_reads_accept_what_they_document(spec, geo):
+    initiative = InitiativeFactory()
+    refused = []
+    for path, method, operation in _operations(spec):
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        unpaged = path.startswith("/api/v1/geo/") or path.startswith("/api/v1/initiatives/")
+        if method != "get" or not unpaged or "page" in names:
+            continue
+        for name in names:
+            response = APIClient().get(path.replace("{slug}", initiative.slug), {name: ""})
+            if response.status_code == 400 and response.json()["code"] == "unknown_parameter":
+                refused.append(f"{path}?{name}")
+    assert not refused, refused
 
 
 def test_every_query_parameter_a_list_documents_is_accepted(spec, geo):

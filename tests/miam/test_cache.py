@@ -64,3 +64,14 @@ def test_a_redis_that_accepts_and_never_answers_is_a_timeout_not_a_hang(caplog):
         assert cache.get("k") == "local"
     finally:
         silent.close()
+
+
+@pytest.mark.redis
+def test_one_redis_client_is_reused_for_every_call():
+    cache = failover(os.environ["REDIS_URL"])
+    client = cache.redis._cache.get_client(write=True)
+    assert cache.redis._cache.get_client(write=True) is client
+    assert cache.redis._cache.get_client() is client  # one server: reads and writes share it
+    cache.set("miam-test-reused", b"body", 15)
+    assert cache.get("miam-test-reused") == b"body"
+    cache.delete("miam-test-reused")
