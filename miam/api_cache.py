@@ -59,7 +59,7 @@ class AnonymousCacheMixin:
 
     def list(self, request, *args, **kwargs):
         key = anonymous_cache_key(request)
-        if key is not None:
+        if key is not None and _renders_as_cached(request):  # the browsable API renders its own page
             body = cache.get(key)
             if body is not None:
                 return HttpResponse(body, content_type="application/json")

@@ -357,3 +357,13 @@ def test_visitors_get_a_cached_list_that_any_change_refreshes(geo, anonymous, dj
 
     listings_bulk_changed.send(sender=Offer)
     assert len(ids(anonymous.get("/api/v1/offers/", {"is_open": "true"}))) == 1
+
+
+def test_a_visitor_s_cached_json_is_never_served_to_the_browsable_api(geo, anonymous):
+    OfferFactory()
+    assert len(ids(anonymous.get("/api/v1/offers/"))) == 1  # cached as JSON
+
+    page = anonymous.get("/api/v1/offers/", HTTP_ACCEPT="text/html")
+
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert b"<html" in page.content.lower()
