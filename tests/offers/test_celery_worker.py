@@ -5,18 +5,12 @@ no lost match (acks_late + a short Redis visibility timeout redeliver the task).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from actors.models import Commune, Departement, Region, Territory
@@ -26,67 +20,10 @@ from offers.models import Match, MatchingRun
 from offers.services import listings
 from offers.services.runs import STAGE_DELAY_ENV, _enqueue_run, matching_run
 from tests.factories import FarmFactory, make_member, matching_need, matching_offer
+from tests.reliability.conftest import Worker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-BASE_DIR = Path(django_settings.BASE_DIR)
 RS = MatchingRun.RunStatus
-
-
-def wait_for(predicate, timeout: float, what: str, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-class Worker:
-    """``celery -A miam worker --pool=solo`` on the pytest test database and our Redis DB."""
-
-    def __init__(self, tmp_path: Path, **extra_env):
-        db = django_settings.DATABASES["default"]
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(
-                {"visibility_timeout": 3, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
-            ),
-            **extra_env,
-        }
-        self.log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Worker:
-        name = f"h-matching-test-{uuid.uuid4().hex[:8]}@%h"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "miam", "worker", "--pool=solo", "-n", name]
-                + ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                cwd=BASE_DIR,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for(lambda: "ready." in self.log.read_text() or self.process.poll() is not None, 30, "worker ready")
-        assert self.process.poll() is None, self.log.read_text()
-        return self
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
