@@ -188,16 +188,15 @@ class DeliveredKm(NamedTuple):
     by_round: bool  # the match's share of the pooled round that carried it
 
 
-def delivered_kms(matches, *, delivered_ids=None) -> list[DeliveredKm]:
+def delivered_kms(matches) -> list[DeliveredKm]:
     """The kilometres of each match (its ``offer.organization`` and ``need.organization`` loaded),
     as the indicators count them: for a delivered match that a pooled round carried, its share of
-    the round's km; otherwise the trip between both organizations' points. ``delivered_ids``:
-    which of them were delivered (default: those of status *delivered*)."""
-    matches = list(matches)
-    if delivered_ids is None:
-        from offers.models import Match
+    the round's km; otherwise (not delivered yet, or no round) the trip between both
+    organizations' points."""
+    from offers.models import Match
 
-        delivered_ids = [m.pk for m in matches if m.status == Match.MatchStatus.DELIVERED]
+    matches = list(matches)
+    delivered_ids = [m.pk for m in matches if m.status == Match.MatchStatus.DELIVERED]
     shares = round_shares(delivered_ids) if delivered_ids else {}
     direct = distances_km([(m.offer.organization, m.need.organization) for m in matches])
     out = []
