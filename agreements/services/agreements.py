@@ -406,19 +406,9 @@ def agreement_sign(
 
 def _planned_gap(agreement: SupplyAgreement, days: list[dt.date], structure_ids) -> Decimal:
     """What the agreement's funding line will pay for these deliveries, all structures."""
-    line = agreement.funding_line
-    if line is None:
+    if agreement.funding_line is None:
         return Decimal(0)
-    return sum(
-        (
-            funding.planned_share(
-                line=line, agreement=agreement, day=d, quantity=agreement.quantity_per_delivery, structure_id=s
-            )
-            for d in days
-            for s in structure_ids
-        ),
-        Decimal(0),
-    )
+    return funding.planned_gap(line=agreement.funding_line, agreement=agreement, days=days, structure_ids=structure_ids)
 
 
 def _mode(agreement: SupplyAgreement, structure_id: int) -> str:
