@@ -29,7 +29,7 @@ from agreements.inputs import AgreementData
 from agreements.models import AgreementEvent, AgreementParty, Occurrence, SupplyAgreement
 from agreements.services import funding
 from miam.dispatch import dispatch
-from miam.errors import DomainError, NotAllowed
+from miam.errors import DomainError, NotAllowed, refused
 from miam.inputs import FieldErrors
 from offers.models import Logistics
 from offers.services import budget, planned
@@ -587,7 +587,7 @@ def party_invoicing_update(
 def _occurrence(occurrence: Occurrence) -> Occurrence:
     occurrence = (
         Occurrence.objects.select_for_update(of=("self",))
-        .select_related("agreement", "match", "structure")
+        .select_related("agreement__funding_line__funder", "agreement__category", "match", "structure")
         .get(pk=occurrence.pk)
     )
     if occurrence.agreement.status != ST.ACTIVE:
@@ -630,7 +630,8 @@ def occurrence_change(
     today=None,  # noqa: A002
 ) -> Occurrence:
     """Move this one delivery to another day, change its quantity, or the price its household
-    pays; the series goes on. A new quantity moves its funding reservation with it."""
+    pays; the series goes on. Its funding reservation follows its new date and quantity; a
+    delivery the line pays is not moved out of the line's period (``funding_period``)."""
     today = today or timezone.localdate()
     occurrence = _occurrence(occurrence)
     _require_help(by, [occurrence.agreement.farm, occurrence.structure])
@@ -643,33 +644,65 @@ def occurrence_change(
             fields={"household_price_per_unit": _("Le prix payé par le ménage ne peut être négatif.")},
         )
     notes = []
+    agreement = occurrence.agreement
     if date is not None and date != occurrence.date:
         if date < today:
             raise DomainError(
                 "date_past", _("Une livraison ne peut être déplacée dans le passé."), fields={"date": _("Date passée.")}
             )
+        _require_funded_on(occurrence, date)
         planned.planned_match_move(match=occurrence.match, date=date)
         notes.append(
             _("déplacée du %(old)s au %(new)s") % {"old": date_format(occurrence.date), "new": date_format(date)}
         )
         occurrence.date = date
     if quantity is not None and quantity != occurrence.quantity:
-        agreement = occurrence.agreement
         planned.planned_match_resize(match=occurrence.match, quantity=quantity)
-        share = _planned_gap_of(agreement, occurrence.date, quantity, occurrence.structure_id)
-        if share > occurrence.funding_reserved_eur:
-            funding.funding_reserve(agreement=agreement, amount=share - occurrence.funding_reserved_eur)
-        else:
-            funding.funding_release(line_id=agreement.funding_line_id, amount=occurrence.funding_reserved_eur - share)
-        occurrence.funding_reserved_eur = share
         notes.append(_("quantité %(old)s → %(new)s") % {"old": occurrence.quantity, "new": quantity})
         occurrence.quantity = quantity
+    if notes:
+        # The reservation follows the delivery's date and quantity: more is reserved (or
+        # refused, ``funding_exhausted``), less given back to the line.
+        share = _planned_gap_of(agreement, occurrence.date, occurrence.quantity, occurrence.structure_id)
+        if share > occurrence.funding_reserved_eur:
+            funding.funding_reserve(agreement=agreement, amount=share - occurrence.funding_reserved_eur)
+        elif share < occurrence.funding_reserved_eur:
+            funding.funding_release(line_id=agreement.funding_line_id, amount=occurrence.funding_reserved_eur - share)
+        occurrence.funding_reserved_eur = share
     if household_price_per_unit is not None and household_price_per_unit != occurrence.household_price_per_unit:
         notes.append(_("prix au ménage : %(price)s €") % {"price": _euros(household_price_per_unit)})
         occurrence.household_price_per_unit = household_price_per_unit
     occurrence.save(update_fields=["date", "quantity", "funding_reserved_eur", "household_price_per_unit"])
     _event(occurrence.agreement, by, "occurrence_changed", occurrence.agreement.status, " ; ".join(notes))
     return occurrence
+
+
+def _require_funded_on(occurrence: Occurrence, day: dt.date) -> None:
+    """A delivery the agreement's funding line pays is not moved out of the line's period (it
+    would lose its funding, and the structure pay the gap): refused, field ``date``."""
+    agreement = occurrence.agreement
+    line = agreement.funding_line
+    if line is None or line.period_start <= day <= line.period_end:
+        return
+    funded = occurrence.funding_reserved_eur > 0 or (
+        _planned_gap_of(agreement, occurrence.date, occurrence.quantity, occurrence.structure_id) > 0
+    )
+    if funded:
+        raise refused(
+            "date",
+            _(
+                "La ligne de financement « %(line)s » paie les livraisons du %(start)s au %(end)s : cette livraison "
+                "ne peut pas être déplacée au %(day)s, hors de cette période. Choisissez une date entre ces deux-là, "
+                "ou sautez cette livraison."
+            )
+            % {
+                "line": line,
+                "start": date_format(line.period_start),
+                "end": date_format(line.period_end),
+                "day": date_format(day),
+            },
+            "funding_period",
+        )
 
 
 def _planned_gap_of(agreement: SupplyAgreement, day: dt.date, quantity: Decimal, structure_id: int) -> Decimal:
