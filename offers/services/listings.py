@@ -374,6 +374,30 @@ def offer_refresh_status(offer: Offer) -> Offer:
     return _refresh_status(offer, taken=offer.quantity_reserved)
 
 
+@transaction.atomic
+def offer_quantity_hold(*, offer_id: int, change: Decimal, partial: bool = False, message: str = "") -> Decimal:
+    """Hold ``change`` more of an offer outside a match (a pre-order of its harvest, what a
+    gleaning day carried away), or give it back when negative, under the offer's row lock: what
+    is held is no longer available to matching. More than is left is refused
+    (``offer_exhausted``, 409) or, with ``partial``, held up to what is left. What was held (or
+    given back, negative); the offer's status follows."""
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    if change < 0:
+        change = max(change, -offer.quantity_reserved)
+    elif change > offer.quantity_available:
+        if not partial:
+            raise DomainError(
+                "offer_exhausted",
+                message or _("Cette offre n'a plus assez de quantité disponible : elle a déjà été réservée."),
+            )
+        change = max(offer.quantity_available, Decimal(0))
+    if change:
+        offer.quantity_reserved += change
+        Offer.objects.filter(pk=offer.pk).update(quantity_reserved=offer.quantity_reserved, updated_at=timezone.now())
+        offer_refresh_status(offer)
+    return change
+
+
 # --- Needs -------------------------------------------------------------------------------
 
 
