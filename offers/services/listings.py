@@ -398,6 +398,25 @@ def offer_quantity_hold(*, offer_id: int, change: Decimal, partial: bool = False
     return change
 
 
+@transaction.atomic
+def offer_hold_convert(*, offer_id: int, held: Decimal, moved: Decimal) -> None:
+    """What an offer held for a pre-order becomes deliveries of another offer (an agreement's
+    planned production): the hold is released and the ``moved`` quantity leaves this offer, so
+    it is never promised twice; the rest of the hold (days already past) is available again.
+    An offer left with nothing is withdrawn, as a planned production is."""
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    moved = min(moved, held)
+    reserved = max(offer.quantity_reserved - held, Decimal(0))
+    left = offer.quantity - moved
+    now = timezone.now()
+    if left > 0:
+        Offer.objects.filter(pk=offer.pk).update(quantity=left, quantity_reserved=min(reserved, left), updated_at=now)
+        offer.quantity, offer.quantity_reserved = left, min(reserved, left)
+        offer_refresh_status(offer)
+    else:
+        Offer.objects.filter(pk=offer.pk).update(quantity_reserved=0, status=Status.WITHDRAWN, updated_at=now)
+
+
 # --- Needs -------------------------------------------------------------------------------
 
 
