@@ -45,6 +45,11 @@ def _line(w, amount: str, today: dt.date) -> FundingLine:
     )
 
 
+def _reserved(agreement) -> Decimal:
+    # Only the columns 0005 knows: later migrations' columns are not there while it is tested.
+    return SupplyAgreement.objects.values_list("funding_reserved_eur", flat=True).get(pk=agreement.pk)
+
+
 def _as_before_0004() -> None:
     """What an agreement signed or started before 0004 held: nothing."""
     SupplyAgreement.objects.update(funding_reserved_eur=0)
@@ -91,13 +96,13 @@ def test_the_backfill_reserves_what_signing_and_starting_compute_and_never_overd
         FundingLine.objects.filter(pk=small.pk).update(amount_eur=Decimal(25), consumed_eur=Decimal(20))
         _migrate(BACKFILL)
 
-        assert SupplyAgreement.objects.get(pk=signed_one.pk).funding_reserved_eur == expected_signed
+        assert _reserved(signed_one) == expected_signed
         assert {o.pk: o.funding_reserved_eur for o in Occurrence.objects.filter(agreement=started)} == (
             expected_occurrences
         )
         assert FundingLine.objects.get(pk=line.pk).reserved_eur == 2 * expected_signed
         # Never overdrawn: 5 € were left of 25, the agreement holds them and its history says so.
-        assert SupplyAgreement.objects.get(pk=capped.pk).funding_reserved_eur == Decimal(5)
+        assert _reserved(capped) == Decimal(5)
         assert FundingLine.objects.get(pk=small.pk).reserved_eur == Decimal(5)
         note = AgreementEvent.objects.get(agreement_id=capped.pk, action="funding_backfilled").note
         wanted = f"{expected_signed:.2f}".replace(".", ",")
