@@ -6,28 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actors', '0008_notification_email_retry'),
-        ('agreements', '0005_backfill_funding_reservation'),
-        ('offers', '0013_matching_run_stage_labels'),
-        ('products', '0005_category_variants'),
+        ("actors", "0008_notification_email_retry"),
+        ("agreements", "0005_backfill_funding_reservation"),
+        ("offers", "0013_matching_run_stage_labels"),
+        ("products", "0005_category_variants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='supplyagreement',
-            name='preorder_offer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='offers.offer', verbose_name='production pré-commandée'),
+            model_name="supplyagreement",
+            name="preorder_offer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="offers.offer",
+                verbose_name="production pré-commandée",
+            ),
         ),
         migrations.AddField(
-            model_name='supplyagreement',
-            name='preorder_quantity_held',
-            field=models.DecimalField(decimal_places=3, default=0, editable=False, max_digits=12, verbose_name='quantité pré-commandée réservée'),
+            model_name="supplyagreement",
+            name="preorder_quantity_held",
+            field=models.DecimalField(
+                decimal_places=3,
+                default=0,
+                editable=False,
+                max_digits=12,
+                verbose_name="quantité pré-commandée réservée",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supplyagreement',
-            constraint=models.CheckConstraint(condition=models.Q(('preorder_quantity_held__gte', 0)), name='agreement_preorder_not_negative'),
+            model_name="supplyagreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("preorder_quantity_held__gte", 0)), name="agreement_preorder_not_negative"
+            ),
         ),
     ]
