@@ -43,6 +43,17 @@ def sees_contacts(principal, round_: Round) -> bool:
     )
 
 
+def sees_gleaning_papers(principal, day: GleaningDay) -> bool:
+    """A gleaning day's sheet and its papers (the gleaning agreement, the insurance): the
+    organiser (the farm's people) and the officers of the farm's or the place's territory."""
+    if not getattr(principal, "is_authenticated", False):
+        return False
+    if perms.can_edit_organization(principal, day.offer.organization):
+        return True
+    territory_ids = perms.officer_territory_ids(principal)
+    return bool(territory_ids) and day.commune.territories.filter(id__in=territory_ids).exists()
+
+
 def territory_vehicles(territory_id: int) -> QuerySet[Vehicle]:
     """Active vehicles that serve a territory's rounds: owned in it or based at one of its hubs."""
     return (
