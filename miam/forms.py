@@ -151,10 +151,10 @@ class Dressed:
     choices and initial values of its fields, declared as a ``ModelForm``'s ``Meta`` declares
     them for model fields. The fields themselves, and so the parsing, stay the input's.
 
-    ``widgets``: a widget (copied) or a widget class (made), given the field's choices if it has
-    some; ``choices``: the choices a page offers instead of the input's; ``shown_required``:
-    fields marked « * » though the input does not require them (the service does, for some
-    choices); ``people_numbers``: every ``NumberField`` read the way people type numbers."""
+    ``widgets``: a widget (copied), given the field's choices if it has some; ``choices``: the
+    choices a page offers instead of the input's; ``shown_required``: fields marked « * »
+    though the input does not require them (the service does, for some choices);
+    ``people_numbers``: every ``NumberField`` read the way people type numbers."""
 
     labels: dict = {}
     help_texts: dict = {}
@@ -174,8 +174,7 @@ class Dressed:
             if name in self.initials:
                 field.initial = self.initials[name]
             if name in self.widgets:
-                widget = self.widgets[name]
-                widget = widget() if isinstance(widget, type) else copy.deepcopy(widget)
+                widget = copy.deepcopy(self.widgets[name])
                 if hasattr(field, "choices"):
                     widget.choices = field.choices
                 widget.is_required = field.required

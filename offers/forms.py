@@ -206,8 +206,8 @@ class OfferForm(ListingFormMixin, OfferInput):
         ],
     }
     widgets = {
-        "pricing": forms.RadioSelect,
-        "recurrence": forms.RadioSelect,
+        "pricing": forms.RadioSelect(),
+        "recurrence": forms.RadioSelect(),
         "description": forms.Textarea(attrs={"rows": 3}),
     }
     initials = {"unit": Unit.KG, "pricing": Pricing.DONATION, "recurrence": Recurrence.ONCE}
@@ -313,9 +313,9 @@ class NeedForm(ListingFormMixin, NeedInput):
         ],
     }
     widgets = {
-        "frequency": forms.RadioSelect,
-        "accepted_pricing": forms.RadioSelect,
-        "urgency": forms.RadioSelect,
+        "frequency": forms.RadioSelect(),
+        "accepted_pricing": forms.RadioSelect(),
+        "urgency": forms.RadioSelect(),
         "description": forms.Textarea(attrs={"rows": 3}),
     }
     initials = {
