@@ -82,19 +82,8 @@ class PlanForm(Dressed, inputs.ActionPlanInput):
         self.fields["title"].shown_required = True  # the service asks for it
 
 
-ACTION_FOLLOW_UP = (
-    "title",
-    "description",
-    "status",
-    "owner_organization",
-    "owner_name",
-    "partner_organizations",
-    "other_partners",
-    "budget_eur",
-    "funding",
-    "start_date",
-    "end_date",
-)
+#: What the follow-up page edits: the action's input but its plan and its initiative.
+ACTION_FOLLOW_UP = tuple(name for name in inputs.PlannedActionInput.base_fields if name not in ("plan", "initiative"))
 
 
 class PlannedActionForm(Dressed, inputs.PlannedActionInput):

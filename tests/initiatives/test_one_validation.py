@@ -11,22 +11,11 @@ from rest_framework.test import APIClient
 
 from initiatives import services
 from initiatives.models import PlannedAction
-from tests.factories import FarmFactory, InitiativeFactory, TerritoryFactory, make_officer
+from tests.factories import FarmFactory, InitiativeFactory
 
 
 @pytest.fixture
-def territory(geo):
-    return TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
-
-
-@pytest.fixture
-def officer(territory):
-    return make_officer(territory, first_name="Claire", last_name="Pilote")
-
-
-@pytest.fixture
-def action(territory, officer):
-    plan = services.action_plan_get_or_create(territory=territory, by=officer)
+def action(plan, officer):
     return services.planned_action_shortlist(plan=plan, by=officer, title="Glanage")
 
 
