@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.ops import unary_union
 
-from actors import geocoding, personal_data
+from actors import geocoding, inputs, personal_data
 from actors.inputs import OrganizationData
 from actors.models import (
     EPCI,
@@ -45,7 +45,7 @@ from actors.permissions import (
 )
 from miam import api_cache, mail
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
-from miam.inputs import FieldErrors
+from miam.inputs import FieldErrors, input_values, parse
 
 logger = logging.getLogger(__name__)
 
@@ -246,8 +246,17 @@ def organizations_create_many(*, by, prepared: list[PreparedOrganization]) -> li
 
 
 @transaction.atomic
-def organization_register_and_invite(*, by, email: str, data: OrganizationData):
-    """An officer registers an actor and invites its contact as its admin: both or neither."""
+def organization_register_and_invite(*, by, email: str, data: OrganizationData, territory: Territory | None = None):
+    """An officer registers an actor (of ``territory``, when given) and invites its contact as
+    its admin: both or neither, every error of either at once."""
+    errors = data.errors.copy()
+    _email, email_errors, _given = parse(inputs.InvitationInput, {"email": email}, partial=True)
+    errors.merge(email_errors)
+    if territory is not None:
+        require_manage_territory(by, territory)
+        if data.commune is not None and not territory.communes.filter(pk=data.commune.pk).exists():
+            errors.add("commune", _("Choisissez une commune du territoire."), "outside_territory")
+    errors.raise_if_any()
     organization = organization_create(by=by, data=data)
     invitation, _raw = invitation_create(
         by=by, email=email, organization=organization, organization_role=Membership.Role.ADMIN
@@ -409,23 +418,23 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Invite someone by e-mail to an organization and/or a territory role. Returns the
     invitation and the raw token (only ever in the e-mail's link)."""
-    email = (email or "").strip().lower()
-    try:
-        from django.core.validators import validate_email
-
-        validate_email(email)
-    except ValidationError:
-        raise invalid("email", _("Adresse e-mail invalide."), "invalid_email") from None
+    values = {"email": email, "organization_role": organization_role, "territory_role": territory_role}
+    cleaned, errors, _given = parse(inputs.InvitationInput, values)
     if organization is None and territory is None:
-        raise invalid("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
+        errors.add("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
+    for target, role in ((organization, "organization_role"), (territory, "territory_role")):
+        if target is not None and not errors.has(role) and not cleaned.get(role):
+            errors.add(role, _("Rôle inconnu."))
+    errors.raise_if_any()
     if organization is not None:
         require_edit_organization(by, organization)
-        if organization_role not in Membership.Role.values:
-            raise invalid("organization_role", _("Rôle inconnu."))
     if territory is not None:
         require_manage_territory(by, territory)
-        if territory_role not in TerritoryRole.Role.values:
-            raise invalid("territory_role", _("Rôle inconnu."))
+    email, organization_role, territory_role = (
+        cleaned["email"].lower(),
+        cleaned["organization_role"],
+        cleaned["territory_role"],
+    )
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email,
@@ -475,15 +484,16 @@ def invitation_accept(
     if user is None or not user.is_authenticated:
         user = User.objects.filter(email=invitation.email).first()
         if user is None:
+            account = input_values(
+                inputs.InvitationAcceptInput, {"first_name": first_name, "last_name": last_name, "password": password}
+            )
             try:
-                validate_password(password)
+                validate_password(account["password"])
             except ValidationError as error:
                 raise DomainError(
                     "invalid", _("Mot de passe trop faible."), fields={"password": error.messages}
                 ) from error
-            user = User.objects.create_user(
-                email=invitation.email, password=password, first_name=first_name, last_name=last_name
-            )
+            user = User.objects.create_user(email=invitation.email, **account)
         else:
             raise DomainError("login_required", _("Un compte existe déjà pour cette adresse : connectez-vous d'abord."))
     if invitation.organization_id:
@@ -693,7 +703,7 @@ def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
 # --- Personal data (RGPD) ------------------------------------------------------------
 
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone", "language", "wants_email_notifications", "wants_daily_digest")
+PROFILE_FIELDS = tuple(inputs.ProfileInput.base_fields)
 
 
 @transaction.atomic
@@ -702,11 +712,11 @@ def user_update(*, user: User, by, **fields) -> User:
     actor = as_user(by)
     if not actor or (actor.pk != user.pk and not actor.is_staff):
         raise NotAllowed()
-    for field, value in fields.items():
+    for field in fields:
         if field not in PROFILE_FIELDS:
             raise invalid(field, _("Champ inconnu."))
+    for field, value in input_values(inputs.ProfileInput, fields, partial=True).items():
         setattr(user, field, value)
-    validate_model(user, exclude=["password"])
     user.save(update_fields=list(fields))
     return user
 
