@@ -64,8 +64,10 @@ def get_geocoder() -> Geocoder:
     return CommuneGeocoder()
 
 
-def locate(*, address: str, commune) -> GeoPoint:
-    point = get_geocoder().locate(address=address, commune=commune)
-    if point:
-        return point
+def town_hall(commune) -> GeoPoint:
+    """The commune's town hall, standing for an address no geocoder found (or asked)."""
     return GeoPoint(latitude=commune.latitude, longitude=commune.longitude, precision="commune")
+
+
+def locate(*, address: str, commune) -> GeoPoint:
+    return get_geocoder().locate(address=address, commune=commune) or town_hall(commune)
