@@ -28,8 +28,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from actors import geocoding
 from actors import services as actor_services
 from actors.inputs import organization_data
 from actors.models import Commune, FarmProfile, Organization, StructureProfile, Territory
@@ -185,6 +188,7 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
     except _Rollback:
         pass
     batch.errors = errors
+    batch.warnings = [] if errors or not commit else loop.warnings
     batch.rows_total = len(sheet.rows)
     batch.rows_invalid = len(invalid_lines)
     batch.rows_created, batch.rows_updated, batch.rows_skipped = counts["created"], counts["updated"], counts["skipped"]
@@ -208,6 +212,23 @@ def batch_fail(*, batch_id: int, message: str) -> None:
     ImportBatch.objects.filter(pk=batch_id).update(
         status=ImportBatch.Status.FAILED, file_error=message, finished_at=timezone.now()
     )
+
+
+def _geocoding_note(located: geocoding.Located, organization: Organization) -> str:
+    """Why a line's actor is at its town hall rather than at its address."""
+    if located.reason == "other_commune":
+        return _(
+            "La Base Adresse Nationale situe cette adresse dans une autre commune (%(code)s) : l'acteur est placé "
+            "à la mairie de %(commune)s."
+        ) % {"code": located.citycode or "?", "commune": organization.commune.name}
+    if located.score is None:
+        return _("Adresse introuvable à %(commune)s : l'acteur est placé à la mairie.") % {
+            "commune": organization.commune.name
+        }
+    return _("Adresse introuvable à %(commune)s (score %(score)s sur 1) : l'acteur est placé à la mairie.") % {
+        "commune": organization.commune.name,
+        "score": number_format(located.score, 2),
+    }
 
 
 class _Loop:
@@ -237,6 +258,7 @@ class _Loop:
         self.changes: list[actor_services.PreparedChange] = []
         self.change_line: dict[int, int] = {}  # pk of an organization changed → its line
         self._profiles: dict[int, object] | None = None
+        self.warnings: list[dict] = []
         self.listings: list = []  # offers or needs that passed, to write
         self.categories: list = []  # each need's categories
         self.today = timezone.localdate()
@@ -251,6 +273,8 @@ class _Loop:
         """Write what waits (all lines passed); the errors if the database refuses."""
         if not (self.pending or self.changes or self.listings):
             return []
+        if self.commit:
+            self._geocode()
         try:
             with transaction.atomic():
                 if self.changes:
@@ -269,6 +293,41 @@ class _Loop:
             logger.exception("import %s: the database refused the new rows", self.batch.pk)
             return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
         return []
+
+    def _geocode(self) -> None:
+        """The addresses of the actors created or moved, located at once (``locate_many``: the
+        BAN's batch endpoint, a few thousand a request); the check leaves them at their town
+        hall. One the geocoder did not find stays there, and its line says so."""
+        wanted: list[tuple[int, Organization]] = []
+        for prepared in self.pending:
+            if prepared.geocoded and prepared.organization.address.strip():
+                wanted.append((self.pending_line[id(prepared.organization)], prepared.organization))
+        for change in self.changes:
+            if change.geocoded and change.organization.address.strip():
+                wanted.append((self.change_line[change.organization.pk], change.organization))
+        if not wanted:
+            return
+        found = geocoding.locate_many([(o.address, o.commune) for _line, o in wanted])
+        unavailable = 0
+        for (line, organization), located in zip(wanted, found, strict=True):
+            point = located.point
+            organization.latitude, organization.longitude = point.latitude, point.longitude
+            organization.location_precision = point.precision
+            if located.reason == "unavailable":
+                unavailable += 1
+            elif located.reason in ("low_score", "other_commune"):
+                self.warnings.append(
+                    self.error(line, "address", _geocoding_note(located, organization), organization.address)
+                )
+        if unavailable:
+            message = ngettext(
+                "Le service national d'adresses n'a pas répondu : %(count)s acteur est placé à la mairie de sa "
+                "commune (son adresse est gardée).",
+                "Le service national d'adresses n'a pas répondu : %(count)s acteurs sont placés à la mairie de "
+                "leur commune (leur adresse est gardée).",
+                unavailable,
+            ) % {"count": unavailable}
+            self.warnings.insert(0, self.error("", None, message))
 
     # -- what is loaded once
 
@@ -474,12 +533,12 @@ class _Loop:
                 organization=existing,
                 data=data,
                 profile=self.profile_of(existing),
-                locate=self.commit,
+                locate=False,
             )
             self.changes.append(change)
             self.change_line[existing.pk] = line
             return ("updated", [])
-        prepared = actor_services.organization_prepare(scope=self.scope, data=data, locate=self.commit)
+        prepared = actor_services.organization_prepare(scope=self.scope, data=data, locate=False)
         organization = prepared.organization
         self.pending.append(prepared)
         self.pending_line[id(organization)] = line
@@ -525,8 +584,9 @@ class _Loop:
 
 
 def batch_error_report(batch: ImportBatch) -> exports.Export:
-    """Every error of a batch, one per line and column, for a spreadsheet."""
-    rows = [[e["line"], e["column"], e["value"], e["reason"]] for e in batch.errors]
+    """Every error of a batch, one per line and column, for a spreadsheet (and its warnings:
+    a batch written with addresses the geocoder did not find has those and no error)."""
+    rows = [[e["line"], e["column"], e["value"], e["reason"]] for e in [*batch.errors, *batch.warnings]]
     if batch.file_error:
         rows.insert(0, ["", "", "", batch.file_error])
     return exports.Export(
