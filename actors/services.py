@@ -47,7 +47,7 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
-from miam import api_cache, mail
+from miam import api_cache, mail, sync
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
 from miam.inputs import FieldErrors
 
@@ -882,7 +882,8 @@ def user_delete(*, user: User, by) -> None:
     if not actor or (actor.pk != user.pk and not actor.is_staff):
         raise NotAllowed()
     user = User.objects.select_for_update().get(pk=user.pk)
-    personal_data.erase_all(user, actor if actor.pk != user.pk else None)  # reassign, anonymise, erase
+    with sync.tombstones_batched():  # what the erasure deletes of synced lists: one INSERT of tombstones
+        personal_data.erase_all(user, actor if actor.pk != user.pk else None)  # reassign, anonymise, erase
     Invitation.objects.filter(email__iexact=user.email).delete()
     mail.emails_for(user.email).delete()  # the e-mails kept for their address, sent or not
     user.delete()
