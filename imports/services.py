@@ -46,6 +46,7 @@ from miam.errors import DomainError, NotAllowed
 from miam.text import normalize
 from offers.inputs import need_data, offer_data
 from offers.services import listings
+from products.models import ProductCategory
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class _Loop:
         self.changes: list[actor_services.PreparedChange] = []
         self.change_line: dict[int, int] = {}  # pk of an organization changed → its line
         self._profiles: dict[int, object] | None = None
+        self._categories: dict[str, ProductCategory] | None = None
         self.warnings: list[dict] = []
         self.listings: list = []  # offers or needs that passed, to write
         self.categories: list = []  # each need's categories
@@ -405,6 +407,13 @@ class _Loop:
             )
         return self._profiles.get(organization.pk)
 
+    def category(self, code):
+        """A product category by its code, every category loaded at the first asked (the input
+        then looks none up); an unknown code stays as typed, for the input to refuse."""
+        if self._categories is None:
+            self._categories = {c.code: c for c in ProductCategory.objects.all()}
+        return self._categories.get(str(code).strip(), code) if isinstance(code, str) else code
+
     def existing(self, siret: str, name: str, commune) -> Organization | None:
         if siret and siret in self.by_siret:
             return self.by_siret[siret]
@@ -433,6 +442,8 @@ class _Loop:
             shaped = shape(column, cell)
             if shaped is None:
                 continue
+            if column.key == "farm_profile.productions" and isinstance(shaped, list):
+                shaped = [self.category(code) for code in shaped]
             if "." in column.key:
                 group, name = column.key.split(".", 1)
                 values.setdefault(group, {})[name] = shaped

@@ -133,7 +133,8 @@ def test_a_reimport_costs_as_many_queries_for_forty_lines_as_for_four(officer):
     farms = _farms(40)
 
     def queries(selected, radius):
-        content = _csv([[f.name, "71137", f.siret, radius, ""] for f in selected])
+        headers = [*HEADERS, "Productions (codes)"]
+        content = _csv([[f.name, "71137", f.siret, radius, "", "potatoes, apples-pears"] for f in selected], headers)
         with CaptureQueriesContext(connection) as captured:
             batch = _import(officer, content)
         assert (batch.status, batch.rows_updated) == (ImportBatch.Status.DONE, len(selected)), batch.errors
@@ -213,3 +214,12 @@ def test_changes_to_a_row_someone_changed_meanwhile_are_refused_whole(officer):
     assert set(Organization.objects.filter(pk__in=[f.pk for f in farms]).values_list("description", flat=True)) == {
         "garder"
     }
+
+
+def test_an_unknown_production_code_is_refused_with_the_input_s_message(officer):
+    headers = ["Nom", "Commune", "Productions (codes)"]
+    batch = _import(officer, _csv([["Ferme des Licornes", "71137", "potatoes, licornes"]], headers))
+    assert batch.status == ImportBatch.Status.INVALID
+    assert [(e["line"], e["column"], e["reason"]) for e in batch.errors] == [
+        (2, "Productions (codes)", "Catégorie inconnue : « licornes ».")
+    ]
