@@ -222,3 +222,4 @@ def test_the_page_shows_an_import_s_warnings(officer, ban, client):
     client.force_login(officer)
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "1 avertissement" in page and "Adresse introuvable à Cluny" in page
+    assert "Rapport des avertissements (CSV)" in page
