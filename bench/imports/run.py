@@ -104,6 +104,14 @@ def peak_rss() -> str:
     return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"  # Linux: kilobytes
 
 
+def delete_bench_farms() -> None:
+    from actors.models import Organization
+    from miam import sync
+
+    with sync.tombstones_batched():  # their tombstones in one INSERT
+        Organization.objects.filter(name__startswith="Ferme bench ").delete()
+
+
 def farms_file(args, communes, *, radius=None) -> bytes:
     """N farms (the same ones for the same N); ``radius``: every farm's delivery radius."""
     rng = random.Random(42)  # noqa: S311 - reproducible synthetic data
@@ -116,12 +124,11 @@ def farms_file(args, communes, *, radius=None) -> bytes:
 
 
 def bench_import(args, territory, officer, communes) -> None:
-    from actors.models import Organization
     from imports import services
     from imports.models import ImportBatch
 
     content = farms_file(args, communes)
-    Organization.objects.filter(name__startswith="Ferme bench ").delete()
+    delete_bench_farms()
 
     started, cpu = time.perf_counter(), time.process_time()
     batch = services.batch_create(by=officer, kind="farms", territory=territory, filename="bench.csv", content=content)
@@ -138,15 +145,15 @@ def bench_import(args, territory, officer, communes) -> None:
     )
     total, total_cpu = checked + imported, checked_cpu + imported_cpu
     print(f"| import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s | {peak_rss()} |")
-    Organization.objects.filter(name__startswith="Ferme bench ").delete()
+    delete_bench_farms()
 
 
 def bench_reimport(args, territory, officer, communes) -> None:
-    from actors.models import FarmProfile, Organization
+    from actors.models import FarmProfile
     from imports import services
     from imports.models import ImportBatch
 
-    Organization.objects.filter(name__startswith="Ferme bench ").delete()
+    delete_bench_farms()
     batch = services.batch_create(
         by=officer, kind="farms", territory=territory, filename="bench.csv", content=farms_file(args, communes)
     )
@@ -174,7 +181,7 @@ def bench_reimport(args, territory, officer, communes) -> None:
     )
     total, total_cpu = checked + imported, checked_cpu + imported_cpu
     print(f"| re-import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s | {peak_rss()} |")
-    Organization.objects.filter(name__startswith="Ferme bench ").delete()
+    delete_bench_farms()
 
 
 def bench_export(args, communes) -> None:
