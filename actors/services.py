@@ -47,7 +47,7 @@ from actors.permissions import (
     require_manage_territory,
     require_write,
 )
-from miam import api_cache, mail, sync
+from miam import api_cache, bulk, mail, sync
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
 from miam.inputs import FieldErrors
 
@@ -347,7 +347,8 @@ def organization_update(*, organization: Organization, by, data: OrganizationDat
 def organizations_update_many(*, by, changes: list[PreparedChange]) -> list[Organization]:
     """Write changes that ``organization_change`` accepted, a few UPDATEs for thousands (an
     import): the rows ``organization_update`` writes (only the fields each change set, grouped
-    by those fields), and what its saves set off (the visitors' cache, dropped once).
+    by those fields; ``miam.bulk.update_rows``, one ``UPDATE … FROM (VALUES …)`` for 1,000 rows),
+    and what its saves set off (the visitors' cache, dropped once).
 
     The rows are locked first: one changed or deleted by someone else since it was read refuses
     the whole (a ``DomainError``, nothing written), rather than overwriting what they did."""
@@ -374,7 +375,7 @@ def organizations_update_many(*, by, changes: list[PreparedChange]) -> list[Orga
         change.organization.updated_at = now
         groups.setdefault(change.fields, []).append(change.organization)
     for fields, group in groups.items():
-        Organization.objects.bulk_update(group, sorted({*fields, "search_text", "updated_at"}), batch_size=BULK_BATCH)
+        bulk.update_rows(Organization, group, sorted({*fields, "search_text", "updated_at"}), batch_size=BULK_BATCH)
     new_profiles: dict[type, list] = {FarmProfile: [], StructureProfile: []}
     profile_groups: dict[tuple[type, frozenset], list] = {}
     for change in changes:
@@ -388,7 +389,7 @@ def organizations_update_many(*, by, changes: list[PreparedChange]) -> list[Orga
     for model, profiles in new_profiles.items():
         model.objects.bulk_create(profiles, batch_size=BULK_BATCH)
     for (model, fields), profiles in profile_groups.items():
-        model.objects.bulk_update(profiles, sorted(fields), batch_size=BULK_BATCH)
+        bulk.update_rows(model, profiles, sorted(fields), batch_size=BULK_BATCH)
     replaced = [c for c in changes if c.productions is not None and isinstance(c.profile, FarmProfile)]
     if replaced:
         through = FarmProfile.productions.through

@@ -223,3 +223,26 @@ def test_an_unknown_production_code_is_refused_with_the_input_s_message(officer)
     assert [(e["line"], e["column"], e["reason"]) for e in batch.errors] == [
         (2, "Productions (codes)", "Catégorie inconnue : « licornes ».")
     ]
+
+
+def test_a_reimport_writes_every_kind_of_value_as_a_page_would(officer):
+    farm = _farms(1)[0]
+    structure = StructureFactory(name="Épicerie des valeurs", siret=siret(11))
+    headers = ["Nom", "Commune", "SIRET", "Labels", "Véhicule", "Livraison jusqu'à (km)", "Ouvert au don", "Site web"]
+    rows = [[farm.name, "71137", farm.siret, "AB, HVE", "utilitaire réfrigéré", "12,5", "non", "ferme.example.org"]]
+    assert _import(officer, _csv(rows, headers)).status == ImportBatch.Status.DONE
+    farm.refresh_from_db()
+    profile = farm.farm_profile
+    profile.refresh_from_db()
+    assert (profile.labels, profile.vehicle, str(profile.delivery_radius_km)) == (["AB", "HVE"], "refrigerated", "12.5")
+    assert (profile.accepts_donation, farm.website) == (False, "https://ferme.example.org")
+    headers = ["Nom", "Commune", "SIRET", "Jours", "Frigo", "Budget d'achat mensuel (€)"]
+    rows = [[structure.name, "71137", structure.siret, "lundi, vendredi", "non", "1 250,50"]]
+    batch = _import(officer, _csv(rows, headers), kind="structures")
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    profile = Organization.objects.get(pk=structure.pk).structure_profile
+    assert (profile.distribution_days, profile.has_fridge, str(profile.monthly_budget_eur)) == (
+        [0, 4],
+        False,
+        "1250.50",
+    )
