@@ -373,6 +373,10 @@ LEAFLET_CONFIG = {
 # "none": locate by the commune's town-hall point; "ban": the national address API.
 GEOCODER = env_str("GEOCODER", "none")
 GEOCODER_BAN_URL = env_str("GEOCODER_BAN_URL", "https://api-adresse.data.gouv.fr/search/")
+# An import's addresses go to the BAN's batch endpoint (GEOCODER_BAN_URL + "csv/"), this many
+# addresses a request (its limit is a 50 MB file), each request given this many seconds.
+GEOCODER_BAN_CSV_ROWS = env_int("GEOCODER_BAN_CSV_ROWS", 5000)
+GEOCODER_BAN_CSV_TIMEOUT = env_float("GEOCODER_BAN_CSV_TIMEOUT", 60.0)
 ROAD_DETOUR_FACTOR = env_float("ROAD_DETOUR_FACTOR", 1.3)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 
