@@ -5,6 +5,7 @@ the services check the rest, as for the API."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actors import permissions
@@ -276,3 +277,75 @@ class RoundPlanForm(Dressed, inputs.RoundPlanInput):
 
     def data_for_service(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in inputs.RoundPlanInput.base_fields}
+
+
+class RoundForm(Dressed, inputs.RoundInput):
+    """A round by hand: a territory and a day, a vehicle that serves it, matches among those of
+    the day (``selectors.round_candidates``), each with the hours its farm and structure keep
+    that weekday. A match outside the list still reaches the service, which says why not."""
+
+    labels = {
+        "territory": _("Territoire"),
+        "day": _("Jour"),
+        "vehicle": _("Véhicule"),
+        "matches": _("Arrêts : mises en relation à transporter"),
+    }
+    help_texts = {
+        "matches": _("Chaque mise en relation est un enlèvement à la ferme puis une livraison à la structure."),
+    }
+    widgets = {"matches": forms.CheckboxSelectMultiple()}
+
+    def __init__(self, *args, territories, territory=None, day=None, editing=None, **kwargs):
+        from logistics import selectors
+        from logistics.services import rounds
+
+        super().__init__(*args, **kwargs)
+        self.fields["territory"].widget = forms.Select(choices=[(t.pk, t.name) for t in territories])
+        vehicles = {}
+        for t in territories:
+            for v in selectors.territory_vehicles(t.pk).select_related("organization").order_by("name"):
+                vehicles[v.pk] = v
+        self.fields["vehicle"].widget = forms.Select(
+            choices=[("", "—")] + [(v.pk, _vehicle_label(v)) for v in vehicles.values()]
+        )
+        self.candidates = []
+        if territory is not None and day is not None:
+            self.candidates = list(selectors.round_candidates(territory=territory, day=day, editing=editing))
+        org_ids = {m.offer.organization_id for m in self.candidates} | {m.need.organization_id for m in self.candidates}
+        hours = rounds.windows_for(org_ids, day.weekday()) if day is not None else {}
+        self.fields["matches"].widget.choices = [(m.pk, _match_label(m, hours)) for m in self.candidates]
+
+    def data_for_service(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in inputs.RoundInput.base_fields}
+
+
+def _vehicle_label(vehicle) -> str:
+    cold = gettext("réfrigéré") if vehicle.is_refrigerated else gettext("non réfrigéré")
+    return f"{vehicle.name} ({vehicle.organization.name}) · {vehicle.capacity_kg:g} kg · {cold}"
+
+
+def _hours(windows) -> str:
+    return ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in windows or [])
+
+
+def _match_label(match, hours) -> str:
+    from products.models import Storage
+
+    farm, structure = match.offer.organization, match.need.organization
+    kg = match.quantity_kg or match.quantity
+    cold = f" · {Storage(match.offer.storage).label}" if match.offer.storage != Storage.AMBIENT else ""
+    return gettext(
+        "n° %(id)s · %(product)s, %(kg)s kg%(cold)s · %(farm)s (%(farm_commune)s, %(farm_hours)s) → "
+        "%(structure)s (%(structure_commune)s, %(structure_hours)s)"
+    ) % {
+        "id": match.pk,
+        "product": match.offer.product_name,
+        "kg": f"{kg:g}",
+        "cold": cold,
+        "farm": farm.name,
+        "farm_commune": farm.commune.name,
+        "farm_hours": _hours(hours.get(farm.pk)),
+        "structure": structure.name,
+        "structure_commune": structure.commune.name,
+        "structure_hours": _hours(hours.get(structure.pk)),
+    }

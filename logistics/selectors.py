@@ -169,3 +169,42 @@ def my_round_slots(*, organization_ids, limit: int = 10, **_ignored) -> dict:
         .order_by("round__day", "arrives_at", "id")[:limit]
     )
     return {"round_slots": stops} if stops else {}
+
+
+#: The matches a round may carry: confirmed by both sides, or scheduled.
+CARRIED = ("confirmed", "scheduled")
+
+
+def round_candidates(*, territory, day, editing: Round | None = None, limit: int = 200):
+    """The matches a round by hand may take on ``day``: confirmed or scheduled for that day,
+    farm and structure in the territory, not gleaned on the spot, on no other live round."""
+    from offers.models import Logistics, Match
+
+    taken = Stop.objects.filter(round__day=day, match__isnull=False).exclude(round__status=Round.RoundStatus.CANCELLED)
+    if editing is not None:
+        taken = taken.exclude(round=editing)
+    return (
+        Match.objects.filter(
+            status__in=CARRIED,
+            need__organization__commune__territories=territory,
+            offer__organization__commune__territories=territory,
+        )
+        .filter(Q(scheduled_for=day) | Q(scheduled_for__isnull=True, proposed_for=day))
+        .exclude(mode=Logistics.GLEANING)
+        .exclude(pk__in=taken.values("match_id"))
+        .select_related(
+            "offer", "offer__organization__commune", "offer__category", "need", "need__organization__commune"
+        )
+        .distinct()
+        .order_by("id")[:limit]
+    )
+
+
+def opening_hours_of(organization_ids, weekday: int) -> dict[int, list]:
+    """Each organization's opening hours that weekday, as entered (the round pages show them)."""
+    from logistics.models import OpeningHours
+
+    out: dict[int, list] = {}
+    for row in OpeningHours.objects.filter(organization_id__in=organization_ids, weekday=weekday).order_by("opens_at"):
+        out.setdefault(row.organization_id, []).append((row.opens_at, row.closes_at))
+    return out
