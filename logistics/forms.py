@@ -349,3 +349,58 @@ def _match_label(match, hours) -> str:
         "structure_commune": structure.commune.name,
         "structure_hours": _hours(hours.get(structure.pk)),
     }
+
+
+#: Windows per weekday the page offers (the API takes up to ``inputs.MAX_WINDOWS_PER_DAY``).
+HOURS_ROWS = 2
+
+
+class WeekHoursForm(forms.Form):
+    """A week of opening hours, one fieldset per day with ``HOURS_ROWS`` windows (more when
+    more are recorded); a row left empty is no window. The rows are read by
+    ``inputs.week_hours_data``, as the API's list is."""
+
+    def __init__(self, *args, recorded=(), **kwargs):
+        from django.utils.dates import WEEKDAYS
+
+        super().__init__(*args, **kwargs)
+        per_day: dict[int, list] = {}
+        for row in recorded:
+            per_day.setdefault(row.weekday, []).append(row)
+        self.days = []
+        for weekday in range(7):
+            rows = []
+            for n in range(max(HOURS_ROWS, len(per_day.get(weekday, [])))):
+                names = (f"d{weekday}_{n}_opens_at", f"d{weekday}_{n}_closes_at")
+                for name, label in zip(names, (_("De"), _("À")), strict=True):
+                    self.fields[name] = ClockField(label=label, required=False, widget=TIME)
+                known = per_day.get(weekday, [])
+                if n < len(known):
+                    self.initial[names[0]], self.initial[names[1]] = known[n].opens_at, known[n].closes_at
+                rows.append(names)
+            self.days.append({"weekday": weekday, "label": WEEKDAYS[weekday], "rows": rows})
+        self._rows: list[tuple[int, int]] = []
+
+    def rows_of_days(self):
+        """Each day with its rows of bound fields, for the template."""
+        return [
+            {"label": day["label"], "rows": [[self[name] for name in row] for row in day["rows"]]} for day in self.days
+        ]
+
+    def data_for_service(self) -> inputs.WeekHoursData:
+        rows, self._rows = [], []
+        for day in self.days:
+            for n, (opens, closes) in enumerate(day["rows"]):
+                values = {"opens_at": self.cleaned_data.get(opens), "closes_at": self.cleaned_data.get(closes)}
+                if any(v is not None for v in values.values()):
+                    rows.append({"weekday": day["weekday"], **{k: v for k, v in values.items() if v is not None}})
+                    self._rows.append((day["weekday"], n))
+        return inputs.week_hours_data({"hours": rows})
+
+    def field_of(self, name: str) -> str:
+        """``hours.3.closes_at`` (the input's name) → ``d1_0_closes_at`` (this page's field)."""
+        parts = name.split(".")
+        if parts[0] == "hours" and len(parts) == 3 and parts[1].isdecimal() and int(parts[1]) < len(self._rows):
+            weekday, n = self._rows[int(parts[1])]
+            return f"d{weekday}_{n}_{parts[2]}"
+        return name

@@ -208,3 +208,22 @@ def opening_hours_of(organization_ids, weekday: int) -> dict[int, list]:
     for row in OpeningHours.objects.filter(organization_id__in=organization_ids, weekday=weekday).order_by("opens_at"):
         out.setdefault(row.organization_id, []).append((row.opens_at, row.closes_at))
     return out
+
+
+def organizations_with_hours(principal):
+    """The organizations one edits (a round stops at their farms and structures), with their
+    opening hours and hubs, for the « Horaires d'accueil » page."""
+    from django.db.models import Prefetch
+
+    from logistics.models import OpeningHours
+
+    return (
+        perms.editable_organizations(principal)
+        .filter(is_active=True)
+        .select_related("commune", "structure_profile")
+        .prefetch_related(
+            Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens_at")),
+            Prefetch("hubs", queryset=Hub.objects.filter(is_active=True).order_by("name")),
+        )
+        .order_by("name", "id")
+    )

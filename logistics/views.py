@@ -26,6 +26,7 @@ from logistics.forms import (
     RoundPlanForm,
     SignupForm,
     VehicleForm,
+    WeekHoursForm,
 )
 from logistics.models import GleaningDay, Round
 from logistics.services import gleaning, resources, rounds
@@ -379,6 +380,57 @@ def hub_edit(request, pk: int | None = None):
     title = _("Modifier le hub") if hub else _("Nouveau hub ou chambre froide")
     crumbs = _crumbs(title, (reverse("logistics:hub_list"), _("Hubs et chambres froides")))
     return _form_page(request, "logistics/form.html", {"title": title, "breadcrumb": crumbs}, form)
+
+
+# --- Opening hours (farms' pick-up hours, structures' reception hours) ------------------------
+
+
+@login_required
+def hours_list(request):
+    """The organizations one acts for, with the hours a round may stop there each weekday."""
+    from django.utils.dates import WEEKDAYS
+
+    page = Paginator(selectors.organizations_with_hours(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    for organization in page:
+        week: dict[int, list] = {}
+        for row in organization.opening_hours.all():
+            week.setdefault(row.weekday, []).append(f"{row.opens_at:%H:%M}–{row.closes_at:%H:%M}")
+        organization.week = [(WEEKDAYS[d], ", ".join(w)) for d, w in sorted(week.items())]
+    return render(
+        request,
+        "logistics/hours_list.html",
+        {"page": page, "title": _("Horaires d'accueil"), "breadcrumb": _crumbs(_("Horaires d'accueil"))},
+    )
+
+
+@login_required
+def hours_edit(request, pk: int):
+    organization = selectors.organizations_with_hours(request.user).filter(pk=pk).first()
+    if organization is None:
+        raise Http404
+    form = WeekHoursForm(
+        request.POST if request.method == "POST" else None, recorded=list(organization.opening_hours.all())
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            resources.opening_hours_set(by=request.user, organization=organization, data=form.data_for_service())
+        except DomainError as error:
+            error.fields = {form.field_of(k): v for k, v in error.fields.items()}
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Horaires d'accueil enregistrés."))
+            return redirect("logistics:hours_list")
+    profile = getattr(organization, "structure_profile", None)
+    title = _("Horaires d'accueil de %(name)s") % {"name": organization.name}
+    context = {
+        "form": form,
+        "organization": organization,
+        "profile_hours": rounds.hours_from_text(profile.distribution_hours) if profile else [],
+        "profile": profile,
+        "title": title,
+        "breadcrumb": _crumbs(title, (reverse("logistics:hours_list"), _("Horaires d'accueil"))),
+    }
+    return render(request, "logistics/hours_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 # --- Planning a day (officers) ----------------------------------------------------------------

@@ -308,3 +308,39 @@ def test_the_api_refuses_an_overloaded_round_like_the_page(scene):
     assert answer.json()["code"] == "invalid_round"
     assert f"Le lot n° {heavy.pk} (1200 kg) dépasse la charge utile" in answer.json()["fields"]["matches"][0]
     assert not Round.objects.exists()
+
+
+def test_the_api_previews_changes_and_cancels_a_round_by_hand(scene):
+    territory, tuesday, owner, truck = scene
+    matches = three_matches(tuesday)
+    api = APIClient()
+    api.force_authenticate(make_member(owner))
+    request = {"territory": territory.pk, "day": tuesday.isoformat(), "vehicle": truck.pk, "matches": [matches[0].pk]}
+    preview = api.post("/api/v1/rounds/preview/", request, format="json")
+    assert preview.status_code == 200, preview.content
+    shown = preview.json()
+    assert shown["payload_kg"] == 1000 and shown["max_load_kg"] == 100
+    assert [s["kind"] for s in shown["stops"]] == ["start", "pickup", "delivery", "end"]
+    assert not Round.objects.exists()
+
+    made = api.post("/api/v1/rounds/", request, format="json").json()
+    changed = api.patch(
+        f"/api/v1/rounds/{made['id']}/",
+        {"day": tuesday.isoformat(), "vehicle": truck.pk, "matches": [m.pk for m in matches]},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert len([s for s in changed.json()["stops"] if s["kind"] == "pickup"]) == 3
+    overloaded = confirmed_match(farm("71057"), structure("71264"), day=tuesday, kg=1500)
+    refused = api.patch(
+        f"/api/v1/rounds/{made['id']}/",
+        {"day": tuesday.isoformat(), "vehicle": truck.pk, "matches": [overloaded.pk]},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert Stop.objects.filter(round_id=made["id"], kind="pickup").count() == 3  # unchanged
+    cancelled = api.post(f"/api/v1/rounds/{made['id']}/cancel/")
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    farmer = APIClient()
+    farmer.force_authenticate(make_member(matches[0].offer.organization))
+    assert farmer.post(f"/api/v1/rounds/{made['id']}/cancel/").status_code == 403
