@@ -315,13 +315,28 @@ class RoundForm(Dressed, inputs.RoundInput):
         hours = rounds.windows_for(org_ids, day.weekday()) if day is not None else {}
         self.fields["matches"].widget.choices = [(m.pk, _match_label(m, hours)) for m in self.candidates]
 
+    #: The page's name of the ``matches`` field: a form control named « matches » would hide
+    #: the form element's own ``matches()`` method from every script (DOM clobbering).
+    HTML_NAMES = {"matches": "lots"}
+
+    def add_prefix(self, field_name):
+        return super().add_prefix(self.HTML_NAMES.get(field_name, field_name))
+
     def data_for_service(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in inputs.RoundInput.base_fields}
 
 
 def _vehicle_label(vehicle) -> str:
     cold = gettext("réfrigéré") if vehicle.is_refrigerated else gettext("non réfrigéré")
-    return f"{vehicle.name} ({vehicle.organization.name}) · {vehicle.capacity_kg:g} kg · {cold}"
+    return f"{vehicle.name} ({vehicle.organization.name}) · {_number(vehicle.capacity_kg)} kg · {cold}"
+
+
+def _number(value) -> str:
+    """1000.0 → « 1000 », 12.5 → « 12,5 » (the page's language)."""
+    from django.utils.formats import number_format
+
+    value = value.normalize() if hasattr(value, "normalize") else value
+    return number_format(value, use_l10n=True)
 
 
 def _hours(windows) -> str:
@@ -340,7 +355,7 @@ def _match_label(match, hours) -> str:
     ) % {
         "id": match.pk,
         "product": match.offer.product_name,
-        "kg": f"{kg:g}",
+        "kg": _number(kg),
         "cold": cold,
         "farm": farm.name,
         "farm_commune": farm.commune.name,

@@ -205,7 +205,7 @@ def round_compose(request, pk: int | None = None):
         raise PermissionDenied
     if round_ is not None:
         territories = territories.filter(pk=round_.territory_id)
-    action = request.POST.get("action", "preview")
+    action = request.POST.get("step", "preview")
     values = request.POST if request.method == "POST" else request.GET
     territory, day = _scope(values, territories, round_)
     initial = {"territory": territory.pk if territory else None, "day": day}

@@ -48,8 +48,8 @@ def body(territory, day, truck, matches, action="save") -> dict:
         "territory": territory.pk,
         "day": day.isoformat(),
         "vehicle": truck.pk,
-        "matches": [m.pk for m in matches],
-        "action": action,
+        "lots": [m.pk for m in matches],  # the page's name of the matches field
+        "step": action,
     }
 
 
@@ -70,7 +70,7 @@ def test_a_coordinator_lists_the_days_matches_previews_the_order_and_saves_the_r
     assert NEW in listing
     page = text(client.get(NEW, {"territory": territory.pk, "day": tuesday.isoformat()}))
     for match in matches:
-        assert f'value="{match.pk}"' in page  # each confirmed match of the day is a stop to pick
+        assert f'name="lots" value="{match.pk}"' in page  # each confirmed match of the day is a stop to pick
     assert "08:00–18:00" in page  # the hours the planner will keep, next to each match
 
     preview = client.post(NEW, body(territory, tuesday, truck, matches, action="preview"))
@@ -90,7 +90,7 @@ def test_a_coordinator_lists_the_days_matches_previews_the_order_and_saves_the_r
     assert float(made.max_load_kg) <= 1000
     # The matches it carries are no longer offered to another round that day.
     again = text(client.get(NEW, {"territory": territory.pk, "day": tuesday.isoformat()}))
-    assert all(f'value="{m.pk}"' not in again for m in matches)
+    assert all(f'name="lots" value="{m.pk}"' not in again for m in matches)
 
 
 def test_the_territorys_officer_builds_a_round_and_others_may_not(client, scene):
@@ -219,7 +219,8 @@ def test_a_round_is_edited_before_it_runs_and_keeps_its_page(client, scene):
     page = text(client.get(f"/logistique/tournees/{made.pk}/"))
     assert f"/logistique/tournees/{made.pk}/modifier/" in page
     edit = text(client.get(f"/logistique/tournees/{made.pk}/modifier/"))
-    assert f'value="{matches[1].pk}"' in edit and "checked" in edit
+    assert f'name="lots" value="{matches[1].pk}"' in edit
+    assert f'name="lots" value="{matches[0].pk}" id="id_lots_0" checked' in edit
 
     answer = client.post(f"/logistique/tournees/{made.pk}/modifier/", body(territory, tuesday, truck, matches))
     assert answer.status_code == 302
