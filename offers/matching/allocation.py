@@ -122,7 +122,7 @@ def _scale_to_budgets(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tup
     return _cut_to_limits(c, x, ((c.need_idx, need_budget), (pair_struct, struct_budget)), price, value)
 
 
-def _round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """The pooled rounds' side constraints as (owner per pair, limit per owner): per weekday,
     the lots needing a refrigerated round within the refrigerated vehicles' payloads, then every
     lot of the day within all its vehicles' payloads (kg; -1: not carried by a round)."""
@@ -136,7 +136,7 @@ def _round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...
 def _scale_to_rounds(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lots of an overloaded weekday's rounds cut to what its vehicles carry together, the
     least score per kg first (grain multiples); returns (x, pairs cut)."""
-    groups = _round_groups(c)
+    groups = round_groups(c)
     if not groups:
         return x, np.zeros(len(c), dtype=bool)
     value = s.score if s is not None else np.zeros(len(c))
@@ -145,7 +145,7 @@ def _scale_to_rounds(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tupl
 
 def rounds_overloaded(c: CandidatePairs, x: np.ndarray) -> bool:
     """Whether the lots `x` sends through some weekday's rounds weigh more than they carry."""
-    for of_pair, limit in _round_groups(c):
+    for of_pair, limit in round_groups(c):
         on = of_pair >= 0
         loaded = np.bincount(of_pair[on], weights=x[on], minlength=len(limit))
         if (loaded > limit * (1 + EPSILON) + TOLERANCE).any():
@@ -214,7 +214,7 @@ def _fill_greedily(
     if not candidates.any():
         return x
     # What each weekday's rounds (all, refrigerated) still carry, and each pair's day (-1: none).
-    groups = _round_groups(c)
+    groups = round_groups(c)
     round_left: list[list[float]] = []
     round_of: list[list[int]] = []
     for of_pair, limit in groups:
@@ -651,7 +651,7 @@ def _solve_lp(
         n_rows += len(owners)
 
     # Pooled rounds: Σ x of a weekday's lots ≤ its payloads left (refrigerated ones, all).
-    for owner_all, limit in _round_groups(c):
+    for owner_all, limit in round_groups(c):
         owner = owner_all[pairs]
         sel = owner >= 0
         if not sel.any():

@@ -692,3 +692,25 @@ def test_spending_counts_what_each_need_and_structure_pays():
     c, s = _scored([offer], [need], PARAMS, [StructureInput(id=20, people_served_per_week=10)])
     per_need, per_structure = spending(c, np.array([10.0]))
     assert (per_need.tolist(), per_structure.tolist()) == ([20.0], [20.0])
+
+
+def test_a_structure_whose_round_day_is_full_is_no_rival_for_fairness():
+    # The Friday car (150 kg) is full of another farm's lot for structure B; the Tuesday van
+    # takes the first farm's lot to A. B's need had room and B scores better, but no round
+    # could have carried more to B that Friday: the score and the payload gave A its lot, not
+    # fairness.
+    ambient = {"logistics": frozenset({"partner"}), "storage": "ambient", "min_quantity": 10.0}
+    to_a = make_offer(id=1, quantity=100.0, **ambient)
+    to_b = make_offer(id=2, organization_id=11, quantity=150.0, category_id=12, category_ancestors=(12, 2), **ambient)
+    a = make_need(id=7, organization_id=20, road_km=200.0, quantity=100.0)
+    b = make_need(
+        id=8, organization_id=21, road_km=5.0, quantity=400.0, category_ids=frozenset({1, 2}),
+        distribution_days=frozenset({4}),
+    )  # fmt: skip
+    structures = [StructureInput(id=20, people_served_per_week=100), StructureInput(id=21, people_served_per_week=100)]
+    result = run([to_a, to_b], [a, b], params=PARAMS, structures=structures)
+    by_pair = {(p.offer_id, p.need_id): p for p in result.proposals}
+    assert by_pair[(2, 8)].quantity == 150.0 and by_pair[(2, 8)].delivery_date == days(4)
+    assert by_pair[(1, 7)].delivery_date == days(1)
+    assert not by_pair[(1, 7)].fairness_decided
+    assert all(r.code != "fairness_priority" for r in by_pair[(1, 7)].reasons)
