@@ -565,9 +565,13 @@ def pair_components(c: CandidatePairs, fm: FairnessModel | None = None) -> np.nd
     return label[c.offer_idx]
 
 
-def _batches(component: np.ndarray, chosen: np.ndarray) -> list[np.ndarray]:
-    """Pair indices of the chosen components, packed into LPs of about BATCH_PAIRS pairs."""
-    pairs = np.flatnonzero(np.isin(component, chosen))
+def _batches(component: np.ndarray, chosen: np.ndarray, within: np.ndarray | None = None) -> list[np.ndarray]:
+    """Pair indices of the chosen components (only those `within`, when given), packed into
+    LPs of about BATCH_PAIRS pairs."""
+    inside = np.isin(component, chosen)
+    if within is not None:
+        inside &= within
+    pairs = np.flatnonzero(inside)
     pairs = pairs[np.argsort(component[pairs], kind="stable")]
     comp = component[pairs]
     starts = np.r_[0, np.flatnonzero(np.diff(comp)) + 1]
@@ -694,14 +698,15 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel 
 
 
 def _lp_resolver(c: CandidatePairs, s: Scores, fm: FairnessModel, component: np.ndarray):
-    """The LP again on the components of the pairs `near`, every other allocation fixed."""
+    """The LP again on the pairs `near`, every other allocation fixed (as the flow's resolver
+    does): their quantities stay taken from offers, needs, budgets, fairness segments and the
+    rounds' payloads. Not their whole components: a weekday's rounds link a whole PAT into one,
+    and solving it all again doubled the allocation's time."""
 
     def resolve(x: np.ndarray, near: np.ndarray, cap: np.ndarray) -> np.ndarray:
-        todo = np.unique(component[near])
         x = x.copy()
-        inside = np.isin(component, todo)
-        fixed = np.where(inside, 0.0, x)
-        for batch in _batches(component, todo):
+        fixed = np.where(near, 0.0, x)
+        for batch in _batches(component, np.unique(component[near]), within=near):
             x[batch] = _solve_lp(c, s, fm, batch, cap, fixed)
         return x
 
