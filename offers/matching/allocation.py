@@ -48,13 +48,14 @@ need id, then the lower offer id.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from scipy import optimize, sparse
 from scipy.sparse.csgraph import connected_components
 
 from .arrays import FLOW_STEPS
-from .candidates import EPSILON, CandidatePairs, _floor_to_grain
+from .candidates import EPSILON, CandidatePairs, _floor_to_grain, round_supply
 from .fairness import FairnessModel, fairness_model
 from .scoring import Scores
 from .types import Params
@@ -253,6 +254,53 @@ def _fill_greedily(
             if of[p] >= 0:
                 left[of[p]] -= amount
     return np.asarray(x_l, dtype=float)
+
+
+def later_rounds(c: CandidatePairs, s: Scores, params: Params, x: np.ndarray) -> tuple[CandidatePairs, np.ndarray]:
+    """After the allocation: a lot left out because its round day is full moves to the first
+    other round day of its window whose rounds still carry its minimum
+    (``CandidatePairs.round_options``), with that day's largest suited vehicle as its cap, and
+    the greedy top-up gives it what offers, needs, budgets and that day's payload leave. Lots
+    already allocated keep their day (a match has one date). Returns the pairs with the new
+    weekdays and delivery days (a copy: `c` is left as it is) and the quantities."""
+    groups = round_groups(c)
+    if not groups or c.round_options is None or not params.rounds or not len(c):
+        return c, x
+    (cold_of, cold_limit), (all_of, all_limit) = groups
+    on = all_of >= 0
+    all_left = all_limit - np.bincount(all_of[on], weights=x[on], minlength=7)
+    strict_on = cold_of >= 0
+    cold_left = cold_limit - np.bincount(cold_of[strict_on], weights=x[strict_on], minlength=7)
+    strict = np.asarray(c.round_strict, dtype=bool)
+    least = np.maximum(c.offers.min_quantity[c.offer_idx], np.maximum(c.offers.grain[c.offer_idx], TOLERANCE))
+    day = c.round_weekday.astype(np.int64)
+    at = np.maximum(day, 0)
+    here = np.where(strict, np.minimum(cold_left[at], all_left[at]), all_left[at])
+    movable = np.flatnonzero(on & (x <= TOLERANCE) & (c.cap > TOLERANCE) & (here < least) & (c.round_options != 0))
+    if not len(movable):
+        return c, x
+    first_weekday = (c.earliest_day[movable] - 1) % 7  # date.fromordinal(1) is a Monday
+    best = np.full(len(movable), -1, dtype=np.int64)
+    for w in range(7):
+        room = np.where(strict[movable], np.minimum(cold_left[w], all_left[w]), all_left[w])
+        offered = (((c.round_options[movable] >> w) & 1) == 1) & (day[movable] != w) & (room >= least[movable])
+        date = c.earliest_day[movable] + (w - first_weekday) % 7
+        best = np.where(offered & ((best < 0) | (date < best)), date, best)
+    moved = best >= 0
+    if not moved.any():
+        return c, x
+    pairs, dates = movable[moved], best[moved]
+    weekday = (dates - 1) % 7
+    supply = round_supply(params.rounds)
+    carry = np.where(strict[pairs], supply.cold_kg[weekday], supply.any_kg[weekday])
+    round_weekday, delivery_day, cap = c.round_weekday.copy(), c.delivery_day.copy(), c.cap.copy()
+    round_weekday[pairs] = weekday
+    delivery_day[pairs] = dates
+    cap[pairs] = _floor_to_grain(np.minimum(cap[pairs], carry), c.offers.grain[c.offer_idx[pairs]])
+    c = replace(c, round_weekday=round_weekday, delivery_day=delivery_day, cap=cap)
+    allowed = np.zeros(len(c), dtype=bool)
+    allowed[pairs] = cap[pairs] > TOLERANCE
+    return c, _tidy(c, _fill_greedily(c, s, x, allowed, cap))
 
 
 def _tidy(c: CandidatePairs, x: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from time import perf_counter
 
 import numpy as np
 
-from .allocation import allocate, objective_value, round_groups, spending
+from .allocation import allocate, later_rounds, objective_value, round_groups, spending
 from .arrays import MASS, build_arrays
 from .candidates import (
     excluded_keys,
@@ -78,6 +78,7 @@ def run(
     start = perf_counter()
     fm = fairness_model(kept, params)
     x = allocate(kept, kept_scores, params, fm)
+    kept, x = later_rounds(kept, kept_scores, params, x)
     timings["allocation"] = perf_counter() - start
     decided = np.zeros(len(kept), dtype=bool)
     if params.explain_fairness and fm.active and len(kept):

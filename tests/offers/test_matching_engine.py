@@ -714,3 +714,25 @@ def test_a_structure_whose_round_day_is_full_is_no_rival_for_fairness():
     assert by_pair[(1, 7)].delivery_date == days(1)
     assert not by_pair[(1, 7)].fairness_decided
     assert all(r.code != "fairness_priority" for r in by_pair[(1, 7)].reasons)
+
+
+def test_a_lot_left_out_by_a_full_round_day_goes_on_the_next_round_day_of_its_window():
+    # Both 300 kg lots first suit Tuesday (TODAY is a Monday), whose van carries 500 kg: what
+    # is left of a lot then rides the Friday car (150 kg) instead of staying behind, in time.
+    ambient = {"logistics": frozenset({"partner"}), "storage": "ambient", "min_quantity": 10.0}
+    first = make_offer(id=1, quantity=300.0, **ambient)
+    second = make_offer(id=2, organization_id=11, quantity=300.0, **ambient)
+    needs = [
+        make_need(id=7, road_km=100.0, quantity=300.0),
+        make_need(id=8, organization_id=21, road_km=110.0, quantity=300.0),
+    ]
+    for mode in ("flow", "lp"):
+        proposals = run([first, second], needs, params=replace(PARAMS, mode=mode)).proposals
+        by_day: dict = {}
+        for p in proposals:
+            by_day[p.delivery_date] = by_day.get(p.delivery_date, 0.0) + p.quantity_kg
+            assert reason(p, "pooled_round") == {"weekday": p.delivery_date.weekday()}
+        assert by_day == {days(1): pytest.approx(500.0), days(4): pytest.approx(100.0)}, mode
+    # A window that ends before Friday keeps the lot behind.
+    short = [replace(n, window_end=days(3)) for n in needs]
+    assert sum(p.quantity_kg for p in run([first, second], short, params=PARAMS).proposals) == pytest.approx(500.0)
