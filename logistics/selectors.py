@@ -11,6 +11,23 @@ from logistics.models import GleaningDay, GleaningHarvest, Hub, Round, Stop, Veh
 from miam.pooled_rounds import WeeklyRound
 
 
+def coordinated_territories(principal):
+    """Territories whose rounds the principal coordinates: those of the communes of its
+    logistics organizations, as a query (officers are ``actors.permissions``' business)."""
+    from actors.models import Organization, Territory
+
+    return Territory.objects.filter(
+        communes__organizations__pk__in=perms.member_organization_ids(principal),
+        communes__organizations__kind=Organization.Kind.LOGISTICS,
+    ).values("pk")
+
+
+def coordinated_territory_ids(principal) -> set[int]:
+    if not perms.member_organization_ids(principal):
+        return set()
+    return set(coordinated_territories(principal).values_list("pk", flat=True))
+
+
 def rounds_visible(principal) -> QuerySet[Round]:
     """Rounds a principal may see: its territories' (any role), its organizations' vehicles',
     the vehicles it drives, and the rounds that stop at its organizations (their time slot)."""
@@ -23,6 +40,7 @@ def rounds_visible(principal) -> QuerySet[Round]:
     org_ids = perms.member_organization_ids(principal)
     visible = (
         Q(territory_id__in=perms.viewer_territory_ids(principal))
+        | Q(territory_id__in=coordinated_territories(principal))
         | Q(vehicle__organization_id__in=org_ids)
         | Q(stops__organization_id__in=org_ids)
     )
@@ -33,8 +51,10 @@ def rounds_visible(principal) -> QuerySet[Round]:
 
 def sees_contacts(principal, round_: Round) -> bool:
     """Phones and addresses on a round's sheet: its driver pool, its vehicle's organization,
-    its territory's officers (a driver needs them to find each stop)."""
+    its territory's officers and logistics coordinators (a driver needs them to find each stop)."""
     if perms.is_staff(principal) or perms.can_manage_territory(principal, round_.territory):
+        return True
+    if round_.territory_id in coordinated_territory_ids(principal):  # its logistics coordinators
         return True
     user = perms.as_user(principal)
     if user is None:

@@ -506,28 +506,19 @@ def _write_second_leg(second, first_rounds: list[Round], *, by_id, territory, da
 def can_run_rounds(principal, territory: Territory) -> bool:
     """Who organises a territory's rounds: its officers, and the people of a logistics
     organization of the territory (its logistics coordinators)."""
-    if permissions.can_manage_territory(principal, territory):
-        return True
-    org_ids = permissions.member_organization_ids(principal)
-    return (
-        bool(org_ids)
-        and Organization.objects.filter(
-            pk__in=org_ids, kind=Organization.Kind.LOGISTICS, commune__territories=territory
-        ).exists()
+    from logistics.selectors import coordinated_territory_ids
+
+    return permissions.can_manage_territory(principal, territory) or territory.pk in coordinated_territory_ids(
+        principal
     )
 
 
 def round_territories(principal):
     """The territories whose rounds one may organise (the builder's choice)."""
-    org_ids = permissions.member_organization_ids(principal)
-    return (
-        Territory.objects.filter(
-            Q(pk__in=permissions.officer_territory_ids(principal))
-            | Q(communes__organizations__pk__in=org_ids, communes__organizations__kind=Organization.Kind.LOGISTICS)
-        )
-        .distinct()
-        .order_by("name")
-    )
+    from logistics.selectors import coordinated_territory_ids
+
+    ids = permissions.officer_territory_ids(principal) | coordinated_territory_ids(principal)
+    return Territory.objects.filter(pk__in=ids).order_by("name")
 
 
 def require_run_rounds(by, territory: Territory) -> None:

@@ -345,3 +345,17 @@ def test_the_api_previews_changes_and_cancels_a_round_by_hand(scene):
     farmer = APIClient()
     farmer.force_authenticate(make_member(matches[0].offer.organization))
     assert farmer.post(f"/api/v1/rounds/{made['id']}/cancel/").status_code == 403
+
+
+def test_a_coordinator_builds_a_round_with_another_organizations_van_and_follows_it(client, scene):
+    territory, tuesday, owner, _truck = scene
+    van = vehicle(farm("71532"), days=(1,), name="Fourgon de la ferme")  # lent by a farm of the territory
+    match = confirmed_match(farm("71007"), structure("71137"), day=tuesday)
+    coordinator = make_member(owner, role="member")
+    client.force_login(coordinator)
+    saved = client.post(NEW, body(territory, tuesday, van, [match]))
+    assert saved.status_code == 302
+    made = Round.objects.get(vehicle=van)
+    page = client.get(f"/logistique/tournees/{made.pk}/")
+    assert page.status_code == 200 and "Modifier la tournée" in text(page)
+    assert f"/logistique/tournees/{made.pk}/" in text(client.get("/logistique/tournees/"))
