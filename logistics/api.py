@@ -409,12 +409,26 @@ def _not_found() -> str:
     return gettext("Créneau inconnu.")
 
 
+class HoursRowSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text=_("Jour (0 = lundi)."))
+    opens_at = serializers.CharField(help_text=_("De (HH:MM)."))
+    closes_at = serializers.CharField(help_text=_("À (HH:MM)."))
+
+
+class WeekHoursSerializer(serializers.Serializer):
+    """The schema of a week of opening hours (bodies are read by ``inputs.week_hours_data``)."""
+
+    organization = serializers.IntegerField(read_only=True)
+    hours = HoursRowSerializer(many=True)
+
+
 class OpeningHoursViewSet(viewsets.GenericViewSet):
     """The week of opening hours of an organization one acts for (``{id}`` is the
     organization's): ``GET`` reads it, ``PUT`` replaces it with ``{"hours": [{"weekday",
     "opens_at", "closes_at"}, …]}`` (an empty list clears it)."""
 
     permission_classes = [permissions.IsAuthenticated]
+    serializer_class = WeekHoursSerializer
     http_method_names = ["get", "put", "head", "options"]
 
     def get_queryset(self):
