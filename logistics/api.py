@@ -5,6 +5,8 @@ every write calls a service of ``logistics.services``, with the pages' rules and
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -243,6 +245,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         made = rounds.round_create(by=principal_of(request), **cleaned)
         return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """The round by hand the planner would make, with its checks; nothing is written."""
