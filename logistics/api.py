@@ -5,6 +5,8 @@ every write calls a service of ``logistics.services``, with the pages' rules and
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -190,18 +192,77 @@ class HubViewSet(_Writes, mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     instance_name = "hub"
 
 
+def draft_json(draft: rounds.RoundDraft) -> dict:
+    """A round by hand before it is saved: the planner's order and its checks."""
+    return {
+        "territory": draft.territory.pk,
+        "day": draft.day.isoformat(),
+        "vehicle": draft.vehicle.pk,
+        "distance_km": draft.km,
+        "separate_trips_km": draft.separate_trips_km,
+        "max_load_kg": draft.max_load_kg,
+        "payload_kg": draft.payload_kg,
+        "cold": [
+            {
+                "match": c.match_id,
+                "storage": c.storage,
+                "refrigerated": c.refrigerated,
+                "ride_min": c.ride_min,
+                "allowed_min": c.allowed_min,
+                "ok": c.ok,
+            }
+            for c in draft.cold
+        ],
+        "stops": [
+            {
+                "kind": s["kind"],
+                "match": s["match"].pk if s["match"] else None,
+                "organization": s["organization"].pk if s["organization"] else None,
+                "arrives_at": f"{s['arrives_at']:%H:%M}",
+                "window": [f"{t:%H:%M}" for t in s["window"]] if s["window"] else None,
+                "quantity_kg": s["quantity_kg"],
+                "load_kg": s["load_kg"],
+                "distance_km": s["km"],
+            }
+            for s in draft.stops()
+        ],
+    }
+
+
 class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Rounds of the territories you follow, and those your vehicles drive; claim one; an
-    officer makes one by hand from chosen matches (``POST``: territory, day, vehicle, matches)."""
+    officer or a logistics coordinator of the territory makes one by hand from chosen matches
+    (``POST``: territory, day, vehicle, matches; ``preview/`` the same without saving), changes it
+    before it runs (``PATCH``: day, vehicle, matches) or cancels it (``{id}/cancel/``)."""
 
     serializer_class = RoundSerializer
     permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def create(self, request):
         cleaned, errors = inputs.round_data(request.data, strict=False)
         errors.raise_if_any()
         made = rounds.round_create(by=principal_of(request), **cleaned)
         return Response(self.get_serializer(made).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """The round by hand the planner would make, with its checks; nothing is written."""
+        cleaned, errors = inputs.round_data(request.data, strict=False)
+        errors.raise_if_any()
+        return Response(draft_json(rounds.round_draft(by=principal_of(request), **cleaned)))
+
+    def partial_update(self, request, pk=None):
+        cleaned, errors = inputs.round_change_data(request.data, strict=False)
+        errors.raise_if_any()
+        made = rounds.round_update(by=principal_of(request), round_=self.get_object(), **cleaned)
+        return Response(self.get_serializer(made).data)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        made = rounds.round_cancel(by=principal_of(request), round_=self.get_object())
+        return Response(self.get_serializer(made).data)
 
     def get_queryset(self):
         return selectors.rounds_visible(principal_of(self.request)).prefetch_related(
@@ -351,11 +412,58 @@ def _not_found() -> str:
     return gettext("Créneau inconnu.")
 
 
+class HoursRowSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text=_("Jour (0 = lundi)."))
+    opens_at = serializers.CharField(help_text=_("De (HH:MM)."))
+    closes_at = serializers.CharField(help_text=_("À (HH:MM)."))
+
+
+class WeekHoursSerializer(serializers.Serializer):
+    """The schema of a week of opening hours (bodies are read by ``inputs.week_hours_data``)."""
+
+    organization = serializers.IntegerField(read_only=True)
+    hours = HoursRowSerializer(many=True)
+
+
+class OpeningHoursViewSet(viewsets.GenericViewSet):
+    """The week of opening hours of an organization one acts for (``{id}`` is the
+    organization's): ``GET`` reads it, ``PUT`` replaces it with ``{"hours": [{"weekday",
+    "opens_at", "closes_at"}, …]}`` (an empty list clears it)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = WeekHoursSerializer
+    http_method_names = ["get", "put", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.organizations_with_hours(principal_of(self.request))
+
+    @staticmethod
+    def _week(organization) -> dict:
+        return {
+            "organization": organization.pk,
+            "hours": [
+                {"weekday": h.weekday, "opens_at": f"{h.opens_at:%H:%M}", "closes_at": f"{h.closes_at:%H:%M}"}
+                for h in organization.opening_hours.all()
+            ],
+        }
+
+    def retrieve(self, request, pk=None):
+        return Response(self._week(self.get_object()))
+
+    def update(self, request, pk=None):
+        organization = self.get_object()
+        resources.opening_hours_set(
+            by=principal_of(request), organization=organization, data=inputs.week_hours_data(request.data)
+        )
+        return Response(self._week(self.get_queryset().get(pk=organization.pk)))
+
+
 def register(router) -> None:
     router.register("vehicles", VehicleViewSet, basename="vehicle")
     router.register("hubs", HubViewSet, basename="hub")
     router.register("rounds", RoundViewSet, basename="round")
     router.register("gleanings", GleaningViewSet, basename="gleaning")
+    router.register("opening-hours", OpeningHoursViewSet, basename="opening-hours")
 
 
 urlpatterns: list = []

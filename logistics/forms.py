@@ -5,6 +5,7 @@ the services check the rest, as for the API."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actors import permissions
@@ -276,3 +277,145 @@ class RoundPlanForm(Dressed, inputs.RoundPlanInput):
 
     def data_for_service(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in inputs.RoundPlanInput.base_fields}
+
+
+class RoundForm(Dressed, inputs.RoundInput):
+    """A round by hand: a territory and a day, a vehicle that serves it, matches among those of
+    the day (``selectors.round_candidates``), each with the hours its farm and structure keep
+    that weekday. A match outside the list still reaches the service, which says why not."""
+
+    labels = {
+        "territory": _("Territoire"),
+        "day": _("Jour"),
+        "vehicle": _("Véhicule"),
+        "matches": _("Arrêts : mises en relation à transporter"),
+    }
+    help_texts = {
+        "matches": _("Chaque mise en relation est un enlèvement à la ferme puis une livraison à la structure."),
+    }
+    widgets = {"matches": forms.CheckboxSelectMultiple()}
+
+    def __init__(self, *args, territories, territory=None, day=None, editing=None, **kwargs):
+        from logistics import selectors
+        from logistics.services import rounds
+
+        super().__init__(*args, **kwargs)
+        self.fields["territory"].widget = forms.Select(choices=[(t.pk, t.name) for t in territories])
+        vehicles = {}
+        for t in territories:
+            for v in selectors.territory_vehicles(t.pk).select_related("organization").order_by("name"):
+                vehicles[v.pk] = v
+        self.fields["vehicle"].widget = forms.Select(
+            choices=[("", "—")] + [(v.pk, _vehicle_label(v)) for v in vehicles.values()]
+        )
+        self.candidates = []
+        if territory is not None and day is not None:
+            self.candidates = list(selectors.round_candidates(territory=territory, day=day, editing=editing))
+        org_ids = {m.offer.organization_id for m in self.candidates} | {m.need.organization_id for m in self.candidates}
+        hours = rounds.windows_for(org_ids, day.weekday()) if day is not None else {}
+        self.fields["matches"].widget.choices = [(m.pk, _match_label(m, hours)) for m in self.candidates]
+
+    #: The page's name of the ``matches`` field: a form control named « matches » would hide
+    #: the form element's own ``matches()`` method from every script (DOM clobbering).
+    HTML_NAMES = {"matches": "lots"}
+
+    def add_prefix(self, field_name):
+        return super().add_prefix(self.HTML_NAMES.get(field_name, field_name))
+
+    def data_for_service(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in inputs.RoundInput.base_fields}
+
+
+def _vehicle_label(vehicle) -> str:
+    cold = gettext("réfrigéré") if vehicle.is_refrigerated else gettext("non réfrigéré")
+    return f"{vehicle.name} ({vehicle.organization.name}) · {_number(vehicle.capacity_kg)} kg · {cold}"
+
+
+def _number(value) -> str:
+    """1000.0 → « 1000 », 12.5 → « 12,5 » (the page's language)."""
+    from django.utils.formats import number_format
+
+    value = value.normalize() if hasattr(value, "normalize") else value
+    return number_format(value, use_l10n=True)
+
+
+def _hours(windows) -> str:
+    return ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in windows or [])
+
+
+def _match_label(match, hours) -> str:
+    from products.models import Storage
+
+    farm, structure = match.offer.organization, match.need.organization
+    kg = match.quantity_kg or match.quantity
+    cold = f" · {Storage(match.offer.storage).label}" if match.offer.storage != Storage.AMBIENT else ""
+    return gettext(
+        "n° %(id)s · %(product)s, %(kg)s kg%(cold)s · %(farm)s (%(farm_commune)s, %(farm_hours)s) → "
+        "%(structure)s (%(structure_commune)s, %(structure_hours)s)"
+    ) % {
+        "id": match.pk,
+        "product": match.offer.product_name,
+        "kg": _number(kg),
+        "cold": cold,
+        "farm": farm.name,
+        "farm_commune": farm.commune.name,
+        "farm_hours": _hours(hours.get(farm.pk)),
+        "structure": structure.name,
+        "structure_commune": structure.commune.name,
+        "structure_hours": _hours(hours.get(structure.pk)),
+    }
+
+
+#: Windows per weekday the page offers (the API takes up to ``inputs.MAX_WINDOWS_PER_DAY``).
+HOURS_ROWS = 2
+
+
+class WeekHoursForm(forms.Form):
+    """A week of opening hours, one fieldset per day with ``HOURS_ROWS`` windows (more when
+    more are recorded); a row left empty is no window. The rows are read by
+    ``inputs.week_hours_data``, as the API's list is."""
+
+    def __init__(self, *args, recorded=(), **kwargs):
+        from django.utils.dates import WEEKDAYS
+
+        super().__init__(*args, **kwargs)
+        per_day: dict[int, list] = {}
+        for row in recorded:
+            per_day.setdefault(row.weekday, []).append(row)
+        self.days = []
+        for weekday in range(7):
+            rows = []
+            for n in range(max(HOURS_ROWS, len(per_day.get(weekday, [])))):
+                names = (f"d{weekday}_{n}_opens_at", f"d{weekday}_{n}_closes_at")
+                for name, label in zip(names, (_("De"), _("À")), strict=True):
+                    self.fields[name] = ClockField(label=label, required=False, widget=TIME)
+                known = per_day.get(weekday, [])
+                if n < len(known):
+                    self.initial[names[0]], self.initial[names[1]] = known[n].opens_at, known[n].closes_at
+                rows.append(names)
+            self.days.append({"weekday": weekday, "label": WEEKDAYS[weekday], "rows": rows})
+        self._rows: list[tuple[int, int]] = []
+
+    def rows_of_days(self):
+        """Each day with its rows of bound fields, for the template."""
+        return [
+            {"label": day["label"], "rows": [[self[name] for name in row] for row in day["rows"]]} for day in self.days
+        ]
+
+    def data_for_service(self) -> inputs.WeekHoursData:
+        rows, self._rows = [], []
+        for day in self.days:
+            for n, (opens, closes) in enumerate(day["rows"]):
+                values = {"opens_at": self.cleaned_data.get(opens), "closes_at": self.cleaned_data.get(closes)}
+                if any(v is not None for v in values.values()):
+                    rows.append({"weekday": day["weekday"], **{k: v for k, v in values.items() if v is not None}})
+                    self._rows.append((day["weekday"], n))
+        return inputs.week_hours_data({"hours": rows})
+
+    def field_of(self, name: str) -> str:
+        """``hours.3.closes_at`` (the input's name) → ``d1_0_closes_at`` (this page's field)."""
+        parts = name.split(".")
+        if parts[0] == "hours" and len(parts) == 3 and parts[1].isdecimal() and int(parts[1]) < len(self._rows):
+            weekday, n = self._rows[int(parts[1])]
+            return f"d{weekday}_{n}_{parts[2]}"
+        return name

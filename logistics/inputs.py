@@ -25,6 +25,7 @@ from miam.inputs import (
     FlagField,
     NumberField,
     TextField,
+    WeekdayField,
     parse,
 )
 from offers.inputs import OrganizationField, WeekdaysField
@@ -193,7 +194,7 @@ def hub_data(values: Mapping, *, partial: bool = False, strict: bool = True) -> 
 
 class OpeningHoursInput(forms.Form):
     organization = OrganizationField()
-    weekday = CountField(required=True)
+    weekday = WeekdayField()
     opens_at = ClockField()
     closes_at = ClockField()
 
@@ -217,6 +218,78 @@ def hours_in_order(errors: FieldErrors, start: dt.time | None, end: dt.time | No
     """A window that ends before (or when) it starts is refused, on its end field."""
     if start is not None and end is not None and end <= start:
         errors.add(field_name, _("L'heure de fin doit être après l'heure de début."), "window_reversed")
+
+
+class HoursRowInput(forms.Form):
+    """One opening window of a week: a weekday, from, to."""
+
+    weekday = WeekdayField()
+    opens_at = ClockField()
+    closes_at = ClockField()
+
+
+@dataclass(frozen=True)
+class HoursRow:
+    weekday: int
+    opens_at: dt.time
+    closes_at: dt.time
+
+
+@dataclass
+class WeekHoursData:
+    """An organization's whole week of opening hours (what replaces the recorded one)."""
+
+    hours: list[HoursRow] = field(default_factory=list)
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+
+#: Opening windows a week may hold per day (a morning and an afternoon, and some room).
+MAX_WINDOWS_PER_DAY = 4
+
+
+def week_hours_data(values: Mapping) -> WeekHoursData:
+    """``{"hours": [{"weekday": 1, "opens_at": "14:00", "closes_at": "17:00"}, …]}``: each
+    window is a weekday and two times in order; two windows of one day may not overlap. Every
+    error is named by the window's place in the list (``hours.2.closes_at``)."""
+    errors = FieldErrors()
+    raw = values.get("hours") if isinstance(values, Mapping) else None
+    if raw in (None, ""):
+        raw = []
+    if isinstance(raw, str | bytes | Mapping) or not hasattr(raw, "__iter__"):
+        errors.add("hours", _("Une liste de créneaux est attendue."), "invalid")
+        return WeekHoursData(errors=errors)
+    rows: list[tuple[int, HoursRow]] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            errors.add(f"hours.{index}", _("Un créneau est attendu (jour, de, à)."), "invalid")
+            continue
+        cleaned, row_errors, _given = parse(HoursRowInput, item)
+        hours_in_order(row_errors, cleaned.get("opens_at"), cleaned.get("closes_at"), field_name="closes_at")
+        for name, messages in row_errors.fields.items():
+            for message in messages:
+                errors.add(f"hours.{index}.{name}", message, row_errors.codes[0])
+        if not row_errors:
+            rows.append((index, HoursRow(**cleaned)))
+    by_day: dict[int, list[tuple[int, HoursRow]]] = {}
+    for index, row in sorted(rows, key=lambda r: (r[1].weekday, r[1].opens_at)):
+        same_day = by_day.setdefault(row.weekday, [])
+        if same_day and row.opens_at < same_day[-1][1].closes_at:
+            other = same_day[-1][1]
+            errors.add(
+                f"hours.{index}.opens_at",
+                _("Ce créneau chevauche celui de %(start)s à %(end)s le même jour.")
+                % {"start": f"{other.opens_at:%H:%M}", "end": f"{other.closes_at:%H:%M}"},
+                "windows_overlap",
+            )
+        same_day.append((index, row))
+    for windows in by_day.values():
+        if len(windows) > MAX_WINDOWS_PER_DAY:
+            errors.add(
+                f"hours.{windows[-1][0]}.opens_at",
+                _("Au plus %(n)s créneaux par jour.") % {"n": MAX_WINDOWS_PER_DAY},
+                "too_many_windows",
+            )
+    return WeekHoursData(hours=[row for _index, row in sorted(rows)], errors=errors)
 
 
 # --- Rounds ---------------------------------------------------------------------------------
@@ -288,6 +361,19 @@ class RoundInput(forms.Form):
     day = DayField()
     vehicle = VehicleField()
     matches = MatchesField()
+
+
+class RoundChangeInput(forms.Form):
+    """A round by hand changed before it runs: its day, vehicle and matches (not its territory)."""
+
+    day = DayField()
+    vehicle = VehicleField()
+    matches = MatchesField()
+
+
+def round_change_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:
+    cleaned, errors, _given = parse(RoundChangeInput, values, strict=strict)
+    return cleaned, errors
 
 
 def round_data(values: Mapping, *, strict: bool = True) -> tuple[dict, FieldErrors]:

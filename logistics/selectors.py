@@ -9,6 +9,23 @@ from logistics.models import GleaningDay, GleaningHarvest, Hub, Round, Stop, Veh
 from miam.pooled_rounds import RoundLoad, WeeklyRound
 
 
+def coordinated_territories(principal):
+    """Territories whose rounds the principal coordinates: those of the communes of its
+    logistics organizations, as a query (officers are ``actors.permissions``' business)."""
+    from actors.models import Organization, Territory
+
+    return Territory.objects.filter(
+        communes__organizations__pk__in=perms.member_organization_ids(principal),
+        communes__organizations__kind=Organization.Kind.LOGISTICS,
+    ).values("pk")
+
+
+def coordinated_territory_ids(principal) -> set[int]:
+    if not perms.member_organization_ids(principal):
+        return set()
+    return set(coordinated_territories(principal).values_list("pk", flat=True))
+
+
 def rounds_visible(principal) -> QuerySet[Round]:
     """Rounds a principal may see: its territories' (any role), its organizations' vehicles',
     the vehicles it drives, and the rounds that stop at its organizations (their time slot)."""
@@ -21,6 +38,7 @@ def rounds_visible(principal) -> QuerySet[Round]:
     org_ids = perms.member_organization_ids(principal)
     visible = (
         Q(territory_id__in=perms.viewer_territory_ids(principal))
+        | Q(territory_id__in=coordinated_territories(principal))
         | Q(vehicle__organization_id__in=org_ids)
         | Q(stops__organization_id__in=org_ids)
     )
@@ -31,8 +49,10 @@ def rounds_visible(principal) -> QuerySet[Round]:
 
 def sees_contacts(principal, round_: Round) -> bool:
     """Phones and addresses on a round's sheet: its driver pool, its vehicle's organization,
-    its territory's officers (a driver needs them to find each stop)."""
+    its territory's officers and logistics coordinators (a driver needs them to find each stop)."""
     if perms.is_staff(principal) or perms.can_manage_territory(principal, round_.territory):
+        return True
+    if round_.territory_id in coordinated_territory_ids(principal):  # its logistics coordinators
         return True
     user = perms.as_user(principal)
     if user is None:
@@ -170,3 +190,61 @@ def my_round_slots(*, organization_ids, limit: int = 10, **_ignored) -> dict:
         .order_by("round__day", "arrives_at", "id")[:limit]
     )
     return {"round_slots": stops} if stops else {}
+
+
+#: The matches a round may carry: confirmed by both sides, or scheduled.
+CARRIED = ("confirmed", "scheduled")
+
+
+def round_candidates(*, territory, day, editing: Round | None = None, limit: int = 200):
+    """The matches a round by hand may take on ``day``: confirmed or scheduled for that day,
+    farm and structure in the territory, not gleaned on the spot, on no other live round."""
+    from offers.models import Logistics, Match
+
+    taken = Stop.objects.filter(round__day=day, match__isnull=False).exclude(round__status=Round.RoundStatus.CANCELLED)
+    if editing is not None:
+        taken = taken.exclude(round=editing)
+    return (
+        Match.objects.filter(
+            status__in=CARRIED,
+            need__organization__commune__territories=territory,
+            offer__organization__commune__territories=territory,
+        )
+        .filter(Q(scheduled_for=day) | Q(scheduled_for__isnull=True, proposed_for=day))
+        .exclude(mode=Logistics.GLEANING)
+        .exclude(pk__in=taken.values("match_id"))
+        .select_related(
+            "offer", "offer__organization__commune", "offer__category", "need", "need__organization__commune"
+        )
+        .distinct()
+        .order_by("id")[:limit]
+    )
+
+
+def opening_hours_of(organization_ids, weekday: int) -> dict[int, list]:
+    """Each organization's opening hours that weekday, as entered (the round pages show them)."""
+    from logistics.models import OpeningHours
+
+    out: dict[int, list] = {}
+    for row in OpeningHours.objects.filter(organization_id__in=organization_ids, weekday=weekday).order_by("opens_at"):
+        out.setdefault(row.organization_id, []).append((row.opens_at, row.closes_at))
+    return out
+
+
+def organizations_with_hours(principal):
+    """The organizations one edits (a round stops at their farms and structures), with their
+    opening hours and hubs, for the « Horaires d'accueil » page."""
+    from django.db.models import Prefetch
+
+    from logistics.models import OpeningHours
+
+    return (
+        perms.editable_organizations(principal)
+        .filter(is_active=True)
+        .select_related("commune", "structure_profile")
+        .prefetch_related(
+            Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens_at")),
+            Prefetch("hubs", queryset=Hub.objects.filter(is_active=True).order_by("name")),
+        )
+        .order_by("name", "id")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,11 +22,13 @@ from logistics.forms import (
     HubForm,
     MoveForm,
     PapersForm,
+    RoundForm,
     RoundPlanForm,
     SignupForm,
     VehicleForm,
+    WeekHoursForm,
 )
-from logistics.models import GleaningDay
+from logistics.models import GleaningDay, Round
 from logistics.services import gleaning, resources, rounds
 from miam.errors import DomainError
 from miam.pages import apply_domain_error
@@ -53,6 +55,7 @@ def round_list(request):
     context = {
         "page": page,
         "can_plan": bool(permissions.officer_territory_ids(request.user)),
+        "can_compose": rounds.round_territories(request.user).exists(),
         "title": _("Tournées"),
         "breadcrumb": _crumbs(_("Tournées")),
     }
@@ -83,7 +86,10 @@ def round_detail(request, pk: int):
         "stops": _stops(round_),
         **_links(round_),
         "contacts": selectors.sees_contacts(request.user, round_),
-        "can_claim": round_.driver_id is None and rounds.can_drive(request.user, round_.vehicle),
+        "can_claim": round_.driver_id is None
+        and round_.status == Round.RoundStatus.PLANNED
+        and rounds.can_drive(request.user, round_.vehicle),
+        "can_change": rounds.can_change_round(request.user, round_),
         "title": _("Tournée du %(day)s") % {"day": round_.day.strftime("%d/%m/%Y")},
         "breadcrumb": _crumbs(_("Tournée"), (reverse("logistics:round_list"), _("Tournées"))),
     }
@@ -164,6 +170,103 @@ def round_list_export(request, fmt: str = "csv"):
     )
     export = exports.Export(title=_("Tournées"), tables=[table])
     return exports.export_response(export, fmt=fmt, filename="tournees")
+
+
+# --- A round by hand (logistics coordinators, the territory's officers) ------------------------
+
+
+def _scope(values, territories, round_=None):
+    """The territory and the day whose matches the builder lists (what was typed, else the
+    round's, else the first territory one organises)."""
+    from miam.inputs import DayField
+
+    territory = round_.territory if round_ is not None else None
+    if territory is None:
+        raw = str(values.get("territory", "")).strip()
+        territory = territories.filter(pk=int(raw)).first() if raw.isdecimal() else None
+        territory = territory or territories.first()
+    try:
+        day = DayField(required=False).clean(values.get("day")) or (round_.day if round_ is not None else None)
+    except ValidationError:
+        day = round_.day if round_ is not None else None
+    return territory, day
+
+
+@login_required
+def round_compose(request, pk: int | None = None):
+    """Build a round by hand: a vehicle, a day, stops among the day's confirmed matches; the
+    planner orders them (« Calculer l'ordre »: km, load against payload, out-of-fridge check),
+    then « Enregistrer ». Editing a round before it runs is the same page."""
+    round_ = _round_or_404(request, pk) if pk else None
+    if round_ is not None and not rounds.can_change_round(request.user, round_):
+        raise PermissionDenied
+    territories = rounds.round_territories(request.user)
+    if round_ is None and not territories.exists():
+        raise PermissionDenied
+    if round_ is not None:
+        territories = territories.filter(pk=round_.territory_id)
+    action = request.POST.get("step", "preview")
+    values = request.POST if request.method == "POST" else request.GET
+    territory, day = _scope(values, territories, round_)
+    initial = {"territory": territory.pk if territory else None, "day": day}
+    if round_ is not None:
+        initial.update(
+            vehicle=round_.vehicle_id,
+            matches=list(round_.stops.filter(kind="pickup").values_list("match_id", flat=True)),
+        )
+    bound = request.method == "POST" and action != "refresh"
+    form = RoundForm(
+        request.POST if bound else None,
+        initial=initial,
+        territories=territories,
+        territory=territory,
+        day=day,
+        editing=round_,
+    )
+    draft, status = None, 200
+    if bound:
+        status = 400
+        if form.is_valid():
+            cleaned = form.data_for_service()
+            chosen = cleaned.pop("territory", None)
+            scope = round_.territory if round_ is not None else chosen
+            try:
+                if action == "save" and round_ is None:
+                    made = rounds.round_create(by=request.user, territory=scope, **cleaned)
+                elif action == "save":
+                    made = rounds.round_update(by=request.user, round_=round_, **cleaned)
+                else:
+                    draft = rounds.round_draft(by=request.user, territory=scope, editing=round_, **cleaned)
+                    status = 200
+            except DomainError as error:
+                apply_domain_error(error, form=form, request=request)
+                status = 403 if error.status_code == 403 else 400
+            else:
+                if action == "save":
+                    messages.success(request, _("Tournée enregistrée."))
+                    return redirect("logistics:round_detail", pk=made.pk)
+    title = _("Modifier la tournée") if round_ else _("Composer une tournée")
+    context = {
+        "form": form,
+        "draft": draft,
+        "round": round_,
+        "title": title,
+        "breadcrumb": _crumbs(title, (reverse("logistics:round_list"), _("Tournées"))),
+    }
+    return render(request, "logistics/round_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def round_cancel(request, pk: int):
+    round_ = _round_or_404(request, pk)
+    try:
+        rounds.round_cancel(by=request.user, round_=round_)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Tournée annulée : ses mises en relation peuvent partir dans une autre tournée."))
+    return redirect("logistics:round_detail", pk=round_.pk)
 
 
 # --- Vehicles, hubs and cold rooms -----------------------------------------------------------
@@ -277,6 +380,57 @@ def hub_edit(request, pk: int | None = None):
     title = _("Modifier le hub") if hub else _("Nouveau hub ou chambre froide")
     crumbs = _crumbs(title, (reverse("logistics:hub_list"), _("Hubs et chambres froides")))
     return _form_page(request, "logistics/form.html", {"title": title, "breadcrumb": crumbs}, form)
+
+
+# --- Opening hours (farms' pick-up hours, structures' reception hours) ------------------------
+
+
+@login_required
+def hours_list(request):
+    """The organizations one acts for, with the hours a round may stop there each weekday."""
+    from django.utils.dates import WEEKDAYS
+
+    page = Paginator(selectors.organizations_with_hours(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    for organization in page:
+        week: dict[int, list] = {}
+        for row in organization.opening_hours.all():
+            week.setdefault(row.weekday, []).append(f"{row.opens_at:%H:%M}–{row.closes_at:%H:%M}")
+        organization.week = [(WEEKDAYS[d], ", ".join(w)) for d, w in sorted(week.items())]
+    return render(
+        request,
+        "logistics/hours_list.html",
+        {"page": page, "title": _("Horaires d'accueil"), "breadcrumb": _crumbs(_("Horaires d'accueil"))},
+    )
+
+
+@login_required
+def hours_edit(request, pk: int):
+    organization = selectors.organizations_with_hours(request.user).filter(pk=pk).first()
+    if organization is None:
+        raise Http404
+    form = WeekHoursForm(
+        request.POST if request.method == "POST" else None, recorded=list(organization.opening_hours.all())
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            resources.opening_hours_set(by=request.user, organization=organization, data=form.data_for_service())
+        except DomainError as error:
+            error.fields = {form.field_of(k): v for k, v in error.fields.items()}
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Horaires d'accueil enregistrés."))
+            return redirect("logistics:hours_list")
+    profile = getattr(organization, "structure_profile", None)
+    title = _("Horaires d'accueil de %(name)s") % {"name": organization.name}
+    context = {
+        "form": form,
+        "organization": organization,
+        "profile_hours": rounds.hours_from_text(profile.distribution_hours) if profile else [],
+        "profile": profile,
+        "title": title,
+        "breadcrumb": _crumbs(title, (reverse("logistics:hours_list"), _("Horaires d'accueil"))),
+    }
+    return render(request, "logistics/hours_form.html", context, status=400 if request.method == "POST" else 200)
 
 
 # --- Planning a day (officers) ----------------------------------------------------------------

@@ -241,8 +241,12 @@ def _nav(request) -> list[dict]:
             add("logistics:round_list", _("Tournées"), moves)
             if who["officer"]:
                 add("logistics:round_plan", _("Calculer les tournées"), moves)
+            if who["officer"] or who["logistics"]:
+                add("logistics:round_create", _("Composer une tournée"), moves)
             add("logistics:vehicle_list", _("Véhicules"), moves)
             add("logistics:hub_list", _("Hubs et chambres froides"), moves)
+            if who["farm"] or who["structure"] or who["officer"]:
+                add("logistics:hours_list", _("Horaires d'accueil"), moves)
             add("logistics:gleaning_list", _("Journées de glanage"), moves)
             items.append(
                 {

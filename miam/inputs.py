@@ -306,6 +306,28 @@ class CountField(forms.Field):
         return number
 
 
+class WeekdayField(forms.Field):
+    """A day of the week: 0 (Monday) to 6 (Sunday)."""
+
+    widget = forms.NumberInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", True)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdecimal() or int(text) > 6:
+            raise ValidationError(_("Jour inconnu (0 = lundi … 6 = dimanche)."), code="invalid_weekday")
+        return int(text)
+
+    def validate(self, value) -> None:
+        if value is None and self.required:
+            _required(self)
+
+
 class DayField(forms.Field):
     """A day: a date, or its ISO form (AAAA-MM-JJ)."""
 

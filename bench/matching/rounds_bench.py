@@ -8,6 +8,9 @@ planner's out-of-fridge time). Printed: time, proposals, kg sent by round per we
 that day's payload, Σ score × kg-eq.
 
     python bench/matching/rounds_bench.py --baseline-rev 64e2bad
+
+With `--baseline-rev HEAD` it compares the committed engine with the working tree on the same
+data and parameters (how the LP re-solve around an overloaded day was measured).
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ def main() -> None:
         if label == "before":
             if old is None:
                 continue
-            old_params = old.Params(today=params.today, rounds=tuple(convert(old, r) for r in params.rounds))
+            # Every parameter the baseline knows (64e2bad had no out-of-fridge ride), its rounds too.
+            old_params = replace(convert(old, params), rounds=tuple(convert(old, r) for r in params.rounds))
             result = old.run(
                 [convert(old, o) for o in offers],
                 [convert(old, n) for n in needs],

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from actors import permissions
 from actors.models import Membership
-from logistics.inputs import HubData, OpeningHoursData, VehicleData, hours_in_order
+from logistics.inputs import HubData, OpeningHoursData, VehicleData, WeekHoursData, hours_in_order
 from logistics.models import Hub, OpeningHours, Vehicle
 from miam.errors import NotAllowed
 from miam.inputs import FieldErrors
@@ -155,6 +155,21 @@ def opening_hours_add(*, by, data: OpeningHoursData) -> OpeningHours:
     errors.raise_if_any()
     return OpeningHours.objects.create(
         organization=data.organization, weekday=data.weekday, opens_at=data.opens_at, closes_at=data.closes_at
+    )
+
+
+@transaction.atomic
+def opening_hours_set(*, by, organization, data: WeekHoursData) -> list[OpeningHours]:
+    """Replace an organization's week of opening hours (a farm's pick-up hours, a structure's
+    reception hours) with ``data``: all of it or, on any error, nothing. An empty week means
+    « no hours entered »: the rounds then follow the structure's distribution hours, else the
+    working day (``rounds.windows_for``)."""
+    permissions.require_edit_organization(by, organization)
+    data.errors.raise_if_any()
+    OpeningHours.objects.filter(organization=organization).delete()
+    return OpeningHours.objects.bulk_create(
+        OpeningHours(organization=organization, weekday=row.weekday, opens_at=row.opens_at, closes_at=row.closes_at)
+        for row in data.hours
     )
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from logistics.distances import CrowFlightRoads
 from logistics.models import Hub, OpeningHours, Round, RoundPlan, Stop, Vehicle
 from miam import pooled_rounds
 from miam.dispatch import dispatch
-from miam.errors import DomainError, refused
+from miam.errors import DomainError, NotAllowed, refused
 from offers.models import Logistics, Match
 from offers.services.matches import match_kg
 from products.models import Storage
@@ -144,8 +145,10 @@ def distance_backend() -> CrowFlightRoads:
 
 def matches_of_day(*, territory: Territory, day: dt.date):
     """Confirmed or scheduled matches of ``day`` whose structure is in the territory, not carried
-    by a round that already has a driver, not gleaned on the spot."""
-    claimed = Stop.objects.filter(round__day=day, round__status__in=(RS.CLAIMED, RS.DONE)).values("match_id")
+    by a round that already has a driver or that was made by hand, not gleaned on the spot."""
+    # Kept rounds: those a driver took, and those made by hand (planning again leaves them).
+    kept = Q(round__status__in=(RS.CLAIMED, RS.DONE)) | Q(round__plan__isnull=True, round__status=RS.PLANNED)
+    claimed = Stop.objects.filter(kept, round__day=day, match__isnull=False).values("match_id")
     return (
         Match.objects.filter(status__in=CARRIED_STATUSES, need__organization__commune__territories=territory)
         .filter(Q(scheduled_for=day) | Q(scheduled_for__isnull=True, proposed_for=day))
@@ -188,7 +191,15 @@ def _at_hub(leg: str, kind: str) -> bool:
 
 
 def _write_round(
-    planned: routing.PlannedRound, *, vehicle: Vehicle, territory, day, plan=None, hub=None, leg=LEG.DIRECT
+    planned: routing.PlannedRound,
+    *,
+    vehicle: Vehicle,
+    territory,
+    day,
+    plan=None,
+    hub=None,
+    leg=LEG.DIRECT,
+    existing: Round | None = None,
 ) -> Round:
     matches = {}
     lot_ids = [s.lot_id for s in planned.stops if s.lot_id]
@@ -202,19 +213,26 @@ def _write_round(
         {m.offer.organization_id for m in matches.values()} | {m.need.organization_id for m in matches.values()},
         day.weekday(),
     )
-    round_ = Round.objects.create(
-        plan=plan,
-        territory=territory,
-        hub=hub or vehicle.hub,
-        day=day,
-        vehicle=vehicle,
-        leg=leg,
-        starts_at=_clock(planned.stops[0].arrival_s),
-        ends_at=_clock(planned.stops[-1].arrival_s),
-        distance_km=Decimal(str(round(planned.km, 1))),
-        duration_min=round(planned.duration_s / 60),
-        max_load_kg=Decimal(str(round(planned.max_load_kg, 1))),
-    )
+    values = {
+        "plan": plan,
+        "territory": territory,
+        "hub": hub or vehicle.hub,
+        "day": day,
+        "vehicle": vehicle,
+        "leg": leg,
+        "starts_at": _clock(planned.stops[0].arrival_s),
+        "ends_at": _clock(planned.stops[-1].arrival_s),
+        "distance_km": Decimal(str(round(planned.km, 1))),
+        "duration_min": round(planned.duration_s / 60),
+        "max_load_kg": Decimal(str(round(planned.max_load_kg, 1))),
+    }
+    if existing is None:
+        round_ = Round.objects.create(**values)
+    else:  # a round changed by hand keeps its id (its page, its links)
+        round_ = existing
+        for name, value in values.items():
+            setattr(round_, name, value)
+        round_.save()
     stops = []
     previous_load = 0.0
     for position, stop in enumerate(planned.stops):
@@ -485,12 +503,136 @@ def _write_second_leg(second, first_rounds: list[Round], *, by_id, territory, da
 # --- A round by hand ----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def round_create(*, by, territory: Territory, day: dt.date, vehicle: Vehicle, matches: list[Match]) -> Round:
-    """A round of chosen matches on one vehicle, ordered by the planner. Every stop must be in
-    the territory, and the vehicle must take every lot (capacity, cold chain, hours)."""
-    permissions.require_manage_territory(by, territory)
-    errors = {}
+def can_run_rounds(principal, territory: Territory) -> bool:
+    """Who organises a territory's rounds: its officers, and the people of a logistics
+    organization of the territory (its logistics coordinators)."""
+    from logistics.selectors import coordinated_territory_ids
+
+    return permissions.can_manage_territory(principal, territory) or territory.pk in coordinated_territory_ids(
+        principal
+    )
+
+
+def round_territories(principal):
+    """The territories whose rounds one may organise (the builder's choice)."""
+    from logistics.selectors import coordinated_territory_ids
+
+    ids = permissions.officer_territory_ids(principal) | coordinated_territory_ids(principal)
+    return Territory.objects.filter(pk__in=ids).order_by("name")
+
+
+def require_run_rounds(by, territory: Territory) -> None:
+    permissions.require_write(by)
+    if not can_run_rounds(by, territory):
+        raise NotAllowed(
+            _(
+                "Seul·es les chargé·es de mission et les coordinateur·rices logistiques de ce territoire "
+                "organisent ses tournées."
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ColdCheck:
+    """The out-of-fridge check of one chilled or frozen lot of a round."""
+
+    match_id: int
+    storage: str
+    refrigerated: bool  # the vehicle keeps it cold: no limit
+    ride_min: int | None  # from the end of its loading to the start of its delivery
+    allowed_min: int
+
+    @property
+    def ok(self) -> bool:
+        return self.refrigerated or (self.allowed_min > 0 and (self.ride_min or 0) <= self.allowed_min)
+
+
+@dataclass
+class RoundDraft:
+    """A round by hand before it is saved: the planner's order, its km, its load against the
+    vehicle's payload, the out-of-fridge check of its cold lots, each stop's opening hours."""
+
+    territory: Territory
+    day: dt.date
+    vehicle: Vehicle
+    matches: list
+    planned: routing.PlannedRound
+    separate_trips_km: float
+    cold: list[ColdCheck] = field(default_factory=list)
+    windows: dict = field(default_factory=dict)
+
+    @property
+    def km(self) -> float:
+        return round(self.planned.km, 1)
+
+    @property
+    def max_load_kg(self) -> float:
+        return round(self.planned.max_load_kg, 1)
+
+    @property
+    def payload_kg(self) -> float:
+        return float(self.vehicle.capacity_kg)
+
+    def stops(self) -> list[dict]:
+        """The ordered stops as a page shows them (organization, time, slot, kg, on board)."""
+        by_id = {m.pk: m for m in self.matches}
+        out, previous = [], 0.0
+        for stop in self.planned.stops:
+            match = by_id.get(stop.lot_id)
+            organization = None
+            if match is not None:
+                organization = match.offer.organization if stop.kind == "pickup" else match.need.organization
+            window = _window_at(self.windows.get(organization.pk) if organization else None, stop.arrival_s)
+            out.append(
+                {
+                    "kind": stop.kind,
+                    "match": match,
+                    "organization": organization,
+                    "arrives_at": _clock(stop.arrival_s),
+                    "window": window,
+                    "quantity_kg": round(abs(stop.load_kg - previous), 1),
+                    "load_kg": round(stop.load_kg, 1),
+                    "km": round(stop.km_from_start, 1),
+                }
+            )
+            previous = stop.load_kg
+        return out
+
+
+def _lots_on_rounds(match_ids, *, day: dt.date, but: Round | None) -> dict[int, Round]:
+    """Which of these matches a live round of the day already carries (not ``but``)."""
+    stops = Stop.objects.filter(match_id__in=match_ids, kind=Stop.Kind.PICKUP, round__day=day).exclude(
+        round__status=RS.CANCELLED
+    )
+    if but is not None:
+        stops = stops.exclude(round=but)
+    return {s.match_id: s.round for s in stops.select_related("round", "round__vehicle")}
+
+
+def _direct_ride_s(match: Match) -> float:
+    farm, structure = match.offer.organization, match.need.organization
+    _km, seconds = distance_backend().matrices(
+        [(farm.latitude, farm.longitude), (structure.latitude, structure.longitude)]
+    )
+    return float(seconds[0, 1])
+
+
+def _ids(matches) -> str:
+    return ", ".join(str(m.pk) for m in matches)
+
+
+def round_draft(
+    *, by, territory: Territory, day: dt.date, vehicle: Vehicle, matches: list[Match], editing: Round | None = None
+) -> RoundDraft:
+    """Check a round by hand and have the planner order its stops, writing nothing. Every
+    refusal is in one French ``DomainError``, on its field: a stop outside the territory, a
+    match not confirmed, for another day or already on a round, a vehicle that does not serve
+    the territory or not that day, a lot heavier than its payload, a cold lot in a vehicle that
+    cannot keep it cold; then what the planner could not fit (load along the way, hours)."""
+    require_run_rounds(by, territory)
+    errors: dict[str, list[str]] = defaultdict(list)
+    if not matches:
+        errors["matches"].append(_("Choisissez au moins une mise en relation."))
     org_ids = {m.offer.organization_id for m in matches} | {m.need.organization_id for m in matches}
     inside = _in_territory(territory, org_ids)
     outside = sorted(
@@ -502,38 +644,209 @@ def round_create(*, by, territory: Territory, day: dt.date, vehicle: Vehicle, ma
         }
     )
     if outside:
-        errors["matches"] = [
+        errors["matches"].append(
             _("Ces arrêts sont hors du territoire %(territory)s : %(names)s.")
             % {"territory": territory.name, "names": ", ".join(outside)}
-        ]
-    wrong = [m.pk for m in matches if m.status not in CARRIED_STATUSES]
-    if wrong:
-        errors.setdefault("matches", []).append(
-            _("Seules les mises en relation confirmées peuvent être transportées (n° %(ids)s).")
-            % {"ids": ", ".join(map(str, wrong))}
         )
-    if not matches:
-        errors["matches"] = [_("Choisissez au moins une mise en relation.")]
-    if day.weekday() not in (vehicle.days_available or []):
-        errors["vehicle"] = [_("Ce véhicule n'est pas disponible ce jour-là.")]
-    if errors:
-        raise DomainError("invalid_round", _("Cette tournée n'est pas possible."), fields=errors)
-    windows = windows_for(org_ids, day.weekday())
-    lots = []
+    wrong = [m for m in matches if m.status not in CARRIED_STATUSES]
+    if wrong:
+        errors["matches"].append(
+            _("Seules les mises en relation confirmées peuvent être transportées (n° %(ids)s).") % {"ids": _ids(wrong)}
+        )
+    gleaned = [m for m in matches if m.mode == Logistics.GLEANING]
+    if gleaned:
+        errors["matches"].append(
+            _("Ces mises en relation sont glanées sur place, sans transport (n° %(ids)s).") % {"ids": _ids(gleaned)}
+        )
+    other_day = [m for m in matches if (m.scheduled_for or m.proposed_for) not in (None, day)]
+    if other_day:
+        errors["matches"].append(
+            _("Ces mises en relation sont prévues un autre jour (n° %(ids)s).") % {"ids": _ids(other_day)}
+        )
+    for match_id, other in sorted(_lots_on_rounds([m.pk for m in matches], day=day, but=editing).items()):
+        errors["matches"].append(
+            _("La mise en relation n° %(id)s est déjà dans la tournée de %(vehicle)s (%(time)s).")
+            % {"id": match_id, "vehicle": other.vehicle.name, "time": f"{other.starts_at:%H:%M}"}
+        )
+    from logistics.selectors import territory_vehicles
+
+    if not territory_vehicles(territory.pk).filter(pk=vehicle.pk).exists():
+        errors["vehicle"].append(
+            _("Ce véhicule ne sert pas le territoire %(territory)s (ni son organisation ni son hub n'y sont).")
+            % {"territory": territory.name}
+        )
+    elif day.weekday() not in (vehicle.days_available or []):
+        errors["vehicle"].append(_("Ce véhicule n'est pas disponible ce jour-là."))
+    kgs = {}
     for match in matches:
         kg = match.quantity_kg or match_kg(match)
         if not kg:
-            raise refused("matches", _("Le poids de la mise en relation n° %(id)s est inconnu.") % {"id": match.pk})
-        lots.append(_lot(match, kg, windows))
+            errors["matches"].append(_("Le poids de la mise en relation n° %(id)s est inconnu.") % {"id": match.pk})
+            continue
+        kgs[match.pk] = kg
+        if kg > vehicle.capacity_kg:
+            errors["matches"].append(
+                _("Le lot n° %(id)s (%(kg)s kg) dépasse la charge utile du véhicule (%(payload)s kg).")
+                % {"id": match.pk, "kg": _kg(kg), "payload": _kg(vehicle.capacity_kg)}
+            )
+        cold = match.offer.storage in (Storage.CHILLED, Storage.FROZEN)
+        if cold and not vehicle.is_refrigerated:
+            allowed = out_of_fridge_s(match.offer.storage)
+            if allowed <= 0:
+                errors["vehicle"].append(
+                    _(
+                        "Le lot n° %(id)s est %(storage)s : il ne voyage qu'en véhicule réfrigéré, "
+                        "et ce véhicule ne l'est pas."
+                    )
+                    % {"id": match.pk, "storage": Storage(match.offer.storage).label}
+                )
+            elif _direct_ride_s(match) > allowed:
+                errors["vehicle"].append(
+                    _(
+                        "Le lot n° %(id)s est %(storage)s : son trajet direct (%(ride)s min) dépasse les "
+                        "%(allowed)s min permises hors du froid ; il faut un véhicule réfrigéré."
+                    )
+                    % {
+                        "id": match.pk,
+                        "storage": Storage(match.offer.storage).label,
+                        "ride": round(_direct_ride_s(match) / 60),
+                        "allowed": allowed // 60,
+                    }
+                )
+    if errors:
+        raise DomainError("invalid_round", _("Cette tournée n'est pas possible."), fields=dict(errors))
+    windows = windows_for(org_ids, day.weekday())
+    lots = [_lot(m, kgs[m.pk], windows) for m in matches]
     result = routing.plan(lots, [_truck(vehicle)], distances=distance_backend(), params=routing_params())
     if result.unassigned or not result.rounds:
-        raise refused(
-            "matches",
-            _("Le véhicule ne peut pas tout prendre (charge utile, froid ou horaires) : mises en relation n° %(ids)s.")
-            % {"ids": ", ".join(map(str, result.unassigned or [m.pk for m in matches]))},
-            "round_infeasible",
+        left = [m for m in matches if m.pk in set(result.unassigned)] or matches
+        total = sum(kgs.values())
+        message = _(
+            "Le véhicule ne peut pas tout prendre (charge utile, froid ou horaires) : mises en relation n° %(ids)s."
+        ) % {"ids": _ids(left)}
+        if total > vehicle.capacity_kg:
+            message += " " + _(
+                "Les lots font %(total)s kg pour une charge utile de %(payload)s kg : "
+                "aucun ordre des arrêts ne les fait tenir."
+            ) % {"total": _kg(total), "payload": _kg(vehicle.capacity_kg)}
+        if any(m.offer.storage in (Storage.CHILLED, Storage.FROZEN) for m in left) and not vehicle.is_refrigerated:
+            message += " " + _("Un lot au frais resterait trop longtemps hors du froid dans ce véhicule.")
+        raise refused("matches", message, "round_infeasible")
+    planned = result.rounds[0]
+    return RoundDraft(
+        territory=territory,
+        day=day,
+        vehicle=vehicle,
+        matches=list(matches),
+        planned=planned,
+        separate_trips_km=round(result.separate_trips_km, 1),
+        cold=_cold_checks(planned, matches, vehicle),
+        windows=windows,
+    )
+
+
+def _kg(value) -> str:
+    return f"{Decimal(value).normalize():f}"
+
+
+def _cold_checks(planned: routing.PlannedRound, matches, vehicle: Vehicle) -> list[ColdCheck]:
+    service_s = routing_params().service_s
+    loaded, checks = {}, []
+    by_id = {m.pk: m for m in matches}
+    for stop in planned.stops:
+        match = by_id.get(stop.lot_id)
+        if match is None or match.offer.storage not in (Storage.CHILLED, Storage.FROZEN):
+            continue
+        if stop.kind == "pickup":
+            loaded[match.pk] = stop.arrival_s + service_s
+        elif stop.kind == "delivery":
+            ride = max(0, stop.arrival_s - loaded.get(match.pk, stop.arrival_s))
+            checks.append(
+                ColdCheck(
+                    match_id=match.pk,
+                    storage=match.offer.storage,
+                    refrigerated=vehicle.is_refrigerated,
+                    ride_min=round(ride / 60),
+                    allowed_min=out_of_fridge_s(match.offer.storage) // 60,
+                )
+            )
+    return checks
+
+
+@transaction.atomic
+def round_create(*, by, territory: Territory, day: dt.date, vehicle: Vehicle, matches: list[Match]) -> Round:
+    """A round of chosen matches on one vehicle, ordered by the planner (``round_draft``'s
+    checks; nothing is written when one fails)."""
+    draft = round_draft(by=by, territory=territory, day=day, vehicle=vehicle, matches=matches)
+    return _write_round(draft.planned, vehicle=vehicle, territory=territory, day=day)
+
+
+def _editable(round_: Round) -> None:
+    if round_.status not in (RS.PLANNED, RS.CLAIMED) or round_.day < timezone.localdate():
+        raise DomainError(
+            "round_closed", _("Cette tournée est passée, effectuée ou annulée : elle ne change plus."), status_code=409
         )
-    return _write_round(result.rounds[0], vehicle=vehicle, territory=territory, day=day)
+    if round_.leg != LEG.DIRECT:
+        raise DomainError(
+            "round_cross_dock",
+            _("Une tournée de groupage se recalcule avec son hub (« Calculer les tournées d'un jour »)."),
+            status_code=409,
+        )
+
+
+def can_change_round(principal, round_: Round) -> bool:
+    """May one edit or cancel this round now (before it runs)?"""
+    return (
+        round_.status in (RS.PLANNED, RS.CLAIMED)
+        and round_.day >= timezone.localdate()
+        and round_.leg == LEG.DIRECT
+        and can_run_rounds(principal, round_.territory)
+    )
+
+
+@transaction.atomic
+def round_update(*, by, round_: Round, day: dt.date, vehicle: Vehicle, matches: list[Match]) -> Round:
+    """Change a round before it runs: its day, vehicle or matches, ordered again by the planner.
+    It becomes a round made by hand (planning the day again keeps it); a new day or vehicle
+    lets its driver go (the vehicle's pool claims it again)."""
+    round_ = Round.objects.select_for_update().select_related("territory", "vehicle").get(pk=round_.pk)
+    require_run_rounds(by, round_.territory)
+    _editable(round_)
+    draft = round_draft(by=by, territory=round_.territory, day=day, vehicle=vehicle, matches=matches, editing=round_)
+    before = set(round_.stops.filter(match__isnull=False).values_list("match_id", flat=True))
+    _forget_rounds(before - {m.pk for m in matches})
+    moved = day != round_.day or vehicle.pk != round_.vehicle_id
+    round_.stops.all().delete()
+    if moved:
+        round_.driver, round_.status = None, RS.PLANNED
+        round_.reminded_at = round_.unassigned_alerted_at = None
+    round_.plan = None
+    return _write_round(draft.planned, vehicle=vehicle, territory=round_.territory, day=day, existing=round_)
+
+
+@transaction.atomic
+def round_cancel(*, by, round_: Round) -> Round:
+    """Cancel a round before it runs: its matches are free for another round, its driver is told."""
+    round_ = Round.objects.select_for_update().select_related("territory", "vehicle").get(pk=round_.pk)
+    require_run_rounds(by, round_.territory)
+    _editable(round_)
+    _forget_rounds(round_.stops.filter(match__isnull=False).values_list("match_id", flat=True))
+    driver = round_.driver
+    round_.status, round_.plan = RS.CANCELLED, None
+    round_.save(update_fields=["status", "plan", "updated_at"])
+    if driver is not None:
+        from actors.services import notify
+
+        notify(
+            users=[driver],
+            kind="round_cancelled",
+            title=lambda: (
+                _("La tournée du %(day)s (%(vehicle)s) est annulée.")
+                % {"day": round_.day.strftime("%d/%m/%Y"), "vehicle": round_.vehicle.name}
+            ),
+            url=_round_url(round_),
+        )
+    return round_
 
 
 # --- Drivers --------------------------------------------------------------------------------------

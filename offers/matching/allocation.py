@@ -48,13 +48,14 @@ need id, then the lower offer id.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from scipy import optimize, sparse
 from scipy.sparse.csgraph import connected_components
 
 from .arrays import FLOW_STEPS
-from .candidates import EPSILON, CandidatePairs, _floor_to_grain
+from .candidates import EPSILON, CandidatePairs, _floor_to_grain, round_supply
 from .fairness import FairnessModel, fairness_model
 from .scoring import Scores
 from .types import Params
@@ -122,7 +123,7 @@ def _scale_to_budgets(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tup
     return _cut_to_limits(c, x, ((c.need_idx, need_budget), (pair_struct, struct_budget)), price, value)
 
 
-def _round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """The pooled rounds' side constraints as (owner per pair, limit per owner): per weekday,
     the lots needing a refrigerated round within the refrigerated vehicles' payloads, then every
     lot of the day within all its vehicles' payloads (kg; -1: not carried by a round)."""
@@ -136,7 +137,7 @@ def _round_groups(c: CandidatePairs) -> tuple[tuple[np.ndarray, np.ndarray], ...
 def _scale_to_rounds(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lots of an overloaded weekday's rounds cut to what its vehicles carry together, the
     least score per kg first (grain multiples); returns (x, pairs cut)."""
-    groups = _round_groups(c)
+    groups = round_groups(c)
     if not groups:
         return x, np.zeros(len(c), dtype=bool)
     value = s.score if s is not None else np.zeros(len(c))
@@ -145,7 +146,7 @@ def _scale_to_rounds(c: CandidatePairs, s: Scores | None, x: np.ndarray) -> tupl
 
 def rounds_overloaded(c: CandidatePairs, x: np.ndarray) -> bool:
     """Whether the lots `x` sends through some weekday's rounds weigh more than they carry."""
-    for of_pair, limit in _round_groups(c):
+    for of_pair, limit in round_groups(c):
         on = of_pair >= 0
         loaded = np.bincount(of_pair[on], weights=x[on], minlength=len(limit))
         if (loaded > limit * (1 + EPSILON) + TOLERANCE).any():
@@ -214,7 +215,7 @@ def _fill_greedily(
     if not candidates.any():
         return x
     # What each weekday's rounds (all, refrigerated) still carry, and each pair's day (-1: none).
-    groups = _round_groups(c)
+    groups = round_groups(c)
     round_left: list[list[float]] = []
     round_of: list[list[int]] = []
     for of_pair, limit in groups:
@@ -253,6 +254,53 @@ def _fill_greedily(
             if of[p] >= 0:
                 left[of[p]] -= amount
     return np.asarray(x_l, dtype=float)
+
+
+def later_rounds(c: CandidatePairs, s: Scores, params: Params, x: np.ndarray) -> tuple[CandidatePairs, np.ndarray]:
+    """After the allocation: a lot left out because its round day is full moves to the first
+    other round day of its window whose rounds still carry its minimum
+    (``CandidatePairs.round_options``), with that day's largest suited vehicle as its cap, and
+    the greedy top-up gives it what offers, needs, budgets and that day's payload leave. Lots
+    already allocated keep their day (a match has one date). Returns the pairs with the new
+    weekdays and delivery days (a copy: `c` is left as it is) and the quantities."""
+    groups = round_groups(c)
+    if not groups or c.round_options is None or not params.rounds or not len(c):
+        return c, x
+    (cold_of, cold_limit), (all_of, all_limit) = groups
+    on = all_of >= 0
+    all_left = all_limit - np.bincount(all_of[on], weights=x[on], minlength=7)
+    strict_on = cold_of >= 0
+    cold_left = cold_limit - np.bincount(cold_of[strict_on], weights=x[strict_on], minlength=7)
+    strict = np.asarray(c.round_strict, dtype=bool)
+    least = np.maximum(c.offers.min_quantity[c.offer_idx], np.maximum(c.offers.grain[c.offer_idx], TOLERANCE))
+    day = c.round_weekday.astype(np.int64)
+    at = np.maximum(day, 0)
+    here = np.where(strict, np.minimum(cold_left[at], all_left[at]), all_left[at])
+    movable = np.flatnonzero(on & (x <= TOLERANCE) & (c.cap > TOLERANCE) & (here < least) & (c.round_options != 0))
+    if not len(movable):
+        return c, x
+    first_weekday = (c.earliest_day[movable] - 1) % 7  # date.fromordinal(1) is a Monday
+    best = np.full(len(movable), -1, dtype=np.int64)
+    for w in range(7):
+        room = np.where(strict[movable], np.minimum(cold_left[w], all_left[w]), all_left[w])
+        offered = (((c.round_options[movable] >> w) & 1) == 1) & (day[movable] != w) & (room >= least[movable])
+        date = c.earliest_day[movable] + (w - first_weekday) % 7
+        best = np.where(offered & ((best < 0) | (date < best)), date, best)
+    moved = best >= 0
+    if not moved.any():
+        return c, x
+    pairs, dates = movable[moved], best[moved]
+    weekday = (dates - 1) % 7
+    supply = round_supply(params.rounds)
+    carry = np.where(strict[pairs], supply.cold_kg[weekday], supply.any_kg[weekday])
+    round_weekday, delivery_day, cap = c.round_weekday.copy(), c.delivery_day.copy(), c.cap.copy()
+    round_weekday[pairs] = weekday
+    delivery_day[pairs] = dates
+    cap[pairs] = _floor_to_grain(np.minimum(cap[pairs], carry), c.offers.grain[c.offer_idx[pairs]])
+    c = replace(c, round_weekday=round_weekday, delivery_day=delivery_day, cap=cap)
+    allowed = np.zeros(len(c), dtype=bool)
+    allowed[pairs] = cap[pairs] > TOLERANCE
+    return c, _tidy(c, _fill_greedily(c, s, x, allowed, cap))
 
 
 def _tidy(c: CandidatePairs, x: np.ndarray) -> np.ndarray:
@@ -565,9 +613,13 @@ def pair_components(c: CandidatePairs, fm: FairnessModel | None = None) -> np.nd
     return label[c.offer_idx]
 
 
-def _batches(component: np.ndarray, chosen: np.ndarray) -> list[np.ndarray]:
-    """Pair indices of the chosen components, packed into LPs of about BATCH_PAIRS pairs."""
-    pairs = np.flatnonzero(np.isin(component, chosen))
+def _batches(component: np.ndarray, chosen: np.ndarray, within: np.ndarray | None = None) -> list[np.ndarray]:
+    """Pair indices of the chosen components (only those `within`, when given), packed into
+    LPs of about BATCH_PAIRS pairs."""
+    inside = np.isin(component, chosen)
+    if within is not None:
+        inside &= within
+    pairs = np.flatnonzero(inside)
     pairs = pairs[np.argsort(component[pairs], kind="stable")]
     comp = component[pairs]
     starts = np.r_[0, np.flatnonzero(np.diff(comp)) + 1]
@@ -651,7 +703,7 @@ def _solve_lp(
         n_rows += len(owners)
 
     # Pooled rounds: Σ x of a weekday's lots ≤ its payloads left (refrigerated ones, all).
-    for owner_all, limit in _round_groups(c):
+    for owner_all, limit in round_groups(c):
         owner = owner_all[pairs]
         sel = owner >= 0
         if not sel.any():
@@ -694,14 +746,15 @@ def allocate_lp(c: CandidatePairs, s: Scores, params: Params, fm: FairnessModel 
 
 
 def _lp_resolver(c: CandidatePairs, s: Scores, fm: FairnessModel, component: np.ndarray):
-    """The LP again on the components of the pairs `near`, every other allocation fixed."""
+    """The LP again on the pairs `near`, every other allocation fixed (as the flow's resolver
+    does): their quantities stay taken from offers, needs, budgets, fairness segments and the
+    rounds' payloads. Not their whole components: a weekday's rounds link a whole PAT into one,
+    and solving it all again doubled the allocation's time."""
 
     def resolve(x: np.ndarray, near: np.ndarray, cap: np.ndarray) -> np.ndarray:
-        todo = np.unique(component[near])
         x = x.copy()
-        inside = np.isin(component, todo)
-        fixed = np.where(inside, 0.0, x)
-        for batch in _batches(component, todo):
+        fixed = np.where(near, 0.0, x)
+        for batch in _batches(component, np.unique(component[near]), within=near):
             x[batch] = _solve_lp(c, s, fm, batch, cap, fixed)
         return x
 

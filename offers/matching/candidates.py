@@ -77,6 +77,10 @@ class CandidatePairs:
     #: Per weekday, the total payload of the territory's rounds, and of its refrigerated ones (kg).
     round_total_kg: np.ndarray | None = None
     round_cold_total_kg: np.ndarray | None = None
+    #: Per pair, the weekdays (bits) of every round day of its window that suits the lot and on
+    #: which the structure receives: the first is its round day, the others where the
+    #: allocation moves it when that day's rounds are full.
+    round_options: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offer_idx)
@@ -108,6 +112,7 @@ class CandidatePairs:
             round_strict=None if self.round_strict is None else self.round_strict[keep],
             round_total_kg=self.round_total_kg,
             round_cold_total_kg=self.round_cold_total_kg,
+            round_options=None if self.round_options is None else self.round_options[keep],
         )
 
     def price(self) -> np.ndarray:
@@ -193,6 +198,32 @@ def round_days(
         earliest, last = days_window(o, n, oi[usable], ni[usable], params)
         out[usable] = first_distribution_day(earliest, last, mask[usable])
     return out
+
+
+def round_options(
+    o: OfferArrays,
+    n: NeedArrays,
+    oi: np.ndarray,
+    ni: np.ndarray,
+    strict: np.ndarray,
+    earliest: np.ndarray,
+    last: np.ndarray,
+    params: Params,
+) -> np.ndarray:
+    """Per pair, the weekdays (bits) of the round days within [earliest, last] that suit the lot
+    (refrigerated when `strict`) and on which the structure receives goods; 0 when none."""
+    out = np.zeros(len(oi), dtype=np.int64)
+    if not params.rounds or not len(oi):
+        return out
+    supply = round_supply(params.rounds)
+    receives = np.where(n.distribution_mask[ni] == 0, ANY_DAY, n.distribution_mask[ni])
+    suited = receives & np.where(strict, supply.cold_mask, supply.any_mask)
+    span = last - earliest
+    weekday = (earliest - 1) % 7  # date.fromordinal(1) is a Monday
+    window = np.zeros(len(oi), dtype=np.int64)
+    for k in range(7):
+        window |= np.where(k <= span, np.left_shift(1, (weekday + k) % 7), 0)
+    return suited & window
 
 
 def round_carry(day: np.ndarray, strict: np.ndarray, params: Params) -> np.ndarray:
@@ -340,6 +371,7 @@ def _evaluate(
     if len(excluded):
         keep &= ~np.isin(oi.astype(np.int64) * len(n) + ni, excluded)
     weekday = np.where(mode == PARTNER, (day - 1) % 7, -1).astype(np.int8)  # date.fromordinal(1): a Monday
+    options = np.where(mode == PARTNER, round_options(o, n, oi, ni, strict, earliest, last, params), 0)
     return (
         oi[keep],
         ni[keep],
@@ -351,6 +383,7 @@ def _evaluate(
         day[keep],
         weekday[keep],
         strict[keep] & (mode[keep] == PARTNER),
+        options[keep],
     )
 
 
@@ -433,10 +466,10 @@ def _assemble(
     if parts:
         cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     else:
-        types = (np.intp, np.intp, float, np.int8, float, np.int64, np.int64, np.int64, np.int8, bool)
+        types = (np.intp, np.intp, float, np.int8, float, np.int64, np.int64, np.int64, np.int8, bool, np.int64)
         cols = [np.empty(0, dtype=t) for t in types]
     order = np.lexsort((cols[0], cols[1]))
-    oi, ni, d, mode, cap, earliest, last, day, weekday, strict = (c[order] for c in cols)
+    oi, ni, d, mode, cap, earliest, last, day, weekday, strict, options = (c[order] for c in cols)
     supply = round_supply(params.rounds)
     return CandidatePairs(
         o,
@@ -455,6 +488,7 @@ def _assemble(
         round_strict=strict,
         round_total_kg=supply.any_total_kg,
         round_cold_total_kg=supply.cold_total_kg,
+        round_options=options,
     )
 
 

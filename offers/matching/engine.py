@@ -9,7 +9,7 @@ from time import perf_counter
 
 import numpy as np
 
-from .allocation import allocate, objective_value, spending
+from .allocation import allocate, later_rounds, objective_value, round_groups, spending
 from .arrays import MASS, build_arrays
 from .candidates import (
     excluded_keys,
@@ -78,6 +78,7 @@ def run(
     start = perf_counter()
     fm = fairness_model(kept, params)
     x = allocate(kept, kept_scores, params, fm)
+    kept, x = later_rounds(kept, kept_scores, params, x)
     timings["allocation"] = perf_counter() - start
     decided = np.zeros(len(kept), dtype=bool)
     if params.explain_fairness and fm.active and len(kept):
@@ -173,7 +174,9 @@ def run(
 def fairness_decided(c, s, x: np.ndarray, fm) -> np.ndarray:
     """Pairs the fairness objective decided: the structure got quantity of an offer that
     another structure's pair, scoring at least as well (within half a point), could still
-    have taken (its need had room, its budget too): priority, not the score, gave it."""
+    have taken (its need had room, its budget too, and its weekday's pooled rounds payload
+    left — or it rides the same weekday, which the quantity given up would free): priority,
+    not the score, gave it."""
     o = c.offers
     step = np.where(o.grain[c.offer_idx] > 0, o.grain[c.offer_idx], 0.01)
     need_left = c.needs.quantity - np.bincount(c.need_idx, weights=x, minlength=len(c.needs))
@@ -185,23 +188,40 @@ def fairness_decided(c, s, x: np.ndarray, fm) -> np.ndarray:
     money[t >= 0] = np.minimum(money[t >= 0], struct_left[t[t >= 0]])
     room = (c.cap - x > step) & (need_left[c.need_idx] > step) & ((price <= 0) | (money > price * step))
     owner = c.needs.organization_id[c.need_idx]
-    # Per offer, the best pair with room and the best one of another structure than that one.
-    with_room = np.flatnonzero(room)
-    order = with_room[np.lexsort((-s.score[with_room], c.offer_idx[with_room]))]
-    best = np.full(len(o), -np.inf)
-    best_owner = np.full(len(o), -1, dtype=np.int64)
-    second = np.full(len(o), -np.inf)
-    if len(order):
-        offers_sorted = c.offer_idx[order]
-        first = np.r_[0, np.flatnonzero(np.diff(offers_sorted)) + 1]
-        heads = order[first]
-        best[c.offer_idx[heads]] = s.score[heads]
-        best_owner[c.offer_idx[heads]] = owner[heads]
-        other = owner[order] != best_owner[offers_sorted]
-        candidates = np.where(other, s.score[order], -np.inf)
-        np.maximum.at(second, offers_sorted, candidates)
-    rival = np.where(best_owner[c.offer_idx] != owner, best[c.offer_idx], second[c.offer_idx])
+    # A weekday's rounds full: its pairs take nothing more, unless the decided pair frees room
+    # on that same day.
+    round_room = np.ones(len(c), dtype=bool)
+    for of_pair, limit in round_groups(c):
+        on = of_pair >= 0
+        loaded = np.bincount(of_pair[on], weights=x[on], minlength=len(limit))
+        round_room[on] &= (limit - loaded)[of_pair[on]] > step[on]
+    rival = _rival(c.offer_idx, len(o), room & round_room, s.score, owner)
+    if c.round_weekday is not None and (c.round_weekday >= 0).any():
+        day = c.round_weekday.astype(np.int64)
+        key = np.where(day >= 0, c.offer_idx * 7 + day, 0)
+        same_day = _rival(key, len(o) * 7, room & (day >= 0), s.score, owner)
+        rival = np.where(day >= 0, np.maximum(rival, same_day), rival)
     return (x > 0) & (fm.pair_structure(c) >= 0) & (rival >= s.score - 0.5)
+
+
+def _rival(key: np.ndarray, n_keys: int, room: np.ndarray, score: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Per pair, the best score among the pairs of its key (its offer, or its offer and
+    weekday) that have room and belong to another structure (-inf: none)."""
+    with_room = np.flatnonzero(room)
+    order = with_room[np.lexsort((-score[with_room], key[with_room]))]
+    best = np.full(n_keys, -np.inf)
+    best_owner = np.full(n_keys, -1, dtype=np.int64)
+    second = np.full(n_keys, -np.inf)
+    if len(order):
+        keys_sorted = key[order]
+        first = np.r_[0, np.flatnonzero(np.diff(keys_sorted)) + 1]
+        heads = order[first]
+        best[key[heads]] = score[heads]
+        best_owner[key[heads]] = owner[heads]
+        other = owner[order] != best_owner[keys_sorted]
+        candidates = np.where(other, score[order], -np.inf)
+        np.maximum.at(second, keys_sorted, candidates)
+    return np.where(best_owner[key] != owner, best[key], second[key])
 
 
 def check_pair(

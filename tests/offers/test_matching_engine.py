@@ -692,3 +692,47 @@ def test_spending_counts_what_each_need_and_structure_pays():
     c, s = _scored([offer], [need], PARAMS, [StructureInput(id=20, people_served_per_week=10)])
     per_need, per_structure = spending(c, np.array([10.0]))
     assert (per_need.tolist(), per_structure.tolist()) == ([20.0], [20.0])
+
+
+def test_a_structure_whose_round_day_is_full_is_no_rival_for_fairness():
+    # The Friday car (150 kg) is full of another farm's lot for structure B; the Tuesday van
+    # takes the first farm's lot to A. B's need had room and B scores better, but no round
+    # could have carried more to B that Friday: the score and the payload gave A its lot, not
+    # fairness.
+    ambient = {"logistics": frozenset({"partner"}), "storage": "ambient", "min_quantity": 10.0}
+    to_a = make_offer(id=1, quantity=100.0, **ambient)
+    to_b = make_offer(id=2, organization_id=11, quantity=150.0, category_id=12, category_ancestors=(12, 2), **ambient)
+    a = make_need(id=7, organization_id=20, road_km=200.0, quantity=100.0)
+    b = make_need(
+        id=8, organization_id=21, road_km=5.0, quantity=400.0, category_ids=frozenset({1, 2}),
+        distribution_days=frozenset({4}),
+    )  # fmt: skip
+    structures = [StructureInput(id=20, people_served_per_week=100), StructureInput(id=21, people_served_per_week=100)]
+    result = run([to_a, to_b], [a, b], params=PARAMS, structures=structures)
+    by_pair = {(p.offer_id, p.need_id): p for p in result.proposals}
+    assert by_pair[(2, 8)].quantity == 150.0 and by_pair[(2, 8)].delivery_date == days(4)
+    assert by_pair[(1, 7)].delivery_date == days(1)
+    assert not by_pair[(1, 7)].fairness_decided
+    assert all(r.code != "fairness_priority" for r in by_pair[(1, 7)].reasons)
+
+
+def test_a_lot_left_out_by_a_full_round_day_goes_on_the_next_round_day_of_its_window():
+    # Both 300 kg lots first suit Tuesday (TODAY is a Monday), whose van carries 500 kg: what
+    # is left of a lot then rides the Friday car (150 kg) instead of staying behind, in time.
+    ambient = {"logistics": frozenset({"partner"}), "storage": "ambient", "min_quantity": 10.0}
+    first = make_offer(id=1, quantity=300.0, **ambient)
+    second = make_offer(id=2, organization_id=11, quantity=300.0, **ambient)
+    needs = [
+        make_need(id=7, road_km=100.0, quantity=300.0),
+        make_need(id=8, organization_id=21, road_km=110.0, quantity=300.0),
+    ]
+    for mode in ("flow", "lp"):
+        proposals = run([first, second], needs, params=replace(PARAMS, mode=mode)).proposals
+        by_day: dict = {}
+        for p in proposals:
+            by_day[p.delivery_date] = by_day.get(p.delivery_date, 0.0) + p.quantity_kg
+            assert reason(p, "pooled_round") == {"weekday": p.delivery_date.weekday()}
+        assert by_day == {days(1): pytest.approx(500.0), days(4): pytest.approx(100.0)}, mode
+    # A window that ends before Friday keeps the lot behind.
+    short = [replace(n, window_end=days(3)) for n in needs]
+    assert sum(p.quantity_kg for p in run([first, second], short, params=PARAMS).proposals) == pytest.approx(500.0)
