@@ -18,7 +18,7 @@ from actors.filters import LocatedFilterSet
 from actors.selectors import territory_commune_ids, territory_ids_named
 from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet
 from offers.models import Logistics, Match, Need, Offer, Pricing, Status
-from products.selectors import category_ids
+from offers.selectors import listing_category_ids
 
 
 def _farm_labels():
@@ -66,8 +66,8 @@ class ListingFilterSet(LocatedFilterSet):
 
 def _category_ids(value: list[str], *, with_parents: bool = False) -> list[int]:
     """Ids of the given categories (codes or ids) and their sub-categories (the taxonomy is
-    kept in memory: ``products.selectors``); with their parent families too when asked."""
-    ids, unknown = category_ids(value, with_parents=with_parents)
+    kept in memory: ``offers.selectors``); with their parent families too when asked."""
+    ids, unknown = listing_category_ids(value, with_parents=with_parents)
     if unknown:
         raise forms.ValidationError({"category": _("Catégorie inconnue : %(v)s.") % {"v": ", ".join(unknown)}})
     return ids

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from miam.refcache import ProcessCache
 from products.models import ProductCategory
 
+#: (``{code or str(id): (id, parent id)}``, ``{family id: [sub-category ids]}``)
+Taxonomy = tuple[dict[str, tuple[int, int | None]], dict[int, list[int]]]
 
-def _taxonomy():
+
+def taxonomy() -> Taxonomy:
+    """The whole taxonomy in one query, by code and by id, with each family's sub-categories."""
     rows = list(ProductCategory.objects.values_list("id", "code", "parent_id"))
     by_key = {code: (pk, parent) for pk, code, parent in rows} | {str(pk): (pk, parent) for pk, _c, parent in rows}
     children: dict[int, list[int]] = {}
@@ -16,17 +19,12 @@ def _taxonomy():
     return by_key, children
 
 
-#: The taxonomy, kept in each process (``miam.refcache``): every filtered list reads it.
-TAXONOMY = ProcessCache("taxonomy", _taxonomy, models=[ProductCategory])
-
-
-def category_ids(values, *, with_parents: bool = False) -> tuple[list[int], list[str]]:
+def category_ids(values, *, with_parents: bool = False, known: Taxonomy | None = None) -> tuple[list[int], list[str]]:
     """The ids of the given categories (codes or ids) and of their sub-categories; their
-    parent families too when asked. Returns (ids, the values not found)."""
+    parent families too when asked. Returns (ids, the values not found). ``known``: the
+    taxonomy already read (``offers.selectors`` keeps it in memory); else it is read now."""
+    by_key, children = known if known is not None else taxonomy()
     values = [str(v) for v in values]
-    by_key, children = TAXONOMY.get()
-    if any(v not in by_key for v in values):
-        by_key, children = TAXONOMY.get(fresh=True)
     unknown = [v for v in values if v not in by_key]
     chosen = {by_key[v][0] for v in values if v in by_key}
     ids = set(chosen)

@@ -9,8 +9,9 @@ from rest_framework.test import APIClient
 
 from actors.models import Territory
 from actors.selectors import TERRITORY_KEYS, territory_ids_named
+from offers.selectors import TAXONOMY
+from offers.selectors import listing_category_ids as category_ids
 from products.models import ProductCategory
-from products.selectors import TAXONOMY, category_ids
 from tests.factories import TerritoryFactory
 
 
@@ -43,7 +44,9 @@ def test_the_taxonomy_follows_a_new_category(db):
     before, _unknown = category_ids(["vegetables"])
     assert vegetables.pk in before and len(before) > 1
     TAXONOMY.get()  # loaded
-    ProductCategory.objects.bulk_create([ProductCategory(code="cardons", name="Cardons", name_en="Cardoons", parent=vegetables)])
+    ProductCategory.objects.bulk_create(
+        [ProductCategory(code="cardons", name="Cardons", name_en="Cardoons", parent=vegetables)]
+    )
     after, unknown = category_ids(["cardons"])  # unknown in memory: the table is read again
     assert unknown == [] and len(after) == 1
     assert set(category_ids(["vegetables"])[0]) == set(before) | set(after)
