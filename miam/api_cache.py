@@ -20,7 +20,6 @@ from django.http import HttpResponse
 from django.utils.translation import get_language
 from rest_framework.renderers import JSONRenderer
 
-from miam.prepared import prepared_statements
 from miam.renderers import FastJSONRenderer
 
 _VERSION_KEY = "api:v1:anon-version"
@@ -64,8 +63,7 @@ class AnonymousCacheMixin:
             body = cache.get(key)
             if body is not None:
                 return HttpResponse(body, content_type="application/json")
-        with prepared_statements():
-            response = super().list(request, *args, **kwargs)
+        response = super().list(request, *args, **kwargs)
         if key is not None and response.status_code == 200 and request.accepted_renderer.format == "json":
             if _renders_as_cached(request):
                 # The response's own JSON is the cached body: render it once, not twice.

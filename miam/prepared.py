@@ -7,9 +7,11 @@ this thread's connection are bound on the server (``ServerBindingCursor``) and p
 prepares a statement once the same SQL has run ``PREPARE_THRESHOLD`` times on the connection
 (then PostgreSQL skips parsing, and planning once it settles on a generic plan).
 
-Only reads go through it (the API's list and detail GETs, the map layers): the ORM's queries
-are the same SQL either way, Django supports server-side binding as an option, and a read
-has no ``SET`` or DDL that server-side binding refuses. Off when ``DB_PREPARED_STATEMENTS`` is
+Only the API's reads go through it (``miam.middleware.PreparedApiReadsMiddleware``: every GET
+and HEAD under ``/api/``): the ORM's queries are the same SQL either way, Django supports
+server-side binding as an option, and a read sends no ``SET`` or DDL with parameters, which
+server-side binding refuses. A streamed export's rows, read after the view returned, are read
+the usual way. Off when ``DB_PREPARED_STATEMENTS`` is
 false (a transaction-pooling PgBouncer cannot keep a session's prepared statements) and on
 any other database.
 """
