@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from actors import models
+from miam.admin_site import TombstonesBatchedAdmin
 
 
 @admin.register(models.Region)
@@ -61,7 +62,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(models.Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(TombstonesBatchedAdmin, admin.ModelAdmin):
     list_display = ("name", "kind", "commune", "location_precision", "is_active")
     list_filter = ("kind", "is_active", "commune__departement")
     search_fields = ("name", "siret", "commune__name", "email")

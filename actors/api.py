@@ -236,13 +236,19 @@ TERRITORY_PARAM = OpenApiParameter(
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[Q_PARAM, TERRITORY_PARAM], responses={200: CommuneSerializer(many=True), **ERRORS_READ}
+        description=_(
+            "Toutes les communes du référentiel, par nom puis code INSEE, en pages comme toute liste ; "
+            "« territory » les restreint à un territoire, « q » les cherche par nom ou code postal."
+        ),
+        parameters=[Q_PARAM, TERRITORY_PARAM],
+        responses={200: CommuneSerializer(many=True), **ERRORS_READ},
     ),
     retrieve=extend_schema(responses={200: CommuneSerializer, 404: ErrorSerializer}),
 )
 class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
-    """Reference communes: search them by name or postal code, or list a territory's; read one
-    by INSEE code. Paginated like every list."""
+    """Reference communes: all of them, a search by name or postal code, or a territory's; read
+    one by INSEE code. Paginated like every list (``miam.pagination.PagePagination``); a list
+    of many is ordered by name, then INSEE code, so that its pages neither skip nor repeat one."""
 
     serializer_class = CommuneSerializer
     lookup_field = "insee_code"
@@ -255,6 +261,8 @@ class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
         q = clean_text(self.request.query_params.get("q", ""))
         wanted = clean_text(self.request.query_params.get("territory", ""))
         if not wanted:
+            if not q:
+                return actor_selectors.commune_list()
             return list(actor_selectors.commune_search(q=q))
         territory = Territory.objects.filter(Q(slug=wanted) | Q(pk=int(wanted) if wanted.isdecimal() else None)).first()
         if territory is None:
@@ -263,7 +271,7 @@ class CommuneViewSet(viewsets.ReadOnlyModelViewSet):
                 _("Territoire inconnu."),
                 fields={"territory": [_("Territoire inconnu : %(t)s.") % {"t": wanted}]},
             )
-        communes = territory.communes.select_related("departement").order_by("name", "insee_code")
+        communes = actor_selectors.commune_list(territory=territory)
         if q:
             communes = communes.filter(search_name__startswith=normalize(q))
         return communes

@@ -9,20 +9,23 @@ from actors import inputs
 from actors.inputs import FarmProfileInput, OrganizationData, OrganizationInput, StructureProfileInput
 from actors.models import User
 from miam import mail
-from miam.forms import typed_by_people
+from miam.forms import Dressed, typed_by_people
 from miam.inputs import FlagField, NumberField
 
 
-class InvitationAcceptForm(forms.Form):
-    first_name = forms.CharField(label=_("Prénom"), max_length=150)
-    last_name = forms.CharField(label=_("Nom"), max_length=150)
-    password = forms.CharField(label=_("Mot de passe"), widget=forms.PasswordInput, strip=False)
+class InvitationAcceptForm(Dressed, inputs.InvitationAcceptInput):
+    """The account an invitation creates (``actors.inputs``; the service checks the password)."""
+
+    labels = {"first_name": _("Prénom"), "last_name": _("Nom"), "password": _("Mot de passe")}
+    widgets = {"password": forms.PasswordInput()}
 
 
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["first_name", "last_name", "phone", "language", "wants_email_notifications", "wants_daily_digest"]
+class ProfileForm(Dressed, inputs.ProfileInput):
+    """One's own profile (``actors.inputs.ProfileInput``), shown with what it holds."""
+
+    def __init__(self, *args, instance: User, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(instance, name) for name in inputs.ProfileInput.base_fields})
+        super().__init__(*args, **kwargs)
 
 
 class DirectoryFilterForm(forms.Form):
@@ -176,51 +179,47 @@ class OrganizationForm(forms.Form):
 
 
 class RegisterAndInviteForm(forms.Form):
-    """An officer registers a farm or a structure of the territory and invites its contact at once."""
+    """An officer registers a farm or a structure of the territory and invites its contact at
+    once: the organization's fields (``OrganizationInput``) and the invitation's address
+    (``InvitationInput``); the page offers the territory's communes."""
 
-    kind = forms.ChoiceField(label=_("Type d'acteur"))
-    name = forms.CharField(label=_("Nom de l'organisation"), max_length=200)
-    commune = forms.ChoiceField(label=_("Commune"))
-    email = forms.EmailField(label=_("E-mail de la personne à inviter"))
+    kind = _dressed(OrganizationInput, "kind", _("Type d'acteur"))
+    name = _dressed(OrganizationInput, "name", _("Nom de l'organisation"))
+    commune = _dressed(OrganizationInput, "commune", _("Commune"))
+    email = _dressed(inputs.InvitationInput, "email", _("E-mail de la personne à inviter"))
 
     def __init__(self, *args, communes, **kwargs):
         super().__init__(*args, **kwargs)
-        from actors.models import Organization
-
-        self.fields["kind"].choices = [("", _("Choisissez"))] + list(Organization.Kind.choices)
-        self.fields["commune"].choices = [("", _("Choisissez une commune du territoire"))] + [
-            (c.insee_code, f"{c.name} ({c.insee_code})") for c in communes
-        ]
+        self.fields["kind"].choices = [("", _("Choisissez")), *self.fields["kind"].choices]
+        self.fields["commune"].widget = forms.Select(
+            choices=[("", _("Choisissez une commune du territoire"))]
+            + [(c.insee_code, f"{c.name} ({c.insee_code})") for c in communes]
+        )
 
 
 class InviteToOrganizationForm(forms.Form):
+    """Invite someone to one of the organizations one edits (``InvitationInput``'s fields)."""
+
     organization = forms.ChoiceField(label=_("Organisation"))
-    email = forms.EmailField(label=_("E-mail de la personne à inviter"))
-    organization_role = forms.ChoiceField(label=_("Rôle"))
+    email = _dressed(inputs.InvitationInput, "email", _("E-mail de la personne à inviter"))
+    organization_role = _dressed(inputs.InvitationInput, "organization_role", _("Rôle"))
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
-        from actors.models import Membership
-
         self.organizations = {str(o.pk): o for o in organizations}
         self.fields["organization"].choices = [("", _("Choisissez"))] + [
             (pk, f"{o.name} ({o.commune.name})") for pk, o in self.organizations.items()
         ]
-        self.fields["organization_role"].choices = Membership.Role.choices
 
     def clean_organization(self):
         return self.organizations[self.cleaned_data["organization"]]
 
 
 class InviteToTerritoryForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail de la personne à inviter"))
-    territory_role = forms.ChoiceField(label=_("Rôle sur le territoire"))
+    """Invite someone to a role on the page's territory (``InvitationInput``'s fields)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        from actors.models import TerritoryRole
-
-        self.fields["territory_role"].choices = TerritoryRole.Role.choices
+    email = _dressed(inputs.InvitationInput, "email", _("E-mail de la personne à inviter"))
+    territory_role = _dressed(inputs.InvitationInput, "territory_role", _("Rôle sur le territoire"))
 
 
 class CommuneInput(forms.TextInput):

@@ -23,7 +23,7 @@ from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from actors.models import Commune, FarmProfile, Organization, StructureProfile
+from actors.models import Commune, FarmProfile, Membership, Organization, StructureProfile, TerritoryRole, User
 from actors.validators import validate_siret
 from miam.inputs import (
     ChoiceInput,
@@ -331,3 +331,43 @@ def organization_data(values: Mapping, *, partial: bool = False, strict: bool = 
     return OrganizationData(
         **cleaned, farm_profile=farm_profile, structure_profile=structure_profile, given=given, errors=errors
     )
+
+
+# --- People and invitations ------------------------------------------------------------------
+# Their doors are pages (no API yet): the fields, labels and messages are the model's and
+# Django's own, as these pages always showed them. The services parse what they are given with
+# these inputs, so that a page, another service or a script meets one validation; the pages'
+# forms (``actors.forms``) dress these fields and add only their choosers.
+
+
+def _user_field(name: str, **kwargs) -> forms.Field:
+    return User._meta.get_field(name).formfield(**kwargs)
+
+
+class ProfileInput(forms.Form):
+    """A person's own profile."""
+
+    first_name = _user_field("first_name")
+    last_name = _user_field("last_name")
+    phone = _user_field("phone")
+    language = _user_field("language")
+    wants_email_notifications = _user_field("wants_email_notifications")
+    wants_daily_digest = _user_field("wants_daily_digest")
+
+
+class InvitationInput(forms.Form):
+    """Whom to invite (an e-mail address), as what: a role in an organization, on a territory, or
+    both. Which of the two the invitation is for, and the role it needs, is the service's rule."""
+
+    email = forms.EmailField(max_length=254)
+    organization_role = forms.ChoiceField(choices=Membership.Role.choices, required=False)
+    territory_role = forms.ChoiceField(choices=TerritoryRole.Role.choices, required=False)
+
+
+class InvitationAcceptInput(forms.Form):
+    """The account an invitation creates for someone who has none (the password's strength is
+    the service's rule: Django's validators)."""
+
+    first_name = _user_field("first_name", required=True)
+    last_name = _user_field("last_name", required=True)
+    password = forms.CharField(strip=False)

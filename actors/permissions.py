@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from actors.models import ApiKey, Membership, Organization, Territory, TerritoryRole
+from actors.models import ApiKey, Commune, Membership, Organization, Territory, TerritoryRole
 from miam.errors import NotAllowed
 
 
@@ -111,13 +111,47 @@ def editable_organizations(principal) -> QuerySet[Organization]:
     return Organization.objects.filter(Q(id__in=org_ids) | Q(commune__territories__in=territory_ids)).distinct()
 
 
-def can_edit_organization(principal, organization: Organization) -> bool:
+def managed_commune_ids(principal, commune_ids) -> frozenset[int]:
+    """Which of these communes lie in a territory the principal manages (one query at most)."""
+    ids = {pk for pk in commune_ids if pk is not None}
+    territory_ids = officer_territory_ids(principal) if ids else set()
+    if not territory_ids:
+        return frozenset()
+    return frozenset(
+        Commune.objects.filter(pk__in=ids, territories__id__in=territory_ids).values_list("pk", flat=True).distinct()
+    )
+
+
+@dataclass(frozen=True)
+class EditRights:
+    """Which organizations, among some known beforehand, a principal may edit: the rule of
+    ``can_edit_organization`` (staff; a member; the team of a territory holding its commune),
+    loaded once for thousands (an import)."""
+
+    is_staff: bool
+    member_ids: frozenset[int]
+    managed_commune_ids: frozenset[int]
+
+    def may_edit(self, organization: Organization) -> bool:
+        if self.is_staff:
+            return True
+        if organization.pk and organization.pk in self.member_ids:
+            return True
+        return organization.commune_id in self.managed_commune_ids
+
+
+def edit_rights(principal, organizations) -> EditRights:
+    """The ``EditRights`` of a principal over ``organizations``: one query at most (the
+    communes of those that are not their own)."""
     if is_staff(principal):
-        return True
-    if organization.pk and organization.pk in member_organization_ids(principal):
-        return True
-    territory_ids = officer_territory_ids(principal)
-    return bool(territory_ids) and organization.commune.territories.filter(id__in=territory_ids).exists()
+        return EditRights(is_staff=True, member_ids=frozenset(), managed_commune_ids=frozenset())
+    members = frozenset(member_organization_ids(principal))
+    others = {o.commune_id for o in organizations if not (o.pk and o.pk in members)}
+    return EditRights(is_staff=False, member_ids=members, managed_commune_ids=managed_commune_ids(principal, others))
+
+
+def can_edit_organization(principal, organization: Organization) -> bool:
+    return edit_rights(principal, [organization]).may_edit(organization)
 
 
 def can_manage_territory(principal, territory: Territory) -> bool:

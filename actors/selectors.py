@@ -13,6 +13,13 @@ from miam.refcache import ProcessCache
 from miam.text import normalize
 
 
+def commune_list(*, territory: Territory | None = None) -> QuerySet[Commune]:
+    """Every commune, or a territory's, by name then INSEE code (unique): a stable order to page.
+    Without their outlines, which a list does not show (half the time of a page, sorted with them)."""
+    qs = territory.communes.all() if territory is not None else Commune.objects.all()
+    return qs.select_related("departement").defer("outline").order_by("name", "insee_code")
+
+
 def commune_search(*, q: str, limit: int = 20) -> QuerySet[Commune]:
     """Communes by name (accent- and case-insensitive, "st" = "saint") or postal code."""
     q = (q or "").strip()

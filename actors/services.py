@@ -7,7 +7,7 @@ import logging
 import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.ops import unary_union
 
-from actors import geocoding, personal_data
+from actors import geocoding, inputs, personal_data
 from actors.inputs import OrganizationData
 from actors.models import (
     EPCI,
@@ -38,14 +38,18 @@ from actors.models import (
     User,
 )
 from actors.permissions import (
+    EditRights,
+    api_key_of,
     as_user,
+    edit_rights,
+    managed_commune_ids,
     require_edit_organization,
     require_manage_territory,
     require_write,
 )
-from miam import api_cache, mail
+from miam import api_cache, bulk, mail, sync
 from miam.errors import DomainError, NotAllowed, invalid, validate_model
-from miam.inputs import FieldErrors
+from miam.inputs import FieldErrors, input_values, parse
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +68,16 @@ def commune_get(code) -> Commune:
 # --- Organizations -------------------------------------------------------------------
 
 
-def _profile_build(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool):
+#: ``_profile_build``'s ``current`` when the caller has not loaded the profile.
+_LOAD = object()
+
+
+def _profile_build(organization: Organization, data: OrganizationData, errors: FieldErrors, *, current=_LOAD):
     """The profile the kind has (a farm's, a structure's) with the values given, validated and
-    not saved, and a farm's productions (None: unchanged)."""
+    not saved, a farm's productions (None: unchanged), and the profile's fields given.
+
+    ``current``: the organization's profile as loaded (None: it has none, a registration), or
+    ``_LOAD`` to read it here."""
     farm, structure = data.farm_profile, data.structure_profile
     if farm is not None and organization.kind != Organization.Kind.FARM:
         errors.add("farm_profile", _("Seule une ferme a un profil de ferme."), "wrong_kind")
@@ -76,38 +87,27 @@ def _profile_build(organization: Organization, data: OrganizationData, errors: F
     # The input checked every value (types, ranges, choices): the model's own validation runs
     # without the constraint queries, which the database still enforces as the last guard.
     if organization.kind == Organization.Kind.FARM:
-        profile = None if creating else FarmProfile.objects.filter(organization=organization).first()
-        profile = profile or FarmProfile(organization=organization)
+        if current is _LOAD:
+            current = FarmProfile.objects.filter(organization=organization).first()
+        profile = current if isinstance(current, FarmProfile) else FarmProfile(organization=organization)
         values = dict(farm.values if farm else {})
         productions = values.pop("productions", None)
-        for name, value in values.items():
-            if value is not None:
-                setattr(profile, name, value)
-        validate_model(profile, exclude=["organization"], constraints=False)
-        return profile, productions
-    if organization.kind == Organization.Kind.FOOD_AID:
+    elif organization.kind == Organization.Kind.FOOD_AID:
+        if current is _LOAD:
+            current = StructureProfile.objects.filter(organization=organization).first()
         values = dict(structure.values if structure else {})
-        profile = None if creating else StructureProfile.objects.filter(organization=organization).first()
-        if profile is None:
-            profile = StructureProfile(
-                organization=organization, structure_type=values.get("structure_type") or "other"
-            )
-        for name, value in values.items():
-            if value is not None:
-                setattr(profile, name, value)
-        validate_model(profile, exclude=["organization"], constraints=False)
-        return profile, None
-    return None, None
-
-
-def _apply_profile(organization: Organization, data: OrganizationData, errors: FieldErrors, *, creating: bool) -> None:
-    """Write the profile the kind has (a farm's, a structure's), from the values given."""
-    profile, productions = _profile_build(organization, data, errors, creating=creating)
-    if profile is None:
-        return
-    profile.save()
-    if productions is not None:
-        profile.productions.set(productions)
+        profile = current if isinstance(current, StructureProfile) else None
+        profile = profile or StructureProfile(
+            organization=organization, structure_type=values.get("structure_type") or "other"
+        )
+        productions = None
+    else:
+        return None, None, frozenset()
+    given = frozenset(name for name, value in values.items() if value is not None)
+    for name in given:
+        setattr(profile, name, values[name])
+    validate_model(profile, exclude=["organization"], constraints=False)
+    return profile, productions, given
 
 
 def _model_fields(data: OrganizationData) -> dict:
@@ -122,23 +122,24 @@ def _model_fields(data: OrganizationData) -> dict:
 
 @dataclass(frozen=True)
 class OrganizationScope:
-    """What the rules of a registration need to know of the person, loaded once for any number
-    of organizations: the communes among those given that lie in a territory they manage."""
+    """What the rules of a registration or a change need to know of the person, loaded once
+    for any number of organizations: the communes among those given that lie in a territory
+    they manage, and which of the existing organizations given they may edit."""
 
     user: User | None
     has_key: bool
     managed_commune_ids: frozenset[int]
+    rights: EditRights | None = None
 
 
-def organization_scope(*, by, communes) -> OrganizationScope:
-    from actors.permissions import api_key_of, officer_territory_ids
-
-    commune_ids = {c.pk for c in communes if c is not None}
-    managed = Commune.objects.filter(pk__in=commune_ids, territories__id__in=officer_territory_ids(by))
+def organization_scope(*, by, communes, organizations=()) -> OrganizationScope:
+    """``communes``: where new organizations may be registered; ``organizations``: existing
+    ones that may be changed (``organization_change``)."""
     return OrganizationScope(
         user=as_user(by),
         has_key=bool(api_key_of(by)),
-        managed_commune_ids=frozenset(managed.values_list("pk", flat=True)) if commune_ids else frozenset(),
+        managed_commune_ids=managed_commune_ids(by, {c.pk for c in communes if c is not None}),
+        rights=edit_rights(by, organizations) if organizations else None,
     )
 
 
@@ -150,6 +151,7 @@ class PreparedOrganization:
     profile: FarmProfile | StructureProfile | None
     productions: list | None
     admin: User | None  # who becomes its admin (someone registering their own organization)
+    geocoded: bool = False  # no coordinates given: its point is the geocoder's (or the town hall's)
 
 
 def organization_prepare(*, scope: OrganizationScope, data: OrganizationData, locate: bool = True):
@@ -162,11 +164,7 @@ def organization_prepare(*, scope: OrganizationScope, data: OrganizationData, lo
         lat, lon = data.latitude, data.longitude
         precision = Organization.Precision.ADDRESS
     else:
-        point = (
-            geocoding.locate(address=data.address, commune=commune)
-            if locate
-            else geocoding.GeoPoint(latitude=commune.latitude, longitude=commune.longitude, precision="commune")
-        )
+        point = geocoding.locate(address=data.address, commune=commune) if locate else geocoding.town_hall(commune)
         lat, lon, precision = point.latitude, point.longitude, point.precision
     organization = Organization(
         kind=data.kind,
@@ -180,10 +178,16 @@ def organization_prepare(*, scope: OrganizationScope, data: OrganizationData, lo
     in_managed_territory = commune.pk in scope.managed_commune_ids
     if scope.has_key and not in_managed_territory:
         raise NotAllowed(_("Cette clé ne peut enregistrer des acteurs que dans son territoire."))
-    profile, productions = _profile_build(organization, data, errors, creating=True)
+    profile, productions, _given = _profile_build(organization, data, errors, current=None)
     user = scope.user
     admin = user if user and not user.is_staff and not in_managed_territory else None
-    return PreparedOrganization(organization=organization, profile=profile, productions=productions, admin=admin)
+    return PreparedOrganization(
+        organization=organization,
+        profile=profile,
+        productions=productions,
+        admin=admin,
+        geocoded=data.latitude is None,
+    )
 
 
 @transaction.atomic
@@ -246,8 +250,17 @@ def organizations_create_many(*, by, prepared: list[PreparedOrganization]) -> li
 
 
 @transaction.atomic
-def organization_register_and_invite(*, by, email: str, data: OrganizationData):
-    """An officer registers an actor and invites its contact as its admin: both or neither."""
+def organization_register_and_invite(*, by, email: str, data: OrganizationData, territory: Territory | None = None):
+    """An officer registers an actor (of ``territory``, when given) and invites its contact as
+    its admin: both or neither, every error of either at once."""
+    errors = data.errors.copy()
+    _email, email_errors, _given = parse(inputs.InvitationInput, {"email": email}, partial=True)
+    errors.merge(email_errors)
+    if territory is not None:
+        require_manage_territory(by, territory)
+        if data.commune is not None and not territory.communes.filter(pk=data.commune.pk).exists():
+            errors.add("commune", _("Choisissez une commune du territoire."), "outside_territory")
+    errors.raise_if_any()
     organization = organization_create(by=by, data=data)
     invitation, _raw = invitation_create(
         by=by, email=email, organization=organization, organization_role=Membership.Role.ADMIN
@@ -255,20 +268,42 @@ def organization_register_and_invite(*, by, email: str, data: OrganizationData):
     return organization, invitation
 
 
-@transaction.atomic
-def organization_update(*, organization: Organization, by, data: OrganizationData) -> Organization:
-    """Change the fields ``data`` gives (the kind never changes); moving it locates it again."""
-    require_edit_organization(by, organization)
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+@dataclass
+class PreparedChange:
+    """A change of an organization that passed every rule of ``organization_update``: the
+    organization and its profile changed in memory, and what of them to write."""
+
+    organization: Organization
+    fields: frozenset[str]  # the organization's fields set
+    profile: FarmProfile | StructureProfile | None  # not saved yet when it had none (pk None)
+    profile_fields: frozenset[str]  # the profile's fields set
+    productions: list | None  # a farm's productions, replacing its own (None: unchanged)
+    seen_updated_at: datetime | None  # when the row read had last changed: written only if still so
+    geocoded: bool  # moved (commune or address) without coordinates given: its point is the geocoder's
+
+
+def organization_change(
+    *, scope: OrganizationScope, organization: Organization, data: OrganizationData, profile=_LOAD, locate=True
+) -> PreparedChange:
+    """Every rule of a change (``organization_update``), nothing written: who may edit it (the
+    ``scope`` built with it among its ``organizations``), the kind that never changes, a move
+    located again (``locate`` False: at its town hall, no geocoder asked, for a check or a batch
+    geocoder), the organization and its profile validated. ``organization`` is changed in
+    memory; ``profile``: its profile as loaded (None: it has none), else it is read here."""
+    if scope.rights is None or not scope.rights.may_edit(organization):
+        raise NotAllowed(_("Vous ne pouvez agir que pour vos propres organisations."))
+    seen_updated_at = organization.updated_at
     errors = data.errors.copy()
     if "kind" in data.given and data.kind is not None and data.kind != organization.kind:
         errors.add("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
     errors.raise_if_any()
+    fields = _model_fields(data)
+    changed = set(fields)
     relocate = False
     if "commune" in data.given and data.commune is not None:
         relocate = data.commune.pk != organization.commune_id
         organization.commune = data.commune
-    fields = _model_fields(data)
+        changed.add("commune")
     if "address" in fields:
         relocate = relocate or fields["address"] != organization.address
     for name, value in fields.items():
@@ -276,14 +311,107 @@ def organization_update(*, organization: Organization, by, data: OrganizationDat
     if data.latitude is not None:
         organization.latitude, organization.longitude = data.latitude, data.longitude
         organization.location_precision = Organization.Precision.ADDRESS
+        changed |= {"latitude", "longitude", "location_precision"}
+        relocate = False
     elif relocate:
-        point = geocoding.locate(address=organization.address, commune=organization.commune)
+        point = (
+            geocoding.locate(address=organization.address, commune=organization.commune)
+            if locate
+            else geocoding.town_hall(organization.commune)
+        )
         organization.latitude, organization.longitude = point.latitude, point.longitude
         organization.location_precision = point.precision
+        changed |= {"latitude", "longitude", "location_precision"}
     validate_model(organization, exclude=["commune"], constraints=False)
+    profile, productions, profile_fields = _profile_build(organization, data, errors, current=profile)
+    return PreparedChange(
+        organization=organization,
+        fields=frozenset(changed),
+        profile=profile,
+        profile_fields=profile_fields,
+        productions=productions,
+        seen_updated_at=seen_updated_at,
+        geocoded=relocate,
+    )
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, by, data: OrganizationData) -> Organization:
+    """Change the fields ``data`` gives (the kind never changes); moving it locates it again."""
+    require_write(by)
+    organization = (
+        Organization.objects.select_for_update(of=("self",)).select_related("commune").get(pk=organization.pk)
+    )
+    scope = organization_scope(by=by, communes=(), organizations=[organization])
+    change = organization_change(scope=scope, organization=organization, data=data)
     organization.save()
-    _apply_profile(organization, data, errors, creating=False)
+    if change.profile is not None:
+        change.profile.save()
+        if change.productions is not None:
+            change.profile.productions.set(change.productions)
     return organization
+
+
+@transaction.atomic
+def organizations_update_many(*, by, changes: list[PreparedChange]) -> list[Organization]:
+    """Write changes that ``organization_change`` accepted, a few UPDATEs for thousands (an
+    import): the rows ``organization_update`` writes (only the fields each change set, grouped
+    by those fields; ``miam.bulk.update_rows``, one ``UPDATE … FROM (VALUES …)`` for 1,000 rows),
+    and what its saves set off (the visitors' cache, dropped once).
+
+    The rows are locked first: one changed or deleted by someone else since it was read refuses
+    the whole (a ``DomainError``, nothing written), rather than overwriting what they did."""
+    require_write(by)
+    if not changes:
+        return []
+    organizations = [c.organization for c in changes]
+    current = dict(
+        Organization.objects.select_for_update()
+        .filter(pk__in=[o.pk for o in organizations])
+        .values_list("pk", "updated_at")
+    )
+    for change in changes:
+        if current.get(change.organization.pk) != change.seen_updated_at:
+            raise DomainError(
+                "changed_meanwhile",
+                _("« %(name)s » a été modifié ou supprimé pendant l'import ; relancez l'import.")
+                % {"name": change.organization.name},
+            )
+    now = timezone.now()
+    groups: dict[frozenset, list[Organization]] = {}
+    for change in changes:
+        change.organization.refresh_search_text()
+        change.organization.updated_at = now
+        groups.setdefault(change.fields, []).append(change.organization)
+    for fields, group in groups.items():
+        bulk.update_rows(Organization, group, sorted({*fields, "search_text", "updated_at"}), batch_size=BULK_BATCH)
+    new_profiles: dict[type, list] = {FarmProfile: [], StructureProfile: []}
+    profile_groups: dict[tuple[type, frozenset], list] = {}
+    for change in changes:
+        profile = change.profile
+        if profile is None:
+            continue
+        if profile.pk is None:
+            new_profiles[type(profile)].append(profile)
+        elif change.profile_fields:
+            profile_groups.setdefault((type(profile), change.profile_fields), []).append(profile)
+    for model, profiles in new_profiles.items():
+        model.objects.bulk_create(profiles, batch_size=BULK_BATCH)
+    for (model, fields), profiles in profile_groups.items():
+        bulk.update_rows(model, profiles, sorted(fields), batch_size=BULK_BATCH)
+    replaced = [c for c in changes if c.productions is not None and isinstance(c.profile, FarmProfile)]
+    if replaced:
+        through = FarmProfile.productions.through
+        through.objects.filter(farmprofile_id__in=[c.profile.pk for c in replaced]).delete()
+        rows = [
+            through(farmprofile_id=c.profile.pk, productcategory_id=category.pk)
+            for c in replaced
+            for category in c.productions
+        ]
+        through.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
+    transaction.on_commit(api_cache.bump_anonymous_cache)
+    logger.debug("%s organizations changed by %s", len(organizations), by)
+    return organizations
 
 
 @transaction.atomic
@@ -409,23 +537,23 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Invite someone by e-mail to an organization and/or a territory role. Returns the
     invitation and the raw token (only ever in the e-mail's link)."""
-    email = (email or "").strip().lower()
-    try:
-        from django.core.validators import validate_email
-
-        validate_email(email)
-    except ValidationError:
-        raise invalid("email", _("Adresse e-mail invalide."), "invalid_email") from None
+    values = {"email": email, "organization_role": organization_role, "territory_role": territory_role}
+    cleaned, errors, _given = parse(inputs.InvitationInput, values)
     if organization is None and territory is None:
-        raise invalid("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
+        errors.add("organization", _("Invitez vers une organisation ou un territoire."), "no_target")
+    for target, role in ((organization, "organization_role"), (territory, "territory_role")):
+        if target is not None and not errors.has(role) and not cleaned.get(role):
+            errors.add(role, _("Rôle inconnu."))
+    errors.raise_if_any()
     if organization is not None:
         require_edit_organization(by, organization)
-        if organization_role not in Membership.Role.values:
-            raise invalid("organization_role", _("Rôle inconnu."))
     if territory is not None:
         require_manage_territory(by, territory)
-        if territory_role not in TerritoryRole.Role.values:
-            raise invalid("territory_role", _("Rôle inconnu."))
+    email, organization_role, territory_role = (
+        cleaned["email"].lower(),
+        cleaned["organization_role"],
+        cleaned["territory_role"],
+    )
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=email,
@@ -475,15 +603,16 @@ def invitation_accept(
     if user is None or not user.is_authenticated:
         user = User.objects.filter(email=invitation.email).first()
         if user is None:
+            account = input_values(
+                inputs.InvitationAcceptInput, {"first_name": first_name, "last_name": last_name, "password": password}
+            )
             try:
-                validate_password(password)
+                validate_password(account["password"])
             except ValidationError as error:
                 raise DomainError(
                     "invalid", _("Mot de passe trop faible."), fields={"password": error.messages}
                 ) from error
-            user = User.objects.create_user(
-                email=invitation.email, password=password, first_name=first_name, last_name=last_name
-            )
+            user = User.objects.create_user(email=invitation.email, **account)
         else:
             raise DomainError("login_required", _("Un compte existe déjà pour cette adresse : connectez-vous d'abord."))
     if invitation.organization_id:
@@ -693,7 +822,7 @@ def notification_mark_read(*, user: User, ids: list[int] | None = None) -> int:
 # --- Personal data (RGPD) ------------------------------------------------------------
 
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone", "language", "wants_email_notifications", "wants_daily_digest")
+PROFILE_FIELDS = tuple(inputs.ProfileInput.base_fields)
 
 
 @transaction.atomic
@@ -702,11 +831,11 @@ def user_update(*, user: User, by, **fields) -> User:
     actor = as_user(by)
     if not actor or (actor.pk != user.pk and not actor.is_staff):
         raise NotAllowed()
-    for field, value in fields.items():
+    for field in fields:
         if field not in PROFILE_FIELDS:
             raise invalid(field, _("Champ inconnu."))
+    for field, value in input_values(inputs.ProfileInput, fields, partial=True).items():
         setattr(user, field, value)
-    validate_model(user, exclude=["password"])
     user.save(update_fields=list(fields))
     return user
 
@@ -764,7 +893,8 @@ def user_delete(*, user: User, by) -> None:
     if not actor or (actor.pk != user.pk and not actor.is_staff):
         raise NotAllowed()
     user = User.objects.select_for_update().get(pk=user.pk)
-    personal_data.erase_all(user, actor if actor.pk != user.pk else None)  # reassign, anonymise, erase
+    with sync.tombstones_batched():  # what the erasure deletes of synced lists: one INSERT of tombstones
+        personal_data.erase_all(user, actor if actor.pk != user.pk else None)  # reassign, anonymise, erase
     Invitation.objects.filter(email__iexact=user.email).delete()
     mail.emails_for(user.email).delete()  # the e-mails kept for their address, sent or not
     user.delete()

@@ -78,9 +78,13 @@ def invitation_accept(request, token):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.user_update(user=request.user, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Profil enregistré."))
-        return redirect("actors:profile")
+        try:
+            services.user_update(user=request.user, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            apply_domain_error(error, form=form, request=request)
+        else:
+            messages.success(request, _("Profil enregistré."))
+            return redirect("actors:profile")
     return render(request, "actors/profile.html", {"form": form, "title": _("Mon profil")})
 
 
@@ -255,6 +259,7 @@ def invitations(request, slug):
                 by=request.user,
                 email=data["email"],
                 data=inputs.organization_data({key: data[key] for key in ("kind", "name", "commune")}),
+                territory=territory,
             )
         except DomainError as error:
             apply_domain_error(error, form=new_form, request=request)

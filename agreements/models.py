@@ -170,6 +170,13 @@ class SupplyAgreement(TimeStamped):
         Offer, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("production planifiée")
     )
     ended_on = models.DateField(_("terminée le"), null=True, blank=True)
+    # A pre-order of a farm's published harvest (``services.demand``): the offer, and how much of
+    # it the agreement holds on the offer's reserved quantity until it starts (its deliveries
+    # then carry it) or ends before; kept by the services under the offer's row lock.
+    preorder_offer = models.ForeignKey(
+        Offer, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("production pré-commandée")
+    )
+    preorder_quantity_held = models.DecimalField(_("quantité pré-commandée réservée"), **QTY, default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("créée par")
     )
@@ -189,6 +196,7 @@ class SupplyAgreement(TimeStamped):
                 name="agreement_household_price_not_negative",
             ),
             models.CheckConstraint(condition=Q(funding_reserved_eur__gte=0), name="agreement_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(preorder_quantity_held__gte=0), name="agreement_preorder_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -59,6 +59,9 @@ class ImportBatch(models.Model):
     rows_invalid = models.PositiveIntegerField(_("lignes en erreur"), default=0)
     # Every error, never capped: [{"line": 3, "column": "SIRET", "value": "123", "reason": "…"}].
     errors = models.JSONField(_("erreurs"), default=list, blank=True)
+    # What was written but deserves a look, the same shape: an address the geocoder did not find,
+    # the actor placed at its town hall.
+    warnings = models.JSONField(_("avertissements"), default=list, blank=True)
     # A problem with the file as a whole (not a spreadsheet, a required column missing).
     file_error = models.TextField(_("erreur sur le fichier"), blank=True)
     task_id = models.CharField(_("tâche"), max_length=64, blank=True)

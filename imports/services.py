@@ -7,8 +7,9 @@ page calls (``organization_prepare`` for ``organization_create``, ``offer_prepar
 same permissions. Once every line passed, what they create is written at once
 (``organizations_create_many``, ``listings_create_many``: a few INSERTs for 10,000 lines, and
 their follow-ups batched: one matching schedule per organization, one batch of events, the
-visitors' cache dropped once); an update of an existing actor goes through
-``organization_update``. The check (« dry run ») and the import run the same code inside one
+visitors' cache dropped once); what they change of existing actors too
+(``organization_change``, the rules of ``organization_update``, then ``organizations_update_many``:
+a few UPDATEs). The check (« dry run ») and the import run the same code inside one
 transaction: the check always rolls back, the import commits only when no line was refused.
 Every error of every line is kept (line, column, value, reason), never only the first, never
 capped.
@@ -27,11 +28,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from actors import geocoding
 from actors import services as actor_services
 from actors.inputs import organization_data
-from actors.models import Commune, Organization, Territory
+from actors.models import Commune, FarmProfile, Organization, StructureProfile, Territory
 from actors.permissions import as_user, can_manage_territory, is_staff
 from imports import reading
 from imports.columns import SPECS, Column, Spec, cell_text, shape
@@ -42,6 +46,7 @@ from miam.errors import DomainError, NotAllowed
 from miam.text import normalize
 from offers.inputs import need_data, offer_data
 from offers.services import listings
+from products.models import ProductCategory
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +189,7 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
     except _Rollback:
         pass
     batch.errors = errors
+    batch.warnings = [] if errors or not commit else loop.warnings
     batch.rows_total = len(sheet.rows)
     batch.rows_invalid = len(invalid_lines)
     batch.rows_created, batch.rows_updated, batch.rows_skipped = counts["created"], counts["updated"], counts["skipped"]
@@ -209,14 +215,32 @@ def batch_fail(*, batch_id: int, message: str) -> None:
     )
 
 
+def _geocoding_note(located: geocoding.Located, organization: Organization) -> str:
+    """Why a line's actor is at its town hall rather than at its address."""
+    if located.reason == "other_commune":
+        return _(
+            "La Base Adresse Nationale situe cette adresse dans une autre commune (%(code)s) : l'acteur est placé "
+            "à la mairie de %(commune)s."
+        ) % {"code": located.citycode or "?", "commune": organization.commune.name}
+    if located.score is None:
+        return _("Adresse introuvable à %(commune)s : l'acteur est placé à la mairie.") % {
+            "commune": organization.commune.name
+        }
+    return _("Adresse introuvable à %(commune)s (score %(score)s sur 1) : l'acteur est placé à la mairie.") % {
+        "commune": organization.commune.name,
+        "score": number_format(located.score, 2),
+    }
+
+
 class _Loop:
     """One file's lines through their use case's rules, with what every line needs loaded once.
 
     A new organization goes through ``organization_prepare`` (every rule of
-    ``organization_create``, nothing written), an offer or a need through ``offer_prepare`` /
-    ``need_prepare``, and waits; once every line passed, ``write`` adds them all with
-    ``organizations_create_many`` / ``listings_create_many`` (a few INSERTs, not five queries a
-    line). An update of an existing actor goes through ``organization_update`` line by line."""
+    ``organization_create``, nothing written), an existing one through ``organization_change``
+    (those of ``organization_update``), an offer or a need through ``offer_prepare`` /
+    ``need_prepare``, and waits; once every line passed, ``write`` writes them all with
+    ``organizations_create_many`` / ``organizations_update_many`` / ``listings_create_many`` (a
+    few INSERTs and UPDATEs, not five queries a line)."""
 
     def __init__(
         self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal, commit: bool = True
@@ -232,20 +256,31 @@ class _Loop:
         self._load_organizations(sheet)
         self.pending: list[actor_services.PreparedOrganization] = []
         self.pending_line: dict[int, int] = {}  # id() of an organization not written yet → its line
+        self.changes: list[actor_services.PreparedChange] = []
+        self.change_line: dict[int, int] = {}  # pk of an organization changed → its line
+        self._profiles: dict[int, object] | None = None
+        self._categories: dict[str, ProductCategory] | None = None
+        self.warnings: list[dict] = []
         self.listings: list = []  # offers or needs that passed, to write
         self.categories: list = []  # each need's categories
         self.today = timezone.localdate()
         self.scope = None
         if spec.kind in KIND_OF:
             communes = [*self.communes.values(), *(c for group in self.communes_by_name.values() for c in group)]
-            self.scope = actor_services.organization_scope(by=principal, communes=communes)
+            self.scope = actor_services.organization_scope(
+                by=principal, communes=communes, organizations=self._candidates()
+            )
 
     def write(self) -> list[dict]:
         """Write what waits (all lines passed); the errors if the database refuses."""
-        if not (self.pending or self.listings):
+        if not (self.pending or self.changes or self.listings):
             return []
+        if self.commit:
+            self._geocode()
         try:
             with transaction.atomic():
+                if self.changes:
+                    actor_services.organizations_update_many(by=self.principal, changes=self.changes)
                 if self.pending:
                     actor_services.organizations_create_many(by=self.principal, prepared=self.pending)
                 if self.listings:
@@ -254,10 +289,47 @@ class _Loop:
                         listings=self.listings,
                         categories=self.categories if self.spec.kind == "needs" else None,
                     )
+        except DomainError as error:  # a row changed by someone else meanwhile
+            return [self.error("", None, error.message)]
         except DatabaseError:
             logger.exception("import %s: the database refused the new rows", self.batch.pk)
             return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
         return []
+
+    def _geocode(self) -> None:
+        """The addresses of the actors created or moved, located at once (``locate_many``: the
+        BAN's batch endpoint, a few thousand a request); the check leaves them at their town
+        hall. One the geocoder did not find stays there, and its line says so."""
+        wanted: list[tuple[int, Organization]] = []
+        for prepared in self.pending:
+            if prepared.geocoded and prepared.organization.address.strip():
+                wanted.append((self.pending_line[id(prepared.organization)], prepared.organization))
+        for change in self.changes:
+            if change.geocoded and change.organization.address.strip():
+                wanted.append((self.change_line[change.organization.pk], change.organization))
+        if not wanted:
+            return
+        found = geocoding.locate_many([(o.address, o.commune) for _line, o in wanted])
+        unavailable = 0
+        for (line, organization), located in zip(wanted, found, strict=True):
+            point = located.point
+            organization.latitude, organization.longitude = point.latitude, point.longitude
+            organization.location_precision = point.precision
+            if located.reason == "unavailable":
+                unavailable += 1
+            elif located.reason in ("low_score", "other_commune"):
+                self.warnings.append(
+                    self.error(line, "address", _geocoding_note(located, organization), organization.address)
+                )
+        if unavailable:
+            message = ngettext(
+                "Le service national d'adresses n'a pas répondu : %(count)s acteur est placé à la mairie de sa "
+                "commune (son adresse est gardée).",
+                "Le service national d'adresses n'a pas répondu : %(count)s acteurs sont placés à la mairie de "
+                "leur commune (leur adresse est gardée).",
+                unavailable,
+            ) % {"count": unavailable}
+            self.warnings.insert(0, self.error("", None, message))
 
     # -- what is loaded once
 
@@ -316,6 +388,32 @@ class _Loop:
             for o in Organization.objects.filter(commune_id__in=commune_ids).select_related("commune")
         }
 
+    def _candidates(self) -> list[Organization]:
+        """The existing organizations a line may name."""
+        found = {o.pk: o for o in self.by_siret.values()}
+        found.update((o.pk, o) for o in self.by_name.values())
+        return list(found.values())
+
+    def profile_of(self, organization: Organization):
+        """An existing organization's profile (None: it has none), every candidate's loaded at
+        the first one asked (a file of new actors loads none)."""
+        if self._profiles is None:
+            candidates = self._candidates()
+            farms = [o.pk for o in candidates if o.kind == Organization.Kind.FARM]
+            structures = [o.pk for o in candidates if o.kind == Organization.Kind.FOOD_AID]
+            self._profiles = {p.organization_id: p for p in FarmProfile.objects.filter(organization_id__in=farms)}
+            self._profiles.update(
+                (p.organization_id, p) for p in StructureProfile.objects.filter(organization_id__in=structures)
+            )
+        return self._profiles.get(organization.pk)
+
+    def category(self, code):
+        """A product category by its code, every category loaded at the first asked (the input
+        then looks none up); an unknown code stays as typed, for the input to refuse."""
+        if self._categories is None:
+            self._categories = {c.code: c for c in ProductCategory.objects.all()}
+        return self._categories.get(str(code).strip(), code) if isinstance(code, str) else code
+
     def existing(self, siret: str, name: str, commune) -> Organization | None:
         if siret and siret in self.by_siret:
             return self.by_siret[siret]
@@ -344,6 +442,8 @@ class _Loop:
             shaped = shape(column, cell)
             if shaped is None:
                 continue
+            if column.key == "farm_profile.productions" and isinstance(shaped, list):
+                shaped = [self.category(code) for code in shaped]
             if "." in column.key:
                 group, name = column.key.split(".", 1)
                 values.setdefault(group, {})[name] = shaped
@@ -364,8 +464,7 @@ class _Loop:
         return out
 
     def line(self, line: int, cells) -> tuple[list[dict], str | None]:
-        """One line checked; nothing is written here but updates of organizations, each in its
-        service's own transaction (a refused one leaves nothing behind)."""
+        """One line checked; nothing is written here."""
         values, raw = self._values(cells)
         try:
             if self.spec.kind in KIND_OF:
@@ -408,6 +507,17 @@ class _Loop:
         existing = self.existing(siret, str(values.get("name") or ""), commune)
         if existing is not None and self.batch.on_duplicate == ImportBatch.OnDuplicate.SKIP:
             return ("skipped", errors)
+        if existing is not None and existing.pk in self.change_line and not duplicate:
+            # An actor a line above changes already, named the other way (SIRET, name).
+            errors.append(
+                self.error(
+                    line,
+                    "siret" if siret else "name",
+                    _("Même acteur que la ligne %(line)s (même SIRET, ou même nom dans la même commune).")
+                    % {"line": self.change_line[existing.pk]},
+                    raw.get("siret" if siret else "name"),
+                )
+            )
         if existing is not None and existing.pk is None and not duplicate:
             # The same actor as a line above (one found by SIRET, the other by name), which is
             # not written yet: the two lines cannot both set its values.
@@ -429,9 +539,17 @@ class _Loop:
         if errors:
             return (None, errors)
         if existing is not None:
-            actor_services.organization_update(organization=existing, by=self.principal, data=data)
+            change = actor_services.organization_change(
+                scope=self.scope,
+                organization=existing,
+                data=data,
+                profile=self.profile_of(existing),
+                locate=False,
+            )
+            self.changes.append(change)
+            self.change_line[existing.pk] = line
             return ("updated", [])
-        prepared = actor_services.organization_prepare(scope=self.scope, data=data, locate=self.commit)
+        prepared = actor_services.organization_prepare(scope=self.scope, data=data, locate=False)
         organization = prepared.organization
         self.pending.append(prepared)
         self.pending_line[id(organization)] = line
@@ -477,8 +595,9 @@ class _Loop:
 
 
 def batch_error_report(batch: ImportBatch) -> exports.Export:
-    """Every error of a batch, one per line and column, for a spreadsheet."""
-    rows = [[e["line"], e["column"], e["value"], e["reason"]] for e in batch.errors]
+    """Every error of a batch, one per line and column, for a spreadsheet (and its warnings:
+    a batch written with addresses the geocoder did not find has those and no error)."""
+    rows = [[e["line"], e["column"], e["value"], e["reason"]] for e in [*batch.errors, *batch.warnings]]
     if batch.file_error:
         rows.insert(0, ["", "", "", batch.file_error])
     return exports.Export(

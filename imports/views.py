@@ -76,7 +76,8 @@ def batch_list(request):
 
 
 def _detail_context(request, batch: ImportBatch) -> dict:
-    errors = Paginator(batch.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    # A batch has errors (nothing written) or, once written, warnings: never both.
+    errors = Paginator(batch.errors or batch.warnings, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "batch": batch,
         "progress": services.batch_progress(batch),

@@ -70,6 +70,21 @@ class IndicatorsDeliveriesSerializer(serializers.Serializer):
     km_estimated_deliveries = serializers.IntegerField(
         help_text=_("Livraisons dans une même commune dont les deux points sont la mairie : distance estimée.")
     )
+    round_deliveries = serializers.IntegerField(
+        help_text=_(
+            "Livraisons portées par une tournée mutualisée : chacune compte sa part des km de la tournée "
+            "(au prorata des kilos de ses lots livrés), pas un trajet à elle."
+        )
+    )
+    gleaned_kg = serializers.DecimalField(
+        **KG, help_text=_("Kilos glanés par les structures sur la période (compris dans les kilos livrés).")
+    )
+    gleaned_without_delivery = serializers.IntegerField(
+        help_text=_("Récoltes de glanage qui ne couvraient aucun besoin publié de la structure, comptées à part.")
+    )
+    gleaned_without_delivery_kg = serializers.DecimalField(
+        **KG, help_text=_("Kilos de ces récoltes hors besoin publié (compris dans les kilos glanés).")
+    )
     farms_involved = serializers.IntegerField()
     structures_served = serializers.IntegerField()
 
@@ -231,6 +246,8 @@ class IndicatorsCompareRowSerializer(serializers.Serializer):
     donation_value_eur = serializers.DecimalField(**EUR)
     solidarity_discount_eur = serializers.DecimalField(**EUR)
     km = serializers.DecimalField(**TENTH)
+    round_deliveries = serializers.IntegerField(help_text=_("Livraisons portées par une tournée mutualisée."))
+    gleaned_kg = serializers.DecimalField(**KG, help_text=_("Kilos glanés (compris dans les kilos livrés)."))
     farms_involved = serializers.IntegerField()
     structures_served = serializers.IntegerField()
     meals = serializers.IntegerField(allow_null=True)

@@ -67,6 +67,20 @@ def report_export(data: dict) -> exports.Export:
         [_("Payés par les ménages (épiceries solidaires)"), totals["household_eur"], "€", ""],
         [_("Part des produits sous label"), totals["labelled_share"], "%", ""],
         [_("Kilomètres parcourus"), totals["km"], "km", ""],
+        [
+            _("Livraisons par une tournée mutualisée (chacune compte sa part des km de la tournée)"),
+            totals["round_deliveries"],
+            "",
+            "",
+        ],
+        [_("Kilos glanés (compris dans les kilos livrés)"), totals["gleaned_kg"], "kg", ""],
+        [
+            _("Kilos glanés hors besoin publié de la structure (compris dans les kilos glanés)"),
+            totals["gleaned_without_delivery_kg"],
+            "kg",
+            "",
+        ],
+        [_("Récoltes de glanage hors besoin publié"), totals["gleaned_without_delivery"], "", ""],
         [_("Fermes impliquées"), totals["farms_involved"], "", ""],
         [_("Personnes accueillies par les structures servies (par semaine)"), data["people_reached"], "", ""],
         [

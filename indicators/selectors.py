@@ -95,21 +95,17 @@ def factor_dict(factor: Factor | None) -> dict | None:
 
 
 def round_shares(*, match_ids) -> dict[int, tuple[float, str]]:
-    """The km of the pooled rounds, shared among the deliveries they carried: match id →
-    (round km × the lot's share of the kilograms the round carried for its delivered lots,
-    the CO₂e factor of the round's vehicle). Over a round's deliveries, the shares add up to
-    the round's km; a lot carried by a round no longer counts a trip of its own."""
-    from logistics.selectors import CAR, rounds_carrying
+    """The km of the pooled rounds, shared among the deliveries they carried (``offers.distances``:
+    round km × the lot's share of the kilograms the round carried for its delivered lots), with
+    the CO₂e factor of the round's vehicle: match id → (km, factor code). Over a round's
+    deliveries, the shares add up to the round's km; a lot carried by a round no longer counts a
+    trip of its own."""
+    from logistics.selectors import CAR
 
-    carried, loads = rounds_carrying(match_ids=match_ids)
-    out = {}
-    for match_id, round_id in carried.items():
-        load = loads[round_id]
-        total = sum(load.lots_kg.values())
-        share = load.lots_kg[match_id] / total if total else 1 / len(load.lots_kg)
-        factor = Factor.Code.CO2E_CAR if load.vehicle_kind == CAR else Factor.Code.CO2E_VAN
-        out[match_id] = (load.km * share, factor)
-    return out
+    return {
+        match_id: (share.km, Factor.Code.CO2E_CAR if share.vehicle_kind == CAR else Factor.Code.CO2E_VAN)
+        for match_id, share in distances.round_shares(match_ids).items()
+    }
 
 
 def carrier_factor(*, mode: str, farm_vehicle: str | None, structure_vehicle: str | None) -> str:
@@ -207,6 +203,7 @@ def _delivery_figures(territory: Territory, period: Period) -> dict:
         "round_deliveries": 0,
         "gleaned_kg": ZERO,
         "gleaned_without_delivery": 0,
+        "gleaned_without_delivery_kg": ZERO,
     }
     km_total = 0.0
     structures, farms = set(), set()
@@ -324,6 +321,7 @@ def _add_harvests(territory, period, totals, months, families, structures, farms
         families_of = families_of or _families()
         code, label, _factors = families_of[row["day__offer__category_id"]]
         totals["gleaned_without_delivery"] += 1
+        totals["gleaned_without_delivery_kg"] += kg
         totals["kg"] += kg
         first = row["day__date"].replace(day=1)
         month = months.setdefault(first, {"month": first, "deliveries": 0, "kg": ZERO, "eur": ZERO})
@@ -333,6 +331,7 @@ def _add_harvests(territory, period, totals, months, families, structures, farms
         structures.add(row["structure_id"])
         farms.add(row["day__offer__organization_id"])
     totals["gleaned_kg"] = _q(totals["gleaned_kg"], GRAM)
+    totals["gleaned_without_delivery_kg"] = _q(totals["gleaned_without_delivery_kg"], GRAM)
 
 
 def _impact(totals: dict, km_by_vehicle: dict, end: dt.date) -> dict:
@@ -662,6 +661,8 @@ COMPARED = (
     ("donation_value_eur", gettext_lazy("Valeur des dons (€)")),
     ("solidarity_discount_eur", gettext_lazy("Remises solidaires (€)")),
     ("km", gettext_lazy("km parcourus")),
+    ("round_deliveries", gettext_lazy("Livraisons par une tournée mutualisée")),
+    ("gleaned_kg", gettext_lazy("kg glanés")),
     ("farms_involved", gettext_lazy("Fermes impliquées")),
     ("structures_served", gettext_lazy("Structures servies")),
 )

@@ -268,6 +268,13 @@ class PlannedActionSerializer(ValidatedByInput, serializers.ModelSerializer):
         queryset=Organization.objects.all(), required=False, allow_null=True
     )
     owner = serializers.SerializerMethodField()
+    owner_name = serializers.CharField(
+        write_only=True,
+        allow_blank=True,
+        max_length=200,
+        required=False,
+        help_text=_("Le pilote, s'il n'a pas de compte (son nom) ; lu dans « owner » par l'équipe du territoire."),
+    )
 
     class Meta:
         model = PlannedAction
@@ -282,6 +289,7 @@ class PlannedActionSerializer(ValidatedByInput, serializers.ModelSerializer):
             "status",
             "owner_organization",
             "owner",
+            "owner_name",
             "partner_organizations",
             "other_partners",
             "budget_eur",

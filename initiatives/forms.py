@@ -1,8 +1,8 @@
 from django import forms
+from django.utils.choices import CallableChoiceIterator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from actors.models import Organization
 from initiatives import inputs, typology
 from initiatives.models import ActionPlan, Initiative, PlannedAction
 from miam.forms import DecimalCommaField, Dressed
@@ -36,17 +36,27 @@ class CatalogFilterForm(forms.Form):
         self.fields["beneficiary"].choices = every + facets["beneficiaries"]
 
 
-class ShortlistForm(forms.Form):
-    """Add a candidate action to the plan: from the catalog or written from scratch."""
+class ShortlistForm(Dressed, inputs.ShortlistInput):
+    """Add a candidate action to the plan: from the catalog or written from scratch (the
+    input's fields, as the API's create parses them)."""
 
-    initiative = forms.ModelChoiceField(
-        label=_("Initiative du catalogue"),
-        queryset=Initiative.objects.filter(is_published=True),
-        required=False,
-        to_field_name="slug",
-    )
-    title = forms.CharField(label=_("Ou une action nouvelle : titre"), required=False, max_length=300)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    labels = {
+        "initiative": _("Initiative du catalogue"),
+        "title": _("Ou une action nouvelle : titre"),
+        "description": _("Description"),
+    }
+    widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The catalog, read only when the form is shown (never when a post is parsed).
+        self.fields["initiative"].widget = forms.Select(choices=CallableChoiceIterator(_catalog_choices))
+
+
+def _catalog_choices():
+    yield "", "---------"
+    for initiative in Initiative.objects.filter(is_published=True):
+        yield initiative.slug, str(initiative)
 
 
 def _model_labels(model, *names) -> dict:
@@ -72,35 +82,39 @@ class PlanForm(Dressed, inputs.ActionPlanInput):
         self.fields["title"].shown_required = True  # the service asks for it
 
 
-class PlannedActionForm(forms.ModelForm):
-    class Meta:
-        model = PlannedAction
-        fields = [
-            "title",
-            "description",
-            "status",
-            "owner_organization",
-            "owner_name",
-            "partner_organizations",
-            "other_partners",
-            "budget_eur",
-            "funding",
-            "start_date",
-            "end_date",
-        ]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 4}),
-            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "partner_organizations": forms.SelectMultiple(attrs={"size": 6}),
-        }
+#: What the follow-up page edits: the action's input but its plan and its initiative.
+ACTION_FOLLOW_UP = tuple(name for name in inputs.PlannedActionInput.base_fields if name not in ("plan", "initiative"))
 
-    def __init__(self, *args, organizations=None, **kwargs):
+
+class PlannedActionForm(Dressed, inputs.PlannedActionInput):
+    """An action's follow-up: the input's fields (as the API's update parses them); the page
+    offers the territory's organizations as owner and partners."""
+
+    labels = _model_labels(PlannedAction, *ACTION_FOLLOW_UP)
+    widgets = {
+        "description": forms.Textarea(attrs={"rows": 4}),
+        "status": forms.Select(choices=PlannedAction.Status.choices),
+        "owner_organization": forms.Select(),
+        "partner_organizations": forms.SelectMultiple(attrs={"size": 6}),
+        "budget_eur": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+        "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    }
+
+    plan = None  # the page's
+    initiative = None  # chosen when shortlisted
+
+    def __init__(self, *args, instance: PlannedAction | None = None, organizations=None, **kwargs):
+        if instance is not None:
+            initial = {name: getattr(instance, name) for name in ACTION_FOLLOW_UP if name != "partner_organizations"}
+            initial["owner_organization"] = instance.owner_organization_id
+            initial["partner_organizations"] = [o.pk for o in instance.partner_organizations.all()]
+            kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
-        organizations = organizations if organizations is not None else Organization.objects.none()
-        self.fields["owner_organization"].queryset = organizations
-        self.fields["partner_organizations"].queryset = organizations
-        self.fields["partner_organizations"].required = False
+        choices = [(o.pk, o.name) for o in (organizations if organizations is not None else ())]
+        self.fields["owner_organization"].widget.choices = [("", "---------"), *choices]
+        self.fields["partner_organizations"].widget.choices = choices
+        self.fields["title"].shown_required = True  # the service asks for it
 
 
 class StepForm(Dressed, inputs.StepInput):

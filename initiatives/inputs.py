@@ -41,16 +41,35 @@ class ActionPlanInput(forms.Form):
     description = _optional_text()
 
 
-class PlannedActionInput(forms.Form):
-    """An action of the plan: shortlisted from the catalog or written, then followed up."""
-
-    plan = SerializerField(relations.PrimaryKeyRelatedField(queryset=ActionPlan.objects.all()))
-    initiative = SerializerField(
+def _initiative() -> SerializerField:
+    return SerializerField(
         relations.SlugRelatedField(
             slug_field="slug", queryset=Initiative.objects.filter(is_published=True), required=False, allow_null=True
         )
     )
-    title = SerializerField(api.CharField(max_length=300, required=False))
+
+
+def _action_title() -> SerializerField:
+    return SerializerField(api.CharField(max_length=300, required=False))
+
+
+class ShortlistInput(forms.Form):
+    """Put a candidate action on a plan (the page's, or ``plan`` in the API's body): a catalog
+    initiative, or a title of one's own; the service asks for one of the two."""
+
+    initiative = _initiative()
+    title = _action_title()
+    description = _optional_text()
+
+
+class PlannedActionInput(forms.Form):
+    """An action of the plan: shortlisted from the catalog or written (``ShortlistInput``'s
+    fields, the API's create), then followed up (the rest; the page's follow-up form, the API's
+    update)."""
+
+    plan = SerializerField(relations.PrimaryKeyRelatedField(queryset=ActionPlan.objects.all()))
+    initiative = _initiative()
+    title = _action_title()
     description = _optional_text()
     status = SerializerField(api.ChoiceField(choices=PlannedAction.Status.choices, required=False))
     owner_organization = SerializerField(
@@ -59,6 +78,7 @@ class PlannedActionInput(forms.Form):
     partner_organizations = SerializerField(
         relations.PrimaryKeyRelatedField(queryset=Organization.objects.all(), many=True, required=False)
     )
+    owner_name = _optional_text(max_length=200)
     other_partners = _optional_text(max_length=500)
     budget_eur = _amount(max_digits=12, min_value=0, allow_null=True, required=False)
     funding = _optional_text(max_length=500)

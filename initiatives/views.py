@@ -33,6 +33,7 @@ from initiatives.forms import (
 from initiatives.models import ActionPlan, ActionStep, Initiative, PlannedAction
 from miam import exports
 from miam.errors import DomainError
+from miam.inputs import bound_errors
 from miam.pages import apply_domain_error, breadcrumb
 
 PAGE_SIZE = 20
@@ -231,8 +232,10 @@ def plan_shortlist(request, territory_slug):
     """Shortlist a catalog initiative (from its page or the plan page) or a new action."""
     territory = get_object_or_404(Territory, slug=territory_slug)
     form = ShortlistForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Initiative introuvable."))
+    if not form.is_valid():  # the input's messages, as the API answers them
+        for field_messages in bound_errors(form).fields.values():
+            for message in field_messages:
+                messages.error(request, message)
         return _back_to_plan(territory)
     try:
         plan = services.action_plan_get_or_create(territory=territory, by=request.user)
@@ -319,9 +322,7 @@ def action_edit(request, territory_slug, pk):
         target = None
         try:
             if which == "action":
-                form = PlannedActionForm(
-                    request.POST, instance=PlannedAction.objects.get(pk=action.pk), organizations=organizations
-                )
+                form = PlannedActionForm(request.POST, organizations=organizations)
                 target = form
                 if form.is_valid():
                     services.planned_action_update(action=action, by=request.user, **form.cleaned_data)

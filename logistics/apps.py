@@ -16,6 +16,8 @@ class LogisticsConfig(AppConfig):
             maps.register(layer)
         # Matching's partner mode: the territory's rounds (offers may not import logistics).
         pooled_rounds.register(selectors.weekly_rounds)
+        # What a round carried: its km shared among its deliveries (offers.distances).
+        pooled_rounds.register_carriage(selectors.rounds_carrying)
         # Farms and structures see their time slot of the coming rounds on « Mon espace ».
         sections.register("my_space", selectors.my_round_slots)
         # A person's sign-ups: exported with the account; they go with it (the FK cascades).

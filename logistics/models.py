@@ -390,6 +390,12 @@ class GleaningHarvest(models.Model):
         related_name="gleaning_harvest",
         verbose_name=_("livraison"),
     )
+    # What the harvest took from the offer, in the offer's unit: what the structure's confirmed
+    # match of the offer had already reserved, plus what the harvest holds itself on the offer's
+    # reserved quantity (``offer_quantity_held``: its kilograms converted, beyond that match,
+    # within what was left). Kept by the service under the offer's row lock.
+    offer_quantity = models.DecimalField(_("quantité prise sur l'offre"), **KG, default=0, editable=False)
+    offer_quantity_held = models.DecimalField(_("quantité réservée sur l'offre"), **KG, default=0, editable=False)
 
     class Meta:
         verbose_name = _("récolte de glanage")

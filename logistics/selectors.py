@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from django.db.models import Q, QuerySet
 
 from actors import permissions as perms
 from logistics.models import GleaningDay, GleaningHarvest, Hub, Round, Stop, Vehicle
-from miam.pooled_rounds import WeeklyRound
+from miam.pooled_rounds import RoundLoad, WeeklyRound
 
 
 def rounds_visible(principal) -> QuerySet[Round]:
@@ -45,6 +43,17 @@ def sees_contacts(principal, round_: Round) -> bool:
     )
 
 
+def sees_gleaning_papers(principal, day: GleaningDay) -> bool:
+    """A gleaning day's sheet and its papers (the gleaning agreement, the insurance): the
+    organiser (the farm's people) and the officers of the farm's or the place's territory."""
+    if not getattr(principal, "is_authenticated", False):
+        return False
+    if perms.can_edit_organization(principal, day.offer.organization):
+        return True
+    territory_ids = perms.officer_territory_ids(principal)
+    return bool(territory_ids) and day.commune.territories.filter(id__in=territory_ids).exists()
+
+
 def territory_vehicles(territory_id: int) -> QuerySet[Vehicle]:
     """Active vehicles that serve a territory's rounds: owned in it or based at one of its hubs."""
     return (
@@ -71,18 +80,10 @@ def weekly_rounds(territory_id: int) -> list[WeeklyRound]:
 CAR = Vehicle.Kind.CAR
 
 
-class RoundLoad(NamedTuple):
-    """A round as the indicators share it: its km, its vehicle's kind, and the kilograms it
-    carried for each of its lots that was delivered (match id → kg)."""
-
-    km: float
-    vehicle_kind: str
-    lots_kg: dict[int, float]
-
-
 def rounds_carrying(*, match_ids) -> tuple[dict[int, int], dict[int, RoundLoad]]:
     """Which round carried each match (the latest one, not cancelled, that picked it up), and
-    each of those rounds with every delivered lot it carried (three queries)."""
+    each of those rounds with every delivered lot it carried (three queries). Registered in
+    ``miam.pooled_rounds`` as the carriage provider ``offers.distances`` reads."""
     live = Stop.objects.filter(kind=Stop.Kind.PICKUP, match__isnull=False).exclude(
         round__status=Round.RoundStatus.CANCELLED
     )

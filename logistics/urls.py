@@ -21,5 +21,7 @@ urlpatterns = [
     path("glanage/nouvelle/", views.gleaning_create, name="gleaning_create"),
     path("glanage/<int:pk>/", views.gleaning_detail, name="gleaning_detail"),
     path("glanage/<int:pk>/inscription/", views.gleaning_signup, name="gleaning_signup"),
+    path("glanage/<int:pk>/feuille.pdf", views.gleaning_sheet, name="gleaning_sheet"),
+    path("glanage/<int:pk>/documents/<str:kind>.pdf", views.gleaning_document, name="gleaning_document"),
     path("glanage/<int:pk>/<str:action>/", views.gleaning_action, name="gleaning_action"),
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -383,8 +384,59 @@ def gleaning_detail(request, pk: int, forms_in: dict | None = None):
             signups=[s for slot in slots for s in slot.signups.all()],
             harvests=list(day.harvests.select_related("structure")),
         )
+    context["papers"] = selectors.sees_gleaning_papers(request.user, day)
     status = 400 if request.method == "POST" else 200
     return render(request, "logistics/gleaning_detail.html", context, status=status)
+
+
+#: The papers a gleaning day keeps, by the name of their download.
+GLEANING_DOCUMENTS = {"convention": "agreement_document", "assurance": "insurance_document"}
+
+
+def _gleaning_papers_or_403(request, pk: int) -> GleaningDay:
+    day = get_object_or_404(
+        GleaningDay.objects.select_related("commune", "offer__organization__commune", "offer__category"), pk=pk
+    )
+    if not selectors.sees_gleaning_papers(request.user, day):
+        raise PermissionDenied(_("Seuls l'organisateur et les chargé·es de mission du territoire y ont accès."))
+    return day
+
+
+@login_required
+def gleaning_sheet(request, pk: int):
+    """The day's sheet to print (PDF): the place, the hours, the papers, each slot and who signed
+    up, the harvest; for the organiser and the territory's officers."""
+    from weasyprint import HTML
+
+    day = _gleaning_papers_or_403(request, pk)
+    slots = _slots(day)
+    html = render_to_string(
+        "logistics/gleaning_sheet.html",
+        {
+            "day": day,
+            "slots": [(slot, list(slot.signups.select_related("structure").order_by("id"))) for slot in slots],
+            "harvests": list(day.harvests.select_related("structure").order_by("structure__name")),
+        },
+        request=request,
+    )
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="glanage-{day.date:%Y-%m-%d}-{day.pk}.pdf"'
+    return response
+
+
+@login_required
+def gleaning_document(request, pk: int, kind: str):
+    """A paper uploaded for the day (the gleaning agreement, the insurance), as it was stored."""
+    day = _gleaning_papers_or_403(request, pk)
+    field = GLEANING_DOCUMENTS.get(kind)
+    document = getattr(day, field) if field else None
+    if not document:
+        raise Http404
+    response = FileResponse(document.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="glanage-{day.pk}-{kind}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _signed_up_structures(day):

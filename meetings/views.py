@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,6 +74,10 @@ def _managed_meeting(request, pk: int) -> Meeting:
     return meeting
 
 
+#: Meetings a page of the list shows.
+PAGE_SIZE = 20
+
+
 def _list_crumb() -> tuple[str, str]:
     return reverse("meetings:list"), _("Réunions")
 
@@ -92,7 +97,7 @@ def meeting_list(request):
     past = request.GET.get("passees") == "1"
     now = timezone.now()
     qs = selectors.meeting_list(principal=request.user, territory=territory, kind=kind)
-    qs = qs.filter(ends_at__lt=now).order_by("-starts_at") if past else qs.filter(ends_at__gte=now)
+    qs = qs.filter(ends_at__lt=now).order_by("-starts_at", "-id") if past else qs.filter(ends_at__gte=now)
     fmt = request.GET.get("format")
     if fmt in exports.FORMATS:
         meta = [[_("Territoire"), territory.name if territory else _("Tous")]]
@@ -104,10 +109,12 @@ def meeting_list(request):
             export, fmt=fmt, filename="reunions" + (f"-{territory.slug}" if territory else "")
         )
     params = {k: v for k, v in request.GET.items() if k in ("territoire", "type", "passees") and v}
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "querystring": urlencode(params),
         "title": _("Réunions"),
-        "meetings": qs[:200],
+        "page": page,
+        "meetings": page.object_list,
         "territory": territory,
         "territories": Territory.objects.order_by("name").only("id", "name", "slug"),
         "kinds": Meeting.Kind.choices,

@@ -19,6 +19,23 @@ class MiamAdminSite(AdminSite):
     index_title = _("Administration du site")
 
 
+class TombstonesBatchedAdmin:
+    """An admin of a synced list (``miam.sync``): deleting rows, one or a selection, writes
+    their tombstones (and those of what the deletion cascades to) in one INSERT."""
+
+    def delete_model(self, request, obj):
+        from miam import sync
+
+        with sync.tombstones_batched():
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        from miam import sync
+
+        with sync.tombstones_batched():
+            super().delete_queryset(request, queryset)
+
+
 class MiamAdminConfig(AdminConfig):
     default_site = "miam.admin_site.MiamAdminSite"
 

@@ -19,6 +19,8 @@ from django.utils import formats
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from miam.inputs import NumberField
+
 AMBIGUOUS_MESSAGE = _(
     "« %(value)s » peut se lire de deux façons : écrivez le nombre sans séparateur de milliers, "
     "avec une virgule pour les décimales (par exemple 1234,5)."
@@ -145,14 +147,22 @@ def typed_by_people(field):
 
 
 class Dressed:
-    """A use case's input (``miam.inputs``) dressed for a page: the labels, help texts, widgets
-    and initial values of its fields, declared as a ``ModelForm``'s ``Meta`` declares them for
-    model fields. The fields themselves, and so the parsing, stay the input's."""
+    """A use case's input (``miam.inputs``) dressed for a page: the labels, help texts, widgets,
+    choices and initial values of its fields, declared as a ``ModelForm``'s ``Meta`` declares
+    them for model fields. The fields themselves, and so the parsing, stay the input's.
+
+    ``widgets``: a widget (copied), given the field's choices if it has some; ``choices``: the
+    choices a page offers instead of the input's; ``shown_required``: fields marked « * »
+    though the input does not require them (the service does, for some choices);
+    ``people_numbers``: every ``NumberField`` read the way people type numbers."""
 
     labels: dict = {}
     help_texts: dict = {}
     widgets: dict = {}
+    choices: dict = {}
     initials: dict = {}
+    shown_required: tuple[str, ...] = ()
+    people_numbers: bool = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +175,15 @@ class Dressed:
                 field.initial = self.initials[name]
             if name in self.widgets:
                 widget = copy.deepcopy(self.widgets[name])
+                if hasattr(field, "choices"):
+                    widget.choices = field.choices
                 widget.is_required = field.required
                 widget.attrs.update(field.widget_attrs(widget))
                 field.widget = widget
+            if name in self.choices:
+                field.choices = self.choices[name]
+                field.widget.choices = field.choices
+            if self.people_numbers and isinstance(field, NumberField):
+                typed_by_people(field)
+        for name in self.shown_required:
+            self.fields[name].shown_required = True

@@ -8,6 +8,11 @@ gives them to the engine as the "partner" mode: « livré par la tournée du mar
 (``logistics`` not installed): no round, and the partner mode reaches nobody. The same pattern
 as the map's layers (``miam.maps``) and the pages' sections (``miam.sections``).
 
+What a round carried is told the same way: ``logistics`` registers a carriage provider (match ids
+→ the round that carried each and its delivered lots), so that ``offers.distances`` counts a
+delivery carried by a round as its share of the round's km, for every reader (the indicators,
+the dashboard, « Mes livraisons » and its export), without ``offers`` importing ``logistics``.
+
 The cold chain is told here too, once for both sides: the round planner (``logistics.routing``)
 lets a chilled lot ride a vehicle without refrigeration when its direct drive (the road estimate
 at ``settings.LOGISTICS_SPEED_KMH``) fits its out-of-fridge time
@@ -21,6 +26,15 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from django.conf import settings
+
+
+class RoundLoad(NamedTuple):
+    """A round as the kilometres share it: its km (depot to depot), its vehicle's kind, and the
+    kilograms it carried for each of its lots that was delivered (match id → kg)."""
+
+    km: float
+    vehicle_kind: str
+    lots_kg: dict[int, float]
 
 
 class WeeklyRound(NamedTuple):
@@ -59,3 +73,27 @@ def weekly(territory_id: int) -> list[WeeklyRound]:
     """Every round the territory runs in a week, one per vehicle and weekday (two alike vans
     are two rows: the day's payload is their sum), sorted (weekday, capacity, refrigerated)."""
     return sorted(row for provider in _PROVIDERS for row in provider(territory_id))
+
+
+#: A carriage provider: match ids → (match id → the id of the round that carried it, round id →
+#: its ``RoundLoad``).
+Carriage = tuple[dict[int, int], dict[int, RoundLoad]]
+_CARRIAGE: list[Callable[..., Carriage]] = []
+
+
+def register_carriage(provider: Callable[..., Carriage]) -> None:
+    if provider not in _CARRIAGE:
+        _CARRIAGE.append(provider)
+
+
+def carrying(match_ids) -> Carriage:
+    """Which round carried each of ``match_ids`` and what each of those rounds carried (no
+    provider: no round carried anything)."""
+    carried: dict[int, int] = {}
+    loads: dict[int, RoundLoad] = {}
+    match_ids = list(match_ids)
+    for provider in _CARRIAGE:
+        by_match, by_round = provider(match_ids=match_ids)
+        carried.update(by_match)
+        loads.update(by_round)
+    return carried, loads

@@ -374,6 +374,10 @@ LEAFLET_CONFIG = {
 # "none": locate by the commune's town-hall point; "ban": the national address API.
 GEOCODER = env_str("GEOCODER", "none")
 GEOCODER_BAN_URL = env_str("GEOCODER_BAN_URL", "https://api-adresse.data.gouv.fr/search/")
+# An import's addresses go to the BAN's batch endpoint (GEOCODER_BAN_URL + "csv/"), this many
+# addresses a request (its limit is a 50 MB file), each request given this many seconds.
+GEOCODER_BAN_CSV_ROWS = env_int("GEOCODER_BAN_CSV_ROWS", 5000)
+GEOCODER_BAN_CSV_TIMEOUT = env_float("GEOCODER_BAN_CSV_TIMEOUT", 60.0)
 ROAD_DETOUR_FACTOR = env_float("ROAD_DETOUR_FACTOR", 1.3)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 
@@ -454,7 +458,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "MIAM API",
     "DESCRIPTION": _(
         "API de MIAM : territoires (PAT), acteurs, offres, besoins, mises en relation. "
-        "Authentification par session ou par clé d'API (en-tête `Authorization: Api-Key …`)."
+        "Authentification par session ou par clé d'API (en-tête `Authorization: Api-Key …`).\n\n"
+        "**Changements de 2026-12** (détail : docs/interop.md, « API changes ») : un paramètre de requête "
+        "qu'une liste ne documente pas, un tri (`ordering`) inconnu ou un `page_size` hors de 1 à son maximum "
+        "sont des 400 (ils étaient ignorés) ; un `cursor` invalide est un 400 (un 404 avant) ; une page compte "
+        "500 résultats au plus (1000 avec `sync=1`) ; un refus dû à l'état courant (quantité épuisée, budget "
+        "dépassé, statut qui ne le permet pas, déjà fait) est un 409 ; la limite de débit répond 429 avec "
+        "l'en-tête `Retry-After`, un budget par clé d'API ; `/communes/` sans `q` ni `territory` liste toutes "
+        "les communes, en pages."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from miam.admin_site import TombstonesBatchedAdmin
 from offers import models
 
 
 @admin.register(models.Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(TombstonesBatchedAdmin, admin.ModelAdmin):
     list_display = (
         "product_name",
         "organization",
@@ -24,7 +25,7 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Need)
-class NeedAdmin(admin.ModelAdmin):
+class NeedAdmin(TombstonesBatchedAdmin, admin.ModelAdmin):
     list_display = ("title", "organization", "quantity", "quantity_covered", "unit", "urgency", "status", "window_end")
     list_filter = ("status", "urgency", "accepted_pricing", "frequency")
     search_fields = ("title", "organization__name")
@@ -34,7 +35,7 @@ class NeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Match)
-class MatchAdmin(admin.ModelAdmin):
+class MatchAdmin(TombstonesBatchedAdmin, admin.ModelAdmin):
     list_display = ("offer", "need", "quantity", "score", "distance_km", "mode", "status", "origin")
     list_filter = ("status", "mode", "origin")
     search_fields = ("offer__product_name", "need__title", "offer__organization__name", "need__organization__name")

@@ -11,6 +11,12 @@ in a disc as large as the commune (128 R / 45 π), and flagged as an estimate. T
 dashboard (``offers.indicators``), the territory's indicators (``indicators.selectors``) and the
 kilometres recorded with a delivery (``offers.services.matches.delivery_confirm``) all come from
 here. Method and figures: docs/indicators.md.
+
+A delivery carried by a pooled round made no trip of its own: it counts its share of the round's
+km (``round_shares``: by the kilograms of the round's delivered lots), told by ``logistics``
+through ``miam.pooled_rounds`` (``offers`` does not import it). ``delivered_kms`` gives, for a
+list of matches, the km every reader counts: the indicators, the dashboard, « Mes livraisons »
+and its export.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import NamedTuple
 from django.conf import settings
 
 from actors.models import Commune, Organization
+from miam import pooled_rounds
 from miam.geo import EARTH_RADIUS_KM, haversine_km
 
 #: Mean distance between two points drawn at random in a disc of radius R is 128 R / (45 π).
@@ -131,9 +138,69 @@ def recorded_km(km: float, *, points_differ: bool) -> Decimal:
     return value
 
 
+def recorded_distance_km(
+    offer_side: Place | Organization, need_side: Place | Organization, radii: dict[int, float | None]
+) -> Decimal:
+    """What ``Delivery.distance_km`` stores for a pair: ``distance_km`` with one decimal, never 0
+    between two points that differ. Also what the data migration
+    ``offers/0014_delivery_distance_from_points`` recomputed the older deliveries with."""
+    km, estimated = distance_km(offer_side, need_side, radii)
+    points_differ = estimated or (offer_side.latitude, offer_side.longitude) != (
+        need_side.latitude,
+        need_side.longitude,
+    )
+    return recorded_km(km, points_differ=points_differ)
+
+
 def match_km(match) -> Decimal:
     """The kilometres to record with the delivery of ``match`` (its offer's and need's organizations)."""
     farm, structure = match.offer.organization, match.need.organization
-    ((km, estimated),) = distances_km([(farm, structure)])
-    points_differ = estimated or (farm.latitude, farm.longitude) != (structure.latitude, structure.longitude)
-    return recorded_km(km, points_differ=points_differ)
+    return recorded_distance_km(farm, structure, commune_radii(shared_town_halls([(farm, structure)])))
+
+
+class RoundShare(NamedTuple):
+    """A delivered lot's share of the round that carried it: km, and the round's vehicle kind."""
+
+    km: float
+    vehicle_kind: str
+
+
+def round_shares(match_ids) -> dict[int, RoundShare]:
+    """The km of the pooled rounds, shared among the deliveries they carried: match id → the
+    round's km × the lot's share of the kilograms the round carried for its delivered lots
+    (equal shares when none weighs anything). Over a round's deliveries the shares add up to the
+    round's km. ``match_ids``: matches that were delivered (a lot not delivered takes no share)."""
+    carried, loads = pooled_rounds.carrying(match_ids)
+    out = {}
+    for match_id, round_id in carried.items():
+        load = loads.get(round_id)
+        if load is None or match_id not in load.lots_kg:
+            continue
+        total = sum(load.lots_kg.values())
+        share = load.lots_kg[match_id] / total if total else 1 / len(load.lots_kg)
+        out[match_id] = RoundShare(load.km * share, load.vehicle_kind)
+    return out
+
+
+class DeliveredKm(NamedTuple):
+    km: float
+    estimated: bool  # two town-hall points of one commune: the commune's mean distance
+    by_round: bool  # the match's share of the pooled round that carried it
+
+
+def delivered_kms(matches) -> list[DeliveredKm]:
+    """The kilometres of each match (its ``offer.organization`` and ``need.organization`` loaded),
+    as the indicators count them: for a delivered match that a pooled round carried, its share of
+    the round's km; otherwise (not delivered yet, or no round) the trip between both
+    organizations' points."""
+    from offers.models import Match
+
+    matches = list(matches)
+    delivered_ids = [m.pk for m in matches if m.status == Match.MatchStatus.DELIVERED]
+    shares = round_shares(delivered_ids) if delivered_ids else {}
+    direct = distances_km([(m.offer.organization, m.need.organization) for m in matches])
+    out = []
+    for match, (km, estimated) in zip(matches, direct, strict=True):
+        share = shares.get(match.pk)
+        out.append(DeliveredKm(share.km, False, True) if share else DeliveredKm(km, estimated, False))
+    return out

@@ -7,9 +7,12 @@ building a model per row. Places are communes, never addresses.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.utils.translation import gettext as _
 
 from miam import exports
+from offers import distances
 from offers.models import Logistics, Match, Need, Pricing
 from offers.models import Status as ListingStatus
 from products.models import Unit
@@ -126,10 +129,15 @@ def needs_export(queryset, *, title: str, meta: list | None = None) -> exports.E
 
 
 def matches_export(queryset, *, title: str, deliveries: bool = False) -> exports.Export:
-    """Proposals (or deliveries, with what was received) between farms and structures."""
+    """Proposals (or deliveries, with what was received) between farms and structures. The km are
+    those the page shows (``offers.distances``: both organizations' points; a delivery a pooled
+    round carried, its share of the round's km); the queryset loads both organizations."""
     units, statuses, modes = _labels(Unit.choices), _labels(Match.MatchStatus.choices), _labels(Logistics.choices)
+    matches = list(queryset.select_related("delivery") if deliveries else queryset)
+    # The km the page shows and the indicators count (offers.distances), not the matching's estimate.
+    kms = distances.delivered_kms(matches)
     rows = []
-    for match in queryset.select_related("delivery") if deliveries else queryset:
+    for match, km in zip(matches, kms, strict=True):
         row = [
             match.pk,
             match.offer.product_name,
@@ -138,7 +146,7 @@ def matches_export(queryset, *, title: str, deliveries: bool = False) -> exports
             match.quantity,
             units.get(match.unit, match.unit),
             match.score,
-            match.distance_km,
+            Decimal(str(km.km)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
             modes.get(match.mode, match.mode),
             statuses.get(match.status, match.status),
             match.proposed_for,
@@ -151,6 +159,7 @@ def matches_export(queryset, *, title: str, deliveries: bool = False) -> exports
                 delivery.quantity_received if delivery else None,
                 delivery.quantity_kg if delivery else None,
                 delivery.amount_paid_eur if delivery else None,
+                km.by_round,
             ]
         rows.append(row)
     columns = [
@@ -173,5 +182,6 @@ def matches_export(queryset, *, title: str, deliveries: bool = False) -> exports
             _("Quantité reçue"),
             _("Équivalent kg"),
             _("Payé au producteur (€)"),
+            _("Portée par une tournée mutualisée (km : sa part de la tournée)"),
         ]
     return exports.Export(title=title, tables=[exports.Table(columns=columns, rows=rows)])

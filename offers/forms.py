@@ -7,7 +7,6 @@ minute on a phone: what is rarely changed sits in a « plus de détails » secti
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 
 from django import forms
@@ -16,8 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
 from miam.formatting import quantity_text
-from miam.forms import typed_by_people
-from miam.inputs import NumberField
+from miam.forms import Dressed, typed_by_people
 from offers.inputs import (
     DeliveryInput,
     NeedData,
@@ -72,23 +70,17 @@ class OrganizationChoiceMixin:
         raise forms.ValidationError(_("Choisissez une de vos organisations."))
 
 
-class ListingFormMixin(OrganizationChoiceMixin):
+class ListingFormMixin(OrganizationChoiceMixin, Dressed):
     """What the offer and need forms share: default dates, prefilling from the profile (new
-    listing) or from the instance (edit), and the essential / folded split of the fields."""
+    listing) or from the instance (edit), and the essential / folded split of the fields; the
+    page's labels, help, widgets and choices on the input's fields (``miam.forms.Dressed``)."""
 
     window_days: int
     essential_fields: tuple[str, ...]
-    field_labels: dict = {}
-    field_help: dict = {}
-    field_choices: dict = {}
-    field_widgets: dict = {}
-    field_initials: dict = {}
-    # Required only for some choices (a sale, a purchase): marked « * », shown when they apply.
-    required_when_shown: tuple[str, ...] = ()
+    people_numbers = True  # quantities and prices as people type them (« 1,5 »)
 
     def __init__(self, *args, organizations, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._present()
         self.instance = instance
         self._set_category_choices()
         self._set_organizations(organizations)
@@ -99,28 +91,6 @@ class ListingFormMixin(OrganizationChoiceMixin):
             self._prefill_from_profile(self._profile_organization())
         if instance is not None:
             self._prefill_from_instance(instance)
-
-    def _present(self) -> None:
-        """The page's labels, help, widgets and initial values on the input's fields."""
-        for name, field in self.fields.items():
-            if name in self.field_widgets:
-                widget = self.field_widgets[name]
-                field.widget = widget() if isinstance(widget, type) else copy.deepcopy(widget)
-                if hasattr(field, "choices"):
-                    field.widget.choices = field.choices
-            if name in self.field_labels:
-                field.label = self.field_labels[name]
-            if name in self.field_help:
-                field.help_text = self.field_help[name]
-            if name in self.field_choices:
-                field.choices = self.field_choices[name]
-                field.widget.choices = field.choices
-            if name in self.field_initials:
-                field.initial = self.field_initials[name]
-            if isinstance(field, NumberField):
-                typed_by_people(field)
-        for name in self.required_when_shown:
-            self.fields[name].shown_required = True
 
     def _filled(self, input_class) -> dict:
         """What was filled in, as typed values of the input (empty fields left out)."""
@@ -196,7 +166,7 @@ class OfferForm(ListingFormMixin, OfferInput):
         "photo",
     )
     essential_fields = field_order[:13]
-    field_labels = {
+    labels = {
         "category": _("Quoi ?"),
         "product_name": _("Nom du produit"),
         "quantity": _("Quantité"),
@@ -218,7 +188,7 @@ class OfferForm(ListingFormMixin, OfferInput):
         "description": _("Remarques"),
         "photo": _("Photo"),
     }
-    field_help = {
+    help_texts = {
         "category": _("Choisissez la famille ou le produit précis."),
         "product_name": _("Par exemple « Pommes de terre Charlotte ». Vide : le nom de la catégorie."),
         "price_per_unit": _("Obligatoire pour une vente (prix solidaire ou prix du marché)."),
@@ -228,21 +198,21 @@ class OfferForm(ListingFormMixin, OfferInput):
             "Dans l'unité choisie (colis de 500 g : 0,5 kg) ; les quantités proposées en seront des multiples."
         ),
     }
-    field_choices = {
+    choices = {
         "pricing": [
             (Pricing.DONATION, _("Don")),
             (Pricing.SOLIDARITY, _("Prix solidaire")),
             (Pricing.MARKET, _("Prix du marché")),
         ],
     }
-    field_widgets = {
-        "pricing": forms.RadioSelect,
-        "recurrence": forms.RadioSelect,
+    widgets = {
+        "pricing": forms.RadioSelect(),
+        "recurrence": forms.RadioSelect(),
         "description": forms.Textarea(attrs={"rows": 3}),
     }
-    field_initials = {"unit": Unit.KG, "pricing": Pricing.DONATION, "recurrence": Recurrence.ONCE}
+    initials = {"unit": Unit.KG, "pricing": Pricing.DONATION, "recurrence": Recurrence.ONCE}
     window_days = 7
-    required_when_shown = ("price_per_unit", "usual_price_per_unit")
+    shown_required = ("price_per_unit", "usual_price_per_unit")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -309,7 +279,7 @@ class NeedForm(ListingFormMixin, NeedInput):
         "description",
     )
     essential_fields = field_order[:12]
-    field_labels = {
+    labels = {
         "categories": _("De quoi avez-vous besoin ?"),
         "title": _("En quelques mots"),
         "quantity": _("Quantité"),
@@ -329,33 +299,33 @@ class NeedForm(ListingFormMixin, NeedInput):
         "preferred_labels": _("Labels souhaités"),
         "description": _("Remarques"),
     }
-    field_help = {
+    help_texts = {
         "categories": _("Une ou plusieurs."),
         "title": _("Par exemple « Légumes pour la distribution du jeudi ». Vide : les catégories choisies."),
         "max_price_per_unit": _("Obligatoire si vous pouvez acheter."),
         "distribution_days": _("Aucun coché : ceux de votre structure."),
     }
-    field_choices = {
+    choices = {
         "frequency": [
             (Recurrence.ONCE, _("une fois")),
             (Recurrence.WEEKLY, _("chaque semaine")),
             (Recurrence.MONTHLY, _("chaque mois")),
         ],
     }
-    field_widgets = {
-        "frequency": forms.RadioSelect,
-        "accepted_pricing": forms.RadioSelect,
-        "urgency": forms.RadioSelect,
+    widgets = {
+        "frequency": forms.RadioSelect(),
+        "accepted_pricing": forms.RadioSelect(),
+        "urgency": forms.RadioSelect(),
         "description": forms.Textarea(attrs={"rows": 3}),
     }
-    field_initials = {
+    initials = {
         "unit": Unit.KG,
         "frequency": Recurrence.ONCE,
         "accepted_pricing": Need.AcceptedPricing.DONATION_ONLY,
         "urgency": 2,
     }
     window_days = 14
-    required_when_shown = ("max_price_per_unit",)
+    shown_required = ("max_price_per_unit",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,8 @@
 - kilos delivered (``Delivery.quantity_kg``: the kg equivalent of what was received),
 - euros paid to farmers (``Delivery.amount_paid_eur``),
 - kilometres travelled, from the farm's and the structure's own points (``offers.distances``, as
-  the territory's indicators count them: never 0 between two points of one commune),
+  the territory's indicators count them: never 0 between two points of one commune; a delivery a
+  pooled round carried counts its share of the round's km),
 - needs covered: covered quantity over asked quantity, on the needs published in the period,
 - matches by status, and deliveries by month.
 
@@ -40,17 +41,21 @@ _OFFER_SIDE, _NEED_SIDE = "match__offer__organization__", "match__need__organiza
 
 
 def _km_by_month(deliveries) -> dict[dt.date, float]:
-    """Kilometres of the deliveries by month, from both sides' points (``offers.distances``)."""
+    """Kilometres of the deliveries by month, from both sides' points (``offers.distances``); a
+    delivery a pooled round carried counts its share of the round's km, as in the indicators."""
     rows = list(
         deliveries.order_by().values(
-            "delivered_on", *distances.place_fields(_OFFER_SIDE), *distances.place_fields(_NEED_SIDE)
+            "match_id", "delivered_on", *distances.place_fields(_OFFER_SIDE), *distances.place_fields(_NEED_SIDE)
         )
     )
     kms = distances.distances_km(
         [(distances.place_of(r, _OFFER_SIDE), distances.place_of(r, _NEED_SIDE)) for r in rows]
     )
+    shares = distances.round_shares([r["match_id"] for r in rows]) if rows else {}
     months: dict[dt.date, float] = {}
     for row, (km, _estimated) in zip(rows, kms, strict=True):
+        if row["match_id"] in shares:
+            km = shares[row["match_id"]].km
         month = row["delivered_on"].replace(day=1)
         months[month] = months.get(month, 0.0) + km
     return months

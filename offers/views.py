@@ -476,12 +476,14 @@ def my_needs(request):
 
 
 def _with_sides(matches, org_ids: set[int]) -> list[dict]:
-    """Each match with the side the person is on and its kilometres from both organizations'
-    points (``offers.distances``: never 0 between two points of one commune)."""
+    """Each match with the side the person is on and its kilometres as the indicators count them
+    (``offers.distances``: from both organizations' points, never 0 between two points of one
+    commune; a delivery a pooled round carried, its share of the round's km)."""
     matches = list(matches)
-    kms = distances.distances_km([(m.offer.organization, m.need.organization) for m in matches])
+    kms = distances.delivered_kms(matches)
     return [
-        {"match": m, "side": _side(m, org_ids), "km": _km(km)} for m, (km, _estimated) in zip(matches, kms, strict=True)
+        {"match": m, "side": _side(m, org_ids), "km": _km(km.km), "by_round": km.by_round}
+        for m, km in zip(matches, kms, strict=True)
     ]
 
 

@@ -29,10 +29,10 @@ from agreements.inputs import AgreementData
 from agreements.models import AgreementEvent, AgreementParty, Occurrence, SupplyAgreement
 from agreements.services import funding
 from miam.dispatch import dispatch
-from miam.errors import DomainError, NotAllowed
+from miam.errors import DomainError, NotAllowed, refused
 from miam.inputs import FieldErrors
-from offers.models import Logistics
-from offers.services import budget, planned
+from offers.models import Logistics, Offer
+from offers.services import budget, listings, planned
 
 ST = SupplyAgreement.Status
 CENT = Decimal("0.01")
@@ -313,6 +313,8 @@ def agreement_update(*, by, agreement: SupplyAgreement, data: AgreementData) -> 
         AgreementParty.objects.bulk_create(
             [AgreementParty(agreement=agreement, structure=s) for s in merged["structures"] if s.pk not in have]
         )
+    if agreement.preorder_offer_id and {"quantity_per_delivery", "recurrence", "start_date", "end_date"} & set(changed):
+        preorder_hold(agreement, _preorder_total(agreement))
     labels = [str(SupplyAgreement._meta.get_field(name).verbose_name) for name in changed]
     _event(agreement, by, "updated", agreement.status, _("modifié : %(fields)s") % {"fields": ", ".join(labels)})
     return agreement
@@ -346,6 +348,48 @@ def _costs_by_month(agreement: SupplyAgreement, days: list[dt.date]) -> dict[dt.
 def _dates(agreement: SupplyAgreement, *, since: dt.date | None = None) -> list[dt.date]:
     days = recurrence.dates(agreement.recurrence, agreement.start_date, agreement.end_date)
     return [d for d in days if since is None or d >= since]
+
+
+# --- Pre-orders: the quantity held on the farm's published offer ------------------------------
+
+
+def _preorder_total(agreement: SupplyAgreement) -> Decimal:
+    return agreement.quantity_per_delivery * len(_dates(agreement))
+
+
+def _quantity(value: Decimal) -> str:
+    from django.utils.formats import number_format
+
+    return number_format(value.normalize(), use_l10n=True)
+
+
+def preorder_hold(agreement: SupplyAgreement, total: Decimal) -> None:
+    """The pre-order holds ``total`` of its offer (more, or less given back), under the offer's
+    row lock: what it holds is no longer available to matching; more than is left is refused
+    (``offer_exhausted``, 409), nothing written."""
+    if agreement.preorder_offer_id is None:
+        return
+    change = total - agreement.preorder_quantity_held
+    if change > 0:
+        offer = Offer.objects.select_for_update().get(pk=agreement.preorder_offer_id)
+        if change > offer.quantity_available:
+            message = _("Il reste %(left)s %(unit)s de cette production, pas %(asked)s.") % {
+                "left": _quantity(offer.quantity_available + agreement.preorder_quantity_held),
+                "unit": offer.get_unit_display(),
+                "asked": _quantity(total),
+            }
+            raise DomainError("offer_exhausted", message, fields={"quantity_per_delivery": message})
+    if change:
+        listings.offer_quantity_hold(offer_id=agreement.preorder_offer_id, change=change)
+    agreement.preorder_quantity_held = total
+    SupplyAgreement.objects.filter(pk=agreement.pk).update(preorder_quantity_held=total)
+
+
+def _preorder_release(agreement: SupplyAgreement) -> None:
+    """A pre-order ended before it started gives its offer back what it held."""
+    if agreement.preorder_offer_id and agreement.preorder_quantity_held:
+        listings.offer_quantity_hold(offer_id=agreement.preorder_offer_id, change=-agreement.preorder_quantity_held)
+    agreement.preorder_quantity_held = Decimal(0)
 
 
 @transaction.atomic
@@ -406,19 +450,9 @@ def agreement_sign(
 
 def _planned_gap(agreement: SupplyAgreement, days: list[dt.date], structure_ids) -> Decimal:
     """What the agreement's funding line will pay for these deliveries, all structures."""
-    line = agreement.funding_line
-    if line is None:
+    if agreement.funding_line is None:
         return Decimal(0)
-    return sum(
-        (
-            funding.planned_share(
-                line=line, agreement=agreement, day=d, quantity=agreement.quantity_per_delivery, structure_id=s
-            )
-            for d in days
-            for s in structure_ids
-        ),
-        Decimal(0),
-    )
+    return funding.planned_gap(line=agreement.funding_line, agreement=agreement, days=days, structure_ids=structure_ids)
 
 
 def _mode(agreement: SupplyAgreement, structure_id: int) -> str:
@@ -477,6 +511,16 @@ def agreement_activate(*, by, agreement: SupplyAgreement, today: dt.date | None 
         for item, match in zip(deliveries, matches, strict=True)
     ]
     Occurrence.objects.bulk_create(occurrences)
+    if agreement.preorder_offer_id and agreement.preorder_quantity_held:
+        # The pre-order's hold becomes these deliveries: it leaves the farm's published offer
+        # (the agreement's planned production carries it); what was held for days already past
+        # is available again.
+        listings.offer_hold_convert(
+            offer_id=agreement.preorder_offer_id,
+            held=agreement.preorder_quantity_held,
+            moved=sum((d.quantity for d in deliveries), Decimal(0)),
+        )
+        agreement.preorder_quantity_held = Decimal(0)
     # The agreement's reservation now lives on its occurrences; what was promised for days
     # already past (signed earlier, started later) goes back to the line.
     held = sum((o.funding_reserved_eur for o in occurrences), Decimal(0))
@@ -486,7 +530,7 @@ def agreement_activate(*, by, agreement: SupplyAgreement, today: dt.date | None 
         funding.funding_release(line_id=agreement.funding_line_id, amount=agreement.funding_reserved_eur - held)
     before = agreement.status
     agreement.status, agreement.offer, agreement.funding_reserved_eur = ST.ACTIVE, offer, Decimal(0)
-    agreement.save(update_fields=["status", "offer", "funding_reserved_eur", "updated_at"])
+    agreement.save(update_fields=["status", "offer", "funding_reserved_eur", "preorder_quantity_held", "updated_at"])
     _event(agreement, by, "activated", before, _("%(count)d livraisons planifiées") % {"count": len(matches)})
     _notify_parties(agreement, lambda: _("Convention en cours : %(product)s") % {"product": agreement.product_name})
     return agreement
@@ -549,7 +593,7 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
     are removed (their matches too); those before stay, delivered or to be delivered."""
     agreement = _lock(agreement)
     _require_help(by, agreement)
-    _require_status(agreement, (ST.ACTIVE, ST.SUSPENDED, ST.SIGNED), _("terminer"))
+    _require_status(agreement, (ST.ACTIVE, ST.SUSPENDED, ST.SIGNED, ST.PROPOSED), _("terminer"))
     future = list(_future(agreement, on).values_list("pk", "match_id", "funding_reserved_eur"))
     waiting = Occurrence.objects.filter(agreement=agreement, date__gte=on, match__isnull=True)
     released = sum((r for _pk, _m, r in future), Decimal(0)) + sum(
@@ -561,9 +605,11 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
     removed += waiting.delete()[0]
     # A signed agreement never started gives back all it held; a started one, what it removed.
     funding.funding_release(line_id=agreement.funding_line_id, amount=released + agreement.funding_reserved_eur)
+    # A pre-order cancelled before it started gives its offer back what it held.
+    _preorder_release(agreement)
     before = agreement.status
     agreement.status, agreement.ended_on, agreement.funding_reserved_eur = ST.ENDED, on, Decimal(0)
-    agreement.save(update_fields=["status", "ended_on", "funding_reserved_eur", "updated_at"])
+    agreement.save(update_fields=["status", "ended_on", "funding_reserved_eur", "preorder_quantity_held", "updated_at"])
     _event(
         agreement,
         by,
@@ -597,7 +643,7 @@ def party_invoicing_update(
 def _occurrence(occurrence: Occurrence) -> Occurrence:
     occurrence = (
         Occurrence.objects.select_for_update(of=("self",))
-        .select_related("agreement", "match", "structure")
+        .select_related("agreement__funding_line__funder", "agreement__category", "match", "structure")
         .get(pk=occurrence.pk)
     )
     if occurrence.agreement.status != ST.ACTIVE:
@@ -640,7 +686,8 @@ def occurrence_change(
     today=None,  # noqa: A002
 ) -> Occurrence:
     """Move this one delivery to another day, change its quantity, or the price its household
-    pays; the series goes on. A new quantity moves its funding reservation with it."""
+    pays; the series goes on. Its funding reservation follows its new date and quantity; a
+    delivery the line pays is not moved out of the line's period (``funding_period``)."""
     today = today or timezone.localdate()
     occurrence = _occurrence(occurrence)
     _require_help(by, [occurrence.agreement.farm, occurrence.structure])
@@ -653,33 +700,65 @@ def occurrence_change(
             fields={"household_price_per_unit": _("Le prix payé par le ménage ne peut être négatif.")},
         )
     notes = []
+    agreement = occurrence.agreement
     if date is not None and date != occurrence.date:
         if date < today:
             raise DomainError(
                 "date_past", _("Une livraison ne peut être déplacée dans le passé."), fields={"date": _("Date passée.")}
             )
+        _require_funded_on(occurrence, date)
         planned.planned_match_move(match=occurrence.match, date=date)
         notes.append(
             _("déplacée du %(old)s au %(new)s") % {"old": date_format(occurrence.date), "new": date_format(date)}
         )
         occurrence.date = date
     if quantity is not None and quantity != occurrence.quantity:
-        agreement = occurrence.agreement
         planned.planned_match_resize(match=occurrence.match, quantity=quantity)
-        share = _planned_gap_of(agreement, occurrence.date, quantity, occurrence.structure_id)
-        if share > occurrence.funding_reserved_eur:
-            funding.funding_reserve(agreement=agreement, amount=share - occurrence.funding_reserved_eur)
-        else:
-            funding.funding_release(line_id=agreement.funding_line_id, amount=occurrence.funding_reserved_eur - share)
-        occurrence.funding_reserved_eur = share
         notes.append(_("quantité %(old)s → %(new)s") % {"old": occurrence.quantity, "new": quantity})
         occurrence.quantity = quantity
+    if notes:
+        # The reservation follows the delivery's date and quantity: more is reserved (or
+        # refused, ``funding_exhausted``), less given back to the line.
+        share = _planned_gap_of(agreement, occurrence.date, occurrence.quantity, occurrence.structure_id)
+        if share > occurrence.funding_reserved_eur:
+            funding.funding_reserve(agreement=agreement, amount=share - occurrence.funding_reserved_eur)
+        elif share < occurrence.funding_reserved_eur:
+            funding.funding_release(line_id=agreement.funding_line_id, amount=occurrence.funding_reserved_eur - share)
+        occurrence.funding_reserved_eur = share
     if household_price_per_unit is not None and household_price_per_unit != occurrence.household_price_per_unit:
         notes.append(_("prix au ménage : %(price)s €") % {"price": _euros(household_price_per_unit)})
         occurrence.household_price_per_unit = household_price_per_unit
     occurrence.save(update_fields=["date", "quantity", "funding_reserved_eur", "household_price_per_unit"])
     _event(occurrence.agreement, by, "occurrence_changed", occurrence.agreement.status, " ; ".join(notes))
     return occurrence
+
+
+def _require_funded_on(occurrence: Occurrence, day: dt.date) -> None:
+    """A delivery the agreement's funding line pays is not moved out of the line's period (it
+    would lose its funding, and the structure pay the gap): refused, field ``date``."""
+    agreement = occurrence.agreement
+    line = agreement.funding_line
+    if line is None or line.period_start <= day <= line.period_end:
+        return
+    funded = occurrence.funding_reserved_eur > 0 or (
+        _planned_gap_of(agreement, occurrence.date, occurrence.quantity, occurrence.structure_id) > 0
+    )
+    if funded:
+        raise refused(
+            "date",
+            _(
+                "La ligne de financement « %(line)s » paie les livraisons du %(start)s au %(end)s : cette livraison "
+                "ne peut pas être déplacée au %(day)s, hors de cette période. Choisissez une date entre ces deux-là, "
+                "ou sautez cette livraison."
+            )
+            % {
+                "line": line,
+                "start": date_format(line.period_start),
+                "end": date_format(line.period_end),
+                "day": date_format(day),
+            },
+            "funding_period",
+        )
 
 
 def _planned_gap_of(agreement: SupplyAgreement, day: dt.date, quantity: Decimal, structure_id: int) -> Decimal:

@@ -132,7 +132,8 @@ def preorder_propose(
     window, at its price (the usual price as the fair one): the same proposed agreement as a
     farmer's commitment, which the farm then signs or not."""
     permissions.require_edit_organization(by, structure)
-    offer = Offer.objects.select_related("organization", "category").get(pk=offer.pk)
+    # Under the offer's row lock: two pre-orders at once never hold more than is left.
+    offer = Offer.objects.select_for_update(of=("self",)).select_related("organization", "category").get(pk=offer.pk)
     errors = FieldErrors()
     if offer.status not in PREORDERABLE:
         errors.add("offer", _("Cette production n'est plus proposée."), "offer_closed")
@@ -162,7 +163,7 @@ def preorder_propose(
             "offer_exhausted",
         )
     errors.raise_if_any()
-    return _monthly_proposal(
+    agreement = _monthly_proposal(
         by=by,
         farm=offer.organization,
         structure=structure,
@@ -176,3 +177,9 @@ def preorder_propose(
         price_paid=offer.price_per_unit,
         usual_price=offer.usual_price_per_unit,
     )
+    # The pre-order holds its quantity on the offer until it starts (its deliveries then carry
+    # it) or is ended before: matching cannot give it to anyone else meanwhile.
+    SupplyAgreement.objects.filter(pk=agreement.pk).update(preorder_offer=offer)
+    agreement.preorder_offer = offer
+    svc.preorder_hold(agreement, quantity_per_month * months)
+    return agreement

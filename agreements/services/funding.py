@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from actors import permissions
 from actors.models import Territory, TerritoryRole
 from actors.services import notify
+from agreements import reservation
 from agreements.inputs import FundingLineData
 from agreements.models import Funder, FundingLine, FundingUse, Occurrence
 from miam.errors import DomainError, NotAllowed
@@ -134,40 +135,59 @@ def require_see(principal, line: FundingLine) -> None:
 # --- Consumption ----------------------------------------------------------------------------
 
 
-def _eligible(line: FundingLine, *, day, category, structure_id: int) -> bool:
-    if not (line.period_start <= day <= line.period_end):
-        return False
+def _rules(line: FundingLine) -> reservation.LineRules:
     # Read once per line object: a season's occurrences ask the same line many times.
-    if not hasattr(line, "_eligible_sets"):
-        line._eligible_sets = (
-            set(line.categories.values_list("pk", flat=True)),
-            set(line.structures.values_list("pk", flat=True)),
-        )
-    eligible_categories, eligible_structures = line._eligible_sets
-    if eligible_categories and not ({category.pk, category.parent_id} & eligible_categories):
-        return False
-    return not (eligible_structures and structure_id not in eligible_structures)
+    if not hasattr(line, "_rules"):
+        line._rules = reservation.LineRules.of(line)
+    return line._rules
 
 
-def _share(line: FundingLine, agreement, *, kg: Decimal | None, quantity: Decimal) -> Decimal:
-    share = line.share_per_kg_eur * (kg if kg is not None else Decimal(0))
-    gap = agreement.gap_per_unit * quantity
-    return max(Decimal(0), min(share, gap)).quantize(CENT)
+def _eligible(line: FundingLine, *, day, category, structure_id: int) -> bool:
+    return reservation.eligible(
+        _rules(line), day=day, category_id=category.pk, parent_id=category.parent_id, structure_id=structure_id
+    )
 
 
 def funding_share(*, line: FundingLine, agreement, delivery: Delivery, category, structure_id: int) -> Decimal:
     """What the line pays for this delivery: its share per kg, at most the gap, 0 when not eligible."""
     if not _eligible(line, day=delivery.delivered_on, category=category, structure_id=structure_id):
         return Decimal(0)
-    return _share(line, agreement, kg=delivery.quantity_kg, quantity=delivery.quantity_received)
+    return reservation.share(
+        share_per_kg_eur=line.share_per_kg_eur,
+        gap_per_unit=agreement.gap_per_unit,
+        kg=delivery.quantity_kg,
+        quantity=delivery.quantity_received,
+    )
+
+
+def _terms(agreement) -> dict:
+    category = agreement.category
+    return {
+        "category_id": category.pk,
+        "parent_id": category.parent_id,
+        "gap_per_unit": agreement.gap_per_unit,
+        "kg_per_unit": quantities.offer_kg_per_unit(category, agreement.unit),
+    }
 
 
 def planned_share(*, line: FundingLine, agreement, day, quantity: Decimal, structure_id: int) -> Decimal:
     """What the line will pay for a planned delivery of ``quantity`` on ``day`` (its reservation)."""
-    if not _eligible(line, day=day, category=agreement.category, structure_id=structure_id):
-        return Decimal(0)
-    kg = quantities.kg_of(quantity, quantities.offer_kg_per_unit(agreement.category, agreement.unit))
-    return _share(line, agreement, kg=kg, quantity=quantity)
+    return reservation.planned_share(
+        _rules(line), day=day, quantity=quantity, structure_id=structure_id, **_terms(agreement)
+    )
+
+
+def planned_gap(*, line: FundingLine, agreement, days, structure_ids) -> Decimal:
+    """What the line will pay for these deliveries of the agreement's quantity, all structures:
+    what the agreement reserves when its last party signs (``agreements.reservation``, which the
+    back-fill migration uses too)."""
+    return reservation.planned_gap(
+        _rules(line),
+        days=list(days),
+        structure_ids=list(structure_ids),
+        quantity=agreement.quantity_per_delivery,
+        **_terms(agreement),
+    )
 
 
 # --- Reservation ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     python bench/imports/run.py                 # 10,000 farms imported, 100,000 offers exported
     python bench/imports/run.py --rows 2000 --offers 20000
+    python bench/imports/run.py --only reimport    # one scenario: import, reimport or export
 
 It uses its own database (``miam_bench_imports`` by default, created and migrated if missing),
 loads the communes of Saône-et-Loire, makes one territory of all of them with an officer, then:
@@ -11,6 +12,10 @@ loads the communes of Saône-et-Loire, makes one territory of all of them with a
       ``organization_prepare``, then ``organizations_create_many``, rolled back), then the import
       (the same, committed); the farms are deleted afterwards so that a second run measures the
       same work;
+  (r) re-imports the same N farms with one field changed (the delivery radius), matched by name
+      and commune: every line through ``organization_data`` (partial) and ``organization_change``,
+      then ``organizations_update_many``; the check, then the import (the farms are imported
+      first, untimed, and deleted afterwards);
   (b) exports 100,000 offers (``bulk_create`` once) with ``offers.exports.offers_export`` to CSV
       and to XLSX, the page's code path without the HTTP layer.
 
@@ -40,6 +45,7 @@ def parse_args():
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/miam_bench_imports")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--offers", type=int, default=100_000)
+    parser.add_argument("--only", choices=["import", "reimport", "export"], help="run this scenario alone")
     return parser.parse_args()
 
 
@@ -86,26 +92,43 @@ def main() -> None:
     print(
         "| measure | rows | wall time | CPU time (this process) | peak RSS after |\n| --- | ---: | ---: | ---: | ---: |"
     )
-    bench_import(args, territory, officer, communes)
-    bench_export(args, communes)
+    if args.only in (None, "import"):
+        bench_import(args, territory, officer, communes)
+    if args.only in (None, "reimport"):
+        bench_reimport(args, territory, officer, communes)
+    if args.only in (None, "export"):
+        bench_export(args, communes)
 
 
 def peak_rss() -> str:
     return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"  # Linux: kilobytes
 
 
-def bench_import(args, territory, officer, communes) -> None:
+def delete_bench_farms() -> None:
     from actors.models import Organization
-    from imports import services
-    from imports.models import ImportBatch
+    from miam import sync
 
+    with sync.tombstones_batched():  # their tombstones in one INSERT
+        Organization.objects.filter(name__startswith="Ferme bench ").delete()
+
+
+def farms_file(args, communes, *, radius=None) -> bytes:
+    """N farms (the same ones for the same N); ``radius``: every farm's delivery radius."""
     rng = random.Random(42)  # noqa: S311 - reproducible synthetic data
     lines = ["Nom;Commune;Livraison jusqu'à (km);Véhicule;Labels;Ouvert au don"]
     for i in range(args.rows):
         commune = rng.choice(communes)
-        lines.append(f"Ferme bench {i};{commune.insee_code};{rng.choice([0, 10, 15, 20])};utilitaire;AB;oui")
-    content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
-    Organization.objects.filter(name__startswith="Ferme bench ").delete()
+        km = rng.choice([0, 10, 15, 20])
+        lines.append(f"Ferme bench {i};{commune.insee_code};{km if radius is None else radius};utilitaire;AB;oui")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def bench_import(args, territory, officer, communes) -> None:
+    from imports import services
+    from imports.models import ImportBatch
+
+    content = farms_file(args, communes)
+    delete_bench_farms()
 
     started, cpu = time.perf_counter(), time.process_time()
     batch = services.batch_create(by=officer, kind="farms", territory=territory, filename="bench.csv", content=content)
@@ -122,7 +145,43 @@ def bench_import(args, territory, officer, communes) -> None:
     )
     total, total_cpu = checked + imported, checked_cpu + imported_cpu
     print(f"| import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s | {peak_rss()} |")
-    Organization.objects.filter(name__startswith="Ferme bench ").delete()
+    delete_bench_farms()
+
+
+def bench_reimport(args, territory, officer, communes) -> None:
+    from actors.models import FarmProfile
+    from imports import services
+    from imports.models import ImportBatch
+
+    delete_bench_farms()
+    batch = services.batch_create(
+        by=officer, kind="farms", territory=territory, filename="bench.csv", content=farms_file(args, communes)
+    )
+    batch = services.batch_commit(by=officer, batch=batch)
+    assert batch.status == ImportBatch.Status.DONE and batch.rows_created == args.rows, batch.errors[:3]
+    content = farms_file(args, communes, radius=42)
+
+    started, cpu = time.perf_counter(), time.process_time()
+    batch = services.batch_create(by=officer, kind="farms", territory=territory, filename="again.csv", content=content)
+    checked, checked_cpu = time.perf_counter() - started, time.process_time() - cpu
+    rss_checked = peak_rss()
+    assert batch.status == ImportBatch.Status.CHECKED and batch.rows_updated == args.rows, batch.errors[:3]
+    started, cpu = time.perf_counter(), time.process_time()
+    batch = services.batch_commit(by=officer, batch=batch)
+    imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
+    assert batch.status == ImportBatch.Status.DONE and batch.rows_updated == args.rows
+    farms = FarmProfile.objects.filter(organization__name__startswith="Ferme bench ")
+    assert farms.filter(delivery_radius_km=42).count() == args.rows
+    print(
+        f"| re-import, one field changed: check | {args.rows:,} | {checked:.1f} s | {checked_cpu:.1f} s | {rss_checked} |"
+    )
+    print(
+        f"| re-import, one field changed: import | {args.rows:,} | {imported:.1f} s | {imported_cpu:.1f} s "
+        f"| {peak_rss()} |"
+    )
+    total, total_cpu = checked + imported, checked_cpu + imported_cpu
+    print(f"| re-import: check + import | {args.rows:,} | {total:.1f} s | {total_cpu:.1f} s | {peak_rss()} |")
+    delete_bench_farms()
 
 
 def bench_export(args, communes) -> None:

@@ -27,7 +27,9 @@ from miam.dispatch import dispatch
 from miam.errors import DomainError, refused
 from miam.formatting import long_date
 from miam.inputs import FieldErrors
-from offers.models import Logistics
+from offers import quantities
+from offers.models import Logistics, Offer
+from offers.services import listings
 from offers.services import matches as match_services
 from offers.services.notices import members_by_organization
 
@@ -308,8 +310,31 @@ def gleaning_record_harvest(*, by, day: GleaningDay, structure: Organization, qu
         raise refused("quantity_kg", _("La récolte se saisit après la journée."), "too_early")
     if structure.kind != Organization.Kind.FOOD_AID:
         raise refused("structure", _("La récolte revient à une structure d'aide alimentaire."), "wrong_kind")
+    offer = Offer.objects.select_for_update().select_related("category").get(pk=day.offer_id)
+    previous = GleaningHarvest.objects.select_for_update().filter(day=day, structure=structure).first()
+    if previous is None:
+        already = match_services.gleaning_pair_reserved(offer=offer, structure=structure)
+        held_before = Decimal(0)
+    else:
+        already = previous.offer_quantity - previous.offer_quantity_held
+        held_before = previous.offer_quantity_held
+    # What is left of the offer drops by what was carried away, as for a delivery: the part its
+    # confirmed match did not already reserve is held now (a correction gives back or takes
+    # more). A field that gave more than the offer said empties it, never below nothing.
+    mass = quantities.offer_kg_per_unit(offer.category, offer.unit, offer.crate_kg)
+    taken = Decimal(0) if mass is None else (quantity_kg / mass).quantize(Decimal("0.001"))
+    held = held_before + listings.offer_quantity_hold(
+        offer_id=offer.pk, change=max(taken - already, Decimal(0)) - held_before, partial=True
+    )
     harvest, _created = GleaningHarvest.objects.update_or_create(
-        day=day, structure=structure, defaults={"quantity_kg": quantity_kg, "recorded_by": permissions.as_user(by)}
+        day=day,
+        structure=structure,
+        defaults={
+            "quantity_kg": quantity_kg,
+            "recorded_by": permissions.as_user(by),
+            "offer_quantity": already + held,
+            "offer_quantity_held": held,
+        },
     )
     # It feeds the deliveries: the structure's need that accepts the product counts it.
     delivery = match_services.delivery_record_gleaned(

@@ -374,6 +374,49 @@ def offer_refresh_status(offer: Offer) -> Offer:
     return _refresh_status(offer, taken=offer.quantity_reserved)
 
 
+@transaction.atomic
+def offer_quantity_hold(*, offer_id: int, change: Decimal, partial: bool = False, message: str = "") -> Decimal:
+    """Hold ``change`` more of an offer outside a match (a pre-order of its harvest, what a
+    gleaning day carried away), or give it back when negative, under the offer's row lock: what
+    is held is no longer available to matching. More than is left is refused
+    (``offer_exhausted``, 409) or, with ``partial``, held up to what is left. What was held (or
+    given back, negative); the offer's status follows."""
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    if change < 0:
+        change = max(change, -offer.quantity_reserved)
+    elif change > offer.quantity_available:
+        if not partial:
+            raise DomainError(
+                "offer_exhausted",
+                message or _("Cette offre n'a plus assez de quantité disponible : elle a déjà été réservée."),
+            )
+        change = max(offer.quantity_available, Decimal(0))
+    if change:
+        offer.quantity_reserved += change
+        Offer.objects.filter(pk=offer.pk).update(quantity_reserved=offer.quantity_reserved, updated_at=timezone.now())
+        offer_refresh_status(offer)
+    return change
+
+
+@transaction.atomic
+def offer_hold_convert(*, offer_id: int, held: Decimal, moved: Decimal) -> None:
+    """What an offer held for a pre-order becomes deliveries of another offer (an agreement's
+    planned production): the hold is released and the ``moved`` quantity leaves this offer, so
+    it is never promised twice; the rest of the hold (days already past) is available again.
+    An offer left with nothing is withdrawn, as a planned production is."""
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    moved = min(moved, held)
+    reserved = max(offer.quantity_reserved - held, Decimal(0))
+    left = offer.quantity - moved
+    now = timezone.now()
+    if left > 0:
+        Offer.objects.filter(pk=offer.pk).update(quantity=left, quantity_reserved=min(reserved, left), updated_at=now)
+        offer.quantity, offer.quantity_reserved = left, min(reserved, left)
+        offer_refresh_status(offer)
+    else:
+        Offer.objects.filter(pk=offer.pk).update(quantity_reserved=0, status=Status.WITHDRAWN, updated_at=now)
+
+
 # --- Needs -------------------------------------------------------------------------------
 
 

@@ -549,6 +549,18 @@ def _need_for_harvest(offer: Offer, structure: Organization, day: date) -> Need 
     return fitting[0] if fitting else None
 
 
+def gleaning_pair_reserved(*, offer: Offer, structure: Organization) -> Decimal:
+    """What the offer already holds for the structure before a gleaning harvest: the quantity of
+    the pair's match when it is confirmed or scheduled (the match a harvest is recorded on)."""
+    match = (
+        Match.objects.filter(offer=offer, need__organization=structure, status__in=GLEANABLE_STATUSES)
+        .order_by("-id")
+        .values_list("status", "quantity")
+        .first()
+    )
+    return match[1] if match is not None and match[0] in RESERVED_STATUSES else Decimal(0)
+
+
 @transaction.atomic
 def delivery_record_gleaned(
     *, offer: Offer, structure: Organization, quantity_kg: Decimal, delivered_on: date, by=None

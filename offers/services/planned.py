@@ -29,6 +29,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from actors.models import Organization
+from miam import sync
 from miam.errors import DomainError
 from offers.models import Match, Need, Offer, Pricing, Status
 from offers.services import budget
@@ -225,8 +226,9 @@ def planned_matches_remove(*, offer: Offer, match_ids: list[int]) -> int:
         Offer.objects.filter(pk=offer.pk).update(
             quantity_reserved=0, status=Status.WITHDRAWN, updated_at=timezone.now()
         )
-    Match.objects.filter(pk__in=[pk for pk, _need, _q in rows]).delete()
-    Need.objects.filter(pk__in=[need for _pk, need, _q in rows]).delete()
+    with sync.tombstones_batched():  # one INSERT of tombstones for all of them
+        Match.objects.filter(pk__in=[pk for pk, _need, _q in rows]).delete()
+        Need.objects.filter(pk__in=[need for _pk, need, _q in rows]).delete()
     return len(rows)
 
 

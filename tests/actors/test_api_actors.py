@@ -54,7 +54,39 @@ def test_communes_are_found_by_name_or_postal_code(geo, q, expected):
 def test_a_commune_is_read_by_its_insee_code(geo):
     body = APIClient().get("/api/v1/communes/39013/").json()
     assert body["name"] == "Arbois" and body["departement"] == "39"
-    assert APIClient().get("/api/v1/communes/", {"q": ""}).json()["results"] == []
+
+
+def test_the_communes_list_without_a_filter_pages_through_every_commune(geo, django_assert_max_num_queries):
+    from actors.models import Commune
+
+    total = Commune.objects.count()
+    seen = []
+    url = "/api/v1/communes/?page_size=500"
+    with django_assert_max_num_queries(2):  # the page and its count
+        first = APIClient().get(url).json()
+    assert first["count"] == total > 500 and len(first["results"]) == 500
+    assert first["previous"] is None and "page=2" in first["next"]
+    while url:
+        body = APIClient().get(url).json()
+        seen += [(c["name"], c["insee_code"]) for c in body["results"]]
+        url = body["next"]
+    # Every commune once, by name then INSEE code (which breaks ties between namesakes).
+    assert len(seen) == len(set(seen)) == total
+    assert seen == list(Commune.objects.order_by("name", "insee_code").values_list("name", "insee_code"))
+    # An empty « q » is no filter, as for every list.
+    assert APIClient().get("/api/v1/communes/", {"q": ""}).json()["count"] == total
+
+
+def test_the_communes_list_keeps_the_pagination_of_every_list(geo):
+    default = APIClient().get("/api/v1/communes/").json()
+    assert len(default["results"]) == 50  # PagePagination's page size
+    too_big = APIClient().get("/api/v1/communes/?page_size=501")
+    assert too_big.status_code == 400
+    assert too_big.json()["fields"] == {"page_size": ["Taille de page invalide : un nombre entier de 1 à 500."]}
+    unknown = APIClient().get("/api/v1/communes/?ordering=name")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_parameter"
+    beyond = APIClient().get("/api/v1/communes/?page=100000")
+    assert beyond.status_code == 404
 
 
 def test_visitors_see_public_fields_only(geo):

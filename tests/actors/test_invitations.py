@@ -10,6 +10,9 @@ from actors.models import Invitation, Membership, TerritoryRole, User
 from miam.errors import DomainError
 from tests.factories import FarmFactory, TerritoryFactory, make_officer
 
+#: The account an invitation creates: a name and a strong password.
+ACCOUNT = {"first_name": "Line", "last_name": "Ferme", "password": "un-mot-de-passe-solide-2026"}
+
 
 @pytest.fixture
 def setting(geo):
@@ -30,7 +33,7 @@ def test_an_invitation_emails_a_link_that_creates_the_account_and_membership(
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["fermiere@example.org"]
     assert farm.name in mail.outbox[0].body
     user = services.invitation_accept(
-        token=_token(mail.outbox[0]), password="un-mot-de-passe-solide-2026", first_name="Line"
+        token=_token(mail.outbox[0]), password="un-mot-de-passe-solide-2026", first_name="Line", last_name="Ferme"
     )
     assert user.email == "fermiere@example.org" and user.check_password("un-mot-de-passe-solide-2026")
     assert Membership.objects.get(user=user, organization=farm).role == "admin"
@@ -39,9 +42,9 @@ def test_an_invitation_emails_a_link_that_creates_the_account_and_membership(
 def test_an_invitation_is_used_once(setting):
     _territory, officer, farm = setting
     _invitation, raw = services.invitation_create(by=officer, email="a@example.org", organization=farm)
-    services.invitation_accept(token=raw, password="un-mot-de-passe-solide-2026")
+    services.invitation_accept(token=raw, **ACCOUNT)
     with pytest.raises(DomainError) as error:
-        services.invitation_accept(token=raw, password="un-mot-de-passe-solide-2026")
+        services.invitation_accept(token=raw, **ACCOUNT)
     assert error.value.code == "invitation_used"
 
 
@@ -50,7 +53,7 @@ def test_an_expired_invitation_is_refused_and_creates_no_account(setting):
     invitation, raw = services.invitation_create(by=officer, email="late@example.org", organization=farm)
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     with pytest.raises(DomainError) as error:
-        services.invitation_accept(token=raw, password="un-mot-de-passe-solide-2026")
+        services.invitation_accept(token=raw, **ACCOUNT)
     assert error.value.code == "invitation_expired"
     assert not User.objects.filter(email="late@example.org").exists()
 
@@ -59,7 +62,7 @@ def test_a_weak_password_is_refused_and_nothing_is_written(setting):
     _territory, officer, farm = setting
     _invitation, raw = services.invitation_create(by=officer, email="weak@example.org", organization=farm)
     with pytest.raises(DomainError) as error:
-        services.invitation_accept(token=raw, password="123")
+        services.invitation_accept(token=raw, **{**ACCOUNT, "password": "123"})
     assert "password" in error.value.fields
     assert not User.objects.filter(email="weak@example.org").exists()
     assert Invitation.objects.get(email="weak@example.org").accepted_at is None
@@ -70,7 +73,7 @@ def test_an_officer_invites_a_colleague_as_officer(setting):
     _invitation, raw = services.invitation_create(
         by=officer, email="collegue@example.org", territory=territory, territory_role="officer"
     )
-    user = services.invitation_accept(token=raw, password="un-mot-de-passe-solide-2026")
+    user = services.invitation_accept(token=raw, **ACCOUNT)
     assert TerritoryRole.objects.get(user=user, territory=territory).role == "officer"
 
 

@@ -337,3 +337,87 @@ def test_two_deliveries_recorded_at_once_never_overspend_a_funding_line():
     assert failures[0].code == "funding_exhausted"
     line.refresh_from_db()
     assert line.consumed_eur == Decimal(10) and FundingUse.objects.count() == 1 == Delivery.objects.count()
+
+
+# --- Moving a funded delivery ---------------------------------------------------------------
+
+
+def _snapshot(occurrence: Occurrence, line: FundingLine) -> tuple:
+    occurrence = Occurrence.objects.select_related("match__need").get(pk=occurrence.pk)
+    line.refresh_from_db()
+    match = occurrence.match
+    return (
+        occurrence.date,
+        occurrence.funding_reserved_eur,
+        match.scheduled_for,
+        match.need.window_start,
+        line.reserved_eur,
+        occurrence.agreement.events.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_a_funded_delivery_moved_out_of_the_lines_period_is_refused_and_nothing_changes():
+    w = world()
+    line = line_for(w)  # 1 September 2026 – 31 August 2027
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
+    first = agreement.occurrences.order_by("date").first()
+    before = _snapshot(first, line)
+
+    with pytest.raises(DomainError) as caught:
+        svc.occurrence_change(by=w.volunteer, occurrence=first, date=D(2027, 9, 7), today=BEFORE_START)
+
+    assert (caught.value.code, caught.value.status_code) == ("funding_period", 400)
+    assert caught.value.message.startswith(
+        "La ligne de financement « Département du Jura – Viande locale 2026-2027 » paie les livraisons du "
+        "1 septembre 2026 au 31 août 2027 : cette livraison ne peut pas être déplacée au 7 septembre 2027"
+    )
+    assert "date" in caught.value.fields
+    assert _snapshot(first, line) == before
+    # Within the period it moves, and keeps its reservation.
+    svc.occurrence_change(by=w.volunteer, occurrence=first, date=D(2026, 10, 7), today=BEFORE_START)
+    first.refresh_from_db()
+    assert first.date == D(2026, 10, 7) and first.funding_reserved_eur == Decimal(10)
+
+
+@pytest.mark.django_db
+def test_the_refused_move_is_a_400_on_the_api_and_a_french_message_on_the_page(client):
+    w = world()
+    line = line_for(w)
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
+    first = agreement.occurrences.order_by("date").first()
+    before = _snapshot(first, line)
+    client.force_login(w.volunteer)
+
+    response = client.post(
+        f"/api/v1/agreements/{agreement.pk}/occurrences/{first.pk}/change/",
+        {"date": "2027-09-07"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "funding_period" and "hors de cette période" in body["fields"]["date"][0]
+
+    page = client.post(f"/conventions/livraisons/{first.pk}/change/", {"date": "2027-09-07"}, follow=True)
+    assert "ne peut pas être déplacée au 7 septembre 2027" in page.content.decode()
+    assert _snapshot(first, line) == before
+
+
+@pytest.mark.django_db
+def test_a_delivery_moved_into_the_lines_period_reserves_its_share_and_out_of_it_when_unfunded_moves_freely():
+    w = world()
+    line = line_for(w, period_start="2026-10-10")  # the first Tuesday, 6 October, is not funded
+    agreement = active(w, price_paid_per_unit="9.80", funding_line=str(line.pk))
+    first = agreement.occurrences.order_by("date").first()
+    assert first.funding_reserved_eur == 0
+    line.refresh_from_db()
+    held = line.reserved_eur
+
+    svc.occurrence_change(by=w.volunteer, occurrence=first, date=D(2026, 10, 7), today=BEFORE_START)
+    first.refresh_from_db()
+    assert first.funding_reserved_eur == 0  # still outside, still unfunded: a free move
+
+    svc.occurrence_change(by=w.volunteer, occurrence=first, date=D(2026, 10, 12), today=BEFORE_START)
+    first.refresh_from_db()
+    line.refresh_from_db()
+    assert first.funding_reserved_eur == Decimal(10) and line.reserved_eur == held + Decimal(10)

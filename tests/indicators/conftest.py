@@ -30,9 +30,13 @@ import pytest
 from django.utils import timezone
 
 from actors.models import Organization
+from indicators import selectors
 from indicators.factors import factors_seed
 from indicators.models import Factor
+from indicators.periods import period_parse
 from initiatives.models import ActionIndicator, PlannedAction
+from logistics.models import GleaningDay, Round, Stop, Vehicle
+from logistics.services import gleaning
 from meetings.models import Decision, Registration
 from offers.models import Delivery, Match, Need, Offer
 from tests.factories import (
@@ -45,6 +49,7 @@ from tests.factories import (
     TerritoryFactory,
     category,
     commune,
+    make_member,
     make_officer,
     web_match,
 )
@@ -218,3 +223,111 @@ def dataset(geo) -> Dataset:
 def meal_factor(db) -> Factor:
     factors_seed(Factor)
     return Factor.objects.get(code="meal_kg")
+
+
+# --- A pooled round (tests/indicators/test_rounds_km.py) and a gleaning day (test_gleaned_kg.py) ---
+
+
+def a_round(dataset, vehicle, *, day, km, lots, status=Round.RoundStatus.DONE) -> Round:
+    """A round of the territory that picked up each (match, kg) of ``lots``."""
+    made = Round.objects.create(
+        territory=dataset.territory,
+        day=day,
+        vehicle=vehicle,
+        status=status,
+        starts_at=dt.time(8),
+        ends_at=dt.time(12),
+        distance_km=Decimal(km),
+        duration_min=240,
+    )
+    Stop.objects.bulk_create(
+        Stop(
+            round=made,
+            position=position,
+            kind=Stop.Kind.PICKUP,
+            organization=match.offer.organization,
+            match=match,
+            latitude=match.offer.organization.latitude,
+            longitude=match.offer.organization.longitude,
+            arrives_at=dt.time(9),
+            quantity_kg=Decimal(kg),
+        )
+        for position, (match, kg) in enumerate(lots, start=1)
+    )
+    return made
+
+
+@pytest.fixture
+def carried(dataset):
+    """d2 (90 kg of potatoes, Blanot → Cluny) and d5 (30 kg, Ferme du Bourg → Restos de Blanot) rode
+    on one 30 km round of a car on 10 February, with a 60 kg lot that was cancelled on the way; a
+    cancelled round had planned to take d2 too."""
+    d5 = _deliver(
+        OfferFactory(organization=dataset.bourg, category=category("potatoes"), quantity=30),
+        NeedFactory(organization=dataset.restos, categories=["potatoes"], quantity=30),
+        key="d5",
+        on=dt.date(2026, 2, 10),
+        quantity=Decimal(30),
+        unit="kg",
+        kg=Decimal(30),
+        mode="partner",
+        posted=dt.date(2026, 2, 1),
+        proposed=dt.date(2026, 2, 2),
+        confirmed=dt.date(2026, 2, 6),
+    )
+    dropped = Match.objects.create(
+        offer=OfferFactory(organization=dataset.blanot, quantity=60),
+        need=NeedFactory(organization=dataset.epicerie, quantity=60),
+        quantity=Decimal(60),
+        unit="kg",
+        status=Match.MatchStatus.CANCELLED,
+    )
+    car = Vehicle.objects.create(
+        organization=dataset.restos, name="Voiture des bénévoles", kind=Vehicle.Kind.CAR, capacity_kg=Decimal(300)
+    )
+    d2 = dataset.deliveries["d2"]
+    a_round(dataset, car, day=dt.date(2026, 2, 10), km="30.0", lots=[(d2.match, 90), (d5.match, 30), (dropped, 60)])
+    van = Vehicle.objects.create(organization=dataset.bourg, name="Fourgon", capacity_kg=Decimal(800))
+    a_round(dataset, van, day=dt.date(2026, 2, 11), km="55.0", lots=[(d2.match, 90)], status="cancelled")
+    return d2, d5
+
+
+@pytest.fixture
+def gleaned(dataset):
+    """A gleaning day in the Ferme de Blanot's orchard on 20 May: Restos de Blanot takes 60 kg of
+    apples home (it needs 60: the need is covered), Épicerie de Cluny 25 kg (it has no need for
+    fruit: nothing to cover, the kilograms still count)."""
+    before = selectors.territory_indicators(
+        principal=dataset.officer, territory=dataset.territory, period=period_parse("2026-T2")
+    )
+    offer = OfferFactory(organization=dataset.blanot, category=category("apples-pears"), quantity=200)
+    offer.logistics = ["gleaning"]
+    offer.save(update_fields=["logistics"])
+    need = NeedFactory(
+        organization=dataset.restos,
+        categories=["apples-pears"],
+        quantity=60,
+        window_start=dt.date(2026, 5, 1),
+        window_end=dt.date(2026, 5, 31),
+    )
+    Need.objects.filter(pk=need.pk).update(created_at=at(dt.date(2026, 5, 2)))
+    blanot = commune("71039")
+    day = GleaningDay.objects.create(
+        offer=offer,
+        place="Verger de Blanot",
+        commune=blanot,
+        latitude=blanot.latitude,
+        longitude=blanot.longitude,
+        date=dt.date(2026, 5, 20),
+        starts_at=dt.time(9),
+        ends_at=dt.time(17),
+        status=GleaningDay.GleaningStatus.CONFIRMED,
+        agreement_reference="CONV-2026-05",
+        insurance_reference="MAIF 123",
+    )
+    organiser = make_member(dataset.blanot)
+    restos, epicerie = dataset.restos, dataset.epicerie
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=restos, quantity_kg=Decimal(50))
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=restos, quantity_kg=Decimal(60))  # corrected
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=epicerie, quantity_kg=Decimal(25))
+    return before, need

@@ -10,11 +10,7 @@ from decimal import Decimal
 import pytest
 
 from indicators import selectors
-from logistics.models import GleaningDay
-from logistics.services import gleaning
-from offers.models import Delivery, Need
-from tests.factories import NeedFactory, OfferFactory, category, commune, make_member
-from tests.indicators.conftest import at
+from offers.models import Delivery
 from tests.indicators.test_figures import Q2
 
 pytestmark = pytest.mark.django_db
@@ -28,45 +24,6 @@ def q2(dataset):
 def fruit(figures) -> dict:
     (row,) = [f for f in figures["by_family"] if f["code"] == "fruits"]
     return row
-
-
-@pytest.fixture
-def gleaned(dataset):
-    """A gleaning day in the Ferme de Blanot's orchard on 20 May: Restos de Blanot takes 60 kg of
-    apples home (it needs 60: the need is covered), Épicerie de Cluny 25 kg (it has no need for
-    fruit: nothing to cover, the kilograms still count)."""
-    before = q2(dataset)
-    offer = OfferFactory(organization=dataset.blanot, category=category("apples-pears"), quantity=200)
-    offer.logistics = ["gleaning"]
-    offer.save(update_fields=["logistics"])
-    need = NeedFactory(
-        organization=dataset.restos,
-        categories=["apples-pears"],
-        quantity=60,
-        window_start=dt.date(2026, 5, 1),
-        window_end=dt.date(2026, 5, 31),
-    )
-    Need.objects.filter(pk=need.pk).update(created_at=at(dt.date(2026, 5, 2)))
-    blanot = commune("71039")
-    day = GleaningDay.objects.create(
-        offer=offer,
-        place="Verger de Blanot",
-        commune=blanot,
-        latitude=blanot.latitude,
-        longitude=blanot.longitude,
-        date=MAY_20,
-        starts_at=dt.time(9),
-        ends_at=dt.time(17),
-        status=GleaningDay.GleaningStatus.CONFIRMED,
-        agreement_reference="CONV-2026-05",
-        insurance_reference="MAIF 123",
-    )
-    organiser = make_member(dataset.blanot)
-    restos, epicerie = dataset.restos, dataset.epicerie
-    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=restos, quantity_kg=Decimal(50))
-    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=restos, quantity_kg=Decimal(60))  # corrected
-    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=epicerie, quantity_kg=Decimal(25))
-    return before, need
 
 
 def test_a_harvest_is_the_delivery_of_the_need_it_covers(gleaned):

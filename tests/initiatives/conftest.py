@@ -1,5 +1,7 @@
 import pytest
 
+from tests.factories import TerritoryFactory, make_officer
+
 
 @pytest.fixture(autouse=True)
 def _french(settings):
@@ -20,3 +22,21 @@ def catalog(geo):
     from initiatives.models import Initiative
 
     return Initiative.objects.all()
+
+
+@pytest.fixture
+def territory(geo):
+    """The territory of the action-plan tests (a module may bring its own)."""
+    return TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
+
+
+@pytest.fixture
+def officer(territory):
+    return make_officer(territory, first_name="Claire", last_name="Pilote")
+
+
+@pytest.fixture
+def plan(territory, officer):
+    from initiatives import services
+
+    return services.action_plan_get_or_create(territory=territory, by=officer)

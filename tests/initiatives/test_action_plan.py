@@ -24,21 +24,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def territory(geo):
-    return TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
-
-
-@pytest.fixture
-def officer(territory):
-    return make_officer(territory, first_name="Claire", last_name="Pilote")
-
-
-@pytest.fixture
-def plan(territory, officer):
-    return services.action_plan_get_or_create(territory=territory, by=officer)
-
-
 def _build_plan(plan, officer, initiatives, *, select=6):
     actions = [services.planned_action_shortlist(plan=plan, by=officer, initiative=i) for i in initiatives]
     for action in actions[:select]:

@@ -4,28 +4,12 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
 from initiatives import services
 from initiatives.models import ActionIndicator, IndicatorValue, PlannedAction
-from tests.factories import InitiativeFactory, TerritoryFactory, UserFactory, make_officer
-
-
-@pytest.fixture
-def territory(geo):
-    return TerritoryFactory(name="PAT du Clunisois", slug="clunisois")
-
-
-@pytest.fixture
-def officer(territory):
-    return make_officer(territory, first_name="Claire", last_name="Pilote")
-
-
-@pytest.fixture
-def plan(territory, officer):
-    return services.action_plan_get_or_create(territory=territory, by=officer)
+from tests.factories import InitiativeFactory, UserFactory
 
 
 def test_the_catalog_page_searches_and_filters(catalog, client):

@@ -148,3 +148,42 @@ def test_the_schema_documents_the_deleted_items(partner):
     schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
     page = schema["components"]["schemas"]["PaginatedOfferList"]["properties"]
     assert page["deleted"]["items"]["required"] == ["id", "kind", "deleted_at"]
+
+
+def _tombstone_inserts(captured) -> int:
+    return sum(1 for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "miam_tombstone"'))
+
+
+def test_the_admin_deleting_a_selection_writes_its_tombstones_in_one_insert(geo, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from offers.models import Offer
+    from tests.factories import UserFactory
+
+    offers = [OfferFactory() for _ in range(25)]
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            "/admin/offers/offer/",
+            {"action": "delete_selected", "_selected_action": [o.pk for o in offers], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Offer.objects.filter(pk__in=[o.pk for o in offers]).exists()
+    assert _tombstone_inserts(captured) == 1  # not 25
+    assert set(Tombstone.objects.values_list("kind", "object_id")) == {("offer", o.pk) for o in offers}
+
+
+def test_a_deletion_a_savepoint_rolls_back_inside_a_batch_leaves_no_tombstone(geo):
+    from django.db import transaction
+
+    from miam.sync import tombstones_batched
+
+    kept, gone = OfferFactory(), OfferFactory()
+    with tombstones_batched():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            kept.delete()
+            raise RuntimeError
+        gone_id = gone.pk
+        gone.delete()
+    assert list(Tombstone.objects.values_list("kind", "object_id")) == [("offer", gone_id)]

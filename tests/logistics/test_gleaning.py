@@ -205,3 +205,76 @@ def test_a_person_s_gleaning_sign_ups_are_in_their_export_and_go_with_their_acco
     assert [(s["name"], s["volunteers"]) for s in exported] == [("Camille", 1)]
     user_delete(user=person, by=person)
     assert not GleaningSignup.objects.exists()
+
+
+def _confirmed_day(offer=None):
+    offer = offer or gleaning_offer()
+    organiser = make_member(offer.organization)
+    values = day_input(offer, date=timezone.localdate().isoformat())
+    day = gleaning.gleaning_create(by=organiser, data=gleaning_data(values))
+    gleaning.gleaning_post(by=organiser, day=day)
+    gleaning.gleaning_record_papers(by=organiser, day=day, agreement_reference="C", insurance_reference="A")
+    gleaning.gleaning_confirm(by=organiser, day=day)
+    return day, organiser
+
+
+def test_a_harvest_takes_its_kilograms_from_what_is_left_of_the_offer_and_a_correction_gives_back():
+    from offers.models import Offer
+
+    day, organiser = _confirmed_day()  # an offer of 100 kg
+    first, second = StructureFactory(), StructureFactory()
+
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=first, quantity_kg=Decimal(30))
+    offer = Offer.objects.get(pk=day.offer_id)
+    assert (offer.quantity_reserved, offer.quantity_available, offer.status) == (30, 70, "partly_matched")
+
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=first, quantity_kg=Decimal(20))  # corrected
+    offer.refresh_from_db()
+    assert offer.quantity_available == 80
+
+    # The field gave more than the offer said: the offer is emptied, never below nothing, and
+    # the kilograms are all recorded (the indicators count them).
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=second, quantity_kg=Decimal(95))
+    offer.refresh_from_db()
+    assert (offer.quantity_reserved, offer.quantity_available, offer.status) == (100, 0, "fully_matched")
+    harvest = GleaningHarvest.objects.get(structure=second)
+    assert (harvest.quantity_kg, harvest.offer_quantity_held) == (95, 80)
+    # What the first gives back goes to no one else by itself: it is what is left again.
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=first, quantity_kg=Decimal(10))
+    offer.refresh_from_db()
+    assert offer.quantity_available == 10
+
+
+def test_a_harvest_on_a_confirmed_match_takes_only_what_the_match_had_not_reserved():
+    from offers.models import Match, Offer
+    from offers.services.matches import match_accept
+    from tests.factories import make_member as member
+    from tests.factories import matching_need
+
+    day, organiser = _confirmed_day()
+    structure = StructureFactory()
+    need = matching_need(structure, quantity=200)
+    # The pair was confirmed before the day: 40 kg of the 100 reserved.
+    Match.objects.create(
+        offer_id=day.offer_id, need=need, quantity=40, unit="kg", quantity_kg=40, status="confirmed", mode="gleaning"
+    )
+    Offer.objects.filter(pk=day.offer_id).update(quantity_reserved=40)
+
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=structure, quantity_kg=Decimal(50))
+    offer = Offer.objects.get(pk=day.offer_id)
+    assert offer.quantity_reserved == 50  # 40 of the match + 10 more gleaned, not 90
+    harvest = GleaningHarvest.objects.get()
+    assert harvest.delivery.quantity_received == 50
+
+    gleaning.gleaning_record_harvest(by=organiser, day=day, structure=structure, quantity_kg=Decimal(30))
+    offer.refresh_from_db()
+    assert offer.quantity_reserved == 40  # what a delivery keeps: its match's quantity
+
+    # Matching cannot give the gleaned kilograms to someone else.
+    other = matching_need(StructureFactory(), quantity=100)
+    proposal = Match.objects.create(offer_id=day.offer_id, need=other, quantity=70, unit="kg", status="proposed")
+    match_accept(match=proposal, by=member(offer.organization))
+    match_accept(match=proposal, by=member(other.organization))
+    proposal.refresh_from_db()
+    offer.refresh_from_db()
+    assert proposal.quantity == 60 and offer.quantity_available == 0

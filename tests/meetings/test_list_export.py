@@ -61,3 +61,66 @@ def test_a_title_like_a_formula_comes_out_inert_in_both_formats(client, territor
     sheet = load_workbook(BytesIO(response.content)).active
     cells = [c for row in sheet.iter_rows() for c in row if c.value and str(c.value).startswith("=HYPERLINK")]
     assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_the_list_is_paged_with_its_filters_and_the_download_is_the_whole_filtered_list(
+    client, territory, officer, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from meetings.views import PAGE_SIZE
+
+    start = timezone.now() + timedelta(days=3)
+    for n in range(2 * PAGE_SIZE + 5):  # more than two pages of workshops, one a day
+        MeetingFactory(
+            territory=territory,
+            title=f"Atelier {n:03d}",
+            kind=Meeting.Kind.WORKSHOP,
+            starts_at=start + timedelta(days=n),
+            ends_at=start + timedelta(days=n, hours=2),
+        )
+    MeetingFactory(territory=territory, title="Copil de printemps", kind=Meeting.Kind.STEERING_COMMITTEE)
+    client.force_login(officer)
+    url = reverse("meetings:list")
+    filters = {"territoire": territory.slug, "type": "workshop"}
+    with django_assert_max_num_queries(12):
+        first = client.get(url, filters)
+    assert [m.title for m in first.context["meetings"]] == [f"Atelier {n:03d}" for n in range(PAGE_SIZE)]
+    body = first.content.decode()
+    assert "fr-pagination" in body and "1 / 3" in body
+    assert f"?territoire={territory.slug}&amp;type=workshop&page=2" in body  # the next page keeps the filters
+    assert f"{2 * PAGE_SIZE + 5} réunions." in body
+    last = client.get(url, {**filters, "page": 3})
+    assert [m.title for m in last.context["meetings"]] == [
+        f"Atelier {n:03d}" for n in range(2 * PAGE_SIZE, 2 * PAGE_SIZE + 5)
+    ]
+    assert "Copil de printemps" not in last.content.decode()
+    # A page beyond the last, or not a number, shows a page of the list rather than an error.
+    assert client.get(url, {**filters, "page": 99}).context["page"].number == 3
+    assert client.get(url, {**filters, "page": "x"}).context["page"].number == 1
+    # The download is the whole filtered list, whatever the page.
+    rows = _rows(client.get(url, {**filters, "page": 2, "format": "csv"}))
+    assert [r[1] for r in rows[1:]] == [f"Atelier {n:03d}" for n in range(2 * PAGE_SIZE + 5)]
+
+
+def test_past_meetings_are_paged_most_recent_first(client, territory, officer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from meetings.views import PAGE_SIZE
+
+    end = timezone.now() - timedelta(days=1)
+    for n in range(PAGE_SIZE + 1):
+        MeetingFactory(
+            territory=territory,
+            title=f"Passée {n:03d}",
+            starts_at=end - timedelta(days=n, hours=2),
+            ends_at=end - timedelta(days=n),
+        )
+    client.force_login(officer)
+    second = client.get(reverse("meetings:list"), {"passees": "1", "page": 2})
+    assert [m.title for m in second.context["meetings"]] == [f"Passée {PAGE_SIZE:03d}"]
+    assert "?passees=1&page=1" in second.content.decode()

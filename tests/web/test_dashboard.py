@@ -212,7 +212,7 @@ def test_the_dashboard_query_count_is_pinned(
         delivered(farm, structure, kg="3")
     client.force_login(officer)
     client.get(reverse("offers:dashboard"))
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):  # + 1: the pooled rounds that carried the deliveries (their km share)
         assert client.get(reverse("offers:dashboard")).status_code == 200
 
 
