@@ -745,6 +745,12 @@ class OrganizationLayerView(GeoLayerView):
     filterset_class = OrganizationFilter
     kinds: tuple[str, ...] = ()
     fields = ("name", "kind", "commune__name", "commune__insee_code")
+    pg_properties = (
+        ("name", "{name}"),
+        ("kind", "{kind}"),
+        ("commune", "{commune__insee_code}"),
+        ("commune_name", "{commune__name}"),
+    )
 
     def get_queryset(self):
         qs = Organization.objects.filter(is_active=True, kind__in=self.kinds).order_by("name", "id")

@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from actors.models import Commune, Departement, Organization, Territory
-from actors.selectors import filter_bbox, filter_within, territory_commune_ids
+from actors.models import Commune, Departement, Organization
+from actors.selectors import filter_bbox, filter_within, territory_commune_ids, territory_ids_named
 from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet, clean_text
 
 MAX_RADIUS_KM = 1000.0
@@ -120,14 +120,10 @@ class LocatedFilterSet(LightFilterSet):
     )
 
     def filter_territory(self, qs, name, value: Csv):
-        ids = [int(v) for v in value if v.isdecimal()]
-        slugs = [v for v in value if not v.isdecimal()]
-        territories = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", "slug"))
-        known = {str(i) for i, _slug in territories} | {s for _i, s in territories}
-        unknown = [v for v in value if v not in known]
+        ids, unknown = territory_ids_named(value)
         if unknown:
             raise forms.ValidationError({"territory": _("Territoire inconnu : %(v)s.") % {"v": ", ".join(unknown)}})
-        return qs.filter(**{f"{self.org}commune_id__in": territory_commune_ids([i for i, _slug in territories])})
+        return qs.filter(**{f"{self.org}commune_id__in": territory_commune_ids(ids)})
 
     def filter_commune(self, qs, name, value: Csv):
         communes = list(Commune.objects.filter(insee_code__in=value).values_list("id", flat=True))

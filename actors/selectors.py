@@ -9,6 +9,7 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 from actors.models import Commune, Organization, Territory
 from actors.permissions import is_staff, member_organization_ids, officer_territory_ids, viewer_territory_ids
 from miam.geo import EARTH_RADIUS_KM, bounding_box
+from miam.refcache import ProcessCache
 from miam.text import normalize
 
 
@@ -144,6 +145,24 @@ def filter_within(qs: QuerySet, *, latitude: float, longitude: float, radius_km:
 
 def filter_bbox(qs: QuerySet, *, min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> QuerySet:
     return qs.filter(point_lat__gte=min_lat, point_lat__lte=max_lat, point_lon__gte=min_lon, point_lon__lte=max_lon)
+
+
+def _territory_keys() -> dict[str, int]:
+    return {key: pk for pk, slug in Territory.objects.values_list("id", "slug") for key in (str(pk), slug)}
+
+
+#: Territories by id and slug, kept in each process (``miam.refcache``): every list filtered
+#: by territory reads them.
+TERRITORY_KEYS = ProcessCache("territory-keys", _territory_keys, models=[Territory])
+
+
+def territory_ids_named(values) -> tuple[list[int], list[str]]:
+    """The ids of the territories named by id or slug, and the values naming none."""
+    values = [str(v) for v in values]
+    keys = TERRITORY_KEYS.get()
+    if any(v not in keys for v in values):
+        keys = TERRITORY_KEYS.get(fresh=True)
+    return sorted({keys[v] for v in values if v in keys}), [v for v in values if v not in keys]
 
 
 def territory_commune_ids(territory_ids) -> QuerySet:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import orjson
 from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
@@ -45,8 +48,8 @@ class FeatureCollectionSerializer(serializers.Serializer):
 LIMIT_PARAM = OpenApiParameter("limit", int, description=_("Nombre maximal d'objets (20 000 au plus)."), required=False)
 
 
-class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
-    """Base of the map layers: filtered like the lists, one ``values()`` query, no paging."""
+class _Layer(generics.ListAPIView):
+    """A map layer: filtered like the lists, one query, no paging."""
 
     pagination_class = None
     filter_backends = [DjangoFilterBackend]
@@ -66,8 +69,8 @@ class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
             ) from None
         return max(1, min(value, GEOJSON_MAX_FEATURES))
 
-    #: The same properties built by PostgreSQL (``json_build_object``): JSON key → SQL over
-    #: the subquery's columns, ``{field}`` naming a field of ``fields``. Empty: built in Python.
+    #: The same properties as ``properties()``, computed by PostgreSQL: JSON key → SQL over
+    #: the query's columns, ``{field}`` naming a field of ``fields``. Empty: built in Python.
     pg_properties: tuple[tuple[str, str], ...] = ()
 
     def list(self, request, *args, **kwargs):
@@ -75,7 +78,7 @@ class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
         qs = self.filter_queryset(self.get_queryset())
         limit = self.limit()
         if self.pg_properties and connection.vendor == "postgresql" and _renders_as_cached(request):
-            return PrebuiltJson(self.pg_layer(qs, limit))
+            return PrebuiltJson(self.fast_layer(qs, limit))
         rows = list(qs.values("id", "point_lat", "point_lon", "is_exact", *self.fields)[: limit + 1])
         truncated = len(rows) > limit
         features = [
@@ -90,28 +93,45 @@ class GeoLayerView(AnonymousCacheMixin, generics.ListAPIView):
         ]
         return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
 
-    def pg_layer(self, qs, limit: int) -> bytes:
-        """The whole FeatureCollection as PostgreSQL writes it: one query, no Python per row."""
+    def fast_layer(self, qs, limit: int) -> bytes:
+        """The whole FeatureCollection from one query of plain columns, the properties already
+        computed by PostgreSQL (``pg_properties``), written by orjson. (PostgreSQL writing the
+        JSON itself, ``json_build_object`` per feature, cost it four times the query.)"""
         aliases = {field: "g_" + field.replace("__", "_") for field in self.fields}
         qs = qs.annotate(**{alias: F(field) for field, alias in aliases.items()})
         inner, params = qs.values("id", "point_lat", "point_lon", "is_exact", *aliases.values())[
             : limit + 1
         ].query.sql_with_params()
-        columns = {field: f"s.{alias}" for field, alias in aliases.items()}
-        properties = ", ".join(f"'{key}', {expression.format(**columns)}" for key, expression in self.pg_properties)
+        columns = {field: f"q.{alias}" for field, alias in aliases.items()}
+        computed = ", ".join(expression.format(**columns) for _key, expression in self.pg_properties)
         # Built from class constants and Django's own compiled query; every value is a parameter.
-        sql = (
-            "SELECT json_build_object('type', 'FeatureCollection', 'features', "  # noqa: S608
-            "coalesce(json_agg(json_build_object('type', 'Feature', 'id', s.id, 'geometry', "
-            "json_build_object('type', 'Point', 'coordinates', json_build_array(s.point_lon, s.point_lat)), "
-            f"'properties', json_build_object({properties}, 'exact', s.is_exact)) ORDER BY s.rn) "
-            "FILTER (WHERE s.rn <= %s AND s.point_lat IS NOT NULL AND s.point_lon IS NOT NULL), '[]'::json), "
-            "'truncated', count(*) > %s)::text "
-            f"FROM (SELECT q.*, row_number() OVER () AS rn FROM ({inner}) q) s"
-        )
+        sql = f"SELECT q.id, q.point_lon, q.point_lat, {computed}, q.is_exact FROM ({inner}) q"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(sql, [limit, limit, *params])
-            return cursor.fetchone()[0].encode()
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        feature = _feature_builder(type(self))
+        features = [feature(row) for row in rows[:limit] if row[1] is not None and row[2] is not None]
+        return orjson.dumps({"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit})
+
+
+@functools.cache
+def _feature_builder(layer: type[_Layer]):
+    """``row → Feature`` for ``fast_layer``'s rows (id, longitude, latitude, the properties,
+    exact), written as one dict display and compiled once per layer: it builds a thousand
+    features in half the time ``dict(zip(keys, row))`` takes. The keys are the layer class's
+    own constants (``pg_properties``), never input."""
+    keys = (*(key for key, _expression in layer.pg_properties), "exact")
+    properties = ", ".join(f"{key!r}: row[{3 + i}]" for i, key in enumerate(keys))
+    source = (
+        "lambda row: {'type': 'Feature', 'id': row[0], "
+        "'geometry': {'type': 'Point', 'coordinates': [row[1], row[2]]}, "
+        f"'properties': {{{properties}}}}}"
+    )
+    return eval(source, {})  # noqa: S307 - see above: code from class constants only
+
+
+class GeoLayerView(AnonymousCacheMixin, _Layer):
+    """Base of the map layers; a visitor's layer is served from the cache like the lists."""
 
 
 class PrebuiltJson(Response):

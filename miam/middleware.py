@@ -62,3 +62,20 @@ class UserLanguageMiddleware:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class PreparedApiReadsMiddleware:
+    """The API's reads (GET and HEAD) run their queries as prepared statements
+    (``miam.prepared``): PostgreSQL plans a list's query once per connection instead of at
+    every request. Writes and pages keep Django's client-side binding."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD") or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        from miam.prepared import prepared_statements
+
+        with prepared_statements():
+            return self.get_response(request)

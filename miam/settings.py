@@ -139,6 +139,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "miam.middleware.UserLanguageMiddleware",
+    "miam.middleware.PreparedApiReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -413,6 +414,8 @@ IMPORTS_MAX_BYTES = env_int("IMPORTS_MAX_BYTES", 20_000_000)
 #: Seconds a visitor's read stays cached (miam.api_cache); 0: never cached (bench/api measures
 #: the uncached path so, with the same URLs and SQL as a visitor's).
 API_ANON_CACHE_SECONDS = env_int("API_ANON_CACHE_SECONDS", 15)
+# The API's reads use prepared statements (miam.prepared); off behind a transaction-pooling PgBouncer.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -15,11 +15,10 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from actors.filters import LocatedFilterSet
-from actors.models import Territory
-from actors.selectors import territory_commune_ids
+from actors.selectors import territory_commune_ids, territory_ids_named
 from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet
 from offers.models import Logistics, Match, Need, Offer, Pricing, Status
-from products.models import ProductCategory
+from offers.selectors import listing_category_ids
 
 
 def _farm_labels():
@@ -66,18 +65,12 @@ class ListingFilterSet(LocatedFilterSet):
 
 
 def _category_ids(value: list[str], *, with_parents: bool = False) -> list[int]:
-    """Ids of the given categories (codes or ids) and their sub-categories, in one query;
-    with their parent families too when asked."""
-    rows = list(ProductCategory.objects.values_list("id", "code", "parent_id"))
-    by_key = {code: (pk, parent) for pk, code, parent in rows} | {str(pk): (pk, parent) for pk, _c, parent in rows}
-    unknown = [v for v in value if v not in by_key]
+    """Ids of the given categories (codes or ids) and their sub-categories (the taxonomy is
+    kept in memory: ``offers.selectors``); with their parent families too when asked."""
+    ids, unknown = listing_category_ids(value, with_parents=with_parents)
     if unknown:
         raise forms.ValidationError({"category": _("Catégorie inconnue : %(v)s.") % {"v": ", ".join(unknown)}})
-    chosen = {by_key[v][0] for v in value}
-    ids = chosen | {pk for pk, _code, parent in rows if parent in chosen}
-    if with_parents:
-        ids |= {by_key[v][1] for v in value if by_key[v][1]}
-    return sorted(ids)
+    return ids
 
 
 class OfferFilter(ListingFilterSet):
@@ -164,11 +157,9 @@ class MatchFilter(LightFilterSet):
         return qs.filter(Q(offer__organization_id=value) | Q(need__organization_id=value))
 
     def filter_territory(self, qs, name, value: Csv):
-        ids = [int(v) for v in value if v.isdecimal()]
-        slugs = [v for v in value if not v.isdecimal()]
-        territory_ids = list(Territory.objects.filter(Q(id__in=ids) | Q(slug__in=slugs)).values_list("id", flat=True))
+        territory_ids, unknown = territory_ids_named(value)
         if not territory_ids:
-            raise forms.ValidationError({"territory": _("Territoire inconnu : %(v)s.") % {"v": ", ".join(value)}})
+            raise forms.ValidationError({"territory": _("Territoire inconnu : %(v)s.") % {"v": ", ".join(unknown)}})
         communes = territory_commune_ids(territory_ids)
         return qs.filter(
             Q(offer__organization__commune_id__in=communes) | Q(need__organization__commune_id__in=communes)

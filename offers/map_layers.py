@@ -16,7 +16,7 @@ from actors.map_layers import place, prefixed, sees_exact_locations
 from actors.models import Territory
 from miam import maps
 from offers.models import OPEN_STATUSES, Need, Offer, Pricing
-from products.selectors import category_ids
+from offers.selectors import listing_category_ids
 
 OFFER_COLUMNS = ("lat", "lon", "id", "name", "category", "quantity", "unit", "pricing", "until", "by", "commune")
 NEED_COLUMNS = ("lat", "lon", "id", "name", "quantity", "unit", "until", "by", "commune")
@@ -25,7 +25,7 @@ LISTING_FILTERS = ("category", "status", "pricing")
 
 def _category_ids(code_or_id, *, with_parents: bool = False) -> list[int]:
     """A family and its sub-categories, or one sub-category; nothing matches an unknown one."""
-    ids, unknown = category_ids([code_or_id], with_parents=with_parents)
+    ids, unknown = listing_category_ids([code_or_id], with_parents=with_parents)
     return [-1] if unknown else ids
 
 

@@ -24,8 +24,24 @@ from actors.permissions import (
 )
 from actors.selectors import annotate_public_point
 from miam.errors import DomainError
+from miam.refcache import ProcessCache
 from offers.matching import Params
 from offers.models import OPEN_STATUSES, Delivery, Match, Need, Offer, Status
+from products.models import ProductCategory
+from products.selectors import category_ids, taxonomy
+
+#: The product taxonomy, kept in each process (``miam.refcache``): every list filtered by
+#: category reads it.
+TAXONOMY = ProcessCache("taxonomy", taxonomy, models=[ProductCategory])
+
+
+def listing_category_ids(values, *, with_parents: bool = False) -> tuple[list[int], list[str]]:
+    """``products.selectors.category_ids`` on the taxonomy in memory, read again once when a
+    value is not in it (a category created a moment ago in another process)."""
+    ids, unknown = category_ids(values, with_parents=with_parents, known=TAXONOMY.get())
+    if unknown:
+        ids, unknown = category_ids(values, with_parents=with_parents, known=TAXONOMY.get(fresh=True))
+    return ids, unknown
 
 
 def _editable_ids(principal) -> QuerySet | None:

@@ -118,3 +118,13 @@ def _french_between_tests():
     from django.utils import translation
 
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """Territories and categories a rolled-back test created must not linger in memory."""
+    from miam.refcache import clear_all
+
+    clear_all()
+    yield
+    clear_all()

@@ -1,4 +1,5 @@
-"""The map layers PostgreSQL writes (``json_build_object``) are the layers Python wrote."""
+"""The map layers read as plain rows (properties computed by PostgreSQL, JSON written by orjson)
+are the layers Python wrote."""
 
 from __future__ import annotations
 
@@ -56,3 +57,29 @@ def test_the_needs_layer_is_the_same_built_by_postgresql(geo, monkeypatch):
     NeedFactory(organization=structure, quantity="12.5")
     fast, slow = both(monkeypatch, NeedLayerView, "/api/v1/geo/needs/", {})
     assert len(fast["features"]) == 2 and fast == slow
+
+
+def test_a_visitors_layer_is_served_from_the_cache_until_a_change(geo, settings, django_assert_num_queries):
+    settings.API_ANON_CACHE_SECONDS = 30
+    farm = FarmFactory()
+    OfferFactory(organization=farm)
+    client = APIClient()
+    first = client.get("/api/v1/geo/offers/")
+    assert first.status_code == 200 and len(first.json()["features"]) == 1
+    with django_assert_num_queries(0):
+        again = client.get("/api/v1/geo/offers/")
+    assert again.content == first.content
+    OfferFactory(organization=farm)
+    assert len(client.get("/api/v1/geo/offers/").json()["features"]) == 2
+
+
+def test_the_farms_and_structures_layers_are_the_same_built_from_plain_rows(geo, monkeypatch):
+    from actors.api import FarmLayerView, StructureLayerView
+
+    FarmFactory(location_precision="address")
+    FarmFactory()
+    StructureFactory()
+    fast, slow = both(monkeypatch, FarmLayerView, "/api/v1/geo/farms/", {})
+    assert len(fast["features"]) == 2 and fast == slow
+    fast, slow = both(monkeypatch, StructureLayerView, "/api/v1/geo/structures/", {})
+    assert len(fast["features"]) == 1 and fast == slow

@@ -53,3 +53,30 @@ def test_an_annotation_is_seen_through_filters_orderings_and_slices_and_a_missin
     assert has_annotation(annotated, "distance_km")
     assert has_annotation(annotated.annotate(double=F("distance_km") * 2)[:10], "distance_km")
     assert not has_annotation(annotated, "nothing_of_the_kind")
+
+
+def test_filter_forms_share_their_fields_and_each_keeps_its_own_errors(db):
+    """The form's fields are shared between requests (no deep copy), its errors are not."""
+    bad, good = OfferFilter(QueryDict("available_on=pas-une-date")), OfferFilter(QueryDict("available_on=2026-12-02"))
+    assert bad.form.fields["available_on"] is good.form.fields["available_on"]
+    assert not bad.is_valid() and "available_on" in bad.errors
+    assert good.is_valid() and not good.errors
+    assert OfferFilter(QueryDict("available_on=2026-12-02")).is_valid()
+
+
+def test_a_model_choice_field_keeps_its_own_copies():
+    from django import forms
+
+    from actors.models import Territory
+    from miam.filters import SharedFormFields, share_form_fields
+
+    class Choosing(forms.Form):
+        territory = forms.ModelChoiceField(queryset=Territory.objects.all())
+
+    class Plain(forms.Form):
+        name = forms.CharField()
+
+    assert not isinstance(share_form_fields(Choosing).base_fields, SharedFormFields)
+    assert isinstance(share_form_fields(Plain).base_fields, SharedFormFields)
+    assert Plain().fields["name"] is Plain().fields["name"]
+    assert Choosing().fields["territory"] is not Choosing().fields["territory"]
