@@ -44,3 +44,10 @@ class MiamAdminConfig(AdminConfig):
         for app_config in apps.get_app_configs():
             if app_config.name not in NOT_DISCOVERED and module_has_submodule(app_config.module, "admin"):
                 import_module(f"{app_config.name}.admin")
+        # Every URL field of the admin reads a bare domain as https, the third-party apps' too
+        # (django-dsfr's settings): MIAM's own models use miam.fields.HttpsURLField.
+        from django.contrib import admin
+        from django.db import models
+
+        for model_admin in admin.site._registry.values():
+            model_admin.formfield_overrides.setdefault(models.URLField, {})["assume_scheme"] = "https"

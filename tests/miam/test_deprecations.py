@@ -26,3 +26,16 @@ def test_url_fields_of_model_forms_and_the_admin_assume_https_without_a_warning(
     assert form.is_valid(), form.errors
     assert form.cleaned_data[field] == "https://example.org/page"
     assert admin_form.base_fields[field].assume_scheme == "https"
+
+
+def test_a_third_party_url_field_in_the_admin_assumes_https_too(admin_user):
+    """django-dsfr's settings model has plain URL fields: the admin's form reads them as https."""
+    from dsfr.models import DsfrConfig
+
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInDjango60Warning)
+        form_class = admin.site._registry[DsfrConfig].get_form(request)
+    url_fields = [name for name, field in form_class.base_fields.items() if field.__class__.__name__ == "URLField"]
+    assert url_fields and all(form_class.base_fields[name].assume_scheme == "https" for name in url_fields)
