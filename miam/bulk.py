@@ -7,7 +7,8 @@ many comparisons per row in the database as the batch has rows. ``update_rows`` 
 same rows as ``UPDATE t SET f = v.f … FROM (VALUES (…), (…)) AS v WHERE t.id = v.id``: the
 values prepared by each field as Django saves them (``get_db_prep_save``), cast to the
 field's type, one statement a batch. Like ``bulk_update`` it sends no signal and leaves
-``auto_now`` to the caller.
+``auto_now`` to the caller. On another database (SQLite, the embedded default, knows no
+``::`` cast) it is ``bulk_update``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def update_rows(model, objects, fields, *, batch_size: int = 1000) -> int:
     objects = list(objects)
     if not objects or not fields:
         return 0
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_update(objects, fields, batch_size=batch_size)
     meta = model._meta
     quote = connection.ops.quote_name
     pk = meta.pk
