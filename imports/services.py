@@ -36,7 +36,7 @@ from actors import geocoding
 from actors import services as actor_services
 from actors.inputs import organization_data
 from actors.models import Commune, FarmProfile, Organization, StructureProfile, Territory
-from actors.permissions import as_user, can_manage_territory, is_staff
+from actors.permissions import as_user, can_manage_territory, edit_rights, is_staff
 from imports import reading
 from imports.columns import SPECS, Column, Spec, cell_text, shape
 from imports.models import ImportBatch
@@ -260,6 +260,7 @@ class _Loop:
         self.change_line: dict[int, int] = {}  # pk of an organization changed → its line
         self._profiles: dict[int, object] | None = None
         self._categories: dict[str, ProductCategory] | None = None
+        self._rights = None
         self.warnings: list[dict] = []
         self.listings: list = []  # offers or needs that passed, to write
         self.categories: list = []  # each need's categories
@@ -409,10 +410,18 @@ class _Loop:
 
     def category(self, code):
         """A product category by its code, every category loaded at the first asked (the input
-        then looks none up); an unknown code stays as typed, for the input to refuse."""
+        then looks none up); an unknown code (or an id) stays as typed, for the input to resolve
+        or refuse with its own message."""
         if self._categories is None:
-            self._categories = {c.code: c for c in ProductCategory.objects.all()}
-        return self._categories.get(str(code).strip(), code) if isinstance(code, str) else code
+            self._categories = {c.code: c for c in ProductCategory.objects.select_related("parent")}
+        return self._categories.get(code.strip(), code) if isinstance(code, str) else code
+
+    def rights(self):
+        """Who may edit which of the organizations the file may name (an offer's or a need's
+        owner): the rule of ``can_edit_organization``, loaded at the first line asked."""
+        if self._rights is None:
+            self._rights = edit_rights(self.principal, self._candidates())
+        return self._rights
 
     def existing(self, siret: str, name: str, commune) -> Organization | None:
         if siret and siret in self.by_siret:
@@ -442,8 +451,10 @@ class _Loop:
             shaped = shape(column, cell)
             if shaped is None:
                 continue
-            if column.key == "farm_profile.productions" and isinstance(shaped, list):
+            if column.key in ("farm_profile.productions", "categories") and isinstance(shaped, list):
                 shaped = [self.category(code) for code in shaped]
+            elif column.key == "category":
+                shaped = self.category(shaped)
             if "." in column.key:
                 group, name = column.key.split(".", 1)
                 values.setdefault(group, {})[name] = shaped
@@ -582,10 +593,13 @@ class _Loop:
             errors = errors + self._domain_errors(line, data.errors.error(), raw)
         if errors:
             return (None, errors)
+        common = {"by": self.principal, "organization": organization, "data": data, "today": self.today}
         if self.spec.kind == "offers":
-            listing = listings.offer_prepare(by=self.principal, organization=organization, data=data, today=self.today)
+            listing = listings.offer_prepare(**common, rights=self.rights())
         else:
-            listing = listings.need_prepare(by=self.principal, organization=organization, data=data, today=self.today)
+            profile = self.profile_of(organization)
+            profile = profile if isinstance(profile, StructureProfile) else None
+            listing = listings.need_prepare(**common, rights=self.rights(), profile=profile)
             self.categories.append(data.categories or [])
         self.listings.append(listing)
         return ("created", [])
