@@ -7,12 +7,14 @@ import csv
 import io
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import DatabaseError, connections, transaction
 
 from actors.models import Organization
 from imports import services
@@ -38,6 +40,7 @@ class FakeBan:
     answers: dict = field(default_factory=dict)
     fail: str = ""
     posted: list[Posted] = field(default_factory=list)
+    during: Callable[[], None] | None = None  # run (in the server's thread) before each answer
 
     def __post_init__(self) -> None:
         ban = self
@@ -56,6 +59,8 @@ class FakeBan:
                     else:
                         fields.setdefault(name, []).append(part.get_content().strip())
                 ban.posted.append(Posted(path=self.path, fields=fields, rows=rows))
+                if ban.during is not None:
+                    ban.during()
                 if ban.fail == "timeout":
                     time.sleep(1.5)
                 if ban.fail:
@@ -223,3 +228,87 @@ def test_the_page_shows_an_import_s_warnings(officer, ban, client):
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "1 avertissement" in page and "Adresse introuvable à Cluny" in page
     assert "Rapport des avertissements (CSV)" in page
+
+
+# --- The geocoder is asked before the import's transaction opens --------------------------------
+
+
+@pytest.fixture
+def committed_officer(transactional_geo):
+    """An officer whose rows are committed, so that another connection sees them (the BAN's
+    answer is awaited by the import while someone else works)."""
+    return make_officer(TerritoryFactory())
+
+
+def _from_another_connection(work) -> Callable[[], None]:
+    """``work`` run on a connection of the server's thread (another session than the import's),
+    its outcome or its database error recorded."""
+    outcomes: list = []
+
+    def during():
+        try:
+            outcomes.append(work())
+        except DatabaseError as error:
+            outcomes.append(error)
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    during.outcomes = outcomes
+    return during
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_geocoder_is_asked_with_no_transaction_open_and_no_row_locked(committed_officer, ban):
+    moved = FarmFactory(name="Ferme déménagée", siret="73282932000074", address="1 ancienne route")
+    rows = [["Ferme trouvée", "71137", "", "2 rue du Pont"], ["Ferme déménagée", "71137", moved.siret, "8 route"]]
+    batch = _import(committed_officer, _csv(rows))
+    importing = connections["default"]  # the import's connection (this thread's)
+
+    def work():
+        with transaction.atomic():  # NOWAIT: a lock the import held would fail here at once
+            ImportBatch.objects.select_for_update(nowait=True).get(pk=batch.pk)
+            Organization.objects.select_for_update(nowait=True).get(pk=moved.pk)
+        return (importing.in_atomic_block, Organization.objects.filter(name="Ferme trouvée").exists())
+
+    ban.during = _from_another_connection(work)
+
+    batch = services.batch_commit(by=committed_officer, batch=batch)
+
+    # While the BAN was answering: the import had no transaction open, the batch's row and the
+    # moved actor's were free, and nothing was written yet.
+    assert ban.during.outcomes == [(False, False)]
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    located = Organization.objects.filter(name__in=["Ferme trouvée", "Ferme déménagée"])
+    assert {(o.name, o.latitude, o.longitude, o.location_precision) for o in located} == {
+        ("Ferme trouvée", *FOUND, "address"),
+        ("Ferme déménagée", *FOUND, "address"),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_changed_while_the_geocoder_answers_refuses_the_whole_import(committed_officer, ban):
+    moved = FarmFactory(name="Ferme déménagée", siret="73282932000074", address="1 ancienne route")
+    rows = [["Ferme nouvelle", "71137", "", "2 rue du Pont"], ["Ferme déménagée", "71137", moved.siret, "8 route"]]
+    batch = _import(committed_officer, _csv(rows))
+
+    def work():  # someone edits the farm meanwhile, through its page's service
+        from actors import services as actor_services
+        from actors.inputs import organization_data
+
+        farm = Organization.objects.get(pk=moved.pk)
+        data = organization_data({"description": "changée entre-temps"}, partial=True)
+        return actor_services.organization_update(organization=farm, by=committed_officer, data=data).description
+
+    ban.during = _from_another_connection(work)
+
+    batch = services.batch_commit(by=committed_officer, batch=batch)
+
+    assert ban.during.outcomes == ["changée entre-temps"]
+    assert batch.status == ImportBatch.Status.INVALID
+    assert [e["reason"] for e in batch.errors] == [
+        "« Ferme déménagée » a été modifié ou supprimé pendant l'import ; relancez l'import."
+    ]
+    assert not Organization.objects.filter(name="Ferme nouvelle").exists()  # all or nothing
+    farm = Organization.objects.get(pk=moved.pk)
+    assert (farm.address, farm.description) == ("1 ancienne route", "changée entre-temps")
+    assert batch.warnings == []
