@@ -586,6 +586,7 @@ class _Loop:
                 data=data,
                 profile=self.profile_of(existing),
                 locate=False,
+                relocate_town_hall=True,  # located by ``geocode`` with the new actors
             )
             self.changes.append(change)
             self.change_line[existing.pk] = line

@@ -131,7 +131,14 @@ def _import(officer, content: bytes) -> ImportBatch:
 def test_an_import_locates_its_new_and_moved_actors_in_one_request_and_says_which_it_could_not(officer, ban):
     cluny = commune("71137")
     moved = FarmFactory(name="Ferme déménagée", siret="73282932000074", address="1 ancienne route")
-    still = FarmFactory(name="Ferme immobile", siret="44306184100047", address="3 place du Marché")
+    still = FarmFactory(
+        name="Ferme immobile",
+        siret="44306184100047",
+        address="3 place du Marché",
+        latitude=46.4345,
+        longitude=4.6589,
+        location_precision="address",
+    )
     ban.answers = {"9 chemin perdu": (0.21, "71137"), "5 rue de Mâcon": (0.95, "71270")}
     rows = [
         ["Ferme trouvée", "71137", "", "2 rue du Pont"],
@@ -139,7 +146,7 @@ def test_an_import_locates_its_new_and_moved_actors_in_one_request_and_says_whic
         ["Ferme perdue", "71137", "", "9 chemin perdu"],
         ["Ferme ailleurs", "71137", "", "5 rue de Mâcon"],
         ["Ferme déménagée", "71137", "73282932000074", "8 nouvelle route"],
-        ["Ferme immobile", "71137", "44306184100047", "3 place du Marché"],  # same address: not asked again
+        ["Ferme immobile", "71137", "44306184100047", "3 place du Marché"],  # located, same address: not asked
     ]
     batch = _import(officer, _csv(rows))
     assert ban.posted == []  # the check asks no geocoder
@@ -217,6 +224,34 @@ def test_when_the_address_service_fails_the_import_completes_at_the_town_halls_a
             "(leur adresse est gardée).",
         )
     ]
+
+
+def test_an_actor_left_at_its_town_hall_is_located_when_the_same_file_is_imported_again(officer, ban):
+    cluny = commune("71137")
+    rows = [["Ferme A", "71137", "", "2 rue du Pont"], ["Ferme B", "71137", "", "4 rue du Pont"]]
+    ban.fail = "500"
+    batch = services.batch_commit(by=officer, batch=_import(officer, _csv(rows)))
+    assert (batch.status, batch.rows_created, len(batch.warnings)) == (ImportBatch.Status.DONE, 2, 1)
+    farms = Organization.objects.filter(name__in=["Ferme A", "Ferme B"])
+    assert {(f.latitude, f.longitude, f.location_precision) for f in farms} == {
+        (cluny.latitude, cluny.longitude, "commune")
+    }
+
+    ban.fail = ""  # the BAN answers again; the same file, the same addresses
+    ban.answers = {"4 rue du Pont": (0.3, "71137")}
+    batch = services.batch_commit(by=officer, batch=_import(officer, _csv(rows)))
+
+    assert (batch.status, batch.rows_updated) == (ImportBatch.Status.DONE, 2), batch.errors
+    assert [[r["address"] for r in p.rows] for p in ban.posted[1:]] == [["2 rue du Pont", "4 rue du Pont"]]
+    assert {(f.name, f.latitude, f.longitude, f.location_precision) for f in farms.all()} == {
+        ("Ferme A", *FOUND, "address"),
+        ("Ferme B", cluny.latitude, cluny.longitude, "commune"),  # still not found: its line says so
+    }
+    assert [(w["line"], w["value"]) for w in batch.warnings] == [(3, "4 rue du Pont")]
+
+    batch = services.batch_commit(by=officer, batch=_import(officer, _csv(rows[:1])))
+    assert batch.status == ImportBatch.Status.DONE, batch.errors
+    assert len(ban.posted) == 2  # located at its address now: not asked again
 
 
 def test_the_page_shows_an_import_s_warnings(officer, ban, client):
