@@ -327,7 +327,8 @@ class _Loop:
         return []
 
     def geocode(self) -> None:
-        """The addresses of the actors created or moved, located at once (``locate_many``: the
+        """The addresses of the actors created, moved, or still at their town hall though they
+        have an address (``relocate_town_hall``), located at once (``locate_many``: the
         BAN's batch endpoint, a few thousand a request), before the import's transaction opens;
         the check leaves them at their town hall. One the geocoder did not find stays there, and
         its line says so."""
