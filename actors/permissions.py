@@ -175,9 +175,12 @@ def require_write(principal) -> None:
         raise NotAllowed(_("Cette clé d'API est en lecture seule."), code="read_only_key")
 
 
-def require_edit_organization(principal, organization: Organization) -> None:
+def require_edit_organization(principal, organization: Organization, *, rights: EditRights | None = None) -> None:
+    """``rights``: the principal's ``edit_rights`` over organizations including this one,
+    loaded once for many (an import's lines), so that this asks the database nothing."""
     require_write(principal)
-    if not can_edit_organization(principal, organization):
+    allowed = rights.may_edit(organization) if rights is not None else can_edit_organization(principal, organization)
+    if not allowed:
         raise NotAllowed(_("Vous ne pouvez agir que pour vos propres organisations."))
 
 

@@ -279,17 +279,27 @@ class PreparedChange:
     profile_fields: frozenset[str]  # the profile's fields set
     productions: list | None  # a farm's productions, replacing its own (None: unchanged)
     seen_updated_at: datetime | None  # when the row read had last changed: written only if still so
-    geocoded: bool  # moved (commune or address) without coordinates given: its point is the geocoder's
+    geocoded: bool  # moved (commune or address), or at its town hall with an address to locate again
+    # (``relocate_town_hall``), without coordinates given: its point is the geocoder's
 
 
 def organization_change(
-    *, scope: OrganizationScope, organization: Organization, data: OrganizationData, profile=_LOAD, locate=True
+    *,
+    scope: OrganizationScope,
+    organization: Organization,
+    data: OrganizationData,
+    profile=_LOAD,
+    locate=True,
+    relocate_town_hall=False,
 ) -> PreparedChange:
     """Every rule of a change (``organization_update``), nothing written: who may edit it (the
     ``scope`` built with it among its ``organizations``), the kind that never changes, a move
     located again (``locate`` False: at its town hall, no geocoder asked, for a check or a batch
     geocoder), the organization and its profile validated. ``organization`` is changed in
-    memory; ``profile``: its profile as loaded (None: it has none), else it is read here."""
+    memory; ``profile``: its profile as loaded (None: it has none), else it is read here.
+    ``relocate_town_hall``: an organization still at its town hall though it has an address (the
+    geocoder did not answer, or had no provider, when it was placed) is located again as a move
+    is, even at the same address (an import, whose batch geocoder asks for many at once)."""
     if scope.rights is None or not scope.rights.may_edit(organization):
         raise NotAllowed(_("Vous ne pouvez agir que pour vos propres organisations."))
     seen_updated_at = organization.updated_at
@@ -308,6 +318,12 @@ def organization_change(
         relocate = relocate or fields["address"] != organization.address
     for name, value in fields.items():
         setattr(organization, name, value)
+    if (
+        relocate_town_hall
+        and organization.location_precision == Organization.Precision.COMMUNE
+        and organization.address.strip()
+    ):
+        relocate = True
     if data.latitude is not None:
         organization.latitude, organization.longitude = data.latitude, data.longitude
         organization.location_precision = Organization.Precision.ADDRESS

@@ -9,8 +9,10 @@ same permissions. Once every line passed, what they create is written at once
 their follow-ups batched: one matching schedule per organization, one batch of events, the
 visitors' cache dropped once); what they change of existing actors too
 (``organization_change``, the rules of ``organization_update``, then ``organizations_update_many``:
-a few UPDATEs). The check (« dry run ») and the import run the same code inside one
-transaction: the check always rolls back, the import commits only when no line was refused.
+a few UPDATEs). The check (« dry run ») and the import run the same code: the check inside
+one transaction that always rolls back; the import checks the lines (they write nothing), asks
+the geocoder, and only then opens the transaction that writes them all, or none when a line was
+refused or the database refuses them.
 Every error of every line is kept (line, column, value, reason), never only the first, never
 capped.
 
@@ -36,7 +38,7 @@ from actors import geocoding
 from actors import services as actor_services
 from actors.inputs import organization_data
 from actors.models import Commune, FarmProfile, Organization, StructureProfile, Territory
-from actors.permissions import as_user, can_manage_territory, is_staff
+from actors.permissions import as_user, can_manage_territory, edit_rights, is_staff
 from imports import reading
 from imports.columns import SPECS, Column, Spec, cell_text, shape
 from imports.models import ImportBatch
@@ -99,27 +101,42 @@ def batch_create(
         on_duplicate=on_duplicate,
         status=ImportBatch.Status.CHECKING,
     )
-    return _run_or_dispatch(batch, commit=False)
+    sheet = _read_or_dispatch(batch, commit=False)
+    return batch if sheet is None else batch_process(batch_id=batch.pk, commit=False, sheet=sheet)
 
 
-@transaction.atomic
 def batch_commit(*, by, batch: ImportBatch) -> ImportBatch:
-    """Import a checked file: every line or none (it is checked again while writing)."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    _require_import(by, batch.territory)
-    if batch.status != ImportBatch.Status.CHECKED:
-        raise DomainError("not_checked", _("Ce fichier n'est pas prêt à être importé."))
-    batch.status = ImportBatch.Status.IMPORTING
-    batch.save(update_fields=["status"])
-    return _run_or_dispatch(batch, commit=True)
+    """Import a checked file: every line or none (it is checked again while writing).
+
+    The batch is marked as importing in a transaction of its own (a second click finds it busy),
+    then the lines run outside any: the geocoder is asked before the transaction that writes
+    them opens (``batch_process``)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        _require_import(by, batch.territory)
+        if batch.status != ImportBatch.Status.CHECKED:
+            raise DomainError("not_checked", _("Ce fichier n'est pas prêt à être importé."))
+        batch.status = ImportBatch.Status.IMPORTING
+        batch.save(update_fields=["status"])
+        sheet = _read_or_dispatch(batch, commit=True)
+    if sheet is None:
+        return batch
+    try:
+        return batch_process(batch_id=batch.pk, commit=True, sheet=sheet)
+    except Exception:
+        # As a job that crashes (``imports.tasks``): the batch says so; nothing was written.
+        batch_fail(batch_id=batch.pk, message=_("L'import a échoué ; rien n'a été enregistré."))
+        raise
 
 
-def _run_or_dispatch(batch: ImportBatch, *, commit: bool) -> ImportBatch:
+def _read_or_dispatch(batch: ImportBatch, *, commit: bool) -> reading.Sheet | None:
+    """The batch's file read, to process here; None when it is handed to a job (a large
+    file) or is no spreadsheet (the batch says so)."""
     try:
         sheet = reading.read(bytes(batch.content), batch.filename)
     except reading.FileProblem as problem:
         _file_problem(batch, str(problem))
-        return batch
+        return None
     batch.rows_total = len(sheet.rows)
     batch.encoding = sheet.encoding
     batch.save(update_fields=["rows_total", "encoding"])
@@ -127,8 +144,8 @@ def _run_or_dispatch(batch: ImportBatch, *, commit: bool) -> ImportBatch:
         task = "imports.tasks.batch_import" if commit else "imports.tasks.batch_check"
         batch.task_id = dispatch(task, kwargs={"batch_id": batch.pk})
         batch.save(update_fields=["task_id"])
-        return batch
-    return batch_process(batch_id=batch.pk, commit=commit, sheet=sheet)
+        return None
+    return sheet
 
 
 def _file_problem(batch: ImportBatch, message: str) -> None:
@@ -170,21 +187,38 @@ def batch_process(*, batch_id: int, commit: bool, sheet: reading.Sheet | None = 
     errors: list[dict] = []
     invalid_lines: set[int] = set()
     every = max(PROGRESS_EVERY, len(sheet.rows) // 100)
+
+    def check_lines() -> _Loop:
+        loop = _Loop(batch=batch, spec=spec, found=found, sheet=sheet, principal=principal)
+        for done, (line, cells) in enumerate(sheet.rows, start=1):
+            row_errors, outcome = loop.line(line, cells)
+            if row_errors:
+                errors.extend(row_errors)
+                invalid_lines.add(line)
+            elif outcome:
+                counts[outcome] += 1
+            if done % every == 0:
+                cache.set(_progress_key(batch.pk), (done, len(sheet.rows)), 3600)
+        return loop
+
     try:
-        with transaction.atomic():
-            loop = _Loop(batch=batch, spec=spec, found=found, sheet=sheet, principal=principal, commit=commit)
-            for done, (line, cells) in enumerate(sheet.rows, start=1):
-                row_errors, outcome = loop.line(line, cells)
-                if row_errors:
-                    errors.extend(row_errors)
-                    invalid_lines.add(line)
-                elif outcome:
-                    counts[outcome] += 1
-                if done % every == 0:
-                    cache.set(_progress_key(batch.pk), (done, len(sheet.rows)), 3600)
+        if commit:
+            # The lines write nothing: they are checked outside any transaction, then the
+            # geocoder is asked (a minute a request at most, ``GEOCODER_BAN_CSV_TIMEOUT``) with
+            # no transaction open and no row locked, then one transaction writes them all or
+            # none (a row changed meanwhile refuses the whole: ``organizations_update_many``).
+            loop = check_lines()
             if not errors:
-                errors.extend(loop.write())  # the check writes too, then rolls back
-            if errors or not commit:
+                loop.geocode()
+                with transaction.atomic():
+                    errors.extend(loop.write())
+                    if errors:
+                        raise _Rollback
+        else:
+            with transaction.atomic():
+                loop = check_lines()
+                if not errors:
+                    errors.extend(loop.write())  # the check writes too, then rolls back
                 raise _Rollback
     except _Rollback:
         pass
@@ -242,11 +276,8 @@ class _Loop:
     ``organizations_create_many`` / ``organizations_update_many`` / ``listings_create_many`` (a
     few INSERTs and UPDATEs, not five queries a line)."""
 
-    def __init__(
-        self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal, commit: bool = True
-    ) -> None:
+    def __init__(self, *, batch: ImportBatch, spec: Spec, found: dict[int, Column], sheet, principal) -> None:
         self.batch, self.spec, self.found, self.principal = batch, spec, found, principal
-        self.commit = commit
         self.headers = sheet.headers
         self.by_key = {column.key: index for index, column in found.items()}
         self.seen: dict[tuple, int] = {}
@@ -260,6 +291,7 @@ class _Loop:
         self.change_line: dict[int, int] = {}  # pk of an organization changed → its line
         self._profiles: dict[int, object] | None = None
         self._categories: dict[str, ProductCategory] | None = None
+        self._rights = None
         self.warnings: list[dict] = []
         self.listings: list = []  # offers or needs that passed, to write
         self.categories: list = []  # each need's categories
@@ -275,8 +307,6 @@ class _Loop:
         """Write what waits (all lines passed); the errors if the database refuses."""
         if not (self.pending or self.changes or self.listings):
             return []
-        if self.commit:
-            self._geocode()
         try:
             with transaction.atomic():
                 if self.changes:
@@ -296,10 +326,12 @@ class _Loop:
             return [self.error("", None, _("La base de données a refusé l'import ; rien n'a été enregistré."))]
         return []
 
-    def _geocode(self) -> None:
-        """The addresses of the actors created or moved, located at once (``locate_many``: the
-        BAN's batch endpoint, a few thousand a request); the check leaves them at their town
-        hall. One the geocoder did not find stays there, and its line says so."""
+    def geocode(self) -> None:
+        """The addresses of the actors created, moved, or still at their town hall though they
+        have an address (``relocate_town_hall``), located at once (``locate_many``: the
+        BAN's batch endpoint, a few thousand a request), before the import's transaction opens;
+        the check leaves them at their town hall. One the geocoder did not find stays there, and
+        its line says so."""
         wanted: list[tuple[int, Organization]] = []
         for prepared in self.pending:
             if prepared.geocoded and prepared.organization.address.strip():
@@ -409,10 +441,18 @@ class _Loop:
 
     def category(self, code):
         """A product category by its code, every category loaded at the first asked (the input
-        then looks none up); an unknown code stays as typed, for the input to refuse."""
+        then looks none up); an unknown code (or an id) stays as typed, for the input to resolve
+        or refuse with its own message."""
         if self._categories is None:
-            self._categories = {c.code: c for c in ProductCategory.objects.all()}
-        return self._categories.get(str(code).strip(), code) if isinstance(code, str) else code
+            self._categories = {c.code: c for c in ProductCategory.objects.select_related("parent")}
+        return self._categories.get(code.strip(), code) if isinstance(code, str) else code
+
+    def rights(self):
+        """Who may edit which of the organizations the file may name (an offer's or a need's
+        owner): the rule of ``can_edit_organization``, loaded at the first line asked."""
+        if self._rights is None:
+            self._rights = edit_rights(self.principal, self._candidates())
+        return self._rights
 
     def existing(self, siret: str, name: str, commune) -> Organization | None:
         if siret and siret in self.by_siret:
@@ -442,8 +482,10 @@ class _Loop:
             shaped = shape(column, cell)
             if shaped is None:
                 continue
-            if column.key == "farm_profile.productions" and isinstance(shaped, list):
+            if column.key in ("farm_profile.productions", "categories") and isinstance(shaped, list):
                 shaped = [self.category(code) for code in shaped]
+            elif column.key == "category":
+                shaped = self.category(shaped)
             if "." in column.key:
                 group, name = column.key.split(".", 1)
                 values.setdefault(group, {})[name] = shaped
@@ -545,6 +587,7 @@ class _Loop:
                 data=data,
                 profile=self.profile_of(existing),
                 locate=False,
+                relocate_town_hall=True,  # located by ``geocode`` with the new actors
             )
             self.changes.append(change)
             self.change_line[existing.pk] = line
@@ -582,10 +625,13 @@ class _Loop:
             errors = errors + self._domain_errors(line, data.errors.error(), raw)
         if errors:
             return (None, errors)
+        common = {"by": self.principal, "organization": organization, "data": data, "today": self.today}
         if self.spec.kind == "offers":
-            listing = listings.offer_prepare(by=self.principal, organization=organization, data=data, today=self.today)
+            listing = listings.offer_prepare(**common, rights=self.rights())
         else:
-            listing = listings.need_prepare(by=self.principal, organization=organization, data=data, today=self.today)
+            profile = self.profile_of(organization)
+            profile = profile if isinstance(profile, StructureProfile) else None
+            listing = listings.need_prepare(**common, rights=self.rights(), profile=profile)
             self.categories.append(data.categories or [])
         self.listings.append(listing)
         return ("created", [])

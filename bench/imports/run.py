@@ -23,7 +23,8 @@ Each line also gives the peak resident memory (``ru_maxrss``) once the step is d
 imports' is the bench process's (it only grows); each export runs in a forked child, its own
 peak given with how much the export itself added to what the child started with.
 
-Not part of the test suite; figures go to the README.
+It runs with DEBUG off and sets a throwaway ``SECRET_KEY`` unless the environment gives one (as
+``bench/api/run.py`` does). Not part of the test suite; figures go to the README.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def main() -> None:
     ensure_database(args.database_url)
     env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_SETTINGS_MODULE": "miam.settings"}
     env.pop("REDIS_URL", None)  # the import runs inline: the figure is the work, not the queue
+    # DEBUG off, as in production: the settings then need a real key; a throwaway one does here.
+    env.setdefault("DEBUG", "0")
+    env.setdefault("SECRET_KEY", "bench-not-secret-" + "x" * 40)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

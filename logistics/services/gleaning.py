@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from actors import permissions
 from actors.models import Organization, User
 from actors.services import notify
+from logistics import harvests
 from logistics.distances import CrowFlightRoads
 from logistics.inputs import GleaningData, SignupData
 from logistics.models import GleaningDay, GleaningHarvest, GleaningSignup, GleaningSlot
@@ -321,11 +322,16 @@ def gleaning_record_harvest(*, by, day: GleaningDay, structure: Organization, qu
     # What is left of the offer drops by what was carried away, as for a delivery: the part its
     # confirmed match did not already reserve is held now (a correction gives back or takes
     # more). A field that gave more than the offer said empties it, never below nothing.
-    mass = quantities.offer_kg_per_unit(offer.category, offer.unit, offer.crate_kg)
-    taken = Decimal(0) if mass is None else (quantity_kg / mass).quantize(Decimal("0.001"))
-    held = held_before + listings.offer_quantity_hold(
-        offer_id=offer.pk, change=max(taken - already, Decimal(0)) - held_before, partial=True
+    # The arithmetic is ``logistics.harvests``, which the back-fill of older harvests shares.
+    take = harvests.harvest_take(
+        quantity_kg=quantity_kg,
+        kg_per_unit=quantities.offer_kg_per_unit(offer.category, offer.unit, offer.crate_kg),
+        already=already,
+        available=offer.quantity_available,
+        reserved=offer.quantity_reserved,
+        held_before=held_before,
     )
+    held = held_before + listings.offer_quantity_hold(offer_id=offer.pk, change=take.change, partial=True)
     harvest, _created = GleaningHarvest.objects.update_or_create(
         day=day,
         structure=structure,

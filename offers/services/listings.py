@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors.models import FarmProfile, Organization, StructureProfile
-from actors.permissions import as_user, require_edit_organization
+from actors.permissions import EditRights, as_user, require_edit_organization
 from miam.errors import DomainError
 from miam.inputs import FieldErrors
 from offers import events
@@ -318,9 +318,12 @@ def offer_create(*, by, organization: Organization, data: OfferData, publish: bo
     return _save_new(offer_prepare(by=by, organization=organization, data=data), publish=publish, by=by)
 
 
-def offer_prepare(*, by, organization: Organization, data: OfferData, today: dt.date | None = None) -> Offer:
-    """Every rule of ``offer_create``, nothing written: the offer to save."""
-    require_edit_organization(by, organization)
+def offer_prepare(
+    *, by, organization: Organization, data: OfferData, today: dt.date | None = None, rights: EditRights | None = None
+) -> Offer:
+    """Every rule of ``offer_create``, nothing written: the offer to save. ``rights``: who
+    may edit which organization, loaded once for many offers (an import)."""
+    require_edit_organization(by, organization, rights=rights)
     _require_kind(organization, OFFER_KINDS, _("Seule une ferme ou un transformateur peut publier une offre."))
     offer = Offer(organization=organization, created_by=as_user(by), quantity_reserved=Decimal(0))
     _apply_offer(offer, data, creating=True, today=today or timezone.localdate()).raise_if_any()
@@ -420,8 +423,13 @@ def offer_hold_convert(*, offer_id: int, held: Decimal, moved: Decimal) -> None:
 # --- Needs -------------------------------------------------------------------------------
 
 
-def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date) -> FieldErrors:
-    """Set ``data`` on ``need`` and check it as a whole; every error found is returned."""
+#: ``profile`` not given: the structure's profile is read when needed.
+_LOAD = object()
+
+
+def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date, profile=_LOAD) -> FieldErrors:
+    """Set ``data`` on ``need`` and check it as a whole; every error found is returned.
+    ``profile``: the structure's profile as loaded (None: it has none), else read here."""
     errors = data.errors.copy()
     for name in ("title", "description"):
         _take(need, data, errors, name)
@@ -448,7 +456,9 @@ def _apply_need(need: Need, data: NeedData, *, creating: bool, today: dt.date) -
     # other value is this need's override.
     given_means = [name for name in MEANS_FIELDS if name in data.given and not errors.has(name)]
     if given_means:
-        base = profile_means(StructureProfile.objects.filter(organization_id=need.organization_id).first())
+        if profile is _LOAD:
+            profile = StructureProfile.objects.filter(organization_id=need.organization_id).first()
+        base = profile_means(profile)
         for name in given_means:
             value = getattr(data, name)
             setattr(need, name, None if value is None or value == base[name] else value)
@@ -501,12 +511,22 @@ def need_create(*, by, organization: Organization, data: NeedData, publish: bool
     return _save_new(need, publish=publish, by=by, categories=data.categories or [])
 
 
-def need_prepare(*, by, organization: Organization, data: NeedData, today: dt.date | None = None) -> Need:
-    """Every rule of ``need_create``, nothing written: the need to save."""
-    require_edit_organization(by, organization)
+def need_prepare(
+    *,
+    by,
+    organization: Organization,
+    data: NeedData,
+    today: dt.date | None = None,
+    rights: EditRights | None = None,
+    profile=_LOAD,
+) -> Need:
+    """Every rule of ``need_create``, nothing written: the need to save. ``rights`` (as
+    ``offer_prepare``) and ``profile`` (the structure's, None when it has none) loaded once for
+    many needs (an import), else read here."""
+    require_edit_organization(by, organization, rights=rights)
     _require_kind(organization, NEED_KINDS, _("Seule une structure d'aide alimentaire peut publier un besoin."))
     need = Need(organization=organization, created_by=as_user(by), quantity_covered=Decimal(0))
-    _apply_need(need, data, creating=True, today=today or timezone.localdate()).raise_if_any()
+    _apply_need(need, data, creating=True, today=today or timezone.localdate(), profile=profile).raise_if_any()
     return need
 
 
