@@ -30,11 +30,15 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
 
 class PersonRateThrottle(ClientAddressMixin, UserRateThrottle):
-    """Per signed-in person (or per address when anonymous); API keys have their own bucket,
-    so requests by keys must not all share the bucket of "user None"."""
+    """Per signed-in person. API keys have their own bucket (requests by keys must not all
+    share the bucket of "user None"), and visitors only the anonymous one: DRF's user
+    throttle would also count them per address, a second bucket and two more cache calls
+    per request for a limit looser than the anonymous one."""
 
     def get_cache_key(self, request, view):
         if type(getattr(request, "auth", None)).__name__ == "ApiKey":
+            return None
+        if not (request.user and request.user.is_authenticated):
             return None
         return super().get_cache_key(request, view)
 

@@ -95,14 +95,20 @@ logger = logging.getLogger(__name__)
 HEAVY_ORGANIZATION_FIELDS = ("organization__commune__outline", "organization__description")
 
 
+def offers_with_public_point(*, principal) -> QuerySet[Offer]:
+    """The offers the principal may see, with the public point of their organization: what
+    the API reads as plain rows (``offers.api.offers.offer_rows`` names the columns, so no
+    ``select_related``: building and compiling it cost a list request about 0.3 ms for nothing)."""
+    return annotate_public_point(offers_visible_to(principal), principal)
+
+
 def offer_list(*, principal) -> QuerySet[Offer]:
-    """The offers list as the API and pages show it: one query, no per-row lookups."""
-    qs = (
-        offers_visible_to(principal)
+    """The offers list as pages show it, as model instances: one query, no per-row lookups."""
+    return (
+        offers_with_public_point(principal=principal)
         .select_related("organization", "organization__commune", "category", "category__parent")
         .defer(*HEAVY_ORGANIZATION_FIELDS)
     )
-    return annotate_public_point(qs, principal)
 
 
 def need_list(*, principal) -> QuerySet[Need]:

@@ -42,7 +42,7 @@ def _compile() -> dict[str, tuple[str, list]]:
     slug = os.environ["BENCH_TERRITORY"]
     anonymous = AnonymousUser()
     listed = OfferFilter(
-        {"territory": slug, "category": "vegetables"}, queryset=selectors.offer_list(principal=anonymous)
+        {"territory": slug, "category": "vegetables"}, queryset=selectors.offers_with_public_point(principal=anonymous)
     ).qs
     page = offer_rows(listed.order_by("-created_at", "-id"), with_total=True)[:50]
     layer_qs = annotate_public_point(

@@ -298,7 +298,7 @@ class OfferViewSet(ListingViewSet):
     ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "distance_km"]
 
     def get_queryset(self):
-        return selectors.offer_list(principal=principal_of(self.request))
+        return selectors.offers_with_public_point(principal=principal_of(self.request))
 
     def paginate_queryset(self, queryset):
         if self.action == "list" and self.paginator is not None:

@@ -60,3 +60,27 @@ def test_a_failed_read_leaves_the_connection_as_it_was(settings, listings):
     assert APIClient().get("/api/v1/offers/", {"territory": "nulle-part"}).status_code == 400
     assert connection.connection.cursor_factory is Cursor
     assert connection.connection.prepare_threshold is None
+
+
+def test_api_reads_load_timestamps_in_c_to_the_same_values(listings):
+    from psycopg.pq import Format
+
+    from miam.prepared import prepared_statements
+
+    sql = "SELECT created_at, updated_at FROM offers_offer ORDER BY id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        plain = cursor.fetchall()
+    with prepared_statements(), connection.cursor() as cursor:
+        cursor.execute(sql)
+        fast = cursor.fetchall()
+        loader = cursor.cursor.adapters.get_loader(cursor.cursor.adapters.types["timestamptz"].oid, Format.TEXT)
+    assert len(plain) == 3
+    assert fast == plain
+    assert [row[0].tzinfo for row in fast] == [row[0].tzinfo for row in plain]
+    assert loader.__module__ == "psycopg_binary._psycopg"  # psycopg-binary is in the lock file
+    # Django's own loader is still the connection's, for every other query.
+    with connection.cursor() as cursor:
+        assert hasattr(
+            cursor.cursor.adapters.get_loader(cursor.cursor.adapters.types["timestamptz"].oid, Format.TEXT), "timezone"
+        )

@@ -344,6 +344,17 @@ def test_throttling_answers_429_in_the_common_error_format(geo, monkeypatch):
     assert client.get("/api/v1/categories/").json()["code"] == "throttled"
 
 
+def test_visitors_count_in_the_anonymous_bucket_only_and_people_in_their_own(geo, monkeypatch, django_user_model):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"apikey": "9/min", "user": "1/min", "anon": "3/min"})
+    visitor = APIClient()
+    assert [visitor.get("/api/v1/categories/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    person = APIClient()
+    person.force_authenticate(django_user_model.objects.create_user("marie@example.org", password="x" * 12))
+    assert [person.get("/api/v1/categories/").status_code for _ in range(2)] == [200, 429]
+
+
 def test_visitors_get_a_cached_list_that_any_change_refreshes(geo, anonymous, django_assert_max_num_queries):
     OfferFactory()
     assert len(ids(anonymous.get("/api/v1/offers/"))) == 1
