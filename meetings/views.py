@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,7 +43,7 @@ from meetings.forms import (
     RegistrationForm,
     WalkInForm,
 )
-from meetings.models import Decision, DiagnosticInterview, Meeting, Registration
+from meetings.models import Action, Decision, DiagnosticInterview, Meeting, Registration
 from meetings.services import actions as action_services
 from meetings.services import calendars as calendar_services
 from meetings.services import interviews as interview_services
@@ -76,6 +76,8 @@ def _managed_meeting(request, pk: int) -> Meeting:
 
 #: Meetings a page of the list shows.
 PAGE_SIZE = 20
+#: « Actions de suivi »: a page of each of its two lists.
+ACTIONS_PAGE_SIZE = 50
 
 
 def _list_crumb() -> tuple[str, str]:
@@ -591,18 +593,28 @@ def action_detail(request, pk):
 
 @login_required
 def my_actions(request):
+    """The person's own actions (open ones first) and their territories' team actions, each
+    list paged on its own: ``?page=`` for the first, ``?equipe=`` for the second."""
     user = request.user
     actions = selectors.actions_visible_to(user).filter(
         Q(owner_user=user) | Q(owner_organization_id__in=member_organization_ids(user))
     )
+    closed_last = Case(When(status__in=Action.OPEN_STATUSES, then=Value(0)), default=Value(1))
+    actions = actions.order_by(closed_last, F("due_date").asc(nulls_last=True), "id")
     team_actions = selectors.actions_visible_to(user).filter(meeting__territory_id__in=officer_territory_ids(user))
+    team_actions = team_actions.order_by("status", "due_date", "id")
+    page = Paginator(actions, ACTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    team_page = Paginator(team_actions, ACTIONS_PAGE_SIZE).get_page(request.GET.get("equipe"))
     return render(
         request,
         "meetings/my_actions.html",
         {
             "title": _("Actions de suivi"),
-            "actions": sorted(actions, key=lambda a: (not a.is_open, a.due_date or date.max, a.pk)),
-            "team_actions": team_actions.order_by("status", "due_date", "id")[:300],
+            "page": page,
+            "team_page": team_page,
+            # Each pagination's links keep the other list on its current page.
+            "querystring": urlencode({"equipe": team_page.number} if team_page.number > 1 else {}),
+            "team_querystring": urlencode({"page": page.number} if page.number > 1 else {}),
             "today": timezone.localdate(),
             "breadcrumb": breadcrumb(_("Actions de suivi"), _list_crumb()),
         },
