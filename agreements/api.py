@@ -128,6 +128,8 @@ class AgreementSerializer(serializers.ModelSerializer):
             "farm_signed_at",
             "ended_on",
             "offer",
+            "preorder_offer",
+            "preorder_quantity_held",
             "totals",
             "events",
             "created_at",

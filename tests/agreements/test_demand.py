@@ -106,6 +106,10 @@ def test_a_structure_pre_orders_a_planned_harvest_as_a_proposed_agreement_throug
     assert response.status_code == 201, response.json()
     agreement = SupplyAgreement.objects.get(pk=response.json()["id"])
     assert agreement.status == SupplyAgreement.Status.PROPOSED and agreement.farm == w.farm
+    # The partner reads which harvest it holds, and how much of it (120 kg × 6 months).
+    body = client.get(f"/api/v1/agreements/{agreement.pk}/").json()
+    assert (body["preorder_offer"], body["preorder_quantity_held"]) == (offer.pk, "720.000")
+    assert response.json()["preorder_offer"] == offer.pk
     assert (agreement.product_name, agreement.quantity_per_delivery) == ("Carottes de garde", Decimal(120))
     assert (agreement.fair_price_per_unit, agreement.price_paid_per_unit) == (Decimal("1.20"), Decimal("0.90"))
     assert agreement.recurrence == "FREQ=MONTHLY;BYDAY=+1MO" and agreement.end_date == D(2027, 3, 31)
