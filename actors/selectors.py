@@ -21,9 +21,10 @@ def commune_list(*, territory: Territory | None = None) -> QuerySet[Commune]:
 
 
 def commune_search(*, q: str, limit: int = 20) -> QuerySet[Commune]:
-    """Communes by name (accent- and case-insensitive, "st" = "saint") or postal code."""
+    """Communes by name (accent- and case-insensitive, "st" = "saint") or postal code, without
+    their outlines (an autocomplete shows none; one read later loads it)."""
     q = (q or "").strip()
-    qs = Commune.objects.select_related("departement")
+    qs = Commune.objects.select_related("departement").defer("outline")
     if not q:
         return qs.none()
     if q.isdecimal():

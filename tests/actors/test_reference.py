@@ -60,6 +60,13 @@ def test_commune_search_by_name_prefix_is_accent_insensitive(geo):
     assert "Montbéliard" in names
 
 
+def test_commune_search_reads_no_outline_until_one_is_asked_for(geo, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # the exact names, then the prefixes
+        found = list(commune_search(q="cluny"))
+    assert "outline" in found[0].get_deferred_fields()
+    assert found[0].outline == Commune.objects.get(pk=found[0].pk).outline  # one more query, the same outline
+
+
 def test_commune_search_with_nothing_to_search_returns_nothing(geo):
     assert list(commune_search(q="  ")) == []
     assert list(commune_search(q="-- ")) == []
