@@ -51,3 +51,9 @@ class MiamAdminConfig(AdminConfig):
 
         for model_admin in admin.site._registry.values():
             model_admin.formfield_overrides.setdefault(models.URLField, {})["assume_scheme"] = "https"
+            # Inlines are made anew for each request from their class: a new dict on the class,
+            # never the one BaseModelAdmin's subclasses share.
+            for inline in model_admin.inlines:
+                overrides = {key: dict(value) for key, value in inline.formfield_overrides.items()}
+                overrides.setdefault(models.URLField, {})["assume_scheme"] = "https"
+                inline.formfield_overrides = overrides

@@ -39,3 +39,19 @@ def test_a_third_party_url_field_in_the_admin_assumes_https_too(admin_user):
         form_class = admin.site._registry[DsfrConfig].get_form(request)
     url_fields = [name for name, field in form_class.base_fields.items() if field.__class__.__name__ == "URLField"]
     assert url_fields and all(form_class.base_fields[name].assume_scheme == "https" for name in url_fields)
+
+
+def test_the_url_fields_of_admin_inlines_assume_https_too(admin_user):
+    """django-dsfr's settings page edits its links in inlines: their forms read https as well."""
+    from dsfr.models import DsfrConfig
+
+    model_admin = admin.site._registry[DsfrConfig]
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    url_fields = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInDjango60Warning)
+        for inline in model_admin.get_inline_instances(request):
+            form = inline.get_formset(request).form
+            url_fields += [f for f in form.base_fields.values() if f.__class__.__name__ == "URLField"]
+    assert url_fields and all(field.assume_scheme == "https" for field in url_fields)
