@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from indicators.charts import bar_chart
 from miam import exports
+from miam.formatting import long_date
 
 
 def month_label(day: dt.date) -> str:
@@ -41,8 +42,7 @@ def context(data: dict) -> dict:
         "data": data,
         "charts": charts(data),
         "period": period,
-        "period_text": _("du %(start)s au %(end)s")
-        % {"start": formats.date_format(period.start, "j F Y"), "end": formats.date_format(period.end, "j F Y")},
+        "period_text": _("du %(start)s au %(end)s") % {"start": long_date(period.start), "end": long_date(period.end)},
     }
 
 

@@ -109,35 +109,34 @@ def _as_date(value):
 
 
 def long_date(value) -> str:
-    """« 1er décembre 2026 », « 2 décembre 2026 »; "December 1, 2026" in English."""
+    """« 1er décembre 2026 », « 2 décembre 2026 »; "1 December 2026" in English (British, as
+    ``miam/formats/en``)."""
     value = _as_date(value)
     if not value:
         return ""
     if (get_language() or "fr").startswith("fr"):
         day = "1er" if value.day == 1 else str(value.day)
         return f"{day} {formats.date_format(value, 'F Y')}"
-    return formats.date_format(value, "F j, Y")
+    return formats.date_format(value, "j F Y")
 
 
 def day_month(value) -> str:
-    """« 1er décembre », « 11 décembre »; "December 11" in English."""
+    """« 1er décembre », « 11 décembre »; "11 December" in English."""
     value = _as_date(value)
     if not value:
         return ""
     if (get_language() or "fr").startswith("fr"):
         day = "1er" if value.day == 1 else str(value.day)
         return f"{day} {formats.date_format(value, 'F')}"
-    return formats.date_format(value, "F j")
+    return formats.date_format(value, "j F")
 
 
 def weekday_date(value) -> str:
-    """« mardi 1er décembre »; "Tuesday, December 1" in English."""
+    """« mardi 1er décembre »; "Tuesday 1 December" in English."""
     value = _as_date(value)
     if not value:
         return ""
-    if (get_language() or "fr").startswith("fr"):
-        return f"{formats.date_format(value, 'l')} {day_month(value)}"
-    return f"{formats.date_format(value, 'l')}, {day_month(value)}"
+    return f"{formats.date_format(value, 'l')} {day_month(value)}"
 
 
 # Listing statuses agree with the listing: an offer (feminine) or a need (masculine).
@@ -217,13 +216,11 @@ def offer_status_filter(status):
 
 
 def weekday_long_date(value) -> str:
-    """« mardi 1er décembre 2026 »; "Tuesday, December 1, 2026" in English."""
+    """« mardi 1er décembre 2026 »; "Tuesday 1 December 2026" in English."""
     value = _as_date(value)
     if not value:
         return ""
-    if (get_language() or "fr").startswith("fr"):
-        return f"{formats.date_format(value, 'l')} {long_date(value)}"
-    return f"{formats.date_format(value, 'l')}, {long_date(value)}"
+    return f"{formats.date_format(value, 'l')} {long_date(value)}"
 
 
 @register.filter(name="weekday_long_date")

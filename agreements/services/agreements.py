@@ -18,7 +18,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from actors import permissions
@@ -30,6 +29,7 @@ from agreements.models import AgreementEvent, AgreementParty, Occurrence, Supply
 from agreements.services import funding
 from miam.dispatch import dispatch
 from miam.errors import DomainError, NotAllowed, refused
+from miam.formatting import long_date
 from miam.inputs import FieldErrors
 from offers.models import Logistics, Offer
 from offers.services import budget, listings, planned
@@ -119,7 +119,7 @@ def _check(data: AgreementData) -> tuple[FieldErrors, list[dt.date]]:
             errors.add(
                 "end_date",
                 _("La période se termine (%(end)s) avant de commencer (%(start)s).")
-                % {"end": date_format(data.end_date), "start": date_format(data.start_date)},
+                % {"end": long_date(data.end_date), "start": long_date(data.start_date)},
                 "period_reversed",
             )
         elif data.recurrence:
@@ -130,8 +130,8 @@ def _check(data: AgreementData) -> tuple[FieldErrors, list[dt.date]]:
                     _("Cette récurrence (« %(rule)s ») ne donne aucune livraison entre le %(start)s et le %(end)s.")
                     % {
                         "rule": data.recurrence[1],
-                        "start": date_format(data.start_date),
-                        "end": date_format(data.end_date),
+                        "start": long_date(data.start_date),
+                        "end": long_date(data.end_date),
                     },
                     "no_occurrence",
                 )
@@ -615,7 +615,7 @@ def agreement_end(*, by, agreement: SupplyAgreement, on: dt.date, today: dt.date
         by,
         "ended",
         before,
-        _("terminée le %(date)s, %(count)d livraisons à venir retirées") % {"date": date_format(on), "count": removed},
+        _("terminée le %(date)s, %(count)d livraisons à venir retirées") % {"date": long_date(on), "count": removed},
     )
     _notify_parties(agreement, lambda: _("Convention terminée : %(product)s") % {"product": agreement.product_name})
     return agreement
@@ -670,7 +670,7 @@ def occurrence_skip(*, by, occurrence: Occurrence, note: str = "") -> Occurrence
         by,
         "occurrence_skipped",
         occurrence.agreement.status,
-        note or date_format(occurrence.date),
+        note or long_date(occurrence.date),
     )
     return occurrence
 
@@ -708,9 +708,7 @@ def occurrence_change(
             )
         _require_funded_on(occurrence, date)
         planned.planned_match_move(match=occurrence.match, date=date)
-        notes.append(
-            _("déplacée du %(old)s au %(new)s") % {"old": date_format(occurrence.date), "new": date_format(date)}
-        )
+        notes.append(_("déplacée du %(old)s au %(new)s") % {"old": long_date(occurrence.date), "new": long_date(date)})
         occurrence.date = date
     if quantity is not None and quantity != occurrence.quantity:
         planned.planned_match_resize(match=occurrence.match, quantity=quantity)
@@ -753,9 +751,9 @@ def _require_funded_on(occurrence: Occurrence, day: dt.date) -> None:
             )
             % {
                 "line": line,
-                "start": date_format(line.period_start),
-                "end": date_format(line.period_end),
-                "day": date_format(day),
+                "start": long_date(line.period_start),
+                "end": long_date(line.period_end),
+                "day": long_date(day),
             },
             "funding_period",
         )
@@ -843,7 +841,7 @@ def occurrence_remind_send(*, occurrence_id: int) -> bool:
             kind="agreement_reminder",
             title=lambda: (
                 _("Rappel : livraison de la convention le %(date)s – %(product)s")
-                % {"date": date_format(occurrence.date), "product": occurrence.agreement.product_name}
+                % {"date": long_date(occurrence.date), "product": occurrence.agreement.product_name}
             ),
             body=lambda: render_to_string(
                 "agreements/email/occurrence_reminder.txt", {"occurrence": occurrence}

@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from actors import permissions
@@ -18,6 +18,7 @@ from agreements.inputs import agreement_data
 from agreements.models import DemandForecast, SupplyAgreement
 from agreements.services import agreements as svc
 from miam.errors import DomainError
+from miam.formatting import long_date
 from miam.inputs import FieldErrors
 from offers.models import Offer, Pricing
 from offers.models import Status as OfferStatus
@@ -146,7 +147,7 @@ def preorder_propose(
         errors.add(
             "first_month",
             _("La production est prévue du %(start)s au %(end)s : pré-commandez dans ces mois-là.")
-            % {"start": date_format(offer.window_start), "end": date_format(offer.window_end)},
+            % {"start": long_date(offer.window_start), "end": long_date(offer.window_end)},
             "outside_window",
         )
     months = (last_month.year - first_month.year) * 12 + last_month.month - first_month.month + 1

@@ -20,7 +20,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from actors import permissions
@@ -28,6 +27,7 @@ from actors.models import Organization, StructureProfile
 from agreements.models import DonationReceipt, DonationReceiptItem
 from agreements.selectors import donation_value, donations
 from miam.errors import DomainError, NotAllowed
+from miam.formatting import long_date
 
 CENT = Decimal("0.01")
 
@@ -88,8 +88,8 @@ def receipt_issue(
             % {
                 "donor": donor,
                 "structure": structure,
-                "start": date_format(period_start),
-                "end": date_format(period_end),
+                "start": long_date(period_start),
+                "end": long_date(period_end),
             },
         )
     year = (today or timezone.localdate()).year

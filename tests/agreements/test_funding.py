@@ -370,7 +370,7 @@ def test_a_funded_delivery_moved_out_of_the_lines_period_is_refused_and_nothing_
     assert (caught.value.code, caught.value.status_code) == ("funding_period", 400)
     assert caught.value.message.startswith(
         "La ligne de financement « Département du Jura – Viande locale 2026-2027 » paie les livraisons du "
-        "1 septembre 2026 au 31 août 2027 : cette livraison ne peut pas être déplacée au 7 septembre 2027"
+        "1er septembre 2026 au 31 août 2027 : cette livraison ne peut pas être déplacée au 7 septembre 2027"
     )
     assert "date" in caught.value.fields
     assert _snapshot(first, line) == before

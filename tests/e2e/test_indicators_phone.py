@@ -31,4 +31,4 @@ def test_the_indicators_page_works_on_a_phone(open_context, live_server, dataset
     page.select_option("#picker-period", "2026-Q2")
     page.locator("#period-picker button[type=submit]").click()
     page.wait_for_url("**period=2026-Q2**")
-    assert "1 avril 2026" in page.locator("#period").inner_text()
+    assert "1er avril 2026" in page.locator("#period").inner_text()

@@ -23,7 +23,7 @@ def test_the_copil_pdf_states_the_period_the_figures_and_their_factors(client, d
     assert response["Content-Type"] == "application/pdf"
     text = " ".join(pdf_text(response.content).split())
     assert "Rapport du comité de pilotage — PAT du Clunisois" in text
-    assert "du 1 janvier 2026 au 31 mars 2026" in text
+    assert "du 1er janvier 2026 au 31 mars 2026" in text
     assert "97 kg" in text  # 96.96 kg: 6.96 of eggs by the dozen + 90 of potatoes
     assert "72,00 €" in text and "30,00 €" in text and "36,00 €" in text
     assert "194" in text  # meals

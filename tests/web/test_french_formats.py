@@ -126,7 +126,8 @@ def test_the_first_of_the_month_is_1er_in_french():
         assert formatting.day_month(dt.date(2026, 12, 11)) == "11 décembre"
         assert formatting.weekday_date(dt.date(2026, 12, 1)) == "mardi 1er décembre"
     with translation.override("en"):
-        assert formatting.long_date(dt.date(2026, 12, 1)) == "December 1, 2026"
+        assert formatting.long_date(dt.date(2026, 12, 1)) == "1 December 2026"
+        assert formatting.weekday_date(dt.date(2026, 12, 1)) == "Tuesday 1 December"
 
 
 def test_a_need_is_publie_and_an_offer_publiee():
