@@ -6,7 +6,7 @@ import calendar
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from actors.models import Membership, Organization, Territory, TerritoryRole
@@ -254,6 +254,27 @@ def actions_visible_to(principal) -> QuerySet[Action]:
     if org_ids:
         q |= Q(owner_organization_id__in=org_ids)
     return qs.filter(q)
+
+
+def actions_carried_by(user) -> QuerySet[Action]:
+    """The actions a person carries, themselves or through one of their organizations: open
+    ones first, then by due date (none last), then id (« Actions de suivi »)."""
+    closed_last = Case(When(status__in=Action.OPEN_STATUSES, then=Value(0)), default=Value(1))
+    return (
+        actions_visible_to(user)
+        .filter(Q(owner_user=user) | Q(owner_organization_id__in=member_organization_ids(user)))
+        .order_by(closed_last, F("due_date").asc(nulls_last=True), "id")
+    )
+
+
+def team_actions_of(user) -> QuerySet[Action]:
+    """The actions of the meetings of the territories a person is an officer of, by status,
+    due date and id."""
+    return (
+        actions_visible_to(user)
+        .filter(meeting__territory_id__in=officer_territory_ids(user))
+        .order_by("status", "due_date", "id")
+    )
 
 
 def actions_overdue(*, today: date) -> QuerySet[Action]:

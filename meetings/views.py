@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,7 +42,7 @@ from meetings.forms import (
     RegistrationForm,
     WalkInForm,
 )
-from meetings.models import Action, Decision, DiagnosticInterview, Meeting, Registration
+from meetings.models import Decision, DiagnosticInterview, Meeting, Registration
 from meetings.services import actions as action_services
 from meetings.services import calendars as calendar_services
 from meetings.services import interviews as interview_services
@@ -595,16 +594,10 @@ def action_detail(request, pk):
 def my_actions(request):
     """The person's own actions (open ones first) and their territories' team actions, each
     list paged on its own: ``?page=`` for the first, ``?equipe=`` for the second."""
-    user = request.user
-    actions = selectors.actions_visible_to(user).filter(
-        Q(owner_user=user) | Q(owner_organization_id__in=member_organization_ids(user))
+    page = Paginator(selectors.actions_carried_by(request.user), ACTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    team_page = Paginator(selectors.team_actions_of(request.user), ACTIONS_PAGE_SIZE).get_page(
+        request.GET.get("equipe")
     )
-    closed_last = Case(When(status__in=Action.OPEN_STATUSES, then=Value(0)), default=Value(1))
-    actions = actions.order_by(closed_last, F("due_date").asc(nulls_last=True), "id")
-    team_actions = selectors.actions_visible_to(user).filter(meeting__territory_id__in=officer_territory_ids(user))
-    team_actions = team_actions.order_by("status", "due_date", "id")
-    page = Paginator(actions, ACTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    team_page = Paginator(team_actions, ACTIONS_PAGE_SIZE).get_page(request.GET.get("equipe"))
     return render(
         request,
         "meetings/my_actions.html",
