@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.validators import validate_siret
-from miam.fields import HttpsURLField
+from miam.fields import HttpsURLField, JSONField
 
 
 class TimeStamped(models.Model):
@@ -94,7 +94,7 @@ class Commune(models.Model):
     epci = models.ForeignKey(
         EPCI, models.SET_NULL, related_name="communes", null=True, blank=True, verbose_name=_("EPCI")
     )
-    outline = models.JSONField(_("contour simplifié (GeoJSON)"), null=True, blank=True)
+    outline = JSONField(_("contour simplifié (GeoJSON)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("commune")
@@ -161,9 +161,9 @@ class Territory(TimeStamped):
     # The document that publishes these figures (cited by its title and section).
     diagnostic_source = models.CharField(_("source du diagnostic"), max_length=300, blank=True)
     diagnostic_year = models.PositiveSmallIntegerField(_("année du diagnostic"), null=True, blank=True)
-    outline = models.JSONField(_("contour (GeoJSON)"), null=True, blank=True, editable=False)
+    outline = JSONField(_("contour (GeoJSON)"), null=True, blank=True, editable=False)
     # Matching weights for this territory (see offers.matching.Weights); empty = defaults.
-    matching_weights = models.JSONField(_("pondérations du rapprochement"), default=dict, blank=True)
+    matching_weights = JSONField(_("pondérations du rapprochement"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("territoire (PAT)")
@@ -256,7 +256,7 @@ class FarmProfile(models.Model):
     productions = models.ManyToManyField(
         "products.ProductCategory", blank=True, related_name="farms", verbose_name=_("productions")
     )
-    labels = models.JSONField(_("labels"), default=list, blank=True)
+    labels = JSONField(_("labels"), default=list, blank=True)
     delivery_radius_km = models.DecimalField(
         _("rayon de livraison (km)"), max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
     )
@@ -290,7 +290,7 @@ class StructureProfile(models.Model):
     )
     structure_type = models.CharField(_("type de structure"), max_length=30, choices=StructureType.choices)
     people_served_per_week = models.PositiveIntegerField(_("personnes accueillies par semaine"), default=0)
-    distribution_days = models.JSONField(_("jours de distribution (0 = lundi)"), default=list, blank=True)
+    distribution_days = JSONField(_("jours de distribution (0 = lundi)"), default=list, blank=True)
     distribution_hours = models.CharField(_("horaires de distribution"), max_length=200, blank=True)
     has_dry_storage = models.BooleanField(_("stockage sec"), default=True)
     dry_capacity_kg = models.PositiveIntegerField(_("capacité sèche (kg)"), default=0)

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization, Territory, TimeStamped
+from miam.fields import JSONField
 from offers.models import Delivery, Match, Offer
 from products.models import ProductCategory, Unit
 
@@ -344,8 +345,8 @@ class DonationReceipt(models.Model):
     period_end = models.DateField(_("au"))
     total_value_eur = models.DecimalField(_("valeur des dons (€)"), **AMOUNT)
     # What the receipt says, frozen when issued: the parties as they were, the entitlement.
-    structure_snapshot = models.JSONField(_("bénéficiaire (tel que délivré)"), default=dict)
-    donor_snapshot = models.JSONField(_("donateur (tel que délivré)"), default=dict)
+    structure_snapshot = JSONField(_("bénéficiaire (tel que délivré)"), default=dict)
+    donor_snapshot = JSONField(_("donateur (tel que délivré)"), default=dict)
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.ISSUED)
     issued_at = models.DateTimeField(_("délivré le"), auto_now_add=True)
     issued_by = models.ForeignKey(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from miam.fields import JSONField
+
 
 class ImportBatch(models.Model):
     class Kind(models.TextChoices):
@@ -58,10 +60,10 @@ class ImportBatch(models.Model):
     rows_skipped = models.PositiveIntegerField(_("lignes ignorées (doublons)"), default=0)
     rows_invalid = models.PositiveIntegerField(_("lignes en erreur"), default=0)
     # Every error, never capped: [{"line": 3, "column": "SIRET", "value": "123", "reason": "…"}].
-    errors = models.JSONField(_("erreurs"), default=list, blank=True)
+    errors = JSONField(_("erreurs"), default=list, blank=True)
     # What was written but deserves a look, the same shape: an address the geocoder did not find,
     # the actor placed at its town hall.
-    warnings = models.JSONField(_("avertissements"), default=list, blank=True)
+    warnings = JSONField(_("avertissements"), default=list, blank=True)
     # A problem with the file as a whole (not a spreadsheet, a required column missing).
     file_error = models.TextField(_("erreur sur le fichier"), blank=True)
     task_id = models.CharField(_("tâche"), max_length=64, blank=True)

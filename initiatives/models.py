@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import TimeStamped
 from initiatives import typology
+from miam.fields import JSONField
 from miam.text import normalize
 
 
@@ -54,12 +55,12 @@ class Initiative(TimeStamped):
     domain = models.CharField(_("domaine"), max_length=20, choices=DOMAIN_CHOICES, db_index=True)
     type = models.CharField(_("type d'initiative"), max_length=40, choices=TYPE_CHOICES, db_index=True)
     # Other catalog types the source supports (typology.TYPE_CODES), the primary one excluded.
-    secondary_types = models.JSONField(_("autres types"), default=list, blank=True)
+    secondary_types = JSONField(_("autres types"), default=list, blank=True)
     # The source's own classification ("resolis:farm_sales", "cocolupa:production"...).
-    other_types = models.JSONField(_("classement de la source"), default=list, blank=True)
+    other_types = JSONField(_("classement de la source"), default=list, blank=True)
     # Who carries it: a name from the source, and the organization when it is on MIAM.
     carrier_name = models.CharField(_("structure porteuse"), max_length=300, blank=True)
-    carrier_kinds = models.JSONField(_("type de structure porteuse"), default=list, blank=True)
+    carrier_kinds = JSONField(_("type de structure porteuse"), default=list, blank=True)
     employees_count = models.PositiveIntegerField(_("salariés"), null=True, blank=True)
     volunteers_count = models.PositiveIntegerField(_("bénévoles"), null=True, blank=True)
     members_count = models.PositiveIntegerField(_("adhérents"), null=True, blank=True)
@@ -111,30 +112,30 @@ class Initiative(TimeStamped):
         validators=[MinValueValidator(1900), validate_not_future_year],
     )
     status = models.CharField(_("statut"), max_length=10, choices=STATUS_CHOICES, default="active")
-    beneficiaries = models.JSONField(_("publics bénéficiaires"), default=list, blank=True)
+    beneficiaries = JSONField(_("publics bénéficiaires"), default=list, blank=True)
     beneficiaries_note = models.CharField(_("publics, selon la source"), max_length=400, blank=True)
-    objectives = models.JSONField(_("objectifs"), default=list, blank=True)
-    objective_kinds = models.JSONField(_("types d'objectifs"), default=list, blank=True)
+    objectives = JSONField(_("objectifs"), default=list, blank=True)
+    objective_kinds = JSONField(_("types d'objectifs"), default=list, blank=True)
     # Money, people, results, lessons.
     budget_eur = models.DecimalField(
         _("budget (€)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
-    funding_sources = models.JSONField(_("origine des financements"), default=list, blank=True)
-    partners = models.JSONField(_("partenaires"), default=list, blank=True)
-    results = models.JSONField(_("résultats et impacts"), default=list, blank=True)
-    levers = models.JSONField(_("facteurs de réussite"), default=list, blank=True)
-    difficulties = models.JSONField(_("difficultés rencontrées"), default=list, blank=True)
-    solutions = models.JSONField(_("solutions adoptées"), default=list, blank=True)
-    improvements = models.JSONField(_("améliorations envisagées"), default=list, blank=True)
+    funding_sources = JSONField(_("origine des financements"), default=list, blank=True)
+    partners = JSONField(_("partenaires"), default=list, blank=True)
+    results = JSONField(_("résultats et impacts"), default=list, blank=True)
+    levers = JSONField(_("facteurs de réussite"), default=list, blank=True)
+    difficulties = JSONField(_("difficultés rencontrées"), default=list, blank=True)
+    solutions = JSONField(_("solutions adoptées"), default=list, blank=True)
+    improvements = JSONField(_("améliorations envisagées"), default=list, blank=True)
     # The RESOLIS reading committee: its assessment and the date it read the sheet.
-    committee_assessments = models.JSONField(_("appréciation du comité de lecture"), default=list, blank=True)
+    committee_assessments = JSONField(_("appréciation du comité de lecture"), default=list, blank=True)
     committee_read_on = models.DateField(_("fiche lue par le comité le"), null=True, blank=True)
-    links = models.JSONField(_("liens"), default=list, blank=True)
-    keywords = models.JSONField(_("mots-clés"), default=list, blank=True)
+    links = JSONField(_("liens"), default=list, blank=True)
+    keywords = JSONField(_("mots-clés"), default=list, blank=True)
     # Where the facts come from: [{"document": code, "title": ..., "section": ...}], the first one primary.
-    sources = models.JSONField(_("sources"), default=list, blank=True)
+    sources = JSONField(_("sources"), default=list, blank=True)
     # What the source gets wrong or leaves unclear (two figures that disagree...), said to the reader.
-    source_notes = models.JSONField(_("remarques sur la source"), default=list, blank=True)
+    source_notes = JSONField(_("remarques sur la source"), default=list, blank=True)
     # Search: lower-case, accent-free text (miam.text.normalize), by weight.
     search_head = models.TextField(editable=False, blank=True, default="", verbose_name=_("texte de recherche (titre)"))
     search_summary = models.TextField(

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization, Territory, TimeStamped
+from miam.fields import JSONField
 
 
 class Subscription(TimeStamped):
@@ -32,7 +33,7 @@ class Subscription(TimeStamped):
         verbose_name=_("territoire"),
     )
     url = models.CharField(_("adresse de réception"), max_length=500)
-    events = models.JSONField(_("événements"), default=list)
+    events = JSONField(_("événements"), default=list)
     secret = models.CharField(_("secret de signature"), max_length=100)
     active = models.BooleanField(_("active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
@@ -65,7 +66,7 @@ class WebhookEvent(models.Model):
 
     message_id = models.CharField(_("identifiant du message"), max_length=40, unique=True)
     type = models.CharField(_("type"), max_length=60, db_index=True)
-    payload = models.JSONField(_("contenu"))
+    payload = JSONField(_("contenu"))
     occurred_at = models.DateTimeField(_("survenu le"))
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization, Territory, TimeStamped
+from miam.fields import JSONField
 from offers.models import Match, Offer
 from products.models import Storage
 
@@ -33,7 +34,7 @@ class Vehicle(TimeStamped):
     kind = models.CharField(_("type de véhicule"), max_length=5, choices=Kind.choices, default=Kind.VAN)
     capacity_kg = models.DecimalField(_("charge utile (kg)"), **KG, validators=[MinValueValidator(1)])
     is_refrigerated = models.BooleanField(_("réfrigéré"), default=False)
-    days_available = models.JSONField(_("jours de disponibilité (0 = lundi)"), default=list, blank=True)
+    days_available = JSONField(_("jours de disponibilité (0 = lundi)"), default=list, blank=True)
     available_from = models.TimeField(_("disponible à partir de"), default=dt.time(8, 0))
     available_until = models.TimeField(_("disponible jusqu'à"), default=dt.time(18, 0))
     max_duration_min = models.PositiveIntegerField(
@@ -73,7 +74,7 @@ class Hub(TimeStamped):
     chilled_capacity_kg = models.PositiveIntegerField(_("capacité réfrigérée (kg)"), default=0)
     frozen_capacity_kg = models.PositiveIntegerField(_("capacité congelée (kg)"), default=0)
     dry_capacity_kg = models.PositiveIntegerField(_("capacité sèche (kg)"), default=0)
-    opening_days = models.JSONField(_("jours d'ouverture (0 = lundi)"), default=list, blank=True)
+    opening_days = JSONField(_("jours d'ouverture (0 = lundi)"), default=list, blank=True)
     opens_at = models.TimeField(_("ouvre à"), default=dt.time(8, 0))
     closes_at = models.TimeField(_("ferme à"), default=dt.time(18, 0))
     is_active = models.BooleanField(_("actif"), default=True)
@@ -147,7 +148,7 @@ class RoundPlan(models.Model):
     created_at = models.DateTimeField(_("demandé le"), auto_now_add=True)
     started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
-    counts = models.JSONField(_("compteurs"), default=dict, blank=True)
+    counts = JSONField(_("compteurs"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
 
     class Meta:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from miam.fields import JSONField
+
 
 class OutboxMessage(models.Model):
     """A task to hand to the queue, written in the transaction of the change that asks for it.
@@ -14,7 +16,7 @@ class OutboxMessage(models.Model):
     A rolled-back change leaves no message: nothing runs for a change that never happened."""
 
     task = models.CharField(_("tâche"), max_length=200)
-    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    kwargs = JSONField(_("arguments"), default=dict, blank=True)
     task_id = models.CharField(_("identifiant Celery"), max_length=64, unique=True)
     countdown = models.FloatField(_("délai avant exécution (s)"), null=True, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
@@ -82,7 +84,7 @@ class OutgoingEmail(models.Model):
     body = models.TextField(_("texte"))
     html = models.TextField(_("HTML"), blank=True)
     #: [{"filename", "content" (text), "mimetype"}]
-    attachments = models.JSONField(_("pièces jointes"), default=list, blank=True)
+    attachments = JSONField(_("pièces jointes"), default=list, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     due_at = models.DateTimeField(_("à envoyer le"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("tentatives d'envoi"), default=0)

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import PRODUCER_KINDS, RECIPIENT_KINDS, Organization, Territory, TimeStamped
+from miam.fields import JSONField
 from products.models import ProductCategory, Storage, Unit
 
 
@@ -83,9 +84,9 @@ class Offer(TimeStamped):
     pricing = models.CharField(_("conditions"), max_length=12, choices=Pricing.choices, default=Pricing.DONATION)
     price_per_unit = models.DecimalField(_("prix par unité (€)"), **PRICE, null=True, blank=True)
     usual_price_per_unit = models.DecimalField(_("prix habituel par unité (€)"), **PRICE, null=True, blank=True)
-    labels = models.JSONField(_("labels"), default=list, blank=True)
+    labels = JSONField(_("labels"), default=list, blank=True)
     storage = models.CharField(_("conservation"), max_length=10, choices=Storage.choices, default=Storage.AMBIENT)
-    logistics = models.JSONField(_("logistique"), default=list, blank=True)
+    logistics = JSONField(_("logistique"), default=list, blank=True)
     delivery_radius_km = models.DecimalField(
         _("livraison jusqu'à (km)"), max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
     )
@@ -191,14 +192,14 @@ class Need(TimeStamped):
         validators=[MinValueValidator(0)],
     )
     has_vehicle = models.BooleanField(_("véhicule disponible"), null=True, blank=True, default=None)
-    distribution_days = models.JSONField(
+    distribution_days = JSONField(
         _("jours de réception (0 = lundi)"),
         null=True,
         blank=True,
         default=None,
         help_text=_("Vide : ceux de la structure."),
     )
-    preferred_labels = models.JSONField(_("labels souhaités"), default=list, blank=True)
+    preferred_labels = JSONField(_("labels souhaités"), default=list, blank=True)
     urgency = models.PositiveSmallIntegerField(_("urgence"), choices=Urgency.choices, default=Urgency.NORMAL)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     created_by = models.ForeignKey(
@@ -315,7 +316,7 @@ class MatchingRun(models.Model):
     started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
     duration_s = models.FloatField(_("durée (s)"), null=True, blank=True)
-    counts = models.JSONField(_("compteurs"), default=dict, blank=True)
+    counts = JSONField(_("compteurs"), default=dict, blank=True)
     error = models.TextField(_("erreur"), blank=True)
 
     class Meta:
@@ -364,8 +365,8 @@ class Match(TimeStamped):
     mode = models.CharField(_("acheminement"), max_length=10, choices=Logistics.choices, default=Logistics.DELIVERY)
     # Why, as reason codes with their parameters (offers.matching.reasons); rendered in the
     # reader's language by offers.reasons (``explanation``).
-    reasons = models.JSONField(_("pourquoi cette proposition"), default=list, blank=True)
-    components = models.JSONField(default=dict, blank=True, verbose_name=_("détail du score"))
+    reasons = JSONField(_("pourquoi cette proposition"), default=list, blank=True)
+    components = JSONField(default=dict, blank=True, verbose_name=_("détail du score"))
     quantity_kg = models.DecimalField(_("équivalent kg"), **QTY, null=True, blank=True)
     proposed_for = models.DateField(_("date de livraison proposée"), null=True, blank=True)
     status = models.CharField(
