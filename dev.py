@@ -2,7 +2,7 @@
 """MIAM's two front-door commands, needing nothing but Python ≥ 3.11.
 
 python3 dev.py demo   # venv, install, migrate, reference data, demo data, server on :8000
-python3 dev.py test   # venv, install, the whole test suite (extra args go to pytest)
+python3 dev.py test   # venv, install, the whole test suite on 2 xdist workers (extra args go to pytest)
 """
 
 from __future__ import annotations
@@ -48,9 +48,19 @@ def demo(args: list[str]) -> None:
     run(*manage, "runserver", "127.0.0.1:8000", *args, env=env)
 
 
+#: The suite runs on two pytest-xdist workers unless the caller chose (``-n 4``, ``-n 0``,
+#: ``-p no:xdist``); ``--dist loadgroup`` keeps tests marked ``xdist_group`` on one worker.
+TEST_WORKERS = ["-n", "2", "--dist", "loadgroup"]
+
+
+def chose_workers(args: list[str]) -> bool:
+    options = ("-n", "--numprocesses", "--dist", "-d", "--tx", "no:xdist", "-pno:xdist")
+    return any(a in options or a.startswith(("-n", "--numprocesses=", "--dist=", "--tx=")) for a in args)
+
+
 def test(args: list[str]) -> None:
     ensure_env()
-    run(str(PY), "-m", "pytest", *args)
+    run(str(PY), "-m", "pytest", *([] if chose_workers(args) else TEST_WORKERS), *args)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,18 @@
 
 In CI (CI=true) a skipped test is a failure: a test that needs PostgreSQL, Redis or
 Chromium must really run there.
+
+Under pytest-xdist (``python3 dev.py test`` runs two workers) each worker has its own test
+database (pytest-django suffixes its name: ``test_miam_gw0``…) and its own Redis database
+(``pytest_xdist_setupnodes`` below): a worker's ``flushdb()``, cache, broker queue and Celery
+worker subprocesses never meet the other's.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -22,6 +28,28 @@ def pytest_configure(config):
     os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", "0")
     # Processes the tests start (a Celery worker, a server) need a real key with DEBUG off.
     os.environ.setdefault("SECRET_KEY", "tests-" + secrets.token_urlsafe(48))
+
+
+def worker_redis_url(base_url: str, index: int) -> str:
+    """The Redis URL of the xdist worker number ``index``: database (base + 1 + index) mod 16,
+    never the base's own (``redis://h:6379/4`` → ``/5``, ``/6``…)."""
+    parts = urlsplit(base_url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + 1 + index) % 16}"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """In the controller, before the workers start: each one gets its own ``REDIS_URL`` in its
+    environment, so that the settings (read before any conftest), the Celery workers the tests
+    start and the tests' own ``flushdb()`` all see it."""
+    base_url = os.environ.get("REDIS_URL")
+    if not base_url:
+        return
+    if len(specs) > 15:
+        raise pytest.UsageError(f"{len(specs)} xdist workers: Redis has 16 databases, at most 15 workers")
+    for index, spec in enumerate(specs):
+        spec.env["REDIS_URL"] = worker_redis_url(base_url, index)
 
 
 @pytest.hookimpl(hookwrapper=True)

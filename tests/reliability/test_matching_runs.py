@@ -164,10 +164,12 @@ def test_a_run_stuck_past_its_deadline_is_failed_and_its_territory_queued_again(
 
 
 def territory_lock_holder(territory) -> int | None:
-    """The backend holding a territory's matching lock, seen from another connection."""
+    """The backend holding a territory's matching lock, seen from another connection (in this
+    test database only: pg_locks shows every database's, another xdist worker's among them)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s",
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             [lock_key(runs.LOCK_NAMESPACE), territory.pk],
         )
         row = cursor.fetchone()
