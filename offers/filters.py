@@ -60,7 +60,7 @@ class ListingFilterSet(LocatedFilterSet):
         return condition
 
     def filter_labels_on(self, qs, field: str, value):
-        qs = qs.annotate(**{f"{field}_text": Cast(field, TextField())})
+        qs = qs.alias(**{f"{field}_text": Cast(field, TextField())})  # a condition, not a column
         return qs.filter(self._labels_q(field, value))
 
 
@@ -100,7 +100,7 @@ class OfferFilter(ListingFilterSet):
         return self.filter_labels_on(qs, "labels", value)
 
     def filter_logistics(self, qs, name, value: Csv):
-        qs = qs.annotate(logistics_text=Cast("logistics", TextField()))
+        qs = qs.alias(logistics_text=Cast("logistics", TextField()))
         condition = Q(pk__in=[])
         for mode in value:
             condition |= Q(logistics_text__contains=f'"{mode}"')

@@ -35,16 +35,16 @@ def _compile() -> dict[str, tuple[str, list]]:
     from actors.selectors import annotate_public_point
     from offers import selectors
     from offers.api.layers import OfferLayerView
-    from offers.api.offers import offer_rows
+    from offers.api.offers import offer_rows_visible_to
     from offers.filters import OfferFilter
     from offers.models import OPEN_STATUSES
 
     slug = os.environ["BENCH_TERRITORY"]
     anonymous = AnonymousUser()
     listed = OfferFilter(
-        {"territory": slug, "category": "vegetables"}, queryset=selectors.offers_with_public_point(principal=anonymous)
+        {"territory": slug, "category": "vegetables"}, queryset=offer_rows_visible_to(anonymous, with_total=True)
     ).qs
-    page = offer_rows(listed.order_by("-created_at", "-id"), with_total=True)[:50]
+    page = listed.order_by("-created_at", "-id")[:50]
     layer_qs = annotate_public_point(
         selectors.offers_visible_to(anonymous).order_by("-created_at", "-id"), anonymous
     ).filter(status__in=OPEN_STATUSES)

@@ -8,7 +8,9 @@ five instances per offer was most of it). List, detail and write responses all u
 
 from __future__ import annotations
 
-from django.db.models import Count, Window
+from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ValuesListIterable
+from django.db.models.utils import create_namedtuple_class
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +22,7 @@ from rest_framework.response import Response
 
 from actors.api import OrganizationBriefSerializer, PointMixin, principal_of
 from actors.models import Organization
+from actors.permissions import is_staff
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
 from miam.filters import has_annotation
@@ -75,17 +78,61 @@ OFFER_ROW_FIELDS = (
 _PHOTO_STORAGE = Offer._meta.get_field("photo").storage
 
 
-def offer_rows(queryset, *, with_total: bool = False):
+class _NamedRows(ValuesListIterable):
+    """Named rows of a ``values_list`` queryset, the annotations added after it included by
+    name (``distance_km``): Django's ``named=True`` names only the fields it was given."""
+
+    def __iter__(self):
+        queryset = self.queryset
+        later = (name for name in queryset.query.annotation_select if name not in queryset._fields)
+        row_class = create_namedtuple_class(*queryset._fields, *later)
+        new = tuple.__new__
+        for row in super().__iter__():
+            yield new(row_class, row)
+
+
+def _named_rows(queryset, fields) -> QuerySet:
+    rows = queryset.values_list(*fields)
+    rows._iterable_class = _NamedRows
+    return rows
+
+
+#: The rows every visitor sees, and every staff member, built once per process: their view of
+#: the offers takes nothing of theirs (no organization, no territory). Building the 40 named
+#: columns of a row cost more than all of a list's filters (``offer_rows_visible_to``).
+_SHARED_ROWS: dict[tuple[bool, bool], QuerySet] = {}
+
+
+def offer_rows_visible_to(principal, *, with_total: bool = False) -> QuerySet:
+    """The offers ``principal`` may see as named rows (``OFFER_ROW_FIELDS``, the page total
+    with ``with_total``), to filter and order: what the list reads. Visitors and staff get
+    a copy of rows built once per process; anybody else's are built for them, since what
+    they may see depends on their organizations and territories."""
+    if is_staff(principal) or not getattr(principal, "is_authenticated", False):
+        key = (is_staff(principal), with_total)
+        rows = _SHARED_ROWS.get(key)
+        if rows is None:
+            rows = _SHARED_ROWS[key] = offer_rows(
+                selectors.offers_with_public_point(principal=principal), with_total=with_total
+            )
+        return rows.all()  # a copy: the shared queryset is never filtered nor evaluated
+    return offer_rows(selectors.offers_with_public_point(principal=principal), with_total=with_total)
+
+
+def offer_rows(queryset, *, with_total: bool = False) -> QuerySet:
     """The filtered, ordered queryset as named rows (``distance_km`` when computed); with
     ``with_total``, each row also carries the number of rows of the whole list, so that a
-    page reads its rows and its count in one query (``miam.pagination``)."""
+    page reads its rows and its count in one query (``miam.pagination``). The count is a
+    window over the rows the WHERE clause keeps: filters may come before or after."""
+    if queryset._iterable_class is _NamedRows:  # already rows (``offer_rows_visible_to``)
+        return queryset
     fields = OFFER_ROW_FIELDS
     if has_annotation(queryset, "distance_km"):
         fields = (*fields, "distance_km")
     if with_total:
         queryset = queryset.annotate(**{TOTAL_FIELD: Window(Count("*"))})
         fields = (*fields, TOTAL_FIELD)
-    return queryset.values_list(*fields, named=True)
+    return _named_rows(queryset, fields)
 
 
 def _decimal(value, places: int) -> str | None:
@@ -298,7 +345,10 @@ class OfferViewSet(ListingViewSet):
     ordering_fields = ["created_at", "updated_at", "window_start", "window_end", "quantity", "distance_km"]
 
     def get_queryset(self):
-        return selectors.offers_with_public_point(principal=principal_of(self.request))
+        principal = principal_of(self.request)
+        if self.action == "list" and self.paginator is not None:  # rows, not instances
+            return offer_rows_visible_to(principal, with_total=not self.paginator.wants_sync(self.request))
+        return selectors.offers_with_public_point(principal=principal)
 
     def paginate_queryset(self, queryset):
         if self.action == "list" and self.paginator is not None:

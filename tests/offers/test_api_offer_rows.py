@@ -85,3 +85,34 @@ def test_a_page_reads_its_total_with_its_rows_and_keeps_the_page_errors(geo, dja
     Offer.objects.all().delete()
     empty = client.get("/api/v1/offers/").json()
     assert empty == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_the_rows_shared_by_visitors_and_staff_never_leak_from_one_principal_to_another(geo, django_user_model):
+    """Visitors' and staff's rows are built once per process and copied for each request
+    (``offer_rows_visible_to``); a member's are their own. Whoever asks first, each sees what
+    they may: no draft nor exact place for a visitor, every draft and place for staff."""
+    from offers.api import offers as api
+
+    api._SHARED_ROWS.clear()
+    farm = FarmFactory()
+    published, draft = OfferFactory(organization=farm), OfferFactory(organization=farm, status="draft")
+    staff = django_user_model.objects.create_user("equipe@example.org", password="x" * 12, is_staff=True)
+    visitor, member, team = APIClient(), APIClient(), APIClient()
+    member.force_login(make_member(farm))
+    team.force_login(staff)
+
+    def seen(client, path="/api/v1/offers/"):
+        body = client.get(path).json()
+        return {row["id"]: row["location_is_exact"] for row in body["results"]}, body["count"]
+
+    for _round in range(2):  # the second round reads the rows built in the first
+        assert seen(visitor) == ({published.pk: False}, 1)
+        assert seen(team) == ({published.pk: True, draft.pk: True}, 2)
+        assert seen(member) == ({published.pk: True, draft.pk: True}, 2)
+        assert seen(visitor, "/api/v1/offers/?status=draft") == ({}, 0)
+        near = visitor.get("/api/v1/offers/?within=46.43,4.66,50&ordering=distance_km").json()["results"]
+        assert [row["id"] for row in near] == [published.pk] and near[0]["distance_km"] is not None
+        synced = visitor.get("/api/v1/offers/?sync=1").json()["results"]
+        assert [row["id"] for row in synced] == [published.pk]
+    assert set(api._SHARED_ROWS) == {(False, True), (True, True), (False, False)}
+    assert all(rows._result_cache is None for rows in api._SHARED_ROWS.values())  # only copies ran
