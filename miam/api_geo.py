@@ -73,12 +73,18 @@ class _Layer(generics.ListAPIView):
     #: the query's columns, ``{field}`` naming a field of ``fields``. Empty: built in Python.
     pg_properties: tuple[tuple[str, str], ...] = ()
 
+    def shared_rows_key(self):
+        """What ``get_queryset()`` depends on when it depends on nothing of the requester's
+        (a visitor's view, staff's): a layer's columns are then built once per process for
+        that key and copied for each request. None (the default): built for each request."""
+        return None
+
     def list(self, request, *args, **kwargs):
         refuse_unknown_parameters(request, self)  # a misspelt filter is a 400, as on the lists
-        qs = self.filter_queryset(self.get_queryset())
         limit = self.limit()
         if self.pg_properties and connection.vendor == "postgresql" and _renders_as_cached(request):
-            return PrebuiltJson(self.fast_layer(qs, limit))
+            return PrebuiltJson(self.fast_layer(self.filter_queryset(self._layer_columns()), limit))
+        qs = self.filter_queryset(self.get_queryset())
         rows = list(qs.values("id", "point_lat", "point_lon", "is_exact", *self.fields)[: limit + 1])
         truncated = len(rows) > limit
         features = [
@@ -93,16 +99,28 @@ class _Layer(generics.ListAPIView):
         ]
         return Response({"type": "FeatureCollection", "features": features, "truncated": truncated})
 
+    def _layer_columns(self):
+        """``get_queryset()`` as ``fast_layer`` reads it: plain columns, ``fields`` under SQL
+        aliases. Shared by the requests of one ``shared_rows_key`` (never filtered itself:
+        each request filters a copy)."""
+        key = self.shared_rows_key()
+        if key is not None and (type(self), key) in _SHARED_COLUMNS:
+            return _SHARED_COLUMNS[type(self), key].all()
+        aliases = _aliases(type(self))
+        qs = self.get_queryset().annotate(**{alias: F(field) for field, alias in aliases.items()})
+        qs = qs.values("id", "point_lat", "point_lon", "is_exact", *aliases.values())
+        if key is None:
+            return qs
+        _SHARED_COLUMNS[type(self), key] = qs
+        return qs.all()
+
     def fast_layer(self, qs, limit: int) -> bytes:
-        """The whole FeatureCollection from one query of plain columns, the properties already
-        computed by PostgreSQL (``pg_properties``), written by orjson. (PostgreSQL writing the
-        JSON itself, ``json_build_object`` per feature, cost it four times the query.)"""
-        aliases = {field: "g_" + field.replace("__", "_") for field in self.fields}
-        qs = qs.annotate(**{alias: F(field) for field, alias in aliases.items()})
-        inner, params = qs.values("id", "point_lat", "point_lon", "is_exact", *aliases.values())[
-            : limit + 1
-        ].query.sql_with_params()
-        columns = {field: f"q.{alias}" for field, alias in aliases.items()}
+        """The whole FeatureCollection from one query of plain columns (``_layer_columns``),
+        the properties already computed by PostgreSQL (``pg_properties``), written by orjson.
+        (PostgreSQL writing the JSON itself, ``json_build_object`` per feature, cost it four
+        times the query.)"""
+        inner, params = qs[: limit + 1].query.sql_with_params()
+        columns = {field: f"q.{alias}" for field, alias in _aliases(type(self)).items()}
         computed = ", ".join(expression.format(**columns) for _key, expression in self.pg_properties)
         # Built from class constants and Django's own compiled query; every value is a parameter.
         sql = f"SELECT q.id, q.point_lon, q.point_lat, {computed}, q.is_exact FROM ({inner}) q"  # noqa: S608
@@ -112,6 +130,15 @@ class _Layer(generics.ListAPIView):
         feature = _feature_builder(type(self))
         features = [feature(row) for row in rows[:limit] if row[1] is not None and row[2] is not None]
         return orjson.dumps({"type": "FeatureCollection", "features": features, "truncated": len(rows) > limit})
+
+
+#: Per process: the layers' columns for visitors and staff (``_Layer.shared_rows_key``).
+_SHARED_COLUMNS: dict[tuple[type, object], object] = {}
+
+
+@functools.cache
+def _aliases(layer: type[_Layer]) -> dict[str, str]:
+    return {field: "g_" + field.replace("__", "_") for field in layer.fields}
 
 
 @functools.cache

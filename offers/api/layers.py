@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 
 from actors.api import principal_of
+from actors.permissions import is_staff
 from actors.selectors import annotate_public_point
 from miam.api_errors import ERRORS_READ
 from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView, number_or_none
@@ -13,11 +14,23 @@ from offers.filters import NeedFilter, OfferFilter
 from offers.models import OPEN_STATUSES
 
 
-def _open_unless_status_asked(request, qs):
+def _status_asked(request) -> bool:
     params = request.query_params
-    if "status" in params or "is_open" in params:
-        return qs
-    return qs.filter(status__in=OPEN_STATUSES)
+    return "status" in params or "is_open" in params
+
+
+def _open_unless_status_asked(request, qs):
+    return qs if _status_asked(request) else qs.filter(status__in=OPEN_STATUSES)
+
+
+def _shared_view(request):
+    """Visitors see the same layer, and so does staff: nothing of theirs in the query."""
+    principal = principal_of(request)
+    if is_staff(principal):
+        return ("staff", _status_asked(request))
+    if not getattr(principal, "is_authenticated", False):
+        return ("visitor", _status_asked(request))
+    return None
 
 
 @extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})
@@ -50,6 +63,9 @@ class OfferLayerView(GeoLayerView):
         ("organization", "{organization_id}"),
         ("organization_name", "{organization__name}"),
     )
+
+    def shared_rows_key(self):
+        return _shared_view(self.request)
 
     def get_queryset(self):
         qs = selectors.offers_visible_to(principal_of(self.request)).order_by("-created_at", "-id")
@@ -103,6 +119,9 @@ class NeedLayerView(GeoLayerView):
         ("organization", "{organization_id}"),
         ("organization_name", "{organization__name}"),
     )
+
+    def shared_rows_key(self):
+        return _shared_view(self.request)
 
     def get_queryset(self):
         qs = selectors.needs_visible_to(principal_of(self.request)).order_by("-created_at", "-id")

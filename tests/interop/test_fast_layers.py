@@ -83,3 +83,39 @@ def test_the_farms_and_structures_layers_are_the_same_built_from_plain_rows(geo,
     assert len(fast["features"]) == 2 and fast == slow
     fast, slow = both(monkeypatch, StructureLayerView, "/api/v1/geo/structures/", {})
     assert len(fast["features"]) == 1 and fast == slow
+
+
+def test_the_layer_columns_shared_by_visitors_and_staff_never_leak_to_another_principal(
+    geo, django_user_model, settings
+):
+    """Visitors' and staff's layer columns are built once per process (``shared_rows_key``);
+    whoever asks first, a visitor never gets staff's exact places or drafts, nor the reverse."""
+    settings.API_ANON_CACHE_SECONDS = 0  # every request reads the database
+    from miam import api_geo
+    from tests.factories import make_member
+
+    api_geo._SHARED_COLUMNS.clear()
+    farm = FarmFactory(location_precision="address")
+    published, draft = OfferFactory(organization=farm), OfferFactory(organization=farm, status="draft")
+    staff = django_user_model.objects.create_user("equipe@example.org", password="x" * 12, is_staff=True)
+    visitor, team, member = APIClient(), APIClient(), APIClient()
+    team.force_login(staff)
+    member.force_login(make_member(farm))
+
+    def seen(client, params=None):
+        body = client.get("/api/v1/geo/offers/", params or {}).json()
+        return {feature["id"]: feature["properties"]["exact"] for feature in body["features"]}
+
+    for _round in range(2):  # the second round reads the columns built in the first
+        assert seen(team, {"status": "draft"}) == {draft.pk: True}
+        assert seen(visitor, {"status": "draft"}) == {}
+        assert seen(team) == {published.pk: True}
+        assert seen(visitor) == {published.pk: False}
+        assert seen(member, {"status": "draft"}) == {draft.pk: True}
+        assert seen(visitor, {"within": "46.43,4.66,50"}) == {published.pk: False}
+    assert {key for _view, key in api_geo._SHARED_COLUMNS} == {
+        ("staff", True),
+        ("staff", False),
+        ("visitor", True),
+        ("visitor", False),
+    }

@@ -87,10 +87,13 @@ def test_a_page_reads_its_total_with_its_rows_and_keeps_the_page_errors(geo, dja
     assert empty == {"count": 0, "next": None, "previous": None, "results": []}
 
 
-def test_the_rows_shared_by_visitors_and_staff_never_leak_from_one_principal_to_another(geo, django_user_model):
+def test_the_rows_shared_by_visitors_and_staff_never_leak_from_one_principal_to_another(
+    geo, django_user_model, settings
+):
     """Visitors' and staff's rows are built once per process and copied for each request
     (``offer_rows_visible_to``); a member's are their own. Whoever asks first, each sees what
     they may: no draft nor exact place for a visitor, every draft and place for staff."""
+    settings.API_ANON_CACHE_SECONDS = 0  # every request reads the database
     from offers.api import offers as api
 
     api._SHARED_ROWS.clear()
