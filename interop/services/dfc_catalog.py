@@ -370,7 +370,9 @@ def _enterprise_import(by, graph, enterprise, report, *, organization, commune) 
         return None
     try:
         with transaction.atomic():
-            data = actor_inputs.organization_data({"kind": Organization.Kind.FARM, "name": name[:200], "commune": place})
+            data = actor_inputs.organization_data(
+                {"kind": Organization.Kind.FARM, "name": name[:200], "commune": place}
+            )
             org = actor_services.organization_create(by=by, data=data)
             DfcLink.objects.create(kind=DfcLink.Kind.ORGANIZATION, iri=iri, organization=org)
     except DomainError as error:

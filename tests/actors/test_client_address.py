@@ -22,7 +22,9 @@ def _login(email, *, forwarded):
 
 def _reset(email, *, forwarded):
     with TestCase.captureOnCommitCallbacks(execute=True):  # the e-mail goes after the commit (miam.mail)
-        return Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+        return Client().post(
+            reverse("password_reset"), {"email": email}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded
+        )
 
 
 @pytest.mark.parametrize(

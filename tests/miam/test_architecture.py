@@ -12,7 +12,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("miam", "products", "actors", "offers", "meetings", "initiatives", "indicators", "interop", "agreements", "logistics", "imports")
+PACKAGES = (
+    "miam",
+    "products",
+    "actors",
+    "offers",
+    "meetings",
+    "initiatives",
+    "indicators",
+    "interop",
+    "agreements",
+    "logistics",
+    "imports",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -57,8 +69,18 @@ VIOLATIONS = [
     ("a service imports a tasks module", "offers/services/runs.py", "from offers import tasks", "tasks sit above"),
     ("a model imports a service", "meetings/models.py", "from meetings.services import shared", "tasks sit above"),
     ("a shared piece imports an app", "miam/pagination.py", "from offers.models import Offer", "shared pieces"),
-    ("offers import indicators", "offers/selectors.py", "from indicators import selectors", "nothing imports indicators"),
-    ("indicators write through a service", "indicators/selectors.py", "from offers.services import matches", "write nothing"),
+    (
+        "offers import indicators",
+        "offers/selectors.py",
+        "from indicators import selectors",
+        "nothing imports indicators",
+    ),
+    (
+        "indicators write through a service",
+        "indicators/selectors.py",
+        "from offers.services import matches",
+        "write nothing",
+    ),
     (
         "offers import interop",
         "offers/services/listings.py",
@@ -77,8 +99,18 @@ VIOLATIONS = [
         "from agreements.models import SupplyAgreement",
         "nothing imports agreements",
     ),
-    ("offers import logistics", "offers/selectors.py", "from logistics.models import Round", "nothing imports logistics"),
-    ("the round planner imports a model", "logistics/routing.py", "from logistics.models import Round", "round planner"),
+    (
+        "offers import logistics",
+        "offers/selectors.py",
+        "from logistics.models import Round",
+        "nothing imports logistics",
+    ),
+    (
+        "the round planner imports a model",
+        "logistics/routing.py",
+        "from logistics.models import Round",
+        "round planner",
+    ),
     ("imports import meetings", "imports/columns.py", "from meetings.models import Meeting", "Imports use actors"),
     ("actors import the imports room", "actors/views.py", "from imports.models import ImportBatch", "No other app"),
 ]
