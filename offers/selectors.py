@@ -95,6 +95,18 @@ logger = logging.getLogger(__name__)
 HEAVY_ORGANIZATION_FIELDS = ("organization__commune__outline", "organization__description")
 
 
+def shared_view(principal) -> str | None:
+    """ "visitor" or "staff" when what ``principal`` may see of the offers and needs
+    (``offers_visible_to``, ``needs_visible_to``, ``annotate_public_point``) takes nothing of
+    theirs, so that one query serves them all (built once per process by the API's list and
+    layers); None for members and API keys, whose view depends on their organizations."""
+    if is_staff(principal):
+        return "staff"
+    if not getattr(principal, "is_authenticated", False):
+        return "visitor"
+    return None
+
+
 def offers_with_public_point(*, principal) -> QuerySet[Offer]:
     """The offers the principal may see, with the public point of their organization: what
     the API reads as plain rows (``offers.api.offers.offer_rows`` names the columns, so no

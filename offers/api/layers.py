@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 
 from actors.api import principal_of
-from actors.permissions import is_staff
 from actors.selectors import annotate_public_point
 from miam.api_errors import ERRORS_READ
 from miam.api_geo import LIMIT_PARAM, FeatureCollectionSerializer, GeoLayerView, number_or_none
@@ -24,13 +23,9 @@ def _open_unless_status_asked(request, qs):
 
 
 def _shared_view(request):
-    """Visitors see the same layer, and so does staff: nothing of theirs in the query."""
-    principal = principal_of(request)
-    if is_staff(principal):
-        return ("staff", _status_asked(request))
-    if not getattr(principal, "is_authenticated", False):
-        return ("visitor", _status_asked(request))
-    return None
+    """Visitors see the same layer, and so does staff (``selectors.shared_view``)."""
+    view = selectors.shared_view(principal_of(request))
+    return None if view is None else (view, _status_asked(request))
 
 
 @extend_schema(parameters=[LIMIT_PARAM], responses={200: FeatureCollectionSerializer, **ERRORS_READ})

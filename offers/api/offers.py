@@ -22,7 +22,6 @@ from rest_framework.response import Response
 
 from actors.api import OrganizationBriefSerializer, PointMixin, principal_of
 from actors.models import Organization
-from actors.permissions import is_staff
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
 from miam.filters import has_annotation
@@ -108,8 +107,9 @@ def offer_rows_visible_to(principal, *, with_total: bool = False) -> QuerySet:
     with ``with_total``), to filter and order: what the list reads. Visitors and staff get
     a copy of rows built once per process; anybody else's are built for them, since what
     they may see depends on their organizations and territories."""
-    if is_staff(principal) or not getattr(principal, "is_authenticated", False):
-        key = (is_staff(principal), with_total)
+    view = selectors.shared_view(principal)
+    if view is not None:
+        key = (view == "staff", with_total)
         rows = _SHARED_ROWS.get(key)
         if rows is None:
             rows = _SHARED_ROWS[key] = offer_rows(

@@ -10,21 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = (
-    "miam",
-    "products",
-    "actors",
-    "offers",
-    "meetings",
-    "initiatives",
-    "indicators",
-    "interop",
-    "agreements",
-    "logistics",
-    "imports",
-)
+#: The project's own packages, as settings install them.
+PACKAGES = tuple(app for app in settings.INSTALLED_APPS if (ROOT / app / "__init__.py").is_file())
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
