@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from miam.api_cache import AnonymousCacheMixin, _renders_as_cached
 from miam.errors import DomainError
 from miam.query_params import refuse_unknown_parameters
+from miam.querysets import built_once
 
 GEOJSON_MAX_FEATURES = 20_000
 
@@ -103,16 +104,14 @@ class _Layer(generics.ListAPIView):
         """``get_queryset()`` as ``fast_layer`` reads it: plain columns, ``fields`` under SQL
         aliases. Shared by the requests of one ``shared_rows_key`` (never filtered itself:
         each request filters a copy)."""
+
+        def build():
+            aliases = _aliases(type(self))
+            qs = self.get_queryset().annotate(**{alias: F(field) for field, alias in aliases.items()})
+            return qs.values("id", "point_lat", "point_lon", "is_exact", *aliases.values())
+
         key = self.shared_rows_key()
-        if key is not None and (type(self), key) in _SHARED_COLUMNS:
-            return _SHARED_COLUMNS[type(self), key].all()
-        aliases = _aliases(type(self))
-        qs = self.get_queryset().annotate(**{alias: F(field) for field, alias in aliases.items()})
-        qs = qs.values("id", "point_lat", "point_lon", "is_exact", *aliases.values())
-        if key is None:
-            return qs
-        _SHARED_COLUMNS[type(self), key] = qs
-        return qs.all()
+        return build() if key is None else built_once(_SHARED_COLUMNS, (type(self), key), build)
 
     def fast_layer(self, qs, limit: int) -> bytes:
         """The whole FeatureCollection from one query of plain columns (``_layer_columns``),

@@ -26,6 +26,7 @@ from miam.api_errors import ERRORS_READ, ERRORS_WRITE, ErrorSerializer
 from miam.errors import DomainError
 from miam.filters import has_annotation
 from miam.pagination import TOTAL_FIELD, RowsWithTotal
+from miam.querysets import built_once
 from offers import inputs, selectors
 from offers.api.listings import ListingViewSet, listing_write_schemas
 from offers.filters import OfferFilter
@@ -108,15 +109,13 @@ def offer_rows_visible_to(principal, *, with_total: bool = False) -> QuerySet:
     a copy of rows built once per process; anybody else's are built for them, since what
     they may see depends on their organizations and territories."""
     view = selectors.shared_view(principal)
-    if view is not None:
-        key = (view == "staff", with_total)
-        rows = _SHARED_ROWS.get(key)
-        if rows is None:
-            rows = _SHARED_ROWS[key] = offer_rows(
-                selectors.offers_with_public_point(principal=principal), with_total=with_total
-            )
-        return rows.all()  # a copy: the shared queryset is never filtered nor evaluated
-    return offer_rows(selectors.offers_with_public_point(principal=principal), with_total=with_total)
+
+    def build():
+        return offer_rows(selectors.offers_with_public_point(principal=principal), with_total=with_total)
+
+    if view is None:
+        return build()
+    return built_once(_SHARED_ROWS, (view == "staff", with_total), build)
 
 
 def offer_rows(queryset, *, with_total: bool = False) -> QuerySet:
@@ -124,8 +123,6 @@ def offer_rows(queryset, *, with_total: bool = False) -> QuerySet:
     ``with_total``, each row also carries the number of rows of the whole list, so that a
     page reads its rows and its count in one query (``miam.pagination``). The count is a
     window over the rows the WHERE clause keeps: filters may come before or after."""
-    if queryset._iterable_class is _NamedRows:  # already rows (``offer_rows_visible_to``)
-        return queryset
     fields = OFFER_ROW_FIELDS
     if has_annotation(queryset, "distance_km"):
         fields = (*fields, "distance_km")
@@ -352,10 +349,10 @@ class OfferViewSet(ListingViewSet):
 
     def paginate_queryset(self, queryset):
         if self.action == "list" and self.paginator is not None:
-            if self.paginator.wants_sync(self.request):
-                page = super().paginate_queryset(offer_rows(queryset))
-            else:
-                page = super().paginate_queryset(RowsWithTotal(offer_rows(queryset, with_total=True)))
+            # Already rows (``get_queryset``), with the page total unless the client syncs.
+            if not self.paginator.wants_sync(self.request):
+                queryset = RowsWithTotal(queryset)
+            page = super().paginate_queryset(queryset)
             return None if page is None else OfferRows(page, self.request)
         return super().paginate_queryset(queryset)
 
