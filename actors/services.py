@@ -283,6 +283,19 @@ class PreparedChange:
     # (``relocate_town_hall``), without coordinates given: its point is the geocoder's
 
 
+def _moved_out_of_reach(scope: OrganizationScope, organization: Organization, data: OrganizationData) -> bool:
+    """A move to a commune outside the territories of someone who edits the organization for
+    their territory (an officer, a territory's API key): it would hand the organization to
+    another territory's team. The organization itself (its members, its own key) may move
+    anywhere, as may staff; ``scope.managed_commune_ids`` must include the new commune."""
+    if "commune" not in data.given or data.commune is None or data.commune.pk == organization.commune_id:
+        return False
+    rights = scope.rights
+    if rights.is_staff or (organization.pk and organization.pk in rights.member_ids):
+        return False
+    return data.commune.pk not in scope.managed_commune_ids
+
+
 def organization_change(
     *,
     scope: OrganizationScope,
@@ -293,9 +306,10 @@ def organization_change(
     relocate_town_hall=False,
 ) -> PreparedChange:
     """Every rule of a change (``organization_update``), nothing written: who may edit it (the
-    ``scope`` built with it among its ``organizations``), the kind that never changes, a move
-    located again (``locate`` False: at its town hall, no geocoder asked, for a check or a batch
-    geocoder), the organization and its profile validated. ``organization`` is changed in
+    ``scope`` built with it among its ``organizations``, and the new commune among its
+    ``communes``), the kind that never changes, a move within the editor's reach
+    (``_moved_out_of_reach``) and located again (``locate`` False: at its town hall, no
+    geocoder asked, for a check or a batch geocoder), the organization and its profile validated. ``organization`` is changed in
     memory; ``profile``: its profile as loaded (None: it has none), else it is read here.
     ``relocate_town_hall``: an organization still at its town hall though it has an address (the
     geocoder did not answer, or had no provider, when it was placed) is located again as a move
@@ -306,6 +320,15 @@ def organization_change(
     errors = data.errors.copy()
     if "kind" in data.given and data.kind is not None and data.kind != organization.kind:
         errors.add("kind", _("Le type d'un acteur ne peut pas changer ; créez un nouvel acteur."), "kind_locked")
+    if _moved_out_of_reach(scope, organization, data):
+        errors.add(
+            "commune",
+            _(
+                "Vous ne pouvez déplacer cet acteur que dans une commune d'un territoire que vous animez ; "
+                "l'acteur lui-même peut déclarer son déménagement."
+            ),
+            "outside_territory",
+        )
     errors.raise_if_any()
     fields = _model_fields(data)
     changed = set(fields)
@@ -358,7 +381,8 @@ def organization_update(*, organization: Organization, by, data: OrganizationDat
     organization = (
         Organization.objects.select_for_update(of=("self",)).select_related("commune").get(pk=organization.pk)
     )
-    scope = organization_scope(by=by, communes=(), organizations=[organization])
+    communes = [data.commune] if "commune" in data.given else ()
+    scope = organization_scope(by=by, communes=communes, organizations=[organization])
     change = organization_change(scope=scope, organization=organization, data=data)
     organization.save()
     if change.profile is not None:

@@ -144,6 +144,35 @@ def test_moving_an_organization_relocates_it_to_the_new_commune(geo):
     assert farm.latitude == farm.commune.latitude
 
 
+def test_an_officer_moves_an_organization_within_their_territories_only(geo):
+    """Moving a farm out of the territory would hand it to another territory's team: refused,
+    with the reason on the commune, and nothing changes. Within the territory it moves."""
+    territory = TerritoryFactory()  # the Clunisois
+    officer = make_officer(territory)
+    farm = FarmFactory(name="Ferme du Bourg")  # Cluny
+    neighbour = territory.communes.exclude(pk=farm.commune_id).order_by("insee_code").first()
+    with pytest.raises(DomainError) as error:
+        _update(organization=farm, by=officer, commune="25462", name="Ferme déplacée")  # Pontarlier
+    assert error.value.code == "outside_territory" and list(error.value.fields) == ["commune"]
+    assert "territoire que vous animez" in error.value.fields["commune"][0]
+    farm.refresh_from_db()
+    assert (farm.commune.insee_code, farm.name) == ("71137", "Ferme du Bourg")
+    _update(organization=farm, by=officer, commune=neighbour.insee_code)
+    farm.refresh_from_db()
+    assert farm.commune == neighbour and farm.latitude == neighbour.latitude
+
+
+def test_the_organization_itself_and_staff_move_it_anywhere(geo, django_user_model):
+    farm = FarmFactory()
+    make_officer(TerritoryFactory(), email="animatrice@example.org")
+    member = make_member(farm)
+    _update(organization=farm, by=member, commune="25462")
+    staff = django_user_model.objects.create_user("equipe@example.org", password="x" * 12, is_staff=True)
+    _update(organization=farm, by=staff, commune="39013")
+    farm.refresh_from_db()
+    assert farm.commune.insee_code == "39013"
+
+
 def test_the_directory_search_ignores_accents_and_case(geo):
     from actors.selectors import organization_list
 

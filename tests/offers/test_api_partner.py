@@ -145,6 +145,22 @@ def test_an_organization_key_writes_only_for_its_organization(geo):
     assert Offer.objects.filter(organization=other).count() == 0
 
 
+def test_a_territory_key_moves_an_actor_within_its_territory_only(clunisois, territory_key):
+    """A territory's key may not send one of its actors to another territory (a 400 on the
+    commune, nothing changed); the organization's own key may."""
+    farm = FarmFactory(name="Ferme du Bourg")  # Cluny
+    api = key_client(territory_key)
+    moved = api.patch(f"/api/v1/organizations/{farm.pk}/", {"commune": "25462", "name": "Autre"}, format="json")
+    assert moved.status_code == 400 and moved.json()["code"] == "outside_territory"
+    assert list(moved.json()["fields"]) == ["commune"]
+    farm.refresh_from_db()
+    assert (farm.commune.insee_code, farm.name) == ("71137", "Ferme du Bourg")
+    _key, raw = actor_services.apikey_create(by=make_member(farm), name="App", organization=farm, can_write=True)
+    own = key_client(raw).patch(f"/api/v1/organizations/{farm.pk}/", {"commune": "25462"}, format="json")
+    assert own.status_code == 200, own.json()
+    assert own.json()["commune"] == "25462"
+
+
 def test_a_revoked_key_is_refused(geo):
     farm = FarmFactory()
     member = make_member(farm)
