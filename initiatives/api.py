@@ -408,9 +408,19 @@ class ActionPlanViewSet(
         return exports.export_response(export, fmt="csv", filename=f"plan-action-{plan.territory.slug}")
 
 
+#: What the create hands to the shortlisting; the rest of its body is the action's follow-up.
+_SHORTLIST_FIELDS = ("plan", "initiative", "title", "description")
+
+
 @extend_schema_view(
     list=extend_schema(summary=_("Actions des plans (filtrer par plan ou territoire)")),
-    create=extend_schema(summary=_("Présélectionner une action (depuis une initiative du catalogue ou libre)")),
+    create=extend_schema(
+        summary=_("Présélectionner une action (depuis une initiative du catalogue ou libre)"),
+        description=_(
+            "Les champs de suivi donnés (pilote, partenaires, budget, calendrier, avancement) sont enregistrés "
+            "avec l'action, dans la même transaction : si l'un est refusé, aucune action n'est créée."
+        ),
+    ),
     partial_update=extend_schema(summary=_("Suivi d'une action (pilote, partenaires, budget, calendrier, avancement)")),
 )
 class PlannedActionViewSet(
@@ -438,14 +448,9 @@ class PlannedActionViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        action = services.planned_action_shortlist(
-            plan=data["plan"],
-            by=request.user,
-            initiative=data.get("initiative"),
-            title=data.get("title", ""),
-            description=data.get("description", ""),
-        )
+        data = dict(serializer.validated_data)
+        shortlist = {name: data.pop(name) for name in _SHORTLIST_FIELDS if name in data}
+        action = services.planned_action_shortlist(by=request.user, **shortlist, follow_up=data)
         return Response(self.get_serializer(self._reload(action)).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):

@@ -12,7 +12,7 @@ from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from actors.models import Territory
+from actors.models import Organization, Territory
 from initiatives import typology
 from initiatives.models import (
     COUNTRY_LABELS,
@@ -294,6 +294,18 @@ def country_label(code: str) -> str:
 
 def action_plan_of(territory: Territory) -> ActionPlan | None:
     return ActionPlan.objects.filter(territory=territory).select_related("territory").first()
+
+
+def action_organization_choices(action: PlannedAction) -> QuerySet[Organization]:
+    """The organizations the follow-up page offers as owner and partners: the active ones of the
+    territory, and those the action already names (so that a save does not drop them)."""
+    named = {pk for pk in [action.owner_organization_id] if pk}
+    named |= set(action.partner_organizations.values_list("pk", flat=True))
+    return (
+        Organization.objects.filter(Q(commune__territories=action.plan.territory_id, is_active=True) | Q(pk__in=named))
+        .distinct()
+        .order_by("name", "id")
+    )
 
 
 def plan_actions(plan: ActionPlan, *, states: list[str] | None = None) -> QuerySet[PlannedAction]:

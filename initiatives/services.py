@@ -32,6 +32,7 @@ from initiatives.models import (
 )
 from initiatives.records import initiative_record_clean
 from miam.errors import DomainError
+from miam.inputs import FieldErrors
 
 logger = logging.getLogger(__name__)
 
@@ -305,8 +306,12 @@ def planned_action_shortlist(
     initiative: Initiative | None = None,
     title: str = "",
     description: str = "",
+    follow_up: dict | None = None,
 ) -> PlannedAction:
-    """Put a candidate action on the plan: from a catalog initiative, or written from scratch."""
+    """Put a candidate action on the plan: from a catalog initiative, or written from scratch.
+
+    ``follow_up``: fields of ``planned_action_update`` given at once (the API's create), applied
+    by it in the same transaction: one it refuses leaves no action behind."""
     plan = _locked_plan(plan)
     _check_officer(by, plan.territory)
     if initiative is None and not title:
@@ -324,7 +329,7 @@ def planned_action_shortlist(
                 _("« %(name)s » figure déjà dans le plan d'action.") % {"name": initiative.name},
                 fields={"initiative": _("Cette initiative figure déjà dans le plan d'action.")},
             )
-    return PlannedAction.objects.create(
+    action = PlannedAction.objects.create(
         plan=plan,
         initiative=initiative,
         title=title or initiative.name[:300],
@@ -332,6 +337,9 @@ def planned_action_shortlist(
         state=PlannedAction.State.SHORTLISTED,
         created_by=_actor(by),
     )
+    if follow_up:
+        action = planned_action_update(action=action, by=by, **follow_up)
+    return action
 
 
 def _locked_action(action: PlannedAction) -> tuple[ActionPlan, PlannedAction]:
@@ -465,6 +473,37 @@ _ACTION_FIELDS = {
 }
 
 
+def _check_organizations_active(
+    action: PlannedAction, owner: Organization | None, partners: list[Organization] | None
+) -> None:
+    """A deactivated organization cannot become an action's owner or partner. One the action
+    already names (deactivated since) may stay: the page sends every field back on each save."""
+    errors = FieldErrors()
+    if owner is not None and not owner.is_active and owner.pk != action.owner_organization_id:
+        errors.add(
+            "owner_organization",
+            _("« %(name)s » n'est plus active sur MIAM : choisissez une organisation active pour piloter l'action.")
+            % {"name": owner.name},
+            "inactive_organization",
+        )
+    if partners:
+        current = set(action.partner_organizations.values_list("pk", flat=True))
+        inactive = [o.name for o in partners if not o.is_active and o.pk not in current]
+        if inactive:
+            errors.add(
+                "partner_organizations",
+                _("Ces organisations ne sont plus actives sur MIAM et ne peuvent pas être partenaires : %(names)s.")
+                % {"names": ", ".join(f"« {name} »" for name in inactive)},
+                "inactive_organization",
+            )
+    if errors:
+        raise DomainError(
+            errors.codes[0],
+            _("Une organisation désactivée ne peut ni piloter une action ni en être partenaire."),
+            fields=errors.fields,
+        )
+
+
 @transaction.atomic
 def planned_action_update(*, action: PlannedAction, by, **changes) -> PlannedAction:
     """Follow-up of an action: description, owner, partners, budget, timeline, status."""
@@ -476,6 +515,7 @@ def planned_action_update(*, action: PlannedAction, by, **changes) -> PlannedAct
     partners = changes.pop("partner_organizations", None)
     if "title" in changes and not changes["title"]:
         raise DomainError("invalid", _("Le titre est obligatoire."), fields={"title": _("Le titre est obligatoire.")})
+    _check_organizations_active(action, changes.get("owner_organization"), partners)
     for name, value in changes.items():
         setattr(action, name, value)
     if action.start_date and action.end_date and action.end_date < action.start_date:

@@ -16,7 +16,6 @@ from actors.models import Territory
 from actors.permissions import (
     can_manage_territory,
     officer_territory_ids,
-    organizations_in_territories,
     viewer_territory_ids,
 )
 from initiatives import exports as initiative_exports
@@ -311,7 +310,7 @@ def action_edit(request, territory_slug, pk):
     if not can_manage_territory(request.user, territory):
         messages.error(request, _("Seul·e un·e chargé·e de mission de ce territoire peut modifier ce plan."))
         return _back_to_plan(territory)
-    organizations = organizations_in_territories([territory.pk]).order_by("name")
+    organizations = selectors.action_organization_choices(action)
     indicators = list(action.indicators.prefetch_related("values"))
     form = PlannedActionForm(instance=action, organizations=organizations)
     step_form = StepForm(prefix="step")

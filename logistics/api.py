@@ -13,11 +13,12 @@ from rest_framework.response import Response
 
 from actors import permissions as perms
 from actors.api import principal_of
-from logistics import inputs, selectors
+from logistics import inputs, papers, selectors
 from logistics.models import GleaningDay, GleaningSlot, Hub, Round, RoundPlan, Stop, Vehicle
 from logistics.services import gleaning, resources, rounds
 from miam import api_fields
-from miam.errors import DomainError
+from miam.api_errors import ERROR_RESPONSES
+from miam.errors import DomainError, NotAllowed
 
 
 class VehicleSerializer(serializers.ModelSerializer):
@@ -337,6 +338,10 @@ class GleaningSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+#: The papers are not public: a 403 for anyone but the organiser and the territory's officers.
+_PAPERS_ERRORS = {403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404]}
+
+
 class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Gleaning days: announced ones are public; sign up to a slot, with or without an account."""
 
@@ -398,6 +403,56 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         errors.raise_if_any()
         made = gleaning.gleaning_record_harvest(by=principal_of(request), day=self.get_object(), **cleaned)
         return Response({"structure": made.structure_id, "quantity_kg": str(made.quantity_kg)})
+
+    # --- The day's papers, as files: the page's own (``logistics.papers``), for the same people.
+
+    def _papers_day(self) -> GleaningDay:
+        """The day, for its organiser and the officers of its territory only (a day one does not
+        see at all is a 404, as everywhere in the API)."""
+        self._organiser()
+        day = self.get_object()
+        if not selectors.sees_gleaning_papers(principal_of(self.request), day):
+            raise NotAllowed(papers.papers_refused())
+        return day
+
+    def _document(self, kind: str, missing: str):
+        response = papers.gleaning_document_response(self._papers_day(), kind)
+        if response is None:
+            raise DomainError("not_found", missing, status_code=404)
+        return response
+
+    @extend_schema(
+        summary=_("Feuille de la journée à imprimer (PDF)"),
+        description=_(
+            "Le lieu, les horaires, les papiers, chaque créneau et qui s'y est inscrit, la récolte : "
+            "pour l'organisateur et les chargé·es de mission du territoire."
+        ),
+        request=None,
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_PAPERS_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def sheet(self, request, pk=None):
+        return papers.gleaning_sheet_response(self._papers_day(), request=request)
+
+    @extend_schema(
+        summary=_("Convention de glanage enregistrée (PDF)"),
+        description=_("Le document tel qu'il a été déposé ; 404 si la journée n'en a pas (une référence seule)."),
+        request=None,
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_PAPERS_ERRORS},
+    )
+    @action(detail=True, methods=["get"], url_path="agreement-document")
+    def agreement_document(self, request, pk=None):
+        return self._document("convention", _("Aucune convention de glanage déposée pour cette journée."))
+
+    @extend_schema(
+        summary=_("Attestation d'assurance responsabilité civile enregistrée (PDF)"),
+        description=_("Le document tel qu'il a été déposé ; 404 si la journée n'en a pas (une référence seule)."),
+        request=None,
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_PAPERS_ERRORS},
+    )
+    @action(detail=True, methods=["get"], url_path="insurance-document")
+    def insurance_document(self, request, pk=None):
+        return self._document("assurance", _("Aucune attestation d'assurance déposée pour cette journée."))
 
 
 def _anonymous():

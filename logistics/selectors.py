@@ -172,6 +172,22 @@ def gleanings_visible(principal) -> QuerySet[GleaningDay]:
     return qs.filter(visible).order_by("date", "starts_at", "id")
 
 
+def gleaning_slots(day: GleaningDay) -> list:
+    """The day's slots, each with the volunteers signed up (``taken``) and its label."""
+    from django.utils.translation import gettext as _
+
+    slots = list(day.slots.all())
+    for slot in slots:
+        slot.taken = sum(s.volunteers for s in slot.signups.all())
+        slot.label = _("%(start)s–%(end)s (%(taken)s / %(capacity)s inscrit·es)") % {
+            "start": f"{slot.starts_at:%H:%M}",
+            "end": f"{slot.ends_at:%H:%M}",
+            "taken": slot.taken,
+            "capacity": slot.volunteer_capacity,
+        }
+    return slots
+
+
 def my_round_slots(*, organization_ids, limit: int = 10, **_ignored) -> dict:
     """The ``my_space`` section (``miam.sections``): when the coming rounds stop at one's farms
     and structures, for a pick-up or a delivery (their time slot)."""

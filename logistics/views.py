@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from actors import permissions
-from logistics import inputs, selectors
+from logistics import inputs, papers, selectors
 from logistics.forms import (
     GleaningForm,
     HarvestForm,
@@ -494,25 +494,12 @@ def _gleaning_or_404(request, pk: int):
     return get_object_or_404(selectors.gleanings_visible(request.user), pk=pk)
 
 
-def _slots(day) -> list:
-    slots = list(day.slots.all())
-    for slot in slots:
-        slot.taken = sum(s.volunteers for s in slot.signups.all())
-        slot.label = _("%(start)s–%(end)s (%(taken)s / %(capacity)s inscrit·es)") % {
-            "start": f"{slot.starts_at:%H:%M}",
-            "end": f"{slot.ends_at:%H:%M}",
-            "taken": slot.taken,
-            "capacity": slot.volunteer_capacity,
-        }
-    return slots
-
-
 def gleaning_detail(request, pk: int, forms_in: dict | None = None):
     day = _gleaning_or_404(request, pk)
     organiser = request.user.is_authenticated and permissions.can_edit_organization(
         request.user, day.offer.organization
     )
-    slots = _slots(day)
+    slots = selectors.gleaning_slots(day)
     forms_in = forms_in or {}
     context = {
         "day": day,
@@ -543,53 +530,27 @@ def gleaning_detail(request, pk: int, forms_in: dict | None = None):
     return render(request, "logistics/gleaning_detail.html", context, status=status)
 
 
-#: The papers a gleaning day keeps, by the name of their download.
-GLEANING_DOCUMENTS = {"convention": "agreement_document", "assurance": "insurance_document"}
-
-
 def _gleaning_papers_or_403(request, pk: int) -> GleaningDay:
     day = get_object_or_404(
         GleaningDay.objects.select_related("commune", "offer__organization__commune", "offer__category"), pk=pk
     )
     if not selectors.sees_gleaning_papers(request.user, day):
-        raise PermissionDenied(_("Seuls l'organisateur et les chargé·es de mission du territoire y ont accès."))
+        raise PermissionDenied(papers.papers_refused())
     return day
 
 
 @login_required
 def gleaning_sheet(request, pk: int):
-    """The day's sheet to print (PDF): the place, the hours, the papers, each slot and who signed
-    up, the harvest; for the organiser and the territory's officers."""
-    from weasyprint import HTML
-
-    day = _gleaning_papers_or_403(request, pk)
-    slots = _slots(day)
-    html = render_to_string(
-        "logistics/gleaning_sheet.html",
-        {
-            "day": day,
-            "slots": [(slot, list(slot.signups.select_related("structure").order_by("id"))) for slot in slots],
-            "harvests": list(day.harvests.select_related("structure").order_by("structure__name")),
-        },
-        request=request,
-    )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="glanage-{day.date:%Y-%m-%d}-{day.pk}.pdf"'
-    return response
+    """The day's sheet to print (PDF), for the organiser and the territory's officers."""
+    return papers.gleaning_sheet_response(_gleaning_papers_or_403(request, pk), request=request)
 
 
 @login_required
 def gleaning_document(request, pk: int, kind: str):
     """A paper uploaded for the day (the gleaning agreement, the insurance), as it was stored."""
-    day = _gleaning_papers_or_403(request, pk)
-    field = GLEANING_DOCUMENTS.get(kind)
-    document = getattr(day, field) if field else None
-    if not document:
+    response = papers.gleaning_document_response(_gleaning_papers_or_403(request, pk), kind)
+    if response is None:
         raise Http404
-    response = FileResponse(document.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="glanage-{day.pk}-{kind}.pdf"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -604,7 +565,7 @@ def _signed_up_structures(day):
 def gleaning_signup(request, pk: int):
     """Sign up to a slot: a resident without an account (name and consent), or a structure's volunteers."""
     day = _gleaning_or_404(request, pk)
-    slots = _slots(day)
+    slots = selectors.gleaning_slots(day)
     form = SignupForm(request.POST, slots=slots, principal=request.user)
     if form.is_valid():
         slot = next(s for s in slots if str(s.pk) == form.cleaned_data["slot"])

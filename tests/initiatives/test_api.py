@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from actors.models import ApiKey
 from initiatives import services
 from initiatives.models import ActionIndicator, IndicatorValue, PlannedAction
-from tests.factories import InitiativeFactory, TerritoryFactory, UserFactory, make_officer
+from tests.factories import FarmFactory, InitiativeFactory, TerritoryFactory, UserFactory, make_officer
 
 
 @pytest.fixture
@@ -178,3 +178,73 @@ def test_typology_labels_are_translated_for_an_english_client(catalog, client):
     assert labels["gleaning"] == "Gleaning"
     detail = client.get("/api/v1/initiatives/la-salamandre-cousance/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert detail["type_label"] == "Sales with solidarity pricing (solidarity baskets, markets...)"
+
+
+def test_a_create_with_follow_up_fields_stores_and_returns_them(geo, client, territory, officer):
+    plan = services.action_plan_get_or_create(territory=territory, by=officer)
+    owner, partner = FarmFactory(name="Ferme du Bois"), FarmFactory(name="Ferme des Prés")
+    client.force_authenticate(officer)
+    response = client.post(
+        "/api/v1/planned-actions/",
+        {
+            "plan": plan.pk,
+            "title": "Glanage d'automne",
+            "status": "in_progress",
+            "owner_organization": owner.pk,
+            "owner_name": "Léa Martin",
+            "partner_organizations": [partner.pk],
+            "other_partners": "Mairie de Cluny",
+            "budget_eur": "1500.00",
+            "funding": "Département",
+            "start_date": "2027-09-01",
+            "end_date": "2027-11-30",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["status"], data["owner_organization"], data["partner_organizations"], data["owner"]) == (
+        "in_progress",
+        owner.pk,
+        [partner.pk],
+        "Léa Martin",
+    )
+    assert (data["other_partners"], data["budget_eur"], data["funding"]) == (
+        "Mairie de Cluny",
+        "1500.00",
+        "Département",
+    )
+    assert (data["start_date"], data["end_date"], data["state"]) == ("2027-09-01", "2027-11-30", "shortlisted")
+    action = PlannedAction.objects.get()
+    assert (action.status, action.owner_organization, action.owner_name, str(action.budget_eur)) == (
+        "in_progress",
+        owner,
+        "Léa Martin",
+        "1500.00",
+    )
+    assert list(action.partner_organizations.all()) == [partner]
+    assert (action.start_date.isoformat(), action.end_date.isoformat()) == ("2027-09-01", "2027-11-30")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (lambda closed: {"partner_organizations": [closed.pk]}, "partner_organizations"),
+        (lambda closed: {"owner_organization": closed.pk}, "owner_organization"),
+        (lambda closed: {"start_date": "2027-09-01", "end_date": "2027-01-01"}, "end_date"),
+    ],
+)
+def test_a_create_whose_follow_up_is_refused_creates_nothing(geo, client, territory, officer, body, field):
+    plan = services.action_plan_get_or_create(territory=territory, by=officer)
+    initiative = InitiativeFactory()
+    closed = FarmFactory(name="Ferme fermée", is_active=False)
+    client.force_authenticate(officer)
+    response = client.post(
+        "/api/v1/planned-actions/", {"plan": plan.pk, "initiative": initiative.slug, **body(closed)}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["fields"]) == [field]
+    assert PlannedAction.objects.count() == 0
+    # Nothing half-made stands in the way: the same initiative goes on the plan once fixed.
+    again = client.post("/api/v1/planned-actions/", {"plan": plan.pk, "initiative": initiative.slug}, format="json")
+    assert again.status_code == 201

@@ -166,3 +166,83 @@ def test_the_plan_page_offers_the_published_catalog_to_shortlist(client, territo
     response = client.post(reverse("initiatives:plan_shortlist", args=[territory.slug]), {"initiative": published.slug})
     assert response.status_code == 302
     assert PlannedAction.objects.filter(initiative=published).exists()
+
+
+INACTIVE_OWNER = (
+    "« Ferme fermée » n'est plus active sur MIAM : choisissez une organisation active pour piloter l'action."
+)
+INACTIVE_PARTNER = (
+    "Ces organisations ne sont plus actives sur MIAM et ne peuvent pas être partenaires : « Ferme fermée »."
+)
+
+
+def test_an_inactive_owner_is_refused_alike_by_the_page_and_the_api(client, territory, officer, action):
+    closed = FarmFactory(name="Ferme fermée", is_active=False)
+    client.force_login(officer)
+    edit = reverse("initiatives:action_edit", args=[territory.slug, action.pk])
+    page = client.post(edit, {"form": "action", **FOLLOW_UP, "owner_organization": str(closed.pk), "budget_eur": "500"})
+    assert page.status_code == 200
+    assert _page_errors(page) == {"owner_organization": [INACTIVE_OWNER]}
+    api = _api(officer).patch(
+        f"/api/v1/planned-actions/{action.pk}/", {"owner_organization": closed.pk, "budget_eur": "500"}, format="json"
+    )
+    assert api.status_code == 400
+    assert api.json()["code"] == "inactive_organization"
+    assert api.json()["fields"] == {"owner_organization": [INACTIVE_OWNER]}
+    action.refresh_from_db()
+    assert (action.owner_organization, action.budget_eur) == (None, None)
+
+
+def test_an_inactive_partner_is_refused_alike_by_the_page_and_the_api(client, territory, officer, action):
+    active, closed = FarmFactory(name="Ferme ouverte"), FarmFactory(name="Ferme fermée", is_active=False)
+    client.force_login(officer)
+    edit = reverse("initiatives:action_edit", args=[territory.slug, action.pk])
+    page = client.post(
+        edit,
+        {
+            "form": "action",
+            **FOLLOW_UP,
+            "owner_organization": str(active.pk),
+            "partner_organizations": [str(closed.pk)],
+        },
+    )
+    assert _page_errors(page) == {"partner_organizations": [INACTIVE_PARTNER]}
+    api = _api(officer).patch(
+        f"/api/v1/planned-actions/{action.pk}/",
+        {"owner_organization": active.pk, "partner_organizations": [active.pk, closed.pk]},
+        format="json",
+    )
+    assert api.status_code == 400
+    assert api.json()["fields"] == {"partner_organizations": [INACTIVE_PARTNER]}
+    action.refresh_from_db()
+    assert action.owner_organization is None and not action.partner_organizations.exists()
+
+
+def test_an_organization_deactivated_since_it_was_named_stays_but_no_other_joins(client, territory, officer, action):
+    farm = FarmFactory(name="Ferme de Cluny")
+    services.planned_action_update(action=action, by=officer, owner_organization=farm, partner_organizations=[farm])
+    farm.is_active = False
+    farm.save()
+    closed = FarmFactory(name="Ferme fermée", is_active=False)
+    client.force_login(officer)
+    edit = reverse("initiatives:action_edit", args=[territory.slug, action.pk])
+    form = client.get(edit).context["form"]
+    offered = {value for value, _label in form.fields["partner_organizations"].widget.choices}
+    assert farm.pk in offered and closed.pk not in offered  # still offered, so a save keeps it
+    kept = {"form": "action", **FOLLOW_UP, "owner_organization": str(farm.pk), "partner_organizations": [str(farm.pk)]}
+    joined = client.post(edit, {**kept, "partner_organizations": [str(farm.pk), str(closed.pk)], "budget_eur": "900"})
+    assert _page_errors(joined) == {"partner_organizations": [INACTIVE_PARTNER]}
+    action.refresh_from_db()
+    assert action.budget_eur is None
+    assert client.post(edit, {**kept, "budget_eur": "900"}).status_code == 302
+    action.refresh_from_db()
+    assert action.budget_eur == 900 and action.owner_organization == farm
+    assert list(action.partner_organizations.all()) == [farm]
+
+
+def test_the_follow_up_page_offers_only_active_organizations_of_the_territory(client, territory, officer, action):
+    active, closed = FarmFactory(name="Ferme ouverte"), FarmFactory(name="Ferme fermée", is_active=False)
+    client.force_login(officer)
+    form = client.get(reverse("initiatives:action_edit", args=[territory.slug, action.pk])).context["form"]
+    offered = {value for value, _label in form.fields["partner_organizations"].widget.choices}
+    assert active.pk in offered and closed.pk not in offered

@@ -1,6 +1,6 @@
-"""A gleaning day's papers on its page: the day's sheet (PDF) and the stored agreement and
-insurance documents, for the organiser and the territory's officers only; anyone else gets a
-403, a visitor is sent to log in."""
+"""A gleaning day's papers on its page and through the API: the day's sheet (PDF) and the
+stored agreement and insurance documents, for the organiser and the territory's officers only;
+anyone else gets a 403 (the API's error body), a visitor is sent to log in (the API: a 401)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
+from rest_framework.test import APIClient
 
+from actors import services as actor_services
 from logistics.inputs import gleaning_data, signup_data
 from logistics.services import gleaning
 from tests.factories import StructureFactory, TerritoryFactory, UserFactory, make_member, make_officer
@@ -96,3 +98,111 @@ def test_a_visitor_is_sent_to_log_in(client, day):
         answer = client.get(url)
         assert answer.status_code == 302 and "next=" in answer["Location"], url
     assert 'id="papers"' not in client.get(f"/logistique/glanage/{day.pk}/").content.decode()
+
+
+# --- The same papers through the API: the same people, the same files, the API's error body.
+
+AGREEMENT = b"%PDF-1.4 convention de glanage 2026"
+
+
+def _api(principal=None) -> APIClient:
+    api = APIClient()
+    if principal is not None:
+        api.force_authenticate(principal)
+    return api
+
+
+def _api_urls(day) -> dict[str, str]:
+    base = f"/api/v1/gleanings/{day.pk}"
+    return {"sheet": f"{base}/sheet/", "insurance": f"{base}/insurance-document/"}
+
+
+def test_the_organiser_gets_the_sheet_and_each_paper_through_the_api(day):
+    api = _api(day.organiser)
+    sheet = api.get(_api_urls(day)["sheet"])
+    assert sheet.status_code == 200 and sheet["Content-Type"] == "application/pdf"
+    assert sheet.content.startswith(b"%PDF")
+    assert sheet["Content-Disposition"] == f'inline; filename="glanage-{day.date:%Y-%m-%d}-{day.pk}.pdf"'
+    assert sheet["Cache-Control"] == "private, no-store"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.content)).pages)
+    assert "Verger du Bourg" in text and "Camille Martin" in text and "CONV-2026-14" in text
+
+    insurance = api.get(_api_urls(day)["insurance"])
+    assert insurance.status_code == 200 and b"".join(insurance.streaming_content) == INSURANCE
+    assert insurance["Content-Type"] == "application/pdf"
+    assert insurance["Content-Disposition"] == f'attachment; filename="glanage-{day.pk}-assurance.pdf"'
+
+    missing = api.get(f"/api/v1/gleanings/{day.pk}/agreement-document/")  # a reference, no document
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "code": "not_found",
+        "message": "Aucune convention de glanage déposée pour cette journée.",
+        "fields": {},
+    }
+    gleaning.gleaning_record_papers(
+        by=day.organiser,
+        day=day,
+        agreement_document=SimpleUploadedFile("convention.pdf", AGREEMENT, "application/pdf"),
+    )
+    agreement = api.get(f"/api/v1/gleanings/{day.pk}/agreement-document/")
+    assert agreement.status_code == 200 and b"".join(agreement.streaming_content) == AGREEMENT
+    assert agreement["Content-Disposition"] == f'attachment; filename="glanage-{day.pk}-convention.pdf"'
+
+
+def test_an_officer_of_the_territory_and_its_api_key_get_them_through_the_api(day):
+    territory = TerritoryFactory()  # the Clunisois
+    officer = make_officer(territory)
+    _key, raw = actor_services.apikey_create(by=officer, name="Lecture", territory=territory)
+    key = APIClient()
+    key.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    for api in (_api(officer), key):
+        for url in _api_urls(day).values():
+            answer = api.get(url)
+            assert answer.status_code == 200, url
+            assert (answer.content if "sheet" in url else b"".join(answer.streaming_content)).startswith(b"%PDF")
+
+
+def test_anyone_else_gets_the_apis_403_and_a_visitor_its_401(day):
+    structure = StructureFactory()
+    member = make_member(structure)
+    gleaning.gleaning_signup(
+        slot=day.slots.first(),
+        by=member,
+        data=signup_data({"name": "Les Restos", "volunteers": 1, "structure": structure.pk}),
+    )
+    other_officer = make_officer(TerritoryFactory(epci_codes=["200071595"]))
+    refused = {
+        "code": "permission_denied",
+        "message": "Seuls l'organisateur et les chargé·es de mission du territoire y ont accès.",
+        "fields": {},
+    }
+    for person in (member, UserFactory(), other_officer):
+        for url in _api_urls(day).values():
+            answer = _api(person).get(url)
+            assert answer.status_code == 403, url
+            assert answer.json() == refused
+    for url in _api_urls(day).values():
+        answer = _api().get(url)
+        assert answer.status_code == 401 and answer.json()["code"] == "not_authenticated", url
+
+
+def test_a_day_one_does_not_see_is_a_404_through_the_api(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    offer = gleaning_offer()
+    organiser = make_member(offer.organization)
+    draft = gleaning.gleaning_create(by=organiser, data=gleaning_data(day_input(offer)))
+    for url in _api_urls(draft).values():
+        answer = _api(UserFactory()).get(url)
+        assert answer.status_code == 404 and answer.json()["code"] == "not_found", url
+    assert _api(organiser).get(_api_urls(draft)["sheet"]).status_code == 200
+
+
+def test_the_schema_documents_the_papers_as_pdf_files_with_their_403_and_404(geo):
+    spec = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for name in ("sheet", "agreement-document", "insurance-document"):
+        operation = spec["paths"][f"/api/v1/gleanings/{{id}}/{name}/"]["get"]
+        assert operation["responses"]["200"]["content"] == {
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+        }, name
+        for status in ("401", "403", "404"):
+            assert "application/json" in operation["responses"][status]["content"], (name, status)
