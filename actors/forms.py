@@ -197,12 +197,14 @@ class RegisterAndInviteForm(forms.Form):
         )
 
 
-class InviteToOrganizationForm(forms.Form):
-    """Invite someone to one of the organizations one edits (``InvitationInput``'s fields)."""
+class InviteToOrganizationForm(Dressed, inputs.InvitationInput):
+    """Invite someone to one of the organizations one edits (``InvitationInput``)."""
+
+    labels = {"email": _("E-mail de la personne à inviter"), "organization_role": _("Rôle")}
 
     organization = forms.ChoiceField(label=_("Organisation"))
-    email = _dressed(inputs.InvitationInput, "email", _("E-mail de la personne à inviter"))
-    organization_role = _dressed(inputs.InvitationInput, "organization_role", _("Rôle"))
+    territory_role = None
+    field_order = ["organization", "email", "organization_role"]
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,11 +217,12 @@ class InviteToOrganizationForm(forms.Form):
         return self.organizations[self.cleaned_data["organization"]]
 
 
-class InviteToTerritoryForm(forms.Form):
-    """Invite someone to a role on the page's territory (``InvitationInput``'s fields)."""
+class InviteToTerritoryForm(Dressed, inputs.InvitationInput):
+    """Invite someone to a role on the page's territory (``InvitationInput``)."""
 
-    email = _dressed(inputs.InvitationInput, "email", _("E-mail de la personne à inviter"))
-    territory_role = _dressed(inputs.InvitationInput, "territory_role", _("Rôle sur le territoire"))
+    labels = {"email": _("E-mail de la personne à inviter"), "territory_role": _("Rôle sur le territoire")}
+
+    organization_role = None
 
 
 class CommuneInput(forms.TextInput):

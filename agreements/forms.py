@@ -1,5 +1,9 @@
 """Forms of the agreements pages: the inputs of ``agreements.inputs`` dressed for a page
-(labels, widgets, the organizations one may choose); the services check the rules."""
+(``miam.forms.Dressed``: labels, widgets, numbers read as people type them; here, the
+organizations one may choose); the services check the rules.
+
+The days (``agreements.inputs.Day``) keep their field's own widget: a date input in ISO form,
+the only one a browser's date input reads (the edit page starts from values)."""
 
 from __future__ import annotations
 
@@ -22,19 +26,12 @@ from agreements.inputs import (
 )
 from agreements.models import Funder, FundingLine
 from agreements.recurrence import PRESETS
-from miam.forms import typed_by_people
-from miam.inputs import FieldErrors, NumberField
+from miam.forms import Dressed
+from miam.inputs import FieldErrors
 from offers.forms import category_choices
 
-DATE = {"type": "date"}
-
-
-def _dress(form: forms.Form, labels: dict) -> None:
-    for name, field in form.fields.items():
-        if name in labels:
-            field.label = labels[name]
-        if isinstance(field, NumberField):
-            typed_by_people(field)
+#: A month input reads and writes « 2026-10 » (``MonthField`` takes a day of the month too).
+MONTH = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
 
 
 def reachable_organizations(principal):
@@ -54,34 +51,38 @@ def reachable_organizations(principal):
     )
 
 
-class AgreementForm(AgreementInput):
+class AgreementForm(Dressed, AgreementInput):
     """« Nouvelle convention » : the agreement's input with the page's choices."""
+
+    labels = {
+        "farm": _("Ferme"),
+        "structures": _("Structures qui reçoivent"),
+        "category": _("Catégorie"),
+        "product_name": _("Produit"),
+        "unit": _("Unité"),
+        "pack_size": _("Conditionnement (taille d'un colis)"),
+        "quantity_per_delivery": _("Quantité par livraison et par structure"),
+        "recurrence": _("Récurrence"),
+        "start_date": _("Du"),
+        "end_date": _("Au"),
+        "fair_price_per_unit": _("Prix juste au producteur (€ par unité)"),
+        "price_paid_per_unit": _("Prix payé par la structure (€ par unité)"),
+        "usual_price_per_unit": _("Prix habituel (€ par unité)"),
+        "household_price_per_unit": _("Prix payé par le ménage, si la structure revend (€ par unité)"),
+        "carrier": _("Qui transporte ?"),
+        "transport_payer": _("Qui paie le transport ?"),
+        "transport_cost_eur": _("Coût du transport par livraison (€)"),
+        "funding_line": _("Financement de l'écart"),
+    }
+    help_texts = {
+        "recurrence": _("Par exemple « chaque mardi », « un jeudi sur deux », « le premier lundi du mois »."),
+    }
+    widgets = {"recurrence": forms.TextInput(attrs={"list": "recurrence-presets"})}
+    initials = {"unit": "kg"}
+    people_numbers = True
 
     def __init__(self, *args, principal, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {
-                "farm": _("Ferme"),
-                "structures": _("Structures qui reçoivent"),
-                "category": _("Catégorie"),
-                "product_name": _("Produit"),
-                "unit": _("Unité"),
-                "pack_size": _("Conditionnement (taille d'un colis)"),
-                "quantity_per_delivery": _("Quantité par livraison et par structure"),
-                "recurrence": _("Récurrence"),
-                "start_date": _("Du"),
-                "end_date": _("Au"),
-                "fair_price_per_unit": _("Prix juste au producteur (€ par unité)"),
-                "price_paid_per_unit": _("Prix payé par la structure (€ par unité)"),
-                "usual_price_per_unit": _("Prix habituel (€ par unité)"),
-                "household_price_per_unit": _("Prix payé par le ménage, si la structure revend (€ par unité)"),
-                "carrier": _("Qui transporte ?"),
-                "transport_payer": _("Qui paie le transport ?"),
-                "transport_cost_eur": _("Coût du transport par livraison (€)"),
-                "funding_line": _("Financement de l'écart"),
-            },
-        )
         orgs = list(reachable_organizations(principal))
         farms = [(o.pk, o.name) for o in orgs if o.kind in PRODUCER_KINDS]
         structures = [(o.pk, o.name) for o in orgs if o.kind in RECIPIENT_KINDS]
@@ -91,11 +92,6 @@ class AgreementForm(AgreementInput):
         self.fields["carrier"].widget = forms.Select(choices=[("", _("Choisissez"))] + everyone)
         self.fields["transport_payer"].widget = forms.Select(choices=[("", _("Choisissez"))] + everyone)
         self.fields["category"].widget = forms.Select(choices=category_choices())
-        self.fields["unit"].widget = forms.Select(choices=self.fields["unit"].choices)
-        self.fields["recurrence"].help_text = _(
-            "Par exemple « chaque mardi », « un jeudi sur deux », « le premier lundi du mois »."
-        )
-        self.fields["recurrence"].widget = forms.TextInput(attrs={"list": "recurrence-presets"})
         self.recurrence_presets = [str(label) for label in PRESETS.values()]
         lines = (
             FundingLine.objects.filter(funder__territory__communes__in={o.commune_id for o in orgs})
@@ -105,41 +101,34 @@ class AgreementForm(AgreementInput):
         self.fields["funding_line"].widget = forms.Select(
             choices=[("", _("Aucun"))] + [(line.pk, str(line)) for line in lines]
         )
-        for name in ("start_date", "end_date"):
-            # ISO: a browser's date input reads nothing else (the edit page starts from values).
-            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
-        self.initial.setdefault("unit", "kg")
 
     def data_for_service(self) -> AgreementData:
         values = {k: v for k, v in self.cleaned_data.items() if k in AgreementInput.base_fields}
         return AgreementData(**values, given=frozenset(values), errors=FieldErrors())
 
 
-class FundingLineForm(FundingLineInput):
+class FundingLineForm(Dressed, FundingLineInput):
+    labels = {
+        "funder": _("Financeur"),
+        "name": _("Intitulé"),
+        "amount_eur": _("Montant (€)"),
+        "period_start": _("Du"),
+        "period_end": _("Au"),
+        "share_per_kg_eur": _("Prise en charge par kg (€)"),
+        "categories": _("Catégories éligibles (aucune : toutes)"),
+        "structures": _("Structures éligibles (aucune : toutes)"),
+        "alert_percent": _("Alerte quand il reste moins de (%)"),
+    }
+    people_numbers = True
+
     def __init__(self, *args, principal, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {
-                "funder": _("Financeur"),
-                "name": _("Intitulé"),
-                "amount_eur": _("Montant (€)"),
-                "period_start": _("Du"),
-                "period_end": _("Au"),
-                "share_per_kg_eur": _("Prise en charge par kg (€)"),
-                "categories": _("Catégories éligibles (aucune : toutes)"),
-                "structures": _("Structures éligibles (aucune : toutes)"),
-                "alert_percent": _("Alerte quand il reste moins de (%)"),
-            },
-        )
         funders = Funder.objects.filter(territory_id__in=permissions.officer_territory_ids(principal))
         self.fields["funder"].widget = forms.Select(choices=[("", _("Choisissez"))] + [(f.pk, f.name) for f in funders])
         self.fields["categories"].widget = forms.SelectMultiple(choices=category_choices(blank=False))
         self.fields["structures"].widget = forms.SelectMultiple(
             choices=[(o.pk, o.name) for o in reachable_organizations(principal) if o.kind in RECIPIENT_KINDS]
         )
-        for name in ("period_start", "period_end"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
     def data_for_service(self) -> FundingLineData:
         values = {k: v for k, v in self.cleaned_data.items() if k in FundingLineInput.base_fields and v is not None}
@@ -151,100 +140,82 @@ class FunderForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=Funder.Kind.choices)
 
 
-class OccurrenceForm(OccurrenceChangeInput):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {
-                "date": _("Nouvelle date"),
-                "quantity": _("Nouvelle quantité"),
-                "household_price_per_unit": _("Prix payé par le ménage (€ par unité)"),
-            },
-        )
-        self.fields["date"].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+class OccurrenceForm(Dressed, OccurrenceChangeInput):
+    labels = {
+        "date": _("Nouvelle date"),
+        "quantity": _("Nouvelle quantité"),
+        "household_price_per_unit": _("Prix payé par le ménage (€ par unité)"),
+    }
+    people_numbers = True
 
 
-class EndForm(EndInput):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["on"].label = _("Terminer le")
-        self.fields["on"].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+class EndForm(Dressed, EndInput):
+    labels = {"on": _("Terminer le")}
 
 
-class ReceiptForm(ReceiptInput):
+class ReceiptForm(Dressed, ReceiptInput):
+    labels = {"structure": _("Structure"), "donor": _("Donateur"), "period_start": _("Dons du"), "period_end": _("Au")}
+
     def __init__(self, *args, structures, donors, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {"structure": _("Structure"), "donor": _("Donateur"), "period_start": _("Dons du"), "period_end": _("Au")},
-        )
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         self.fields["donor"].widget = forms.Select(choices=[("", _("Choisissez"))] + [(o.pk, o.name) for o in donors])
-        for name in ("period_start", "period_end"):
-            self.fields[name].widget = forms.DateInput(attrs=DATE, format="%Y-%m-%d")
 
 
-MONTH = {"type": "month"}
+class DemandForm(Dressed, DemandInput):
+    labels = {
+        "structure": _("Structure"),
+        "category": _("Catégorie"),
+        "month": _("Mois"),
+        "quantity_kg": _("Quantité attendue (kg)"),
+    }
+    widgets = {"month": MONTH}
+    people_numbers = True
 
-
-class DemandForm(DemandInput):
     def __init__(self, *args, structures, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {
-                "structure": _("Structure"),
-                "category": _("Catégorie"),
-                "month": _("Mois"),
-                "quantity_kg": _("Quantité attendue (kg)"),
-            },
-        )
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
         self.fields["category"].widget = forms.Select(choices=category_choices())
-        self.fields["month"].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
 
 
-class CommitmentForm(CommitmentInput):
+class CommitmentForm(Dressed, CommitmentInput):
+    labels = {
+        "farm": _("Ferme"),
+        "structure": _("Pour la structure"),
+        "category": _("Catégorie"),
+        "kg_per_month": _("Kilos par mois"),
+        "first_month": _("De (mois)"),
+        "last_month": _("À (mois)"),
+        "fair_price_per_kg": _("Prix juste (€/kg)"),
+        "price_paid_per_kg": _("Prix payé par la structure (€/kg)"),
+    }
+    widgets = {"first_month": MONTH, "last_month": MONTH}
+    people_numbers = True
+
     def __init__(self, *args, farms, structures, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {
-                "farm": _("Ferme"),
-                "structure": _("Pour la structure"),
-                "category": _("Catégorie"),
-                "kg_per_month": _("Kilos par mois"),
-                "first_month": _("De (mois)"),
-                "last_month": _("À (mois)"),
-                "fair_price_per_kg": _("Prix juste (€/kg)"),
-                "price_paid_per_kg": _("Prix payé par la structure (€/kg)"),
-            },
-        )
         self.fields["farm"].widget = forms.Select(choices=[(o.pk, o.name) for o in farms])
         self.fields["structure"].widget = forms.Select(
             choices=[("", _("Choisissez"))] + [(o.pk, o.name) for o in structures]
         )
         self.fields["category"].widget = forms.Select(choices=category_choices())
-        for name in ("first_month", "last_month"):
-            self.fields[name].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")
 
 
-class PreorderForm(PreorderInput):
+class PreorderForm(Dressed, PreorderInput):
     """« Pré-commander une production » : the planned harvests one may pre-order."""
+
+    labels = {
+        "offer": _("Production planifiée"),
+        "structure": _("Pour la structure"),
+        "quantity_per_month": _("Quantité par mois"),
+        "first_month": _("De (mois)"),
+        "last_month": _("À (mois)"),
+    }
+    widgets = {"first_month": MONTH, "last_month": MONTH}
+    people_numbers = True
 
     def __init__(self, *args, offers, structures, **kwargs):
         super().__init__(*args, **kwargs)
-        _dress(
-            self,
-            {
-                "offer": _("Production planifiée"),
-                "structure": _("Pour la structure"),
-                "quantity_per_month": _("Quantité par mois"),
-                "first_month": _("De (mois)"),
-                "last_month": _("À (mois)"),
-            },
-        )
         self.fields["offer"].widget = forms.Select(
             choices=[("", _("Choisissez"))]
             + [
@@ -253,5 +224,3 @@ class PreorderForm(PreorderInput):
             ]
         )
         self.fields["structure"].widget = forms.Select(choices=[(o.pk, o.name) for o in structures])
-        for name in ("first_month", "last_month"):
-            self.fields[name].widget = forms.DateInput(attrs=MONTH, format="%Y-%m")

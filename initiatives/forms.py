@@ -72,6 +72,7 @@ class PlanForm(Dressed, inputs.ActionPlanInput):
         "status": forms.Select(choices=ActionPlan.Status.choices),
         "description": forms.Textarea(attrs={"rows": 3}),
     }
+    shown_required = ("title",)  # the service asks for it
 
     territory = None
 
@@ -79,7 +80,6 @@ class PlanForm(Dressed, inputs.ActionPlanInput):
         if instance is not None:
             kwargs.setdefault("initial", {n: getattr(instance, n) for n in ("title", "status", "description")})
         super().__init__(*args, **kwargs)
-        self.fields["title"].shown_required = True  # the service asks for it
 
 
 #: What the follow-up page edits: the action's input but its plan and its initiative.
@@ -100,6 +100,7 @@ class PlannedActionForm(Dressed, inputs.PlannedActionInput):
         "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     }
+    shown_required = ("title",)  # the service asks for it
 
     plan = None  # the page's
     initiative = None  # chosen when shortlisted
@@ -114,7 +115,6 @@ class PlannedActionForm(Dressed, inputs.PlannedActionInput):
         choices = [(o.pk, o.name) for o in (organizations if organizations is not None else ())]
         self.fields["owner_organization"].widget.choices = [("", "---------"), *choices]
         self.fields["partner_organizations"].widget.choices = choices
-        self.fields["title"].shown_required = True  # the service asks for it
 
 
 class StepForm(Dressed, inputs.StepInput):

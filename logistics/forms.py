@@ -12,7 +12,7 @@ from actors import permissions
 from actors.forms import CommuneInput
 from actors.models import Membership, Organization, User
 from logistics import inputs
-from miam.forms import Dressed, typed_by_people
+from miam.forms import Dressed
 from miam.inputs import ClockField, CountField, FieldErrors
 from offers.models import Logistics, Offer
 
@@ -66,12 +66,12 @@ class VehicleForm(_ServiceData, Dressed, inputs.VehicleInput):
     }
     widgets = {"available_from": TIME, "available_until": TIME, "drivers": forms.CheckboxSelectMultiple()}
     initials = {"available_from": "08:00", "available_until": "18:00", "max_duration_min": 480}
+    people_numbers = True
 
     def __init__(self, *args, principal, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].widget = forms.Select(choices=_organization_choices(principal))
         self.fields["drivers"].widget.choices = _people_choices(principal)
-        typed_by_people(self.fields["capacity_kg"])
 
     @staticmethod
     def initial_from(vehicle) -> dict:
@@ -250,11 +250,11 @@ class SignupForm(Dressed, inputs.SignupInput):
 
 class HarvestForm(Dressed, inputs.HarvestInput):
     labels = {"structure": _("Structure"), "quantity_kg": _("Quantité glanée (kg)")}
+    people_numbers = True
 
     def __init__(self, *args, structures=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"].widget = forms.Select(choices=[("", "—")] + [(o.pk, o.name) for o in structures])
-        typed_by_people(self.fields["quantity_kg"])
 
 
 class RoundPlanForm(Dressed, inputs.RoundPlanInput):

@@ -26,9 +26,10 @@ from miam.inputs import (
     NumberField,
     TextField,
     WeekdayField,
+    WeekdaysField,
     parse,
 )
-from offers.inputs import OrganizationField, WeekdaysField
+from offers.inputs import OrganizationField
 from offers.models import Offer
 
 KG_DIGITS = (10, 1)

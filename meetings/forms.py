@@ -165,14 +165,11 @@ class GuestRegistrationForm(Dressed, inputs.RegisterInput):
     }
     widgets = {"guest_email": forms.EmailInput(), "answer": _ANSWER, "guest_consent": forms.CheckboxInput()}
     initials = {"answer": Registration.Answer.YES}
+    shown_required = ("guest_name",)  # the service asks for it (« Indiquez le nom… »)
 
     organization = None
     walk_in = None
     field_order = ["guest_name", "guest_email", "answer", "note", "guest_consent"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["guest_name"].shown_required = True  # the service asks for it (« Indiquez le nom… »)
 
 
 class InvitationAnswerForm(Dressed, inputs.InvitationAnswerInput):

@@ -306,6 +306,15 @@ class CountField(forms.Field):
         return number
 
 
+def weekday_number(value) -> int | None:
+    """``value`` (a number, or its text) as a day of the week, 0 (Monday) to 6 (Sunday); None
+    when it is none. ``WeekdayField`` and ``WeekdaysField`` read a day this one way."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdecimal() or int(text) > 6:
+        return None
+    return int(text)
+
+
 class WeekdayField(forms.Field):
     """A day of the week: 0 (Monday) to 6 (Sunday)."""
 
@@ -318,10 +327,10 @@ class WeekdayField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        text = str(value).strip()
-        if isinstance(value, bool) or not text.isdecimal() or int(text) > 6:
+        day = weekday_number(value)
+        if day is None:
             raise ValidationError(_("Jour inconnu (0 = lundi … 6 = dimanche)."), code="invalid_weekday")
-        return int(text)
+        return day
 
     def validate(self, value) -> None:
         if value is None and self.required:
@@ -505,12 +514,12 @@ class WeekdaysField(forms.Field):
             raise ValidationError(_("Une liste de jours est attendue (0 = lundi … 6 = dimanche)."), code="invalid")
         days = set()
         for item in value:
-            text = str(item).strip()
-            if isinstance(item, bool) or not text.isdecimal() or int(text) > 6:
+            day = weekday_number(item)
+            if day is None:
                 raise ValidationError(
                     _("Jour inconnu : « %(value)s » (0 = lundi … 6 = dimanche).") % {"value": item}, code="invalid"
                 )
-            days.add(int(text))
+            days.add(day)
         return sorted(days)
 
     def validate(self, value) -> None:

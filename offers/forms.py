@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Organization
 from miam.formatting import quantity_text
-from miam.forms import Dressed, typed_by_people
+from miam.forms import Dressed
 from offers.inputs import (
     DeliveryInput,
     NeedData,
@@ -389,11 +389,11 @@ class DeclineForm(forms.Form):
         return text
 
 
-class ScheduleForm(ScheduleInput):
+class ScheduleForm(Dressed, ScheduleInput):
+    labels = {"date": _("Date prévue"), "mode": _("Acheminement")}
+
     def __init__(self, *args, match: Match | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["date"].label = _("Date prévue")
-        self.fields["mode"].label = _("Acheminement")
         if match is not None:
             self.initial.setdefault("mode", match.mode)
             self.initial.setdefault("date", match.scheduled_for or timezone.localdate() + dt.timedelta(days=1))
@@ -401,13 +401,16 @@ class ScheduleForm(ScheduleInput):
             self.fields["mode"].widget.attrs["id"] = f"id_mode_{match.pk}"
 
 
-class DeliveryConfirmForm(DeliveryInput):
+class DeliveryConfirmForm(Dressed, DeliveryInput):
+    labels = {
+        "quantity_received": _("Quantité reçue"),
+        "delivered_on": _("Reçu le"),
+        "note": _("Remarque (facultatif)"),
+    }
+    people_numbers = True
+
     def __init__(self, *args, match: Match | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity_received"].label = _("Quantité reçue")
-        typed_by_people(self.fields["quantity_received"])
-        self.fields["delivered_on"].label = _("Reçu le")
-        self.fields["note"].label = _("Remarque (facultatif)")
         self.initial.setdefault("delivered_on", timezone.localdate())
         if match is not None:
             self.initial.setdefault("quantity_received", match.quantity)
@@ -415,16 +418,17 @@ class DeliveryConfirmForm(DeliveryInput):
                 field.widget.attrs["id"] = f"id_{name}_{match.pk}"
 
 
-class ManualMatchForm(ProposeInput):
+class ManualMatchForm(Dressed, ProposeInput):
     """The officer's pairing: the offer and the need chosen among the territory's open ones."""
+
+    labels = {"quantity": _("Quantité")}
+    people_numbers = True
 
     offer = forms.ChoiceField(label=_("Offre"))
     need = forms.ChoiceField(label=_("Besoin"))
 
     def __init__(self, *args, offers, needs, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].label = _("Quantité")
-        typed_by_people(self.fields["quantity"])
         self.offers = {str(o.pk): o for o in offers}
         self.needs = {str(n.pk): n for n in needs}
         self.fields["offer"].choices = [("", _("Choisissez une offre"))] + [
@@ -451,8 +455,10 @@ class ManualMatchForm(ProposeInput):
         return self.needs[self.cleaned_data["need"]]
 
 
-class StructureRequestForm(RequestInput):
+class StructureRequestForm(Dressed, RequestInput):
     """« Je suis intéressé·e » : the need (among the structure's open ones) and the quantity."""
+
+    people_numbers = True
 
     need = forms.ChoiceField(label=_("Pour quel besoin ?"))
 
@@ -461,7 +467,6 @@ class StructureRequestForm(RequestInput):
         self.offer = offer
         self.fields.pop("offer")
         self.fields["quantity"].label = _("Quantité demandée (%(unit)s)") % {"unit": offer.get_unit_display()}
-        typed_by_people(self.fields["quantity"])
         self.needs = {str(n.pk): n for n in needs}
         self.fields["need"].choices = [
             (pk, f"{n.title} · {quantity_text(n.quantity_open, n.unit)} · {n.organization.name}")

@@ -53,6 +53,15 @@ def confirmed_match(farm_org, structure_org, *, day, kg=100, category="potatoes"
     )
 
 
+def three_matches(day, **kwargs) -> list[Match]:
+    """A confirmed match from each farm of ``FARM_COMMUNES`` to the structure of
+    ``STRUCTURE_COMMUNES`` at the same rank, on ``day`` (``kwargs``: ``confirmed_match``'s)."""
+    return [
+        confirmed_match(farm(f), structure(s), day=day, **kwargs)
+        for f, s in zip(FARM_COMMUNES, STRUCTURE_COMMUNES, strict=True)
+    ]
+
+
 def logistics_org(code: str = "71137") -> Organization:
     return at(code, kind=Organization.Kind.LOGISTICS, name="Plateforme logistique du Clunisois")
 

@@ -11,14 +11,10 @@ from logistics.services import rounds
 from miam.errors import DomainError
 from tests.factories import TerritoryFactory, make_officer
 from tests.logistics.helpers import (
-    FARM_COMMUNES,
-    STRUCTURE_COMMUNES,
-    confirmed_match,
-    farm,
     hub,
     logistics_org,
     next_tuesday,
-    structure,
+    three_matches,
     vehicle,
 )
 
@@ -32,10 +28,7 @@ def test_pick_ups_go_to_the_hub_then_a_linked_round_takes_them_to_the_structures
     owner = logistics_org()
     platform = hub(owner, name="Plateforme de Cluny")
     truck = vehicle(owner, days=(1,), hub=platform)
-    matches = [
-        confirmed_match(farm(f), structure(s), day=tuesday)
-        for f, s in zip(FARM_COMMUNES, STRUCTURE_COMMUNES, strict=True)
-    ]
+    matches = three_matches(tuesday)
     officer = make_officer(territory)
     api = APIClient()
     api.force_authenticate(officer)

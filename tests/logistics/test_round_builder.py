@@ -17,13 +17,12 @@ from logistics.services import rounds
 from miam.errors import DomainError
 from tests.factories import FarmFactory, TerritoryFactory, make_member, make_officer
 from tests.logistics.helpers import (
-    FARM_COMMUNES,
-    STRUCTURE_COMMUNES,
     confirmed_match,
     farm,
     logistics_org,
     next_tuesday,
     structure,
+    three_matches,
     vehicle,
 )
 
@@ -34,13 +33,6 @@ NEW = "/logistique/tournees/nouvelle/"
 
 def text(response) -> str:
     return html_lib.unescape(response.content.decode())
-
-
-def three_matches(day, **kwargs):
-    return [
-        confirmed_match(farm(f), structure(s), day=day, **kwargs)
-        for f, s in zip(FARM_COMMUNES, STRUCTURE_COMMUNES, strict=True)
-    ]
 
 
 def body(territory, day, truck, matches, action="save") -> dict:

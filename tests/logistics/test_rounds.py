@@ -14,13 +14,12 @@ from logistics.services import rounds
 from miam.errors import DomainError
 from tests.factories import TerritoryFactory, make_member, make_officer
 from tests.logistics.helpers import (
-    FARM_COMMUNES,
-    STRUCTURE_COMMUNES,
     confirmed_match,
     farm,
     logistics_org,
     next_tuesday,
     structure,
+    three_matches,
     vehicle,
 )
 
@@ -32,13 +31,6 @@ def plan_day(territory, day, django_capture_on_commit_callbacks) -> RoundPlan:
         plan = rounds.round_plan_request(by=make_officer(territory), territory=territory, day=day)
     plan.refresh_from_db()
     return plan
-
-
-def three_matches(day, **kwargs):
-    return [
-        confirmed_match(farm(f), structure(s), day=day, **kwargs)
-        for f, s in zip(FARM_COMMUNES, STRUCTURE_COMMUNES, strict=True)
-    ]
 
 
 def test_three_tuesday_matches_become_one_round_shorter_than_three_return_trips(
