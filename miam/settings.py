@@ -428,6 +428,8 @@ REST_FRAMEWORK = {
         "miam.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # ``Accept: application/pdf`` (or CSV, XLSX) on a download is not a 406 (miam.renderers).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "miam.renderers.FileDownloadNegotiation",
     "DEFAULT_PARSER_CLASSES": [
         "miam.parsers.ObjectJSONParser",  # one JSON object, no NUL, errors in French
         "rest_framework.parsers.FormParser",

@@ -186,6 +186,18 @@ def test_anyone_else_gets_the_apis_403_and_a_visitor_its_401(day):
         assert answer.status_code == 401 and answer.json()["code"] == "not_authenticated", url
 
 
+def test_a_client_asking_for_a_pdf_gets_it_and_its_errors_in_json(day):
+    """``Accept: application/pdf``, as a partner app asks for a file: the PDF, not DRF's 406
+    (no renderer writes PDF, the view does); a refusal still comes as the API's JSON body."""
+    sheet = _api(day.organiser).get(_api_urls(day)["sheet"], HTTP_ACCEPT="application/pdf")
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    insurance = _api(day.organiser).get(_api_urls(day)["insurance"], HTTP_ACCEPT="application/pdf, */*;q=0.1")
+    assert insurance.status_code == 200 and b"".join(insurance.streaming_content) == INSURANCE
+    refused = _api(UserFactory()).get(_api_urls(day)["sheet"], HTTP_ACCEPT="application/pdf")
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/json"
+    assert refused.json()["code"] == "permission_denied"
+
+
 def test_a_day_one_does_not_see_is_a_404_through_the_api(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     offer = gleaning_offer()

@@ -94,3 +94,19 @@ def test_the_api_renders_lists_and_errors_with_it(geo, _empty_cache):
     assert refused.json()["fields"]["categroy"]
     # The browsable API is still there for people.
     assert b"<html" in client.get("/api/v1/offers/", {"page": 1}, HTTP_ACCEPT="text/html").content.lower()
+
+
+@pytest.mark.django_db
+def test_asking_for_a_file_type_is_not_a_406_but_asking_for_anything_else_unserved_still_is(geo):
+    """``FileDownloadNegotiation``: ``Accept: application/pdf`` (or CSV, XLSX) falls back to
+    JSON where there is no file to give; a type the API never serves keeps DRF's 406."""
+    OfferFactory()
+    client = APIClient()
+    for accept in ("application/pdf", "text/csv", "text/csv; charset=utf-8, application/pdf"):
+        answer = client.get("/api/v1/offers/", HTTP_ACCEPT=accept)
+        assert answer.status_code == 200 and answer["Content-Type"] == "application/json", accept
+        assert answer.json()["count"] == 1
+    for accept in ("application/xml", "application/pdf, image/png"):
+        answer = client.get("/api/v1/offers/", HTTP_ACCEPT=accept)
+        assert answer.status_code == 406, accept
+        assert answer.json()["code"] == "not_acceptable"
