@@ -467,7 +467,10 @@ SPECTACULAR_SETTINGS = {
         "500 résultats au plus (1000 avec `sync=1`) ; un refus dû à l'état courant (quantité épuisée, budget "
         "dépassé, statut qui ne le permet pas, déjà fait) est un 409 ; la limite de débit répond 429 avec "
         "l'en-tête `Retry-After`, un budget par clé d'API ; `/communes/` sans `q` ni `territory` liste toutes "
-        "les communes, en pages."
+        "les communes, en pages ; une clé de territoire ou un·e chargé·e de mission ne déplace un acteur que "
+        "dans ses territoires (400 `outside_territory`) ; une organisation désactivée ne devient ni pilote ni "
+        "partenaire d'une action (400 `inactive_organization`) ; `Accept: application/pdf` sur un "
+        "téléchargement n'est plus un 406."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
