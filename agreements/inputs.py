@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from actors.models import Organization
 from agreements import recurrence
 from agreements.models import Funder, FundingLine
-from miam.inputs import ChoiceInput, CountField, DayField, FieldErrors, NumberField, TextField, parse
+from miam.inputs import ChoiceInput, CountField, DayField, FieldErrors, NumberField, TextField, as_id, parse
 from offers.inputs import PRICE_DIGITS, QTY_DIGITS, CategoriesField, CategoryField, OrganizationField
 from products.models import ProductCategory, Unit
 
@@ -82,12 +82,11 @@ class OrganizationsField(forms.Field):
             raise ValidationError(_("Une liste est attendue."), code="invalid")
         ids, unknown = [], []
         for item in value:
-            if isinstance(item, Organization):
-                item = item.pk
-            if isinstance(item, bool) or not isinstance(item, int | str) or not str(item).strip().isdecimal():
+            pk = item.pk if isinstance(item, Organization) else as_id(item)
+            if pk is None:
                 unknown.append(str(item))
-            elif int(item) not in ids:
-                ids.append(int(item))
+            elif pk not in ids:
+                ids.append(pk)
         found = {o.pk: o for o in Organization.objects.filter(pk__in=ids)}
         unknown += [str(i) for i in ids if i not in found]
         if unknown:
@@ -127,8 +126,8 @@ class FundingLineField(forms.Field):
             return None
         if isinstance(value, FundingLine):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
-            line = FundingLine.objects.select_related("funder").filter(pk=int(value)).first()
+        if (pk := as_id(value)) is not None:
+            line = FundingLine.objects.select_related("funder").filter(pk=pk).first()
             if line is not None:
                 return line
         raise ValidationError(
@@ -150,8 +149,8 @@ class FunderField(forms.Field):
             return None
         if isinstance(value, Funder):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
-            funder = Funder.objects.filter(pk=int(value)).first()
+        if (pk := as_id(value)) is not None:
+            funder = Funder.objects.filter(pk=pk).first()
             if funder is not None:
                 return funder
         raise ValidationError(_("Financeur inconnu : « %(value)s ».") % {"value": value}, code="unknown_funder")
@@ -332,8 +331,8 @@ class OfferField(forms.Field):
             return None
         if isinstance(value, Offer):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
-            offer = Offer.objects.filter(pk=int(value)).first()
+        if (pk := as_id(value)) is not None:
+            offer = Offer.objects.filter(pk=pk).first()
             if offer is not None:
                 return offer
         raise ValidationError(_("Production inconnue : « %(value)s ».") % {"value": value}, code="unknown_offer")

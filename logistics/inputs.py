@@ -27,6 +27,7 @@ from miam.inputs import (
     TextField,
     WeekdayField,
     WeekdaysField,
+    as_id,
     parse,
 )
 from offers.inputs import OrganizationField
@@ -46,8 +47,8 @@ class _ById(forms.Field):
             return None
         if isinstance(value, self.model):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
-            found = self.model.objects.filter(pk=int(value)).first()
+        if (pk := as_id(value)) is not None:
+            found = self.model.objects.filter(pk=pk).first()
             if found is not None:
                 return found
         raise ValidationError(str(self.unknown), code="unknown")

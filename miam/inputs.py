@@ -306,6 +306,23 @@ class CountField(forms.Field):
         return number
 
 
+#: The largest id a row can have (a ``BigAutoField``, PostgreSQL's ``bigint``).
+MAX_ID = 2**63 - 1
+
+
+def as_id(value) -> int | None:
+    """``value`` (a number, or its text, as a form or JSON gives an id) as a row's id; None
+    when it is none: not a whole number, a boolean, zero, or beyond any id. The fields that
+    look a row up by its id read it this one way: the lookup never sees a number the database
+    cannot hold (SQLite raises on one in a ``pk__in``)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value).strip()
+    if not text.isdecimal() or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
 def weekday_number(value) -> int | None:
     """``value`` (a number, or its text) as a day of the week, 0 (Monday) to 6 (Sunday); None
     when it is none. ``WeekdayField`` and ``WeekdaysField`` read a day this one way."""

@@ -32,6 +32,7 @@ from miam.inputs import (
     NumberField,
     TextField,
     WeekdaysField,
+    as_id,
     parse,
 )
 from offers.models import NEED_FREQUENCY_CHOICES, Logistics, Need, Pricing, Recurrence
@@ -123,8 +124,8 @@ class LogisticsPartnerField(forms.Field):
             return None
         if isinstance(value, Organization):
             organization = value
-        elif isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
-            organization = Organization.objects.filter(pk=int(value)).first()
+        elif (pk := as_id(value)) is not None:
+            organization = Organization.objects.filter(pk=pk).first()
         else:
             organization = None
         if organization is None or organization.kind != Organization.Kind.LOGISTICS:
@@ -156,8 +157,8 @@ class OrganizationField(forms.Field):
             return None
         if isinstance(value, Organization):
             return value
-        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip().isdecimal():
-            organization = Organization.objects.filter(pk=int(value)).first()
+        if (pk := as_id(value)) is not None:
+            organization = Organization.objects.filter(pk=pk).first()
             if organization is not None:
                 return organization
         raise ValidationError(_("Organisation inconnue."), code="unknown_organization")

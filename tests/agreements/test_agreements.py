@@ -178,6 +178,9 @@ def test_an_outsider_cannot_draft_an_agreement_between_others():
             "Le prix payé par la structure (11,00 €) ne peut dépasser le prix juste au producteur (10,80 €).",
         ),
         ({"funding_line": "999999"}, "funding_line", "Financeur inconnu : aucune ligne de financement « 999999 »."),
+        # Beyond any id: unknown, never a database error (SQLite cannot even bind it).
+        ({"structures": ["9999999999999999999"]}, "structures", "Organisation inconnue : 9999999999999999999."),
+        ({"farm": 2**64}, "farm", "Organisation inconnue"),
         ({"recurrence": "parfois"}, "recurrence", "Récurrence non reconnue"),
     ],
 )
