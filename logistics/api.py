@@ -19,6 +19,7 @@ from logistics.services import gleaning, resources, rounds
 from miam import api_fields
 from miam.api_errors import ERROR_RESPONSES
 from miam.errors import DomainError, NotAllowed
+from miam.inputs import as_id
 
 
 class VehicleSerializer(serializers.ModelSerializer):
@@ -407,13 +408,24 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     # --- The day's papers, as files: the page's own (``logistics.papers``), for the same people.
 
     def _papers_day(self) -> GleaningDay:
-        """The day, for its organiser and the officers of its territory only (a day one does not
-        see at all is a 404, as everywhere in the API)."""
+        """The day, for those who see its papers, as on its page: its organiser and the officers
+        of the farm's or the place's territory, even before it is announced (the place's officers
+        do not see the drafts of the list). Anyone else: a 403, or a 404 for a day they do not
+        see at all, as everywhere in the API."""
         self._organiser()
-        day = self.get_object()
-        if not selectors.sees_gleaning_papers(principal_of(self.request), day):
-            raise NotAllowed(papers.papers_refused())
-        return day
+        principal = principal_of(self.request)
+        pk = as_id(self.kwargs.get("pk"))
+        day = (
+            GleaningDay.objects.select_related("commune", "offer__organization__commune", "offer__category")
+            .filter(pk=pk)
+            .first()
+            if pk is not None
+            else None
+        )
+        if day is not None and selectors.sees_gleaning_papers(principal, day):
+            return day
+        self.get_object()  # a 404 for a day one does not see
+        raise NotAllowed(papers.papers_refused())
 
     def _document(self, kind: str, missing: str):
         response = papers.gleaning_document_response(self._papers_day(), kind)

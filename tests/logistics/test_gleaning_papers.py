@@ -209,6 +209,23 @@ def test_a_day_one_does_not_see_is_a_404_through_the_api(settings, tmp_path):
     assert _api(organiser).get(_api_urls(draft)["sheet"]).status_code == 200
 
 
+def test_an_officer_of_the_places_territory_gets_a_drafts_papers_as_on_the_page(settings, tmp_path, client):
+    """The place lies in another territory than the farm: its officers see the day's papers on
+    the page before it is announced, and through the API as well (the list does not show them
+    the draft)."""
+    settings.MEDIA_ROOT = tmp_path
+    offer = gleaning_offer()  # a farm in Cluny (the Clunisois)
+    organiser = make_member(offer.organization)
+    draft = gleaning.gleaning_create(by=organiser, data=gleaning_data(day_input(offer, commune="25462")))
+    place_officer = make_officer(TerritoryFactory(epci_codes=["242500338"]))  # the Grand Pontarlier
+    assert draft.commune.territories.filter(pk=place_officer.territory_roles.get().territory_id).exists()
+    client.force_login(place_officer)
+    assert client.get(f"/logistique/glanage/{draft.pk}/feuille.pdf").status_code == 200
+    answer = _api(place_officer).get(_api_urls(draft)["sheet"])
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+    assert _api(place_officer).get(f"/api/v1/gleanings/{draft.pk}/").status_code == 404  # the draft itself
+
+
 def test_the_schema_documents_the_papers_as_pdf_files_with_their_403_and_404(geo):
     spec = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for name in ("sheet", "agreement-document", "insurance-document"):
