@@ -23,3 +23,5 @@ class AgreementsConfig(AppConfig):
             export=lambda user: {"agreement_signatures": selectors.signatures_of(user)},
             erase=lambda user, by: None,
         )
+        # The agreements' event types, for webhooks: registered at import.
+        import agreements.events  # noqa: F401

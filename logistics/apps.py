@@ -26,3 +26,5 @@ class LogisticsConfig(AppConfig):
             export=lambda user: {"gleaning_signups": gleaning.personal_data(user)},
             erase=lambda user, by: None,
         )
+        # The rounds' event types, for webhooks: registered at import.
+        import logistics.events  # noqa: F401

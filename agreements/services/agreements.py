@@ -24,9 +24,11 @@ from actors import permissions
 from actors.models import PRODUCER_KINDS, RECIPIENT_KINDS, Membership, Organization
 from actors.services import notify
 from agreements import recurrence
+from agreements.events import agreement_event
 from agreements.inputs import AgreementData
 from agreements.models import AgreementEvent, AgreementParty, Occurrence, SupplyAgreement
 from agreements.services import funding
+from miam import events
 from miam.dispatch import dispatch
 from miam.errors import DomainError, NotAllowed, refused
 from miam.formatting import long_date
@@ -74,6 +76,7 @@ def _require_status(agreement: SupplyAgreement, allowed, action: str) -> None:
 
 
 def _event(agreement, by, action: str, before: str, note: str = "") -> None:
+    """A step of the agreement's history, and its domain event (``agreements.events``)."""
     AgreementEvent.objects.create(
         agreement=agreement,
         by=permissions.as_user(by),
@@ -82,6 +85,9 @@ def _event(agreement, by, action: str, before: str, note: str = "") -> None:
         to_status=agreement.status,
         note=note[:300],
     )
+    if events.wanted(f"agreement.{action}"):
+        structure_ids = AgreementParty.objects.filter(agreement=agreement).values_list("structure_id", flat=True)
+        agreement_event(agreement, action, structure_ids=list(structure_ids))
 
 
 def _lock(agreement: SupplyAgreement) -> SupplyAgreement:

@@ -24,6 +24,7 @@ from actors import permissions
 from actors.models import Membership, Organization, Territory
 from logistics import routing
 from logistics.distances import CrowFlightRoads
+from logistics.events import round_event
 from logistics.models import Hub, OpeningHours, Round, RoundPlan, Stop, Vehicle
 from miam import pooled_rounds
 from miam.dispatch import dispatch
@@ -267,6 +268,9 @@ def _write_round(
     if leg != LEG.TO_HUB:  # the round that brings it to the structure says so
         for match in matches.values():
             _say_carried_by_round(match, day)
+    round_event(
+        round_, "planned" if existing is None else "updated", organization_ids=[s.organization_id for s in stops]
+    )
     return round_
 
 
@@ -379,6 +383,8 @@ def _plan(plan: RoundPlan) -> RoundPlan:
             territory=territory, day=day, status=RS.PLANNED, driver__isnull=True, plan__isnull=False
         ).filter(Q(plan__hub=plan.hub) if plan.hub else Q(plan__hub__isnull=True))
         _forget_rounds(Stop.objects.filter(round__in=replaced, match__isnull=False).values_list("match_id", flat=True))
+        for old_round in replaced.select_related("vehicle"):
+            round_event(old_round, "deleted")
         replaced.delete()
         first_leg = LEG.TO_HUB if second is not None else LEG.DIRECT
         rounds = [
@@ -834,6 +840,7 @@ def round_cancel(*, by, round_: Round) -> Round:
     driver = round_.driver
     round_.status, round_.plan = RS.CANCELLED, None
     round_.save(update_fields=["status", "plan", "updated_at"])
+    round_event(round_, "cancelled")
     if driver is not None:
         from actors.services import notify
 
@@ -876,6 +883,7 @@ def round_claim(*, round_: Round, by) -> Round:
         raise DomainError("round_taken", _("Cette tournée a déjà un·e chauffeur·e."), status_code=409)
     round_.driver, round_.status = by, RS.CLAIMED
     round_.save(update_fields=["driver", "status", "updated_at"])
+    round_event(round_, "claimed")
     return round_
 
 
@@ -886,6 +894,7 @@ def round_release(*, round_: Round, by) -> Round:
         raise DomainError("not_your_round", _("Ce n'est pas votre tournée."), status_code=403)
     round_.driver, round_.status = None, RS.PLANNED
     round_.save(update_fields=["driver", "status", "updated_at"])
+    round_event(round_, "released")
     return round_
 
 

@@ -1,7 +1,7 @@
 """Webhooks, end to end: a partner subscribes through the API, MIAM posts each event once to a
 real HTTP receiver (``http.server`` in a thread), signed the Standard Webhooks way; a failing
 receiver gets the retries and the subscription's log shows the failures; private targets
-are refused."""
+are refused. The apps built later (season agreements, rounds) emit theirs the same way."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
 from actors import services as actor_services
+from agreements.services import agreements as svc
 from interop.models import Attempt, Delivery, Subscription
+from logistics.services import rounds
 from miam import events
 from offers.models import Match
 from offers.services import runs
+from tests.agreements.helpers import BEFORE_START, active, world
 from tests.factories import FarmFactory, StructureFactory, TerritoryFactory, commune, make_member, make_officer
 from tests.interop.receiver import Receiver
+from tests.logistics.helpers import logistics_org, next_tuesday, three_matches, vehicle
 
 TODAY = timezone.localdate()
 ALL_EVENTS = [
@@ -287,11 +291,13 @@ def test_a_subscription_is_checked_like_any_input(clunisois, partner, allow_loca
     assert not Subscription.objects.exists()
 
 
-def test_the_event_types_are_listed_and_other_apps_may_register_theirs(partner):
+def test_the_event_types_are_listed_and_other_apps_may_register_theirs(partner, monkeypatch):
     names = [e["name"] for e in partner.get("/api/v1/webhooks/events/").json()]
     assert set(ALL_EVENTS) <= set(names)
-    events.register("round.planned", "tournée planifiée")
-    assert "round.planned" in [e["name"] for e in partner.get("/api/v1/webhooks/events/").json()]
+    monkeypatch.setattr(events, "_TYPES", dict(events._TYPES))  # the registry as it was, after
+    assert "harvest.announced" not in names
+    events.register("harvest.announced", "récolte annoncée")
+    assert "harvest.announced" in [e["name"] for e in partner.get("/api/v1/webhooks/events/").json()]
 
 
 def test_nothing_is_sent_for_a_change_that_rolls_back(clunisois, partner, receiver, allow_local):
@@ -349,3 +355,98 @@ def test_the_daily_expiry_emits_one_expired_event_per_listing_like_a_single_chan
     assert Offer.objects.filter(status="expired").count() == 2
     assert listings.listings_expire(today=TODAY) == {"offers": 0, "needs": 0}  # idempotent: no second event
     assert Delivery.objects.filter(subscription=sub).count() == 3
+
+
+# --- The apps built later: season agreements and rounds -----------------------------------
+
+AGREEMENT_EVENTS = [f"agreement.{a}" for a in ("created", "proposed", "signed", "activated", "ended")]
+ROUND_EVENTS = [f"round.{a}" for a in ("planned", "updated", "claimed", "released", "cancelled")]
+
+
+def test_a_territory_hears_of_its_agreements_and_rounds_once_each_signed(
+    clunisois, partner, receiver, allow_local, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = subscribe(partner, receiver, [*AGREEMENT_EVENTS, *ROUND_EVENTS])
+        w = world()  # a farm and a structure of the Clunisois
+        agreement = active(w)
+        svc.agreement_end(by=w.farmer, agreement=agreement, on=BEFORE_START, today=BEFORE_START)
+
+        tuesday, owner = next_tuesday(), logistics_org()
+        truck = vehicle(owner, days=(1,), capacity=1000)
+        officer, driver = make_officer(clunisois), make_member(owner, role="member")
+        matches = three_matches(tuesday)
+        made = rounds.round_create(by=officer, territory=clunisois, day=tuesday, vehicle=truck, matches=matches)
+        made = rounds.round_update(by=officer, round_=made, day=tuesday, vehicle=truck, matches=matches[:2])
+        made = rounds.round_claim(round_=made, by=driver)
+        made = rounds.round_release(round_=made, by=driver)
+        rounds.round_cancel(by=officer, round_=made)
+
+    bodies = verified(receiver, sub["secret"])
+    seen = Counter(b["type"] for b in bodies)
+    assert seen == Counter(
+        {**dict.fromkeys(AGREEMENT_EVENTS, 1), "agreement.signed": 2, **dict.fromkeys(ROUND_EVENTS, 1)}
+    )
+    ended = next(b["data"] for b in bodies if b["type"] == "agreement.ended")
+    assert ended == {
+        "id": agreement.pk,
+        "kind": "agreement",
+        "action": "ended",
+        "status": "ended",
+        "organization_ids": [w.farm.pk, w.structure.pk],
+        "url": f"/api/v1/agreements/{agreement.pk}/",
+    }
+    planned = next(b["data"] for b in bodies if b["type"] == "round.planned")
+    stops = {m.offer.organization_id for m in matches} | {m.need.organization_id for m in matches}
+    assert planned == {
+        "id": made.pk,
+        "kind": "round",
+        "action": "planned",
+        "status": "planned",
+        "day": tuesday.isoformat(),
+        "territory_id": clunisois.pk,
+        "organization_ids": sorted({owner.pk, *stops}),
+        "url": f"/api/v1/rounds/{made.pk}/",
+    }
+    assert [b["data"]["status"] for b in bodies if b["type"].startswith("round.")] == [
+        "planned",
+        "planned",
+        "claimed",
+        "planned",
+        "cancelled",
+    ]
+
+
+def test_planning_a_day_again_announces_the_rounds_it_replaces(
+    clunisois, partner, receiver, allow_local, django_capture_on_commit_callbacks
+):
+    tuesday = next_tuesday()
+    three_matches(tuesday)
+    vehicle(logistics_org(), days=(1,))
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = subscribe(partner, receiver, ["round.planned", "round.deleted"])
+        rounds.round_plan_request(by=make_officer(clunisois), territory=clunisois, day=tuesday)
+    with django_capture_on_commit_callbacks(execute=True):
+        rounds.round_plan_request(by=make_officer(clunisois), territory=clunisois, day=tuesday)
+    sent = [(b["type"], b["data"]["id"], b["data"]["status"]) for b in verified(receiver, sub["secret"])]
+    (first_type, first, _), deleted, (again_type, second, _) = sent
+    assert first_type == again_type == "round.planned" and second != first
+    assert deleted == ("round.deleted", first, "deleted")
+
+
+def test_a_structure_hears_of_its_own_agreement_and_not_of_others(
+    clunisois, receiver, allow_local, django_capture_on_commit_callbacks
+):
+    w = world()
+    _key, raw = actor_services.apikey_create(by=w.volunteer, name="App", organization=w.structure, can_write=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = subscribe(key_client(raw), receiver, ["agreement.created"])
+        mine = active(w)
+        other = world()
+        active(other)
+    assert [b["data"]["id"] for b in verified(receiver, sub["secret"])] == [mine.pk]
+
+
+@pytest.mark.parametrize("name", [*AGREEMENT_EVENTS, *ROUND_EVENTS, "round.deleted", "agreement.occurrence_changed"])
+def test_the_new_event_types_are_listed(partner, name):
+    assert name in [e["name"] for e in partner.get("/api/v1/webhooks/events/").json()]
