@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Commune, Departement, Organization
 from actors.selectors import filter_bbox, filter_within, territory_commune_ids, territory_ids_named
-from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet, clean_text
+from miam.filters import CodeListFilter, Csv, SyncedFilterSet, clean_text
 
 MAX_RADIUS_KM = 1000.0
 
@@ -100,7 +100,7 @@ class BBoxFilter(filters.Filter):
         return filter_bbox(qs, min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
 
 
-class LocatedFilterSet(LightFilterSet):
+class LocatedFilterSet(SyncedFilterSet):
     """Territory, commune, département, distance and box filters on an organization's place.
 
     ``org`` is the path to the organization ("organization__" on offers, "" on organizations);
@@ -115,9 +115,6 @@ class LocatedFilterSet(LightFilterSet):
     departement = CodeListFilter(method="filter_departement", label=_("département(s) : code"))
     within = WithinFilter(label=_("à moins de N km d'un point : lat,lon,km"))
     bbox = BBoxFilter(label=_("dans un rectangle : lon_min,lat_min,lon_max,lat_max"))
-    updated_since = IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label=_("modifiés depuis (date et heure ISO 8601)")
-    )
 
     def filter_territory(self, qs, name, value: Csv):
         ids, unknown = territory_ids_named(value)

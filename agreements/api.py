@@ -36,6 +36,7 @@ from agreements.services import funding, receipts
 from miam import api_fields
 from miam.api_errors import ERRORS_READ, ERRORS_WRITE
 from miam.errors import DomainError, NotAllowed
+from miam.filters import SyncedFilterSet
 from miam.pagination import PageOrSyncPagination, PagePagination
 
 # --- Agreements ------------------------------------------------------------------------------
@@ -200,6 +201,7 @@ class AgreementViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewset
     serializer_class = AgreementSerializer
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = PageOrSyncPagination
+    filterset_class = SyncedFilterSet  # ?updated_since=, for partners that sync
 
     def get_queryset(self):
         return selectors.agreements_visible(principal_of(self.request)).prefetch_related("parties__structure", "events")
@@ -322,6 +324,7 @@ class FunderViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = FunderSerializer
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = PageOrSyncPagination
+    filterset_class = SyncedFilterSet  # ?updated_since=, for partners that sync
 
     def get_queryset(self):
         from actors import permissions as perms
@@ -396,6 +399,7 @@ class FundingLineViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, views
     serializer_class = FundingLineSerializer
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = PageOrSyncPagination
+    filterset_class = SyncedFilterSet  # ?updated_since=, for partners that sync
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -12,6 +12,13 @@ class AgreementsConfig(AppConfig):
 
         delivery_recorded.connect(funding.on_delivery_recorded, dispatch_uid="agreements-funding")
 
+        from agreements.models import Funder, FundingLine, SupplyAgreement
+        from miam import sync
+
+        # Synced lists (``?sync=1``): a deletion leaves a tombstone, as for offers and needs.
+        for model, kind in ((SupplyAgreement, "agreement"), (Funder, "funder"), (FundingLine, "funding_line")):
+            sync.track_deletions(model, kind=kind)
+
         from actors import personal_data
         from agreements import selectors
 

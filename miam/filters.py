@@ -174,3 +174,14 @@ class SafeOrderingFilter(OrderingFilter):
                     ]
                 }
             )
+
+
+class SyncedFilterSet(LightFilterSet):
+    """The filters of a list a partner syncs (``?sync=1``, ``miam.pagination.PageOrSyncPagination``):
+    at least ``updated_since``, the rows changed since then; the first page of a sync also lists
+    the rows deleted since then. Every synced list's FilterSet derives from it
+    (tests/interop/test_sync.py checks that each accepts it)."""
+
+    updated_since = IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("modifiés depuis (date et heure ISO 8601)")
+    )

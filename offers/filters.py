@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.filters import LocatedFilterSet
 from actors.selectors import territory_commune_ids, territory_ids_named
-from miam.filters import CodeListFilter, Csv, IsoDateTimeFilter, LightFilterSet
+from miam.filters import CodeListFilter, Csv, SyncedFilterSet
 from offers.models import Logistics, Match, Need, Offer, Pricing, Status
 from offers.selectors import listing_category_ids
 
@@ -136,7 +136,7 @@ class NeedFilter(ListingFilterSet):
         return self.filter_labels_on(qs, "preferred_labels", value)
 
 
-class MatchFilter(LightFilterSet):
+class MatchFilter(SyncedFilterSet):
     status = CodeListFilter(
         method="filter_status", allowed=Match.MatchStatus.values, label=_("statut(s), séparés par des virgules")
     )
@@ -144,7 +144,6 @@ class MatchFilter(LightFilterSet):
     need = filters.NumberFilter(field_name="need_id")
     organization = filters.NumberFilter(method="filter_organization", label=_("organisation (d'un côté ou de l'autre)"))
     territory = CodeListFilter(method="filter_territory", label=_("territoire(s) : identifiant ou slug"))
-    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Match

@@ -187,3 +187,49 @@ def test_a_deletion_a_savepoint_rolls_back_inside_a_batch_leaves_no_tombstone(ge
         gone_id = gone.pk
         gone.delete()
     assert list(Tombstone.objects.values_list("kind", "object_id")) == [("offer", gone_id)]
+
+
+def test_every_list_that_syncs_tracks_its_deletions_and_takes_updated_since():
+    """Each list paged by ``PageOrSyncPagination`` (``?sync=1``) has its model's deletions
+    recorded (``miam.sync.track_deletions``) and filters on ``updated_since``: a list added
+    later cannot forget either."""
+    from miam import sync
+    from miam.api import router
+    from miam.pagination import PageOrSyncPagination
+
+    synced = [
+        (prefix, viewset)
+        for prefix, viewset, _basename in router.registry
+        if isinstance(getattr(viewset, "pagination_class", None), type)
+        and issubclass(viewset.pagination_class, PageOrSyncPagination)
+    ]
+    assert {"offers", "needs", "matches", "organizations", "agreements"} <= {prefix for prefix, _v in synced}
+    untracked = [p for p, viewset in synced if sync.kind_of(viewset.serializer_class.Meta.model) is None]
+    assert untracked == []
+    # And each takes ``updated_since`` (a SyncedFilterSet), so that a partner syncs only what changed.
+    filters = {p: getattr(getattr(viewset, "filterset_class", None), "base_filters", {}) for p, viewset in synced}
+    assert [p for p, names in filters.items() if "updated_since" not in names] == []
+
+
+def test_a_partner_syncing_agreements_funders_and_funding_lines_learns_of_their_deletions(clunisois, partner):
+    from agreements.models import Funder, FundingLine
+    from tests.agreements.helpers import signed, world
+
+    agreement = signed(world())
+    funder = Funder.objects.create(territory=clunisois, name="Département", kind="departement")
+    line = FundingLine.objects.create(
+        funder=funder, name="Aide 2026", amount_eur=1000, share_per_kg_eur=1, period_start=TODAY, period_end=TODAY
+    )
+    since = timezone.now()
+    time.sleep(0.01)
+    ids = {"agreement": agreement.pk, "funder": funder.pk, "funding_line": line.pk}
+    for row in (agreement, line, funder):  # as the admin would
+        type(row).objects.filter(pk=row.pk).delete()
+    for path, kind in (
+        ("/api/v1/agreements/", "agreement"),
+        ("/api/v1/funders/", "funder"),
+        ("/api/v1/funding-lines/", "funding_line"),
+    ):
+        page = partner.get(path, {"sync": "1", "updated_since": since.isoformat()})
+        assert page.status_code == 200, (path, page.json())
+        assert [(d["id"], d["kind"]) for d in page.json()["deleted"]] == [(ids[kind], kind)], path
