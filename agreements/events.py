@@ -25,8 +25,7 @@ ACTIONS = {
     "occurrence_skipped": _("livraison d'une convention sautée"),
     "occurrence_changed": _("livraison d'une convention déplacée ou modifiée"),
 }
-for _action, _label in ACTIONS.items():
-    events.register(f"agreement.{_action}", _label)
+events.register_actions("agreement", ACTIONS)
 
 
 def agreement_event(agreement, action: str, *, structure_ids) -> None:

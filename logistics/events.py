@@ -21,8 +21,7 @@ ACTIONS = {
     "cancelled": _("tournée annulée"),
     "deleted": _("tournée remplacée par un nouveau calcul"),
 }
-for _action, _label in ACTIONS.items():
-    events.register(f"round.{_action}", _label)
+events.register_actions("round", ACTIONS)
 
 
 def round_event(round_, action: str, *, organization_ids=None) -> None:

@@ -52,6 +52,12 @@ def register(name: str, label, description: str = "") -> str:
     return name
 
 
+def register_actions(kind: str, labels: dict) -> None:
+    """Declare ``<kind>.<action>`` for each action of ``labels`` (action → label)."""
+    for action, label in labels.items():
+        register(f"{kind}.{action}", label)
+
+
 def types() -> list[EventType]:
     """Every registered event type, by name."""
     return [_TYPES[name] for name in sorted(_TYPES)]

@@ -30,8 +30,7 @@ RUN_FINISHED = events.register("matching_run.finished", _("calcul de rapprocheme
 for _action, (_offer_label, _need_label) in LISTING_ACTIONS.items():
     events.register(f"offer.{_action}", _offer_label)
     events.register(f"need.{_action}", _need_label)
-for _action, _label in MATCH_ACTIONS.items():
-    events.register(f"match.{_action}", _label)
+events.register_actions("match", MATCH_ACTIONS)
 
 _PATHS = {"offer": "offers", "need": "needs", "match": "matches"}
 

@@ -43,6 +43,18 @@ def day(settings, tmp_path):
     return made
 
 
+def _signed_up_structure_member(day):
+    """A member of a structure whose volunteers signed up to the day's first slot."""
+    structure = StructureFactory()
+    member = make_member(structure)
+    gleaning.gleaning_signup(
+        slot=day.slots.first(),
+        by=member,
+        data=signup_data({"name": "Les Restos", "volunteers": 1, "structure": structure.pk}),
+    )
+    return member
+
+
 def _urls(day) -> list[str]:
     return [f"/logistique/glanage/{day.pk}/feuille.pdf", f"/logistique/glanage/{day.pk}/documents/assurance.pdf"]
 
@@ -79,13 +91,7 @@ def test_an_officer_of_another_territory_is_refused(client, day):
 
 
 def test_a_signed_up_structure_and_another_person_are_refused(client, day):
-    structure = StructureFactory()
-    member = make_member(structure)
-    gleaning.gleaning_signup(
-        slot=day.slots.first(),
-        by=member,
-        data=signup_data({"name": "Les Restos", "volunteers": 1, "structure": structure.pk}),
-    )
+    member = _signed_up_structure_member(day)
     for person in (member, UserFactory()):
         client.force_login(person)
         for url in _urls(day):
@@ -163,13 +169,7 @@ def test_an_officer_of_the_territory_and_its_api_key_get_them_through_the_api(da
 
 
 def test_anyone_else_gets_the_apis_403_and_a_visitor_its_401(day):
-    structure = StructureFactory()
-    member = make_member(structure)
-    gleaning.gleaning_signup(
-        slot=day.slots.first(),
-        by=member,
-        data=signup_data({"name": "Les Restos", "volunteers": 1, "structure": structure.pk}),
-    )
+    member = _signed_up_structure_member(day)
     other_officer = make_officer(TerritoryFactory(epci_codes=["200071595"]))
     refused = {
         "code": "permission_denied",
