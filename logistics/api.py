@@ -19,7 +19,6 @@ from logistics.services import gleaning, resources, rounds
 from miam import api_fields
 from miam.api_errors import ERROR_RESPONSES
 from miam.errors import DomainError, NotAllowed
-from miam.inputs import as_id
 
 
 class VehicleSerializer(serializers.ModelSerializer):
@@ -414,14 +413,7 @@ class GleaningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         see at all, as everywhere in the API."""
         self._organiser()
         principal = principal_of(self.request)
-        pk = as_id(self.kwargs.get("pk"))
-        day = (
-            GleaningDay.objects.select_related("commune", "offer__organization__commune", "offer__category")
-            .filter(pk=pk)
-            .first()
-            if pk is not None
-            else None
-        )
+        day = selectors.gleaning_day_for_papers(self.kwargs.get("pk"))
         if day is not None and selectors.sees_gleaning_papers(principal, day):
             return day
         self.get_object()  # a 404 for a day one does not see

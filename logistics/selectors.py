@@ -63,6 +63,21 @@ def sees_contacts(principal, round_: Round) -> bool:
     )
 
 
+def gleaning_day_for_papers(pk) -> GleaningDay | None:
+    """A gleaning day by id, whatever its status, with what its papers show and what
+    ``sees_gleaning_papers`` reads; None when there is none (or ``pk`` is no id)."""
+    from miam.inputs import as_id
+
+    pk = as_id(pk)
+    if pk is None:
+        return None
+    return (
+        GleaningDay.objects.select_related("commune", "offer__organization__commune", "offer__category")
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def sees_gleaning_papers(principal, day: GleaningDay) -> bool:
     """A gleaning day's sheet and its papers (the gleaning agreement, the insurance): the
     organiser (the farm's people) and the officers of the farm's or the place's territory."""

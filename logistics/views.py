@@ -531,9 +531,9 @@ def gleaning_detail(request, pk: int, forms_in: dict | None = None):
 
 
 def _gleaning_papers_or_403(request, pk: int) -> GleaningDay:
-    day = get_object_or_404(
-        GleaningDay.objects.select_related("commune", "offer__organization__commune", "offer__category"), pk=pk
-    )
+    day = selectors.gleaning_day_for_papers(pk)
+    if day is None:
+        raise Http404
     if not selectors.sees_gleaning_papers(request.user, day):
         raise PermissionDenied(papers.papers_refused())
     return day
